@@ -1,0 +1,129 @@
+// Package events is the one definition of eventshop's events: their sources,
+// detail-types and payloads, the EventBridge envelope they travel in, and the
+// rules that route them to queues. The local bus and the AWS stack both read it.
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
+
+	"github.com/eventshop/eventshop/internal/correlation"
+	"github.com/eventshop/eventshop/internal/money"
+)
+
+// BusName is the event bus every service publishes to.
+const BusName = "SwnEventBus"
+
+// Sources and detail-types.
+const (
+	SourceCatalog  = "com.swn.catalog.product"
+	SourceCheckout = "com.swn.basket.checkoutbasket" // as in the seed
+
+	TypeProductChanged = "ProductChanged"
+	TypeProductDeleted = "ProductDeleted"
+	TypeCheckoutBasket = "CheckoutBasket" // as in the seed
+)
+
+// Meta is carried by every payload so that a request can be followed through
+// the events it causes.
+type Meta struct {
+	CorrelationID string `json:"correlationId,omitempty"`
+}
+
+// MetaFrom fills Meta from ctx.
+func MetaFrom(ctx context.Context) Meta { return Meta{CorrelationID: correlation.ID(ctx)} }
+
+// ProductChanged says a product was created or updated; Version orders the changes.
+type ProductChanged struct {
+	Meta
+	ProductID string      `json:"productId"`
+	Name      string      `json:"name"`
+	Category  string      `json:"category"`
+	Price     money.Cents `json:"price"`
+	Version   int64       `json:"version"`
+}
+
+// ProductDeleted says a product is gone; Version is the version that deleted it.
+type ProductDeleted struct {
+	Meta
+	ProductID string `json:"productId"`
+	Version   int64  `json:"version"`
+}
+
+// CheckoutBasket is a basket turned into a priced snapshot at checkout.
+type CheckoutBasket struct {
+	Meta
+	CheckoutID    string      `json:"checkoutId"`
+	UserName      string      `json:"userName"`
+	FirstName     string      `json:"firstName"`
+	LastName      string      `json:"lastName"`
+	Email         string      `json:"email"`
+	Address       string      `json:"address"`
+	PaymentMethod string      `json:"paymentMethod"`
+	Lines         []Line      `json:"lines"`
+	TotalPrice    money.Cents `json:"totalPrice"`
+	CheckedOutAt  time.Time   `json:"checkedOutAt"`
+}
+
+// Line is one priced basket line.
+type Line struct {
+	ProductID   string      `json:"productId"`
+	ProductName string      `json:"productName"`
+	Color       string      `json:"color,omitempty"`
+	Quantity    int         `json:"quantity"`
+	UnitPrice   money.Cents `json:"unitPrice"`
+	LineTotal   money.Cents `json:"lineTotal"`
+}
+
+// Outgoing is an event as a service stores it beside the state change that caused it.
+type Outgoing struct {
+	ID         string          `json:"id"`
+	Source     string          `json:"source"`
+	DetailType string          `json:"detailType"`
+	Detail     json.RawMessage `json:"detail"`
+	Time       time.Time       `json:"time"`
+}
+
+// New builds an Outgoing event with a fresh id.
+func New(source, detailType string, detail any, now time.Time) (Outgoing, error) {
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return Outgoing{}, fmt.Errorf("encode %s: %w", detailType, err)
+	}
+	return Outgoing{ID: uuid.NewString(), Source: source, DetailType: detailType, Detail: b, Time: now.UTC()}, nil
+}
+
+// Envelope is the EventBridge event a consumer receives as an SQS message body.
+type Envelope = awsevents.EventBridgeEvent
+
+// Wrap puts o into the envelope EventBridge would deliver from account and region.
+func (o Outgoing) Wrap(account, region string) Envelope {
+	return Envelope{
+		Version:    "0",
+		ID:         o.ID,
+		DetailType: o.DetailType,
+		Source:     o.Source,
+		AccountID:  account,
+		Time:       o.Time,
+		Region:     region,
+		Resources:  []string{},
+		Detail:     o.Detail,
+	}
+}
+
+// Unwrap reads an SQS message body as an envelope.
+func Unwrap(body string) (Envelope, error) {
+	var e Envelope
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
+		return Envelope{}, fmt.Errorf("decode envelope: %w", err)
+	}
+	if e.Source == "" || e.DetailType == "" || len(e.Detail) == 0 {
+		return Envelope{}, fmt.Errorf("decode envelope: source, detail-type and detail are required")
+	}
+	return e, nil
+}

@@ -1,0 +1,344 @@
+// Package localbus is the local runtime's EventBridge and SQS: it routes events
+// by the rules of package events into durable SQLite queues (goqite) and runs
+// each queue's consumer with SQS semantics: batches, visibility timeout, receive
+// counts, partial batch failures and a dead-letter queue.
+package localbus
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+	"maragu.dev/goqite"
+
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/sqlitedb"
+)
+
+// Schema is goqite's SQLite schema, made idempotent.
+const Schema = `
+create table if not exists goqite (
+  id text primary key default ('m_' || lower(hex(randomblob(16)))),
+  created text not null default (strftime('%Y-%m-%dT%H:%M:%fZ')),
+  updated text not null default (strftime('%Y-%m-%dT%H:%M:%fZ')),
+  queue text not null,
+  body blob not null,
+  timeout text not null default (strftime('%Y-%m-%dT%H:%M:%fZ')),
+  received integer not null default 0,
+  priority integer not null default 0
+) strict;
+create trigger if not exists goqite_updated_timestamp after update on goqite begin
+  update goqite set updated = strftime('%Y-%m-%dT%H:%M:%fZ') where id = old.id;
+end;
+create index if not exists goqite_queue_priority_created_idx on goqite (queue, priority desc, created);`
+
+// Handler consumes a batch the way an SQS-triggered Lambda function does.
+type Handler func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error)
+
+// Options tune the bus; zero values take the defaults.
+type Options struct {
+	Account, Region string        // written into envelopes; default 000000000000 / local
+	RetryDelay      time.Duration // how long a failed message waits before its next receive; default 1s
+	PollInterval    time.Duration // how often an idle consumer looks for work; default 1s
+	// VisibilityTimeout, when set, replaces every rule's visibility timeout: the
+	// time after which a message received by a consumer that died is delivered again.
+	VisibilityTimeout time.Duration
+}
+
+// Bus routes events to queues and runs their consumers.
+type Bus struct {
+	db     *sql.DB
+	rules  []events.Rule
+	opts   Options
+	log    *slog.Logger
+	queues map[string]*queue
+}
+
+type queue struct {
+	rule events.Rule
+	q    *goqite.Queue
+	dlq  *goqite.Queue
+	wake chan struct{}
+}
+
+// Open makes a bus for rules on db, creating its tables.
+func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, log *slog.Logger) (*Bus, error) {
+	if _, err := db.ExecContext(ctx, Schema); err != nil {
+		return nil, fmt.Errorf("create queue tables: %w", err)
+	}
+	if opts.Account == "" {
+		opts.Account = "000000000000"
+	}
+	if opts.Region == "" {
+		opts.Region = "local"
+	}
+	if opts.RetryDelay == 0 {
+		opts.RetryDelay = time.Second
+	}
+	if opts.PollInterval == 0 {
+		opts.PollInterval = time.Second
+	}
+	b := &Bus{db: db, rules: rules, opts: opts, log: log, queues: map[string]*queue{}}
+	for _, r := range rules {
+		vt := r.VisibilityTimeout()
+		if opts.VisibilityTimeout != 0 {
+			vt = opts.VisibilityTimeout
+		}
+		b.queues[r.Queue] = &queue{
+			rule: r,
+			// One receive more than the rule allows, so that the bus itself sees a
+			// message that exhausted its receives and moves it to the DLQ.
+			q:    goqite.New(goqite.NewOpts{DB: db, Name: r.Queue, MaxReceive: r.MaxReceives + 1, Timeout: vt}),
+			dlq:  goqite.New(goqite.NewOpts{DB: db, Name: r.DeadLetterQueue()}),
+			wake: make(chan struct{}, 1),
+		}
+	}
+	return b, nil
+}
+
+// Publish delivers each event to the queue of every rule whose pattern matches,
+// all in one transaction; an event no rule matches is dropped, as on EventBridge.
+func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
+	var woken []*queue
+	err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
+		for _, e := range evts {
+			body, err := json.Marshal(e.Wrap(b.opts.Account, b.opts.Region))
+			if err != nil {
+				return fmt.Errorf("encode envelope: %w", err)
+			}
+			for _, r := range b.rules {
+				if !r.Pattern.Matches(e.Source, e.DetailType) {
+					continue
+				}
+				q := b.queues[r.Queue]
+				if err := q.q.SendTx(ctx, tx, goqite.Message{Body: body}); err != nil {
+					return fmt.Errorf("send to %s: %w", r.Queue, err)
+				}
+				woken = append(woken, q)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, q := range woken {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// Consume runs h on queueName's messages until ctx ends. A batch in flight when
+// ctx ends is finished, not abandoned.
+func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
+	q, ok := b.queues[queueName]
+	if !ok {
+		return fmt.Errorf("no rule targets queue %q", queueName)
+	}
+	t := time.NewTicker(b.opts.PollInterval)
+	defer t.Stop()
+	for {
+		n, err := b.consumeBatch(context.WithoutCancel(ctx), q, h)
+		if err != nil {
+			b.log.ErrorContext(ctx, "consume", "queue", queueName, "err", err)
+		}
+		if n > 0 && err == nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			continue // there may be more
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-q.wake:
+		case <-t.C:
+		}
+	}
+}
+
+type received struct {
+	id    goqite.ID
+	body  []byte
+	count int
+}
+
+// consumeBatch receives up to BatchSize messages, hands them to h and settles
+// each: deleted on success, hidden for RetryDelay on failure, moved to the DLQ
+// once it has failed MaxReceives times. It returns how many messages it received.
+func (b *Bus) consumeBatch(ctx context.Context, q *queue, h Handler) (int, error) {
+	var batch []received
+	var exhausted []received
+	err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
+		for len(batch) < q.rule.BatchSize {
+			m, err := q.q.ReceiveTx(ctx, tx)
+			if err != nil {
+				return fmt.Errorf("receive: %w", err)
+			}
+			if m == nil {
+				break
+			}
+			r := received{id: m.ID, body: m.Body}
+			if err := tx.QueryRowContext(ctx, `select received from goqite where id = ?`, m.ID).Scan(&r.count); err != nil {
+				return fmt.Errorf("read receive count: %w", err)
+			}
+			if r.count > q.rule.MaxReceives {
+				// Received MaxReceives times and never settled: its consumer died.
+				exhausted = append(exhausted, r)
+				continue
+			}
+			batch = append(batch, r)
+		}
+		for _, r := range exhausted {
+			if err := b.deadLetter(ctx, tx, q, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || len(batch) == 0 {
+		return len(exhausted), err
+	}
+
+	failed := b.run(ctx, q, h, batch)
+
+	return len(batch), sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
+		for _, r := range batch {
+			switch {
+			case !failed[string(r.id)]:
+				if err := q.q.DeleteTx(ctx, tx, r.id); err != nil {
+					return fmt.Errorf("delete: %w", err)
+				}
+			case r.count >= q.rule.MaxReceives:
+				if err := b.deadLetter(ctx, tx, q, r); err != nil {
+					return err
+				}
+			default:
+				if err := q.q.ExtendTx(ctx, tx, r.id, b.opts.RetryDelay); err != nil {
+					return fmt.Errorf("delay retry: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// run calls h and returns the ids of the messages that failed; an error or a
+// panic fails the whole batch, as on Lambda.
+func (b *Bus) run(ctx context.Context, q *queue, h Handler, batch []received) (failed map[string]bool) {
+	ev := awsevents.SQSEvent{Records: make([]awsevents.SQSMessage, len(batch))}
+	all := map[string]bool{}
+	for i, r := range batch {
+		all[string(r.id)] = true
+		ev.Records[i] = awsevents.SQSMessage{
+			MessageId:      string(r.id),
+			ReceiptHandle:  string(r.id),
+			Body:           string(r.body),
+			Attributes:     map[string]string{"ApproximateReceiveCount": strconv.Itoa(r.count)},
+			EventSource:    "aws:sqs",
+			EventSourceARN: "arn:aws:sqs:" + b.opts.Region + ":" + b.opts.Account + ":" + q.rule.Queue,
+			AWSRegion:      b.opts.Region,
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.ErrorContext(ctx, "consumer panicked", "queue", q.rule.Queue, "panic", fmt.Sprint(p))
+			failed = all
+		}
+	}()
+	resp, err := h(ctx, ev)
+	if err != nil {
+		b.log.ErrorContext(ctx, "consumer failed the batch", "queue", q.rule.Queue, "err", err)
+		return all
+	}
+	failed = map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		if all[f.ItemIdentifier] {
+			failed[f.ItemIdentifier] = true
+		}
+	}
+	return failed
+}
+
+func (b *Bus) deadLetter(ctx context.Context, tx *sql.Tx, q *queue, r received) error {
+	if err := q.dlq.SendTx(ctx, tx, goqite.Message{Body: r.body}); err != nil {
+		return fmt.Errorf("send to %s: %w", q.rule.DeadLetterQueue(), err)
+	}
+	if err := q.q.DeleteTx(ctx, tx, r.id); err != nil {
+		return fmt.Errorf("delete dead letter: %w", err)
+	}
+	b.log.WarnContext(ctx, "message moved to dead-letter queue", "queue", q.rule.Queue, "messageId", r.id, "receives", r.count)
+	return nil
+}
+
+// DeadLetter is a message kept in a dead-letter queue.
+type DeadLetter struct {
+	ID   string          `json:"id"`
+	Body json.RawMessage `json:"body"`
+}
+
+// DeadLetters lists what queueName's dead-letter queue holds, oldest first.
+func (b *Bus) DeadLetters(ctx context.Context, queueName string) ([]DeadLetter, error) {
+	q, ok := b.queues[queueName]
+	if !ok {
+		return nil, fmt.Errorf("no rule targets queue %q", queueName)
+	}
+	rows, err := b.db.QueryContext(ctx, `select id, body from goqite where queue = ? order by created`, q.rule.DeadLetterQueue())
+	if err != nil {
+		return nil, fmt.Errorf("list dead letters: %w", err)
+	}
+	defer rows.Close()
+	var out []DeadLetter
+	for rows.Next() {
+		var d DeadLetter
+		var body []byte
+		if err := rows.Scan(&d.ID, &body); err != nil {
+			return nil, fmt.Errorf("list dead letters: %w", err)
+		}
+		d.Body = body
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Redrive moves every message of queueName's dead-letter queue back to the
+// queue with a fresh receive count, and returns how many it moved.
+func (b *Bus) Redrive(ctx context.Context, queueName string) (int, error) {
+	q, ok := b.queues[queueName]
+	if !ok {
+		return 0, fmt.Errorf("no rule targets queue %q", queueName)
+	}
+	var n int64
+	err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`update goqite set queue = ?, received = 0, timeout = strftime('%Y-%m-%dT%H:%M:%fZ') where queue = ?`,
+			q.rule.Queue, q.rule.DeadLetterQueue())
+		if err != nil {
+			return fmt.Errorf("redrive: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err == nil && n > 0 {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+	return int(n), err
+}
+
+// Depth counts the messages waiting in queueName (visible or in flight).
+func (b *Bus) Depth(ctx context.Context, queueName string) (int, error) {
+	var n int
+	err := b.db.QueryRowContext(ctx, `select count(*) from goqite where queue = ?`, queueName).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,335 @@
+package localbus_test
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/localbus"
+	"github.com/eventshop/eventshop/internal/sqlitedb"
+)
+
+var testRules = []events.Rule{
+	{Name: "A", Pattern: events.Pattern{Source: []string{"src.a"}}, Queue: "qa", BatchSize: 10, MaxReceives: 3, ConsumerTimeout: time.Second},
+	{Name: "B", Pattern: events.Pattern{Source: []string{"src.b"}, DetailType: []string{"Wanted"}}, Queue: "qb", BatchSize: 2, MaxReceives: 3, ConsumerTimeout: time.Second},
+}
+
+var fast = localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond, VisibilityTimeout: 200 * time.Millisecond}
+
+func openDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sqlitedb.Open(t.Context(), path, "select 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func openBus(t *testing.T, db *sql.DB) *localbus.Bus {
+	t.Helper()
+	b, err := localbus.Open(t.Context(), db, testRules, fast, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func newBus(t *testing.T) *localbus.Bus {
+	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+	t.Cleanup(func() { db.Close() })
+	return openBus(t, db)
+}
+
+func event(t *testing.T, source, detailType, id string) events.Outgoing {
+	t.Helper()
+	e, err := events.New(source, detailType, map[string]string{"n": id}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// recorder is a Handler that records what it saw and fails the message ids fail says.
+type recorder struct {
+	mu      sync.Mutex
+	seen    []awsevents.SQSMessage
+	batches []int
+	fail    func(m awsevents.SQSMessage, receives int) bool
+}
+
+func (r *recorder) handle(_ context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.batches = append(r.batches, len(ev.Records))
+	var resp awsevents.SQSEventResponse
+	for _, m := range ev.Records {
+		r.seen = append(r.seen, m)
+		n := 0
+		for _, s := range r.seen {
+			if s.MessageId == m.MessageId {
+				n++
+			}
+		}
+		if r.fail != nil && r.fail(m, n) {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, awsevents.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (r *recorder) details() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, m := range r.seen {
+		e, err := events.Unwrap(m.Body)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, string(e.Detail))
+	}
+	return out
+}
+
+func consume(t *testing.T, b *localbus.Bus, queue string, h localbus.Handler) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := b.Consume(ctx, queue, h); err != nil {
+			t.Error(err)
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func depth(t *testing.T, b *localbus.Bus, q string) int {
+	t.Helper()
+	n, err := b.Depth(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestRoutingByPattern(t *testing.T) {
+	b := newBus(t)
+	err := b.Publish(t.Context(), []events.Outgoing{
+		event(t, "src.a", "Anything", "1"),
+		event(t, "src.b", "Wanted", "2"),
+		event(t, "src.b", "Unwanted", "3"),
+		event(t, "src.c", "Wanted", "4"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := depth(t, b, "qa"); got != 1 {
+		t.Errorf("qa depth = %d, want 1", got)
+	}
+	if got := depth(t, b, "qb"); got != 1 {
+		t.Errorf("qb depth = %d, want 1", got)
+	}
+	var rec recorder
+	stop := consume(t, b, "qb", rec.handle)
+	eventually(t, "delivery", func() bool { return depth(t, b, "qb") == 0 })
+	stop()
+	got := rec.details()
+	if len(got) != 1 || got[0] != `{"n":"2"}` {
+		t.Fatalf("qb consumer saw %v", got)
+	}
+	env, _ := events.Unwrap(rec.seen[0].Body)
+	if env.Source != "src.b" || env.DetailType != "Wanted" || env.Version != "0" || env.AccountID == "" || env.Region == "" {
+		t.Fatalf("envelope %+v is not EventBridge-shaped", env)
+	}
+}
+
+func TestRedeliveryAfterFailure(t *testing.T) {
+	b := newBus(t)
+	rec := recorder{fail: func(_ awsevents.SQSMessage, n int) bool { return n == 1 }}
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	stop := consume(t, b, "qa", rec.handle)
+	eventually(t, "success on second receive", func() bool { return depth(t, b, "qa") == 0 })
+	stop()
+	if len(rec.seen) != 2 || rec.seen[1].Attributes["ApproximateReceiveCount"] != "2" {
+		t.Fatalf("want 2 deliveries, the second with receive count 2; got %d: %+v", len(rec.seen), rec.seen)
+	}
+}
+
+func TestPartialBatchRedeliversOnlyFailed(t *testing.T) {
+	b := newBus(t)
+	rec := recorder{fail: func(m awsevents.SQSMessage, n int) bool {
+		e, _ := events.Unwrap(m.Body)
+		return string(e.Detail) == `{"n":"2"}` && n == 1
+	}}
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1"), event(t, "src.a", "X", "2"), event(t, "src.a", "X", "3")}); err != nil {
+		t.Fatal(err)
+	}
+	stop := consume(t, b, "qa", rec.handle)
+	eventually(t, "queue drained", func() bool { return depth(t, b, "qa") == 0 })
+	stop()
+	count := map[string]int{}
+	for _, d := range rec.details() {
+		count[d]++
+	}
+	want := map[string]int{`{"n":"1"}`: 1, `{"n":"2"}`: 2, `{"n":"3"}`: 1}
+	for k, v := range want {
+		if count[k] != v {
+			t.Errorf("%s delivered %d times, want %d", k, count[k], v)
+		}
+	}
+}
+
+func TestBatchSize(t *testing.T) {
+	b := newBus(t)
+	for i := range 5 {
+		if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.b", "Wanted", string(rune('a'+i)))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rec recorder
+	stop := consume(t, b, "qb", rec.handle)
+	eventually(t, "queue drained", func() bool { return depth(t, b, "qb") == 0 })
+	stop()
+	for _, n := range rec.batches {
+		if n > 2 {
+			t.Fatalf("batch of %d exceeds the rule's batch size 2", n)
+		}
+	}
+}
+
+func TestErrorFailsWholeBatch(t *testing.T) {
+	b := newBus(t)
+	calls := 0
+	h := func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		calls++
+		if calls == 1 {
+			return awsevents.SQSEventResponse{}, io.ErrUnexpectedEOF
+		}
+		if calls == 2 {
+			panic("boom")
+		}
+		return awsevents.SQSEventResponse{}, nil
+	}
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	stop := consume(t, b, "qa", h)
+	eventually(t, "queue drained", func() bool { return depth(t, b, "qa") == 0 })
+	stop()
+	if calls != 3 {
+		t.Fatalf("handler called %d times, want 3 (error, panic, success)", calls)
+	}
+}
+
+func TestDeadLetterAndRedrive(t *testing.T) {
+	b := newBus(t)
+	poison := true
+	var mu sync.Mutex
+	rec := recorder{fail: func(awsevents.SQSMessage, int) bool { mu.Lock(); defer mu.Unlock(); return poison }}
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	stop := consume(t, b, "qa", rec.handle)
+	eventually(t, "dead letter", func() bool { return depth(t, b, "qa-dlq") == 1 })
+	stop()
+	if len(rec.seen) != 3 {
+		t.Fatalf("delivered %d times before dead-lettering, want MaxReceives = 3", len(rec.seen))
+	}
+	dl, err := b.DeadLetters(t.Context(), "qa")
+	if err != nil || len(dl) != 1 {
+		t.Fatalf("DeadLetters = %v, %v", dl, err)
+	}
+	mu.Lock()
+	poison = false
+	mu.Unlock()
+	n, err := b.Redrive(t.Context(), "qa")
+	if err != nil || n != 1 {
+		t.Fatalf("Redrive = %d, %v", n, err)
+	}
+	stop = consume(t, b, "qa", rec.handle)
+	eventually(t, "redriven message consumed", func() bool { return depth(t, b, "qa") == 0 })
+	stop()
+	if depth(t, b, "qa-dlq") != 0 || len(rec.seen) != 4 {
+		t.Fatalf("after redrive: dlq depth %d, deliveries %d", depth(t, b, "qa-dlq"), len(rec.seen))
+	}
+}
+
+func TestDurableAcrossRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bus.db")
+	db := openDB(t, path)
+	b := openBus(t, db)
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1"), event(t, "src.a", "X", "2")}); err != nil {
+		t.Fatal(err)
+	}
+	// A consumer that dies mid-batch: it received the messages and never settled them.
+	died := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		_ = b.Consume(ctx, "qa", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+			close(died)
+			select {} // never returns: the process "dies" here
+		})
+	}()
+	<-died
+	cancel()
+	db.Close() // the process is gone; its consumer goroutine stays blocked forever
+
+	db = openDB(t, path)
+	defer db.Close()
+	b = openBus(t, db)
+	var rec recorder
+	stop := consume(t, b, "qa", rec.handle)
+	eventually(t, "redelivery after the visibility timeout", func() bool { return depth(t, b, "qa") == 0 })
+	stop()
+	got := rec.details()
+	if len(got) != 2 {
+		t.Fatalf("after restart delivered %v, want both messages", got)
+	}
+	if rec.seen[0].Attributes["ApproximateReceiveCount"] != "2" {
+		t.Fatalf("receive count = %s, want 2", rec.seen[0].Attributes["ApproximateReceiveCount"])
+	}
+}
+
+func TestDuplicatePublishIsDeliveredWithSameEventID(t *testing.T) {
+	b := newBus(t)
+	e := event(t, "src.a", "X", "1")
+	for range 2 { // a relay that crashed after publishing and before deleting publishes again
+		if err := b.Publish(t.Context(), []events.Outgoing{e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rec recorder
+	stop := consume(t, b, "qa", rec.handle)
+	eventually(t, "both deliveries", func() bool { return depth(t, b, "qa") == 0 })
+	stop()
+	if len(rec.seen) != 2 {
+		t.Fatalf("delivered %d, want 2 (at least once)", len(rec.seen))
+	}
+	a, _ := events.Unwrap(rec.seen[0].Body)
+	c, _ := events.Unwrap(rec.seen[1].Body)
+	if a.ID != e.ID || c.ID != e.ID {
+		t.Fatalf("envelope ids %s, %s; want both %s so consumers can tell duplicates", a.ID, c.ID, e.ID)
+	}
+}

@@ -1,0 +1,50 @@
+// Package sqlitedb opens the SQLite databases of the local runtime with the
+// settings every store needs: WAL, full sync, a busy timeout and write
+// transactions that take the write lock up front.
+package sqlitedb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+
+	_ "modernc.org/sqlite" // pure-Go driver: no C toolchain needed
+)
+
+// Open opens (creating if needed) the database at path and applies schema,
+// which must be idempotent (create ... if not exists).
+func Open(ctx context.Context, path, schema string) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)") // a committed write survives power loss, not only a process kill
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate") // no lock upgrades, so no SQLITE_BUSY deadlocks between writers
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// InTx runs fn in a write transaction and commits it when fn returns nil.
+func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+// Package validation describes invalid input in a way every layer understands:
+// an error naming the field at fault, which HTTP adapters turn into a 400.
+package validation
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"unicode/utf8"
+)
+
+// Error reports one invalid field.
+type Error struct {
+	Field  string
+	Reason string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Reason) }
+
+// Field returns an *Error for field.
+func Field(field, format string, args ...any) error {
+	return &Error{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Is reports whether err is or wraps a validation error.
+func Is(err error) bool {
+	var v *Error
+	return errors.As(err, &v)
+}
+
+// Text checks a string field: required or not, at most max characters, valid UTF-8
+// and free of control characters.
+func Text(field, value string, required bool, max int) error {
+	switch {
+	case required && value == "":
+		return Field(field, "is required")
+	case !utf8.ValidString(value):
+		return Field(field, "must be valid UTF-8")
+	case utf8.RuneCountInString(value) > max:
+		return Field(field, "must be at most %d characters", max)
+	}
+	for _, r := range value {
+		if r < 0x20 || r == 0x7f {
+			return Field(field, "must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// idPattern is the shape of every identifier that becomes a store key.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ID checks an identifier before it becomes a store key.
+func ID(field, value string) error {
+	if !idPattern.MatchString(value) {
+		return Field(field, "must be 1 to 64 letters, digits, '-' or '_'")
+	}
+	return nil
+}
+
+// UserNamePattern is the documented shape of a user name.
+const UserNamePattern = `^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`
+
+var userNameRe = regexp.MustCompile(UserNamePattern)
+
+// UserName checks a user name against UserNamePattern.
+func UserName(field, value string) error {
+	if !userNameRe.MatchString(value) {
+		return Field(field, "must match %s", UserNamePattern)
+	}
+	return nil
+}
+
+// First returns the first non-nil error.
+func First(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
