@@ -1,0 +1,186 @@
+// Package sqlite is the catalog's store on SQLite for the local runtime, with
+// the product's events written to an outbox in the same transaction.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/eventshop/eventshop/internal/catalog"
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/outbox"
+	"github.com/eventshop/eventshop/internal/page"
+	"github.com/eventshop/eventshop/internal/sqlitedb"
+)
+
+// Schema creates the catalog's tables.
+const Schema = `
+create table if not exists products (
+  id          text primary key,
+  name        text not null,
+  description text not null,
+  image_file  text not null,
+  category    text not null,
+  price_cents integer not null,
+  version     integer not null
+);
+create index if not exists products_by_category on products (category, id);
+` + outbox.Schema
+
+var _ catalog.Store = (*Store)(nil)
+
+// Store implements catalog.Store.
+type Store struct {
+	db *sql.DB
+	ob *outbox.Outbox
+}
+
+// Open opens the catalog database at path.
+func Open(ctx context.Context, path string) (*Store, error) {
+	db, err := sqlitedb.Open(ctx, path, Schema)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, ob: outbox.New(db)}, nil
+}
+
+// Outbox is where the store's events wait for the relay.
+func (s *Store) Outbox() *outbox.Outbox { return s.ob }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+const columns = `id, name, description, image_file, category, price_cents, version`
+
+func scan(row interface{ Scan(...any) error }) (catalog.Product, error) {
+	var p catalog.Product
+	err := row.Scan(&p.ID, &p.Name, &p.Description, &p.ImageFile, &p.Category, &p.Price, &p.Version)
+	return p, err
+}
+
+// Get implements catalog.Store.
+func (s *Store) Get(ctx context.Context, id string) (catalog.Product, error) {
+	p, err := scan(s.db.QueryRowContext(ctx, `select `+columns+` from products where id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return catalog.Product{}, fmt.Errorf("get product %s: %w", id, catalog.ErrNotFound)
+	}
+	if err != nil {
+		return catalog.Product{}, fmt.Errorf("get product %s: %w", id, err)
+	}
+	return p, nil
+}
+
+type cursor struct {
+	ID string `json:"id"`
+}
+
+// List implements catalog.Store.
+func (s *Store) List(ctx context.Context, req page.Request) (page.Of[catalog.Product], error) {
+	return s.list(ctx, `select `+columns+` from products where id > ? order by id limit ?`, req)
+}
+
+// ListByCategory implements catalog.Store; it reads the category index.
+func (s *Store) ListByCategory(ctx context.Context, category string, req page.Request) (page.Of[catalog.Product], error) {
+	return s.list(ctx, `select `+columns+` from products where category = ? and id > ? order by id limit ?`, req, category)
+}
+
+func (s *Store) list(ctx context.Context, query string, req page.Request, keys ...any) (page.Of[catalog.Product], error) {
+	var after cursor
+	if req.Token != "" {
+		if err := page.Decode(req.Token, &after); err != nil {
+			return page.Of[catalog.Product]{}, err
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, query, append(keys, after.ID, req.Limit+1)...)
+	if err != nil {
+		return page.Of[catalog.Product]{}, fmt.Errorf("list products: %w", err)
+	}
+	defer rows.Close()
+	out := page.Of[catalog.Product]{Items: []catalog.Product{}}
+	for rows.Next() {
+		p, err := scan(rows)
+		if err != nil {
+			return page.Of[catalog.Product]{}, fmt.Errorf("list products: %w", err)
+		}
+		out.Items = append(out.Items, p)
+	}
+	if err := rows.Err(); err != nil {
+		return page.Of[catalog.Product]{}, fmt.Errorf("list products: %w", err)
+	}
+	if len(out.Items) > req.Limit {
+		out.Items = out.Items[:req.Limit]
+		out.NextToken = page.Encode(cursor{ID: out.Items[req.Limit-1].ID})
+	}
+	return out, nil
+}
+
+// Create implements catalog.Store.
+func (s *Store) Create(ctx context.Context, p catalog.Product, evts ...events.Outgoing) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `insert into products (`+columns+`) values (?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing`,
+			p.ID, p.Name, p.Description, p.ImageFile, p.Category, p.Price, p.Version)
+		if err != nil {
+			return fmt.Errorf("create product %s: %w", p.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("create product %s: %w", p.ID, catalog.ErrVersionConflict)
+		}
+		return s.ob.Add(ctx, tx, evts...)
+	})
+}
+
+// Update implements catalog.Store.
+func (s *Store) Update(ctx context.Context, p catalog.Product, evts ...events.Outgoing) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `update products set name = ?, description = ?, image_file = ?, category = ?, price_cents = ?, version = ?
+			where id = ? and version = ?`, p.Name, p.Description, p.ImageFile, p.Category, p.Price, p.Version, p.ID, p.Version-1)
+		if err != nil {
+			return fmt.Errorf("update product %s: %w", p.ID, err)
+		}
+		if err := conditionHeld(ctx, tx, res, p.ID); err != nil {
+			return fmt.Errorf("update product %s: %w", p.ID, err)
+		}
+		return s.ob.Add(ctx, tx, evts...)
+	})
+}
+
+// Delete implements catalog.Store.
+func (s *Store) Delete(ctx context.Context, id string, version int64, evts ...events.Outgoing) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `delete from products where id = ? and version = ?`, id, version)
+		if err != nil {
+			return fmt.Errorf("delete product %s: %w", id, err)
+		}
+		if err := conditionHeld(ctx, tx, res, id); err != nil {
+			return fmt.Errorf("delete product %s: %w", id, err)
+		}
+		return s.ob.Add(ctx, tx, evts...)
+	})
+}
+
+func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	if err := sqlitedb.InTx(ctx, s.db, fn); err != nil {
+		return err
+	}
+	s.ob.Committed()
+	return nil
+}
+
+// conditionHeld tells a version conflict from a missing product when a
+// conditional write changed no row.
+func conditionHeld(ctx context.Context, tx *sql.Tx, res sql.Result, id string) error {
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var one int
+	switch err := tx.QueryRowContext(ctx, `select 1 from products where id = ?`, id).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return catalog.ErrNotFound
+	case err != nil:
+		return err
+	default:
+		return catalog.ErrVersionConflict
+	}
+}
