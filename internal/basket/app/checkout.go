@@ -1,0 +1,111 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/eventshop/eventshop/internal/basket"
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/validation"
+)
+
+// Buyer is who pays and where the order goes. Card data is never part of it.
+type Buyer struct {
+	FirstName     string
+	LastName      string
+	Email         string
+	Address       string
+	PaymentMethod string
+}
+
+// Validate checks every field of b.
+func (b Buyer) Validate() error {
+	if err := validation.First(
+		validation.Text("firstName", b.FirstName, true, 100),
+		validation.Text("lastName", b.LastName, true, 100),
+		validation.Text("email", b.Email, true, 254),
+		validation.Text("address", b.Address, true, 500),
+		validation.Text("paymentMethod", b.PaymentMethod, true, 32),
+	); err != nil {
+		return err
+	}
+	if at := strings.IndexByte(b.Email, '@'); at < 1 || at == len(b.Email)-1 {
+		return validation.Field("email", "must be an email address")
+	}
+	return nil
+}
+
+// maxCheckoutAttempts bounds retries when a concurrent write to the basket wins.
+const maxCheckoutAttempts = 3
+
+// Checkout turns userName's basket into a priced CheckoutBasket event and
+// empties the basket in the same write. It returns the order id, which is the
+// checkout id: the ordering service creates the order under it. A retried
+// checkout of a basket that was already checked out returns the same id.
+func (s *Baskets) Checkout(ctx context.Context, userName string, buyer Buyer) (string, error) {
+	if err := validation.First(validation.UserName("userName", userName), buyer.Validate()); err != nil {
+		return "", err
+	}
+	for range maxCheckoutAttempts {
+		id, err := s.checkoutOnce(ctx, userName, buyer)
+		if !errors.Is(err, basket.ErrVersionConflict) {
+			return id, err
+		}
+	}
+	return "", basket.ErrVersionConflict
+}
+
+func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer) (string, error) {
+	b, err := s.current(ctx, userName)
+	if err != nil {
+		return "", err
+	}
+	if len(b.Items) == 0 {
+		if b.LastCheckout != "" {
+			return b.LastCheckout, nil
+		}
+		return "", basket.ErrEmpty
+	}
+	priced, err := s.price(ctx, b)
+	if err != nil {
+		return "", err
+	}
+	// UUIDv7 ids sort by time, so orders keyed by them list newest first.
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("checkout id: %w", err)
+	}
+	now := s.now().UTC()
+	lines := make([]events.Line, len(priced.Items))
+	for i, l := range priced.Items {
+		lines[i] = events.Line{ProductID: l.ProductID, ProductName: l.ProductName, Color: l.Color, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
+	}
+	evt, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{
+		Meta:          events.MetaFrom(ctx),
+		CheckoutID:    id.String(),
+		UserName:      userName,
+		FirstName:     buyer.FirstName,
+		LastName:      buyer.LastName,
+		Email:         buyer.Email,
+		Address:       buyer.Address,
+		PaymentMethod: buyer.PaymentMethod,
+		Lines:         lines,
+		TotalPrice:    priced.TotalPrice,
+		CheckedOutAt:  now,
+	}, now)
+	if err != nil {
+		return "", err
+	}
+	emptied := basket.Basket{UserName: userName, Items: []basket.Item{}, Version: b.Version + 1, LastCheckout: id.String()}
+	if err := s.store.Put(ctx, emptied, evt); err != nil {
+		if isNotFound(err) {
+			return "", basket.ErrVersionConflict
+		}
+		return "", err
+	}
+	return id.String(), nil
+}

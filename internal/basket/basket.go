@@ -1,0 +1,170 @@
+// Package basket is the basket service's domain: baskets, the service's own view
+// of product prices (fed by catalog events), pricing, and the repository ports.
+package basket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/money"
+	"github.com/eventshop/eventshop/internal/page"
+	"github.com/eventshop/eventshop/internal/validation"
+)
+
+// Domain outcomes.
+var (
+	ErrNotFound        = errors.New("basket not found")
+	ErrVersionConflict = errors.New("basket was changed by another request; read it again and retry")
+	ErrEmpty           = errors.New("basket is empty")
+)
+
+// UnknownProductError names a product the price view does not know (never
+// created, or deleted from the catalog).
+type UnknownProductError struct{ ProductID string }
+
+func (e *UnknownProductError) Error() string {
+	return fmt.Sprintf("product %s is not in the catalog", e.ProductID)
+}
+
+// Limits on a basket.
+const (
+	MaxLines    = 50
+	MaxQuantity = 99
+)
+
+// Item is one line of a basket as the client chose it: what, how many, which color.
+type Item struct {
+	ProductID string `json:"productId"`
+	Quantity  int    `json:"quantity"`
+	Color     string `json:"color,omitempty"`
+}
+
+// Basket is one user's basket. Version counts its writes; LastCheckout is the
+// checkout that last emptied it, so that a retried checkout finds it again.
+type Basket struct {
+	UserName     string `json:"userName"`
+	Items        []Item `json:"items"`
+	Version      int64  `json:"version"`
+	LastCheckout string `json:"-"`
+}
+
+// ValidateItems checks a basket's lines.
+func ValidateItems(items []Item) error {
+	if len(items) > MaxLines {
+		return validation.Field("items", "must have at most %d lines", MaxLines)
+	}
+	seen := map[[2]string]bool{}
+	for i, it := range items {
+		field := fmt.Sprintf("items[%d]", i)
+		if err := validation.First(
+			validation.ID(field+".productId", it.ProductID),
+			validation.Text(field+".color", it.Color, false, 32),
+		); err != nil {
+			return err
+		}
+		if it.Quantity < 1 || it.Quantity > MaxQuantity {
+			return validation.Field(field+".quantity", "must be from 1 to %d", MaxQuantity)
+		}
+		key := [2]string{it.ProductID, it.Color}
+		if seen[key] {
+			return validation.Field(field, "repeats product %s in color %q; use one line with a larger quantity", it.ProductID, it.Color)
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
+// Price is the basket service's view of one product, as the catalog's events
+// last told it. A deleted product stays as a tombstone so that an older change
+// arriving late cannot bring it back.
+type Price struct {
+	ProductID string
+	Name      string
+	Price     money.Cents
+	Version   int64
+	Deleted   bool
+}
+
+// Line is a basket line priced from the view.
+type Line struct {
+	ProductID   string      `json:"productId"`
+	ProductName string      `json:"productName"`
+	Color       string      `json:"color,omitempty"`
+	Quantity    int         `json:"quantity"`
+	UnitPrice   money.Cents `json:"unitPrice"`
+	LineTotal   money.Cents `json:"lineTotal"`
+	// Unavailable marks a line whose product left the catalog; it is not in the total.
+	Unavailable bool `json:"unavailable,omitempty"`
+}
+
+// Priced is a basket with prices.
+type Priced struct {
+	UserName   string      `json:"userName"`
+	Items      []Line      `json:"items"`
+	TotalPrice money.Cents `json:"totalPrice"`
+	Version    int64       `json:"version"`
+}
+
+// PriceBasket prices b from prices. Lines whose product is missing are marked
+// unavailable; the first of them is returned as an *UnknownProductError beside
+// the priced basket, so that callers decide whether that is fatal.
+func PriceBasket(b Basket, prices map[string]Price) (Priced, error) {
+	out := Priced{UserName: b.UserName, Items: make([]Line, 0, len(b.Items)), Version: b.Version}
+	var missing error
+	for _, it := range b.Items {
+		line := Line{ProductID: it.ProductID, Color: it.Color, Quantity: it.Quantity}
+		p, ok := prices[it.ProductID]
+		if !ok || p.Deleted {
+			line.Unavailable = true
+			if missing == nil {
+				missing = &UnknownProductError{ProductID: it.ProductID}
+			}
+		} else {
+			line.ProductName, line.UnitPrice = p.Name, p.Price
+			line.LineTotal = p.Price.Times(it.Quantity)
+			out.TotalPrice += line.LineTotal
+		}
+		out.Items = append(out.Items, line)
+	}
+	return out, missing
+}
+
+// ProductIDs lists the distinct products of baskets.
+func ProductIDs(baskets ...Basket) []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, b := range baskets {
+		for _, it := range b.Items {
+			if !seen[it.ProductID] {
+				seen[it.ProductID] = true
+				ids = append(ids, it.ProductID)
+			}
+		}
+	}
+	return ids
+}
+
+// Store keeps baskets, one item per user name.
+type Store interface {
+	// Get returns userName's basket, or ErrNotFound.
+	Get(ctx context.Context, userName string) (Basket, error)
+	// List pages through all baskets in user name order.
+	List(ctx context.Context, req page.Request) (page.Of[Basket], error)
+	// Put stores b with the events it caused. Version 1 creates the basket
+	// (ErrVersionConflict if one exists); a later version replaces the basket
+	// stored at b.Version-1 (ErrNotFound, ErrVersionConflict otherwise).
+	Put(ctx context.Context, b Basket, evts ...events.Outgoing) error
+	// Delete removes userName's basket; deleting a missing basket is not an error.
+	Delete(ctx context.Context, userName string) error
+}
+
+// PriceView is the basket service's copy of catalog prices.
+type PriceView interface {
+	// Prices returns the view's entries for ids; ids it does not hold are absent.
+	Prices(ctx context.Context, ids []string) (map[string]Price, error)
+	// ApplyPrice stores p if its version is newer than the stored one and
+	// reports whether it did.
+	ApplyPrice(ctx context.Context, p Price) (bool, error)
+}

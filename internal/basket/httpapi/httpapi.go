@@ -1,0 +1,149 @@
+// Package httpapi is the basket service's inbound HTTP adapter: the seed's
+// /basket routes.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/eventshop/eventshop/internal/basket"
+	"github.com/eventshop/eventshop/internal/basket/app"
+	"github.com/eventshop/eventshop/internal/page"
+	"github.com/eventshop/eventshop/internal/rest"
+	"github.com/eventshop/eventshop/internal/validation"
+)
+
+type handler struct {
+	app *app.Baskets
+	log *slog.Logger
+}
+
+// Register adds the basket service's routes to mux.
+func Register(mux *http.ServeMux, a *app.Baskets, log *slog.Logger) {
+	h := &handler{app: a, log: log}
+	mux.HandleFunc("GET /basket", h.list)
+	mux.HandleFunc("POST /basket", h.replace)
+	mux.HandleFunc("POST /basket/checkout", h.checkout)
+	mux.HandleFunc("GET /basket/{userName}", h.get)
+	mux.HandleFunc("DELETE /basket/{userName}", h.delete)
+}
+
+type basketRequest struct {
+	UserName string        `json:"userName"`
+	Items    []itemRequest `json:"items"`
+}
+
+// itemRequest accepts the price and productName that seed clients send, and
+// ignores them: prices and names come from the service's own price view.
+type itemRequest struct {
+	ProductID   string          `json:"productId"`
+	Quantity    int             `json:"quantity"`
+	Color       string          `json:"color"`
+	Price       json.RawMessage `json:"price"`
+	ProductName json.RawMessage `json:"productName"`
+}
+
+type checkoutRequest struct {
+	UserName      string          `json:"userName"`
+	FirstName     string          `json:"firstName"`
+	LastName      string          `json:"lastName"`
+	Email         string          `json:"email"`
+	Address       string          `json:"address"`
+	PaymentMethod string          `json:"paymentMethod"`
+	CardInfo      json.RawMessage `json:"cardInfo"`
+}
+
+type checkoutResponse struct {
+	OrderID string `json:"orderId"`
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+	req, err := page.FromQuery(r.URL.Query())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res, err := h.app.List(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rest.JSON(w, http.StatusOK, res)
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+	b, err := h.app.Get(r.Context(), r.PathValue("userName"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rest.JSON(w, http.StatusOK, b)
+}
+
+func (h *handler) replace(w http.ResponseWriter, r *http.Request) {
+	var body basketRequest
+	if err := rest.Decode(w, r, &body); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	items := make([]basket.Item, len(body.Items))
+	for i, it := range body.Items {
+		items[i] = basket.Item{ProductID: it.ProductID, Quantity: it.Quantity, Color: it.Color}
+	}
+	b, err := h.app.Replace(r.Context(), body.UserName, items)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rest.JSON(w, http.StatusOK, b)
+}
+
+func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
+	if err := h.app.Delete(r.Context(), r.PathValue("userName")); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *handler) checkout(w http.ResponseWriter, r *http.Request) {
+	var body checkoutRequest
+	if err := rest.Decode(w, r, &body); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if body.CardInfo != nil {
+		h.fail(w, r, validation.Field("cardInfo", "card data is not accepted; send a paymentMethod instead"))
+		return
+	}
+	id, err := h.app.Checkout(r.Context(), body.UserName, app.Buyer{
+		FirstName:     body.FirstName,
+		LastName:      body.LastName,
+		Email:         body.Email,
+		Address:       body.Address,
+		PaymentMethod: body.PaymentMethod,
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rest.JSON(w, http.StatusAccepted, checkoutResponse{OrderID: id})
+}
+
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var unknown *basket.UnknownProductError
+	switch {
+	case errors.As(err, &unknown):
+		rest.WriteProblem(w, http.StatusUnprocessableEntity, unknown.Error())
+	case errors.Is(err, basket.ErrEmpty):
+		rest.WriteProblem(w, http.StatusUnprocessableEntity, basket.ErrEmpty.Error())
+	case errors.Is(err, basket.ErrVersionConflict):
+		rest.WriteProblem(w, http.StatusConflict, basket.ErrVersionConflict.Error())
+	case errors.Is(err, basket.ErrNotFound):
+		rest.WriteProblem(w, http.StatusNotFound, basket.ErrNotFound.Error())
+	default:
+		rest.Fail(w, r, h.log, err)
+	}
+}

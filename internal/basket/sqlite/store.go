@@ -1,0 +1,210 @@
+// Package sqlite is the basket service's store on SQLite for the local runtime:
+// baskets, the price view, and an outbox written in the same transactions.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/eventshop/eventshop/internal/basket"
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/outbox"
+	"github.com/eventshop/eventshop/internal/page"
+	"github.com/eventshop/eventshop/internal/sqlitedb"
+)
+
+// Schema creates the basket service's tables.
+const Schema = `
+create table if not exists baskets (
+  user_name     text primary key,
+  items         text not null,
+  version       integer not null,
+  last_checkout text not null default ''
+);
+create table if not exists prices (
+  product_id  text primary key,
+  name        text not null,
+  price_cents integer not null,
+  version     integer not null,
+  deleted     integer not null
+);
+` + outbox.Schema
+
+var (
+	_ basket.Store     = (*Store)(nil)
+	_ basket.PriceView = (*Store)(nil)
+)
+
+// Store implements basket.Store and basket.PriceView.
+type Store struct {
+	db *sql.DB
+	ob *outbox.Outbox
+}
+
+// Open opens the basket database at path.
+func Open(ctx context.Context, path string) (*Store, error) {
+	db, err := sqlitedb.Open(ctx, path, Schema)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, ob: outbox.New(db)}, nil
+}
+
+// Outbox is where the store's events wait for the relay.
+func (s *Store) Outbox() *outbox.Outbox { return s.ob }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func scanBasket(row interface{ Scan(...any) error }) (basket.Basket, error) {
+	var (
+		b     basket.Basket
+		items string
+	)
+	if err := row.Scan(&b.UserName, &items, &b.Version, &b.LastCheckout); err != nil {
+		return basket.Basket{}, err
+	}
+	if err := json.Unmarshal([]byte(items), &b.Items); err != nil {
+		return basket.Basket{}, fmt.Errorf("decode items: %w", err)
+	}
+	return b, nil
+}
+
+// Get implements basket.Store.
+func (s *Store) Get(ctx context.Context, userName string) (basket.Basket, error) {
+	b, err := scanBasket(s.db.QueryRowContext(ctx, `select user_name, items, version, last_checkout from baskets where user_name = ?`, userName))
+	if errors.Is(err, sql.ErrNoRows) {
+		return basket.Basket{}, fmt.Errorf("get basket %s: %w", userName, basket.ErrNotFound)
+	}
+	if err != nil {
+		return basket.Basket{}, fmt.Errorf("get basket %s: %w", userName, err)
+	}
+	return b, nil
+}
+
+type cursor struct {
+	UserName string `json:"u"`
+}
+
+// List implements basket.Store.
+func (s *Store) List(ctx context.Context, req page.Request) (page.Of[basket.Basket], error) {
+	var after cursor
+	if req.Token != "" {
+		if err := page.Decode(req.Token, &after); err != nil {
+			return page.Of[basket.Basket]{}, err
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, `select user_name, items, version, last_checkout from baskets where user_name > ? order by user_name limit ?`, after.UserName, req.Limit+1)
+	if err != nil {
+		return page.Of[basket.Basket]{}, fmt.Errorf("list baskets: %w", err)
+	}
+	defer rows.Close()
+	out := page.Of[basket.Basket]{Items: []basket.Basket{}}
+	for rows.Next() {
+		b, err := scanBasket(rows)
+		if err != nil {
+			return page.Of[basket.Basket]{}, fmt.Errorf("list baskets: %w", err)
+		}
+		out.Items = append(out.Items, b)
+	}
+	if err := rows.Err(); err != nil {
+		return page.Of[basket.Basket]{}, fmt.Errorf("list baskets: %w", err)
+	}
+	if len(out.Items) > req.Limit {
+		out.Items = out.Items[:req.Limit]
+		out.NextToken = page.Encode(cursor{UserName: out.Items[req.Limit-1].UserName})
+	}
+	return out, nil
+}
+
+// Put implements basket.Store.
+func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoing) error {
+	items, err := json.Marshal(b.Items)
+	if err != nil {
+		return fmt.Errorf("encode items: %w", err)
+	}
+	err = sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		var res sql.Result
+		var err error
+		if b.Version == 1 {
+			res, err = tx.ExecContext(ctx, `insert into baskets (user_name, items, version, last_checkout) values (?, ?, 1, ?) on conflict do nothing`,
+				b.UserName, string(items), b.LastCheckout)
+		} else {
+			res, err = tx.ExecContext(ctx, `update baskets set items = ?, version = ?, last_checkout = ? where user_name = ? and version = ?`,
+				string(items), b.Version, b.LastCheckout, b.UserName, b.Version-1)
+		}
+		if err != nil {
+			return fmt.Errorf("put basket %s: %w", b.UserName, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("put basket %s: %w", b.UserName, s.missingOrConflict(ctx, tx, b))
+		}
+		return s.ob.Add(ctx, tx, evts...)
+	})
+	if err == nil && len(evts) > 0 {
+		s.ob.Committed()
+	}
+	return err
+}
+
+func (s *Store) missingOrConflict(ctx context.Context, tx *sql.Tx, b basket.Basket) error {
+	if b.Version == 1 {
+		return basket.ErrVersionConflict
+	}
+	var one int
+	if err := tx.QueryRowContext(ctx, `select 1 from baskets where user_name = ?`, b.UserName).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+		return basket.ErrNotFound
+	}
+	return basket.ErrVersionConflict
+}
+
+// Delete implements basket.Store.
+func (s *Store) Delete(ctx context.Context, userName string) error {
+	if _, err := s.db.ExecContext(ctx, `delete from baskets where user_name = ?`, userName); err != nil {
+		return fmt.Errorf("delete basket %s: %w", userName, err)
+	}
+	return nil
+}
+
+// Prices implements basket.PriceView.
+func (s *Store) Prices(ctx context.Context, ids []string) (map[string]basket.Price, error) {
+	out := make(map[string]basket.Price, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.db.QueryContext(ctx, `select product_id, name, price_cents, version, deleted from prices where product_id in (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read prices: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p basket.Price
+		if err := rows.Scan(&p.ProductID, &p.Name, &p.Price, &p.Version, &p.Deleted); err != nil {
+			return nil, fmt.Errorf("read prices: %w", err)
+		}
+		out[p.ProductID] = p
+	}
+	return out, rows.Err()
+}
+
+// ApplyPrice implements basket.PriceView.
+func (s *Store) ApplyPrice(ctx context.Context, p basket.Price) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `insert into prices (product_id, name, price_cents, version, deleted) values (?, ?, ?, ?, ?)
+		on conflict (product_id) do update set name = excluded.name, price_cents = excluded.price_cents, version = excluded.version, deleted = excluded.deleted
+		where excluded.version > prices.version`, p.ProductID, p.Name, p.Price, p.Version, p.Deleted)
+	if err != nil {
+		return false, fmt.Errorf("apply price %s v%d: %w", p.ProductID, p.Version, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

@@ -1,0 +1,235 @@
+// Package storetest is the contract every basket.Store and basket.PriceView
+// adapter passes.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/eventshop/eventshop/internal/basket"
+	"github.com/eventshop/eventshop/internal/page"
+)
+
+// Run runs the basket.Store contract against stores made by newStore.
+func Run(t *testing.T, newStore func(t *testing.T) basket.Store) {
+	t.Run("PutGet", func(t *testing.T) { testPutGet(t, newStore(t)) })
+	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newStore(t)) })
+	t.Run("VersionConflict", func(t *testing.T) { testConflict(t, newStore(t)) })
+	t.Run("Delete", func(t *testing.T) { testDelete(t, newStore(t)) })
+	t.Run("ConcurrentWritersOneWins", func(t *testing.T) { testConcurrent(t, newStore(t)) })
+	t.Run("Pagination", func(t *testing.T) { testPagination(t, newStore(t)) })
+}
+
+// RunPriceView runs the basket.PriceView contract against views made by newView.
+func RunPriceView(t *testing.T, newView func(t *testing.T) basket.PriceView) {
+	t.Run("NewerVersionsOnly", func(t *testing.T) { testNewerOnly(t, newView(t)) })
+	t.Run("TombstoneWins", func(t *testing.T) { testTombstone(t, newView(t)) })
+	t.Run("ManyAndMissing", func(t *testing.T) { testMany(t, newView(t)) })
+}
+
+var ctx = context.Background()
+
+func sample(user string, version int64) basket.Basket {
+	return basket.Basket{UserName: user, Version: version, Items: []basket.Item{
+		{ProductID: "p1", Quantity: 2, Color: "red"},
+		{ProductID: "p2", Quantity: 1},
+	}}
+}
+
+func testPutGet(t *testing.T, s basket.Store) {
+	b := sample("alice", 1)
+	if err := s.Put(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, b) {
+		t.Fatalf("Get = %+v, want %+v", got, b)
+	}
+	next := basket.Basket{UserName: "alice", Version: 2, Items: []basket.Item{}, LastCheckout: "c-1"}
+	if err := s.Put(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx, "alice"); !reflect.DeepEqual(got, next) {
+		t.Fatalf("Get after replace = %+v, want %+v", got, next)
+	}
+}
+
+func testNotFound(t *testing.T, s basket.Store) {
+	if _, err := s.Get(ctx, "nobody"); !errors.Is(err, basket.ErrNotFound) {
+		t.Errorf("Get missing: %v, want ErrNotFound", err)
+	}
+	if err := s.Put(ctx, sample("nobody", 3)); !errors.Is(err, basket.ErrNotFound) {
+		t.Errorf("Put v3 of missing basket: %v, want ErrNotFound", err)
+	}
+	if err := s.Delete(ctx, "nobody"); err != nil {
+		t.Errorf("Delete missing: %v, want nil", err)
+	}
+}
+
+func testConflict(t *testing.T, s basket.Store) {
+	if err := s.Put(ctx, sample("bob", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, sample("bob", 1)); !errors.Is(err, basket.ErrVersionConflict) {
+		t.Errorf("second create: %v, want ErrVersionConflict", err)
+	}
+	if err := s.Put(ctx, sample("bob", 3)); !errors.Is(err, basket.ErrVersionConflict) {
+		t.Errorf("Put v3 over v1: %v, want ErrVersionConflict", err)
+	}
+	if got, _ := s.Get(ctx, "bob"); got.Version != 1 {
+		t.Errorf("failed writes changed the basket: %+v", got)
+	}
+}
+
+func testDelete(t *testing.T, s basket.Store) {
+	if err := s.Put(ctx, sample("carol", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "carol"); !errors.Is(err, basket.ErrNotFound) {
+		t.Fatalf("Get after Delete: %v", err)
+	}
+	if err := s.Put(ctx, sample("carol", 1)); err != nil {
+		t.Fatalf("create after Delete: %v", err)
+	}
+}
+
+func testConcurrent(t *testing.T, s basket.Store) {
+	if err := s.Put(ctx, sample("dave", 1)); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		winner []int
+		other  []error
+	)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := basket.Basket{UserName: "dave", Version: 2, Items: []basket.Item{{ProductID: "p1", Quantity: i + 1}}}
+			err := s.Put(ctx, b)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				winner = append(winner, i+1)
+			case !errors.Is(err, basket.ErrVersionConflict):
+				other = append(other, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(other) > 0 || len(winner) != 1 {
+		t.Fatalf("winners %v, unexpected errors %v; want exactly one winner", winner, other)
+	}
+	if got, _ := s.Get(ctx, "dave"); got.Items[0].Quantity != winner[0] {
+		t.Fatalf("stored %+v, want the winner's quantity %d", got, winner[0])
+	}
+}
+
+func testPagination(t *testing.T, s basket.Store) {
+	for i := range 5 {
+		if err := s.Put(ctx, sample(fmt.Sprintf("user%d", i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	req := page.Request{Limit: 2}
+	for range 10 {
+		res, err := s.List(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Items) > 2 {
+			t.Fatalf("page of %d exceeds limit 2", len(res.Items))
+		}
+		for _, b := range res.Items {
+			if seen[b.UserName] {
+				t.Fatalf("%s listed twice", b.UserName)
+			}
+			seen[b.UserName] = true
+		}
+		if res.NextToken == "" {
+			break
+		}
+		req.Token = res.NextToken
+	}
+	if len(seen) != 5 {
+		t.Fatalf("listed %d baskets, want 5", len(seen))
+	}
+	if _, err := s.List(ctx, page.Request{Limit: 2, Token: "%%%"}); err == nil {
+		t.Fatal("List accepted a malformed token")
+	}
+}
+
+func apply(t *testing.T, v basket.PriceView, p basket.Price) bool {
+	t.Helper()
+	ok, err := v.ApplyPrice(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+func testNewerOnly(t *testing.T, v basket.PriceView) {
+	if !apply(t, v, basket.Price{ProductID: "p1", Name: "A", Price: 100, Version: 2}) {
+		t.Fatal("first version not applied")
+	}
+	if apply(t, v, basket.Price{ProductID: "p1", Name: "old", Price: 50, Version: 1}) {
+		t.Fatal("older version applied")
+	}
+	if apply(t, v, basket.Price{ProductID: "p1", Name: "dup", Price: 50, Version: 2}) {
+		t.Fatal("same version applied twice")
+	}
+	if !apply(t, v, basket.Price{ProductID: "p1", Name: "B", Price: 300, Version: 3}) {
+		t.Fatal("newer version not applied")
+	}
+	got, err := v.Prices(ctx, []string{"p1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (basket.Price{ProductID: "p1", Name: "B", Price: 300, Version: 3}); got["p1"] != want {
+		t.Fatalf("Prices = %+v, want %+v", got["p1"], want)
+	}
+}
+
+func testTombstone(t *testing.T, v basket.PriceView) {
+	apply(t, v, basket.Price{ProductID: "p1", Name: "A", Price: 100, Version: 1})
+	if !apply(t, v, basket.Price{ProductID: "p1", Version: 2, Deleted: true}) {
+		t.Fatal("delete not applied")
+	}
+	if apply(t, v, basket.Price{ProductID: "p1", Name: "A", Price: 100, Version: 1}) {
+		t.Fatal("a late change resurrected a deleted product")
+	}
+	got, _ := v.Prices(ctx, []string{"p1"})
+	if !got["p1"].Deleted {
+		t.Fatalf("Prices = %+v, want a tombstone", got["p1"])
+	}
+}
+
+func testMany(t *testing.T, v basket.PriceView) {
+	for i := range 3 {
+		apply(t, v, basket.Price{ProductID: fmt.Sprintf("p%d", i), Name: "x", Price: 100, Version: 1})
+	}
+	got, err := v.Prices(ctx, []string{"p0", "p2", "missing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["p0"].Price != 100 || got["p2"].Price != 100 {
+		t.Fatalf("Prices = %+v, want p0 and p2 only", got)
+	}
+	if got, err := v.Prices(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("Prices(nil) = %v, %v", got, err)
+	}
+}
