@@ -1,0 +1,76 @@
+// Package app holds the ordering service's use cases: placing an order from a
+// checkout exactly once, and reading orders.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/ordering"
+	"github.com/eventshop/eventshop/internal/page"
+	"github.com/eventshop/eventshop/internal/validation"
+)
+
+// Orders runs the ordering use cases.
+type Orders struct {
+	store ordering.Store
+}
+
+// New returns the use cases over store.
+func New(store ordering.Store) *Orders { return &Orders{store: store} }
+
+// Place creates the order for a checkout. The order id is the checkout id and
+// the write is conditional on it, so a checkout delivered twice makes one order;
+// Place reports whether this call created it.
+func (o *Orders) Place(ctx context.Context, c events.CheckoutBasket) (bool, error) {
+	if err := validation.First(validation.ID("checkoutId", c.CheckoutID), validation.UserName("userName", c.UserName)); err != nil {
+		return false, fmt.Errorf("checkout event: %w", err)
+	}
+	if len(c.Lines) == 0 {
+		return false, fmt.Errorf("checkout %s has no lines", c.CheckoutID)
+	}
+	lines := make([]ordering.Line, len(c.Lines))
+	for i, l := range c.Lines {
+		lines[i] = ordering.Line(l)
+	}
+	err := o.store.Create(ctx, ordering.Order{
+		OrderID:       c.CheckoutID,
+		UserName:      c.UserName,
+		Status:        ordering.StatusPlaced,
+		Lines:         lines,
+		TotalPrice:    c.TotalPrice,
+		FirstName:     c.FirstName,
+		LastName:      c.LastName,
+		Email:         c.Email,
+		Address:       c.Address,
+		PaymentMethod: c.PaymentMethod,
+		OrderDate:     c.CheckedOutAt.UTC(),
+	})
+	if errors.Is(err, ordering.ErrExists) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Get returns one of userName's orders.
+func (o *Orders) Get(ctx context.Context, userName, orderID string) (ordering.Order, error) {
+	if err := validation.First(validation.UserName("userName", userName), validation.ID("orderId", orderID)); err != nil {
+		return ordering.Order{}, err
+	}
+	return o.store.Get(ctx, userName, orderID)
+}
+
+// ListByUser pages through userName's orders, newest first.
+func (o *Orders) ListByUser(ctx context.Context, userName string, req page.Request) (page.Of[ordering.Order], error) {
+	if err := validation.UserName("userName", userName); err != nil {
+		return page.Of[ordering.Order]{}, err
+	}
+	return o.store.ListByUser(ctx, userName, req)
+}
+
+// List pages through all orders.
+func (o *Orders) List(ctx context.Context, req page.Request) (page.Of[ordering.Order], error) {
+	return o.store.List(ctx, req)
+}

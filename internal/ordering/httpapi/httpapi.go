@@ -1,0 +1,72 @@
+// Package httpapi is the ordering service's inbound HTTP adapter: the seed's
+// /order routes.
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/eventshop/eventshop/internal/ordering"
+	"github.com/eventshop/eventshop/internal/ordering/app"
+	"github.com/eventshop/eventshop/internal/page"
+	"github.com/eventshop/eventshop/internal/rest"
+)
+
+type handler struct {
+	app *app.Orders
+	log *slog.Logger
+}
+
+// Register adds the ordering service's routes to mux.
+func Register(mux *http.ServeMux, a *app.Orders, log *slog.Logger) {
+	h := &handler{app: a, log: log}
+	mux.HandleFunc("GET /order", h.list)
+	mux.HandleFunc("GET /order/{userName}", h.listByUser)
+	mux.HandleFunc("GET /order/{userName}/{orderId}", h.get)
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+	req, err := page.FromQuery(r.URL.Query())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res, err := h.app.List(r.Context(), req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rest.JSON(w, http.StatusOK, res)
+}
+
+func (h *handler) listByUser(w http.ResponseWriter, r *http.Request) {
+	req, err := page.FromQuery(r.URL.Query())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res, err := h.app.ListByUser(r.Context(), r.PathValue("userName"), req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rest.JSON(w, http.StatusOK, res)
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+	o, err := h.app.Get(r.Context(), r.PathValue("userName"), r.PathValue("orderId"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rest.JSON(w, http.StatusOK, o)
+}
+
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, ordering.ErrNotFound) {
+		rest.WriteProblem(w, http.StatusNotFound, ordering.ErrNotFound.Error())
+		return
+	}
+	rest.Fail(w, r, h.log, err)
+}

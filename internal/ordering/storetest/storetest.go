@@ -1,0 +1,158 @@
+// Package storetest is the contract every ordering.Store adapter passes.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/eventshop/eventshop/internal/ordering"
+	"github.com/eventshop/eventshop/internal/page"
+)
+
+// Run runs the contract against stores made by newStore.
+func Run(t *testing.T, newStore func(t *testing.T) ordering.Store) {
+	t.Run("CreateGet", func(t *testing.T) { testCreateGet(t, newStore(t)) })
+	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newStore(t)) })
+	t.Run("CreateIsConditional", func(t *testing.T) { testConditional(t, newStore(t)) })
+	t.Run("ConcurrentCreatesOneWins", func(t *testing.T) { testConcurrent(t, newStore(t)) })
+	t.Run("NewestFirstPagination", func(t *testing.T) { testPagination(t, newStore(t)) })
+}
+
+var ctx = context.Background()
+
+func order(user string) ordering.Order {
+	id, err := uuid.NewV7()
+	if err != nil {
+		panic(err)
+	}
+	return ordering.Order{
+		OrderID: id.String(), UserName: user, Status: ordering.StatusPlaced,
+		Lines:      []ordering.Line{{ProductID: "p1", ProductName: "Widget", Color: "red", Quantity: 3, UnitPrice: 1999, LineTotal: 5997}},
+		TotalPrice: 5997, FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Address: "1 Street", PaymentMethod: "invoice",
+		OrderDate: time.Now().UTC().Truncate(time.Millisecond),
+	}
+}
+
+func testCreateGet(t *testing.T, s ordering.Store) {
+	o := order("alice")
+	if err := s.Create(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, "alice", o.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, o) {
+		t.Fatalf("Get = %+v, want %+v", got, o)
+	}
+}
+
+func testNotFound(t *testing.T, s ordering.Store) {
+	o := order("alice")
+	if err := s.Create(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "bob", o.OrderID); !errors.Is(err, ordering.ErrNotFound) {
+		t.Errorf("another user's order: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Get(ctx, "alice", uuid.NewString()); !errors.Is(err, ordering.ErrNotFound) {
+		t.Errorf("missing order: %v, want ErrNotFound", err)
+	}
+}
+
+func testConditional(t *testing.T, s ordering.Store) {
+	o := order("alice")
+	if err := s.Create(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	dup := o
+	dup.TotalPrice = 1
+	if err := s.Create(ctx, dup); !errors.Is(err, ordering.ErrExists) {
+		t.Fatalf("second Create: %v, want ErrExists", err)
+	}
+	if got, _ := s.Get(ctx, "alice", o.OrderID); got.TotalPrice != o.TotalPrice {
+		t.Fatal("second Create overwrote the order")
+	}
+}
+
+func testConcurrent(t *testing.T, s ordering.Store) {
+	o := order("alice")
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		wins int
+		errs []error
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.Create(ctx, o)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case !errors.Is(err, ordering.ErrExists):
+				errs = append(errs, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 || len(errs) > 0 {
+		t.Fatalf("%d creates won, errors %v; want exactly one", wins, errs)
+	}
+}
+
+func testPagination(t *testing.T, s ordering.Store) {
+	var want []string
+	for i := range 5 {
+		o := order("alice")
+		if err := s.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		want = append([]string{o.OrderID}, want...) // newest first
+		if i%2 == 0 {
+			if err := s.Create(ctx, order("bob")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var got []string
+	req := page.Request{Limit: 2}
+	for range 10 {
+		res, err := s.ListByUser(ctx, "alice", req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Items) > 2 {
+			t.Fatalf("page of %d exceeds limit 2", len(res.Items))
+		}
+		for _, o := range res.Items {
+			if o.UserName != "alice" {
+				t.Fatalf("alice's list holds %s's order", o.UserName)
+			}
+			got = append(got, o.OrderID)
+		}
+		if res.NextToken == "" {
+			break
+		}
+		req.Token = res.NextToken
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ListByUser = %v, want newest first %v", got, want)
+	}
+	all, err := s.List(ctx, page.Request{Limit: 100})
+	if err != nil || len(all.Items) != 8 {
+		t.Fatalf("List = %d orders (%v), want 8", len(all.Items), err)
+	}
+	if _, err := s.ListByUser(ctx, "alice", page.Request{Limit: 2, Token: "!"}); err == nil {
+		t.Fatal("ListByUser accepted a malformed token")
+	}
+}
