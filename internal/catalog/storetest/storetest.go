@@ -120,7 +120,9 @@ func testDelete(t *testing.T, s catalog.Store) {
 	}
 	for _, list := range []func() (page.Of[catalog.Product], error){
 		func() (page.Of[catalog.Product], error) { return s.List(ctx, page.Request{Limit: 10}) },
-		func() (page.Of[catalog.Product], error) { return s.ListByCategory(ctx, "Phone", page.Request{Limit: 10}) },
+		func() (page.Of[catalog.Product], error) {
+			return s.ListByCategory(ctx, "Phone", page.Request{Limit: 10})
+		},
 	} {
 		if res, err := list(); err != nil || len(res.Items) != 0 {
 			t.Fatalf("deleted product still listed: %+v, %v", res.Items, err)

@@ -1,0 +1,150 @@
+// Package localapp wires the whole shop for one machine: the three services'
+// handlers on one mux, their SQLite stores, the outbox relays and the local bus
+// with its consumers. cmd/shop serves it; the component test drives it.
+package localapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/eventshop/eventshop/internal/basket/app"
+	basketconsumer "github.com/eventshop/eventshop/internal/basket/consumer"
+	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
+	basketsqlite "github.com/eventshop/eventshop/internal/basket/sqlite"
+	catalogapp "github.com/eventshop/eventshop/internal/catalog/app"
+	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
+	catalogsqlite "github.com/eventshop/eventshop/internal/catalog/sqlite"
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/localbus"
+	orderingapp "github.com/eventshop/eventshop/internal/ordering/app"
+	orderingconsumer "github.com/eventshop/eventshop/internal/ordering/consumer"
+	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
+	orderingsqlite "github.com/eventshop/eventshop/internal/ordering/sqlite"
+	"github.com/eventshop/eventshop/internal/rest"
+	"github.com/eventshop/eventshop/internal/sqlitedb"
+)
+
+// Config is what the local shop needs to start.
+type Config struct {
+	DataDir       string           // every database lives here
+	Demo          bool             // load the demo catalog into an empty catalog
+	Bus           localbus.Options // queue timings
+	RelayInterval time.Duration    // how often the outbox relays poll; default 1s
+}
+
+// App is the running local shop.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	catalog *catalogsqlite.Store
+	baskets *basketsqlite.Store
+	orders  *orderingsqlite.Store
+	bus     *localbus.Bus
+	closers []func() error
+	handler http.Handler
+
+	basketConsumer   localbus.Handler
+	orderingConsumer localbus.Handler
+}
+
+// Open opens (or creates) the shop's databases under cfg.DataDir and wires the
+// services. Background work starts with Run.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) {
+	if cfg.RelayInterval == 0 {
+		cfg.RelayInterval = time.Second
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	a := &App{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if a.catalog, err = catalogsqlite.Open(ctx, filepath.Join(cfg.DataDir, "catalog.db")); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.catalog.Close)
+	if a.baskets, err = basketsqlite.Open(ctx, filepath.Join(cfg.DataDir, "basket.db")); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.baskets.Close)
+	if a.orders, err = orderingsqlite.Open(ctx, filepath.Join(cfg.DataDir, "ordering.db")); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.orders.Close)
+	busDB, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, "bus.db"), localbus.Schema)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, busDB.Close)
+	if a.bus, err = localbus.Open(ctx, busDB, events.Rules, cfg.Bus, log); err != nil {
+		return nil, err
+	}
+
+	catalogUC := catalogapp.New(a.catalog)
+	basketUC := app.New(a.baskets, a.baskets)
+	orderingUC := orderingapp.New(a.orders)
+	a.basketConsumer = basketconsumer.New(basketUC, log)
+	a.orderingConsumer = orderingconsumer.New(orderingUC, log)
+
+	mux := http.NewServeMux()
+	cataloghttp.Register(mux, catalogUC, log)
+	baskethttp.Register(mux, basketUC, log)
+	orderinghttp.Register(mux, orderingUC, log)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("/", rest.NotFound)
+	a.handler = rest.Middleware(log, mux)
+
+	if cfg.Demo {
+		n, err := catalogUC.LoadDemo(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load demo catalog: %w", err)
+		}
+		if n > 0 {
+			log.InfoContext(ctx, "loaded demo catalog", "products", n)
+		}
+	}
+	return a, nil
+}
+
+// Handler serves every service's HTTP API.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Bus is the local event bus, for inspecting and redriving dead letters.
+func (a *App) Bus() *localbus.Bus { return a.bus }
+
+// Run relays the outboxes to the bus and runs the consumers until ctx ends,
+// then waits for work in flight to finish.
+func (a *App) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	wg.Go(func() { a.catalog.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
+	wg.Go(func() { a.baskets.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
+	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueBasketPrices, a.basketConsumer) })
+	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueOrderingOrders, a.orderingConsumer) })
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+// Close closes every database.
+func (a *App) Close() error {
+	var errs []error
+	for _, c := range a.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
+}

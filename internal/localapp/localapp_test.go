@@ -1,0 +1,297 @@
+package localapp_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventshop/eventshop/internal/localapp"
+	"github.com/eventshop/eventshop/internal/localbus"
+)
+
+// shop is the local app running in-process behind an httptest server.
+type shop struct {
+	t    *testing.T
+	app  *localapp.App
+	srv  *httptest.Server
+	stop func()
+}
+
+func start(t *testing.T, dir string, demo bool) *shop {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	app, err := localapp.Open(t.Context(), localapp.Config{
+		DataDir:       dir,
+		Demo:          demo,
+		RelayInterval: 10 * time.Millisecond,
+		Bus:           localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond},
+	}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	s := &shop{t: t, app: app, srv: httptest.NewServer(app.Handler())}
+	s.stop = func() {
+		s.srv.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := app.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	return s
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+func (s *shop) do(method, path, body string) response {
+	s.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, s.srv.URL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func (s *shop) want(status int, method, path, body string) response {
+	s.t.Helper()
+	r := s.do(method, path, body)
+	if r.status != status {
+		s.t.Fatalf("%s %s → %d %s, want %d", method, path, r.status, r.body, status)
+	}
+	return r
+}
+
+func (s *shop) wantProblem(status int, method, path, body, detailHas string) {
+	s.t.Helper()
+	r := s.want(status, method, path, body)
+	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+		s.t.Fatalf("%s %s: Content-Type %q, want application/problem+json", method, path, ct)
+	}
+	var p struct {
+		Status int    `json:"status"`
+		Detail string `json:"detail"`
+	}
+	r.decode(s.t, &p)
+	if p.Status != status || !strings.Contains(p.Detail, detailHas) {
+		s.t.Fatalf("%s %s: problem %+v, want status %d and a detail containing %q", method, path, p, status, detailHas)
+	}
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type product struct {
+	ID      string          `json:"id"`
+	Price   json.RawMessage `json:"price"`
+	Version int64           `json:"version"`
+}
+
+type basketResp struct {
+	Items []struct {
+		ProductID   string          `json:"productId"`
+		ProductName string          `json:"productName"`
+		Quantity    int             `json:"quantity"`
+		UnitPrice   json.RawMessage `json:"unitPrice"`
+		LineTotal   json.RawMessage `json:"lineTotal"`
+	} `json:"items"`
+	TotalPrice json.RawMessage `json:"totalPrice"`
+}
+
+type order struct {
+	OrderID    string          `json:"orderId"`
+	UserName   string          `json:"userName"`
+	Status     string          `json:"status"`
+	TotalPrice json.RawMessage `json:"totalPrice"`
+	OrderDate  time.Time       `json:"orderDate"`
+	Lines      []struct {
+		ProductID string `json:"productId"`
+		Quantity  int    `json:"quantity"`
+	} `json:"lines"`
+}
+
+type list[T any] struct {
+	Items     []T    `json:"items"`
+	NextToken string `json:"nextToken"`
+}
+
+const buyer = `"firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","address":"1 Analytical St","paymentMethod":"invoice"`
+
+func TestShopEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, false)
+
+	// Catalog.
+	var widget, gadget product
+	r := s.want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99,"description":"w","imageFile":"w.png"}`)
+	r.decode(t, &widget)
+	if loc := r.header.Get("Location"); loc != "/product/"+widget.ID {
+		t.Fatalf("Location = %q", loc)
+	}
+	s.want(201, "POST", "/product", `{"name":"Gadget","category":"Toys","price":5}`).decode(t, &gadget)
+	if string(widget.Price) != "19.99" || string(gadget.Price) != "5.00" {
+		t.Fatalf("prices %s, %s", widget.Price, gadget.Price)
+	}
+	var tools list[product]
+	s.want(200, "GET", "/product?category=Tools", "").decode(t, &tools)
+	if len(tools.Items) != 1 || tools.Items[0].ID != widget.ID {
+		t.Fatalf("category Tools = %+v", tools.Items)
+	}
+	s.wantProblem(400, "POST", "/product", `{"name":"X","category":"Toys","price":1.999}`, "price")
+	s.wantProblem(400, "POST", "/product", `{"name":"X","category":"Toys","price":0}`, "price")
+	s.wantProblem(400, "POST", "/product", `{"name":"X","category":"Toys","price":1000000.01}`, "price")
+	s.wantProblem(400, "POST", "/product", `{"name":"X","category":"Toys","price":1,"colour":"red"}`, "colour")
+	s.wantProblem(400, "POST", "/product", `{"name":`, "JSON")
+	s.wantProblem(413, "POST", "/product", `{"name":"`+strings.Repeat("x", 1<<20)+`"}`, "1 MiB")
+	s.wantProblem(404, "GET", "/product/no-such-id", "", "not found")
+	s.wantProblem(409, "PUT", "/product/"+widget.ID, `{"name":"Widget","category":"Tools","price":19.99,"version":7}`, "changed")
+
+	// Basket: priced by the server from the view, whatever the client sends.
+	basket := `{"userName":"alice","items":[{"productId":"` + widget.ID + `","quantity":3,"color":"red","price":0.01,"productName":"cheap"},{"productId":"` + gadget.ID + `","quantity":2}]}`
+	eventually(t, "the price view to learn both products", func() bool { return s.do("POST", "/basket", basket).status == 200 })
+	var b basketResp
+	s.want(200, "GET", "/basket/alice", "").decode(t, &b)
+	if string(b.TotalPrice) != "69.97" || string(b.Items[0].LineTotal) != "59.97" || b.Items[0].ProductName != "Widget" || string(b.Items[0].UnitPrice) != "19.99" {
+		t.Fatalf("priced basket = %+v, want 3 × 19.99 = 59.97 and total 69.97", b)
+	}
+	s.wantProblem(422, "POST", "/basket", `{"userName":"alice","items":[{"productId":"unknown-product","quantity":1}]}`, "unknown-product")
+	s.wantProblem(400, "POST", "/basket", `{"userName":"alice","items":[{"productId":"`+widget.ID+`","quantity":100}]}`, "quantity")
+	s.want(200, "GET", "/basket/nobody", "")
+
+	// Checkout: card data refused, empty baskets refused, a retry makes no second order.
+	s.wantProblem(400, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`,"cardInfo":{"number":"4111111111111111"}}`, "card")
+	s.wantProblem(422, "POST", "/basket/checkout", `{"userName":"bob",`+buyer+`}`, "empty")
+	var co, retry struct{ OrderID string }
+	s.want(202, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`}`).decode(t, &co)
+	s.want(202, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`}`).decode(t, &retry)
+	if co.OrderID == "" || retry.OrderID != co.OrderID {
+		t.Fatalf("checkout ids %q and retry %q, want the same", co.OrderID, retry.OrderID)
+	}
+	s.want(200, "GET", "/basket/alice", "").decode(t, &b)
+	if len(b.Items) != 0 {
+		t.Fatalf("basket after checkout = %+v, want empty", b)
+	}
+
+	// The order appears.
+	eventually(t, "the order", func() bool { return s.do("GET", "/order/alice/"+co.OrderID, "").status == 200 })
+	var o order
+	s.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &o)
+	if o.Status != "PLACED" || string(o.TotalPrice) != "69.97" || len(o.Lines) != 2 || o.UserName != "alice" || o.OrderDate.IsZero() {
+		t.Fatalf("order = %+v", o)
+	}
+
+	// A deleted product makes checkout fail, naming it.
+	s.want(200, "POST", "/basket", `{"userName":"carol","items":[{"productId":"`+gadget.ID+`","quantity":1}]}`)
+	s.want(204, "DELETE", "/product/"+gadget.ID, "")
+	eventually(t, "the view to drop the deleted product", func() bool {
+		var line struct {
+			Items []struct{ Unavailable bool } `json:"items"`
+		}
+		s.want(200, "GET", "/basket/carol", "").decode(t, &line)
+		return line.Items[0].Unavailable
+	})
+	s.wantProblem(422, "POST", "/basket/checkout", `{"userName":"carol",`+buyer+`}`, gadget.ID)
+
+	// Restart on the same data: everything is still there, nothing is duplicated.
+	s.stop()
+	s = start(t, dir, false)
+	defer s.stop()
+	time.Sleep(200 * time.Millisecond) // let any redelivery happen
+	var orders list[order]
+	s.want(200, "GET", "/order/alice", "").decode(t, &orders)
+	if len(orders.Items) != 1 || orders.Items[0].OrderID != co.OrderID {
+		t.Fatalf("orders after restart = %+v, want exactly %s", orders.Items, co.OrderID)
+	}
+	var all list[product]
+	s.want(200, "GET", "/product", "").decode(t, &all)
+	if len(all.Items) != 1 || all.Items[0].ID != widget.ID {
+		t.Fatalf("products after restart = %+v, want only the widget", all.Items)
+	}
+	s.want(200, "GET", "/basket/carol", "").decode(t, &b)
+	if len(b.Items) != 1 {
+		t.Fatalf("carol's basket after restart = %+v", b)
+	}
+	for _, q := range []string{"basket-price-view", "ordering-checkout", "basket-price-view-dlq", "ordering-checkout-dlq"} {
+		if n, err := s.app.Bus().Depth(t.Context(), q); err != nil || n != 0 {
+			t.Errorf("queue %s holds %d messages (%v) at rest, want 0", q, n, err)
+		}
+	}
+}
+
+func TestDemoCatalogLoadsOnce(t *testing.T) {
+	dir := t.TempDir()
+	count := func(s *shop) int {
+		var l list[product]
+		s.want(200, "GET", "/product?limit=100", "").decode(t, &l)
+		return len(l.Items)
+	}
+	s := start(t, dir, true)
+	first := count(s)
+	if first < 12 {
+		t.Fatalf("demo catalog has %d products, want at least 12", first)
+	}
+	var phones list[product]
+	s.want(200, "GET", "/product?category=Phone", "").decode(t, &phones)
+	if len(phones.Items) == 0 {
+		t.Fatal("no demo phones")
+	}
+	// The demo products' events reach the basket's price view like any write.
+	body, _ := json.Marshal(map[string]any{"userName": "demo", "items": []map[string]any{{"productId": phones.Items[0].ID, "quantity": 1}}})
+	eventually(t, "demo products in the price view", func() bool { return s.do("POST", "/basket", string(body)).status == 200 })
+	s.stop()
+	s = start(t, dir, true)
+	defer s.stop()
+	if again := count(s); again != first {
+		t.Fatalf("restart with --demo: %d products, want %d", again, first)
+	}
+}
+
+func TestBadPageRequests(t *testing.T) {
+	s := start(t, t.TempDir(), false)
+	defer s.stop()
+	s.wantProblem(400, "GET", "/product?limit=0", "", "limit")
+	s.wantProblem(400, "GET", "/product?limit=101", "", "limit")
+	s.wantProblem(400, "GET", "/product?nextToken=garbage!", "", "nextToken")
+	s.wantProblem(400, "GET", "/order/alice?limit=x", "", "limit")
+	s.wantProblem(400, "GET", "/basket/"+strings.Repeat("a", 70), "", "userName")
+	s.wantProblem(404, "GET", "/nowhere", "", "")
+}
