@@ -1,0 +1,151 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/eventshop/eventshop/internal/basket"
+	"github.com/eventshop/eventshop/internal/basket/app"
+	"github.com/eventshop/eventshop/internal/basket/sqlite"
+	"github.com/eventshop/eventshop/internal/events"
+)
+
+var buyer = app.Buyer{FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Address: "1 St", PaymentMethod: "invoice"}
+
+// collector is a publisher that keeps what the outbox relays.
+type collector struct{ got []events.Outgoing }
+
+func (c *collector) Publish(_ context.Context, evts []events.Outgoing) error {
+	c.got = append(c.got, evts...)
+	return nil
+}
+
+func setup(t *testing.T) (*app.Baskets, *sqlite.Store) {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "basket.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	a := app.New(s, s)
+	ctx := context.Background()
+	for _, p := range []events.ProductChanged{
+		{ProductID: "p1", Name: "Widget", Price: 1999, Version: 1},
+		{ProductID: "p2", Name: "Gadget", Price: 500, Version: 1},
+	} {
+		if _, err := a.ApplyProductChanged(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a, s
+}
+
+func relayed(t *testing.T, s *sqlite.Store) []events.Outgoing {
+	t.Helper()
+	var c collector
+	if _, err := s.Outbox().Flush(context.Background(), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.got
+}
+
+func TestCheckoutEmitsPricedSnapshotOnce(t *testing.T) {
+	ctx := context.Background()
+	a, s := setup(t)
+	if _, err := a.Replace(ctx, "alice", []basket.Item{{ProductID: "p1", Quantity: 3, Color: "red"}, {ProductID: "p2", Quantity: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	// A price change after the basket was filled: checkout prices from the view as it is now.
+	if _, err := a.ApplyProductChanged(ctx, events.ProductChanged{ProductID: "p2", Name: "Gadget", Price: 600, Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := a.Checkout(ctx, "alice", buyer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := a.Checkout(ctx, "alice", buyer)
+	if err != nil || again != id {
+		t.Fatalf("retried checkout = %q, %v; want %q", again, err, id)
+	}
+	evts := relayed(t, s)
+	if len(evts) != 1 {
+		t.Fatalf("%d events, want 1 CheckoutBasket", len(evts))
+	}
+	e := evts[0]
+	if e.Source != "com.swn.basket.checkoutbasket" || e.DetailType != "CheckoutBasket" {
+		t.Fatalf("event %s/%s", e.Source, e.DetailType)
+	}
+	var c events.CheckoutBasket
+	if err := json.Unmarshal(e.Detail, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.CheckoutID != id || c.UserName != "alice" || c.TotalPrice != 59_97+12_00 || len(c.Lines) != 2 || c.Lines[1].UnitPrice != 600 || c.Email != buyer.Email || c.CheckedOutAt.IsZero() {
+		t.Fatalf("checkout detail = %+v", c)
+	}
+	b, err := a.Get(ctx, "alice")
+	if err != nil || len(b.Items) != 0 {
+		t.Fatalf("basket after checkout = %+v, %v", b, err)
+	}
+}
+
+func TestConcurrentCheckoutsMakeOneEvent(t *testing.T) {
+	ctx := context.Background()
+	a, s := setup(t)
+	if _, err := a.Replace(ctx, "bob", []basket.Item{{ProductID: "p1", Quantity: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	ids := make([]string, 4)
+	errs := make([]error, 4)
+	for i := range ids {
+		wg.Go(func() { ids[i], errs[i] = a.Checkout(ctx, "bob", buyer) })
+	}
+	wg.Wait()
+	for i := range ids {
+		if errs[i] != nil || ids[i] != ids[0] {
+			t.Fatalf("checkouts returned %v / %v; want one id for all", ids, errs)
+		}
+	}
+	if n := len(relayed(t, s)); n != 1 {
+		t.Fatalf("%d CheckoutBasket events, want 1", n)
+	}
+}
+
+func TestCheckoutRefusals(t *testing.T) {
+	ctx := context.Background()
+	a, _ := setup(t)
+	if _, err := a.Checkout(ctx, "nobody", buyer); !errors.Is(err, basket.ErrEmpty) {
+		t.Errorf("empty basket: %v, want ErrEmpty", err)
+	}
+	if _, err := a.Replace(ctx, "carol", []basket.Item{{ProductID: "p2", Quantity: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ApplyProductDeleted(ctx, events.ProductDeleted{ProductID: "p2", Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	var unknown *basket.UnknownProductError
+	if _, err := a.Checkout(ctx, "carol", buyer); !errors.As(err, &unknown) || unknown.ProductID != "p2" {
+		t.Errorf("deleted product: %v, want UnknownProductError p2", err)
+	}
+	bad := buyer
+	bad.Email = "not-an-address"
+	if _, err := a.Checkout(ctx, "carol", bad); err == nil {
+		t.Error("accepted a bad email")
+	}
+}
+
+func TestReplaceRefusesUnknownProducts(t *testing.T) {
+	a, _ := setup(t)
+	_, err := a.Replace(context.Background(), "dave", []basket.Item{{ProductID: "p1", Quantity: 1}, {ProductID: "ghost", Quantity: 1}})
+	var unknown *basket.UnknownProductError
+	if !errors.As(err, &unknown) || unknown.ProductID != "ghost" {
+		t.Fatalf("err = %v, want UnknownProductError ghost", err)
+	}
+	if b, _ := a.Get(context.Background(), "dave"); len(b.Items) != 0 {
+		t.Fatalf("a refused basket was stored: %+v", b)
+	}
+}

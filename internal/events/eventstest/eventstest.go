@@ -1,0 +1,40 @@
+// Package eventstest builds the SQS events consumers receive, for tests.
+package eventstest
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/eventshop/eventshop/internal/events"
+)
+
+// Message wraps detail in an EventBridge envelope inside an SQS message with id.
+func Message(t testing.TB, id, source, detailType string, detail any) awsevents.SQSMessage {
+	t.Helper()
+	o, err := events.New(source, detailType, detail, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(o.Wrap("000000000000", "local"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return awsevents.SQSMessage{MessageId: id, Body: string(body), EventSource: "aws:sqs"}
+}
+
+// Batch makes an SQS event of msgs.
+func Batch(msgs ...awsevents.SQSMessage) awsevents.SQSEvent {
+	return awsevents.SQSEvent{Records: msgs}
+}
+
+// Failed lists the message ids a response reports as failed.
+func Failed(r awsevents.SQSEventResponse) []string {
+	var ids []string
+	for _, f := range r.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	return ids
+}

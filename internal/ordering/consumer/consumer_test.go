@@ -1,0 +1,85 @@
+package consumer_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/ordering/app"
+	"github.com/eventshop/eventshop/internal/ordering/consumer"
+	"github.com/eventshop/eventshop/internal/ordering/sqlite"
+	"github.com/eventshop/eventshop/internal/page"
+)
+
+func checkout(id string) events.CheckoutBasket {
+	return events.CheckoutBasket{
+		CheckoutID: id, UserName: "alice", FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com",
+		Address: "1 St", PaymentMethod: "invoice", TotalPrice: 5997, CheckedOutAt: time.Now(),
+		Lines: []events.Line{{ProductID: "p1", ProductName: "Widget", Quantity: 3, UnitPrice: 1999, LineTotal: 5997}},
+	}
+}
+
+func TestDuplicateCheckoutMakesOneOrder(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ordering.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	orders := app.New(s)
+	handle := consumer.New(orders, slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+	c := checkout("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
+	msg := func(id string) awsevents.SQSMessage {
+		return eventstest.Message(t, id, events.SourceCheckout, events.TypeCheckoutBasket, c)
+	}
+	// The same checkout twice in one batch, and once more in a later batch.
+	for _, batch := range []awsevents.SQSEvent{eventstest.Batch(msg("m1"), msg("m2")), eventstest.Batch(msg("m3"))} {
+		resp, err := handle(ctx, batch)
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("handle: %+v, %v", resp, err)
+		}
+	}
+	res, err := orders.ListByUser(ctx, "alice", page.Request{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != 1 || res.Items[0].OrderID != c.CheckoutID || res.Items[0].TotalPrice != 5997 || res.Items[0].Status != "PLACED" {
+		t.Fatalf("orders = %+v, want one order %s", res.Items, c.CheckoutID)
+	}
+}
+
+func TestBadMessagesFailAlone(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ordering.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	handle := consumer.New(app.New(s), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	noLines := checkout("0193a1b2-c3d4-7e5f-8a9b-000000000001")
+	noLines.Lines = nil
+	badUser := checkout("0193a1b2-c3d4-7e5f-8a9b-000000000002")
+	badUser.UserName = "../etc"
+	resp, err := handle(ctx, eventstest.Batch(
+		awsevents.SQSMessage{MessageId: "garbage", Body: "not json"},
+		eventstest.Message(t, "good", events.SourceCheckout, events.TypeCheckoutBasket, checkout("0193a1b2-c3d4-7e5f-8a9b-000000000003")),
+		eventstest.Message(t, "nolines", events.SourceCheckout, events.TypeCheckoutBasket, noLines),
+		eventstest.Message(t, "baduser", events.SourceCheckout, events.TypeCheckoutBasket, badUser),
+		eventstest.Message(t, "other", "some.source", "SomethingElse", map[string]string{}),
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := eventstest.Failed(resp), []string{"garbage", "nolines", "baduser"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("failed = %v, want %v", got, want)
+	}
+}

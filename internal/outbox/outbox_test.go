@@ -1,0 +1,124 @@
+package outbox_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/outbox"
+	"github.com/eventshop/eventshop/internal/sqlitedb"
+)
+
+type publisher struct {
+	mu   sync.Mutex
+	fail bool
+	got  []string
+}
+
+func (p *publisher) Publish(_ context.Context, evts []events.Outgoing) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fail {
+		return errors.New("bus down")
+	}
+	for _, e := range evts {
+		p.got = append(p.got, e.ID)
+	}
+	return nil
+}
+
+func (p *publisher) ids() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.got...)
+}
+
+func add(t *testing.T, db *sql.DB, ob *outbox.Outbox, n int) []string {
+	t.Helper()
+	var ids []string
+	err := sqlitedb.InTx(context.Background(), db, func(tx *sql.Tx) error {
+		for range n {
+			e, _ := events.New("s", "T", map[string]int{}, time.Now())
+			ids = append(ids, e.ID)
+			if err := ob.Add(context.Background(), tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob.Committed()
+	return ids
+}
+
+func TestFlushKeepsEventsUntilPublished(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "x.db")
+	db, err := sqlitedb.Open(ctx, path, outbox.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob := outbox.New(db)
+	want := add(t, db, ob, 3)
+	pub := &publisher{fail: true}
+	if _, err := ob.Flush(ctx, pub); err == nil {
+		t.Fatal("Flush hid the publisher's failure")
+	}
+	db.Close() // the process dies before the bus came back
+
+	db, err = sqlitedb.Open(ctx, path, outbox.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ob = outbox.New(db)
+	pub.fail = false
+	n, err := ob.Flush(ctx, pub)
+	if err != nil || n != 3 {
+		t.Fatalf("Flush = %d, %v; want 3", n, err)
+	}
+	got := pub.ids()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("published %v, want in commit order %v", got, want)
+		}
+	}
+	if p, _ := ob.Pending(ctx); p != 0 {
+		t.Fatalf("%d events still pending", p)
+	}
+}
+
+func TestRelayWakesOnCommit(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := sqlitedb.Open(ctx, filepath.Join(t.TempDir(), "x.db"), outbox.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ob := outbox.New(db)
+	pub := &publisher{}
+	done := make(chan struct{})
+	go func() {
+		ob.Relay(ctx, pub, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil))) // no polling: only a wake-up can move events
+		close(done)
+	}()
+	ids := add(t, db, ob, 250) // more than one batch
+	deadline := time.Now().Add(5 * time.Second)
+	for len(pub.ids()) < len(ids) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if got := len(pub.ids()); got != len(ids) {
+		t.Fatalf("relayed %d of %d events", got, len(ids))
+	}
+}

@@ -1,0 +1,39 @@
+package validation
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRules(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		ok   bool
+	}{
+		{"text ok", Text("f", "Widget", true, 10), true},
+		{"text required", Text("f", "", true, 10), false},
+		{"text optional", Text("f", "", false, 10), true},
+		{"text too long", Text("f", strings.Repeat("é", 11), true, 10), false},
+		{"text counts runes", Text("f", strings.Repeat("é", 10), true, 10), true},
+		{"text control char", Text("f", "a\nb", true, 10), false},
+		{"text invalid utf8", Text("f", "\xff", true, 10), false},
+		{"id ok", ID("id", "0193a1b2-c3d4_X"), true},
+		{"id slash", ID("id", "a/b"), false},
+		{"id empty", ID("id", ""), false},
+		{"id long", ID("id", strings.Repeat("a", 65)), false},
+		{"user ok", UserName("u", "ada.lovelace@example.com"), true},
+		{"user leading dot", UserName("u", ".ada"), false},
+		{"user space", UserName("u", "ada lovelace"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if (tt.err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok = %v", tt.err, tt.ok)
+			}
+			if tt.err != nil && !Is(tt.err) {
+				t.Fatalf("%v is not a validation error", tt.err)
+			}
+		})
+	}
+}
