@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests run the real binary and kill it, to prove what a crash cannot lose.
+
+var shopBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "shop-bin")
+	if err != nil {
+		panic(err)
+	}
+	shopBin = filepath.Join(dir, "shop")
+	if out, err := exec.Command("go", "build", "-o", shopBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build shop: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type proc struct {
+	cmd  *exec.Cmd
+	base string
+	done chan error
+}
+
+// launch starts shop serve on a free port and waits until it listens.
+func launch(t *testing.T, dataDir string) *proc {
+	t.Helper()
+	cmd := exec.Command(shopBin, "serve", "--addr", "127.0.0.1:0", "--data", dataDir, "--demo=false")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "shop listening" {
+				addr <- line.Addr
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+		p.done <- cmd.Wait()
+	}()
+	select {
+	case p.base = <-addr:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("shop did not start listening")
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return p
+}
+
+func (p *proc) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+}
+
+func (p *proc) call(t *testing.T, method, path, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestKilledShopLosesNoEvent(t *testing.T) {
+	data := t.TempDir()
+	p := launch(t, data)
+	// A burst of catalog writes, then a kill before the relay can have moved them all.
+	var ids []string
+	for i := range 20 {
+		status, body := p.call(t, "POST", "/product", fmt.Sprintf(`{"name":"P%d","category":"C","price":1.%02d}`, i, i))
+		if status != 201 {
+			t.Fatalf("create: %d %s", status, body)
+		}
+		var prod struct{ ID string }
+		_ = json.Unmarshal(body, &prod)
+		ids = append(ids, prod.ID)
+	}
+	p.kill(t)
+
+	p = launch(t, data)
+	var items []string
+	for _, id := range ids {
+		items = append(items, `{"productId":"`+id+`","quantity":1}`)
+	}
+	basket := `{"userName":"alice","items":[` + strings.Join(items, ",") + `]}`
+	eventually(t, "every product in the price view after the kill", func() bool {
+		status, _ := p.call(t, "POST", "/basket", basket)
+		return status == 200
+	})
+	status, body := p.call(t, "POST", "/basket/checkout", `{"userName":"alice","firstName":"A","lastName":"L","email":"a@b.c","address":"x","paymentMethod":"invoice"}`)
+	if status != 202 {
+		t.Fatalf("checkout: %d %s", status, body)
+	}
+	var co struct{ OrderID string }
+	_ = json.Unmarshal(body, &co)
+	p.kill(t) // right after the checkout committed
+
+	p = launch(t, data)
+	eventually(t, "the order after the kill", func() bool {
+		status, _ := p.call(t, "GET", "/order/alice/"+co.OrderID, "")
+		return status == 200
+	})
+	time.Sleep(300 * time.Millisecond)
+	_, body = p.call(t, "GET", "/order/alice", "")
+	var orders struct{ Items []struct{ OrderID, TotalPrice json.RawMessage } }
+	_ = json.Unmarshal(body, &orders)
+	// 1.00 + 1.01 + … + 1.19 = 21.90
+	if len(orders.Items) != 1 || string(orders.Items[0].TotalPrice) != "21.90" {
+		t.Fatalf("orders = %s, want one order of 21.90", body)
+	}
+}
+
+func TestGracefulShutdownExitsZero(t *testing.T) {
+	p := launch(t, t.TempDir())
+	if status, _ := p.call(t, "GET", "/product", ""); status != 200 {
+		t.Fatalf("GET /product = %d", status)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("shop exited with %v after SIGTERM, want 0", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("shop did not stop after SIGTERM")
+	}
+}
+
+func TestServeFlags(t *testing.T) {
+	for _, args := range [][]string{{"--addr", "nonsense"}, {"--data", ""}, {"extra"}} {
+		if _, err := parseServe(args); err == nil {
+			t.Errorf("parseServe(%q) accepted bad flags", args)
+		}
+	}
+	c, err := parseServe(nil)
+	if err != nil || c.addr != "127.0.0.1:8080" || c.app.DataDir != "./data" || !c.app.Demo {
+		t.Fatalf("defaults = %+v, %v", c, err)
+	}
+}
