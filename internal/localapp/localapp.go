@@ -101,8 +101,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	baskethttp.Register(mux, basketUC, log)
 	orderinghttp.Register(mux, orderingUC, log)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	mux.HandleFunc("/", rest.NotFound)
-	a.handler = rest.Middleware(log, mux)
+	a.handler = rest.Middleware(log, rest.Routes(mux))
 
 	if cfg.Demo {
 		n, err := catalogUC.LoadDemo(ctx)

@@ -294,4 +294,5 @@ func TestBadPageRequests(t *testing.T) {
 	s.wantProblem(400, "GET", "/order/alice?limit=x", "", "limit")
 	s.wantProblem(400, "GET", "/basket/"+strings.Repeat("a", 70), "", "userName")
 	s.wantProblem(404, "GET", "/nowhere", "", "")
+	s.wantProblem(405, "PATCH", "/product", "", "GET")
 }

@@ -126,11 +126,6 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	}
 }
 
-// NotFound answers routes that do not exist with a problem response.
-func NotFound(w http.ResponseWriter, _ *http.Request) {
-	WriteProblem(w, http.StatusNotFound, "no such resource")
-}
-
 // Middleware gives each request a correlation id (kept from the request header
 // when well formed), recovers panics into a 500 and logs one line per request.
 func Middleware(log *slog.Logger, next http.Handler) http.Handler {
@@ -171,4 +166,42 @@ func (s *statusRecorder) WriteHeader(code int) {
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	s.wrote = true
 	return s.ResponseWriter.Write(b)
+}
+
+// Routes wraps mux so that requests no route matches (404) or whose method no
+// route allows (405, with its Allow header) are answered with problem+json too.
+func Routes(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			mux.ServeHTTP(&unmatched{ResponseWriter: w}, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// unmatched turns the mux's plain-text error into a problem response.
+type unmatched struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (u *unmatched) WriteHeader(code int) {
+	if u.wrote {
+		return
+	}
+	u.wrote = true
+	u.Header().Del("X-Content-Type-Options")
+	detail := "no such resource"
+	if code == http.StatusMethodNotAllowed {
+		detail = "method not allowed; allowed: " + u.Header().Get("Allow")
+	}
+	WriteProblem(u.ResponseWriter, code, detail)
+}
+
+func (u *unmatched) Write(b []byte) (int, error) {
+	if !u.wrote {
+		u.WriteHeader(http.StatusOK)
+	}
+	return len(b), nil
 }
