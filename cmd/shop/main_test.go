@@ -146,7 +146,9 @@ func TestKilledShopLosesNoEvent(t *testing.T) {
 	})
 	time.Sleep(300 * time.Millisecond)
 	_, body = p.call(t, "GET", "/order/alice", "")
-	var orders struct{ Items []struct{ OrderID, TotalPrice json.RawMessage } }
+	var orders struct {
+		Items []struct{ OrderID, TotalPrice json.RawMessage }
+	}
 	_ = json.Unmarshal(body, &orders)
 	// 1.00 + 1.01 + … + 1.19 = 21.90
 	if len(orders.Items) != 1 || string(orders.Items[0].TotalPrice) != "21.90" {
