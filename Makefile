@@ -9,7 +9,14 @@ run: build
 build:
 	$(GO) build -o bin/shop ./cmd/shop
 
-test: vet
+# dynalite, the DynamoDB-compatible server the DynamoDB adapters' tests run against.
+DYNALITE := tools/dynalite/node_modules/dynalite/cli.js
+
+$(DYNALITE): tools/dynalite/package.json tools/dynalite/package-lock.json
+	npm ci --prefix tools/dynalite --no-audit --no-fund
+	@touch $@
+
+test: vet $(DYNALITE)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
 

@@ -1,0 +1,231 @@
+// Package dynamo is the basket service's store on DynamoDB: baskets keyed by
+// user name with conditional writes on a version and the write's events on the
+// item, and the price view keyed by product id, written only by newer versions.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/eventshop/eventshop/internal/basket"
+	"github.com/eventshop/eventshop/internal/dynamopage"
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/money"
+	"github.com/eventshop/eventshop/internal/outbox/streams"
+	"github.com/eventshop/eventshop/internal/page"
+)
+
+// Key attributes of the two tables.
+const (
+	KeyUserName  = "userName"
+	KeyProductID = "productId"
+)
+
+// BasketTableInput describes the basket table; the CDK stack declares the same.
+func BasketTableInput(name string) *dynamodb.CreateTableInput { return hashTable(name, KeyUserName) }
+
+// PriceTableInput describes the price view table; the CDK stack declares the same.
+func PriceTableInput(name string) *dynamodb.CreateTableInput { return hashTable(name, KeyProductID) }
+
+func hashTable(name, key string) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(key), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(key), KeyType: types.KeyTypeHash}},
+	}
+}
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+}
+
+var (
+	_ basket.Store     = (*Store)(nil)
+	_ basket.PriceView = (*Store)(nil)
+)
+
+// Store implements basket.Store and basket.PriceView.
+type Store struct {
+	db                      API
+	basketTable, priceTable string
+}
+
+// New returns the store on its two tables.
+func New(db API, basketTable, priceTable string) *Store {
+	return &Store{db: db, basketTable: basketTable, priceTable: priceTable}
+}
+
+type basketItem struct {
+	UserName     string        `dynamodbav:"userName"`
+	Items        []basket.Item `dynamodbav:"items"`
+	Version      int64         `dynamodbav:"version"`
+	LastCheckout string        `dynamodbav:"lastCheckout,omitempty"`
+}
+
+type priceItem struct {
+	ProductID string      `dynamodbav:"productId"`
+	Name      string      `dynamodbav:"name,omitempty"`
+	Price     money.Cents `dynamodbav:"price"`
+	Version   int64       `dynamodbav:"version"`
+	Deleted   bool        `dynamodbav:"deleted,omitempty"`
+}
+
+func userKey(userName string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{KeyUserName: &types.AttributeValueMemberS{Value: userName}}
+}
+
+// Get implements basket.Store.
+func (s *Store) Get(ctx context.Context, userName string) (basket.Basket, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.basketTable, Key: userKey(userName), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return basket.Basket{}, fmt.Errorf("get basket %s: %w", userName, err)
+	}
+	if len(out.Item) == 0 {
+		return basket.Basket{}, fmt.Errorf("get basket %s: %w", userName, basket.ErrNotFound)
+	}
+	return decodeBasket(out.Item)
+}
+
+func decodeBasket(raw map[string]types.AttributeValue) (basket.Basket, error) {
+	var it basketItem
+	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		return basket.Basket{}, fmt.Errorf("decode basket: %w", err)
+	}
+	if it.Items == nil {
+		it.Items = []basket.Item{}
+	}
+	return basket.Basket{UserName: it.UserName, Items: it.Items, Version: it.Version, LastCheckout: it.LastCheckout}, nil
+}
+
+// List implements basket.Store by a scan: listing every basket is an
+// administrator's read, not a user path.
+func (s *Store) List(ctx context.Context, req page.Request) (page.Of[basket.Basket], error) {
+	items, next, err := dynamopage.Collect(ctx, req, []string{KeyUserName}, func(ctx context.Context, start dynamopage.Item, limit int32) ([]dynamopage.Item, dynamopage.Item, error) {
+		out, err := s.db.Scan(ctx, &dynamodb.ScanInput{TableName: &s.basketTable, ExclusiveStartKey: start, Limit: &limit, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.Items, out.LastEvaluatedKey, nil
+	})
+	if err != nil {
+		return page.Of[basket.Basket]{}, fmt.Errorf("list baskets: %w", err)
+	}
+	res := page.Of[basket.Basket]{Items: make([]basket.Basket, 0, len(items)), NextToken: next}
+	for _, raw := range items {
+		b, err := decodeBasket(raw)
+		if err != nil {
+			return page.Of[basket.Basket]{}, err
+		}
+		res.Items = append(res.Items, b)
+	}
+	return res, nil
+}
+
+// Put implements basket.Store.
+func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoing) error {
+	av, err := attributevalue.MarshalMap(basketItem{UserName: b.UserName, Items: b.Items, Version: b.Version, LastCheckout: b.LastCheckout})
+	if err != nil {
+		return fmt.Errorf("put basket %s: %w", b.UserName, err)
+	}
+	if len(evts) > 0 {
+		if av[streams.Attribute], err = streams.Encode(evts); err != nil {
+			return fmt.Errorf("put basket %s: %w", b.UserName, err)
+		}
+	}
+	in := &dynamodb.PutItemInput{TableName: &s.basketTable, Item: av, ConditionExpression: aws.String("attribute_not_exists(userName)")}
+	if b.Version > 1 {
+		in.ConditionExpression = aws.String("version = :prev")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": &types.AttributeValueMemberN{Value: fmt.Sprint(b.Version - 1)}}
+	}
+	_, err = s.db.PutItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		err = basket.ErrVersionConflict
+		if b.Version > 1 {
+			if _, getErr := s.Get(ctx, b.UserName); errors.Is(getErr, basket.ErrNotFound) {
+				err = basket.ErrNotFound
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("put basket %s: %w", b.UserName, err)
+	}
+	return nil
+}
+
+// Delete implements basket.Store. A basket's deletion carries no event, so
+// the delete is a real one.
+func (s *Store) Delete(ctx context.Context, userName string) error {
+	if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.basketTable, Key: userKey(userName)}); err != nil {
+		return fmt.Errorf("delete basket %s: %w", userName, err)
+	}
+	return nil
+}
+
+// batchGetMax is BatchGetItem's limit on keys per call.
+const batchGetMax = 100
+
+// Prices implements basket.PriceView.
+func (s *Store) Prices(ctx context.Context, ids []string) (map[string]basket.Price, error) {
+	out := make(map[string]basket.Price, len(ids))
+	for start := 0; start < len(ids); start += batchGetMax {
+		keys := make([]map[string]types.AttributeValue, 0, batchGetMax)
+		for _, id := range ids[start:min(start+batchGetMax, len(ids))] {
+			keys = append(keys, map[string]types.AttributeValue{KeyProductID: &types.AttributeValueMemberS{Value: id}})
+		}
+		request := map[string]types.KeysAndAttributes{s.priceTable: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(request) > 0; attempt++ {
+			if attempt == 5 {
+				return nil, errors.New("read prices: keys left unprocessed after 5 attempts")
+			}
+			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
+			if err != nil {
+				return nil, fmt.Errorf("read prices: %w", err)
+			}
+			for _, raw := range res.Responses[s.priceTable] {
+				var it priceItem
+				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+					return nil, fmt.Errorf("decode price: %w", err)
+				}
+				out[it.ProductID] = basket.Price{ProductID: it.ProductID, Name: it.Name, Price: it.Price, Version: it.Version, Deleted: it.Deleted}
+			}
+			request = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}
+
+// ApplyPrice implements basket.PriceView with a write conditional on the
+// stored version being older.
+func (s *Store) ApplyPrice(ctx context.Context, p basket.Price) (bool, error) {
+	av, err := attributevalue.MarshalMap(priceItem{ProductID: p.ProductID, Name: p.Name, Price: p.Price, Version: p.Version, Deleted: p.Deleted})
+	if err != nil {
+		return false, err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 &s.priceTable,
+		Item:                      av,
+		ConditionExpression:       aws.String("attribute_not_exists(productId) OR version < :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(p.Version)}},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("apply price %s v%d: %w", p.ProductID, p.Version, err)
+	}
+	return true, nil
+}

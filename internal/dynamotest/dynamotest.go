@@ -1,0 +1,157 @@
+// Package dynamotest runs dynalite, a DynamoDB-compatible server from the npm
+// registry (pinned in tools/dynalite), on a free loopback port for the tests of
+// the DynamoDB adapters, and creates a fresh table for each test.
+package dynamotest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+var (
+	once     sync.Once
+	endpoint string
+	startErr error
+	proc     *exec.Cmd
+	tables   atomic.Int64
+)
+
+// Main runs a test binary's tests and stops dynalite afterwards; call it from TestMain.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if proc != nil {
+		_ = proc.Process.Kill()
+		_ = proc.Wait()
+	}
+	return code
+}
+
+// Endpoint returns the URL of the running dynalite, starting it on first use.
+// Without dynalite installed the test fails under CI=true and is skipped
+// otherwise, with the command that installs it.
+func Endpoint(t testing.TB) string {
+	t.Helper()
+	once.Do(func() { endpoint, startErr = start() })
+	if startErr != nil {
+		if os.Getenv("CI") == "true" || !errors.Is(startErr, errNotInstalled) {
+			t.Fatalf("dynalite: %v", startErr)
+		}
+		t.Skipf("dynalite: %v", startErr)
+	}
+	return endpoint
+}
+
+var errNotInstalled = errors.New("not installed; run: npm ci --prefix tools/dynalite (make test does)")
+
+// CLI finds dynalite's cli.js in tools/dynalite above the working directory.
+func CLI() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		cli := filepath.Join(dir, "tools", "dynalite", "node_modules", "dynalite", "cli.js")
+		if _, err := os.Stat(cli); err == nil {
+			return cli, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errNotInstalled
+		}
+		dir = parent
+	}
+}
+
+func start() (string, error) {
+	cli, err := CLI()
+	if err != nil {
+		return "", err
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command("node", cli, "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("start node: %w", err)
+	}
+	ready := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "listening") {
+				ready <- nil
+				break
+			}
+		}
+		ready <- errors.New("exited before listening")
+		for sc.Scan() {
+		}
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			_ = cmd.Process.Kill()
+			return "", err
+		}
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		return "", errors.New("did not start within 30s")
+	}
+	proc = cmd
+	return fmt.Sprintf("http://127.0.0.1:%d", port), nil
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Client returns a DynamoDB client for the running dynalite.
+func Client(t testing.TB) *dynamodb.Client {
+	t.Helper()
+	ep := Endpoint(t)
+	return dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(ep),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+	})
+}
+
+// Table creates a table from in under a fresh name and returns the name.
+func Table(t testing.TB, db *dynamodb.Client, in func(name string) *dynamodb.CreateTableInput) string {
+	t.Helper()
+	name := fmt.Sprintf("t%d-%d", os.Getpid(), tables.Add(1))
+	if _, err := db.CreateTable(context.Background(), in(name)); err != nil {
+		t.Fatalf("create table %s: %v", name, err)
+	}
+	w := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 10 * time.Millisecond })
+	if err := w.Wait(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 10*time.Second); err != nil {
+		t.Fatalf("table %s: %v", name, err)
+	}
+	return name
+}

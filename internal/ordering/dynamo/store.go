@@ -1,0 +1,148 @@
+// Package dynamo is the ordering service's store on DynamoDB: orders keyed by
+// user name with the time-ordered order id as sort key, so that a query read
+// backwards lists a user's orders newest first.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/eventshop/eventshop/internal/dynamopage"
+	"github.com/eventshop/eventshop/internal/ordering"
+	"github.com/eventshop/eventshop/internal/page"
+)
+
+// Key attributes of the orders table.
+const (
+	KeyUserName = "userName"
+	KeyOrderID  = "orderId"
+)
+
+// TableInput describes the orders table; the CDK stack declares the same.
+func TableInput(name string) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(KeyUserName), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(KeyOrderID), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(KeyUserName), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(KeyOrderID), KeyType: types.KeyTypeRange},
+		},
+	}
+}
+
+// API is the part of the DynamoDB client the store uses.
+type API interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+}
+
+var _ ordering.Store = (*Store)(nil)
+
+// Store implements ordering.Store.
+type Store struct {
+	db    API
+	table string
+}
+
+// New returns the store on table.
+func New(db API, table string) *Store { return &Store{db: db, table: table} }
+
+// The order is stored with its JSON field names as attribute names.
+func encodeOpts(o *attributevalue.EncoderOptions) { o.TagKey = "json" }
+func decodeOpts(o *attributevalue.DecoderOptions) { o.TagKey = "json" }
+
+// Create implements ordering.Store with a write conditional on the order id.
+func (s *Store) Create(ctx context.Context, o ordering.Order) error {
+	av, err := attributevalue.MarshalMapWithOptions(o, encodeOpts)
+	if err != nil {
+		return fmt.Errorf("create order %s: %w", o.OrderID, err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(orderId)")})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		err = ordering.ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("create order %s: %w", o.OrderID, err)
+	}
+	return nil
+}
+
+func decode(raw map[string]types.AttributeValue) (ordering.Order, error) {
+	var o ordering.Order
+	if err := attributevalue.UnmarshalMapWithOptions(raw, &o, decodeOpts); err != nil {
+		return ordering.Order{}, fmt.Errorf("decode order: %w", err)
+	}
+	return o, nil
+}
+
+// Get implements ordering.Store.
+func (s *Store) Get(ctx context.Context, userName, orderID string) (ordering.Order, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, ConsistentRead: aws.Bool(true), Key: map[string]types.AttributeValue{
+		KeyUserName: &types.AttributeValueMemberS{Value: userName},
+		KeyOrderID:  &types.AttributeValueMemberS{Value: orderID},
+	}})
+	if err != nil {
+		return ordering.Order{}, fmt.Errorf("get order %s: %w", orderID, err)
+	}
+	if len(out.Item) == 0 {
+		return ordering.Order{}, fmt.Errorf("get order %s: %w", orderID, ordering.ErrNotFound)
+	}
+	return decode(out.Item)
+}
+
+// ListByUser implements ordering.Store: a query on the user's partition, read
+// backwards.
+func (s *Store) ListByUser(ctx context.Context, userName string, req page.Request) (page.Of[ordering.Order], error) {
+	return s.collect(ctx, req, func(ctx context.Context, start dynamopage.Item, limit int32) ([]dynamopage.Item, dynamopage.Item, error) {
+		out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName: &s.table, ExclusiveStartKey: start, Limit: &limit, ScanIndexForward: aws.Bool(false),
+			KeyConditionExpression:    aws.String("userName = :u"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":u": &types.AttributeValueMemberS{Value: userName}},
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.Items, out.LastEvaluatedKey, nil
+	})
+}
+
+// List implements ordering.Store by a scan: listing every order is an
+// administrator's read, not a user path, and comes in no particular order.
+func (s *Store) List(ctx context.Context, req page.Request) (page.Of[ordering.Order], error) {
+	return s.collect(ctx, req, func(ctx context.Context, start dynamopage.Item, limit int32) ([]dynamopage.Item, dynamopage.Item, error) {
+		out, err := s.db.Scan(ctx, &dynamodb.ScanInput{TableName: &s.table, ExclusiveStartKey: start, Limit: &limit})
+		if err != nil {
+			return nil, nil, err
+		}
+		return out.Items, out.LastEvaluatedKey, nil
+	})
+}
+
+func (s *Store) collect(ctx context.Context, req page.Request, fetch dynamopage.Fetch) (page.Of[ordering.Order], error) {
+	items, next, err := dynamopage.Collect(ctx, req, []string{KeyUserName, KeyOrderID}, fetch)
+	if err != nil {
+		return page.Of[ordering.Order]{}, fmt.Errorf("list orders: %w", err)
+	}
+	out := page.Of[ordering.Order]{Items: make([]ordering.Order, 0, len(items)), NextToken: next}
+	for _, raw := range items {
+		o, err := decode(raw)
+		if err != nil {
+			return page.Of[ordering.Order]{}, err
+		}
+		out.Items = append(out.Items, o)
+	}
+	return out, nil
+}
