@@ -1,7 +1,7 @@
 # eventshop: `make run` starts the shop on one machine, `make test` runs every test.
 GO ?= go
 
-.PHONY: run build test vet fmt bench clean
+.PHONY: run build test vet fmt bench clean lambdas
 
 run: build
 	./bin/shop serve --addr 127.0.0.1:8080 --data ./data
@@ -16,9 +16,28 @@ $(DYNALITE): tools/dynalite/package.json tools/dynalite/package-lock.json
 	npm ci --prefix tools/dynalite --no-audit --no-fund
 	@touch $@
 
-test: vet $(DYNALITE)
+# The AWS Lambda Runtime Interface Emulator, which runs the Lambda binaries in tests.
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+RIE := bin/aws-lambda-rie
+
+$(RIE):
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+test: vet $(DYNALITE) $(RIE)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
+
+# One Lambda function per directory under cmd/lambda, built for AWS (linux/arm64).
+LAMBDAS := $(filter-out internal,$(notdir $(patsubst %/,%,$(wildcard cmd/lambda/*/))))
+LAMBDA_ARCH ?= arm64
+
+lambdas:
+	@for fn in $(LAMBDAS); do \
+	  echo "lambda $$fn: dist/$$fn/bootstrap, dist/$$fn.zip"; \
+	  GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	    -o dist/$$fn/bootstrap ./cmd/lambda/$$fn || exit 1; \
+	  $(GO) run github.com/aws/aws-lambda-go/cmd/build-lambda-zip -o dist/$$fn.zip dist/$$fn/bootstrap 2>/dev/null || exit 1; \
+	done
 
 vet:
 	$(GO) vet ./...

@@ -1,0 +1,372 @@
+// Package lambda_test runs the real Lambda binaries under the AWS Lambda
+// Runtime Interface Emulator, with DynamoDB played by dynalite, and invokes them
+// with the events API Gateway, SQS and DynamoDB Streams send.
+package lambda_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
+	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
+	"github.com/eventshop/eventshop/internal/dynamotest"
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/money"
+	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
+)
+
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
+
+// rie finds the emulator: in the repository's bin/ (where make test installs
+// it) or on PATH.
+func rie(t *testing.T) string {
+	t.Helper()
+	if p, err := filepath.Abs("../../bin/aws-lambda-rie"); err == nil {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p
+	}
+	msg := "aws-lambda-rie not found; make test installs it into bin/"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+var (
+	buildOnce sync.Once
+	bins      map[string]string
+	buildErr  error
+)
+
+// functions lists every Lambda function's main under cmd/lambda.
+var functions = []string{"catalog-api", "basket-api", "basket-consumer", "ordering-api", "ordering-consumer", "outbox-publisher"}
+
+// binaries compiles every function once for this machine, as make lambdas
+// does for arm64.
+func binaries(t *testing.T) map[string]string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "lambdas")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		bins = map[string]string{}
+		for _, n := range functions {
+			out := filepath.Join(dir, n, "bootstrap")
+			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "./"+n)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("build %s: %v\n%s", n, err, b)
+				return
+			}
+			bins[n] = out
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return bins
+}
+
+type function struct {
+	t    *testing.T
+	name string
+	url  string
+	logs *syncBuffer
+}
+
+// syncBuffer collects a process's output while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// start runs bootstrap under the emulator with env.
+func start(t *testing.T, emulator, name, bootstrap string, env map[string]string) *function {
+	t.Helper()
+	port, apiPort := freePort(t), freePort(t)
+	cmd := exec.Command(emulator,
+		"--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", port),
+		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort),
+		bootstrap)
+	cmd.Dir = filepath.Dir(bootstrap)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true"}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s logs:\n%s", name, logs.String())
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: emulator did not listen", name)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return &function{t: t, name: name, url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", port), logs: logs}
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// invoke sends event and decodes the function's result into out.
+func (f *function) invoke(event, out any) {
+	f.t.Helper()
+	body, err := json.Marshal(event)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	res, err := http.Post(f.url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		f.t.Fatalf("invoke %s: %v", f.name, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || bytes.Contains(b, []byte(`"errorType"`)) {
+		f.t.Fatalf("invoke %s: %d %s", f.name, res.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		f.t.Fatalf("invoke %s: decode %s: %v", f.name, b, err)
+	}
+}
+
+// http sends an API Gateway HTTP API (payload 2.0) request through the function.
+func (f *function) http(method, path, body string) awsevents.APIGatewayV2HTTPResponse {
+	f.t.Helper()
+	raw, query, _ := strings.Cut(path, "?")
+	req := awsevents.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "$default", RawPath: raw, RawQueryString: query, Body: body,
+		Headers: map[string]string{"content-type": "application/json"},
+		RequestContext: awsevents.APIGatewayV2HTTPRequestContext{
+			DomainName: "api.example.test", Stage: "$default", RequestID: "req-1",
+			HTTP: awsevents.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: raw, Protocol: "HTTP/1.1", SourceIP: "192.0.2.1"},
+		},
+	}
+	var res awsevents.APIGatewayV2HTTPResponse
+	f.invoke(req, &res)
+	return res
+}
+
+func (f *function) want(status int, method, path, body string) string {
+	f.t.Helper()
+	res := f.http(method, path, body)
+	if res.StatusCode != status {
+		f.t.Fatalf("%s %s %s → %d %s, want %d", f.name, method, path, res.StatusCode, res.Body, status)
+	}
+	return res.Body
+}
+
+func TestLambdaArtifacts(t *testing.T) {
+	emulator := rie(t)
+	db := dynamotest.Client(t)
+	endpoint := dynamotest.Endpoint(t)
+	tables := map[string]string{
+		"CATALOG_TABLE": dynamotest.Table(t, db, catalogdynamo.TableInput),
+		"BASKET_TABLE":  dynamotest.Table(t, db, basketdynamo.BasketTableInput),
+		"PRICE_TABLE":   dynamotest.Table(t, db, basketdynamo.PriceTableInput),
+		"ORDER_TABLE":   dynamotest.Table(t, db, orderingdynamo.TableInput),
+	}
+	bus := &busRecorder{}
+	busSrv := httptest.NewServer(bus)
+	defer busSrv.Close()
+	env := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_EVENTBRIDGE": busSrv.URL, "EVENT_BUS_NAME": "SwnEventBus"}
+	for k, v := range tables {
+		env[k] = v
+	}
+	fn := map[string]*function{}
+	for name, bin := range binaries(t) {
+		fn[name] = start(t, emulator, name, bin, env)
+	}
+
+	// Catalog API: create and read a product.
+	var p struct {
+		ID    string      `json:"id"`
+		Price money.Cents `json:"price"`
+	}
+	mustJSON(t, fn["catalog-api"].want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`), &p)
+	mustJSON(t, fn["catalog-api"].want(200, "GET", "/product/"+p.ID, ""), &p)
+	if p.Price != 1999 {
+		t.Fatalf("product price %v", p.Price)
+	}
+	if body := fn["catalog-api"].want(200, "GET", "/product?category=Tools", ""); !strings.Contains(body, p.ID) {
+		t.Fatalf("category list %s lacks %s", body, p.ID)
+	}
+	fn["catalog-api"].want(400, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.999}`)
+
+	// The outbox publisher sends the event the catalog write stored on its item.
+	item, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables["CATALOG_TABLE"]), Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: p.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox := item.Item["outbox"].(*ddbtypes.AttributeValueMemberS).Value
+	var streamResp awsevents.DynamoDBEventResponse
+	fn["outbox-publisher"].invoke(awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{{
+		EventName: "INSERT",
+		Change:    awsevents.DynamoDBStreamRecord{SequenceNumber: "1", NewImage: map[string]awsevents.DynamoDBAttributeValue{"outbox": awsevents.NewStringAttribute(outbox)}},
+	}}}, &streamResp)
+	published := bus.entries()
+	if len(streamResp.BatchItemFailures) != 0 || len(published) != 1 || published[0].DetailType != events.TypeProductChanged {
+		t.Fatalf("publisher: failures %v, published %+v", streamResp.BatchItemFailures, published)
+	}
+
+	// The basket consumer gets that event from SQS in an EventBridge envelope.
+	var sqsResp awsevents.SQSEventResponse
+	msg := eventstest.Message(t, "m1", published[0].Source, published[0].DetailType, json.RawMessage(published[0].Detail))
+	fn["basket-consumer"].invoke(eventstest.Batch(msg), &sqsResp)
+	if len(sqsResp.BatchItemFailures) != 0 {
+		t.Fatalf("basket consumer failed %v", sqsResp.BatchItemFailures)
+	}
+
+	// Basket API: write and read a basket, priced by the server.
+	basket := fn["basket-api"].want(200, "POST", "/basket", `{"userName":"alice","items":[{"productId":"`+p.ID+`","quantity":3,"price":0.01}]}`)
+	if !strings.Contains(basket, `"totalPrice":59.97`) {
+		t.Fatalf("basket = %s, want total 59.97", basket)
+	}
+	if body := fn["basket-api"].want(200, "GET", "/basket/alice", ""); !strings.Contains(body, `"lineTotal":59.97`) {
+		t.Fatalf("GET basket = %s", body)
+	}
+
+	// The ordering consumer makes one order from a CheckoutBasket, however often it comes.
+	checkout := events.CheckoutBasket{
+		CheckoutID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", UserName: "alice", FirstName: "Ada", LastName: "Lovelace",
+		Email: "ada@example.com", Address: "1 St", PaymentMethod: "invoice", TotalPrice: 5997, CheckedOutAt: time.Now().UTC(),
+		Lines: []events.Line{{ProductID: p.ID, ProductName: "Widget", Quantity: 3, UnitPrice: 1999, LineTotal: 5997}},
+	}
+	for i := range 2 {
+		m := eventstest.Message(t, fmt.Sprintf("c%d", i), events.SourceCheckout, events.TypeCheckoutBasket, checkout)
+		fn["ordering-consumer"].invoke(eventstest.Batch(m), &sqsResp)
+		if len(sqsResp.BatchItemFailures) != 0 {
+			t.Fatalf("ordering consumer failed %v", sqsResp.BatchItemFailures)
+		}
+	}
+	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: ptr(tables["ORDER_TABLE"])})
+	if err != nil || len(out.Items) != 1 {
+		t.Fatalf("orders table holds %d items (%v), want 1", len(out.Items), err)
+	}
+
+	// Ordering API: list the orders.
+	var orders struct {
+		Items []struct {
+			OrderID    string      `json:"orderId"`
+			TotalPrice money.Cents `json:"totalPrice"`
+		} `json:"items"`
+	}
+	mustJSON(t, fn["ordering-api"].want(200, "GET", "/order/alice", ""), &orders)
+	if len(orders.Items) != 1 || orders.Items[0].OrderID != checkout.CheckoutID || orders.Items[0].TotalPrice != 5997 {
+		t.Fatalf("orders = %+v", orders)
+	}
+	fn["ordering-api"].want(404, "GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "")
+}
+
+func TestMissingConfigurationFailsInit(t *testing.T) {
+	emulator := rie(t)
+	for _, name := range functions {
+		f := start(t, emulator, name, binaries(t)[name], nil)
+		res, err := http.Post(f.url, "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == 200 || !strings.Contains(f.logs.String(), "missing environment variable(s): ") {
+			t.Fatalf("%s without configuration answered %d; logs:\n%s\nwant a failed init naming the missing variables", name, res.StatusCode, f.logs.String())
+		}
+	}
+}
+
+func mustJSON(t *testing.T, body string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		t.Fatalf("decode %s: %v", body, err)
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+// busRecorder is a loopback EventBridge endpoint that accepts PutEvents.
+type busRecorder struct {
+	mu  sync.Mutex
+	got []busEntry
+}
+
+type busEntry struct{ Source, DetailType, Detail, EventBusName string }
+
+func (b *busRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Entries []busEntry }
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	b.mu.Lock()
+	b.got = append(b.got, in.Entries...)
+	b.mu.Unlock()
+	results := make([]map[string]string, len(in.Entries))
+	for i := range results {
+		results[i] = map[string]string{"EventId": fmt.Sprint(i)}
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_ = json.NewEncoder(w).Encode(map[string]any{"FailedEntryCount": 0, "Entries": results})
+}
+
+func (b *busRecorder) entries() []busEntry {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]busEntry(nil), b.got...)
+}

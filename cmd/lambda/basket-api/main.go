@@ -1,0 +1,28 @@
+// Command basket-api is the basket service's HTTP API as a Lambda function
+// behind an API Gateway HTTP API (payload format 2.0).
+package main
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/internal/basket/app"
+	"github.com/eventshop/eventshop/internal/basket/dynamo"
+	"github.com/eventshop/eventshop/internal/basket/httpapi"
+)
+
+func main() {
+	log := lambdaenv.Logger()
+	env, err := lambdaenv.Require("BASKET_TABLE", "PRICE_TABLE")
+	lambdaenv.Must(log, err)
+	cfg, err := lambdaenv.AWS(context.Background())
+	lambdaenv.Must(log, err)
+	store := dynamo.New(lambdaenv.DynamoDB(cfg), env["BASKET_TABLE"], env["PRICE_TABLE"])
+	uc := app.New(store, store)
+	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log) })
+	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
+}

@@ -1,0 +1,73 @@
+// Package lambdaenv is what every Lambda function's main shares: configuration
+// from environment variables, validated at init, a JSON logger, AWS clients
+// built once, and the HTTP stack API functions wrap with the API proxy.
+package lambdaenv
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/eventshop/eventshop/internal/correlation"
+	"github.com/eventshop/eventshop/internal/rest"
+)
+
+// Require reads the named environment variables; it fails naming every one
+// that is missing or empty.
+func Require(names ...string) (map[string]string, error) {
+	vals := make(map[string]string, len(names))
+	var missing []string
+	for _, n := range names {
+		v := os.Getenv(n)
+		if v == "" {
+			missing = append(missing, n)
+		}
+		vals[n] = v
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing environment variable(s): %s", strings.Join(missing, ", "))
+	}
+	return vals, nil
+}
+
+// Logger returns the function's JSON logger; Lambda's JSON log format keeps
+// its fields.
+func Logger() *slog.Logger {
+	return slog.New(correlation.LogHandler{Handler: slog.NewJSONHandler(os.Stdout, nil)})
+}
+
+// AWS loads the SDK configuration from the function's environment (region,
+// credentials and, for tests, AWS_ENDPOINT_URL_<SERVICE> overrides).
+func AWS(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	return cfg, nil
+}
+
+// DynamoDB builds the DynamoDB client.
+func DynamoDB(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) }
+
+// HTTP builds the handler an API function serves: the routes register adds,
+// with problem+json for unmatched routes, correlation ids and request logs.
+func HTTP(log *slog.Logger, register func(*http.ServeMux)) http.Handler {
+	mux := http.NewServeMux()
+	register(mux)
+	return rest.Middleware(log, rest.Routes(mux))
+}
+
+// Must stops the function's init with err, which Lambda reports as an init error.
+func Must(log *slog.Logger, err error) {
+	if err != nil {
+		log.Error("init failed", "err", err)
+		os.Exit(1)
+	}
+}

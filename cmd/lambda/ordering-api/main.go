@@ -1,0 +1,27 @@
+// Command ordering-api is the ordering service's HTTP API as a Lambda function
+// behind an API Gateway HTTP API (payload format 2.0).
+package main
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/internal/ordering/app"
+	"github.com/eventshop/eventshop/internal/ordering/dynamo"
+	"github.com/eventshop/eventshop/internal/ordering/httpapi"
+)
+
+func main() {
+	log := lambdaenv.Logger()
+	env, err := lambdaenv.Require("ORDER_TABLE")
+	lambdaenv.Must(log, err)
+	cfg, err := lambdaenv.AWS(context.Background())
+	lambdaenv.Must(log, err)
+	uc := app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env["ORDER_TABLE"]))
+	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log) })
+	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
+}
