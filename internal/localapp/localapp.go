@@ -93,7 +93,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	catalogUC := catalogapp.New(a.catalog)
 	basketUC := app.New(a.baskets, a.baskets)
 	orderingUC := orderingapp.New(a.orders)
-	a.basketConsumer = basketconsumer.New(basketUC, log)
+	a.basketConsumer = basketconsumer.New(app.NewPrices(a.baskets), log)
 	a.orderingConsumer = orderingconsumer.New(orderingUC, log)
 
 	mux := http.NewServeMux()

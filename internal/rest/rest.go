@@ -205,3 +205,18 @@ func (u *unmatched) Write(b []byte) (int, error) {
 	}
 	return len(b), nil
 }
+
+// Route is one method and path of a service's API, in the pattern syntax that
+// http.ServeMux and API Gateway share ("/product/{id}").
+type Route struct {
+	Method  string
+	Path    string
+	Handler http.HandlerFunc
+}
+
+// Register adds routes to mux.
+func Register(mux *http.ServeMux, routes []Route) {
+	for _, r := range routes {
+		mux.HandleFunc(r.Method+" "+r.Path, r.Handler)
+	}
+}

@@ -15,10 +15,10 @@ import (
 
 func main() {
 	log := lambdaenv.Logger()
-	env, err := lambdaenv.Require("BASKET_TABLE", "PRICE_TABLE")
+	env, err := lambdaenv.Require("PRICE_TABLE")
 	lambdaenv.Must(log, err)
 	cfg, err := lambdaenv.AWS(context.Background())
 	lambdaenv.Must(log, err)
-	store := dynamo.New(lambdaenv.DynamoDB(cfg), env["BASKET_TABLE"], env["PRICE_TABLE"])
-	lambda.Start(consumer.New(app.New(store, store), log))
+	view := dynamo.NewPriceView(lambdaenv.DynamoDB(cfg), env["PRICE_TABLE"])
+	lambda.Start(consumer.New(app.NewPrices(view), log))
 }

@@ -32,12 +32,13 @@ func setup(t *testing.T) (*app.Baskets, *sqlite.Store) {
 	}
 	t.Cleanup(func() { s.Close() })
 	a := app.New(s, s)
+	prices := app.NewPrices(s)
 	ctx := context.Background()
 	for _, p := range []events.ProductChanged{
 		{ProductID: "p1", Name: "Widget", Price: 1999, Version: 1},
 		{ProductID: "p2", Name: "Gadget", Price: 500, Version: 1},
 	} {
-		if _, err := a.ApplyProductChanged(ctx, p); err != nil {
+		if _, err := prices.ApplyProductChanged(ctx, p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -56,11 +57,12 @@ func relayed(t *testing.T, s *sqlite.Store) []events.Outgoing {
 func TestCheckoutEmitsPricedSnapshotOnce(t *testing.T) {
 	ctx := context.Background()
 	a, s := setup(t)
+	prices := app.NewPrices(s)
 	if _, err := a.Replace(ctx, "alice", []basket.Item{{ProductID: "p1", Quantity: 3, Color: "red"}, {ProductID: "p2", Quantity: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	// A price change after the basket was filled: checkout prices from the view as it is now.
-	if _, err := a.ApplyProductChanged(ctx, events.ProductChanged{ProductID: "p2", Name: "Gadget", Price: 600, Version: 2}); err != nil {
+	if _, err := prices.ApplyProductChanged(ctx, events.ProductChanged{ProductID: "p2", Name: "Gadget", Price: 600, Version: 2}); err != nil {
 		t.Fatal(err)
 	}
 	id, err := a.Checkout(ctx, "alice", buyer)
@@ -117,14 +119,14 @@ func TestConcurrentCheckoutsMakeOneEvent(t *testing.T) {
 
 func TestCheckoutRefusals(t *testing.T) {
 	ctx := context.Background()
-	a, _ := setup(t)
+	a, s := setup(t)
 	if _, err := a.Checkout(ctx, "nobody", buyer); !errors.Is(err, basket.ErrEmpty) {
 		t.Errorf("empty basket: %v, want ErrEmpty", err)
 	}
 	if _, err := a.Replace(ctx, "carol", []basket.Item{{ProductID: "p2", Quantity: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.ApplyProductDeleted(ctx, events.ProductDeleted{ProductID: "p2", Version: 2}); err != nil {
+	if _, err := app.NewPrices(s).ApplyProductDeleted(ctx, events.ProductDeleted{ProductID: "p2", Version: 2}); err != nil {
 		t.Fatal(err)
 	}
 	var unknown *basket.UnknownProductError

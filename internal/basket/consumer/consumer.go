@@ -16,7 +16,7 @@ import (
 )
 
 // New returns the price view's consumer.
-func New(a *app.Baskets, log *slog.Logger) func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+func New(a *app.Prices, log *slog.Logger) func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
 	return func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
 		return events.HandleBatch(ctx, ev, log, func(ctx context.Context, env events.Envelope) error {
 			return apply(ctx, a, log, env)
@@ -24,7 +24,7 @@ func New(a *app.Baskets, log *slog.Logger) func(context.Context, awsevents.SQSEv
 	}
 }
 
-func apply(ctx context.Context, a *app.Baskets, log *slog.Logger, env events.Envelope) error {
+func apply(ctx context.Context, a *app.Prices, log *slog.Logger, env events.Envelope) error {
 	var (
 		id      string
 		version int64

@@ -21,7 +21,7 @@ func TestReorderedAndDuplicateEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	handle := consumer.New(app.New(s, s), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	handle := consumer.New(app.NewPrices(s), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	v3 := events.ProductChanged{ProductID: "p1", Name: "v3", Price: 300, Version: 3}
 	v2 := events.ProductChanged{ProductID: "p1", Name: "v2", Price: 200, Version: 2}
 	resp, err := handle(ctx, eventstest.Batch(

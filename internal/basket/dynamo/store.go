@@ -67,6 +67,12 @@ func New(db API, basketTable, priceTable string) *Store {
 	return &Store{db: db, basketTable: basketTable, priceTable: priceTable}
 }
 
+// NewPriceView returns the store for the price view alone, for a function
+// that must not touch baskets: it holds no basket table name.
+func NewPriceView(db API, priceTable string) *Store {
+	return &Store{db: db, priceTable: priceTable}
+}
+
 type basketItem struct {
 	UserName     string        `dynamodbav:"userName"`
 	Items        []basket.Item `dynamodbav:"items"`

@@ -22,12 +22,20 @@ type handler struct {
 
 // Register adds the basket service's routes to mux.
 func Register(mux *http.ServeMux, a *app.Baskets, log *slog.Logger) {
-	h := &handler{app: a, log: log}
-	mux.HandleFunc("GET /basket", h.list)
-	mux.HandleFunc("POST /basket", h.replace)
-	mux.HandleFunc("POST /basket/checkout", h.checkout)
-	mux.HandleFunc("GET /basket/{userName}", h.get)
-	mux.HandleFunc("DELETE /basket/{userName}", h.delete)
+	rest.Register(mux, (&handler{app: a, log: log}).routes())
+}
+
+// Routes lists the basket service's routes; the AWS stack gives each an API Gateway route.
+func Routes() []rest.Route { return (&handler{}).routes() }
+
+func (h *handler) routes() []rest.Route {
+	return []rest.Route{
+		{Method: "GET", Path: "/basket", Handler: h.list},
+		{Method: "POST", Path: "/basket", Handler: h.replace},
+		{Method: "POST", Path: "/basket/checkout", Handler: h.checkout},
+		{Method: "GET", Path: "/basket/{userName}", Handler: h.get},
+		{Method: "DELETE", Path: "/basket/{userName}", Handler: h.delete},
+	}
 }
 
 type basketRequest struct {

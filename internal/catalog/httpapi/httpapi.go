@@ -22,12 +22,20 @@ type handler struct {
 
 // Register adds the catalog's routes to mux.
 func Register(mux *http.ServeMux, a *app.Catalog, log *slog.Logger) {
-	h := &handler{app: a, log: log}
-	mux.HandleFunc("GET /product", h.list)
-	mux.HandleFunc("POST /product", h.create)
-	mux.HandleFunc("GET /product/{id}", h.get)
-	mux.HandleFunc("PUT /product/{id}", h.update)
-	mux.HandleFunc("DELETE /product/{id}", h.delete)
+	rest.Register(mux, (&handler{app: a, log: log}).routes())
+}
+
+// Routes lists the catalog's routes; the AWS stack gives each an API Gateway route.
+func Routes() []rest.Route { return (&handler{}).routes() }
+
+func (h *handler) routes() []rest.Route {
+	return []rest.Route{
+		{Method: "GET", Path: "/product", Handler: h.list},
+		{Method: "POST", Path: "/product", Handler: h.create},
+		{Method: "GET", Path: "/product/{id}", Handler: h.get},
+		{Method: "PUT", Path: "/product/{id}", Handler: h.update},
+		{Method: "DELETE", Path: "/product/{id}", Handler: h.delete},
+	}
 }
 
 // productRequest is the body of POST and PUT. id and version are optional: on

@@ -20,10 +20,18 @@ type handler struct {
 
 // Register adds the ordering service's routes to mux.
 func Register(mux *http.ServeMux, a *app.Orders, log *slog.Logger) {
-	h := &handler{app: a, log: log}
-	mux.HandleFunc("GET /order", h.list)
-	mux.HandleFunc("GET /order/{userName}", h.listByUser)
-	mux.HandleFunc("GET /order/{userName}/{orderId}", h.get)
+	rest.Register(mux, (&handler{app: a, log: log}).routes())
+}
+
+// Routes lists the ordering service's routes; the AWS stack gives each an API Gateway route.
+func Routes() []rest.Route { return (&handler{}).routes() }
+
+func (h *handler) routes() []rest.Route {
+	return []rest.Route{
+		{Method: "GET", Path: "/order", Handler: h.list},
+		{Method: "GET", Path: "/order/{userName}", Handler: h.listByUser},
+		{Method: "GET", Path: "/order/{userName}/{orderId}", Handler: h.get},
+	}
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
