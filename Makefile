@@ -1,7 +1,7 @@
 # eventshop: `make run` starts the shop on one machine, `make test` runs every test.
 GO ?= go
 
-.PHONY: run build test vet fmt bench clean lambdas
+.PHONY: run build test vet fmt bench clean lambdas synth deploy destroy
 
 run: build
 	./bin/shop serve --addr 127.0.0.1:8080 --data ./data
@@ -23,9 +23,14 @@ RIE := bin/aws-lambda-rie
 $(RIE):
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
+# jsii (under the CDK Go bindings) warns on every start that Node.js 20, this machine's, is past its end of life.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
 test: vet $(DYNALITE) $(RIE)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
+	@echo "infra: CDK assertion tests (the first build of the CDK module takes a few minutes)"
+	cd infra && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # One Lambda function per directory under cmd/lambda, built for AWS (linux/arm64).
 LAMBDAS := $(filter-out internal,$(notdir $(patsubst %/,%,$(wildcard cmd/lambda/*/))))
@@ -39,6 +44,24 @@ lambdas:
 	  $(GO) run github.com/aws/aws-lambda-go/cmd/build-lambda-zip -o dist/$$fn.zip dist/$$fn/bootstrap 2>/dev/null || exit 1; \
 	done
 
+CDK := tools/cdk/node_modules/.bin/cdk
+
+$(CDK): tools/cdk/package.json tools/cdk/package-lock.json
+	npm ci --prefix tools/cdk --no-audit --no-fund
+	@touch $@
+
+# cdk.out/ from the Go CDK app; needs no AWS credentials.
+synth: lambdas
+	cd infra && CDK_OUTDIR=../cdk.out $(GO) run .
+	@echo "synthesized cdk.out/EventShop.template.json"
+
+# Deploy and destroy need AWS credentials in the environment (see README, On AWS).
+deploy: lambdas $(CDK)
+	cd infra && ../$(CDK) deploy --require-approval broadening
+
+destroy: $(CDK)
+	cd infra && ../$(CDK) destroy
+
 vet:
 	$(GO) vet ./...
 
@@ -49,4 +72,4 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:
-	rm -rf bin dist
+	rm -rf bin dist cdk.out

@@ -69,6 +69,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 			a.Close()
 		}
 	}()
+	unlock, err := lockDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, unlock)
 	if a.catalog, err = catalogsqlite.Open(ctx, filepath.Join(cfg.DataDir, "catalog.db")); err != nil {
 		return nil, err
 	}
@@ -139,11 +144,11 @@ func (a *App) Run(ctx context.Context) error {
 	return errors.Join(all...)
 }
 
-// Close closes every database.
+// Close closes every database, then releases the data dir.
 func (a *App) Close() error {
 	var errs []error
-	for _, c := range a.closers {
-		errs = append(errs, c())
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
 	}
 	return errors.Join(errs...)
 }

@@ -296,3 +296,15 @@ func TestBadPageRequests(t *testing.T) {
 	s.wantProblem(404, "GET", "/nowhere", "", "")
 	s.wantProblem(405, "PATCH", "/product", "", "GET")
 }
+
+func TestOneShopPerDataDir(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, false)
+	_, err := localapp.Open(t.Context(), localapp.Config{DataDir: dir}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second Open on a data dir in use: %v", err)
+	}
+	s.stop()
+	second := start(t, dir, false) // released on Close
+	second.stop()
+}

@@ -66,10 +66,22 @@ type queue struct {
 	wake chan struct{}
 }
 
-// Open makes a bus for rules on db, creating its tables.
+// Open makes a bus for rules on db, creating its tables. The caller must be
+// the only process using db: messages that are in flight when the bus opens
+// belong to a consumer that died with its process, and become visible again
+// at once instead of after their visibility timeout. Their receive count stays.
 func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, log *slog.Logger) (*Bus, error) {
 	if _, err := db.ExecContext(ctx, Schema); err != nil {
 		return nil, fmt.Errorf("create queue tables: %w", err)
+	}
+	for _, r := range rules {
+		res, err := db.ExecContext(ctx, `update goqite set timeout = strftime('%Y-%m-%dT%H:%M:%fZ') where queue = ? and received > 0 and timeout > strftime('%Y-%m-%dT%H:%M:%fZ')`, r.Queue)
+		if err != nil {
+			return nil, fmt.Errorf("release messages in flight: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			log.WarnContext(ctx, "released messages a dead consumer had in flight", "queue", r.Queue, "messages", n)
+		}
 	}
 	if opts.Account == "" {
 		opts.Account = "000000000000"

@@ -279,7 +279,10 @@ func TestDeadLetterAndRedrive(t *testing.T) {
 func TestDurableAcrossRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bus.db")
 	db := openDB(t, path)
-	b := openBus(t, db)
+	b, err := localbus.Open(t.Context(), db, testRules, localbus.Options{PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1"), event(t, "src.a", "X", "2")}); err != nil {
 		t.Fatal(err)
 	}
@@ -298,10 +301,15 @@ func TestDurableAcrossRestart(t *testing.T) {
 
 	db = openDB(t, path)
 	defer db.Close()
-	b = openBus(t, db)
+	// A visibility timeout far longer than the test: only the release of
+	// in-flight messages at Open can bring them back in time.
+	b, err = localbus.Open(t.Context(), db, testRules, localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var rec recorder
 	stop := consume(t, b, "qa", rec.handle)
-	eventually(t, "redelivery after the visibility timeout", func() bool { return depth(t, b, "qa") == 0 })
+	eventually(t, "redelivery after the restart", func() bool { return depth(t, b, "qa") == 0 })
 	stop()
 	got := rec.details()
 	if len(got) != 2 {
@@ -332,4 +340,32 @@ func TestDuplicatePublishIsDeliveredWithSameEventID(t *testing.T) {
 	if a.ID != e.ID || c.ID != e.ID {
 		t.Fatalf("envelope ids %s, %s; want both %s so consumers can tell duplicates", a.ID, c.ID, e.ID)
 	}
+}
+
+func TestVisibilityTimeoutRedeliversWhileRunning(t *testing.T) {
+	b := newBus(t) // visibility timeout 200ms
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	// A consumer that hangs past the visibility timeout: the message is received
+	// again by the next poll, as on SQS.
+	var mu sync.Mutex
+	calls := 0
+	release := make(chan struct{})
+	h := func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 1 {
+			<-release
+		}
+		return awsevents.SQSEventResponse{}, nil
+	}
+	stopA := consume(t, b, "qa", h)
+	stopB := consume(t, b, "qa", h) // a second worker on the same queue
+	eventually(t, "redelivery to the second worker", func() bool { mu.Lock(); defer mu.Unlock(); return calls == 2 })
+	close(release)
+	stopA()
+	stopB()
 }

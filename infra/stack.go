@@ -1,0 +1,267 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
+	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
+	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
+	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
+	"github.com/eventshop/eventshop/internal/events"
+	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
+	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
+	"github.com/eventshop/eventshop/internal/rest"
+)
+
+// Functions are the directories under the asset directory, one per Lambda
+// binary that make lambdas builds.
+var Functions = []string{"catalog-api", "basket-api", "basket-consumer", "ordering-api", "ordering-consumer", "outbox-publisher"}
+
+// Settings every function shares.
+const (
+	apiTimeout       = 10 * time.Second
+	publisherTimeout = 30 * time.Second
+	memoryMB         = 256
+	consumerMaxConc  = 5 // at most this many concurrent consumer invocations per queue
+	streamRetries    = 10
+)
+
+// ShopStackProps configure the stack.
+type ShopStackProps struct {
+	awscdk.StackProps
+	// AssetDir holds one directory per function with its bootstrap binary.
+	AssetDir string
+}
+
+// NewShopStack defines eventshop on AWS: the HTTP API, one Lambda function
+// per service role, the tables, the event bus with the rules of package
+// events, the queues, the stream publishers and the alarms.
+func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	s := &shop{stack: stack, assets: props.AssetDir}
+
+	products := s.table("ProductTable", catalogdynamo.TableInput("products"), awsdynamodb.StreamViewType_NEW_IMAGE, catalogdynamo.TTLAttribute)
+	baskets := s.table("BasketTable", basketdynamo.BasketTableInput("baskets"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
+	prices := s.table("PriceTable", basketdynamo.PriceTableInput("prices"), "", "")
+	orders := s.table("OrderTable", orderingdynamo.TableInput("orders"), "", "")
+
+	bus := awsevents.NewEventBus(stack, jsii.String("SwnEventBus"), &awsevents.EventBusProps{EventBusName: jsii.String(events.BusName)})
+	bus.Archive(jsii.String("SwnEventArchive"), &awsevents.BaseArchiveProps{
+		Description:  jsii.String("Every event on the bus, for replay"),
+		EventPattern: &awsevents.EventPattern{Account: &[]*string{stack.Account()}},
+		Retention:    awscdk.Duration_Days(jsii.Number(30)),
+	})
+
+	catalogAPI := s.function("CatalogApiFunction", "catalog-api", apiTimeout, map[string]*string{"CATALOG_TABLE": products.TableName()})
+	products.GrantReadWriteData(catalogAPI)
+
+	basketAPI := s.function("BasketApiFunction", "basket-api", apiTimeout, map[string]*string{"BASKET_TABLE": baskets.TableName(), "PRICE_TABLE": prices.TableName()})
+	baskets.GrantReadWriteData(basketAPI)
+	prices.GrantReadData(basketAPI)
+
+	orderingAPI := s.function("OrderingApiFunction", "ordering-api", apiTimeout, map[string]*string{"ORDER_TABLE": orders.TableName()})
+	orders.GrantReadData(orderingAPI)
+
+	consumers := map[string]awslambda.Function{}
+	for _, r := range events.Rules {
+		switch r.Queue {
+		case events.QueueBasketPrices:
+			fn := s.function("BasketConsumerFunction", "basket-consumer", r.ConsumerTimeout, map[string]*string{"PRICE_TABLE": prices.TableName()})
+			prices.GrantWriteData(fn)
+			consumers[r.Queue] = fn
+		case events.QueueOrderingOrders:
+			fn := s.function("OrderingConsumerFunction", "ordering-consumer", r.ConsumerTimeout, map[string]*string{"ORDER_TABLE": orders.TableName()})
+			orders.GrantWriteData(fn)
+			consumers[r.Queue] = fn
+		default:
+			panic(fmt.Sprintf("rule %s targets queue %s, which has no consumer in the stack", r.Name, r.Queue))
+		}
+		s.route(bus, r, consumers[r.Queue])
+	}
+
+	s.publisher("CatalogPublisherFunction", products, bus)
+	s.publisher("BasketPublisherFunction", baskets, bus)
+
+	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("ShopApi"), &awsapigatewayv2.HttpApiProps{ApiName: jsii.String("eventshop")})
+	s.routes(api, "Catalog", cataloghttp.Routes(), catalogAPI)
+	s.routes(api, "Basket", baskethttp.Routes(), basketAPI)
+	s.routes(api, "Ordering", orderinghttp.Routes(), orderingAPI)
+	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.Url(), Description: jsii.String("Base URL of the shop's HTTP API")})
+	return stack
+}
+
+type shop struct {
+	stack  awscdk.Stack
+	assets string
+}
+
+// table declares a table with the key schema and indexes the adapter's own
+// CreateTableInput describes, so the two cannot drift apart.
+func (s *shop) table(id string, in *dynamodb.CreateTableInput, stream awsdynamodb.StreamViewType, ttl string) awsdynamodb.Table {
+	cdkType := map[ddbtypes.ScalarAttributeType]awsdynamodb.AttributeType{
+		ddbtypes.ScalarAttributeTypeS: awsdynamodb.AttributeType_STRING,
+		ddbtypes.ScalarAttributeTypeN: awsdynamodb.AttributeType_NUMBER,
+		ddbtypes.ScalarAttributeTypeB: awsdynamodb.AttributeType_BINARY,
+	}
+	types := map[string]awsdynamodb.AttributeType{}
+	for _, d := range in.AttributeDefinitions {
+		types[*d.AttributeName] = cdkType[d.AttributeType]
+	}
+	attr := func(name *string) *awsdynamodb.Attribute {
+		return &awsdynamodb.Attribute{Name: name, Type: types[*name]}
+	}
+	props := &awsdynamodb.TableProps{
+		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
+		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
+	}
+	for _, k := range in.KeySchema {
+		if k.KeyType == ddbtypes.KeyTypeHash {
+			props.PartitionKey = attr(k.AttributeName)
+		} else {
+			props.SortKey = attr(k.AttributeName)
+		}
+	}
+	if stream != "" {
+		props.Stream = stream
+	}
+	if ttl != "" {
+		props.TimeToLiveAttribute = jsii.String(ttl)
+	}
+	t := awsdynamodb.NewTable(s.stack, jsii.String(id), props)
+	for _, g := range in.GlobalSecondaryIndexes {
+		gsi := &awsdynamodb.GlobalSecondaryIndexProps{IndexName: g.IndexName, ProjectionType: awsdynamodb.ProjectionType(g.Projection.ProjectionType)}
+		for _, k := range g.KeySchema {
+			if k.KeyType == ddbtypes.KeyTypeHash {
+				gsi.PartitionKey = attr(k.AttributeName)
+			} else {
+				gsi.SortKey = attr(k.AttributeName)
+			}
+		}
+		t.AddGlobalSecondaryIndex(gsi)
+	}
+	return t
+}
+
+// function declares a Lambda function running the binary in dir.
+func (s *shop) function(id, dir string, timeout time.Duration, env map[string]*string) awslambda.Function {
+	logs := awslogs.NewLogGroup(s.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	return awslambda.NewFunction(s.stack, jsii.String(id), &awslambda.FunctionProps{
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(s.assets, dir)), nil),
+		MemorySize:    jsii.Number(memoryMB),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeout.Seconds())),
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		LogGroup:      logs,
+		Environment:   &env,
+	})
+}
+
+// route sends the events rule r matches to its queue, with a dead-letter
+// queue after r.MaxReceives receives, and has consumer read the queue.
+func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.Function) {
+	name := pascal(r.Queue)
+	dlq := awssqs.NewQueue(s.stack, jsii.String(name+"DeadLetterQueue"), &awssqs.QueueProps{
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		EnforceSSL:      jsii.Bool(true),
+	})
+	s.alarm(name+"DeadLetterAlarm", dlq)
+	q := awssqs.NewQueue(s.stack, jsii.String(name+"Queue"), &awssqs.QueueProps{
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(r.VisibilityTimeout().Seconds())),
+		DeadLetterQueue:   &awssqs.DeadLetterQueue{MaxReceiveCount: jsii.Number(float64(r.MaxReceives)), Queue: dlq},
+		EnforceSSL:        jsii.Bool(true),
+	})
+	awsevents.NewRule(s.stack, jsii.String(r.Name), &awsevents.RuleProps{
+		EventBus: bus,
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings(r.Pattern.Source...),
+			DetailType: jsii.Strings(r.Pattern.DetailType...),
+		},
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSqsQueue(q, nil)},
+	})
+	consumer.AddEventSource(awslambdaeventsources.NewSqsEventSource(q, &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(float64(r.BatchSize)),
+		ReportBatchItemFailures: jsii.Bool(true),
+		MaxConcurrency:          jsii.Number(consumerMaxConc),
+	}))
+}
+
+// publisher runs the outbox publisher on table's stream: in order, one shard
+// at a time, failed records retried a bounded number of times with the batch
+// bisected, then recorded in a dead-letter queue.
+func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.EventBus) {
+	fn := s.function(id, "outbox-publisher", publisherTimeout, map[string]*string{"EVENT_BUS_NAME": bus.EventBusName()})
+	bus.GrantPutEventsTo(fn, nil)
+	failures := awssqs.NewQueue(s.stack, jsii.String(id+"Failures"), &awssqs.QueueProps{
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		EnforceSSL:      jsii.Bool(true),
+	})
+	s.alarm(id+"FailuresAlarm", failures)
+	fn.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
+		StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
+		BatchSize:               jsii.Number(100),
+		BisectBatchOnError:      jsii.Bool(true),
+		RetryAttempts:           jsii.Number(streamRetries),
+		ReportBatchItemFailures: jsii.Bool(true),
+		ParallelizationFactor:   jsii.Number(1),
+		OnFailure:               awslambdaeventsources.NewSqsDlq(failures),
+	}))
+}
+
+// alarm fires as soon as q holds a message.
+func (s *shop) alarm(id string, q awssqs.Queue) {
+	q.MetricApproximateNumberOfMessagesVisible(nil).CreateAlarm(s.stack, jsii.String(id), &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription:   jsii.String("Messages are waiting in a dead-letter queue"),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+}
+
+// routes gives every route of a service an API Gateway route to fn.
+func (s *shop) routes(api awsapigatewayv2.HttpApi, service string, routes []rest.Route, fn awslambda.Function) {
+	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(service+"Integration"), fn, nil)
+	for _, r := range routes {
+		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(r.Path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
+			Integration: integration,
+		})
+	}
+}
+
+// pascal turns "basket-price-view" into "BasketPriceView".
+func pascal(s string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(s, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}

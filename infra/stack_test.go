@@ -1,0 +1,385 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/jsii-runtime-go"
+
+	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
+	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
+	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
+	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
+	"github.com/eventshop/eventshop/internal/events"
+	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
+	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
+	"github.com/eventshop/eventshop/internal/rest"
+)
+
+var (
+	synthOnce sync.Once
+	tmpl      assertions.Template
+	resources map[string]resource
+)
+
+type resource struct {
+	Type       string         `json:"Type"`
+	Properties map[string]any `json:"Properties"`
+}
+
+// template synthesizes the stack once, with placeholder binaries: the
+// assertions are about the template, and make lambdas builds the real ones.
+func template(t *testing.T) (assertions.Template, map[string]resource) {
+	t.Helper()
+	synthOnce.Do(func() {
+		assets, err := os.MkdirTemp("", "assets")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fn := range Functions {
+			if err := os.MkdirAll(filepath.Join(assets, fn), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(assets, fn, "bootstrap"), []byte(fn), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+		stack := NewShopStack(app, "Test", &ShopStackProps{AssetDir: assets})
+		tmpl = assertions.Template_FromStack(stack, nil)
+		b, _ := json.Marshal(tmpl.ToJSON())
+		var doc struct{ Resources map[string]resource }
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		resources = doc.Resources
+	})
+	if tmpl == nil {
+		t.Fatal("synth failed")
+	}
+	return tmpl, resources
+}
+
+func ofType(res map[string]resource, typ string) map[string]resource {
+	out := map[string]resource{}
+	for id, r := range res {
+		if r.Type == typ {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// logicalID finds the one resource of typ whose id starts with prefix.
+func logicalID(t *testing.T, res map[string]resource, typ, prefix string) string {
+	t.Helper()
+	var found []string
+	for id, r := range res {
+		if r.Type == typ && strings.HasPrefix(id, prefix) {
+			found = append(found, id)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%s %s*: found %v", typ, prefix, found)
+	}
+	return found[0]
+}
+
+func TestFunctions(t *testing.T) {
+	tm, res := template(t)
+	fns := ofType(res, "AWS::Lambda::Function")
+	if len(fns) != 7 {
+		t.Fatalf("%d functions, want 7", len(fns))
+	}
+	tm.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Runtime":       "provided.al2023",
+		"Architectures": []any{"arm64"},
+		"Handler":       "bootstrap",
+		"MemorySize":    memoryMB,
+		"LoggingConfig": map[string]any{"LogFormat": "JSON"},
+	})
+	for id, fn := range fns {
+		if fn.Properties["Timeout"] == nil {
+			t.Errorf("%s has no timeout", id)
+		}
+	}
+}
+
+func TestTablesMatchTheAdapters(t *testing.T) {
+	tm, res := template(t)
+	if n := len(ofType(res, "AWS::DynamoDB::Table")); n != 4 {
+		t.Fatalf("%d tables, want 4", n)
+	}
+	tm.AllResourcesProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+		"BillingMode":                      "PAY_PER_REQUEST",
+		"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
+	})
+	for _, in := range []struct {
+		id     string
+		keys   []string
+		stream bool
+	}{
+		{"ProductTable", keys(catalogdynamo.TableInput("x").KeySchema), true},
+		{"BasketTable", keys(basketdynamo.BasketTableInput("x").KeySchema), true},
+		{"PriceTable", keys(basketdynamo.PriceTableInput("x").KeySchema), false},
+		{"OrderTable", keys(orderingdynamo.TableInput("x").KeySchema), false},
+	} {
+		table := res[logicalID(t, res, "AWS::DynamoDB::Table", in.id)]
+		var got []string
+		for _, k := range table.Properties["KeySchema"].([]any) {
+			m := k.(map[string]any)
+			got = append(got, m["AttributeName"].(string)+"/"+m["KeyType"].(string))
+		}
+		if !slices.Equal(got, in.keys) {
+			t.Errorf("%s keys %v, adapter uses %v", in.id, got, in.keys)
+		}
+		spec, _ := table.Properties["StreamSpecification"].(map[string]any)
+		if in.stream != (spec != nil && spec["StreamViewType"] == "NEW_IMAGE") {
+			t.Errorf("%s stream = %v, want NEW_IMAGE: %v", in.id, spec, in.stream)
+		}
+	}
+	tm.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+		"TimeToLiveSpecification": map[string]any{"AttributeName": catalogdynamo.TTLAttribute, "Enabled": true},
+		"GlobalSecondaryIndexes": []any{map[string]any{
+			"IndexName": catalogdynamo.CategoryIndex,
+			"KeySchema": []any{
+				map[string]any{"AttributeName": "category", "KeyType": "HASH"},
+				map[string]any{"AttributeName": "id", "KeyType": "RANGE"},
+			},
+			"Projection": map[string]any{"ProjectionType": "ALL"},
+		}},
+	})
+}
+
+func keys(ks []ddbtypes.KeySchemaElement) []string {
+	var out []string
+	for _, k := range ks {
+		out = append(out, *k.AttributeName+"/"+string(k.KeyType))
+	}
+	return out
+}
+
+func TestBusArchiveAndRules(t *testing.T) {
+	tm, res := template(t)
+	tm.HasResourceProperties(jsii.String("AWS::Events::EventBus"), map[string]any{"Name": "SwnEventBus"})
+	tm.ResourceCountIs(jsii.String("AWS::Events::Archive"), jsii.Number(1))
+	rules := ofType(res, "AWS::Events::Rule")
+	if len(rules) != len(events.Rules) {
+		t.Fatalf("%d rules, want one per definition (%d)", len(rules), len(events.Rules))
+	}
+	for _, r := range events.Rules {
+		var want map[string]any
+		if err := json.Unmarshal([]byte(r.Pattern.JSON()), &want); err != nil {
+			t.Fatal(err)
+		}
+		id := logicalID(t, res, "AWS::Events::Rule", r.Name)
+		got, _ := json.Marshal(rules[id].Properties["EventPattern"])
+		wantJSON, _ := json.Marshal(want)
+		if string(got) != string(wantJSON) {
+			t.Errorf("rule %s pattern %s, Go definition %s", r.Name, got, wantJSON)
+		}
+		queue := logicalID(t, res, "AWS::SQS::Queue", pascal(r.Queue)+"Queue")
+		targets, _ := json.Marshal(rules[id].Properties["Targets"])
+		if !strings.Contains(string(targets), queue) {
+			t.Errorf("rule %s targets %s, want queue %s", r.Name, targets, queue)
+		}
+	}
+}
+
+func TestQueuesAndConsumers(t *testing.T) {
+	_, res := template(t)
+	mappings := ofType(res, "AWS::Lambda::EventSourceMapping")
+	for _, r := range events.Rules {
+		q := res[logicalID(t, res, "AWS::SQS::Queue", pascal(r.Queue)+"Queue")]
+		redrive := q.Properties["RedrivePolicy"].(map[string]any)
+		if redrive["maxReceiveCount"] != float64(r.MaxReceives) || r.MaxReceives != 5 {
+			t.Errorf("%s redrive %v, want maxReceiveCount %d", r.Queue, redrive, r.MaxReceives)
+		}
+		if !strings.Contains(mustJSON(redrive["deadLetterTargetArn"]), pascal(r.Queue)+"DeadLetterQueue") {
+			t.Errorf("%s redrives to %v", r.Queue, redrive["deadLetterTargetArn"])
+		}
+		var mapping map[string]any
+		for _, m := range mappings {
+			if strings.Contains(mustJSON(m.Properties["EventSourceArn"]), pascal(r.Queue)+"Queue") {
+				mapping = m.Properties
+			}
+		}
+		if mapping == nil {
+			t.Fatalf("no event source mapping reads %s", r.Queue)
+		}
+		fn := res[mapping["FunctionName"].(map[string]any)["Ref"].(string)]
+		timeout := fn.Properties["Timeout"].(float64)
+		if vt := q.Properties["VisibilityTimeout"].(float64); vt < 6*timeout {
+			t.Errorf("%s visibility timeout %vs < 6 × consumer timeout %vs", r.Queue, vt, timeout)
+		}
+		if mustJSON(mapping["FunctionResponseTypes"]) != `["ReportBatchItemFailures"]` || mapping["BatchSize"] != float64(r.BatchSize) {
+			t.Errorf("%s mapping %v", r.Queue, mapping)
+		}
+		if sc, _ := mapping["ScalingConfig"].(map[string]any); sc["MaximumConcurrency"] != float64(consumerMaxConc) {
+			t.Errorf("%s mapping has no maximum concurrency: %v", r.Queue, mapping["ScalingConfig"])
+		}
+	}
+}
+
+func TestStreamPublishers(t *testing.T) {
+	_, res := template(t)
+	var streams int
+	for _, m := range ofType(res, "AWS::Lambda::EventSourceMapping") {
+		p := m.Properties
+		if !strings.Contains(mustJSON(p["EventSourceArn"]), "StreamArn") {
+			continue
+		}
+		streams++
+		if p["BisectBatchOnFunctionError"] != true || p["MaximumRetryAttempts"] != float64(streamRetries) || p["ParallelizationFactor"] != float64(1) ||
+			mustJSON(p["FunctionResponseTypes"]) != `["ReportBatchItemFailures"]` || p["DestinationConfig"] == nil {
+			t.Errorf("stream mapping %v", p)
+		}
+	}
+	if streams != 2 {
+		t.Fatalf("%d stream mappings, want 2 (products, baskets)", streams)
+	}
+}
+
+func TestAlarmOnEveryDeadLetterQueue(t *testing.T) {
+	tm, res := template(t)
+	alarms := ofType(res, "AWS::CloudWatch::Alarm")
+	if len(alarms) != len(events.Rules)+2 {
+		t.Fatalf("%d alarms, want one per dead-letter queue (%d)", len(alarms), len(events.Rules)+2)
+	}
+	tm.AllResourcesProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+		"MetricName": "ApproximateNumberOfMessagesVisible", "Namespace": "AWS/SQS", "Threshold": 1,
+	})
+}
+
+func TestRoutes(t *testing.T) {
+	_, res := template(t)
+	var got []string
+	for _, r := range ofType(res, "AWS::ApiGatewayV2::Route") {
+		got = append(got, r.Properties["RouteKey"].(string))
+	}
+	var want []string
+	for _, routes := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes()} {
+		for _, r := range routes {
+			want = append(want, r.Method+" "+r.Path)
+		}
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("API routes %v, handlers serve %v", got, want)
+	}
+	tm, _ := template(t)
+	tm.HasOutput(jsii.String("ApiUrl"), map[string]any{})
+	tm.AllResourcesProperties(jsii.String("AWS::ApiGatewayV2::Integration"), map[string]any{"PayloadFormatVersion": "2.0", "IntegrationType": "AWS_PROXY"})
+}
+
+// grants lists, per function, the DynamoDB tables (by logical id) its role may
+// act on with writes and with any action, and whether it may put events.
+type grants struct {
+	write, any map[string]bool
+	putEvents  bool
+}
+
+var dynamoWrites = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+func functionGrants(t *testing.T, res map[string]resource) map[string]grants {
+	t.Helper()
+	tables := ofType(res, "AWS::DynamoDB::Table")
+	out := map[string]grants{}
+	for fnID, fn := range ofType(res, "AWS::Lambda::Function") {
+		role := fn.Properties["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		g := grants{write: map[string]bool{}, any: map[string]bool{}}
+		for _, p := range ofType(res, "AWS::IAM::Policy") {
+			if !strings.Contains(mustJSON(p.Properties["Roles"]), `"`+role+`"`) {
+				continue
+			}
+			doc := p.Properties["PolicyDocument"].(map[string]any)
+			for _, st := range doc["Statement"].([]any) {
+				st := st.(map[string]any)
+				actions := mustJSON(st["Action"])
+				resourcesJSON := mustJSON(st["Resource"])
+				if strings.Contains(actions, "events:PutEvents") {
+					g.putEvents = true
+				}
+				for table := range tables {
+					if !strings.Contains(resourcesJSON, `"`+table+`"`) {
+						continue
+					}
+					g.any[table] = true
+					for _, w := range dynamoWrites {
+						if strings.Contains(actions, w) || strings.Contains(actions, `"dynamodb:*"`) {
+							g.write[table] = true
+						}
+					}
+				}
+			}
+		}
+		out[fnID] = g
+	}
+	return out
+}
+
+func TestLeastPrivilege(t *testing.T) {
+	_, res := template(t)
+	table := func(prefix string) string { return logicalID(t, res, "AWS::DynamoDB::Table", prefix) }
+	products, baskets, prices, orders := table("ProductTable"), table("BasketTable"), table("PriceTable"), table("OrderTable")
+	want := map[string]struct {
+		any, write []string
+		putEvents  bool
+	}{
+		"CatalogApiFunction":       {any: []string{products}, write: []string{products}},
+		"BasketApiFunction":        {any: []string{baskets, prices}, write: []string{baskets}},
+		"BasketConsumerFunction":   {any: []string{prices}, write: []string{prices}},
+		"OrderingApiFunction":      {any: []string{orders}},
+		"OrderingConsumerFunction": {any: []string{orders}, write: []string{orders}},
+		"CatalogPublisherFunction": {any: []string{products}, putEvents: true},
+		"BasketPublisherFunction":  {any: []string{baskets}, putEvents: true},
+	}
+	got := functionGrants(t, res)
+	for prefix, w := range want {
+		g := got[logicalID(t, res, "AWS::Lambda::Function", prefix)]
+		if !sameSet(g.any, w.any) || !sameSet(g.write, w.write) || g.putEvents != w.putEvents {
+			t.Errorf("%s may touch %v, write %v, put events %v; want %v, %v, %v", prefix, keysOf(g.any), keysOf(g.write), g.putEvents, w.any, w.write, w.putEvents)
+		}
+	}
+	for prefix := range want {
+		if strings.HasPrefix(prefix, "Basket") && got[logicalID(t, res, "AWS::Lambda::Function", prefix)].write[orders] {
+			t.Errorf("%s can write the orders table", prefix)
+		}
+	}
+}
+
+func sameSet(got map[string]bool, want []string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for _, w := range want {
+		if !got[w] {
+			return false
+		}
+	}
+	return true
+}
+
+func keysOf(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
