@@ -93,11 +93,24 @@ func binaries(t *testing.T) map[string]string {
 }
 
 type function struct {
-	t    *testing.T
-	name string
-	url  string
-	logs *syncBuffer
+	t      *testing.T
+	name   string
+	url    string
+	logs   *syncBuffer
+	claims map[string]string // what API Gateway's JWT authorizer verified, if anything
 }
+
+// as returns f called by the caller with claims.
+func (f *function) as(claims map[string]string) *function {
+	c := *f
+	c.claims = claims
+	return &c
+}
+
+var (
+	adminClaims = map[string]string{"sub": "s-root", "cognito:username": "root", "cognito:groups": "[admin]"}
+	aliceClaims = map[string]string{"sub": "s-alice", "cognito:username": "alice"}
+)
 
 // syncBuffer collects a process's output while the test reads it.
 type syncBuffer struct {
@@ -200,6 +213,11 @@ func (f *function) http(method, path, body string) awsevents.APIGatewayV2HTTPRes
 			HTTP: awsevents.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: raw, Protocol: "HTTP/1.1", SourceIP: "192.0.2.1"},
 		},
 	}
+	if f.claims != nil {
+		req.RequestContext.Authorizer = &awsevents.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &awsevents.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: f.claims},
+		}
+	}
 	var res awsevents.APIGatewayV2HTTPResponse
 	f.invoke(req, &res)
 	return res
@@ -241,7 +259,8 @@ func TestLambdaArtifacts(t *testing.T) {
 		ID    string      `json:"id"`
 		Price money.Cents `json:"price"`
 	}
-	mustJSON(t, fn["catalog-api"].want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`), &p)
+	fn["catalog-api"].as(aliceClaims).want(403, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`)
+	mustJSON(t, fn["catalog-api"].as(adminClaims).want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`), &p)
 	mustJSON(t, fn["catalog-api"].want(200, "GET", "/product/"+p.ID, ""), &p)
 	if p.Price != 1999 {
 		t.Fatalf("product price %v", p.Price)
@@ -249,7 +268,7 @@ func TestLambdaArtifacts(t *testing.T) {
 	if body := fn["catalog-api"].want(200, "GET", "/product?category=Tools", ""); !strings.Contains(body, p.ID) {
 		t.Fatalf("category list %s lacks %s", body, p.ID)
 	}
-	fn["catalog-api"].want(400, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.999}`)
+	fn["catalog-api"].as(adminClaims).want(400, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.999}`)
 
 	// The outbox publisher sends the event the catalog write stored on its item.
 	item, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables["CATALOG_TABLE"]), Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: p.ID}}})
@@ -276,11 +295,12 @@ func TestLambdaArtifacts(t *testing.T) {
 	}
 
 	// Basket API: write and read a basket, priced by the server.
-	basket := fn["basket-api"].want(200, "POST", "/basket", `{"userName":"alice","items":[{"productId":"`+p.ID+`","quantity":3,"price":0.01}]}`)
+	basket := fn["basket-api"].as(aliceClaims).want(200, "POST", "/basket", `{"userName":"alice","items":[{"productId":"`+p.ID+`","quantity":3,"price":0.01}]}`)
 	if !strings.Contains(basket, `"totalPrice":59.97`) {
 		t.Fatalf("basket = %s, want total 59.97", basket)
 	}
-	if body := fn["basket-api"].want(200, "GET", "/basket/alice", ""); !strings.Contains(body, `"lineTotal":59.97`) {
+	fn["basket-api"].as(adminClaims).want(403, "POST", "/basket", `{"userName":"alice","items":[]}`)
+	if body := fn["basket-api"].as(aliceClaims).want(200, "GET", "/basket/alice", ""); !strings.Contains(body, `"lineTotal":59.97`) {
 		t.Fatalf("GET basket = %s", body)
 	}
 
@@ -309,11 +329,12 @@ func TestLambdaArtifacts(t *testing.T) {
 			TotalPrice money.Cents `json:"totalPrice"`
 		} `json:"items"`
 	}
-	mustJSON(t, fn["ordering-api"].want(200, "GET", "/order/alice", ""), &orders)
+	mustJSON(t, fn["ordering-api"].as(aliceClaims).want(200, "GET", "/order/alice", ""), &orders)
 	if len(orders.Items) != 1 || orders.Items[0].OrderID != checkout.CheckoutID || orders.Items[0].TotalPrice != 5997 {
 		t.Fatalf("orders = %+v", orders)
 	}
-	fn["ordering-api"].want(404, "GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "")
+	fn["ordering-api"].as(aliceClaims).want(404, "GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "")
+	fn["ordering-api"].as(map[string]string{"sub": "s-bob", "cognito:username": "bob"}).want(403, "GET", "/order/alice", "")
 }
 
 func TestMissingConfigurationFailsInit(t *testing.T) {

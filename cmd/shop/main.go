@@ -2,6 +2,7 @@
 // a durable local event bus in one process.
 //
 //	shop serve [--addr 127.0.0.1:8080] [--data ./data] [--demo=true]
+//	shop token --user NAME [--admin] [--ttl 1h] [--data ./data]
 //	shop dlq   [--data ./data] list|redrive QUEUE
 package main
 
@@ -20,12 +21,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/localapp"
 )
 
 const usage = `usage:
   shop serve [--addr HOST:PORT] [--data DIR] [--demo=false]   run the shop
+  shop token --user NAME [--admin] [--ttl 1h] [--data DIR]    print a token the shop accepts
   shop dlq [--data DIR] list QUEUE                            show a queue's dead letters
   shop dlq [--data DIR] redrive QUEUE                         move them back to QUEUE
 `
@@ -49,6 +52,8 @@ func run(args []string, stdout io.Writer, log *slog.Logger) error {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], log)
+	case "token":
+		return token(args[1:], stdout)
 	case "dlq":
 		return dlq(args[1:], stdout, log)
 	default:
@@ -134,6 +139,31 @@ func serve(args []string, log *slog.Logger) error {
 	}
 	log.Info("shop stopped")
 	return nil
+}
+
+func token(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	user := fs.String("user", "", "user name the token is for (required)")
+	admin := fs.Bool("admin", false, "put the user in the admin group")
+	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
+	data := fs.String("data", "./data", "directory for the shop's databases and signing key")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *user == "" || fs.NArg() > 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return flag.ErrHelp
+	}
+	keys, err := localjwt.LoadOrCreate(*data)
+	if err != nil {
+		return err
+	}
+	tok, err := keys.Issue(*user, *admin, *ttl, time.Now())
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, tok)
+	return err
 }
 
 func dlq(args []string, stdout io.Writer, log *slog.Logger) error {

@@ -35,9 +35,24 @@ func TestMain(m *testing.M) {
 }
 
 type proc struct {
-	cmd  *exec.Cmd
-	base string
-	done chan error
+	cmd   *exec.Cmd
+	base  string
+	done  chan error
+	token string // sent as the bearer token when set
+}
+
+// issueToken runs shop token, as a user would.
+func issueToken(t *testing.T, dataDir, user string, admin bool) string {
+	t.Helper()
+	args := []string{"token", "--user", user, "--data", dataDir, "--ttl", "10m"}
+	if admin {
+		args = append(args, "--admin")
+	}
+	out, err := exec.Command(shopBin, args...).Output()
+	if err != nil {
+		t.Fatalf("shop token: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // launch starts shop serve on a free port and waits until it listens.
@@ -85,6 +100,9 @@ func (p *proc) kill(t *testing.T) {
 func (p *proc) call(t *testing.T, method, path, body string) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
+	if p.token != "" {
+		req.Header.Set("Authorization", "Bearer "+p.token)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +125,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func TestKilledShopLosesNoEvent(t *testing.T) {
 	data := t.TempDir()
+	admin, alice := issueToken(t, data, "root", true), issueToken(t, data, "alice", false)
 	p := launch(t, data)
+	p.token = admin
 	// A burst of catalog writes, then a kill before the relay can have moved them all.
 	var ids []string
 	for i := range 20 {
@@ -122,6 +142,7 @@ func TestKilledShopLosesNoEvent(t *testing.T) {
 	p.kill(t)
 
 	p = launch(t, data)
+	p.token = alice
 	var items []string
 	for _, id := range ids {
 		items = append(items, `{"productId":"`+id+`","quantity":1}`)
@@ -140,6 +161,7 @@ func TestKilledShopLosesNoEvent(t *testing.T) {
 	p.kill(t) // right after the checkout committed
 
 	p = launch(t, data)
+	p.token = alice
 	eventually(t, "the order after the kill", func() bool {
 		status, _ := p.call(t, "GET", "/order/alice/"+co.OrderID, "")
 		return status == 200
@@ -171,6 +193,29 @@ func TestGracefulShutdownExitsZero(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("shop did not stop after SIGTERM")
+	}
+}
+
+func TestTokenCommand(t *testing.T) {
+	data := t.TempDir()
+	p := launch(t, data)
+	p.token = issueToken(t, data, "alice", false)
+	if status, body := p.call(t, "GET", "/basket/alice", ""); status != 200 {
+		t.Fatalf("with alice's token: %d %s", status, body)
+	}
+	if status, _ := p.call(t, "POST", "/product", `{"name":"x","category":"c","price":1}`); status != 403 {
+		t.Fatalf("a user's token wrote the catalog: %d", status)
+	}
+	p.token = issueToken(t, data, "root", true)
+	if status, body := p.call(t, "POST", "/product", `{"name":"x","category":"c","price":1}`); status != 201 {
+		t.Fatalf("with an admin token: %d %s", status, body)
+	}
+	p.token = issueToken(t, t.TempDir(), "alice", false) // signed by another data dir's key
+	if status, _ := p.call(t, "GET", "/basket/alice", ""); status != 401 {
+		t.Fatalf("a token from another shop: %d, want 401", status)
+	}
+	if err := exec.Command(shopBin, "token", "--data", data).Run(); err == nil {
+		t.Fatal("shop token without --user succeeded")
 	}
 }
 

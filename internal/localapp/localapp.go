@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	"github.com/eventshop/eventshop/internal/basket/app"
 	basketconsumer "github.com/eventshop/eventshop/internal/basket/consumer"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
@@ -47,6 +48,7 @@ type App struct {
 	baskets *basketsqlite.Store
 	orders  *orderingsqlite.Store
 	bus     *localbus.Bus
+	keys    *localjwt.Keys
 	closers []func() error
 	handler http.Handler
 
@@ -106,7 +108,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	baskethttp.Register(mux, basketUC, log)
 	orderinghttp.Register(mux, orderingUC, log)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	a.handler = rest.Middleware(log, rest.Routes(mux))
+	keys, err := localjwt.LoadOrCreate(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a.keys = keys
+	a.handler = rest.Middleware(log, keys.Verifier(log).Middleware(rest.Routes(mux)))
 
 	if cfg.Demo {
 		n, err := catalogUC.LoadDemo(ctx)
@@ -122,6 +129,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 
 // Handler serves every service's HTTP API.
 func (a *App) Handler() http.Handler { return a.handler }
+
+// Keys issues tokens the shop accepts.
+func (a *App) Keys() *localjwt.Keys { return a.keys }
 
 // Bus is the local event bus, for inspecting and redriving dead letters.
 func (a *App) Bus() *localbus.Bus { return a.bus }

@@ -52,6 +52,23 @@ func start(t *testing.T, dir string, demo bool) *shop {
 	return s
 }
 
+// client calls the shop as one caller: a user, an admin, or nobody.
+type client struct {
+	s     *shop
+	token string
+}
+
+func (s *shop) anonymous() client { return client{s: s} }
+
+func (s *shop) as(user string, admin bool) client {
+	s.t.Helper()
+	tok, err := s.app.Keys().Issue(user, admin, time.Hour, time.Now())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return client{s: s, token: tok}
+}
+
 type response struct {
 	status int
 	header http.Header
@@ -65,7 +82,8 @@ func (r response) decode(t *testing.T, v any) {
 	}
 }
 
-func (s *shop) do(method, path, body string) response {
+func (c client) do(method, path, body string) response {
+	s := c.s
 	s.t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -74,6 +92,9 @@ func (s *shop) do(method, path, body string) response {
 	req, err := http.NewRequest(method, s.srv.URL+path, rd)
 	if err != nil {
 		s.t.Fatal(err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -84,18 +105,20 @@ func (s *shop) do(method, path, body string) response {
 	return response{status: res.StatusCode, header: res.Header, body: b}
 }
 
-func (s *shop) want(status int, method, path, body string) response {
+func (c client) want(status int, method, path, body string) response {
+	s := c.s
 	s.t.Helper()
-	r := s.do(method, path, body)
+	r := c.do(method, path, body)
 	if r.status != status {
 		s.t.Fatalf("%s %s → %d %s, want %d", method, path, r.status, r.body, status)
 	}
 	return r
 }
 
-func (s *shop) wantProblem(status int, method, path, body, detailHas string) {
+func (c client) wantProblem(status int, method, path, body, detailHas string) {
+	s := c.s
 	s.t.Helper()
-	r := s.want(status, method, path, body)
+	r := c.want(status, method, path, body)
 	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
 		s.t.Fatalf("%s %s: Content-Type %q, want application/problem+json", method, path, ct)
 	}
@@ -159,94 +182,96 @@ const buyer = `"firstName":"Ada","lastName":"Lovelace","email":"ada@example.com"
 func TestShopEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	s := start(t, dir, false)
+	admin, alice, carol := s.as("root", true), s.as("alice", false), s.as("carol", false)
 
 	// Catalog.
 	var widget, gadget product
-	r := s.want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99,"description":"w","imageFile":"w.png"}`)
+	r := admin.want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99,"description":"w","imageFile":"w.png"}`)
 	r.decode(t, &widget)
 	if loc := r.header.Get("Location"); loc != "/product/"+widget.ID {
 		t.Fatalf("Location = %q", loc)
 	}
-	s.want(201, "POST", "/product", `{"name":"Gadget","category":"Toys","price":5}`).decode(t, &gadget)
+	admin.want(201, "POST", "/product", `{"name":"Gadget","category":"Toys","price":5}`).decode(t, &gadget)
 	if string(widget.Price) != "19.99" || string(gadget.Price) != "5.00" {
 		t.Fatalf("prices %s, %s", widget.Price, gadget.Price)
 	}
 	var tools list[product]
-	s.want(200, "GET", "/product?category=Tools", "").decode(t, &tools)
+	admin.want(200, "GET", "/product?category=Tools", "").decode(t, &tools)
 	if len(tools.Items) != 1 || tools.Items[0].ID != widget.ID {
 		t.Fatalf("category Tools = %+v", tools.Items)
 	}
-	s.wantProblem(400, "POST", "/product", `{"name":"X","category":"Toys","price":1.999}`, "price")
-	s.wantProblem(400, "POST", "/product", `{"name":"X","category":"Toys","price":0}`, "price")
-	s.wantProblem(400, "POST", "/product", `{"name":"X","category":"Toys","price":1000000.01}`, "price")
-	s.wantProblem(400, "POST", "/product", `{"name":"X","category":"Toys","price":1,"colour":"red"}`, "colour")
-	s.wantProblem(400, "POST", "/product", `{"name":`, "JSON")
-	s.wantProblem(413, "POST", "/product", `{"name":"`+strings.Repeat("x", 1<<20)+`"}`, "1 MiB")
-	s.wantProblem(404, "GET", "/product/no-such-id", "", "not found")
-	s.wantProblem(409, "PUT", "/product/"+widget.ID, `{"name":"Widget","category":"Tools","price":19.99,"version":7}`, "changed")
+	admin.wantProblem(400, "POST", "/product", `{"name":"X","category":"Toys","price":1.999}`, "price")
+	admin.wantProblem(400, "POST", "/product", `{"name":"X","category":"Toys","price":0}`, "price")
+	admin.wantProblem(400, "POST", "/product", `{"name":"X","category":"Toys","price":1000000.01}`, "price")
+	admin.wantProblem(400, "POST", "/product", `{"name":"X","category":"Toys","price":1,"colour":"red"}`, "colour")
+	admin.wantProblem(400, "POST", "/product", `{"name":`, "JSON")
+	admin.wantProblem(413, "POST", "/product", `{"name":"`+strings.Repeat("x", 1<<20)+`"}`, "1 MiB")
+	admin.wantProblem(404, "GET", "/product/no-such-id", "", "not found")
+	admin.wantProblem(409, "PUT", "/product/"+widget.ID, `{"name":"Widget","category":"Tools","price":19.99,"version":7}`, "changed")
 
 	// Basket: priced by the server from the view, whatever the client sends.
 	basket := `{"userName":"alice","items":[{"productId":"` + widget.ID + `","quantity":3,"color":"red","price":0.01,"productName":"cheap"},{"productId":"` + gadget.ID + `","quantity":2}]}`
-	eventually(t, "the price view to learn both products", func() bool { return s.do("POST", "/basket", basket).status == 200 })
+	eventually(t, "the price view to learn both products", func() bool { return alice.do("POST", "/basket", basket).status == 200 })
 	var b basketResp
-	s.want(200, "GET", "/basket/alice", "").decode(t, &b)
+	alice.want(200, "GET", "/basket/alice", "").decode(t, &b)
 	if string(b.TotalPrice) != "69.97" || string(b.Items[0].LineTotal) != "59.97" || b.Items[0].ProductName != "Widget" || string(b.Items[0].UnitPrice) != "19.99" {
 		t.Fatalf("priced basket = %+v, want 3 × 19.99 = 59.97 and total 69.97", b)
 	}
-	s.wantProblem(422, "POST", "/basket", `{"userName":"alice","items":[{"productId":"unknown-product","quantity":1}]}`, "unknown-product")
-	s.wantProblem(400, "POST", "/basket", `{"userName":"alice","items":[{"productId":"`+widget.ID+`","quantity":100}]}`, "quantity")
-	s.want(200, "GET", "/basket/nobody", "")
+	alice.wantProblem(422, "POST", "/basket", `{"userName":"alice","items":[{"productId":"unknown-product","quantity":1}]}`, "unknown-product")
+	alice.wantProblem(400, "POST", "/basket", `{"userName":"alice","items":[{"productId":"`+widget.ID+`","quantity":100}]}`, "quantity")
+	s.as("nobody", false).want(200, "GET", "/basket/nobody", "")
 
 	// Checkout: card data refused, empty baskets refused, a retry makes no second order.
-	s.wantProblem(400, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`,"cardInfo":{"number":"4111111111111111"}}`, "card")
-	s.wantProblem(422, "POST", "/basket/checkout", `{"userName":"bob",`+buyer+`}`, "empty")
+	alice.wantProblem(400, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`,"cardInfo":{"number":"4111111111111111"}}`, "card")
+	s.as("bob", false).wantProblem(422, "POST", "/basket/checkout", `{"userName":"bob",`+buyer+`}`, "empty")
 	var co, retry struct{ OrderID string }
-	s.want(202, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`}`).decode(t, &co)
-	s.want(202, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`}`).decode(t, &retry)
+	alice.want(202, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`}`).decode(t, &co)
+	alice.want(202, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`}`).decode(t, &retry)
 	if co.OrderID == "" || retry.OrderID != co.OrderID {
 		t.Fatalf("checkout ids %q and retry %q, want the same", co.OrderID, retry.OrderID)
 	}
-	s.want(200, "GET", "/basket/alice", "").decode(t, &b)
+	alice.want(200, "GET", "/basket/alice", "").decode(t, &b)
 	if len(b.Items) != 0 {
 		t.Fatalf("basket after checkout = %+v, want empty", b)
 	}
 
 	// The order appears.
-	eventually(t, "the order", func() bool { return s.do("GET", "/order/alice/"+co.OrderID, "").status == 200 })
+	eventually(t, "the order", func() bool { return alice.do("GET", "/order/alice/"+co.OrderID, "").status == 200 })
 	var o order
-	s.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &o)
+	alice.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &o)
 	if o.Status != "PLACED" || string(o.TotalPrice) != "69.97" || len(o.Lines) != 2 || o.UserName != "alice" || o.OrderDate.IsZero() {
 		t.Fatalf("order = %+v", o)
 	}
 
 	// A deleted product makes checkout fail, naming it.
-	s.want(200, "POST", "/basket", `{"userName":"carol","items":[{"productId":"`+gadget.ID+`","quantity":1}]}`)
-	s.want(204, "DELETE", "/product/"+gadget.ID, "")
+	carol.want(200, "POST", "/basket", `{"userName":"carol","items":[{"productId":"`+gadget.ID+`","quantity":1}]}`)
+	admin.want(204, "DELETE", "/product/"+gadget.ID, "")
 	eventually(t, "the view to drop the deleted product", func() bool {
 		var line struct {
 			Items []struct{ Unavailable bool } `json:"items"`
 		}
-		s.want(200, "GET", "/basket/carol", "").decode(t, &line)
+		carol.want(200, "GET", "/basket/carol", "").decode(t, &line)
 		return line.Items[0].Unavailable
 	})
-	s.wantProblem(422, "POST", "/basket/checkout", `{"userName":"carol",`+buyer+`}`, gadget.ID)
+	carol.wantProblem(422, "POST", "/basket/checkout", `{"userName":"carol",`+buyer+`}`, gadget.ID)
 
 	// Restart on the same data: everything is still there, nothing is duplicated.
 	s.stop()
 	s = start(t, dir, false)
 	defer s.stop()
+	admin, alice, carol = s.as("root", true), s.as("alice", false), s.as("carol", false)
 	time.Sleep(200 * time.Millisecond) // let any redelivery happen
 	var orders list[order]
-	s.want(200, "GET", "/order/alice", "").decode(t, &orders)
+	alice.want(200, "GET", "/order/alice", "").decode(t, &orders)
 	if len(orders.Items) != 1 || orders.Items[0].OrderID != co.OrderID {
 		t.Fatalf("orders after restart = %+v, want exactly %s", orders.Items, co.OrderID)
 	}
 	var all list[product]
-	s.want(200, "GET", "/product", "").decode(t, &all)
+	admin.want(200, "GET", "/product", "").decode(t, &all)
 	if len(all.Items) != 1 || all.Items[0].ID != widget.ID {
 		t.Fatalf("products after restart = %+v, want only the widget", all.Items)
 	}
-	s.want(200, "GET", "/basket/carol", "").decode(t, &b)
+	carol.want(200, "GET", "/basket/carol", "").decode(t, &b)
 	if len(b.Items) != 1 {
 		t.Fatalf("carol's basket after restart = %+v", b)
 	}
@@ -261,7 +286,7 @@ func TestDemoCatalogLoadsOnce(t *testing.T) {
 	dir := t.TempDir()
 	count := func(s *shop) int {
 		var l list[product]
-		s.want(200, "GET", "/product?limit=100", "").decode(t, &l)
+		s.anonymous().want(200, "GET", "/product?limit=100", "").decode(t, &l)
 		return len(l.Items)
 	}
 	s := start(t, dir, true)
@@ -270,13 +295,13 @@ func TestDemoCatalogLoadsOnce(t *testing.T) {
 		t.Fatalf("demo catalog has %d products, want at least 12", first)
 	}
 	var phones list[product]
-	s.want(200, "GET", "/product?category=Phone", "").decode(t, &phones)
+	s.anonymous().want(200, "GET", "/product?category=Phone", "").decode(t, &phones)
 	if len(phones.Items) == 0 {
 		t.Fatal("no demo phones")
 	}
 	// The demo products' events reach the basket's price view like any write.
 	body, _ := json.Marshal(map[string]any{"userName": "demo", "items": []map[string]any{{"productId": phones.Items[0].ID, "quantity": 1}}})
-	eventually(t, "demo products in the price view", func() bool { return s.do("POST", "/basket", string(body)).status == 200 })
+	eventually(t, "demo products in the price view", func() bool { return s.as("demo", false).do("POST", "/basket", string(body)).status == 200 })
 	s.stop()
 	s = start(t, dir, true)
 	defer s.stop()
@@ -288,13 +313,13 @@ func TestDemoCatalogLoadsOnce(t *testing.T) {
 func TestBadPageRequests(t *testing.T) {
 	s := start(t, t.TempDir(), false)
 	defer s.stop()
-	s.wantProblem(400, "GET", "/product?limit=0", "", "limit")
-	s.wantProblem(400, "GET", "/product?limit=101", "", "limit")
-	s.wantProblem(400, "GET", "/product?nextToken=garbage!", "", "nextToken")
-	s.wantProblem(400, "GET", "/order/alice?limit=x", "", "limit")
-	s.wantProblem(400, "GET", "/basket/"+strings.Repeat("a", 70), "", "userName")
-	s.wantProblem(404, "GET", "/nowhere", "", "")
-	s.wantProblem(405, "PATCH", "/product", "", "GET")
+	s.anonymous().wantProblem(400, "GET", "/product?limit=0", "", "limit")
+	s.anonymous().wantProblem(400, "GET", "/product?limit=101", "", "limit")
+	s.anonymous().wantProblem(400, "GET", "/product?nextToken=garbage!", "", "nextToken")
+	s.as("alice", false).wantProblem(400, "GET", "/order/alice?limit=x", "", "limit")
+	s.as("root", true).wantProblem(400, "GET", "/basket/"+strings.Repeat("a", 70), "", "userName")
+	s.anonymous().wantProblem(404, "GET", "/nowhere", "", "")
+	s.anonymous().wantProblem(405, "PATCH", "/product", "", "GET")
 }
 
 func TestOneShopPerDataDir(t *testing.T) {
@@ -307,4 +332,68 @@ func TestOneShopPerDataDir(t *testing.T) {
 	s.stop()
 	second := start(t, dir, false) // released on Close
 	second.stop()
+}
+
+// TestAuthorizationMatrix calls every route as nobody, as the owner (alice),
+// as another user (bob) and as an admin.
+func TestAuthorizationMatrix(t *testing.T) {
+	s := start(t, t.TempDir(), false)
+	defer s.stop()
+	admin, alice := s.as("root", true), s.as("alice", false)
+	callers := []struct {
+		name string
+		c    client
+	}{{"nobody", s.anonymous()}, {"other", s.as("bob", false)}, {"admin", admin}, {"owner", alice}}
+
+	var p, doomed product
+	admin.want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`).decode(t, &p)
+	admin.want(201, "POST", "/product", `{"name":"Doomed","category":"Tools","price":1}`).decode(t, &doomed)
+	fill := `{"items":[{"productId":"` + p.ID + `","quantity":1}]}`
+	eventually(t, "the price view", func() bool { return alice.do("POST", "/basket", fill).status == 200 })
+	var co struct{ OrderID string }
+	alice.want(202, "POST", "/basket/checkout", `{`+buyer+`}`).decode(t, &co)
+	eventually(t, "alice's order", func() bool { return alice.do("GET", "/order/alice/"+co.OrderID, "").status == 200 })
+	alice.want(200, "POST", "/basket", fill)
+
+	product := `{"name":"Widget","category":"Tools","price":21}`
+	rows := []struct {
+		method, path, body string
+		want               [4]int // nobody, other, admin, owner
+	}{
+		{"GET", "/product", "", [4]int{200, 200, 200, 200}},
+		{"GET", "/product/" + p.ID, "", [4]int{200, 200, 200, 200}},
+		{"POST", "/product", product, [4]int{401, 403, 201, 403}},
+		{"PUT", "/product/" + p.ID, product, [4]int{401, 403, 200, 403}},
+		{"DELETE", "/product/" + doomed.ID, "", [4]int{401, 403, 204, 403}},
+		{"GET", "/basket", "", [4]int{401, 403, 200, 403}},
+		{"GET", "/basket/alice", "", [4]int{401, 403, 200, 200}},
+		{"POST", "/basket", `{"userName":"alice","items":[]}`, [4]int{401, 403, 403, 200}},
+		{"POST", "/basket", fill, [4]int{401, 200, 200, 200}}, // no userName: the caller's own basket
+		{"POST", "/basket/checkout", `{"userName":"alice",` + buyer + `}`, [4]int{401, 403, 403, 202}},
+		{"DELETE", "/basket/alice", "", [4]int{401, 403, 403, 204}},
+		{"GET", "/order", "", [4]int{401, 403, 200, 403}},
+		{"GET", "/order/alice", "", [4]int{401, 403, 200, 200}},
+		{"GET", "/order/alice/" + co.OrderID, "", [4]int{401, 403, 200, 200}},
+		// Another user learns nothing from an order id that does not exist either.
+		{"GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "", [4]int{401, 403, 404, 404}},
+	}
+	for _, row := range rows {
+		for i, who := range callers {
+			r := who.c.do(row.method, row.path, row.body)
+			if r.status != row.want[i] {
+				t.Errorf("%s %s as %s → %d %s, want %d", row.method, row.path, who.name, r.status, r.body, row.want[i])
+				continue
+			}
+			if r.status == 401 && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("%s %s as %s: 401 without a WWW-Authenticate: Bearer header", row.method, row.path, who.name)
+			}
+			if r.status == 403 && (strings.Contains(string(r.body), "Widget") || strings.Contains(string(r.body), co.OrderID)) {
+				t.Errorf("%s %s as %s: a 403 that tells about the data: %s", row.method, row.path, who.name, r.body)
+			}
+		}
+	}
+	// An invalid token is a 401 on every protected route, and ignored on public ones.
+	forged := client{s: s, token: "eyJhbGciOiJub25lIn0.eyJjb2duaXRvOnVzZXJuYW1lIjoiYWxpY2UifQ."}
+	forged.wantProblem(401, "GET", "/basket/alice", "", "not valid")
+	forged.want(200, "GET", "/product", "")
 }

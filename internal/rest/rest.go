@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/validation"
 )
@@ -108,12 +109,21 @@ func WriteProblem(w http.ResponseWriter, status int, detail string) {
 	})
 }
 
-// Fail answers the errors every service shares: invalid input (400), oversized
-// bodies (413) and malformed JSON (400). Anything else is logged and answered
+// Fail answers the errors every service shares: a missing or invalid token
+// (401), a forbidden action (403), invalid input (400), oversized bodies (413)
+// and malformed JSON (400). Anything else is logged and answered
 // with a generic 500, so that no internal detail reaches the client.
 func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var verr *validation.Error
 	switch {
+	case errors.Is(err, auth.ErrUnauthenticated):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="eventshop"`)
+		WriteProblem(w, http.StatusUnauthorized, err.Error())
+	case errors.Is(err, auth.ErrInvalidToken):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="eventshop", error="invalid_token"`)
+		WriteProblem(w, http.StatusUnauthorized, err.Error())
+	case errors.Is(err, auth.ErrForbidden):
+		WriteProblem(w, http.StatusForbidden, err.Error())
 	case errors.As(err, &verr):
 		WriteProblem(w, http.StatusBadRequest, verr.Error())
 	case errors.Is(err, errTooLarge):
@@ -207,16 +217,24 @@ func (u *unmatched) Write(b []byte) (int, error) {
 }
 
 // Route is one method and path of a service's API, in the pattern syntax that
-// http.ServeMux and API Gateway share ("/product/{id}").
+// http.ServeMux and API Gateway share ("/product/{id}"), and the access it
+// demands; on AWS every route but the public ones sits behind the JWT authorizer.
 type Route struct {
 	Method  string
 	Path    string
+	Access  auth.Access
 	Handler http.HandlerFunc
 }
 
-// Register adds routes to mux.
-func Register(mux *http.ServeMux, routes []Route) {
+// Register adds routes to mux, each behind the check of its access.
+func Register(mux *http.ServeMux, routes []Route, log *slog.Logger) {
 	for _, r := range routes {
-		mux.HandleFunc(r.Method+" "+r.Path, r.Handler)
+		mux.HandleFunc(r.Method+" "+r.Path, func(w http.ResponseWriter, req *http.Request) {
+			if err := auth.Check(req.Context(), r.Access); err != nil {
+				Fail(w, req, log, err)
+				return
+			}
+			r.Handler(w, req)
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/basket"
 	"github.com/eventshop/eventshop/internal/basket/app"
 	"github.com/eventshop/eventshop/internal/page"
@@ -22,7 +23,7 @@ type handler struct {
 
 // Register adds the basket service's routes to mux.
 func Register(mux *http.ServeMux, a *app.Baskets, log *slog.Logger) {
-	rest.Register(mux, (&handler{app: a, log: log}).routes())
+	rest.Register(mux, (&handler{app: a, log: log}).routes(), log)
 }
 
 // Routes lists the basket service's routes; the AWS stack gives each an API Gateway route.
@@ -30,11 +31,11 @@ func Routes() []rest.Route { return (&handler{}).routes() }
 
 func (h *handler) routes() []rest.Route {
 	return []rest.Route{
-		{Method: "GET", Path: "/basket", Handler: h.list},
-		{Method: "POST", Path: "/basket", Handler: h.replace},
-		{Method: "POST", Path: "/basket/checkout", Handler: h.checkout},
-		{Method: "GET", Path: "/basket/{userName}", Handler: h.get},
-		{Method: "DELETE", Path: "/basket/{userName}", Handler: h.delete},
+		{Method: "GET", Path: "/basket", Access: auth.Admin, Handler: h.list},
+		{Method: "POST", Path: "/basket", Access: auth.Authenticated, Handler: h.replace},
+		{Method: "POST", Path: "/basket/checkout", Access: auth.Authenticated, Handler: h.checkout},
+		{Method: "GET", Path: "/basket/{userName}", Access: auth.Authenticated, Handler: h.get},
+		{Method: "DELETE", Path: "/basket/{userName}", Access: auth.Authenticated, Handler: h.delete},
 	}
 }
 
@@ -82,7 +83,12 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
-	b, err := h.app.Get(r.Context(), r.PathValue("userName"))
+	userName := r.PathValue("userName")
+	if err := auth.CanRead(r.Context(), userName); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	b, err := h.app.Get(r.Context(), userName)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -96,11 +102,16 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	userName, err := auth.OwnUserName(r.Context(), body.UserName)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	items := make([]basket.Item, len(body.Items))
 	for i, it := range body.Items {
 		items[i] = basket.Item{ProductID: it.ProductID, Quantity: it.Quantity, Color: it.Color}
 	}
-	b, err := h.app.Replace(r.Context(), body.UserName, items)
+	b, err := h.app.Replace(r.Context(), userName, items)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -109,7 +120,12 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
-	if err := h.app.Delete(r.Context(), r.PathValue("userName")); err != nil {
+	userName := r.PathValue("userName")
+	if err := auth.CanWrite(r.Context(), userName); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.app.Delete(r.Context(), userName); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -126,7 +142,12 @@ func (h *handler) checkout(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, validation.Field("cardInfo", "card data is not accepted; send a paymentMethod instead"))
 		return
 	}
-	id, err := h.app.Checkout(r.Context(), body.UserName, app.Buyer{
+	userName, err := auth.OwnUserName(r.Context(), body.UserName)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, err := h.app.Checkout(r.Context(), userName, app.Buyer{
 		FirstName:     body.FirstName,
 		LastName:      body.LastName,
 		Email:         body.Email,

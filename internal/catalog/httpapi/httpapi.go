@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/catalog"
 	"github.com/eventshop/eventshop/internal/catalog/app"
 	"github.com/eventshop/eventshop/internal/money"
@@ -22,7 +23,7 @@ type handler struct {
 
 // Register adds the catalog's routes to mux.
 func Register(mux *http.ServeMux, a *app.Catalog, log *slog.Logger) {
-	rest.Register(mux, (&handler{app: a, log: log}).routes())
+	rest.Register(mux, (&handler{app: a, log: log}).routes(), log)
 }
 
 // Routes lists the catalog's routes; the AWS stack gives each an API Gateway route.
@@ -30,11 +31,11 @@ func Routes() []rest.Route { return (&handler{}).routes() }
 
 func (h *handler) routes() []rest.Route {
 	return []rest.Route{
-		{Method: "GET", Path: "/product", Handler: h.list},
-		{Method: "POST", Path: "/product", Handler: h.create},
-		{Method: "GET", Path: "/product/{id}", Handler: h.get},
-		{Method: "PUT", Path: "/product/{id}", Handler: h.update},
-		{Method: "DELETE", Path: "/product/{id}", Handler: h.delete},
+		{Method: "GET", Path: "/product", Access: auth.Public, Handler: h.list},
+		{Method: "POST", Path: "/product", Access: auth.Admin, Handler: h.create},
+		{Method: "GET", Path: "/product/{id}", Access: auth.Public, Handler: h.get},
+		{Method: "PUT", Path: "/product/{id}", Access: auth.Admin, Handler: h.update},
+		{Method: "DELETE", Path: "/product/{id}", Access: auth.Admin, Handler: h.delete},
 	}
 }
 

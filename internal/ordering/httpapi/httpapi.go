@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/ordering/app"
 	"github.com/eventshop/eventshop/internal/page"
@@ -20,7 +21,7 @@ type handler struct {
 
 // Register adds the ordering service's routes to mux.
 func Register(mux *http.ServeMux, a *app.Orders, log *slog.Logger) {
-	rest.Register(mux, (&handler{app: a, log: log}).routes())
+	rest.Register(mux, (&handler{app: a, log: log}).routes(), log)
 }
 
 // Routes lists the ordering service's routes; the AWS stack gives each an API Gateway route.
@@ -28,9 +29,9 @@ func Routes() []rest.Route { return (&handler{}).routes() }
 
 func (h *handler) routes() []rest.Route {
 	return []rest.Route{
-		{Method: "GET", Path: "/order", Handler: h.list},
-		{Method: "GET", Path: "/order/{userName}", Handler: h.listByUser},
-		{Method: "GET", Path: "/order/{userName}/{orderId}", Handler: h.get},
+		{Method: "GET", Path: "/order", Access: auth.Admin, Handler: h.list},
+		{Method: "GET", Path: "/order/{userName}", Access: auth.Authenticated, Handler: h.listByUser},
+		{Method: "GET", Path: "/order/{userName}/{orderId}", Access: auth.Authenticated, Handler: h.get},
 	}
 }
 
@@ -54,7 +55,12 @@ func (h *handler) listByUser(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	res, err := h.app.ListByUser(r.Context(), r.PathValue("userName"), req)
+	userName := r.PathValue("userName")
+	if err := auth.CanRead(r.Context(), userName); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	res, err := h.app.ListByUser(r.Context(), userName, req)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -63,7 +69,12 @@ func (h *handler) listByUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
-	o, err := h.app.Get(r.Context(), r.PathValue("userName"), r.PathValue("orderId"))
+	userName := r.PathValue("userName")
+	if err := auth.CanRead(r.Context(), userName); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	o, err := h.app.Get(r.Context(), userName, r.PathValue("orderId"))
 	if err != nil {
 		h.fail(w, r, err)
 		return

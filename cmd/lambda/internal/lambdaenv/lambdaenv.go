@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/eventshop/eventshop/internal/auth/apigw"
 	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/rest"
 )
@@ -57,11 +58,12 @@ func AWS(ctx context.Context) (aws.Config, error) {
 func DynamoDB(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) }
 
 // HTTP builds the handler an API function serves: the routes register adds,
-// with problem+json for unmatched routes, correlation ids and request logs.
+// with the caller taken from API Gateway's JWT authorizer, problem+json for
+// unmatched routes, correlation ids and request logs.
 func HTTP(log *slog.Logger, register func(*http.ServeMux)) http.Handler {
 	mux := http.NewServeMux()
 	register(mux)
-	return rest.Middleware(log, rest.Routes(mux))
+	return rest.Middleware(log, apigw.Middleware(rest.Routes(mux)))
 }
 
 // Must stops the function's init with err, which Lambda reports as an init error.
