@@ -1,7 +1,7 @@
 # eventshop: `make run` starts the shop on one machine, `make test` runs every test.
 GO ?= go
 
-.PHONY: run build test vet fmt bench clean lambdas synth deploy destroy
+.PHONY: run build test vet fmt fuzz bench clean lambdas synth deploy destroy
 
 run: build
 	./bin/shop serve --addr 127.0.0.1:8080 --data ./data
@@ -67,6 +67,18 @@ vet:
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+# Every fuzz target in turn, FUZZTIME each (make test runs only their seed corpora).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := FuzzCreateProduct:./internal/catalog/httpapi FuzzUpdateProduct:./internal/catalog/httpapi \
+	FuzzReplaceBasket:./internal/basket/httpapi FuzzCheckout:./internal/basket/httpapi \
+	FuzzOrderRequests:./internal/ordering/httpapi FuzzVerify:./internal/auth/localjwt
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  name=$${t%%:*}; pkg=$${t#*:}; echo "fuzz $$name ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
