@@ -8,8 +8,10 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
@@ -22,6 +24,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/eventshop/eventshop/internal/auth"
 	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
@@ -52,9 +55,10 @@ type ShopStackProps struct {
 	AssetDir string
 }
 
-// NewShopStack defines eventshop on AWS: the HTTP API, one Lambda function
-// per service role, the tables, the event bus with the rules of package
-// events, the queues, the stream publishers and the alarms.
+// NewShopStack defines eventshop on AWS: the HTTP API behind a Cognito JWT
+// authorizer, one Lambda function per service role, the tables, the event bus
+// with the rules of package events, the queues, the stream publishers and the
+// alarms.
 func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	s := &shop{stack: stack, assets: props.AssetDir}
@@ -101,11 +105,17 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	s.publisher("CatalogPublisherFunction", products, bus)
 	s.publisher("BasketPublisherFunction", baskets, bus)
 
+	users, client := s.identity()
+	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), users, &awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
+		UserPoolClients: &[]awscognito.IUserPoolClient{client},
+	})
 	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("ShopApi"), &awsapigatewayv2.HttpApiProps{ApiName: jsii.String("eventshop")})
-	s.routes(api, "Catalog", cataloghttp.Routes(), catalogAPI)
-	s.routes(api, "Basket", baskethttp.Routes(), basketAPI)
-	s.routes(api, "Ordering", orderinghttp.Routes(), orderingAPI)
+	s.routes(api, authorizer, "Catalog", cataloghttp.Routes(), catalogAPI)
+	s.routes(api, authorizer, "Basket", baskethttp.Routes(), basketAPI)
+	s.routes(api, authorizer, "Ordering", orderinghttp.Routes(), orderingAPI)
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.Url(), Description: jsii.String("Base URL of the shop's HTTP API")})
+	awscdk.NewCfnOutput(stack, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{Value: users.UserPoolId()})
+	awscdk.NewCfnOutput(stack, jsii.String("UserPoolClientId"), &awscdk.CfnOutputProps{Value: client.UserPoolClientId()})
 	return stack
 }
 
@@ -243,15 +253,45 @@ func (s *shop) alarm(id string, q awssqs.Queue) {
 	})
 }
 
-// routes gives every route of a service an API Gateway route to fn.
-func (s *shop) routes(api awsapigatewayv2.HttpApi, service string, routes []rest.Route, fn awslambda.Function) {
+// identity declares the Cognito user pool that signs users in, the app client
+// the storefront uses, and the admin group.
+func (s *shop) identity() (awscognito.UserPool, awscognito.UserPoolClient) {
+	users := awscognito.NewUserPool(s.stack, jsii.String("Users"), &awscognito.UserPoolProps{
+		SelfSignUpEnabled: jsii.Bool(true),
+		SignInAliases:     &awscognito.SignInAliases{Username: jsii.Bool(true), Email: jsii.Bool(true)},
+		AutoVerify:        &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		AccountRecovery:   awscognito.AccountRecovery_EMAIL_ONLY,
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength: jsii.Number(12), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true), RequireUppercase: jsii.Bool(true),
+		},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	client := users.AddClient(jsii.String("StorefrontClient"), &awscognito.UserPoolClientOptions{
+		AuthFlows:      &awscognito.AuthFlow{UserSrp: jsii.Bool(true), UserPassword: jsii.Bool(true)},
+		GenerateSecret: jsii.Bool(false),
+	})
+	awscognito.NewCfnUserPoolGroup(s.stack, jsii.String("AdminGroup"), &awscognito.CfnUserPoolGroupProps{
+		UserPoolId:  users.UserPoolId(),
+		GroupName:   jsii.String(auth.AdminGroup),
+		Description: jsii.String("May change the catalog and read every basket and order"),
+	})
+	return users, client
+}
+
+// routes gives every route of a service an API Gateway route to fn; every
+// route but the public ones sits behind the JWT authorizer.
+func (s *shop) routes(api awsapigatewayv2.HttpApi, authorizer awsapigatewayv2.IHttpRouteAuthorizer, service string, routes []rest.Route, fn awslambda.Function) {
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(service+"Integration"), fn, nil)
 	for _, r := range routes {
-		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		opts := &awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.Path),
 			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
 			Integration: integration,
-		})
+		}
+		if r.Access != auth.Public {
+			opts.Authorizer = authorizer
+		}
+		api.AddRoutes(opts)
 	}
 }
 

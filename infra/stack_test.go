@@ -15,6 +15,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/eventshop/eventshop/internal/auth"
 	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
@@ -279,6 +280,7 @@ func TestRoutes(t *testing.T) {
 	}
 	tm, _ := template(t)
 	tm.HasOutput(jsii.String("ApiUrl"), map[string]any{})
+	tm.HasOutput(jsii.String("UserPoolClientId"), map[string]any{})
 	tm.AllResourcesProperties(jsii.String("AWS::ApiGatewayV2::Integration"), map[string]any{"PayloadFormatVersion": "2.0", "IntegrationType": "AWS_PROXY"})
 }
 
@@ -382,4 +384,46 @@ func keysOf(m map[string]bool) []string {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+func TestAuthorizerOnEveryProtectedRoute(t *testing.T) {
+	tm, res := template(t)
+	authorizers := ofType(res, "AWS::ApiGatewayV2::Authorizer")
+	if len(authorizers) != 1 {
+		t.Fatalf("%d authorizers, want 1", len(authorizers))
+	}
+	var authorizerID string
+	for id, a := range authorizers {
+		authorizerID = id
+		if a.Properties["AuthorizerType"] != "JWT" || !strings.Contains(mustJSON(a.Properties["JwtConfiguration"]), "StorefrontClient") ||
+			!strings.Contains(mustJSON(a.Properties["JwtConfiguration"]), "cognito-idp") {
+			t.Fatalf("authorizer %v is not a JWT authorizer for the user pool's client", a.Properties)
+		}
+	}
+	access := map[string]auth.Access{}
+	for _, routes := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes()} {
+		for _, r := range routes {
+			access[r.Method+" "+r.Path] = r.Access
+		}
+	}
+	public := 0
+	for _, r := range ofType(res, "AWS::ApiGatewayV2::Route") {
+		key := r.Properties["RouteKey"].(string)
+		typ, _ := r.Properties["AuthorizationType"].(string)
+		protected := typ == "JWT" && strings.Contains(mustJSON(r.Properties["AuthorizerId"]), authorizerID)
+		switch {
+		case access[key] == auth.Public && (typ != "" && typ != "NONE"):
+			t.Errorf("public route %s has authorization %s", key, typ)
+		case access[key] == auth.Public:
+			public++
+		case !protected:
+			t.Errorf("route %s is not behind the JWT authorizer: %v", key, r.Properties)
+		}
+	}
+	if public != 2 {
+		t.Errorf("%d public routes, want 2 (GET /product, GET /product/{id})", public)
+	}
+	tm.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolGroup"), map[string]any{"GroupName": auth.AdminGroup})
+	tm.ResourceCountIs(jsii.String("AWS::Cognito::UserPool"), jsii.Number(1))
+	tm.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{"GenerateSecret": false})
 }
