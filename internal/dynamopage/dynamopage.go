@@ -21,31 +21,42 @@ type Item = map[string]types.AttributeValue
 // returns them with DynamoDB's LastEvaluatedKey.
 type Fetch func(ctx context.Context, start Item, limit int32) (items []Item, last Item, err error)
 
-// Collect returns up to req.Limit items and the token for the next page. keys
-// names the string attributes that form the position (the table key, plus the
-// index key when reading an index).
-func Collect(ctx context.Context, req page.Request, keys []string, fetch Fetch) ([]Item, string, error) {
-	start, err := decode(req.Token, keys)
+// Collect returns up to req.Limit items, decoded, and the token for the next
+// page. keys names the string attributes that form the position (the table
+// key, plus the index key when reading an index).
+func Collect[T any](ctx context.Context, req page.Request, keys []string, fetch Fetch, decode func(Item) (T, error)) (page.Of[T], error) {
+	start, err := decodeToken(req.Token, keys)
 	if err != nil {
-		return nil, "", err
+		return page.Of[T]{}, err
 	}
-	var out []Item
+	var raw []Item
+	next := ""
 	for {
 		// One more than needed tells whether another page follows.
-		items, last, err := fetch(ctx, start, int32(req.Limit-len(out)+1))
+		items, last, err := fetch(ctx, start, int32(req.Limit-len(raw)+1))
 		if err != nil {
-			return nil, "", err
+			return page.Of[T]{}, err
 		}
-		out = append(out, items...)
-		if len(out) > req.Limit {
-			out = out[:req.Limit]
-			return out, encode(out[req.Limit-1], keys), nil
+		raw = append(raw, items...)
+		if len(raw) > req.Limit {
+			raw = raw[:req.Limit]
+			next = encode(raw[req.Limit-1], keys)
+			break
 		}
 		if len(last) == 0 {
-			return out, "", nil
+			break
 		}
 		start = last
 	}
+	out := page.Of[T]{Items: make([]T, 0, len(raw)), NextToken: next}
+	for _, item := range raw {
+		v, err := decode(item)
+		if err != nil {
+			return page.Of[T]{}, err
+		}
+		out.Items = append(out.Items, v)
+	}
+	return out, nil
 }
 
 func encode(item Item, keys []string) string {
@@ -58,7 +69,7 @@ func encode(item Item, keys []string) string {
 	return page.Encode(pos)
 }
 
-func decode(token string, keys []string) (Item, error) {
+func decodeToken(token string, keys []string) (Item, error) {
 	if token == "" {
 		return nil, nil
 	}

@@ -10,6 +10,8 @@ import (
 	"net/url"
 
 	_ "modernc.org/sqlite" // pure-Go driver: no C toolchain needed
+
+	"github.com/eventshop/eventshop/internal/page"
 )
 
 // Open opens (creating if needed) the database at path and applies schema,
@@ -47,4 +49,34 @@ func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// Scanner is a row to scan.
+type Scanner interface{ Scan(dest ...any) error }
+
+// Page reads one page: query must end in "limit ?", which Page fills with one
+// more than req.Limit to learn whether another page follows; scan reads a row
+// and key gives the position a token for the next page encodes.
+func Page[T any](ctx context.Context, db *sql.DB, req page.Request, query string, args []any, scan func(Scanner) (T, error), key func(T) any) (page.Of[T], error) {
+	rows, err := db.QueryContext(ctx, query, append(args, req.Limit+1)...)
+	if err != nil {
+		return page.Of[T]{}, err
+	}
+	defer rows.Close()
+	out := page.Of[T]{Items: []T{}}
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return page.Of[T]{}, err
+		}
+		out.Items = append(out.Items, item)
+	}
+	if err := rows.Err(); err != nil {
+		return page.Of[T]{}, err
+	}
+	if len(out.Items) > req.Limit {
+		out.Items = out.Items[:req.Limit]
+		out.NextToken = page.Encode(key(out.Items[req.Limit-1]))
+	}
+	return out, nil
 }

@@ -118,23 +118,15 @@ func decodeBasket(raw map[string]types.AttributeValue) (basket.Basket, error) {
 // List implements basket.Store by a scan: listing every basket is an
 // administrator's read, not a user path.
 func (s *Store) List(ctx context.Context, req page.Request) (page.Of[basket.Basket], error) {
-	items, next, err := dynamopage.Collect(ctx, req, []string{KeyUserName}, func(ctx context.Context, start dynamopage.Item, limit int32) ([]dynamopage.Item, dynamopage.Item, error) {
+	res, err := dynamopage.Collect(ctx, req, []string{KeyUserName}, func(ctx context.Context, start dynamopage.Item, limit int32) ([]dynamopage.Item, dynamopage.Item, error) {
 		out, err := s.db.Scan(ctx, &dynamodb.ScanInput{TableName: &s.basketTable, ExclusiveStartKey: start, Limit: &limit, ConsistentRead: aws.Bool(true)})
 		if err != nil {
 			return nil, nil, err
 		}
 		return out.Items, out.LastEvaluatedKey, nil
-	})
+	}, decodeBasket)
 	if err != nil {
 		return page.Of[basket.Basket]{}, fmt.Errorf("list baskets: %w", err)
-	}
-	res := page.Of[basket.Basket]{Items: make([]basket.Basket, 0, len(items)), NextToken: next}
-	for _, raw := range items {
-		b, err := decodeBasket(raw)
-		if err != nil {
-			return page.Of[basket.Basket]{}, err
-		}
-		res.Items = append(res.Items, b)
 	}
 	return res, nil
 }

@@ -60,7 +60,7 @@ func (s *Store) Outbox() *outbox.Outbox { return s.ob }
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-func scanBasket(row interface{ Scan(...any) error }) (basket.Basket, error) {
+func scanBasket(row sqlitedb.Scanner) (basket.Basket, error) {
 	var (
 		b     basket.Basket
 		items string
@@ -98,27 +98,12 @@ func (s *Store) List(ctx context.Context, req page.Request) (page.Of[basket.Bask
 			return page.Of[basket.Basket]{}, err
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, `select user_name, items, version, last_checkout from baskets where user_name > ? order by user_name limit ?`, after.UserName, req.Limit+1)
+	res, err := sqlitedb.Page(ctx, s.db, req, `select user_name, items, version, last_checkout from baskets where user_name > ? order by user_name limit ?`,
+		[]any{after.UserName}, scanBasket, func(b basket.Basket) any { return cursor{UserName: b.UserName} })
 	if err != nil {
 		return page.Of[basket.Basket]{}, fmt.Errorf("list baskets: %w", err)
 	}
-	defer rows.Close()
-	out := page.Of[basket.Basket]{Items: []basket.Basket{}}
-	for rows.Next() {
-		b, err := scanBasket(rows)
-		if err != nil {
-			return page.Of[basket.Basket]{}, fmt.Errorf("list baskets: %w", err)
-		}
-		out.Items = append(out.Items, b)
-	}
-	if err := rows.Err(); err != nil {
-		return page.Of[basket.Basket]{}, fmt.Errorf("list baskets: %w", err)
-	}
-	if len(out.Items) > req.Limit {
-		out.Items = out.Items[:req.Limit]
-		out.NextToken = page.Encode(cursor{UserName: out.Items[req.Limit-1].UserName})
-	}
-	return out, nil
+	return res, nil
 }
 
 // Put implements basket.Store.

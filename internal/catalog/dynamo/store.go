@@ -160,19 +160,15 @@ func (s *Store) ListByCategory(ctx context.Context, category string, req page.Re
 }
 
 func (s *Store) collect(ctx context.Context, req page.Request, keys []string, fetch dynamopage.Fetch) (page.Of[catalog.Product], error) {
-	items, next, err := dynamopage.Collect(ctx, req, keys, fetch)
+	res, err := dynamopage.Collect(ctx, req, keys, fetch, func(raw dynamopage.Item) (catalog.Product, error) {
+		var it item
+		err := attributevalue.UnmarshalMap(raw, &it)
+		return it.product(), err
+	})
 	if err != nil {
 		return page.Of[catalog.Product]{}, fmt.Errorf("list products: %w", err)
 	}
-	out := page.Of[catalog.Product]{Items: make([]catalog.Product, 0, len(items)), NextToken: next}
-	for _, raw := range items {
-		var it item
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return page.Of[catalog.Product]{}, fmt.Errorf("list products: %w", err)
-		}
-		out.Items = append(out.Items, it.product())
-	}
-	return out, nil
+	return res, nil
 }
 
 // Create implements catalog.Store.

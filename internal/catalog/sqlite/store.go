@@ -54,7 +54,7 @@ func (s *Store) Close() error { return s.db.Close() }
 
 const columns = `id, name, description, image_file, category, price_cents, version`
 
-func scan(row interface{ Scan(...any) error }) (catalog.Product, error) {
+func scan(row sqlitedb.Scanner) (catalog.Product, error) {
 	var p catalog.Product
 	err := row.Scan(&p.ID, &p.Name, &p.Description, &p.ImageFile, &p.Category, &p.Price, &p.Version)
 	return p, err
@@ -93,27 +93,11 @@ func (s *Store) list(ctx context.Context, query string, req page.Request, keys .
 			return page.Of[catalog.Product]{}, err
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, query, append(keys, after.ID, req.Limit+1)...)
+	res, err := sqlitedb.Page(ctx, s.db, req, query, append(keys, after.ID), scan, func(p catalog.Product) any { return cursor{ID: p.ID} })
 	if err != nil {
 		return page.Of[catalog.Product]{}, fmt.Errorf("list products: %w", err)
 	}
-	defer rows.Close()
-	out := page.Of[catalog.Product]{Items: []catalog.Product{}}
-	for rows.Next() {
-		p, err := scan(rows)
-		if err != nil {
-			return page.Of[catalog.Product]{}, fmt.Errorf("list products: %w", err)
-		}
-		out.Items = append(out.Items, p)
-	}
-	if err := rows.Err(); err != nil {
-		return page.Of[catalog.Product]{}, fmt.Errorf("list products: %w", err)
-	}
-	if len(out.Items) > req.Limit {
-		out.Items = out.Items[:req.Limit]
-		out.NextToken = page.Encode(cursor{ID: out.Items[req.Limit-1].ID})
-	}
-	return out, nil
+	return res, nil
 }
 
 // Create implements catalog.Store.

@@ -132,17 +132,9 @@ func (s *Store) List(ctx context.Context, req page.Request) (page.Of[ordering.Or
 }
 
 func (s *Store) collect(ctx context.Context, req page.Request, fetch dynamopage.Fetch) (page.Of[ordering.Order], error) {
-	items, next, err := dynamopage.Collect(ctx, req, []string{KeyUserName, KeyOrderID}, fetch)
+	res, err := dynamopage.Collect(ctx, req, []string{KeyUserName, KeyOrderID}, fetch, decode)
 	if err != nil {
 		return page.Of[ordering.Order]{}, fmt.Errorf("list orders: %w", err)
 	}
-	out := page.Of[ordering.Order]{Items: make([]ordering.Order, 0, len(items)), NextToken: next}
-	for _, raw := range items {
-		o, err := decode(raw)
-		if err != nil {
-			return page.Of[ordering.Order]{}, err
-		}
-		out.Items = append(out.Items, o)
-	}
-	return out, nil
+	return res, nil
 }

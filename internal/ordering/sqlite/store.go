@@ -87,12 +87,12 @@ type cursor struct {
 
 // ListByUser implements ordering.Store.
 func (s *Store) ListByUser(ctx context.Context, userName string, req page.Request) (page.Of[ordering.Order], error) {
-	return s.list(ctx, `select order_id, body from orders where user_name = ? and (? = '' or order_id < ?) order by order_id desc limit ?`, req, userName)
+	return s.list(ctx, `select body from orders where user_name = ? and (? = '' or order_id < ?) order by order_id desc limit ?`, req, userName)
 }
 
 // List implements ordering.Store.
 func (s *Store) List(ctx context.Context, req page.Request) (page.Of[ordering.Order], error) {
-	return s.list(ctx, `select order_id, body from orders where (? = '' or order_id < ?) order by order_id desc limit ?`, req)
+	return s.list(ctx, `select body from orders where (? = '' or order_id < ?) order by order_id desc limit ?`, req)
 }
 
 func (s *Store) list(ctx context.Context, query string, req page.Request, keys ...any) (page.Of[ordering.Order], error) {
@@ -102,30 +102,18 @@ func (s *Store) list(ctx context.Context, query string, req page.Request, keys .
 			return page.Of[ordering.Order]{}, err
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, query, append(keys, after.OrderID, after.OrderID, req.Limit+1)...)
+	res, err := sqlitedb.Page(ctx, s.db, req, query, append(keys, after.OrderID, after.OrderID), scanOrder,
+		func(o ordering.Order) any { return cursor{OrderID: o.OrderID} })
 	if err != nil {
 		return page.Of[ordering.Order]{}, fmt.Errorf("list orders: %w", err)
 	}
-	defer rows.Close()
-	out := page.Of[ordering.Order]{Items: []ordering.Order{}}
-	var ids []string
-	for rows.Next() {
-		var id, body string
-		if err := rows.Scan(&id, &body); err != nil {
-			return page.Of[ordering.Order]{}, fmt.Errorf("list orders: %w", err)
-		}
-		o, err := decode(body)
-		if err != nil {
-			return page.Of[ordering.Order]{}, err
-		}
-		out.Items, ids = append(out.Items, o), append(ids, id)
+	return res, nil
+}
+
+func scanOrder(row sqlitedb.Scanner) (ordering.Order, error) {
+	var body string
+	if err := row.Scan(&body); err != nil {
+		return ordering.Order{}, err
 	}
-	if err := rows.Err(); err != nil {
-		return page.Of[ordering.Order]{}, fmt.Errorf("list orders: %w", err)
-	}
-	if len(out.Items) > req.Limit {
-		out.Items = out.Items[:req.Limit]
-		out.NextToken = page.Encode(cursor{OrderID: ids[req.Limit-1]})
-	}
-	return out, nil
+	return decode(body)
 }
