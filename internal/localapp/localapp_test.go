@@ -17,13 +17,13 @@ import (
 
 // shop is the local app running in-process behind an httptest server.
 type shop struct {
-	t    *testing.T
+	t    testing.TB
 	app  *localapp.App
 	srv  *httptest.Server
 	stop func()
 }
 
-func start(t *testing.T, dir string, demo bool) *shop {
+func start(t testing.TB, dir string, demo bool) *shop {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	app, err := localapp.Open(t.Context(), localapp.Config{
@@ -75,7 +75,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) decode(t *testing.T, v any) {
+func (r response) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
@@ -132,7 +132,7 @@ func (c client) wantProblem(status int, method, path, body, detailHas string) {
 	}
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

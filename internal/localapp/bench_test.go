@@ -1,0 +1,103 @@
+package localapp_test
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The benchmarks drive the whole local app's handler in-process (no network),
+// with real SQLite stores on disk: what one request costs the shop.
+
+func benchShop(b *testing.B, products int) (*shop, client, client, []string) {
+	s := start(b, b.TempDir(), false)
+	b.Cleanup(s.stop)
+	admin, alice := s.as("root", true), s.as("alice", false)
+	var ids []string
+	for i := range products {
+		var p product
+		admin.want(201, "POST", "/product", fmt.Sprintf(`{"name":"P%d","category":"C%d","price":%d.99}`, i, i%4, i+1)).decode(b, &p)
+		ids = append(ids, p.ID)
+	}
+	items := make([]string, 0, 10)
+	for _, id := range ids[:min(10, len(ids))] {
+		items = append(items, `{"productId":"`+id+`","quantity":2}`)
+	}
+	body := `{"items":[` + strings.Join(items, ",") + `]}`
+	eventually(b, "the price view", func() bool { return alice.do("POST", "/basket", body).status == 200 })
+	return s, admin, alice, ids
+}
+
+func (c client) serve(b *testing.B, status int, method, path, body string) {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	rec := httptest.NewRecorder()
+	c.s.app.Handler().ServeHTTP(rec, req)
+	if rec.Code != status {
+		b.Fatalf("%s %s → %d %s", method, path, rec.Code, rec.Body)
+	}
+}
+
+func BenchmarkGetProduct(b *testing.B) {
+	s, _, _, ids := benchShop(b, 100)
+	anon := s.anonymous()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		anon.serve(b, 200, "GET", "/product/"+ids[i%len(ids)], "")
+	}
+}
+
+func BenchmarkListProductsByCategory(b *testing.B) {
+	s, _, _, _ := benchShop(b, 100)
+	anon := s.anonymous()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		anon.serve(b, 200, "GET", "/product?category=C1&limit=20", "")
+	}
+}
+
+// BenchmarkReplaceBasket writes a ten-line basket priced from the view, with
+// token verification: the hottest write a shopper makes.
+func BenchmarkReplaceBasket(b *testing.B) {
+	_, _, alice, ids := benchShop(b, 10)
+	items := make([]string, len(ids))
+	for i, id := range ids {
+		items[i] = `{"productId":"` + id + `","quantity":3,"color":"red"}`
+	}
+	body := `{"items":[` + strings.Join(items, ",") + `]}`
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		alice.serve(b, 200, "POST", "/basket", body)
+	}
+}
+
+// BenchmarkCheckoutToOrder measures a checkout until its order is readable:
+// the outbox, the relay, the bus and the ordering consumer included.
+func BenchmarkCheckoutToOrder(b *testing.B) {
+	_, _, alice, ids := benchShop(b, 3)
+	fill := `{"items":[{"productId":"` + ids[0] + `","quantity":1},{"productId":"` + ids[1] + `","quantity":2}]}`
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		alice.serve(b, 200, "POST", "/basket", fill)
+		var co struct{ OrderID string }
+		alice.want(202, "POST", "/basket/checkout", `{`+buyer+`}`).decode(b, &co)
+		for { // poll tightly: the wait is what this benchmark measures
+			req := httptest.NewRequest("GET", "/order/alice/"+co.OrderID, nil)
+			req.Header.Set("Authorization", "Bearer "+alice.token)
+			rec := httptest.NewRecorder()
+			alice.s.app.Handler().ServeHTTP(rec, req)
+			if rec.Code == 200 {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+}
