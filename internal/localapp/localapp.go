@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	"github.com/eventshop/eventshop/internal/basket/app"
 	basketconsumer "github.com/eventshop/eventshop/internal/basket/consumer"
@@ -108,6 +109,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	baskethttp.Register(mux, basketUC, log)
 	orderinghttp.Register(mux, orderingUC, log)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(api.OpenAPI)
+	})
 	keys, err := localjwt.LoadOrCreate(cfg.DataDir)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package localapp_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,9 +9,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localbus"
 )
@@ -50,6 +58,41 @@ func start(t testing.TB, dir string, demo bool) *shop {
 		}
 	}
 	return s
+}
+
+// specRouter finds operations in the OpenAPI document, whatever the server.
+var specRouter = sync.OnceValues(func() (routers.Router, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	if err != nil {
+		return nil, err
+	}
+	doc.Servers = nil
+	return legacy.NewRouter(doc)
+})
+
+// checkSpec holds every response to a documented route to the OpenAPI
+// document: its status must be documented and its body must match.
+func checkSpec(t testing.TB, req *http.Request, res *http.Response, body []byte) {
+	t.Helper()
+	router, err := specRouter()
+	if err != nil {
+		t.Fatalf("OpenAPI document: %v", err)
+	}
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		return // not a documented route: the test is probing what is not there
+	}
+	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true}
+	err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts},
+		Status:                 res.StatusCode,
+		Header:                 res.Header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                opts,
+	})
+	if err != nil {
+		t.Errorf("%s %s → %d does not match api/openapi.yaml: %v", req.Method, req.URL.Path, res.StatusCode, err)
+	}
 }
 
 // client calls the shop as one caller: a user, an admin, or nobody.
@@ -102,6 +145,7 @@ func (c client) do(method, path, body string) response {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	checkSpec(s.t, req, res, b)
 	return response{status: res.StatusCode, header: res.Header, body: b}
 }
 
@@ -320,6 +364,9 @@ func TestBadPageRequests(t *testing.T) {
 	s.as("root", true).wantProblem(400, "GET", "/basket/"+strings.Repeat("a", 70), "", "userName")
 	s.anonymous().wantProblem(404, "GET", "/nowhere", "", "")
 	s.anonymous().wantProblem(405, "PATCH", "/product", "", "GET")
+	if r := s.anonymous().want(200, "GET", "/openapi.yaml", ""); !bytes.Equal(r.body, api.OpenAPI) {
+		t.Fatal("GET /openapi.yaml does not serve the API document")
+	}
 }
 
 func TestOneShopPerDataDir(t *testing.T) {

@@ -1,0 +1,95 @@
+package api_test
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"gopkg.in/yaml.v3"
+
+	"github.com/eventshop/eventshop/api"
+	"github.com/eventshop/eventshop/internal/auth"
+	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
+	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
+	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
+	"github.com/eventshop/eventshop/internal/rest"
+)
+
+// TestSpecIsValid loads the document with an OpenAPI 3 validator: every
+// reference resolves and every schema is well formed.
+func TestSpecIsValid(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type operation struct {
+	Security  *[]map[string][]string `yaml:"security"`
+	Responses map[string]any         `yaml:"responses"`
+}
+
+// TestSpecMatchesRoutes holds the document to the code: the same routes, and
+// a security requirement on exactly the routes that need a token.
+func TestSpecMatchesRoutes(t *testing.T) {
+	var doc struct {
+		Security []map[string][]string          `yaml:"security"`
+		Paths    map[string]map[string]yaml.Node `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Security) != 1 || doc.Security[0]["bearer"] == nil {
+		t.Fatalf("the default security is %v, want bearer", doc.Security)
+	}
+	specOps := map[string]operation{}
+	for path, item := range doc.Paths {
+		for method, node := range item {
+			if method == "parameters" {
+				continue
+			}
+			var op operation
+			if err := node.Decode(&op); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			specOps[strings.ToUpper(method)+" "+path] = op
+		}
+	}
+	var routes []rest.Route
+	for _, rs := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes()} {
+		routes = append(routes, rs...)
+	}
+	var served, documented []string
+	for _, r := range routes {
+		key := r.Method + " " + r.Path
+		served = append(served, key)
+		op, ok := specOps[key]
+		if !ok {
+			continue
+		}
+		public := op.Security != nil && len(*op.Security) == 0
+		if public != (r.Access == auth.Public) {
+			t.Errorf("%s: documented public = %v, served with access %v", key, public, r.Access)
+		}
+		if r.Access != auth.Public && op.Responses["401"] == nil {
+			t.Errorf("%s needs a token but documents no 401", key)
+		}
+		if r.Access == auth.Admin && op.Responses["403"] == nil {
+			t.Errorf("%s is for admins but documents no 403", key)
+		}
+	}
+	for key := range specOps {
+		documented = append(documented, key)
+	}
+	sort.Strings(served)
+	sort.Strings(documented)
+	if !slices.Equal(served, documented) {
+		t.Fatalf("documented %v\nserved     %v", documented, served)
+	}
+}
