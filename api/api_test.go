@@ -39,7 +39,7 @@ type operation struct {
 // a security requirement on exactly the routes that need a token.
 func TestSpecMatchesRoutes(t *testing.T) {
 	var doc struct {
-		Security []map[string][]string          `yaml:"security"`
+		Security []map[string][]string           `yaml:"security"`
 		Paths    map[string]map[string]yaml.Node `yaml:"paths"`
 	}
 	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
