@@ -16,7 +16,7 @@ import (
 
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
-	"github.com/eventshop/eventshop/internal/basket/app"
+	basketapp "github.com/eventshop/eventshop/internal/basket/app"
 	basketconsumer "github.com/eventshop/eventshop/internal/basket/consumer"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	basketsqlite "github.com/eventshop/eventshop/internal/basket/sqlite"
@@ -99,9 +99,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	}
 
 	catalogUC := catalogapp.New(a.catalog)
-	basketUC := app.New(a.baskets, a.baskets)
+	basketUC := basketapp.New(a.baskets, a.baskets)
 	orderingUC := orderingapp.New(a.orders)
-	a.basketConsumer = basketconsumer.New(app.NewPrices(a.baskets), log)
+	a.basketConsumer = basketconsumer.New(basketapp.NewPrices(a.baskets), log)
 	a.orderingConsumer = orderingconsumer.New(orderingUC, log)
 
 	mux := http.NewServeMux()
