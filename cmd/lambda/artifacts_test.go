@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +30,7 @@ import (
 	"github.com/eventshop/eventshop/internal/events/eventstest"
 	"github.com/eventshop/eventshop/internal/money"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
+	"github.com/eventshop/eventshop/internal/outbox/streams/eventbridgetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
@@ -242,10 +242,8 @@ func TestLambdaArtifacts(t *testing.T) {
 		"PRICE_TABLE":   dynamotest.Table(t, db, basketdynamo.PriceTableInput),
 		"ORDER_TABLE":   dynamotest.Table(t, db, orderingdynamo.TableInput),
 	}
-	bus := &busRecorder{}
-	busSrv := httptest.NewServer(bus)
-	defer busSrv.Close()
-	env := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_EVENTBRIDGE": busSrv.URL, "EVENT_BUS_NAME": "SwnEventBus"}
+	bus := &eventbridgetest.Bus{}
+	env := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_EVENTBRIDGE": eventbridgetest.Start(t, bus), "EVENT_BUS_NAME": "SwnEventBus"}
 	for k, v := range tables {
 		env[k] = v
 	}
@@ -281,7 +279,7 @@ func TestLambdaArtifacts(t *testing.T) {
 		EventName: "INSERT",
 		Change:    awsevents.DynamoDBStreamRecord{SequenceNumber: "1", NewImage: map[string]awsevents.DynamoDBAttributeValue{"outbox": awsevents.NewStringAttribute(outbox)}},
 	}}}, &streamResp)
-	published := bus.entries()
+	published := bus.Published()
 	if len(streamResp.BatchItemFailures) != 0 || len(published) != 1 || published[0].DetailType != events.TypeProductChanged {
 		t.Fatalf("publisher: failures %v, published %+v", streamResp.BatchItemFailures, published)
 	}
@@ -360,34 +358,3 @@ func mustJSON(t *testing.T, body string, v any) {
 }
 
 func ptr(s string) *string { return &s }
-
-// busRecorder is a loopback EventBridge endpoint that accepts PutEvents.
-type busRecorder struct {
-	mu  sync.Mutex
-	got []busEntry
-}
-
-type busEntry struct{ Source, DetailType, Detail, EventBusName string }
-
-func (b *busRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var in struct{ Entries []busEntry }
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		http.Error(w, err.Error(), 400)
-		return
-	}
-	b.mu.Lock()
-	b.got = append(b.got, in.Entries...)
-	b.mu.Unlock()
-	results := make([]map[string]string, len(in.Entries))
-	for i := range results {
-		results[i] = map[string]string{"EventId": fmt.Sprint(i)}
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	_ = json.NewEncoder(w).Encode(map[string]any{"FailedEntryCount": 0, "Entries": results})
-}
-
-func (b *busRecorder) entries() []busEntry {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]busEntry(nil), b.got...)
-}

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,11 +15,7 @@ import (
 )
 
 func main() {
-	log := lambdaenv.Logger()
-	env, err := lambdaenv.Require("BASKET_TABLE", "PRICE_TABLE")
-	lambdaenv.Must(log, err)
-	cfg, err := lambdaenv.AWS(context.Background())
-	lambdaenv.Must(log, err)
+	log, env, cfg := lambdaenv.Init("BASKET_TABLE", "PRICE_TABLE")
 	store := dynamo.New(lambdaenv.DynamoDB(cfg), env["BASKET_TABLE"], env["PRICE_TABLE"])
 	uc := app.New(store, store)
 	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log) })

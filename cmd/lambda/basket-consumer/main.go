@@ -3,8 +3,6 @@
 package main
 
 import (
-	"context"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
@@ -14,11 +12,7 @@ import (
 )
 
 func main() {
-	log := lambdaenv.Logger()
-	env, err := lambdaenv.Require("PRICE_TABLE")
-	lambdaenv.Must(log, err)
-	cfg, err := lambdaenv.AWS(context.Background())
-	lambdaenv.Must(log, err)
+	log, env, cfg := lambdaenv.Init("PRICE_TABLE")
 	view := dynamo.NewPriceView(lambdaenv.DynamoDB(cfg), env["PRICE_TABLE"])
 	lambda.Start(consumer.New(app.NewPrices(view), log))
 }

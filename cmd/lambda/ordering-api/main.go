@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,11 +15,7 @@ import (
 )
 
 func main() {
-	log := lambdaenv.Logger()
-	env, err := lambdaenv.Require("ORDER_TABLE")
-	lambdaenv.Must(log, err)
-	cfg, err := lambdaenv.AWS(context.Background())
-	lambdaenv.Must(log, err)
+	log, env, cfg := lambdaenv.Init("ORDER_TABLE")
 	uc := app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env["ORDER_TABLE"]))
 	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log) })
 	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)

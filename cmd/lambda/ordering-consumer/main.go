@@ -3,8 +3,6 @@
 package main
 
 import (
-	"context"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
@@ -14,10 +12,6 @@ import (
 )
 
 func main() {
-	log := lambdaenv.Logger()
-	env, err := lambdaenv.Require("ORDER_TABLE")
-	lambdaenv.Must(log, err)
-	cfg, err := lambdaenv.AWS(context.Background())
-	lambdaenv.Must(log, err)
+	log, env, cfg := lambdaenv.Init("ORDER_TABLE")
 	lambda.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env["ORDER_TABLE"])), log))
 }

@@ -4,8 +4,6 @@
 package main
 
 import (
-	"context"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
@@ -14,10 +12,6 @@ import (
 )
 
 func main() {
-	log := lambdaenv.Logger()
-	env, err := lambdaenv.Require("EVENT_BUS_NAME")
-	lambdaenv.Must(log, err)
-	cfg, err := lambdaenv.AWS(context.Background())
-	lambdaenv.Must(log, err)
+	log, env, cfg := lambdaenv.Init("EVENT_BUS_NAME")
 	lambda.Start(streams.NewPublisher(eventbridge.NewFromConfig(cfg), env["EVENT_BUS_NAME"], log).Handle)
 }

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
@@ -25,71 +22,14 @@ import (
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	"github.com/eventshop/eventshop/internal/dynamotest"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
+	"github.com/eventshop/eventshop/internal/outbox/streams/eventbridgetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 
-// fakeEventBridge speaks EventBridge's JSON protocol for PutEvents and fails the
-// entries fail chooses.
-type fakeEventBridge struct {
-	mu    sync.Mutex
-	calls [][]putEntry
-	got   []putEntry
-	fail  func(call int, e putEntry) bool
-	down  int // answer this many calls with HTTP 500 first
-}
-
-type putEntry struct {
-	Source, DetailType, Detail, EventBusName string
-}
-
-func (f *fakeEventBridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("X-Amz-Target") != "AWSEvents.PutEvents" {
-		http.Error(w, "unexpected target "+r.Header.Get("X-Amz-Target"), 400)
-		return
-	}
-	var in struct{ Entries []putEntry }
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		http.Error(w, err.Error(), 400)
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.down > 0 {
-		f.down--
-		w.WriteHeader(500)
-		_, _ = io.WriteString(w, `{"__type":"InternalException","message":"down"}`)
-		return
-	}
-	call := len(f.calls)
-	f.calls = append(f.calls, in.Entries)
-	type result struct {
-		EventId      string `json:",omitempty"`
-		ErrorCode    string `json:",omitempty"`
-		ErrorMessage string `json:",omitempty"`
-	}
-	out := struct {
-		FailedEntryCount int
-		Entries          []result
-	}{}
-	for i, e := range in.Entries {
-		if f.fail != nil && f.fail(call, e) {
-			out.FailedEntryCount++
-			out.Entries = append(out.Entries, result{ErrorCode: "InternalFailure", ErrorMessage: "chosen to fail"})
-			continue
-		}
-		f.got = append(f.got, e)
-		out.Entries = append(out.Entries, result{EventId: fmt.Sprintf("e-%d-%d", call, i)})
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	_ = json.NewEncoder(w).Encode(out)
-}
-
-func publisher(t *testing.T, f *fakeEventBridge) *streams.Publisher {
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
+func publisher(t *testing.T, f *eventbridgetest.Bus) *streams.Publisher {
 	client := eventbridge.New(eventbridge.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Region: "us-east-1", BaseEndpoint: aws.String(eventbridgetest.Start(t, f)),
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
 		RetryMaxAttempts: 1,
 	})
@@ -190,16 +130,16 @@ func TestPublishesWhatTheAdapterWrote(t *testing.T) {
 	ttl := deleted
 	ttl.EventName = "REMOVE"
 
-	f := &fakeEventBridge{}
+	f := &eventbridgetest.Bus{}
 	resp, err := publisher(t, f).Handle(context.Background(), awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{insert, modify, deleted, ttl}})
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("Handle = %+v, %v", resp, err)
 	}
-	if len(f.got) != 3 {
-		t.Fatalf("published %d events, want 3: %+v", len(f.got), f.got)
+	if len(f.Published()) != 3 {
+		t.Fatalf("published %d events, want 3: %+v", len(f.Published()), f.Published())
 	}
 	wantTypes := []string{"ProductChanged", "ProductChanged", "ProductDeleted"}
-	for i, e := range f.got {
+	for i, e := range f.Published() {
 		if e.Source != "com.swn.catalog.product" || e.DetailType != wantTypes[i] || e.EventBusName != "SwnEventBus" {
 			t.Errorf("entry %d = %+v", i, e)
 		}
@@ -209,8 +149,8 @@ func TestPublishesWhatTheAdapterWrote(t *testing.T) {
 		Price     json.RawMessage `json:"price"`
 		Version   int64           `json:"version"`
 	}
-	if err := json.Unmarshal([]byte(f.got[1].Detail), &changed); err != nil || changed.ProductID != p.ID || string(changed.Price) != "25.00" || changed.Version != 2 {
-		t.Fatalf("second detail = %s (%v)", f.got[1].Detail, err)
+	if err := json.Unmarshal([]byte(f.Published()[1].Detail), &changed); err != nil || changed.ProductID != p.ID || string(changed.Price) != "25.00" || changed.Version != 2 {
+		t.Fatalf("second detail = %s (%v)", f.Published()[1].Detail, err)
 	}
 }
 
@@ -221,18 +161,18 @@ func TestChunksOfTen(t *testing.T) {
 		_, rec := r.create(fmt.Sprintf("P%d", i))
 		records = append(records, rec)
 	}
-	f := &fakeEventBridge{}
+	f := &eventbridgetest.Bus{}
 	resp, _ := publisher(t, f).Handle(context.Background(), awsevents.DynamoDBEvent{Records: records})
-	if len(resp.BatchItemFailures) != 0 || len(f.got) != 23 {
-		t.Fatalf("failures %v, published %d", failed(resp), len(f.got))
+	if len(resp.BatchItemFailures) != 0 || len(f.Published()) != 23 {
+		t.Fatalf("failures %v, published %d", failed(resp), len(f.Published()))
 	}
-	for i, c := range f.calls {
+	for i, c := range f.Calls() {
 		if len(c) > streams.MaxEntries {
 			t.Fatalf("call %d carried %d entries", i, len(c))
 		}
 	}
-	if len(f.calls) != 3 {
-		t.Fatalf("%d calls, want 3", len(f.calls))
+	if len(f.Calls()) != 3 {
+		t.Fatalf("%d calls, want 3", len(f.Calls()))
 	}
 }
 
@@ -243,7 +183,7 @@ func TestFailedEntryIsRetriedThenReported(t *testing.T) {
 		_, rec := r.create(name)
 		records = append(records, rec)
 	}
-	f := &fakeEventBridge{fail: func(call int, e putEntry) bool {
+	f := &eventbridgetest.Bus{Fail: func(call int, e eventbridgetest.Entry) bool {
 		return strings.Contains(e.Detail, `"poison"`) || (strings.Contains(e.Detail, `"flaky"`) && call == 0)
 	}}
 	resp, err := publisher(t, f).Handle(context.Background(), awsevents.DynamoDBEvent{Records: records})
@@ -258,7 +198,7 @@ func TestFailedEntryIsRetriedThenReported(t *testing.T) {
 		t.Fatalf("failures = %v, want %v", got, want)
 	}
 	var names []string
-	for _, e := range f.got {
+	for _, e := range f.Published() {
 		var d struct{ Name string }
 		_ = json.Unmarshal([]byte(e.Detail), &d)
 		names = append(names, d.Name)
@@ -271,12 +211,12 @@ func TestFailedEntryIsRetriedThenReported(t *testing.T) {
 func TestCallErrorsAreRetried(t *testing.T) {
 	r := newRecorder(t)
 	_, rec := r.create("Widget")
-	f := &fakeEventBridge{down: 2}
+	f := &eventbridgetest.Bus{Down: 2}
 	resp, _ := publisher(t, f).Handle(context.Background(), awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{rec}})
-	if len(resp.BatchItemFailures) != 0 || len(f.got) != 1 {
-		t.Fatalf("after two 500s: failures %v, published %d", failed(resp), len(f.got))
+	if len(resp.BatchItemFailures) != 0 || len(f.Published()) != 1 {
+		t.Fatalf("after two 500s: failures %v, published %d", failed(resp), len(f.Published()))
 	}
-	f = &fakeEventBridge{down: 100}
+	f = &eventbridgetest.Bus{Down: 100}
 	resp, _ = publisher(t, f).Handle(context.Background(), awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{rec}})
 	if got := failed(resp); len(got) != 1 || got[0] != rec.Change.SequenceNumber {
 		t.Fatalf("bus down: failures %v, want the record", got)
@@ -292,12 +232,12 @@ func TestUnreadableOutboxStopsTheBatch(t *testing.T) {
 	bad.Change.SequenceNumber = "bad"
 	noEvents := first
 	noEvents.Change.NewImage = map[string]awsevents.DynamoDBAttributeValue{"id": first.Change.NewImage["id"]}
-	f := &fakeEventBridge{}
+	f := &eventbridgetest.Bus{}
 	resp, _ := publisher(t, f).Handle(context.Background(), awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{first, noEvents, bad, second}})
 	if got := failed(resp); fmt.Sprint(got) != fmt.Sprint([]string{"bad", second.Change.SequenceNumber}) {
 		t.Fatalf("failures = %v", got)
 	}
-	if len(f.got) != 1 {
-		t.Fatalf("published %d, want only the first record's event", len(f.got))
+	if len(f.Published()) != 1 {
+		t.Fatalf("published %d, want only the first record's event", len(f.Published()))
 	}
 }

@@ -66,6 +66,18 @@ func HTTP(log *slog.Logger, register func(*http.ServeMux)) http.Handler {
 	return rest.Middleware(log, apigw.Middleware(rest.Routes(mux)))
 }
 
+// Init is what every main does first: its logger, its environment variables
+// (all required) and the AWS configuration. A failure stops the init, naming
+// what is missing.
+func Init(names ...string) (*slog.Logger, map[string]string, aws.Config) {
+	log := Logger()
+	env, err := Require(names...)
+	Must(log, err)
+	cfg, err := AWS(context.Background())
+	Must(log, err)
+	return log, env, cfg
+}
+
 // Must stops the function's init with err, which Lambda reports as an init error.
 func Must(log *slog.Logger, err error) {
 	if err != nil {
