@@ -1,7 +1,7 @@
 # eventshop: `make run` starts the shop on one machine, `make test` runs every test.
 GO ?= go
 
-.PHONY: run build test vet fmt fuzz bench clean lambdas synth deploy destroy
+.PHONY: run build test vet check-tree fmt fuzz bench clean lambdas synth deploy destroy
 
 run: build
 	./bin/shop serve --addr 127.0.0.1:8080 --data ./data
@@ -26,7 +26,7 @@ $(RIE):
 # jsii (under the CDK Go bindings) warns on every start that Node.js 20, this machine's, is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-test: vet $(DYNALITE) $(RIE)
+test: vet check-tree $(DYNALITE) $(RIE)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
 	@echo "infra: CDK assertion tests (the first build of the CDK module takes a few minutes)"
@@ -64,6 +64,10 @@ destroy: $(CDK)
 
 vet:
 	$(GO) vet ./...
+
+# No build output is tracked: an executable must be a script, and no file an ELF binary.
+check-tree:
+	@sh tools/checktree/checktree.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

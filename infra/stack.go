@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/eventshop/eventshop/internal/auth"
+	"github.com/eventshop/eventshop/internal/awsenv"
 	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
@@ -37,7 +40,7 @@ import (
 
 // Functions are the directories under the asset directory, one per Lambda
 // binary that make lambdas builds.
-var Functions = []string{"catalog-api", "basket-api", "basket-consumer", "ordering-api", "ordering-consumer", "outbox-publisher"}
+var Functions = slices.Sorted(maps.Keys(awsenv.Required))
 
 // Settings every function shares.
 const (
@@ -60,6 +63,9 @@ type ShopStackProps struct {
 // with the rules of package events, the queues, the stream publishers and the
 // alarms.
 func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) awscdk.Stack {
+	if err := events.ValidateRules(events.Rules); err != nil {
+		panic(err)
+	}
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	s := &shop{stack: stack, assets: props.AssetDir}
 
@@ -75,25 +81,25 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		Retention:    awscdk.Duration_Days(jsii.Number(30)),
 	})
 
-	catalogAPI := s.function("CatalogApiFunction", "catalog-api", apiTimeout, map[string]*string{"CATALOG_TABLE": products.TableName()})
+	catalogAPI := s.function("CatalogApiFunction", awsenv.CatalogAPI, apiTimeout, map[string]*string{awsenv.CatalogTable: products.TableName()})
 	products.GrantReadWriteData(catalogAPI)
 
-	basketAPI := s.function("BasketApiFunction", "basket-api", apiTimeout, map[string]*string{"BASKET_TABLE": baskets.TableName(), "PRICE_TABLE": prices.TableName()})
+	basketAPI := s.function("BasketApiFunction", awsenv.BasketAPI, apiTimeout, map[string]*string{awsenv.BasketTable: baskets.TableName(), awsenv.PriceTable: prices.TableName()})
 	baskets.GrantReadWriteData(basketAPI)
 	prices.GrantReadData(basketAPI)
 
-	orderingAPI := s.function("OrderingApiFunction", "ordering-api", apiTimeout, map[string]*string{"ORDER_TABLE": orders.TableName()})
+	orderingAPI := s.function("OrderingApiFunction", awsenv.OrderingAPI, apiTimeout, map[string]*string{awsenv.OrderTable: orders.TableName()})
 	orders.GrantReadData(orderingAPI)
 
 	consumers := map[string]awslambda.Function{}
 	for _, r := range events.Rules {
 		switch r.Queue {
 		case events.QueueBasketPrices:
-			fn := s.function("BasketConsumerFunction", "basket-consumer", r.ConsumerTimeout, map[string]*string{"PRICE_TABLE": prices.TableName()})
+			fn := s.function("BasketConsumerFunction", awsenv.BasketConsumer, r.ConsumerTimeout, map[string]*string{awsenv.PriceTable: prices.TableName()})
 			prices.GrantWriteData(fn)
 			consumers[r.Queue] = fn
 		case events.QueueOrderingOrders:
-			fn := s.function("OrderingConsumerFunction", "ordering-consumer", r.ConsumerTimeout, map[string]*string{"ORDER_TABLE": orders.TableName()})
+			fn := s.function("OrderingConsumerFunction", awsenv.OrderingConsumer, r.ConsumerTimeout, map[string]*string{awsenv.OrderTable: orders.TableName()})
 			orders.GrantWriteData(fn)
 			consumers[r.Queue] = fn
 		default:
@@ -172,8 +178,12 @@ func (s *shop) table(id string, in *dynamodb.CreateTableInput, stream awsdynamod
 	return t
 }
 
-// function declares a Lambda function running the binary in dir.
+// function declares a Lambda function running the binary in dir, with env:
+// exactly the variables awsenv.Required names for it, or the synth fails.
 func (s *shop) function(id, dir string, timeout time.Duration, env map[string]*string) awslambda.Function {
+	if got, want := slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(awsenv.Required[dir])); !slices.Equal(got, want) {
+		panic(fmt.Sprintf("function %s: environment %v, but its main requires %v (awsenv.Required)", dir, got, want))
+	}
 	logs := awslogs.NewLogGroup(s.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
@@ -224,7 +234,7 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.F
 // at a time, failed records retried a bounded number of times with the batch
 // bisected, then recorded in a dead-letter queue.
 func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.EventBus) {
-	fn := s.function(id, "outbox-publisher", publisherTimeout, map[string]*string{"EVENT_BUS_NAME": bus.EventBusName()})
+	fn := s.function(id, awsenv.OutboxPublisher, publisherTimeout, map[string]*string{awsenv.EventBusName: bus.EventBusName()})
 	bus.GrantPutEventsTo(fn, nil)
 	failures := awssqs.NewQueue(s.stack, jsii.String(id+"Failures"), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),

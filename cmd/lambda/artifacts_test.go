@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/eventshop/eventshop/internal/awsenv"
 	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	"github.com/eventshop/eventshop/internal/dynamotest"
@@ -237,18 +239,23 @@ func TestLambdaArtifacts(t *testing.T) {
 	db := dynamotest.Client(t)
 	endpoint := dynamotest.Endpoint(t)
 	tables := map[string]string{
-		"CATALOG_TABLE": dynamotest.Table(t, db, catalogdynamo.TableInput),
-		"BASKET_TABLE":  dynamotest.Table(t, db, basketdynamo.BasketTableInput),
-		"PRICE_TABLE":   dynamotest.Table(t, db, basketdynamo.PriceTableInput),
-		"ORDER_TABLE":   dynamotest.Table(t, db, orderingdynamo.TableInput),
+		awsenv.CatalogTable: dynamotest.Table(t, db, catalogdynamo.TableInput),
+		awsenv.BasketTable:  dynamotest.Table(t, db, basketdynamo.BasketTableInput),
+		awsenv.PriceTable:   dynamotest.Table(t, db, basketdynamo.PriceTableInput),
+		awsenv.OrderTable:   dynamotest.Table(t, db, orderingdynamo.TableInput),
 	}
 	bus := &eventbridgetest.Bus{}
-	env := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_EVENTBRIDGE": eventbridgetest.Start(t, bus), "EVENT_BUS_NAME": "SwnEventBus"}
-	for k, v := range tables {
-		env[k] = v
-	}
+	settings := map[string]string{awsenv.EventBusName: "SwnEventBus"}
+	maps.Copy(settings, tables)
+	ebEndpoint := eventbridgetest.Start(t, bus)
 	fn := map[string]*function{}
 	for name, bin := range binaries(t) {
+		// Each function gets only the variables awsenv.Required names for it, as
+		// the stack sets them: a main that needs another fails its init.
+		env := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_EVENTBRIDGE": ebEndpoint}
+		for _, k := range awsenv.Required[name] {
+			env[k] = settings[k]
+		}
 		fn[name] = start(t, emulator, name, bin, env)
 	}
 
@@ -269,7 +276,7 @@ func TestLambdaArtifacts(t *testing.T) {
 	fn["catalog-api"].as(adminClaims).want(400, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.999}`)
 
 	// The outbox publisher sends the event the catalog write stored on its item.
-	item, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables["CATALOG_TABLE"]), Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: p.ID}}})
+	item, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[awsenv.CatalogTable]), Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: p.ID}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +322,7 @@ func TestLambdaArtifacts(t *testing.T) {
 			t.Fatalf("ordering consumer failed %v", sqsResp.BatchItemFailures)
 		}
 	}
-	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: ptr(tables["ORDER_TABLE"])})
+	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: ptr(tables[awsenv.OrderTable])})
 	if err != nil || len(out.Items) != 1 {
 		t.Fatalf("orders table holds %d items (%v), want 1", len(out.Items), err)
 	}

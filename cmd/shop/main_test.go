@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/eventshop/eventshop/internal/waittest"
 )
 
 // These tests run the real binary and kill it, to prove what a crash cannot lose.
@@ -112,17 +114,6 @@ func (p *proc) call(t *testing.T, method, path, body string) (int, []byte) {
 	return res.StatusCode, b
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestKilledShopLosesNoEvent(t *testing.T) {
 	data := t.TempDir()
 	admin, alice := issueToken(t, data, "root", true), issueToken(t, data, "alice", false)
@@ -148,7 +139,7 @@ func TestKilledShopLosesNoEvent(t *testing.T) {
 		items = append(items, `{"productId":"`+id+`","quantity":1}`)
 	}
 	basket := `{"userName":"alice","items":[` + strings.Join(items, ",") + `]}`
-	eventually(t, "every product in the price view after the kill", func() bool {
+	waittest.For(t, "every product in the price view after the kill", func() bool {
 		status, _ := p.call(t, "POST", "/basket", basket)
 		return status == 200
 	})
@@ -162,7 +153,7 @@ func TestKilledShopLosesNoEvent(t *testing.T) {
 
 	p = launch(t, data)
 	p.token = alice
-	eventually(t, "the order after the kill", func() bool {
+	waittest.For(t, "the order after the kill", func() bool {
 		status, _ := p.call(t, "GET", "/order/alice/"+co.OrderID, "")
 		return status == 200
 	})

@@ -6,8 +6,9 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"slices"
+
+	"github.com/eventshop/eventshop/internal/kind"
 )
 
 // AdminGroup is the group whose members may change the catalog and read
@@ -16,9 +17,9 @@ const AdminGroup = "admin"
 
 // Errors of authorization; HTTP adapters answer them with 401 and 403.
 var (
-	ErrUnauthenticated = errors.New("a valid bearer token is required")
-	ErrInvalidToken    = errors.New("the bearer token is not valid")
-	ErrForbidden       = errors.New("you may not do this")
+	ErrUnauthenticated = kind.New(kind.Unauthenticated, "a valid bearer token is required")
+	ErrInvalidToken    = kind.New(kind.InvalidToken, "the bearer token is not valid")
+	ErrForbidden       = kind.New(kind.Forbidden, "you may not do this")
 )
 
 // Claims are the verified claims of the caller's token, as Cognito names them.

@@ -4,10 +4,10 @@ package basket
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/page"
 	"github.com/eventshop/eventshop/internal/validation"
@@ -15,9 +15,9 @@ import (
 
 // Domain outcomes.
 var (
-	ErrNotFound        = errors.New("basket not found")
-	ErrVersionConflict = errors.New("basket was changed by another request; read it again and retry")
-	ErrEmpty           = errors.New("basket is empty")
+	ErrNotFound        = kind.New(kind.NotFound, "basket not found")
+	ErrVersionConflict = kind.New(kind.Conflict, "basket was changed by another request; read it again and retry")
+	ErrEmpty           = kind.New(kind.Unprocessable, "basket is empty")
 )
 
 // UnknownProductError names a product the price view does not know (never
@@ -27,6 +27,9 @@ type UnknownProductError struct{ ProductID string }
 func (e *UnknownProductError) Error() string {
 	return fmt.Sprintf("product %s is not in the catalog", e.ProductID)
 }
+
+// Kind makes an unknown product an outcome a client can act on: 422.
+func (e *UnknownProductError) Kind() kind.Kind { return kind.Unprocessable }
 
 // Limits on a basket.
 const (

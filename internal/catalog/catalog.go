@@ -4,9 +4,9 @@ package catalog
 
 import (
 	"context"
-	"errors"
 
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/page"
 	"github.com/eventshop/eventshop/internal/validation"
@@ -14,8 +14,8 @@ import (
 
 // Domain outcomes.
 var (
-	ErrNotFound        = errors.New("product not found")
-	ErrVersionConflict = errors.New("product was changed by another request; read it again and retry")
+	ErrNotFound        = kind.New(kind.NotFound, "product not found")
+	ErrVersionConflict = kind.New(kind.Conflict, "product was changed by another request; read it again and retry")
 )
 
 // Product is one item for sale. Version counts its writes, starting at 1.

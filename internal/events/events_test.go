@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +77,57 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 	}
 	if _, err := events.Unwrap(`{"source":"x"}`); err == nil {
 		t.Fatal("Unwrap accepted an envelope without detail-type and detail")
+	}
+}
+
+func TestRuleValidation(t *testing.T) {
+	if err := events.ValidateRules(events.Rules); err != nil {
+		t.Fatalf("the shop's rules: %v", err)
+	}
+	good := events.Rules[0]
+	tests := []struct {
+		name   string
+		change func(*events.Rule)
+		ok     bool
+	}{
+		{"as defined", func(*events.Rule) {}, true},
+		{"no name", func(r *events.Rule) { r.Name = "" }, false},
+		{"pattern matches everything", func(r *events.Rule) { r.Pattern = events.Pattern{} }, false},
+		{"only a detail-type", func(r *events.Rule) { r.Pattern = events.Pattern{DetailType: []string{"X"}} }, true},
+		{"no queue", func(r *events.Rule) { r.Queue = "" }, false},
+		{"queue with a slash", func(r *events.Rule) { r.Queue = "a/b" }, false},
+		{"queue of 76", func(r *events.Rule) { r.Queue = strings.Repeat("q", 76) }, true},
+		{"queue of 77", func(r *events.Rule) { r.Queue = strings.Repeat("q", 77) }, false},
+		{"batch 0", func(r *events.Rule) { r.BatchSize = 0 }, false},
+		{"batch 1", func(r *events.Rule) { r.BatchSize = 1 }, true},
+		{"batch 10", func(r *events.Rule) { r.BatchSize = 10 }, true},
+		{"batch 11", func(r *events.Rule) { r.BatchSize = 11 }, false},
+		{"receives 0", func(r *events.Rule) { r.MaxReceives = 0 }, false},
+		{"receives 1", func(r *events.Rule) { r.MaxReceives = 1 }, true},
+		{"receives 1000", func(r *events.Rule) { r.MaxReceives = 1000 }, true},
+		{"receives 1001", func(r *events.Rule) { r.MaxReceives = 1001 }, false},
+		{"timeout 0", func(r *events.Rule) { r.ConsumerTimeout = 0 }, false},
+		{"timeout 1s", func(r *events.Rule) { r.ConsumerTimeout = time.Second }, true},
+		{"timeout 15m", func(r *events.Rule) { r.ConsumerTimeout = 15 * time.Minute }, true},
+		{"timeout over 15m", func(r *events.Rule) { r.ConsumerTimeout = 15*time.Minute + time.Second }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := good
+			tt.change(&r)
+			if err := r.Validate(); (err == nil) != tt.ok {
+				t.Fatalf("Validate() = %v, want ok = %v", err, tt.ok)
+			}
+		})
+	}
+	other := good
+	other.Name = "Other"
+	if err := events.ValidateRules([]events.Rule{good, other}); err == nil || !strings.Contains(err.Error(), "two rules target queue") {
+		t.Errorf("two rules on one queue: %v", err)
+	}
+	other = good
+	other.Queue = "other"
+	if err := events.ValidateRules([]events.Rule{good, other}); err == nil || !strings.Contains(err.Error(), "two rules are named") {
+		t.Errorf("two rules with one name: %v", err)
 	}
 }

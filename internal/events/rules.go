@@ -2,6 +2,9 @@ package events
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
 	"slices"
 	"time"
 )
@@ -36,6 +39,65 @@ type Rule struct {
 	BatchSize       int
 	MaxReceives     int
 	ConsumerTimeout time.Duration
+}
+
+// Bounds on a rule, as SQS and Lambda's SQS event source set them.
+const (
+	MaxBatchSize       = 10               // a Lambda SQS event source without a batching window
+	MaxMaxReceives     = 1000             // an SQS redrive policy's maxReceiveCount
+	MaxConsumerTimeout = 15 * time.Minute // a Lambda function's timeout
+)
+
+// queueName is what SQS allows in a queue name, leaving room for the
+// dead-letter queue's suffix.
+var queueName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,76}$`)
+
+// Validate checks every field of r: a zero that would silently stop a queue
+// (a batch size of 0, no receives) is an error, not a default.
+func (r Rule) Validate() error {
+	var errs []error
+	if r.Name == "" {
+		errs = append(errs, errors.New("has no name"))
+	}
+	if len(r.Pattern.Source) == 0 && len(r.Pattern.DetailType) == 0 {
+		errs = append(errs, errors.New("pattern matches every event: give a source or a detail-type"))
+	}
+	if !queueName.MatchString(r.Queue) {
+		errs = append(errs, fmt.Errorf("queue %q must be 1 to 76 letters, digits, '-' or '_'", r.Queue))
+	}
+	if r.BatchSize < 1 || r.BatchSize > MaxBatchSize {
+		errs = append(errs, fmt.Errorf("batch size %d must be from 1 to %d", r.BatchSize, MaxBatchSize))
+	}
+	if r.MaxReceives < 1 || r.MaxReceives > MaxMaxReceives {
+		errs = append(errs, fmt.Errorf("max receives %d must be from 1 to %d", r.MaxReceives, MaxMaxReceives))
+	}
+	if r.ConsumerTimeout < time.Second || r.ConsumerTimeout > MaxConsumerTimeout {
+		errs = append(errs, fmt.Errorf("consumer timeout %v must be from 1s to %v", r.ConsumerTimeout, MaxConsumerTimeout))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("rule %q: %w", r.Name, err)
+	}
+	return nil
+}
+
+// ValidateRules checks each rule, and that no two rules share a name or a
+// queue (a queue has one consumer, and a second rule would overwrite the first).
+func ValidateRules(rules []Rule) error {
+	var errs []error
+	names, queues := map[string]bool{}, map[string]bool{}
+	for _, r := range rules {
+		if err := r.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+		if names[r.Name] {
+			errs = append(errs, fmt.Errorf("two rules are named %q", r.Name))
+		}
+		if queues[r.Queue] {
+			errs = append(errs, fmt.Errorf("two rules target queue %q", r.Queue))
+		}
+		names[r.Name], queues[r.Queue] = true, true
+	}
+	return errors.Join(errs...)
 }
 
 // VisibilityTimeout is how long a received message stays hidden: six times the

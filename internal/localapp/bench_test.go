@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eventshop/eventshop/internal/waittest"
 )
 
 // The benchmarks drive the whole local app's handler in-process (no network),
@@ -26,7 +28,7 @@ func benchShop(b *testing.B, products int) (*shop, client, client, []string) {
 		items = append(items, `{"productId":"`+id+`","quantity":2}`)
 	}
 	body := `{"items":[` + strings.Join(items, ",") + `]}`
-	eventually(b, "the price view", func() bool { return alice.do("POST", "/basket", body).status == 200 })
+	waittest.For(b, "the price view", func() bool { return alice.do("POST", "/basket", body).status == 200 })
 	return s, admin, alice, ids
 }
 

@@ -41,6 +41,27 @@ type Config struct {
 	RelayInterval time.Duration    // how often the outbox relays poll; default 1s
 }
 
+// withDefaults returns c with its zero fields set to their defaults.
+func (c Config) withDefaults() Config {
+	if c.RelayInterval == 0 {
+		c.RelayInterval = time.Second
+	}
+	return c
+}
+
+// Validate checks c once its defaults are set; the bus's options are checked
+// by the bus.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data dir must not be empty"))
+	}
+	if c.RelayInterval < 0 {
+		errs = append(errs, fmt.Errorf("relay interval %v is negative", c.RelayInterval))
+	}
+	return errors.Join(errs...)
+}
+
 // App is the running local shop.
 type App struct {
 	cfg     Config
@@ -49,7 +70,6 @@ type App struct {
 	baskets *basketsqlite.Store
 	orders  *orderingsqlite.Store
 	bus     *localbus.Bus
-	keys    *localjwt.Keys
 	closers []func() error
 	handler http.Handler
 
@@ -60,8 +80,9 @@ type App struct {
 // Open opens (or creates) the shop's databases under cfg.DataDir and wires the
 // services. Background work starts with Run.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) {
-	if cfg.RelayInterval == 0 {
-		cfg.RelayInterval = time.Second
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -117,7 +138,6 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err != nil {
 		return nil, err
 	}
-	a.keys = keys
 	a.handler = rest.Middleware(log, keys.Verifier(log).Middleware(rest.Routes(mux)))
 
 	if cfg.Demo {
@@ -134,9 +154,6 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 
 // Handler serves every service's HTTP API.
 func (a *App) Handler() http.Handler { return a.handler }
-
-// Keys issues tokens the shop accepts.
-func (a *App) Keys() *localjwt.Keys { return a.keys }
 
 // Bus is the local event bus, for inspecting and redriving dead letters.
 func (a *App) Bus() *localbus.Bus { return a.bus }

@@ -19,21 +19,24 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/eventshop/eventshop/api"
+	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localbus"
+	"github.com/eventshop/eventshop/internal/waittest"
 )
 
 // shop is the local app running in-process behind an httptest server.
 type shop struct {
 	t    testing.TB
 	app  *localapp.App
+	keys *localjwt.Keys // the shop's own signing key, read from its data dir
 	srv  *httptest.Server
 	stop func()
 }
 
 func start(t testing.TB, dir string, demo bool) *shop {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	app, err := localapp.Open(t.Context(), localapp.Config{
 		DataDir:       dir,
 		Demo:          demo,
@@ -46,7 +49,11 @@ func start(t testing.TB, dir string, demo bool) *shop {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx) }()
-	s := &shop{t: t, app: app, srv: httptest.NewServer(app.Handler())}
+	keys, err := localjwt.LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &shop{t: t, app: app, keys: keys, srv: httptest.NewServer(app.Handler())}
 	s.stop = func() {
 		s.srv.Close()
 		cancel()
@@ -105,7 +112,7 @@ func (s *shop) anonymous() client { return client{s: s} }
 
 func (s *shop) as(user string, admin bool) client {
 	s.t.Helper()
-	tok, err := s.app.Keys().Issue(user, admin, time.Hour, time.Now())
+	tok, err := s.keys.Issue(user, admin, time.Hour, time.Now())
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -173,17 +180,6 @@ func (c client) wantProblem(status int, method, path, body, detailHas string) {
 	r.decode(s.t, &p)
 	if p.Status != status || !strings.Contains(p.Detail, detailHas) {
 		s.t.Fatalf("%s %s: problem %+v, want status %d and a detail containing %q", method, path, p, status, detailHas)
-	}
-}
-
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -255,7 +251,7 @@ func TestShopEndToEnd(t *testing.T) {
 
 	// Basket: priced by the server from the view, whatever the client sends.
 	basket := `{"userName":"alice","items":[{"productId":"` + widget.ID + `","quantity":3,"color":"red","price":0.01,"productName":"cheap"},{"productId":"` + gadget.ID + `","quantity":2}]}`
-	eventually(t, "the price view to learn both products", func() bool { return alice.do("POST", "/basket", basket).status == 200 })
+	waittest.For(t, "the price view to learn both products", func() bool { return alice.do("POST", "/basket", basket).status == 200 })
 	var b basketResp
 	alice.want(200, "GET", "/basket/alice", "").decode(t, &b)
 	if string(b.TotalPrice) != "69.97" || string(b.Items[0].LineTotal) != "59.97" || b.Items[0].ProductName != "Widget" || string(b.Items[0].UnitPrice) != "19.99" {
@@ -280,7 +276,7 @@ func TestShopEndToEnd(t *testing.T) {
 	}
 
 	// The order appears.
-	eventually(t, "the order", func() bool { return alice.do("GET", "/order/alice/"+co.OrderID, "").status == 200 })
+	waittest.For(t, "the order", func() bool { return alice.do("GET", "/order/alice/"+co.OrderID, "").status == 200 })
 	var o order
 	alice.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &o)
 	if o.Status != "PLACED" || string(o.TotalPrice) != "69.97" || len(o.Lines) != 2 || o.UserName != "alice" || o.OrderDate.IsZero() {
@@ -290,7 +286,7 @@ func TestShopEndToEnd(t *testing.T) {
 	// A deleted product makes checkout fail, naming it.
 	carol.want(200, "POST", "/basket", `{"userName":"carol","items":[{"productId":"`+gadget.ID+`","quantity":1}]}`)
 	admin.want(204, "DELETE", "/product/"+gadget.ID, "")
-	eventually(t, "the view to drop the deleted product", func() bool {
+	waittest.For(t, "the view to drop the deleted product", func() bool {
 		var line struct {
 			Items []struct{ Unavailable bool } `json:"items"`
 		}
@@ -345,7 +341,7 @@ func TestDemoCatalogLoadsOnce(t *testing.T) {
 	}
 	// The demo products' events reach the basket's price view like any write.
 	body, _ := json.Marshal(map[string]any{"userName": "demo", "items": []map[string]any{{"productId": phones.Items[0].ID, "quantity": 1}}})
-	eventually(t, "demo products in the price view", func() bool { return s.as("demo", false).do("POST", "/basket", string(body)).status == 200 })
+	waittest.For(t, "demo products in the price view", func() bool { return s.as("demo", false).do("POST", "/basket", string(body)).status == 200 })
 	s.stop()
 	s = start(t, dir, true)
 	defer s.stop()
@@ -372,7 +368,7 @@ func TestBadPageRequests(t *testing.T) {
 func TestOneShopPerDataDir(t *testing.T) {
 	dir := t.TempDir()
 	s := start(t, dir, false)
-	_, err := localapp.Open(t.Context(), localapp.Config{DataDir: dir}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	_, err := localapp.Open(t.Context(), localapp.Config{DataDir: dir}, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second Open on a data dir in use: %v", err)
 	}
@@ -396,10 +392,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	admin.want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`).decode(t, &p)
 	admin.want(201, "POST", "/product", `{"name":"Doomed","category":"Tools","price":1}`).decode(t, &doomed)
 	fill := `{"items":[{"productId":"` + p.ID + `","quantity":1}]}`
-	eventually(t, "the price view", func() bool { return alice.do("POST", "/basket", fill).status == 200 })
+	waittest.For(t, "the price view", func() bool { return alice.do("POST", "/basket", fill).status == 200 })
 	var co struct{ OrderID string }
 	alice.want(202, "POST", "/basket/checkout", `{`+buyer+`}`).decode(t, &co)
-	eventually(t, "alice's order", func() bool { return alice.do("GET", "/order/alice/"+co.OrderID, "").status == 200 })
+	waittest.For(t, "alice's order", func() bool { return alice.do("GET", "/order/alice/"+co.OrderID, "").status == 200 })
 	alice.want(200, "POST", "/basket", fill)
 
 	product := `{"name":"Widget","category":"Tools","price":21}`

@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -50,6 +51,38 @@ type Options struct {
 	VisibilityTimeout time.Duration
 }
 
+// withDefaults returns o with its zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	if o.Account == "" {
+		o.Account = "000000000000"
+	}
+	if o.Region == "" {
+		o.Region = "local"
+	}
+	if o.RetryDelay == 0 {
+		o.RetryDelay = time.Second
+	}
+	if o.PollInterval == 0 {
+		o.PollInterval = time.Second
+	}
+	return o
+}
+
+// Validate checks o once its defaults are set.
+func (o Options) Validate() error {
+	var errs []error
+	if o.RetryDelay < 0 {
+		errs = append(errs, fmt.Errorf("retry delay %v is negative", o.RetryDelay))
+	}
+	if o.PollInterval < 0 {
+		errs = append(errs, fmt.Errorf("poll interval %v is negative", o.PollInterval))
+	}
+	if o.VisibilityTimeout < 0 {
+		errs = append(errs, fmt.Errorf("visibility timeout %v is negative", o.VisibilityTimeout))
+	}
+	return errors.Join(errs...)
+}
+
 // Bus routes events to queues and runs their consumers.
 type Bus struct {
 	db     *sql.DB
@@ -71,6 +104,10 @@ type queue struct {
 // belong to a consumer that died with its process, and become visible again
 // at once instead of after their visibility timeout. Their receive count stays.
 func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, log *slog.Logger) (*Bus, error) {
+	opts = opts.withDefaults()
+	if err := errors.Join(opts.Validate(), events.ValidateRules(rules)); err != nil {
+		return nil, fmt.Errorf("local bus: %w", err)
+	}
 	if _, err := db.ExecContext(ctx, Schema); err != nil {
 		return nil, fmt.Errorf("create queue tables: %w", err)
 	}
@@ -82,18 +119,6 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 		if n, _ := res.RowsAffected(); n > 0 {
 			log.WarnContext(ctx, "released messages a dead consumer had in flight", "queue", r.Queue, "messages", n)
 		}
-	}
-	if opts.Account == "" {
-		opts.Account = "000000000000"
-	}
-	if opts.Region == "" {
-		opts.Region = "local"
-	}
-	if opts.RetryDelay == 0 {
-		opts.RetryDelay = time.Second
-	}
-	if opts.PollInterval == 0 {
-		opts.PollInterval = time.Second
 	}
 	b := &Bus{db: db, rules: rules, opts: opts, log: log, queues: map[string]*queue{}}
 	for _, r := range rules {

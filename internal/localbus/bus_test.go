@@ -15,6 +15,7 @@ import (
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/localbus"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
+	"github.com/eventshop/eventshop/internal/waittest"
 )
 
 var testRules = []events.Rule{
@@ -35,7 +36,7 @@ func openDB(t *testing.T, path string) *sql.DB {
 
 func openBus(t *testing.T, db *sql.DB) *localbus.Bus {
 	t.Helper()
-	b, err := localbus.Open(t.Context(), db, testRules, fast, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b, err := localbus.Open(t.Context(), db, testRules, fast, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,17 +113,6 @@ func consume(t *testing.T, b *localbus.Bus, queue string, h localbus.Handler) (s
 	return func() { cancel(); <-done }
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func depth(t *testing.T, b *localbus.Bus, q string) int {
 	t.Helper()
 	n, err := b.Depth(t.Context(), q)
@@ -151,7 +141,7 @@ func TestRoutingByPattern(t *testing.T) {
 	}
 	var rec recorder
 	stop := consume(t, b, "qb", rec.handle)
-	eventually(t, "delivery", func() bool { return depth(t, b, "qb") == 0 })
+	waittest.For(t, "delivery", func() bool { return depth(t, b, "qb") == 0 })
 	stop()
 	got := rec.details()
 	if len(got) != 1 || got[0] != `{"n":"2"}` {
@@ -170,7 +160,7 @@ func TestRedeliveryAfterFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := consume(t, b, "qa", rec.handle)
-	eventually(t, "success on second receive", func() bool { return depth(t, b, "qa") == 0 })
+	waittest.For(t, "success on second receive", func() bool { return depth(t, b, "qa") == 0 })
 	stop()
 	if len(rec.seen) != 2 || rec.seen[1].Attributes["ApproximateReceiveCount"] != "2" {
 		t.Fatalf("want 2 deliveries, the second with receive count 2; got %d: %+v", len(rec.seen), rec.seen)
@@ -187,7 +177,7 @@ func TestPartialBatchRedeliversOnlyFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := consume(t, b, "qa", rec.handle)
-	eventually(t, "queue drained", func() bool { return depth(t, b, "qa") == 0 })
+	waittest.For(t, "queue drained", func() bool { return depth(t, b, "qa") == 0 })
 	stop()
 	count := map[string]int{}
 	for _, d := range rec.details() {
@@ -210,7 +200,7 @@ func TestBatchSize(t *testing.T) {
 	}
 	var rec recorder
 	stop := consume(t, b, "qb", rec.handle)
-	eventually(t, "queue drained", func() bool { return depth(t, b, "qb") == 0 })
+	waittest.For(t, "queue drained", func() bool { return depth(t, b, "qb") == 0 })
 	stop()
 	for _, n := range rec.batches {
 		if n > 2 {
@@ -236,7 +226,7 @@ func TestErrorFailsWholeBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := consume(t, b, "qa", h)
-	eventually(t, "queue drained", func() bool { return depth(t, b, "qa") == 0 })
+	waittest.For(t, "queue drained", func() bool { return depth(t, b, "qa") == 0 })
 	stop()
 	if calls != 3 {
 		t.Fatalf("handler called %d times, want 3 (error, panic, success)", calls)
@@ -252,7 +242,7 @@ func TestDeadLetterAndRedrive(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := consume(t, b, "qa", rec.handle)
-	eventually(t, "dead letter", func() bool { return depth(t, b, "qa-dlq") == 1 })
+	waittest.For(t, "dead letter", func() bool { return depth(t, b, "qa-dlq") == 1 })
 	stop()
 	if len(rec.seen) != 3 {
 		t.Fatalf("delivered %d times before dead-lettering, want MaxReceives = 3", len(rec.seen))
@@ -269,7 +259,7 @@ func TestDeadLetterAndRedrive(t *testing.T) {
 		t.Fatalf("Redrive = %d, %v", n, err)
 	}
 	stop = consume(t, b, "qa", rec.handle)
-	eventually(t, "redriven message consumed", func() bool { return depth(t, b, "qa") == 0 })
+	waittest.For(t, "redriven message consumed", func() bool { return depth(t, b, "qa") == 0 })
 	stop()
 	if depth(t, b, "qa-dlq") != 0 || len(rec.seen) != 4 {
 		t.Fatalf("after redrive: dlq depth %d, deliveries %d", depth(t, b, "qa-dlq"), len(rec.seen))
@@ -279,7 +269,7 @@ func TestDeadLetterAndRedrive(t *testing.T) {
 func TestDurableAcrossRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bus.db")
 	db := openDB(t, path)
-	b, err := localbus.Open(t.Context(), db, testRules, localbus.Options{PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b, err := localbus.Open(t.Context(), db, testRules, localbus.Options{PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,13 +293,13 @@ func TestDurableAcrossRestart(t *testing.T) {
 	defer db.Close()
 	// A visibility timeout far longer than the test: only the release of
 	// in-flight messages at Open can bring them back in time.
-	b, err = localbus.Open(t.Context(), db, testRules, localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b, err = localbus.Open(t.Context(), db, testRules, localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rec recorder
 	stop := consume(t, b, "qa", rec.handle)
-	eventually(t, "redelivery after the restart", func() bool { return depth(t, b, "qa") == 0 })
+	waittest.For(t, "redelivery after the restart", func() bool { return depth(t, b, "qa") == 0 })
 	stop()
 	got := rec.details()
 	if len(got) != 2 {
@@ -330,7 +320,7 @@ func TestDuplicatePublishIsDeliveredWithSameEventID(t *testing.T) {
 	}
 	var rec recorder
 	stop := consume(t, b, "qa", rec.handle)
-	eventually(t, "both deliveries", func() bool { return depth(t, b, "qa") == 0 })
+	waittest.For(t, "both deliveries", func() bool { return depth(t, b, "qa") == 0 })
 	stop()
 	if len(rec.seen) != 2 {
 		t.Fatalf("delivered %d, want 2 (at least once)", len(rec.seen))
@@ -364,8 +354,31 @@ func TestVisibilityTimeoutRedeliversWhileRunning(t *testing.T) {
 	}
 	stopA := consume(t, b, "qa", h)
 	stopB := consume(t, b, "qa", h) // a second worker on the same queue
-	eventually(t, "redelivery to the second worker", func() bool { mu.Lock(); defer mu.Unlock(); return calls == 2 })
+	waittest.For(t, "redelivery to the second worker", func() bool { mu.Lock(); defer mu.Unlock(); return calls == 2 })
 	close(release)
 	stopA()
 	stopB()
+}
+
+func TestOpenRefusesConfigurationThatWouldStopAQueue(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+	defer db.Close()
+	stalled := testRules[0]
+	stalled.BatchSize = 0
+	twice := testRules[1]
+	twice.Queue = testRules[0].Queue
+	for name, c := range map[string]struct {
+		rules []events.Rule
+		opts  localbus.Options
+	}{
+		"batch size 0":         {[]events.Rule{stalled}, fast},
+		"two rules, one queue": {[]events.Rule{testRules[0], twice}, fast},
+		"negative retry delay": {testRules, localbus.Options{RetryDelay: -time.Second}},
+		"negative poll":        {testRules, localbus.Options{PollInterval: -time.Second}},
+		"negative visibility":  {testRules, localbus.Options{VisibilityTimeout: -time.Second}},
+	} {
+		if _, err := localbus.Open(t.Context(), db, c.rules, c.opts, slog.New(slog.DiscardHandler)); err == nil {
+			t.Errorf("%s: Open succeeded", name)
+		}
+	}
 }

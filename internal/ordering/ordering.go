@@ -4,17 +4,17 @@ package ordering
 
 import (
 	"context"
-	"errors"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/page"
 )
 
 // Domain outcomes.
 var (
-	ErrNotFound = errors.New("order not found")
-	ErrExists   = errors.New("order already exists")
+	ErrNotFound = kind.New(kind.NotFound, "order not found")
+	ErrExists   = kind.New(kind.Conflict, "order already exists")
 )
 
 // StatusPlaced is the status of a new order.

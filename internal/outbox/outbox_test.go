@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -108,7 +107,7 @@ func TestRelayWakesOnCommit(t *testing.T) {
 	pub := &publisher{}
 	done := make(chan struct{})
 	go func() {
-		ob.Relay(ctx, pub, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil))) // no polling: only a wake-up can move events
+		ob.Relay(ctx, pub, time.Hour, slog.New(slog.DiscardHandler)) // no polling: only a wake-up can move events
 		close(done)
 	}()
 	ids := add(t, db, ob, 250) // more than one batch

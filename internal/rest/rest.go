@@ -3,16 +3,21 @@
 package rest
 
 import (
-	"encoding/json"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/correlation"
+	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/validation"
 )
 
@@ -27,81 +32,129 @@ type Problem struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-var (
-	errTooLarge  = errors.New("request body is larger than 1 MiB")
-	errMalformed = errors.New("request body is not valid JSON")
-)
+var errTooLarge = kind.New(kind.TooLarge, "request body is larger than 1 MiB")
 
-// Decode reads exactly one JSON object from r's body into dst: unknown fields,
-// trailing data, wrong types and bodies over MaxBody are errors that Fail
-// answers with 400 or 413.
-func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
+// decodeOptions make decoding strict: member names match exactly, unknown
+// members are refused, and null is refused where a value is expected.
+var decodeOptions = json.JoinOptions(json.RejectUnknownMembers(true), json.WithUnmarshalers(refuseNull))
+
+// rawType is the one type that may hold null: a field kept raw to be checked
+// by the handler, or ignored.
+var rawType = reflect.TypeFor[jsontext.Value]()
+
+var refuseNull = json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v any) error {
+	if dec.PeekKind() == 'n' && reflect.TypeOf(v).Elem() != rawType {
+		return errNull
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return errTooLarge
-		}
-		return errMalformed
+	return errors.ErrUnsupported // decode as usual
+})
+
+var errNull = errors.New("must not be null")
+
+// Decode reads exactly one JSON value from r's body into dst, strictly: member
+// names match exactly, unknown members, duplicate members, null values, wrong
+// types, trailing data and bodies over MaxBody are outcomes that Fail answers
+// with 400 or 413.
+func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	if err := json.UnmarshalRead(http.MaxBytesReader(w, r.Body, MaxBody), dst, decodeOptions); err != nil {
+		return decodeError(err)
 	}
 	return nil
 }
 
 func decodeError(err error) error {
 	var (
-		tooBig  *http.MaxBytesError
-		typeErr *json.UnmarshalTypeError
-		verr    *validation.Error
+		tooBig *http.MaxBytesError
+		sem    *json.SemanticError
+		syn    *jsontext.SyntacticError
 	)
 	switch {
 	case errors.As(err, &tooBig):
 		return errTooLarge
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			return fmt.Errorf("%w: expected a JSON object", errMalformed)
+	case errors.As(err, &syn):
+		if errors.Is(syn.Err, jsontext.ErrDuplicateName) {
+			return validation.Field(fieldName(syn.JSONPointer), "appears more than once")
 		}
-		return validation.Field(field, "must be a JSON %s", jsonKind(typeErr.Type.Kind().String()))
-	case errors.As(err, &verr):
-		return verr
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return validation.Field(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field")
+		if errors.Is(err, io.ErrUnexpectedEOF) && syn.ByteOffset == 0 {
+			return kind.New(kind.Invalid, "request body is empty; send a JSON object")
+		}
+		return kind.New(kind.Invalid, fmt.Sprintf("request body is not valid JSON: %v at byte %d", syn.Err, syn.ByteOffset))
+	case errors.As(err, &sem):
+		field := fieldName(sem.JSONPointer)
+		var verr *validation.Error
+		switch {
+		case errors.Is(sem.Err, json.ErrUnknownName):
+			return validation.Field(field, "is not a known field")
+		case errors.As(sem.Err, &verr):
+			return verr
+		case field == "" && errors.Is(sem.Err, errNull):
+			return kind.New(kind.Invalid, "request body must be a JSON object, not null")
+		case errors.Is(sem.Err, errNull):
+			return validation.Field(field, "must not be null; leave the field out instead")
+		case field == "":
+			return kind.New(kind.Invalid, "request body must be a JSON object")
+		case sem.GoType != nil && sem.Err == nil:
+			return validation.Field(field, "must be a JSON %s", jsonKind(sem.GoType))
+		case sem.Err != nil:
+			return validation.Field(field, "%v", sem.Err)
+		}
+		return validation.Field(field, "is not valid")
 	default:
-		return errMalformed
+		return kind.New(kind.Invalid, "request body could not be read")
 	}
 }
 
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
+// fieldName turns a JSON pointer (/items/0/quantity) into the field names
+// validation errors use (items[0].quantity).
+func fieldName(pointer jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range pointer.Tokens() {
+		if tok != "" && strings.Trim(tok, "0123456789") == "" {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
+}
+
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
 		return "string"
-	case "slice", "array":
+	case reflect.Slice, reflect.Array:
 		return "array"
-	case "struct", "map":
+	case reflect.Struct, reflect.Map:
 		return "object"
-	case "bool":
+	case reflect.Bool:
 		return "boolean"
 	default:
 		return "number"
 	}
 }
 
-// JSON writes v as a JSON response with status.
-func JSON(w http.ResponseWriter, status int, v any) {
+// JSON writes v as a JSON response with status, ending in a newline. v is
+// encoded before anything is written, so that a failure to encode it can
+// still be answered with a 500.
+func JSON(w http.ResponseWriter, status int, v any) error {
+	b, err := stdjson.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(append(b, '\n'))
+	return nil
 }
 
 // WriteProblem writes a problem+json response.
 func WriteProblem(w http.ResponseWriter, status int, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(Problem{
+	_ = stdjson.NewEncoder(w).Encode(Problem{
 		Type:   "about:blank",
 		Title:  http.StatusText(status),
 		Status: status,
@@ -109,31 +162,37 @@ func WriteProblem(w http.ResponseWriter, status int, detail string) {
 	})
 }
 
-// Fail answers the errors every service shares: a missing or invalid token
-// (401), a forbidden action (403), invalid input (400), oversized bodies (413)
-// and malformed JSON (400). Anything else is logged and answered
-// with a generic 500, so that no internal detail reaches the client.
+// statuses maps each kind of outcome to the status that answers it.
+var statuses = map[kind.Kind]int{
+	kind.Invalid:          http.StatusBadRequest,
+	kind.Unauthenticated:  http.StatusUnauthorized,
+	kind.InvalidToken:     http.StatusUnauthorized,
+	kind.Forbidden:        http.StatusForbidden,
+	kind.NotFound:         http.StatusNotFound,
+	kind.Conflict:         http.StatusConflict,
+	kind.TooLarge:         http.StatusRequestEntityTooLarge,
+	kind.UnsupportedMedia: http.StatusUnsupportedMediaType,
+	kind.Unprocessable:    http.StatusUnprocessableEntity,
+}
+
+// Fail is the one place that answers an error: a declared outcome (package
+// kind) gets its status and its own message; anything else is logged and
+// answered with a generic 500, so that no internal detail reaches the client.
 func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	var verr *validation.Error
-	switch {
-	case errors.Is(err, auth.ErrUnauthenticated):
-		w.Header().Set("WWW-Authenticate", `Bearer realm="eventshop"`)
-		WriteProblem(w, http.StatusUnauthorized, err.Error())
-	case errors.Is(err, auth.ErrInvalidToken):
-		w.Header().Set("WWW-Authenticate", `Bearer realm="eventshop", error="invalid_token"`)
-		WriteProblem(w, http.StatusUnauthorized, err.Error())
-	case errors.Is(err, auth.ErrForbidden):
-		WriteProblem(w, http.StatusForbidden, err.Error())
-	case errors.As(err, &verr):
-		WriteProblem(w, http.StatusBadRequest, verr.Error())
-	case errors.Is(err, errTooLarge):
-		WriteProblem(w, http.StatusRequestEntityTooLarge, errTooLarge.Error())
-	case errors.Is(err, errMalformed):
-		WriteProblem(w, http.StatusBadRequest, err.Error())
-	default:
+	o, k := kind.Of(err)
+	status, ok := statuses[k]
+	if !ok {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		WriteProblem(w, http.StatusInternalServerError, "internal error")
+		return
 	}
+	switch k {
+	case kind.Unauthenticated:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="eventshop"`)
+	case kind.InvalidToken:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="eventshop", error="invalid_token"`)
+	}
+	WriteProblem(w, status, o.Error())
 }
 
 // Middleware gives each request a correlation id (kept from the request header
@@ -223,18 +282,25 @@ type Route struct {
 	Method  string
 	Path    string
 	Access  auth.Access
-	Handler http.HandlerFunc
+	Handler HandlerFunc
 }
 
-// Register adds routes to mux, each behind the check of its access.
+// HandlerFunc serves a request and returns what went wrong, for Fail to
+// answer; it writes nothing when it returns an error.
+type HandlerFunc func(http.ResponseWriter, *http.Request) error
+
+// Register adds routes to mux, each behind the check of its access, with its
+// errors answered by Fail.
 func Register(mux *http.ServeMux, routes []Route, log *slog.Logger) {
-	for _, r := range routes {
-		mux.HandleFunc(r.Method+" "+r.Path, func(w http.ResponseWriter, req *http.Request) {
-			if err := auth.Check(req.Context(), r.Access); err != nil {
-				Fail(w, req, log, err)
-				return
+	for _, rt := range routes {
+		mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) {
+			err := auth.Check(r.Context(), rt.Access)
+			if err == nil {
+				err = rt.Handler(w, r)
 			}
-			r.Handler(w, req)
+			if err != nil {
+				Fail(w, r, log, err)
+			}
 		})
 	}
 }

@@ -3,13 +3,15 @@ package rest
 import (
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/eventshop/eventshop/internal/auth"
+	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/validation"
 )
 
@@ -31,12 +33,18 @@ func TestDecode(t *testing.T) {
 		{"ok", `{"name":"a","count":2}`, 0, ""},
 		{"unknown field", `{"name":"a","extra":1}`, 400, "extra"},
 		{"wrong type", `{"count":"two"}`, 400, "count"},
-		{"nested wrong type", `{"tags":[{"key":5}]}`, 400, "tags.key"},
+		{"nested wrong type", `{"tags":[{"key":5}]}`, 400, "tags[0].key"},
 		{"not an object", `[1,2]`, 400, ""},
 		{"malformed", `{"name":`, 400, ""},
 		{"trailing data", `{"name":"a"} {"name":"b"}`, 400, ""},
 		{"empty", ``, 400, ""},
 		{"too large", `{"name":"` + strings.Repeat("x", MaxBody) + `"}`, 413, ""},
+		{"key in another case", `{"NAME":"a"}`, 400, "NAME"},
+		{"duplicate key", `{"name":"a","name":"b"}`, 400, "name"},
+		{"null body", `null`, 400, ""},
+		{"null array", `{"tags":null}`, 400, "tags"},
+		{"null element", `{"tags":[null]}`, 400, "tags[0]"},
+		{"invalid UTF-8", "{\"name\":\"\xff\"}", 400, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,7 +63,7 @@ func TestDecode(t *testing.T) {
 				t.Fatalf("err = %v, want a validation error on %s", err, tt.field)
 			}
 			rec := httptest.NewRecorder()
-			Fail(rec, r, discard(), err)
+			Fail(rec, r, slog.New(slog.DiscardHandler), err)
 			if rec.Code != tt.status {
 				t.Fatalf("status = %d, want %d (err %v)", rec.Code, tt.status, err)
 			}
@@ -68,7 +76,7 @@ func TestDecode(t *testing.T) {
 }
 
 func TestMiddlewareRecoversAndKeepsCorrelationID(t *testing.T) {
-	h := Middleware(discard(), http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	h := Middleware(slog.New(slog.DiscardHandler), http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("X-Correlation-Id", "abc-123")
@@ -87,4 +95,52 @@ func TestMiddlewareRecoversAndKeepsCorrelationID(t *testing.T) {
 	}
 }
 
-func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func TestFailMapsEveryKindOnce(t *testing.T) {
+	tests := []struct {
+		err    error
+		status int
+		detail string
+		auth   string
+	}{
+		{kind.New(kind.Invalid, "bad"), 400, "bad", ""},
+		{validation.Field("name", "is required"), 400, "name: is required", ""},
+		{auth.ErrUnauthenticated, 401, auth.ErrUnauthenticated.Error(), `Bearer realm="eventshop"`},
+		{auth.ErrInvalidToken, 401, auth.ErrInvalidToken.Error(), `Bearer realm="eventshop", error="invalid_token"`},
+		{auth.ErrForbidden, 403, auth.ErrForbidden.Error(), ""},
+		{fmt.Errorf("get x: %w", kind.New(kind.NotFound, "x not found")), 404, "x not found", ""},
+		{kind.New(kind.Conflict, "changed"), 409, "changed", ""},
+		{errTooLarge, 413, errTooLarge.Error(), ""},
+		{kind.New(kind.UnsupportedMedia, "not json"), 415, "not json", ""},
+		{kind.New(kind.Unprocessable, "empty"), 422, "empty", ""},
+		{errors.New("disk on fire at /var/db"), 500, "internal error", ""},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		Fail(rec, httptest.NewRequest("GET", "/", nil), slog.New(slog.DiscardHandler), tt.err)
+		var p Problem
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Code != tt.status || p.Status != tt.status || p.Detail != tt.detail || rec.Header().Get("WWW-Authenticate") != tt.auth {
+			t.Errorf("%v → %d %+v (WWW-Authenticate %q); want %d %q %q", tt.err, rec.Code, p, rec.Header().Get("WWW-Authenticate"), tt.status, tt.detail, tt.auth)
+		}
+	}
+	for k := kind.Invalid; k <= kind.Unprocessable; k++ {
+		if _, ok := statuses[k]; !ok {
+			t.Errorf("kind %v has no status", k)
+		}
+	}
+}
+
+func TestJSONEndsWithNewline(t *testing.T) {
+	rec := httptest.NewRecorder()
+	if err := JSON(rec, 200, map[string]int{"a": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Body.String(); got != "{\"a\":1}\n" {
+		t.Fatalf("body %q", got)
+	}
+	if err := JSON(httptest.NewRecorder(), 200, func() {}); err == nil {
+		t.Fatal("an unencodable value was written")
+	}
+}

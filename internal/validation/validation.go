@@ -3,10 +3,11 @@
 package validation
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"unicode/utf8"
+
+	"github.com/eventshop/eventshop/internal/kind"
 )
 
 // Error reports one invalid field.
@@ -17,15 +18,12 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Reason) }
 
+// Kind makes invalid input an outcome that HTTP adapters answer with 400.
+func (e *Error) Kind() kind.Kind { return kind.Invalid }
+
 // Field returns an *Error for field.
 func Field(field, format string, args ...any) error {
 	return &Error{Field: field, Reason: fmt.Sprintf(format, args...)}
-}
-
-// Is reports whether err is or wraps a validation error.
-func Is(err error) bool {
-	var v *Error
-	return errors.As(err, &v)
 }
 
 // Text checks a string field: required or not, at most max characters, valid UTF-8

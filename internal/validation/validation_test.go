@@ -1,8 +1,11 @@
 package validation
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/eventshop/eventshop/internal/kind"
 )
 
 func TestRules(t *testing.T) {
@@ -17,6 +20,10 @@ func TestRules(t *testing.T) {
 		{"text too long", Text("f", strings.Repeat("é", 11), true, 10), false},
 		{"text counts runes", Text("f", strings.Repeat("é", 10), true, 10), true},
 		{"text control char", Text("f", "a\nb", true, 10), false},
+		{"text last control char", Text("f", "a\x1fb", true, 10), false},
+		{"text space", Text("f", "a b", true, 10), true},
+		{"text delete", Text("f", "a\x7fb", true, 10), false},
+		{"text tilde", Text("f", "a~b", true, 10), true},
 		{"text invalid utf8", Text("f", "\xff", true, 10), false},
 		{"id ok", ID("id", "0193a1b2-c3d4_X"), true},
 		{"id slash", ID("id", "a/b"), false},
@@ -31,7 +38,8 @@ func TestRules(t *testing.T) {
 			if (tt.err == nil) != tt.ok {
 				t.Fatalf("err = %v, want ok = %v", tt.err, tt.ok)
 			}
-			if tt.err != nil && !Is(tt.err) {
+			var verr *Error
+			if tt.err != nil && (!errors.As(tt.err, &verr) || verr.Kind() != kind.Invalid) {
 				t.Fatalf("%v is not a validation error", tt.err)
 			}
 		})

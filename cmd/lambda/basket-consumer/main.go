@@ -6,13 +6,14 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/basket/app"
 	"github.com/eventshop/eventshop/internal/basket/consumer"
 	"github.com/eventshop/eventshop/internal/basket/dynamo"
 )
 
 func main() {
-	log, env, cfg := lambdaenv.Init("PRICE_TABLE")
-	view := dynamo.NewPriceView(lambdaenv.DynamoDB(cfg), env["PRICE_TABLE"])
+	log, env, cfg := lambdaenv.Init(awsenv.BasketConsumer)
+	view := dynamo.NewPriceView(lambdaenv.DynamoDB(cfg), env[awsenv.PriceTable])
 	lambda.Start(consumer.New(app.NewPrices(view), log))
 }

@@ -9,14 +9,15 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/catalog/app"
 	"github.com/eventshop/eventshop/internal/catalog/dynamo"
 	"github.com/eventshop/eventshop/internal/catalog/httpapi"
 )
 
 func main() {
-	log, env, cfg := lambdaenv.Init("CATALOG_TABLE")
-	uc := app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env["CATALOG_TABLE"]))
+	log, env, cfg := lambdaenv.Init(awsenv.CatalogAPI)
+	uc := app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.CatalogTable]))
 	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log) })
 	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
 }

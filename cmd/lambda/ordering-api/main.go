@@ -9,14 +9,15 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/ordering/app"
 	"github.com/eventshop/eventshop/internal/ordering/dynamo"
 	"github.com/eventshop/eventshop/internal/ordering/httpapi"
 )
 
 func main() {
-	log, env, cfg := lambdaenv.Init("ORDER_TABLE")
-	uc := app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env["ORDER_TABLE"]))
+	log, env, cfg := lambdaenv.Init(awsenv.OrderingAPI)
+	uc := app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.OrderTable]))
 	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log) })
 	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
 }

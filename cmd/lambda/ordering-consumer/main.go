@@ -6,12 +6,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/ordering/app"
 	"github.com/eventshop/eventshop/internal/ordering/consumer"
 	"github.com/eventshop/eventshop/internal/ordering/dynamo"
 )
 
 func main() {
-	log, env, cfg := lambdaenv.Init("ORDER_TABLE")
-	lambda.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env["ORDER_TABLE"])), log))
+	log, env, cfg := lambdaenv.Init(awsenv.OrderingConsumer)
+	lambda.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.OrderTable])), log))
 }

@@ -8,10 +8,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
 )
 
 func main() {
-	log, env, cfg := lambdaenv.Init("EVENT_BUS_NAME")
-	lambda.Start(streams.NewPublisher(eventbridge.NewFromConfig(cfg), env["EVENT_BUS_NAME"], log).Handle)
+	log, env, cfg := lambdaenv.Init(awsenv.OutboxPublisher)
+	lambda.Start(streams.NewPublisher(eventbridge.NewFromConfig(cfg), env[awsenv.EventBusName], log).Handle)
 }

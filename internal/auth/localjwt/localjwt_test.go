@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -55,7 +54,7 @@ func sign(t *testing.T, k *Keys, c tokenClaims, kid string) string {
 
 func TestIssueAndVerify(t *testing.T) {
 	k := keys(t)
-	v := k.Verifier(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	v := k.Verifier(slog.New(slog.DiscardHandler))
 	tok, err := k.Issue("alice", true, time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +82,7 @@ func TestKeyPersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Verifier(slog.New(slog.NewTextHandler(io.Discard, nil))).Verify(tok); err != nil {
+	if _, err := b.Verifier(slog.New(slog.DiscardHandler)).Verify(tok); err != nil {
 		t.Fatalf("a token from before a restart no longer verifies: %v", err)
 	}
 	if fi, _ := os.Stat(filepath.Join(dir, KeyFile)); fi.Mode().Perm() != 0o600 {
@@ -93,7 +92,7 @@ func TestKeyPersists(t *testing.T) {
 
 func TestRejectedTokens(t *testing.T) {
 	k := keys(t)
-	v := k.Verifier(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	v := k.Verifier(slog.New(slog.DiscardHandler))
 	now := time.Now()
 	pubDER, _ := x509.MarshalPKIXPublicKey(&k.private.PublicKey)
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

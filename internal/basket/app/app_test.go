@@ -12,17 +12,10 @@ import (
 	"github.com/eventshop/eventshop/internal/basket/app"
 	"github.com/eventshop/eventshop/internal/basket/sqlite"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/events/eventstest"
 )
 
 var buyer = app.Buyer{FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Address: "1 St", PaymentMethod: "invoice"}
-
-// collector is a publisher that keeps what the outbox relays.
-type collector struct{ got []events.Outgoing }
-
-func (c *collector) Publish(_ context.Context, evts []events.Outgoing) error {
-	c.got = append(c.got, evts...)
-	return nil
-}
 
 func setup(t *testing.T) (*app.Baskets, *sqlite.Store) {
 	t.Helper()
@@ -34,11 +27,11 @@ func setup(t *testing.T) (*app.Baskets, *sqlite.Store) {
 	a := app.New(s, s)
 	prices := app.NewPrices(s)
 	ctx := context.Background()
-	for _, p := range []events.ProductChanged{
+	for _, p := range []app.ChangePrice{
 		{ProductID: "p1", Name: "Widget", Price: 1999, Version: 1},
 		{ProductID: "p2", Name: "Gadget", Price: 500, Version: 1},
 	} {
-		if _, err := prices.ApplyProductChanged(ctx, p); err != nil {
+		if _, err := prices.Change(ctx, p); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -47,11 +40,11 @@ func setup(t *testing.T) (*app.Baskets, *sqlite.Store) {
 
 func relayed(t *testing.T, s *sqlite.Store) []events.Outgoing {
 	t.Helper()
-	var c collector
-	if _, err := s.Outbox().Flush(context.Background(), &c); err != nil {
+	var c eventstest.Collector
+	if _, err := s.Outbox().Flush(t.Context(), &c); err != nil {
 		t.Fatal(err)
 	}
-	return c.got
+	return c.Events()
 }
 
 func TestCheckoutEmitsPricedSnapshotOnce(t *testing.T) {
@@ -62,7 +55,7 @@ func TestCheckoutEmitsPricedSnapshotOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A price change after the basket was filled: checkout prices from the view as it is now.
-	if _, err := prices.ApplyProductChanged(ctx, events.ProductChanged{ProductID: "p2", Name: "Gadget", Price: 600, Version: 2}); err != nil {
+	if _, err := prices.Change(ctx, app.ChangePrice{ProductID: "p2", Name: "Gadget", Price: 600, Version: 2}); err != nil {
 		t.Fatal(err)
 	}
 	id, err := a.Checkout(ctx, "alice", buyer)
@@ -126,7 +119,7 @@ func TestCheckoutRefusals(t *testing.T) {
 	if _, err := a.Replace(ctx, "carol", []basket.Item{{ProductID: "p2", Quantity: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.NewPrices(s).ApplyProductDeleted(ctx, events.ProductDeleted{ProductID: "p2", Version: 2}); err != nil {
+	if _, err := app.NewPrices(s).Remove(ctx, app.RemoveProduct{ProductID: "p2", Version: 2}); err != nil {
 		t.Fatal(err)
 	}
 	var unknown *basket.UnknownProductError

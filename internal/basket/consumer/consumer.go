@@ -41,7 +41,7 @@ func apply(ctx context.Context, a *app.Prices, log *slog.Logger, env events.Enve
 		if err := validation.ID("productId", id); err != nil {
 			return fmt.Errorf("event %s: %w", env.ID, err)
 		}
-		applied, err = a.ApplyProductChanged(ctx, e)
+		applied, err = a.Change(ctx, app.ChangePrice{ProductID: e.ProductID, Name: e.Name, Price: e.Price, Version: e.Version})
 	case events.TypeProductDeleted:
 		var e events.ProductDeleted
 		if err := events.DecodeDetail(env, &e); err != nil {
@@ -51,7 +51,7 @@ func apply(ctx context.Context, a *app.Prices, log *slog.Logger, env events.Enve
 		if err := validation.ID("productId", id); err != nil {
 			return fmt.Errorf("event %s: %w", env.ID, err)
 		}
-		applied, err = a.ApplyProductDeleted(ctx, e)
+		applied, err = a.Remove(ctx, app.RemoveProduct{ProductID: e.ProductID, Version: e.Version})
 	default:
 		log.WarnContext(ctx, "ignoring event of unknown type", "detailType", env.DetailType, "eventId", env.ID)
 		return nil

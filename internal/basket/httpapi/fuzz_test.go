@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -10,7 +11,6 @@ import (
 	"github.com/eventshop/eventshop/internal/basket/app"
 	"github.com/eventshop/eventshop/internal/basket/httpapi"
 	"github.com/eventshop/eventshop/internal/basket/sqlite"
-	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/rest/resttest"
 )
 
@@ -20,11 +20,11 @@ func handler(f *testing.F) http.Handler {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { store.Close() })
-	if _, err := app.NewPrices(store).ApplyProductChanged(context.Background(), events.ProductChanged{ProductID: "p1", Name: "Widget", Price: 1999, Version: 1}); err != nil {
+	if _, err := app.NewPrices(store).Change(context.Background(), app.ChangePrice{ProductID: "p1", Name: "Widget", Price: 1999, Version: 1}); err != nil {
 		f.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	httpapi.Register(mux, app.New(store, store), resttest.Discard())
+	httpapi.Register(mux, app.New(store, store), slog.New(slog.DiscardHandler))
 	return resttest.Handler(mux, auth.Claims{Subject: "s", UserName: "alice"})
 }
 

@@ -3,10 +3,10 @@
 package httpapi
 
 import (
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/basket"
@@ -47,65 +47,59 @@ type basketRequest struct {
 // itemRequest accepts the price and productName that seed clients send, and
 // ignores them: prices and names come from the service's own price view.
 type itemRequest struct {
-	ProductID   string          `json:"productId"`
-	Quantity    int             `json:"quantity"`
-	Color       string          `json:"color"`
-	Price       json.RawMessage `json:"price"`
-	ProductName json.RawMessage `json:"productName"`
+	ProductID   string         `json:"productId"`
+	Quantity    int            `json:"quantity"`
+	Color       string         `json:"color"`
+	Price       jsontext.Value `json:"price"`
+	ProductName jsontext.Value `json:"productName"`
 }
 
 type checkoutRequest struct {
-	UserName      string          `json:"userName"`
-	FirstName     string          `json:"firstName"`
-	LastName      string          `json:"lastName"`
-	Email         string          `json:"email"`
-	Address       string          `json:"address"`
-	PaymentMethod string          `json:"paymentMethod"`
-	CardInfo      json.RawMessage `json:"cardInfo"`
+	UserName      string         `json:"userName"`
+	FirstName     string         `json:"firstName"`
+	LastName      string         `json:"lastName"`
+	Email         string         `json:"email"`
+	Address       string         `json:"address"`
+	PaymentMethod string         `json:"paymentMethod"`
+	CardInfo      jsontext.Value `json:"cardInfo"`
 }
 
 type checkoutResponse struct {
 	OrderID string `json:"orderId"`
 }
 
-func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	req, err := page.FromQuery(r.URL.Query())
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	res, err := h.app.List(r.Context(), req)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	rest.JSON(w, http.StatusOK, res)
+	return rest.JSON(w, http.StatusOK, res)
 }
 
-func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
 	userName := r.PathValue("userName")
 	if err := auth.CanRead(r.Context(), userName); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	b, err := h.app.Get(r.Context(), userName)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	rest.JSON(w, http.StatusOK, b)
+	return rest.JSON(w, http.StatusOK, b)
 }
 
-func (h *handler) replace(w http.ResponseWriter, r *http.Request) {
+func (h *handler) replace(w http.ResponseWriter, r *http.Request) error {
 	var body basketRequest
 	if err := rest.Decode(w, r, &body); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	userName, err := auth.OwnUserName(r.Context(), body.UserName)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	items := make([]basket.Item, len(body.Items))
 	for i, it := range body.Items {
@@ -113,39 +107,34 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := h.app.Replace(r.Context(), userName, items)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	rest.JSON(w, http.StatusOK, b)
+	return rest.JSON(w, http.StatusOK, b)
 }
 
-func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
+func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 	userName := r.PathValue("userName")
 	if err := auth.CanWrite(r.Context(), userName); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	if err := h.app.Delete(r.Context(), userName); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func (h *handler) checkout(w http.ResponseWriter, r *http.Request) {
+func (h *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 	var body checkoutRequest
 	if err := rest.Decode(w, r, &body); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	if body.CardInfo != nil {
-		h.fail(w, r, validation.Field("cardInfo", "card data is not accepted; send a paymentMethod instead"))
-		return
+		return validation.Field("cardInfo", "card data is not accepted; send a paymentMethod instead")
 	}
 	userName, err := auth.OwnUserName(r.Context(), body.UserName)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	id, err := h.app.Checkout(r.Context(), userName, app.Buyer{
 		FirstName:     body.FirstName,
@@ -155,24 +144,7 @@ func (h *handler) checkout(w http.ResponseWriter, r *http.Request) {
 		PaymentMethod: body.PaymentMethod,
 	})
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	rest.JSON(w, http.StatusAccepted, checkoutResponse{OrderID: id})
-}
-
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var unknown *basket.UnknownProductError
-	switch {
-	case errors.As(err, &unknown):
-		rest.WriteProblem(w, http.StatusUnprocessableEntity, unknown.Error())
-	case errors.Is(err, basket.ErrEmpty):
-		rest.WriteProblem(w, http.StatusUnprocessableEntity, basket.ErrEmpty.Error())
-	case errors.Is(err, basket.ErrVersionConflict):
-		rest.WriteProblem(w, http.StatusConflict, basket.ErrVersionConflict.Error())
-	case errors.Is(err, basket.ErrNotFound):
-		rest.WriteProblem(w, http.StatusNotFound, basket.ErrNotFound.Error())
-	default:
-		rest.Fail(w, r, h.log, err)
-	}
+	return rest.JSON(w, http.StatusAccepted, checkoutResponse{OrderID: id})
 }

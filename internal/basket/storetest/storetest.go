@@ -3,7 +3,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -16,22 +15,20 @@ import (
 
 // Run runs the basket.Store contract against stores made by newStore.
 func Run(t *testing.T, newStore func(t *testing.T) basket.Store) {
-	t.Run("PutGet", func(t *testing.T) { testPutGet(t, newStore(t)) })
-	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newStore(t)) })
-	t.Run("VersionConflict", func(t *testing.T) { testConflict(t, newStore(t)) })
-	t.Run("Delete", func(t *testing.T) { testDelete(t, newStore(t)) })
-	t.Run("ConcurrentWritersOneWins", func(t *testing.T) { testConcurrent(t, newStore(t)) })
-	t.Run("Pagination", func(t *testing.T) { testPagination(t, newStore(t)) })
+	t.Run("PutGet", func(t *testing.T) { t.Parallel(); testPutGet(t, newStore(t)) })
+	t.Run("NotFound", func(t *testing.T) { t.Parallel(); testNotFound(t, newStore(t)) })
+	t.Run("VersionConflict", func(t *testing.T) { t.Parallel(); testConflict(t, newStore(t)) })
+	t.Run("Delete", func(t *testing.T) { t.Parallel(); testDelete(t, newStore(t)) })
+	t.Run("ConcurrentWritersOneWins", func(t *testing.T) { t.Parallel(); testConcurrent(t, newStore(t)) })
+	t.Run("Pagination", func(t *testing.T) { t.Parallel(); testPagination(t, newStore(t)) })
 }
 
 // RunPriceView runs the basket.PriceView contract against views made by newView.
 func RunPriceView(t *testing.T, newView func(t *testing.T) basket.PriceView) {
-	t.Run("NewerVersionsOnly", func(t *testing.T) { testNewerOnly(t, newView(t)) })
-	t.Run("TombstoneWins", func(t *testing.T) { testTombstone(t, newView(t)) })
-	t.Run("ManyAndMissing", func(t *testing.T) { testMany(t, newView(t)) })
+	t.Run("NewerVersionsOnly", func(t *testing.T) { t.Parallel(); testNewerOnly(t, newView(t)) })
+	t.Run("TombstoneWins", func(t *testing.T) { t.Parallel(); testTombstone(t, newView(t)) })
+	t.Run("ManyAndMissing", func(t *testing.T) { t.Parallel(); testMany(t, newView(t)) })
 }
-
-var ctx = context.Background()
 
 func sample(user string, version int64) basket.Basket {
 	return basket.Basket{UserName: user, Version: version, Items: []basket.Item{
@@ -41,6 +38,7 @@ func sample(user string, version int64) basket.Basket {
 }
 
 func testPutGet(t *testing.T, s basket.Store) {
+	ctx := t.Context()
 	b := sample("alice", 1)
 	if err := s.Put(ctx, b); err != nil {
 		t.Fatal(err)
@@ -62,6 +60,7 @@ func testPutGet(t *testing.T, s basket.Store) {
 }
 
 func testNotFound(t *testing.T, s basket.Store) {
+	ctx := t.Context()
 	if _, err := s.Get(ctx, "nobody"); !errors.Is(err, basket.ErrNotFound) {
 		t.Errorf("Get missing: %v, want ErrNotFound", err)
 	}
@@ -74,6 +73,7 @@ func testNotFound(t *testing.T, s basket.Store) {
 }
 
 func testConflict(t *testing.T, s basket.Store) {
+	ctx := t.Context()
 	if err := s.Put(ctx, sample("bob", 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +89,7 @@ func testConflict(t *testing.T, s basket.Store) {
 }
 
 func testDelete(t *testing.T, s basket.Store) {
+	ctx := t.Context()
 	if err := s.Put(ctx, sample("carol", 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +105,7 @@ func testDelete(t *testing.T, s basket.Store) {
 }
 
 func testConcurrent(t *testing.T, s basket.Store) {
+	ctx := t.Context()
 	if err := s.Put(ctx, sample("dave", 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +141,7 @@ func testConcurrent(t *testing.T, s basket.Store) {
 }
 
 func testPagination(t *testing.T, s basket.Store) {
+	ctx := t.Context()
 	for i := range 5 {
 		if err := s.Put(ctx, sample(fmt.Sprintf("user%d", i), 1)); err != nil {
 			t.Fatal(err)
@@ -174,6 +177,7 @@ func testPagination(t *testing.T, s basket.Store) {
 }
 
 func apply(t *testing.T, v basket.PriceView, p basket.Price) bool {
+	ctx := t.Context()
 	t.Helper()
 	ok, err := v.ApplyPrice(ctx, p)
 	if err != nil {
@@ -183,6 +187,7 @@ func apply(t *testing.T, v basket.PriceView, p basket.Price) bool {
 }
 
 func testNewerOnly(t *testing.T, v basket.PriceView) {
+	ctx := t.Context()
 	if !apply(t, v, basket.Price{ProductID: "p1", Name: "A", Price: 100, Version: 2}) {
 		t.Fatal("first version not applied")
 	}
@@ -205,6 +210,7 @@ func testNewerOnly(t *testing.T, v basket.PriceView) {
 }
 
 func testTombstone(t *testing.T, v basket.PriceView) {
+	ctx := t.Context()
 	apply(t, v, basket.Price{ProductID: "p1", Name: "A", Price: 100, Version: 1})
 	if !apply(t, v, basket.Price{ProductID: "p1", Version: 2, Deleted: true}) {
 		t.Fatal("delete not applied")
@@ -219,6 +225,7 @@ func testTombstone(t *testing.T, v basket.PriceView) {
 }
 
 func testMany(t *testing.T, v basket.PriceView) {
+	ctx := t.Context()
 	for i := range 3 {
 		apply(t, v, basket.Price{ProductID: fmt.Sprintf("p%d", i), Name: "x", Price: 100, Version: 1})
 	}

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -38,7 +39,7 @@ func handler(f *testing.F) (http.Handler, catalog.Product) {
 		f.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	httpapi.Register(mux, uc, resttest.Discard())
+	httpapi.Register(mux, uc, slog.New(slog.DiscardHandler))
 	return resttest.Handler(mux, auth.Claims{Subject: "s", UserName: "root", Groups: []string{auth.AdminGroup}}), p
 }
 

@@ -2,10 +2,10 @@
 package httpapi
 
 import (
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/catalog"
@@ -42,109 +42,92 @@ func (h *handler) routes() []rest.Route {
 // productRequest is the body of POST and PUT. id and version are optional: on
 // PUT, id must match the path and version is the version the client read.
 type productRequest struct {
-	ID          string      `json:"id"`
-	Name        string      `json:"name"`
-	Description string      `json:"description"`
-	ImageFile   string      `json:"imageFile"`
-	Category    string      `json:"category"`
-	Price       json.Number `json:"price"`
-	Version     int64       `json:"version"`
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	Description string         `json:"description"`
+	ImageFile   string         `json:"imageFile"`
+	Category    string         `json:"category"`
+	Price       jsontext.Value `json:"price"`
+	Version     int64          `json:"version"`
 }
 
 func (r productRequest) details() (catalog.Details, error) {
-	if r.Price == "" {
+	switch r.Price.Kind() {
+	case 0:
 		return catalog.Details{}, validation.Field("price", "is required")
+	case '0':
+	default:
+		return catalog.Details{}, validation.Field("price", "must be a JSON number, such as 19.99")
 	}
-	price, err := money.Parse(r.Price.String())
+	price, err := money.Parse(string(r.Price))
 	if err != nil {
 		return catalog.Details{}, validation.Field("price", "%v", err)
 	}
 	return catalog.Details{Name: r.Name, Description: r.Description, ImageFile: r.ImageFile, Category: r.Category, Price: price}, nil
 }
 
-func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	req, err := page.FromQuery(r.URL.Query())
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	res, err := h.app.List(r.Context(), r.URL.Query().Get("category"), req)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	rest.JSON(w, http.StatusOK, res)
+	return rest.JSON(w, http.StatusOK, res)
 }
 
-func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
 	p, err := h.app.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	rest.JSON(w, http.StatusOK, p)
+	return rest.JSON(w, http.StatusOK, p)
 }
 
-func (h *handler) create(w http.ResponseWriter, r *http.Request) {
+func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	var body productRequest
 	if err := rest.Decode(w, r, &body); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	d, err := body.details()
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	// A client-sent id is ignored: identities come from the server.
 	p, err := h.app.Create(r.Context(), d)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/product/"+p.ID)
-	rest.JSON(w, http.StatusCreated, p)
+	return rest.JSON(w, http.StatusCreated, p)
 }
 
-func (h *handler) update(w http.ResponseWriter, r *http.Request) {
+func (h *handler) update(w http.ResponseWriter, r *http.Request) error {
 	var body productRequest
 	if err := rest.Decode(w, r, &body); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	id := r.PathValue("id")
 	if body.ID != "" && body.ID != id {
-		h.fail(w, r, validation.Field("id", "must match the id in the path"))
-		return
+		return validation.Field("id", "must match the id in the path")
 	}
 	d, err := body.details()
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	p, err := h.app.Update(r.Context(), id, d, body.Version)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	rest.JSON(w, http.StatusOK, p)
+	return rest.JSON(w, http.StatusOK, p)
 }
 
-func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
+func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 	if err := h.app.Delete(r.Context(), r.PathValue("id")); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, catalog.ErrNotFound):
-		rest.WriteProblem(w, http.StatusNotFound, catalog.ErrNotFound.Error())
-	case errors.Is(err, catalog.ErrVersionConflict):
-		rest.WriteProblem(w, http.StatusConflict, catalog.ErrVersionConflict.Error())
-	default:
-		rest.Fail(w, r, h.log, err)
-	}
+	return nil
 }

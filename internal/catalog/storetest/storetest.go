@@ -3,7 +3,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -17,15 +16,15 @@ import (
 
 // Run runs the contract against stores made by newStore, one per subtest.
 func Run(t *testing.T, newStore func(t *testing.T) catalog.Store) {
-	t.Run("CreateGet", func(t *testing.T) { testCreateGet(t, newStore(t)) })
-	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newStore(t)) })
-	t.Run("CreateExistingConflicts", func(t *testing.T) { testCreateExisting(t, newStore(t)) })
-	t.Run("UpdateVersions", func(t *testing.T) { testUpdate(t, newStore(t)) })
-	t.Run("Delete", func(t *testing.T) { testDelete(t, newStore(t)) })
-	t.Run("ConcurrentWritersOneWins", func(t *testing.T) { testConcurrent(t, newStore(t)) })
-	t.Run("Pagination", func(t *testing.T) { testPagination(t, newStore(t)) })
-	t.Run("Category", func(t *testing.T) { testCategory(t, newStore(t)) })
-	t.Run("BadToken", func(t *testing.T) { testBadToken(t, newStore(t)) })
+	t.Run("CreateGet", func(t *testing.T) { t.Parallel(); testCreateGet(t, newStore(t)) })
+	t.Run("NotFound", func(t *testing.T) { t.Parallel(); testNotFound(t, newStore(t)) })
+	t.Run("CreateExistingConflicts", func(t *testing.T) { t.Parallel(); testCreateExisting(t, newStore(t)) })
+	t.Run("UpdateVersions", func(t *testing.T) { t.Parallel(); testUpdate(t, newStore(t)) })
+	t.Run("Delete", func(t *testing.T) { t.Parallel(); testDelete(t, newStore(t)) })
+	t.Run("ConcurrentWritersOneWins", func(t *testing.T) { t.Parallel(); testConcurrent(t, newStore(t)) })
+	t.Run("Pagination", func(t *testing.T) { t.Parallel(); testPagination(t, newStore(t)) })
+	t.Run("Category", func(t *testing.T) { t.Parallel(); testCategory(t, newStore(t)) })
+	t.Run("BadToken", func(t *testing.T) { t.Parallel(); testBadToken(t, newStore(t)) })
 }
 
 func product(category string) catalog.Product {
@@ -34,7 +33,7 @@ func product(category string) catalog.Product {
 
 func mustCreate(t *testing.T, s catalog.Store, p catalog.Product) {
 	t.Helper()
-	if err := s.Create(context.Background(), p); err != nil {
+	if err := s.Create(t.Context(), p); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
 }
@@ -42,7 +41,7 @@ func mustCreate(t *testing.T, s catalog.Store, p catalog.Product) {
 func testCreateGet(t *testing.T, s catalog.Store) {
 	p := product("Phone")
 	mustCreate(t, s, p)
-	got, err := s.Get(context.Background(), p.ID)
+	got, err := s.Get(t.Context(), p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +51,7 @@ func testCreateGet(t *testing.T, s catalog.Store) {
 }
 
 func testNotFound(t *testing.T, s catalog.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	id := uuid.NewString()
 	if _, err := s.Get(ctx, id); !errors.Is(err, catalog.ErrNotFound) {
 		t.Errorf("Get missing: %v, want ErrNotFound", err)
@@ -72,16 +71,16 @@ func testCreateExisting(t *testing.T, s catalog.Store) {
 	mustCreate(t, s, p)
 	q := p
 	q.Name = "Other"
-	if err := s.Create(context.Background(), q); !errors.Is(err, catalog.ErrVersionConflict) {
+	if err := s.Create(t.Context(), q); !errors.Is(err, catalog.ErrVersionConflict) {
 		t.Fatalf("second Create: %v, want ErrVersionConflict", err)
 	}
-	if got, _ := s.Get(context.Background(), p.ID); got.Name != "Widget" {
+	if got, _ := s.Get(t.Context(), p.ID); got.Name != "Widget" {
 		t.Fatalf("failed Create changed the product: %+v", got)
 	}
 }
 
 func testUpdate(t *testing.T, s catalog.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	p := product("Phone")
 	mustCreate(t, s, p)
 	p.Version, p.Price, p.Category = 2, 2500, "Laptop"
@@ -106,7 +105,7 @@ func testUpdate(t *testing.T, s catalog.Store) {
 }
 
 func testDelete(t *testing.T, s catalog.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	p := product("Phone")
 	mustCreate(t, s, p)
 	if err := s.Delete(ctx, p.ID, 2); !errors.Is(err, catalog.ErrVersionConflict) {
@@ -131,7 +130,7 @@ func testDelete(t *testing.T, s catalog.Store) {
 }
 
 func testConcurrent(t *testing.T, s catalog.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	p := product("Phone")
 	mustCreate(t, s, p)
 	const writers = 8
@@ -196,7 +195,7 @@ func collect(t *testing.T, limit int, list func(page.Request) (page.Of[catalog.P
 }
 
 func testPagination(t *testing.T, s catalog.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	want := map[string]bool{}
 	for range 7 {
 		p := product("Phone")
@@ -219,7 +218,7 @@ func testPagination(t *testing.T, s catalog.Store) {
 }
 
 func testCategory(t *testing.T, s catalog.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	phones := map[string]bool{}
 	for i := range 5 {
 		p := product("Phone")
@@ -245,7 +244,7 @@ func testCategory(t *testing.T, s catalog.Store) {
 }
 
 func testBadToken(t *testing.T, s catalog.Store) {
-	if _, err := s.List(context.Background(), page.Request{Limit: 5, Token: "not a token!"}); err == nil {
+	if _, err := s.List(t.Context(), page.Request{Limit: 5, Token: "not a token!"}); err == nil {
 		t.Fatal("List accepted a malformed page token")
 	}
 }

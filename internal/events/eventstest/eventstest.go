@@ -1,8 +1,12 @@
-// Package eventstest builds the SQS events consumers receive, for tests.
+// Package eventstest builds the SQS events consumers receive, and collects the
+// events an outbox relays, for tests.
 package eventstest
 
 import (
+	"context"
 	"encoding/json"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,4 +41,26 @@ func Failed(r awsevents.SQSEventResponse) []string {
 		ids = append(ids, f.ItemIdentifier)
 	}
 	return ids
+}
+
+// Collector is a publisher that keeps what it is given, for reading what an
+// outbox relays.
+type Collector struct {
+	mu  sync.Mutex
+	got []events.Outgoing
+}
+
+// Publish keeps evts.
+func (c *Collector) Publish(_ context.Context, evts []events.Outgoing) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.got = append(c.got, evts...)
+	return nil
+}
+
+// Events returns what was published so far, in order.
+func (c *Collector) Events() []events.Outgoing {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.got)
 }

@@ -6,8 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
-	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/page"
 	"github.com/eventshop/eventshop/internal/validation"
@@ -21,25 +22,36 @@ type Orders struct {
 // New returns the use cases over store.
 func New(store ordering.Store) *Orders { return &Orders{store: store} }
 
+// PlaceOrder is the command to place the order for a checkout: the basket's
+// priced snapshot and the buyer.
+type PlaceOrder struct {
+	CheckoutID    string
+	UserName      string
+	FirstName     string
+	LastName      string
+	Email         string
+	Address       string
+	PaymentMethod string
+	Lines         []ordering.Line
+	TotalPrice    money.Cents
+	CheckedOutAt  time.Time
+}
+
 // Place creates the order for a checkout. The order id is the checkout id and
 // the write is conditional on it, so a checkout delivered twice makes one order;
 // Place reports whether this call created it.
-func (o *Orders) Place(ctx context.Context, c events.CheckoutBasket) (bool, error) {
+func (o *Orders) Place(ctx context.Context, c PlaceOrder) (bool, error) {
 	if err := validation.First(validation.ID("checkoutId", c.CheckoutID), validation.UserName("userName", c.UserName)); err != nil {
-		return false, fmt.Errorf("checkout event: %w", err)
+		return false, fmt.Errorf("place order: %w", err)
 	}
 	if len(c.Lines) == 0 {
-		return false, fmt.Errorf("checkout %s has no lines", c.CheckoutID)
-	}
-	lines := make([]ordering.Line, len(c.Lines))
-	for i, l := range c.Lines {
-		lines[i] = ordering.Line(l)
+		return false, fmt.Errorf("place order %s: %w", c.CheckoutID, validation.Field("lines", "must not be empty"))
 	}
 	err := o.store.Create(ctx, ordering.Order{
 		OrderID:       c.CheckoutID,
 		UserName:      c.UserName,
 		Status:        ordering.StatusPlaced,
-		Lines:         lines,
+		Lines:         c.Lines,
 		TotalPrice:    c.TotalPrice,
 		FirstName:     c.FirstName,
 		LastName:      c.LastName,

@@ -9,6 +9,7 @@ import (
 	awsevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/ordering/app"
 )
 
@@ -24,12 +25,32 @@ func New(a *app.Orders, log *slog.Logger) func(context.Context, awsevents.SQSEve
 			if err := events.DecodeDetail(env, &c); err != nil {
 				return err
 			}
-			created, err := a.Place(ctx, c)
+			created, err := a.Place(ctx, placeOrder(c))
 			if err != nil {
 				return err
 			}
 			log.InfoContext(ctx, "order", "orderId", c.CheckoutID, "userName", c.UserName, "created", created)
 			return nil
 		}), nil
+	}
+}
+
+// placeOrder translates the integration event into the use case's command.
+func placeOrder(c events.CheckoutBasket) app.PlaceOrder {
+	lines := make([]ordering.Line, len(c.Lines))
+	for i, l := range c.Lines {
+		lines[i] = ordering.Line{ProductID: l.ProductID, ProductName: l.ProductName, Color: l.Color, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
+	}
+	return app.PlaceOrder{
+		CheckoutID:    c.CheckoutID,
+		UserName:      c.UserName,
+		FirstName:     c.FirstName,
+		LastName:      c.LastName,
+		Email:         c.Email,
+		Address:       c.Address,
+		PaymentMethod: c.PaymentMethod,
+		Lines:         lines,
+		TotalPrice:    c.TotalPrice,
+		CheckedOutAt:  c.CheckedOutAt,
 	}
 }

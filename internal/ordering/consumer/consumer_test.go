@@ -2,7 +2,6 @@ package consumer_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"reflect"
@@ -35,7 +34,7 @@ func TestDuplicateCheckoutMakesOneOrder(t *testing.T) {
 	}
 	defer s.Close()
 	orders := app.New(s)
-	handle := consumer.New(orders, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	handle := consumer.New(orders, slog.New(slog.DiscardHandler))
 
 	c := checkout("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
 	msg := func(id string) awsevents.SQSMessage {
@@ -64,7 +63,7 @@ func TestBadMessagesFailAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	handle := consumer.New(app.New(s), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	handle := consumer.New(app.New(s), slog.New(slog.DiscardHandler))
 	noLines := checkout("0193a1b2-c3d4-7e5f-8a9b-000000000001")
 	noLines.Lines = nil
 	badUser := checkout("0193a1b2-c3d4-7e5f-8a9b-000000000002")

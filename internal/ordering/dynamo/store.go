@@ -59,13 +59,9 @@ type Store struct {
 // New returns the store on table.
 func New(db API, table string) *Store { return &Store{db: db, table: table} }
 
-// The order is stored with its JSON field names as attribute names.
-func encodeOpts(o *attributevalue.EncoderOptions) { o.TagKey = "json" }
-func decodeOpts(o *attributevalue.DecoderOptions) { o.TagKey = "json" }
-
 // Create implements ordering.Store with a write conditional on the order id.
 func (s *Store) Create(ctx context.Context, o ordering.Order) error {
-	av, err := attributevalue.MarshalMapWithOptions(o, encodeOpts)
+	av, err := attributevalue.MarshalMap(toRecord(o))
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.OrderID, err)
 	}
@@ -81,11 +77,11 @@ func (s *Store) Create(ctx context.Context, o ordering.Order) error {
 }
 
 func decode(raw map[string]types.AttributeValue) (ordering.Order, error) {
-	var o ordering.Order
-	if err := attributevalue.UnmarshalMapWithOptions(raw, &o, decodeOpts); err != nil {
+	var r record
+	if err := attributevalue.UnmarshalMap(raw, &r); err != nil {
 		return ordering.Order{}, fmt.Errorf("decode order: %w", err)
 	}
-	return o, nil
+	return r.order(), nil
 }
 
 // Get implements ordering.Store.

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -24,7 +25,7 @@ func FuzzOrderRequests(f *testing.F) {
 	}
 	f.Cleanup(func() { store.Close() })
 	mux := http.NewServeMux()
-	httpapi.Register(mux, app.New(store), resttest.Discard())
+	httpapi.Register(mux, app.New(store), slog.New(slog.DiscardHandler))
 	h := resttest.Handler(mux, auth.Claims{Subject: "s", UserName: "root", Groups: []string{auth.AdminGroup}})
 	for _, s := range [][3]string{
 		{"alice", "", "limit=5"},

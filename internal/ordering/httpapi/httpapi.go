@@ -3,12 +3,10 @@
 package httpapi
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 
 	"github.com/eventshop/eventshop/internal/auth"
-	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/ordering/app"
 	"github.com/eventshop/eventshop/internal/page"
 	"github.com/eventshop/eventshop/internal/rest"
@@ -35,57 +33,42 @@ func (h *handler) routes() []rest.Route {
 	}
 }
 
-func (h *handler) list(w http.ResponseWriter, r *http.Request) {
+func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	req, err := page.FromQuery(r.URL.Query())
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	res, err := h.app.List(r.Context(), req)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	rest.JSON(w, http.StatusOK, res)
+	return rest.JSON(w, http.StatusOK, res)
 }
 
-func (h *handler) listByUser(w http.ResponseWriter, r *http.Request) {
+func (h *handler) listByUser(w http.ResponseWriter, r *http.Request) error {
 	req, err := page.FromQuery(r.URL.Query())
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	userName := r.PathValue("userName")
 	if err := auth.CanRead(r.Context(), userName); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	res, err := h.app.ListByUser(r.Context(), userName, req)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	rest.JSON(w, http.StatusOK, res)
+	return rest.JSON(w, http.StatusOK, res)
 }
 
-func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
 	userName := r.PathValue("userName")
 	if err := auth.CanRead(r.Context(), userName); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	o, err := h.app.Get(r.Context(), userName, r.PathValue("orderId"))
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	rest.JSON(w, http.StatusOK, o)
-}
-
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, ordering.ErrNotFound) {
-		rest.WriteProblem(w, http.StatusNotFound, ordering.ErrNotFound.Error())
-		return
-	}
-	rest.Fail(w, r, h.log, err)
+	return rest.JSON(w, http.StatusOK, o)
 }

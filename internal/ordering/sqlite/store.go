@@ -44,7 +44,7 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Create implements ordering.Store.
 func (s *Store) Create(ctx context.Context, o ordering.Order) error {
-	body, err := json.Marshal(o)
+	body, err := json.Marshal(toRecord(o))
 	if err != nil {
 		return fmt.Errorf("encode order %s: %w", o.OrderID, err)
 	}
@@ -61,11 +61,11 @@ func (s *Store) Create(ctx context.Context, o ordering.Order) error {
 }
 
 func decode(body string) (ordering.Order, error) {
-	var o ordering.Order
-	if err := json.Unmarshal([]byte(body), &o); err != nil {
+	var r record
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
 		return ordering.Order{}, fmt.Errorf("decode order: %w", err)
 	}
-	return o, nil
+	return r.order(), nil
 }
 
 // Get implements ordering.Store.

@@ -2,7 +2,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"reflect"
 	"sync"
@@ -17,14 +16,12 @@ import (
 
 // Run runs the contract against stores made by newStore.
 func Run(t *testing.T, newStore func(t *testing.T) ordering.Store) {
-	t.Run("CreateGet", func(t *testing.T) { testCreateGet(t, newStore(t)) })
-	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newStore(t)) })
-	t.Run("CreateIsConditional", func(t *testing.T) { testConditional(t, newStore(t)) })
-	t.Run("ConcurrentCreatesOneWins", func(t *testing.T) { testConcurrent(t, newStore(t)) })
-	t.Run("NewestFirstPagination", func(t *testing.T) { testPagination(t, newStore(t)) })
+	t.Run("CreateGet", func(t *testing.T) { t.Parallel(); testCreateGet(t, newStore(t)) })
+	t.Run("NotFound", func(t *testing.T) { t.Parallel(); testNotFound(t, newStore(t)) })
+	t.Run("CreateIsConditional", func(t *testing.T) { t.Parallel(); testConditional(t, newStore(t)) })
+	t.Run("ConcurrentCreatesOneWins", func(t *testing.T) { t.Parallel(); testConcurrent(t, newStore(t)) })
+	t.Run("NewestFirstPagination", func(t *testing.T) { t.Parallel(); testPagination(t, newStore(t)) })
 }
-
-var ctx = context.Background()
 
 func order(user string) ordering.Order {
 	id, err := uuid.NewV7()
@@ -40,6 +37,7 @@ func order(user string) ordering.Order {
 }
 
 func testCreateGet(t *testing.T, s ordering.Store) {
+	ctx := t.Context()
 	o := order("alice")
 	if err := s.Create(ctx, o); err != nil {
 		t.Fatal(err)
@@ -54,6 +52,7 @@ func testCreateGet(t *testing.T, s ordering.Store) {
 }
 
 func testNotFound(t *testing.T, s ordering.Store) {
+	ctx := t.Context()
 	o := order("alice")
 	if err := s.Create(ctx, o); err != nil {
 		t.Fatal(err)
@@ -67,6 +66,7 @@ func testNotFound(t *testing.T, s ordering.Store) {
 }
 
 func testConditional(t *testing.T, s ordering.Store) {
+	ctx := t.Context()
 	o := order("alice")
 	if err := s.Create(ctx, o); err != nil {
 		t.Fatal(err)
@@ -82,6 +82,7 @@ func testConditional(t *testing.T, s ordering.Store) {
 }
 
 func testConcurrent(t *testing.T, s ordering.Store) {
+	ctx := t.Context()
 	o := order("alice")
 	var (
 		wg   sync.WaitGroup
@@ -111,6 +112,7 @@ func testConcurrent(t *testing.T, s ordering.Store) {
 }
 
 func testPagination(t *testing.T, s ordering.Store) {
+	ctx := t.Context()
 	var want []string
 	for i := range 5 {
 		o := order("alice")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -33,7 +32,7 @@ func publisher(t *testing.T, f *eventbridgetest.Bus) *streams.Publisher {
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
 		RetryMaxAttempts: 1,
 	})
-	return streams.NewPublisher(client, "SwnEventBus", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return streams.NewPublisher(client, "SwnEventBus", slog.New(slog.DiscardHandler))
 }
 
 // recorder writes products through the real DynamoDB adapter and turns each

@@ -4,7 +4,6 @@ package resttest
 
 import (
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,13 +14,10 @@ import (
 	"github.com/eventshop/eventshop/internal/rest"
 )
 
-// Discard is a logger that drops everything.
-func Discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 // Handler wraps mux as the runtimes do, with every request made by caller.
 func Handler(mux *http.ServeMux, caller auth.Claims) http.Handler {
 	routes := rest.Routes(mux)
-	return rest.Middleware(Discard(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return rest.Middleware(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		routes.ServeHTTP(w, r.WithContext(auth.WithClaims(r.Context(), caller)))
 	}))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/eventshop/eventshop/internal/auth/apigw"
+	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/rest"
 )
@@ -66,11 +67,15 @@ func HTTP(log *slog.Logger, register func(*http.ServeMux)) http.Handler {
 	return rest.Middleware(log, apigw.Middleware(rest.Routes(mux)))
 }
 
-// Init is what every main does first: its logger, its environment variables
-// (all required) and the AWS configuration. A failure stops the init, naming
-// what is missing.
-func Init(names ...string) (*slog.Logger, map[string]string, aws.Config) {
+// Init is what every main does first: its logger, the environment variables
+// awsenv.Required lists for function (all required) and the AWS
+// configuration. A failure stops the init, naming what is missing.
+func Init(function string) (*slog.Logger, map[string]string, aws.Config) {
 	log := Logger()
+	names, ok := awsenv.Required[function]
+	if !ok {
+		Must(log, fmt.Errorf("function %q is not in awsenv.Required", function))
+	}
 	env, err := Require(names...)
 	Must(log, err)
 	cfg, err := AWS(context.Background())

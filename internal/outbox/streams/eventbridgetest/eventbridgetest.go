@@ -60,7 +60,7 @@ func (b *Bus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	call := len(b.calls)
 	b.calls = append(b.calls, in.Entries)
 	type result struct {
-		EventId      string `json:",omitempty"`
+		EventID      string `json:"EventId,omitempty"`
 		ErrorCode    string `json:",omitempty"`
 		ErrorMessage string `json:",omitempty"`
 	}
@@ -75,7 +75,7 @@ func (b *Bus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		b.got = append(b.got, e)
-		out.Entries = append(out.Entries, result{EventId: fmt.Sprintf("e-%d-%d", call, i)})
+		out.Entries = append(out.Entries, result{EventID: fmt.Sprintf("e-%d-%d", call, i)})
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	_ = json.NewEncoder(w).Encode(out)

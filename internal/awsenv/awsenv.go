@@ -1,0 +1,34 @@
+// Package awsenv names what the Lambda functions and the CDK stack must agree
+// on: the functions, and the environment variables each one's main requires
+// and the stack sets. Both import these names, so they cannot drift apart.
+package awsenv
+
+// Environment variables.
+const (
+	CatalogTable = "CATALOG_TABLE"
+	BasketTable  = "BASKET_TABLE"
+	PriceTable   = "PRICE_TABLE"
+	OrderTable   = "ORDER_TABLE"
+	EventBusName = "EVENT_BUS_NAME"
+)
+
+// Functions: each is a directory under cmd/lambda, built by make lambdas.
+const (
+	CatalogAPI       = "catalog-api"
+	BasketAPI        = "basket-api"
+	BasketConsumer   = "basket-consumer"
+	OrderingAPI      = "ordering-api"
+	OrderingConsumer = "ordering-consumer"
+	OutboxPublisher  = "outbox-publisher"
+)
+
+// Required lists, for each function, the variables its main requires; the
+// stack sets exactly these.
+var Required = map[string][]string{
+	CatalogAPI:       {CatalogTable},
+	BasketAPI:        {BasketTable, PriceTable},
+	BasketConsumer:   {PriceTable},
+	OrderingAPI:      {OrderTable},
+	OrderingConsumer: {OrderTable},
+	OutboxPublisher:  {EventBusName},
+}
