@@ -1,7 +1,7 @@
 # eventshop: `make run` starts the shop on one machine, `make test` runs every test.
 GO ?= go
 
-.PHONY: run build test vet check-tree fmt fuzz bench clean lambdas synth deploy destroy
+.PHONY: run build test vet check-tree api-check fmt fuzz bench mutation clean lambdas synth deploy destroy
 
 run: build
 	./bin/shop serve --addr 127.0.0.1:8080 --data ./data
@@ -16,6 +16,26 @@ $(DYNALITE): tools/dynalite/package.json tools/dynalite/package-lock.json
 	npm ci --prefix tools/dynalite --no-audit --no-fund
 	@touch $@
 
+# Redocly's OpenAPI linter, and the oapi-codegen that makes a Go client of the contract.
+REDOCLY := tools/redocly/node_modules/.bin/redocly
+OAPI_CODEGEN_VERSION := v2.8.2
+
+$(REDOCLY): tools/redocly/package.json tools/redocly/package-lock.json
+	npm ci --prefix tools/redocly --no-audit --no-fund
+	@touch $@
+
+# api/openapi.yaml passes Redocly's recommended rules without a warning, and the Go
+# client oapi-codegen generates from it compiles and has every operation by name.
+api-check: $(REDOCLY)
+	@mkdir -p bin
+	@REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint --extends recommended api/openapi.yaml > bin/redocly.log 2>&1 \
+	  || { cat bin/redocly.log; exit 1; }
+	@if grep -Eq 'You have [0-9]+ warning' bin/redocly.log; then cat bin/redocly.log; echo "api/openapi.yaml: Redocly warnings"; exit 1; fi
+	@echo "api/openapi.yaml: Redocly's recommended rules pass without a warning"
+	$(GO) run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@$(OAPI_CODEGEN_VERSION) -generate types,client -package client \
+	  -o tools/apiclient/client/client.gen.go api/openapi.yaml
+	cd tools/apiclient && $(GO) vet ./... && $(GO) run .
+
 # The AWS Lambda Runtime Interface Emulator, which runs the Lambda binaries in tests.
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := bin/aws-lambda-rie
@@ -26,7 +46,7 @@ $(RIE):
 # jsii (under the CDK Go bindings) warns on every start that Node.js 20, this machine's, is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-test: vet check-tree $(DYNALITE) $(RIE)
+test: vet check-tree api-check $(DYNALITE) $(RIE)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
 	@echo "infra: CDK assertion tests (the first build of the CDK module takes a few minutes)"
@@ -86,6 +106,18 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Mutation testing (not part of make test; takes several minutes): gremlins mutates
+# the packages that hold the shop's rules and runs each one's own tests, then prints
+# the mutants that lived and each package's efficacy. MUTATE=internal/money limits it.
+GREMLINS_VERSION := v0.6.0
+GREMLINS := bin/gremlins
+
+$(GREMLINS):
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
+
+mutation: $(GREMLINS) $(DYNALITE) $(RIE)
+	@sh tools/mutation/run.sh $(CURDIR)/$(GREMLINS) $(MUTATE)
 
 clean:
 	rm -rf bin dist cdk.out

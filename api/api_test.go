@@ -14,6 +14,7 @@ import (
 	"github.com/eventshop/eventshop/internal/auth"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
+	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/rest"
 )
@@ -31,8 +32,20 @@ func TestSpecIsValid(t *testing.T) {
 }
 
 type operation struct {
-	Security  *[]map[string][]string `yaml:"security"`
-	Responses map[string]any         `yaml:"responses"`
+	OperationID string                 `yaml:"operationId"`
+	Security    *[]map[string][]string `yaml:"security"`
+	Responses   map[string]any         `yaml:"responses"`
+	Parameters  []struct {
+		Ref string `yaml:"$ref"`
+	} `yaml:"parameters"`
+}
+
+func (op operation) takesIdempotencyKey() bool {
+	return slices.ContainsFunc(op.Parameters, func(p struct {
+		Ref string `yaml:"$ref"`
+	}) bool {
+		return p.Ref == "#/components/parameters/idempotencyKey"
+	})
 }
 
 // TestSpecMatchesRoutes holds the document to the code: the same routes, and
@@ -62,7 +75,7 @@ func TestSpecMatchesRoutes(t *testing.T) {
 		}
 	}
 	var routes []rest.Route
-	for _, rs := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes()} {
+	for _, rs := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes(), bushttp.Routes()} {
 		routes = append(routes, rs...)
 	}
 	var served, documented []string
@@ -82,6 +95,12 @@ func TestSpecMatchesRoutes(t *testing.T) {
 		}
 		if r.Access == auth.Admin && op.Responses["403"] == nil {
 			t.Errorf("%s is for admins but documents no 403", key)
+		}
+		if op.takesIdempotencyKey() != r.Idempotent {
+			t.Errorf("%s: documents an Idempotency-Key = %v, served idempotent = %v", key, op.takesIdempotencyKey(), r.Idempotent)
+		}
+		if op.OperationID == "" {
+			t.Errorf("%s has no operationId", key)
 		}
 	}
 	for key := range specOps {

@@ -33,6 +33,7 @@ import (
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	"github.com/eventshop/eventshop/internal/events"
+	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/rest"
@@ -73,6 +74,8 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	baskets := s.table("BasketTable", basketdynamo.BasketTableInput("baskets"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
 	prices := s.table("PriceTable", basketdynamo.PriceTableInput("prices"), "", "")
 	orders := s.table("OrderTable", orderingdynamo.TableInput("orders"), "", "")
+	// Responses kept for requests sent with an Idempotency-Key; the TTL forgets them.
+	idempotencyRecords := s.table("IdempotencyTable", idemdynamo.TableInput("idempotency"), "", idemdynamo.TTLAttribute)
 
 	bus := awsevents.NewEventBus(stack, jsii.String("SwnEventBus"), &awsevents.EventBusProps{EventBusName: jsii.String(events.BusName)})
 	bus.Archive(jsii.String("SwnEventArchive"), &awsevents.BaseArchiveProps{
@@ -81,11 +84,13 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		Retention:    awscdk.Duration_Days(jsii.Number(30)),
 	})
 
-	catalogAPI := s.function("CatalogApiFunction", awsenv.CatalogAPI, apiTimeout, map[string]*string{awsenv.CatalogTable: products.TableName()})
+	catalogAPI := s.function("CatalogApiFunction", awsenv.CatalogAPI, apiTimeout, map[string]*string{awsenv.CatalogTable: products.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
 	products.GrantReadWriteData(catalogAPI)
+	idempotencyRecords.GrantReadWriteData(catalogAPI)
 
-	basketAPI := s.function("BasketApiFunction", awsenv.BasketAPI, apiTimeout, map[string]*string{awsenv.BasketTable: baskets.TableName(), awsenv.PriceTable: prices.TableName()})
+	basketAPI := s.function("BasketApiFunction", awsenv.BasketAPI, apiTimeout, map[string]*string{awsenv.BasketTable: baskets.TableName(), awsenv.PriceTable: prices.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
 	baskets.GrantReadWriteData(basketAPI)
+	idempotencyRecords.GrantReadWriteData(basketAPI)
 	prices.GrantReadData(basketAPI)
 
 	orderingAPI := s.function("OrderingApiFunction", awsenv.OrderingAPI, apiTimeout, map[string]*string{awsenv.OrderTable: orders.TableName()})

@@ -21,6 +21,7 @@ import (
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	"github.com/eventshop/eventshop/internal/events"
+	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/rest"
@@ -117,8 +118,8 @@ func TestFunctions(t *testing.T) {
 
 func TestTablesMatchTheAdapters(t *testing.T) {
 	tm, res := template(t)
-	if n := len(ofType(res, "AWS::DynamoDB::Table")); n != 4 {
-		t.Fatalf("%d tables, want 4", n)
+	if n := len(ofType(res, "AWS::DynamoDB::Table")); n != 5 {
+		t.Fatalf("%d tables, want 5", n)
 	}
 	tm.AllResourcesProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
 		"BillingMode":                      "PAY_PER_REQUEST",
@@ -133,6 +134,7 @@ func TestTablesMatchTheAdapters(t *testing.T) {
 		{"BasketTable", keys(basketdynamo.BasketTableInput("x").KeySchema), true},
 		{"PriceTable", keys(basketdynamo.PriceTableInput("x").KeySchema), false},
 		{"OrderTable", keys(orderingdynamo.TableInput("x").KeySchema), false},
+		{"IdempotencyTable", keys(idemdynamo.TableInput("x").KeySchema), false},
 	} {
 		table := res[logicalID(t, res, "AWS::DynamoDB::Table", in.id)]
 		var got []string
@@ -148,6 +150,10 @@ func TestTablesMatchTheAdapters(t *testing.T) {
 			t.Errorf("%s stream = %v, want NEW_IMAGE: %v", in.id, spec, in.stream)
 		}
 	}
+	tm.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
+		"KeySchema":               []any{map[string]any{"AttributeName": idemdynamo.KeyScope, "KeyType": "HASH"}, map[string]any{"AttributeName": idemdynamo.KeyKey, "KeyType": "RANGE"}},
+		"TimeToLiveSpecification": map[string]any{"AttributeName": idemdynamo.TTLAttribute, "Enabled": true},
+	})
 	tm.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
 		"TimeToLiveSpecification": map[string]any{"AttributeName": catalogdynamo.TTLAttribute, "Enabled": true},
 		"GlobalSecondaryIndexes": []any{map[string]any{
@@ -334,12 +340,13 @@ func TestLeastPrivilege(t *testing.T) {
 	_, res := template(t)
 	table := func(prefix string) string { return logicalID(t, res, "AWS::DynamoDB::Table", prefix) }
 	products, baskets, prices, orders := table("ProductTable"), table("BasketTable"), table("PriceTable"), table("OrderTable")
+	idem := table("IdempotencyTable")
 	want := map[string]struct {
 		any, write []string
 		putEvents  bool
 	}{
-		"CatalogApiFunction":       {any: []string{products}, write: []string{products}},
-		"BasketApiFunction":        {any: []string{baskets, prices}, write: []string{baskets}},
+		"CatalogApiFunction":       {any: []string{products, idem}, write: []string{products, idem}},
+		"BasketApiFunction":        {any: []string{baskets, prices, idem}, write: []string{baskets, idem}},
 		"BasketConsumerFunction":   {any: []string{prices}, write: []string{prices}},
 		"OrderingApiFunction":      {any: []string{orders}},
 		"OrderingConsumerFunction": {any: []string{orders}, write: []string{orders}},

@@ -1,212 +1,138 @@
 // Command shop runs eventshop on one machine: every service, SQLite stores and
-// a durable local event bus in one process.
+// a durable local event bus in one process, and the tools to look after it.
 //
 //	shop serve [--addr 127.0.0.1:8080] [--data ./data] [--demo=true]
 //	shop token --user NAME [--admin] [--ttl 1h] [--data ./data]
-//	shop dlq   [--data ./data] list|redrive QUEUE
+//	shop dlq [--data ./data] queues|list|show|redrive|delete ...
+//
+// Run shop help, or shop COMMAND --help, for the details.
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
-
-	"github.com/eventshop/eventshop/internal/auth/localjwt"
-	"github.com/eventshop/eventshop/internal/correlation"
-	"github.com/eventshop/eventshop/internal/localapp"
+	"strings"
 )
 
-const usage = `usage:
+const usage = `shop runs eventshop on one machine and looks after it.
+
+usage:
   shop serve [--addr HOST:PORT] [--data DIR] [--demo=false]   run the shop
   shop token --user NAME [--admin] [--ttl 1h] [--data DIR]    print a token the shop accepts
-  shop dlq [--data DIR] list QUEUE                            show a queue's dead letters
-  shop dlq [--data DIR] redrive QUEUE                         move them back to QUEUE
+  shop dlq [--data DIR] queues                                 count each queue's messages and dead letters
+  shop dlq [--data DIR] list QUEUE                             list a queue's dead letters
+  shop dlq [--data DIR] show QUEUE ID                          print one dead letter
+  shop dlq [--data DIR] redrive QUEUE [ID]                     move dead letters back to their queue
+  shop dlq [--data DIR] delete QUEUE ID                        delete a dead letter for good
+  shop help [COMMAND]                                          print this, or a command's help
+
+Run shop COMMAND --help for a command's flags.
 `
 
-func main() {
-	log := slog.New(correlation.LogHandler{Handler: slog.NewJSONHandler(os.Stderr, nil)})
-	if err := run(os.Args[1:], os.Stdout, log); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		log.Error("shop failed", "err", err)
-		os.Exit(1)
-	}
+// A command parses its own flags from args and does its work.
+type command func(args []string, stdout, stderr io.Writer) error
+
+var commands = map[string]command{
+	"serve": serve,
+	"token": token,
+	"dlq":   dlq,
 }
 
-func run(args []string, stdout io.Writer, log *slog.Logger) error {
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run runs the command args name and returns the process's exit code: 0 when
+// it succeeded or printed the help asked for, 2 for a usage error, 1 otherwise.
+// Errors are sentences on stderr.
+func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(os.Stderr, usage)
-		return flag.ErrHelp
+		fmt.Fprint(stderr, usage)
+		return 2
 	}
-	switch args[0] {
-	case "serve":
-		return serve(args[1:], log)
-	case "token":
-		return token(args[1:], stdout)
-	case "dlq":
-		return dlq(args[1:], stdout, log)
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(rest) == 1 && commands[rest[0]] != nil {
+			return run([]string{rest[0], "--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "shop: there is no command %q\n\n%s", name, usage)
+		return 2
+	}
+	err := cmd(rest, stdout, stderr)
+	var uerr *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &uerr):
+		fmt.Fprintf(stderr, "shop %s: %s\n\n%s", name, uerr.msg, uerr.usage)
+		return 2
 	default:
-		fmt.Fprintf(os.Stderr, "unknown command %q\n%s", args[0], usage)
-		return flag.ErrHelp
+		fmt.Fprintf(stderr, "shop %s: %s\n", name, sentence(err))
+		return 1
 	}
 }
 
-type serveConfig struct {
-	addr string
-	app  localapp.Config
+// usageError is a command line that cannot be run as given.
+type usageError struct{ msg, usage string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// flags is a command's flag set, its synopsis and what it adds after the flags.
+type flags struct {
+	*flag.FlagSet
+	synopsis, more string
 }
 
-func parseServe(args []string) (serveConfig, error) {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var c serveConfig
-	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&c.app.DataDir, "data", "./data", "directory for the shop's databases")
-	fs.BoolVar(&c.app.Demo, "demo", true, "load the demo catalog into an empty catalog")
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
-	}
-	if _, _, err := net.SplitHostPort(c.addr); err != nil {
-		return c, fmt.Errorf("--addr %q: %w", c.addr, err)
-	}
-	if c.app.DataDir == "" {
-		return c, errors.New("--data must not be empty")
-	}
-	return c, nil
+func newFlags(name, synopsis, more string) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // parse reports errors and help itself
+	return &flags{FlagSet: fs, synopsis: synopsis, more: more}
 }
 
-func serve(args []string, log *slog.Logger) error {
-	cfg, err := parseServe(args)
+func (f *flags) usage() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: %s\n\nflags:\n", f.synopsis)
+	f.SetOutput(&b)
+	f.PrintDefaults()
+	f.SetOutput(io.Discard)
+	b.WriteString(f.more)
+	return b.String()
+}
+
+// parse parses args; --help prints the command's help to stdout and returns
+// flag.ErrHelp, and a bad flag is a usageError.
+func (f *flags) parse(args []string, stdout io.Writer) error {
+	err := f.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, f.usage())
+		return err
+	}
 	if err != nil {
-		return err
+		return f.fail("%v", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	app, err := localapp.Open(ctx, cfg.app, log)
-	if err != nil {
-		return err
-	}
-	defer app.Close()
-
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Handler:           app.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	workDone := make(chan error, 1)
-	go func() { workDone <- app.Run(workCtx) }()
-
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("shop listening", "addr", "http://"+ln.Addr().String(), "data", cfg.app.DataDir)
-
-	select {
-	case err = <-serveErr:
-	case <-ctx.Done():
-		log.Info("shutting down: finishing requests and events in flight")
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		err = srv.Shutdown(shutdownCtx)
-		cancel()
-	}
-	stopWork()
-	if werr := <-workDone; werr != nil {
-		err = errors.Join(err, werr)
-	}
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	log.Info("shop stopped")
 	return nil
 }
 
-func token(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	user := fs.String("user", "", "user name the token is for (required)")
-	admin := fs.Bool("admin", false, "put the user in the admin group")
-	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
-	data := fs.String("data", "./data", "directory for the shop's databases and signing key")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *user == "" || fs.NArg() > 0 {
-		fmt.Fprint(os.Stderr, usage)
-		return flag.ErrHelp
-	}
-	keys, err := localjwt.LoadOrCreate(*data)
-	if err != nil {
-		return err
-	}
-	tok, err := keys.Issue(*user, *admin, *ttl, time.Now())
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(stdout, tok)
-	return err
+func (f *flags) fail(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), usage: f.usage()}
 }
 
-func dlq(args []string, stdout io.Writer, log *slog.Logger) error {
-	fs := flag.NewFlagSet("dlq", flag.ContinueOnError)
-	var cfg localapp.Config
-	fs.StringVar(&cfg.DataDir, "data", "./data", "directory for the shop's databases")
-	if err := fs.Parse(args); err != nil {
-		return err
+// sentence makes an error message start with a capital and end with a full stop.
+func sentence(err error) string {
+	s := err.Error()
+	if s == "" {
+		return s
 	}
-	if fs.NArg() != 2 {
-		fmt.Fprint(os.Stderr, usage)
-		return flag.ErrHelp
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
 	}
-	ctx := context.Background()
-	app, err := localapp.Open(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer app.Close()
-	queue := fs.Arg(1)
-	switch fs.Arg(0) {
-	case "list":
-		letters, err := app.Bus().DeadLetters(ctx, queue)
-		if err != nil {
-			return err
-		}
-		enc := json.NewEncoder(stdout)
-		for _, l := range letters {
-			if err := enc.Encode(l); err != nil {
-				return err
-			}
-		}
-		return nil
-	case "redrive":
-		n, err := app.Bus().Redrive(ctx, queue)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "moved %d messages back to %s\n", n, queue)
-		return nil
-	default:
-		fmt.Fprint(os.Stderr, usage)
-		return flag.ErrHelp
-	}
+	return s
 }

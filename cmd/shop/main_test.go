@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
 
@@ -102,6 +103,7 @@ func (p *proc) kill(t *testing.T) {
 func (p *proc) call(t *testing.T, method, path, body string) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	if p.token != "" {
 		req.Header.Set("Authorization", "Bearer "+p.token)
 	}
@@ -116,8 +118,8 @@ func (p *proc) call(t *testing.T, method, path, body string) (int, []byte) {
 
 func TestKilledShopLosesNoEvent(t *testing.T) {
 	data := t.TempDir()
-	admin, alice := issueToken(t, data, "root", true), issueToken(t, data, "alice", false)
 	p := launch(t, data)
+	admin, alice := issueToken(t, data, "root", true), issueToken(t, data, "alice", false)
 	p.token = admin
 	// A burst of catalog writes, then a kill before the relay can have moved them all.
 	var ids []string
@@ -201,7 +203,11 @@ func TestTokenCommand(t *testing.T) {
 	if status, body := p.call(t, "POST", "/product", `{"name":"x","category":"c","price":1}`); status != 201 {
 		t.Fatalf("with an admin token: %d %s", status, body)
 	}
-	p.token = issueToken(t, t.TempDir(), "alice", false) // signed by another data dir's key
+	other := t.TempDir()
+	if _, err := localjwt.LoadOrCreate(other); err != nil {
+		t.Fatal(err)
+	}
+	p.token = issueToken(t, other, "alice", false) // signed by another shop's key
 	if status, _ := p.call(t, "GET", "/basket/alice", ""); status != 401 {
 		t.Fatalf("a token from another shop: %d, want 401", status)
 	}
@@ -212,11 +218,11 @@ func TestTokenCommand(t *testing.T) {
 
 func TestServeFlags(t *testing.T) {
 	for _, args := range [][]string{{"--addr", "nonsense"}, {"--data", ""}, {"extra"}} {
-		if _, err := parseServe(args); err == nil {
+		if _, err := parseServe(args, io.Discard); err == nil {
 			t.Errorf("parseServe(%q) accepted bad flags", args)
 		}
 	}
-	c, err := parseServe(nil)
+	c, err := parseServe(nil, io.Discard)
 	if err != nil || c.addr != "127.0.0.1:8080" || c.app.DataDir != "./data" || !c.app.Demo {
 		t.Fatalf("defaults = %+v, %v", c, err)
 	}

@@ -10,6 +10,8 @@ const (
 	PriceTable   = "PRICE_TABLE"
 	OrderTable   = "ORDER_TABLE"
 	EventBusName = "EVENT_BUS_NAME"
+	// IdempotencyTable keeps the responses of requests sent with an Idempotency-Key.
+	IdempotencyTable = "IDEMPOTENCY_TABLE"
 )
 
 // Functions: each is a directory under cmd/lambda, built by make lambdas.
@@ -25,8 +27,8 @@ const (
 // Required lists, for each function, the variables its main requires; the
 // stack sets exactly these.
 var Required = map[string][]string{
-	CatalogAPI:       {CatalogTable},
-	BasketAPI:        {BasketTable, PriceTable},
+	CatalogAPI:       {CatalogTable, IdempotencyTable},
+	BasketAPI:        {BasketTable, PriceTable, IdempotencyTable},
 	BasketConsumer:   {PriceTable},
 	OrderingAPI:      {OrderTable},
 	OrderingConsumer: {OrderTable},

@@ -44,13 +44,16 @@ type Item struct {
 	Color     string `json:"color,omitempty"`
 }
 
-// Basket is one user's basket. Version counts its writes; LastCheckout is the
-// checkout that last emptied it, so that a retried checkout finds it again.
+// Basket is one user's basket. Version counts its writes. LastCheckout is the
+// checkout that last emptied it and LastCheckoutKey the Idempotency-Key that
+// checkout was sent with, so that the same request retried after a crash
+// finds its order again.
 type Basket struct {
-	UserName     string `json:"userName"`
-	Items        []Item `json:"items"`
-	Version      int64  `json:"version"`
-	LastCheckout string `json:"-"`
+	UserName        string `json:"userName"`
+	Items           []Item `json:"items"`
+	Version         int64  `json:"version"`
+	LastCheckout    string `json:"-"`
+	LastCheckoutKey string `json:"-"`
 }
 
 // ValidateItems checks a basket's lines.

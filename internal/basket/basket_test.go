@@ -66,6 +66,8 @@ func TestValidateItems(t *testing.T) {
 		{"long color", []basket.Item{{ProductID: "p1", Quantity: 1, Color: strings.Repeat("c", 33)}}, "items[0].color"},
 		{"duplicate line", []basket.Item{{ProductID: "p1", Quantity: 1}, {ProductID: "p1", Quantity: 2}}, "items[1]"},
 		{"too many lines", many, "items"},
+		{"the most lines", many[:basket.MaxLines], ""},
+		{"color of 32", []basket.Item{{ProductID: "p1", Quantity: 1, Color: strings.Repeat("c", 32)}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

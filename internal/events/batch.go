@@ -14,7 +14,8 @@ import (
 // HandleBatch runs handle on the envelope of each SQS message and reports the
 // messages it failed on, so that only those are delivered again. A message
 // whose body is not an envelope fails too: after its receives run out it waits
-// in the dead-letter queue for someone to look at it.
+// in the dead-letter queue for someone to look at it. A panic while handling
+// one message fails that message only; the rest of the batch goes on.
 func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, handle func(context.Context, Envelope) error) awsevents.SQSEventResponse {
 	var resp awsevents.SQSEventResponse
 	for _, m := range ev.Records {
@@ -26,7 +27,12 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 	return resp
 }
 
-func handleOne(ctx context.Context, m awsevents.SQSMessage, handle func(context.Context, Envelope) error) error {
+func handleOne(ctx context.Context, m awsevents.SQSMessage, handle func(context.Context, Envelope) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
 	env, err := Unwrap(m.Body)
 	if err != nil {
 		return err

@@ -120,6 +120,11 @@ func TestRuleValidation(t *testing.T) {
 			}
 		})
 	}
+	stalled := good
+	stalled.BatchSize = 0
+	if err := events.ValidateRules([]events.Rule{stalled}); err == nil {
+		t.Error("ValidateRules accepted a rule with batch size 0")
+	}
 	other := good
 	other.Name = "Other"
 	if err := events.ValidateRules([]events.Rule{good, other}); err == nil || !strings.Contains(err.Error(), "two rules target queue") {

@@ -25,9 +25,10 @@ const (
 	TooLarge              // the request is larger than accepted
 	UnsupportedMedia      // the request body is not of a type the API reads
 	Unprocessable         // well formed, but cannot be done in the resource's state
+	Timeout               // the request did not arrive in time
 )
 
-var names = [...]string{"unknown", "invalid", "unauthenticated", "invalid token", "forbidden", "not found", "conflict", "too large", "unsupported media type", "unprocessable"}
+var names = [...]string{"unknown", "invalid", "unauthenticated", "invalid token", "forbidden", "not found", "conflict", "too large", "unsupported media type", "unprocessable", "timeout"}
 
 func (k Kind) String() string {
 	if k < 0 || int(k) >= len(names) {

@@ -34,6 +34,7 @@ func benchShop(b *testing.B, products int) (*shop, client, client, []string) {
 
 func (c client) serve(b *testing.B, status int, method, path, body string) {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}

@@ -24,7 +24,10 @@ import (
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	catalogsqlite "github.com/eventshop/eventshop/internal/catalog/sqlite"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/idempotency"
+	idemsqlite "github.com/eventshop/eventshop/internal/idempotency/sqlite"
 	"github.com/eventshop/eventshop/internal/localbus"
+	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
 	orderingapp "github.com/eventshop/eventshop/internal/ordering/app"
 	orderingconsumer "github.com/eventshop/eventshop/internal/ordering/consumer"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
@@ -39,6 +42,42 @@ type Config struct {
 	Demo          bool             // load the demo catalog into an empty catalog
 	Bus           localbus.Options // queue timings
 	RelayInterval time.Duration    // how often the outbox relays poll; default 1s
+}
+
+// ErrInUse reports a data dir that another shop process holds.
+var ErrInUse = errors.New("in use by another shop process")
+
+// ErrNoShop reports a data dir that holds no shop: nothing was ever served from it.
+var ErrNoShop = errors.New("holds no shop")
+
+// BusFile is the local bus's database in the data dir.
+const BusFile = "bus.db"
+
+// OpenBus opens the event bus of the shop in dataDir, and nothing else, for
+// the tools that inspect its queues while the shop is stopped. It fails with
+// ErrNoShop, creating nothing, when dataDir holds no bus, and with ErrInUse
+// when a shop is running on it. close releases the bus and the data dir.
+func OpenBus(ctx context.Context, dataDir string, log *slog.Logger) (_ *localbus.Bus, close func() error, err error) {
+	path := filepath.Join(dataDir, BusFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("data dir %s: %w", dataDir, ErrNoShop)
+	}
+	unlock, err := lockDir(dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := sqlitedb.Open(ctx, path, localbus.Schema)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	close = func() error { return errors.Join(db.Close(), unlock()) }
+	bus, err := localbus.Open(ctx, db, events.Rules, localbus.Options{}, log)
+	if err != nil {
+		close()
+		return nil, nil, err
+	}
+	return bus, close, nil
 }
 
 // withDefaults returns c with its zero fields set to their defaults.
@@ -110,7 +149,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.closers = append(a.closers, a.orders.Close)
-	busDB, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, "bus.db"), localbus.Schema)
+	idem, err := idemsqlite.Open(ctx, filepath.Join(cfg.DataDir, "idempotency.db"))
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, idem.Close)
+	guard := idempotency.NewGuard(idem, log)
+	busDB, err := sqlitedb.Open(ctx, filepath.Join(cfg.DataDir, BusFile), localbus.Schema)
 	if err != nil {
 		return nil, err
 	}
@@ -126,9 +171,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	a.orderingConsumer = orderingconsumer.New(orderingUC, log)
 
 	mux := http.NewServeMux()
-	cataloghttp.Register(mux, catalogUC, log)
-	baskethttp.Register(mux, basketUC, log)
-	orderinghttp.Register(mux, orderingUC, log)
+	cataloghttp.Register(mux, catalogUC, log, guard)
+	baskethttp.Register(mux, basketUC, log, guard)
+	orderinghttp.Register(mux, orderingUC, log, guard)
+	bushttp.Register(mux, a.bus, log)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")

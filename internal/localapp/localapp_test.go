@@ -20,6 +20,7 @@ import (
 
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
+	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localbus"
 	"github.com/eventshop/eventshop/internal/waittest"
@@ -104,8 +105,20 @@ func checkSpec(t testing.TB, req *http.Request, res *http.Response, body []byte)
 
 // client calls the shop as one caller: a user, an admin, or nobody.
 type client struct {
-	s     *shop
-	token string
+	s      *shop
+	token  string
+	header http.Header // sent with every request; a body is JSON unless it says otherwise
+}
+
+// with returns c sending header k: v as well.
+func (c client) with(k, v string) client {
+	h := c.header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set(k, v)
+	c.header = h
+	return c
 }
 
 func (s *shop) anonymous() client { return client{s: s} }
@@ -142,6 +155,12 @@ func (c client) do(method, path, body string) response {
 	req, err := http.NewRequest(method, s.srv.URL+path, rd)
 	if err != nil {
 		s.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -261,15 +280,24 @@ func TestShopEndToEnd(t *testing.T) {
 	alice.wantProblem(400, "POST", "/basket", `{"userName":"alice","items":[{"productId":"`+widget.ID+`","quantity":100}]}`, "quantity")
 	s.as("nobody", false).want(200, "GET", "/basket/nobody", "")
 
-	// Checkout: card data refused, empty baskets refused, a retry makes no second order.
+	// Checkout: card data refused, empty baskets refused; a retry under the same
+	// Idempotency-Key gets the first answer, a changed body under it a 422, and a
+	// checkout without a key of the emptied basket a 422.
 	alice.wantProblem(400, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`,"cardInfo":{"number":"4111111111111111"}}`, "card")
 	s.as("bob", false).wantProblem(422, "POST", "/basket/checkout", `{"userName":"bob",`+buyer+`}`, "empty")
 	var co, retry struct{ OrderID string }
-	alice.want(202, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`}`).decode(t, &co)
-	alice.want(202, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`}`).decode(t, &retry)
-	if co.OrderID == "" || retry.OrderID != co.OrderID {
-		t.Fatalf("checkout ids %q and retry %q, want the same", co.OrderID, retry.OrderID)
+	keyed := alice.with("Idempotency-Key", "checkout-1")
+	first := keyed.want(202, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`}`)
+	first.decode(t, &co)
+	again := keyed.want(202, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`}`)
+	again.decode(t, &retry)
+	if co.OrderID == "" || retry.OrderID != co.OrderID || again.header.Get("Idempotent-Replayed") != "true" || first.header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("checkout ids %q and retry %q (replayed %q), want the same, replayed", co.OrderID, retry.OrderID, again.header.Get("Idempotent-Replayed"))
 	}
+	keyed.wantProblem(422, "POST", "/basket/checkout", `{"userName":"alice",`+strings.Replace(buyer, "Ada", "Grace", 1)+`}`, "different request")
+	alice.wantProblem(422, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`}`, "empty")
+	s.as("carol", false).with("Idempotency-Key", "checkout-1").wantProblem(422, "POST", "/basket/checkout", `{"userName":"carol",`+buyer+`}`, "empty")
+	alice.with("Idempotency-Key", "bad key").wantProblem(400, "POST", "/basket/checkout", `{"userName":"alice",`+buyer+`}`, "Idempotency-Key")
 	alice.want(200, "GET", "/basket/alice", "").decode(t, &b)
 	if len(b.Items) != 0 {
 		t.Fatalf("basket after checkout = %+v, want empty", b)
@@ -439,4 +467,100 @@ func TestAuthorizationMatrix(t *testing.T) {
 	forged := client{s: s, token: "eyJhbGciOiJub25lIn0.eyJjb2duaXRvOnVzZXJuYW1lIjoiYWxpY2UifQ."}
 	forged.wantProblem(401, "GET", "/basket/alice", "", "not valid")
 	forged.want(200, "GET", "/product", "")
+}
+
+func TestHostileInputChangesNothing(t *testing.T) {
+	s := start(t, t.TempDir(), false)
+	admin, alice := s.as("root", true), s.as("alice", false)
+	var widget product
+	admin.want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`).decode(t, &widget)
+	basket := `{"items":[{"productId":"` + widget.ID + `","quantity":2}]}`
+	waittest.For(t, "the price view", func() bool { return alice.do("POST", "/basket", basket).status == 200 })
+
+	alice.wantProblem(400, "POST", "/basket", `null`, "not null")
+	alice.wantProblem(400, "POST", "/basket", `{"items":null}`, "items: must not be null")
+	alice.wantProblem(400, "POST", "/basket", `{"items":[null]}`, "items[0]: must not be null")
+	alice.wantProblem(400, "POST", "/basket", `{"ITEMS":[]}`, "ITEMS: is not a known field")
+	alice.wantProblem(400, "POST", "/basket", `{"items":[],"items":[]}`, "items: appears more than once")
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "application/xml"} {
+		alice.with("Content-Type", ct).wantProblem(415, "POST", "/basket", `{"items":[]}`, "Content-Type: application/json")
+	}
+	alice.with("Content-Type", "application/json; charset=utf-8").want(200, "POST", "/basket", basket)
+	var b basketResp
+	alice.want(200, "GET", "/basket/alice", "").decode(t, &b)
+	if len(b.Items) != 1 || b.Items[0].Quantity != 2 {
+		t.Fatalf("refused requests changed the basket: %+v", b)
+	}
+
+	admin.wantProblem(400, "POST", "/product", `{"NAME":"x","category":"c","price":1}`, "NAME: is not a known field")
+	admin.wantProblem(400, "POST", "/product", `{"name":"x","category":"c","price":"19.99"}`, "price: must be a JSON number")
+	admin.wantProblem(400, "PUT", "/product/"+widget.ID, `{"name":"x","category":"c","price":null}`, "price")
+	var got product
+	admin.want(200, "GET", "/product/"+widget.ID, "").decode(t, &got)
+	if got.Version != 1 || string(got.Price) != "19.99" {
+		t.Fatalf("refused requests changed the product: %+v", got)
+	}
+	if r := admin.want(200, "GET", "/product?limit=100", ""); !bytes.HasSuffix(r.body, []byte("}\n")) {
+		t.Fatalf("a JSON response does not end with a newline: %q", r.body)
+	}
+}
+
+func TestDeadLetterAdminAPI(t *testing.T) {
+	s := start(t, t.TempDir(), false)
+	admin, alice := s.as("root", true), s.as("alice", false)
+	q := events.QueueOrderingOrders
+	// A checkout the ordering consumer can never place: it ends in the dead-letter queue.
+	poison := events.Outgoing{ID: "poison-1", Source: events.SourceCheckout, DetailType: events.TypeCheckoutBasket, Detail: json.RawMessage(`{"checkoutId":"a/b"}`), Time: time.Now()}
+	if err := s.app.Bus().Publish(t.Context(), []events.Outgoing{poison}); err != nil {
+		t.Fatal(err)
+	}
+	var letters struct {
+		Items []struct {
+			ID   string          `json:"id"`
+			Body json.RawMessage `json:"body"`
+		} `json:"items"`
+	}
+	waittest.For(t, "the dead letter", func() bool {
+		admin.want(200, "GET", "/admin/queues/"+q+"/dead-letters", "").decode(t, &letters)
+		return len(letters.Items) == 1
+	})
+	id := letters.Items[0].ID
+	if !bytes.Contains(letters.Items[0].Body, []byte(`"poison-1"`)) {
+		t.Fatalf("dead letter %s", letters.Items[0].Body)
+	}
+	alice.wantProblem(403, "GET", "/admin/queues/"+q+"/dead-letters", "", "")
+	s.anonymous().wantProblem(401, "GET", "/admin/queues", "", "")
+	admin.wantProblem(404, "GET", "/admin/queues/nope/dead-letters", "", q)
+	admin.wantProblem(404, "GET", "/admin/queues/"+q+"/dead-letters/m_nope", "", "no such dead letter")
+	var stats struct {
+		Items []struct {
+			Queue       string `json:"queue"`
+			DeadLetters int    `json:"deadLetters"`
+		} `json:"items"`
+	}
+	admin.want(200, "GET", "/admin/queues", "").decode(t, &stats)
+	if len(stats.Items) != len(events.Rules) {
+		t.Fatalf("queues %+v", stats)
+	}
+	admin.want(200, "GET", "/admin/queues/"+q+"/dead-letters/"+id, "")
+	var moved struct{ Moved int }
+	admin.want(200, "POST", "/admin/queues/"+q+"/dead-letters/"+id+"/redrive", "").decode(t, &moved)
+	if moved.Moved != 1 {
+		t.Fatalf("redrive moved %d", moved.Moved)
+	}
+	// Still poison: back in the dead-letter queue after its receives.
+	waittest.For(t, "the dead letter to come back", func() bool {
+		admin.want(200, "GET", "/admin/queues/"+q+"/dead-letters", "").decode(t, &letters)
+		return len(letters.Items) == 1
+	})
+	admin.want(200, "POST", "/admin/queues/"+q+"/dead-letters/redrive", "").decode(t, &moved)
+	waittest.For(t, "the dead letter to come back again", func() bool {
+		admin.want(200, "GET", "/admin/queues/"+q+"/dead-letters", "").decode(t, &letters)
+		return len(letters.Items) == 1
+	})
+	admin.want(204, "DELETE", "/admin/queues/"+q+"/dead-letters/"+letters.Items[0].ID, "")
+	admin.want(200, "GET", "/admin/queues/"+q+"/dead-letters", "").decode(t, &letters)
+	if len(letters.Items) != 0 {
+		t.Fatalf("after delete: %+v", letters)
+	}
 }

@@ -19,7 +19,7 @@ func lockDir(dir string) (func() error, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("data dir %s is in use by another shop process", dir)
+		return nil, fmt.Errorf("data dir %s: %w", dir, ErrInUse)
 	}
 	return f.Close, nil
 }

@@ -12,12 +12,14 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 	"maragu.dev/goqite"
 
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
 
@@ -176,9 +178,9 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 // Consume runs h on queueName's messages until ctx ends. A batch in flight when
 // ctx ends is finished, not abandoned.
 func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
-	q, ok := b.queues[queueName]
-	if !ok {
-		return fmt.Errorf("no rule targets queue %q", queueName)
+	q, err := b.queue(queueName)
+	if err != nil {
+		return err
 	}
 	t := time.NewTicker(b.opts.PollInterval)
 	defer t.Stop()
@@ -316,53 +318,170 @@ func (b *Bus) deadLetter(ctx context.Context, tx *sql.Tx, q *queue, r received) 
 	return nil
 }
 
-// DeadLetter is a message kept in a dead-letter queue.
+// DeadLetter is a message kept in a dead-letter queue. Body holds it when it
+// is JSON (an EventBridge envelope, normally); Raw holds it when it is not.
 type DeadLetter struct {
 	ID   string          `json:"id"`
-	Body json.RawMessage `json:"body"`
+	Body json.RawMessage `json:"body,omitempty"`
+	Raw  string          `json:"raw,omitempty"`
+}
+
+func deadLetter(id string, body []byte) DeadLetter {
+	if json.Valid(body) {
+		return DeadLetter{ID: id, Body: body}
+	}
+	return DeadLetter{ID: id, Raw: string(body)}
+}
+
+// ErrNoDeadLetter reports a dead letter that is not (or no longer) in its queue.
+var ErrNoDeadLetter = kind.New(kind.NotFound, "no such dead letter")
+
+// UnknownQueueError names a queue no rule targets, and the queues there are.
+type UnknownQueueError struct {
+	Queue string
+	Known []string
+}
+
+func (e *UnknownQueueError) Error() string {
+	return fmt.Sprintf("no queue %q; the queues are: %s", e.Queue, strings.Join(e.Known, ", "))
+}
+
+// Kind makes an unknown queue a 404 on the admin API.
+func (e *UnknownQueueError) Kind() kind.Kind { return kind.NotFound }
+
+// QueueNames lists the queues the rules target, in rule order.
+func (b *Bus) QueueNames() []string {
+	names := make([]string, len(b.rules))
+	for i, r := range b.rules {
+		names[i] = r.Queue
+	}
+	return names
+}
+
+func (b *Bus) queue(name string) (*queue, error) {
+	q, ok := b.queues[name]
+	if !ok {
+		return nil, &UnknownQueueError{Queue: name, Known: b.QueueNames()}
+	}
+	return q, nil
+}
+
+// QueueStats is how many messages wait in a queue and in its dead-letter queue.
+type QueueStats struct {
+	Queue           string `json:"queue"`
+	DeadLetterQueue string `json:"deadLetterQueue"`
+	Messages        int    `json:"messages"`
+	DeadLetters     int    `json:"deadLetters"`
+}
+
+// Stats counts the messages of every queue and its dead-letter queue.
+func (b *Bus) Stats(ctx context.Context) ([]QueueStats, error) {
+	out := make([]QueueStats, 0, len(b.rules))
+	for _, r := range b.rules {
+		s := QueueStats{Queue: r.Queue, DeadLetterQueue: r.DeadLetterQueue()}
+		var err error
+		if s.Messages, err = b.Depth(ctx, r.Queue); err != nil {
+			return nil, err
+		}
+		if s.DeadLetters, err = b.Depth(ctx, r.DeadLetterQueue()); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // DeadLetters lists what queueName's dead-letter queue holds, oldest first.
 func (b *Bus) DeadLetters(ctx context.Context, queueName string) ([]DeadLetter, error) {
-	q, ok := b.queues[queueName]
-	if !ok {
-		return nil, fmt.Errorf("no rule targets queue %q", queueName)
+	q, err := b.queue(queueName)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := b.db.QueryContext(ctx, `select id, body from goqite where queue = ? order by created`, q.rule.DeadLetterQueue())
+	rows, err := b.db.QueryContext(ctx, `select id, body from goqite where queue = ? order by created, id`, q.rule.DeadLetterQueue())
 	if err != nil {
 		return nil, fmt.Errorf("list dead letters: %w", err)
 	}
 	defer rows.Close()
-	var out []DeadLetter
+	out := []DeadLetter{}
 	for rows.Next() {
-		var d DeadLetter
+		var id string
 		var body []byte
-		if err := rows.Scan(&d.ID, &body); err != nil {
+		if err := rows.Scan(&id, &body); err != nil {
 			return nil, fmt.Errorf("list dead letters: %w", err)
 		}
-		d.Body = body
-		out = append(out, d)
+		out = append(out, deadLetter(id, body))
 	}
 	return out, rows.Err()
 }
 
-// Redrive moves every message of queueName's dead-letter queue back to the
-// queue with a fresh receive count, and returns how many it moved.
-func (b *Bus) Redrive(ctx context.Context, queueName string) (int, error) {
-	q, ok := b.queues[queueName]
-	if !ok {
-		return 0, fmt.Errorf("no rule targets queue %q", queueName)
+// DeadLetter returns one message of queueName's dead-letter queue.
+func (b *Bus) DeadLetter(ctx context.Context, queueName, id string) (DeadLetter, error) {
+	q, err := b.queue(queueName)
+	if err != nil {
+		return DeadLetter{}, err
 	}
-	var n int64
-	err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`update goqite set queue = ?, received = 0, timeout = strftime('%Y-%m-%dT%H:%M:%fZ') where queue = ?`,
-			q.rule.Queue, q.rule.DeadLetterQueue())
-		if err != nil {
-			return fmt.Errorf("redrive: %w", err)
-		}
-		n, err = res.RowsAffected()
+	var body []byte
+	err = b.db.QueryRowContext(ctx, `select body from goqite where queue = ? and id = ?`, q.rule.DeadLetterQueue(), id).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return DeadLetter{}, ErrNoDeadLetter
+	}
+	if err != nil {
+		return DeadLetter{}, fmt.Errorf("read dead letter: %w", err)
+	}
+	return deadLetter(id, body), nil
+}
+
+// DeleteDeadLetter removes one message of queueName's dead-letter queue for good.
+func (b *Bus) DeleteDeadLetter(ctx context.Context, queueName, id string) error {
+	q, err := b.queue(queueName)
+	if err != nil {
 		return err
+	}
+	res, err := b.db.ExecContext(ctx, `delete from goqite where queue = ? and id = ?`, q.rule.DeadLetterQueue(), id)
+	if err != nil {
+		return fmt.Errorf("delete dead letter: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete dead letter: %w", err)
+	} else if n == 0 {
+		return ErrNoDeadLetter
+	}
+	return nil
+}
+
+// Redrive moves the messages of queueName's dead-letter queue back to the
+// queue with a fresh receive count, and returns how many it moved: all of
+// them, or only those whose ids are given (ErrNoDeadLetter if one is missing,
+// and then none moves).
+func (b *Bus) Redrive(ctx context.Context, queueName string, ids ...string) (int, error) {
+	q, err := b.queue(queueName)
+	if err != nil {
+		return 0, err
+	}
+	const move = `update goqite set queue = ?, received = 0, timeout = strftime('%Y-%m-%dT%H:%M:%fZ') where queue = ?`
+	var n int64
+	err = sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
+		if len(ids) == 0 {
+			res, err := tx.ExecContext(ctx, move, q.rule.Queue, q.rule.DeadLetterQueue())
+			if err != nil {
+				return fmt.Errorf("redrive: %w", err)
+			}
+			n, err = res.RowsAffected()
+			return err
+		}
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, move+` and id = ?`, q.rule.Queue, q.rule.DeadLetterQueue(), id)
+			if err != nil {
+				return fmt.Errorf("redrive: %w", err)
+			}
+			if m, err := res.RowsAffected(); err != nil {
+				return err
+			} else if m == 0 {
+				return ErrNoDeadLetter
+			}
+			n++
+		}
+		return nil
 	})
 	if err == nil && n > 0 {
 		select {

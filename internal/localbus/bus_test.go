@@ -3,9 +3,13 @@ package localbus_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -381,4 +385,175 @@ func TestOpenRefusesConfigurationThatWouldStopAQueue(t *testing.T) {
 			t.Errorf("%s: Open succeeded", name)
 		}
 	}
+}
+
+func TestDeadLetterTools(t *testing.T) {
+	b := newBus(t)
+	rec := recorder{fail: func(awsevents.SQSMessage, int) bool { return true }}
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1"), event(t, "src.a", "X", "2"), event(t, "src.a", "X", "3")}); err != nil {
+		t.Fatal(err)
+	}
+	stop := consume(t, b, "qa", rec.handle)
+	waittest.For(t, "three dead letters", func() bool { return depth(t, b, "qa-dlq") == 3 })
+	stop()
+	dl, err := b.DeadLetters(t.Context(), "qa")
+	if err != nil || len(dl) != 3 || dl[0].Body == nil || dl[0].Raw != "" {
+		t.Fatalf("DeadLetters = %+v, %v", dl, err)
+	}
+	one, err := b.DeadLetter(t.Context(), "qa", dl[1].ID)
+	if err != nil || string(one.Body) != string(dl[1].Body) {
+		t.Fatalf("DeadLetter = %+v, %v", one, err)
+	}
+	if err := b.DeleteDeadLetter(t.Context(), "qa", dl[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DeleteDeadLetter(t.Context(), "qa", dl[0].ID); !errors.Is(err, localbus.ErrNoDeadLetter) {
+		t.Fatalf("deleting it again: %v", err)
+	}
+	if _, err := b.DeadLetter(t.Context(), "qa", dl[0].ID); !errors.Is(err, localbus.ErrNoDeadLetter) {
+		t.Fatalf("reading a deleted dead letter: %v", err)
+	}
+	if n, err := b.Redrive(t.Context(), "qa", dl[1].ID, "m_missing"); !errors.Is(err, localbus.ErrNoDeadLetter) || depth(t, b, "qa-dlq") != 2 {
+		t.Fatalf("Redrive with a missing id = %d, %v; dlq depth %d (want nothing moved)", n, err, depth(t, b, "qa-dlq"))
+	}
+	if n, err := b.Redrive(t.Context(), "qa", dl[1].ID); err != nil || n != 1 || depth(t, b, "qa-dlq") != 1 || depth(t, b, "qa") != 1 {
+		t.Fatalf("Redrive one = %d, %v", n, err)
+	}
+	stats, err := b.Stats(t.Context())
+	if err != nil || len(stats) != 2 || stats[0] != (localbus.QueueStats{Queue: "qa", DeadLetterQueue: "qa-dlq", Messages: 1, DeadLetters: 1}) {
+		t.Fatalf("Stats = %+v, %v", stats, err)
+	}
+	var unknown *localbus.UnknownQueueError
+	if _, err := b.DeadLetters(t.Context(), "nope"); !errors.As(err, &unknown) || !strings.Contains(err.Error(), "qa, qb") {
+		t.Fatalf("unknown queue: %v, want the queues listed", err)
+	}
+}
+
+// A dead letter that is not JSON (sent by hand, or corrupted) is listed raw.
+func TestDeadLetterThatIsNotJSON(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+	defer db.Close()
+	b := openBus(t, db)
+	if _, err := db.ExecContext(t.Context(), `insert into goqite (queue, body) values ('qa-dlq', cast('not json {' as blob))`); err != nil {
+		t.Fatal(err)
+	}
+	dl, err := b.DeadLetters(t.Context(), "qa")
+	if err != nil || len(dl) != 1 || dl[0].Raw != "not json {" || dl[0].Body != nil {
+		t.Fatalf("DeadLetters = %+v, %v", dl, err)
+	}
+	if _, err := json.Marshal(dl); err != nil {
+		t.Fatalf("a raw dead letter does not encode: %v", err)
+	}
+}
+
+func TestZeroOptionsMeanTheirDefaults(t *testing.T) {
+	if err := (localbus.Options{}).Validate(); err != nil {
+		t.Fatalf("zero options: %v", err)
+	}
+	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+	defer db.Close()
+	if _, err := localbus.Open(t.Context(), db, testRules, localbus.Options{}, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("Open with zero options: %v", err)
+	}
+}
+
+// An idle consumer does not wait for its next poll: a publish or a redrive
+// wakes it, and it goes on receiving while there is more than one batch.
+func TestPublishAndRedriveWakeAnIdleConsumer(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+	defer db.Close()
+	b, err := localbus.Open(t.Context(), db, testRules, localbus.Options{PollInterval: time.Hour, VisibilityTimeout: time.Hour}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec recorder
+	stop := consume(t, b, "qb", rec.handle)
+	defer stop()
+	// One message first, so that the consumer has surely gone idle before the rest.
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.b", "Wanted", "first")}); err != nil {
+		t.Fatal(err)
+	}
+	waittest.For(t, "the first message", func() bool { return len(rec.details()) == 1 })
+	time.Sleep(100 * time.Millisecond)
+	var evts []events.Outgoing
+	for i := range 5 { // batches of 2 for qb
+		evts = append(evts, event(t, "src.b", "Wanted", fmt.Sprint(i)))
+	}
+	if err := b.Publish(t.Context(), evts); err != nil {
+		t.Fatal(err)
+	}
+	waittest.For(t, "five messages in three batches", func() bool { return len(rec.details()) == 6 })
+	if _, err := db.ExecContext(t.Context(), `insert into goqite (queue, body) values ('qb-dlq', ?)`, []byte(`{"source":"src.b","detail-type":"Wanted","detail":{}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.Redrive(t.Context(), "qb"); err != nil || n != 1 {
+		t.Fatalf("Redrive = %d, %v", n, err)
+	}
+	waittest.For(t, "the redriven message", func() bool { return len(rec.details()) == 7 })
+}
+
+// When one message of a batch goes to the dead-letter queue, the rest of the
+// batch is settled in the same step: the good messages are deleted, not left
+// to come back after the visibility timeout.
+func TestDeadLetteringOneSettlesTheRest(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+	defer db.Close()
+	b, err := localbus.Open(t.Context(), db, testRules, localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Everything fails until its last receive; then only the poison does.
+	rec := recorder{fail: func(m awsevents.SQSMessage, n int) bool {
+		e, _ := events.Unwrap(m.Body)
+		return n < testRules[0].MaxReceives || strings.Contains(string(e.Detail), "poison")
+	}}
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "poison"), event(t, "src.a", "X", "good1"), event(t, "src.a", "X", "good2")}); err != nil {
+		t.Fatal(err)
+	}
+	stop := consume(t, b, "qa", rec.handle)
+	defer stop()
+	waittest.For(t, "the poison in the dead-letter queue", func() bool { return depth(t, b, "qa-dlq") == 1 })
+	if n := depth(t, b, "qa"); n != 0 {
+		t.Fatalf("%d good messages left in the queue after their batch succeeded", n)
+	}
+}
+
+// Options.VisibilityTimeout replaces the rules' own: a message whose consumer
+// hangs is delivered to another consumer after it, not after the rule's.
+func TestVisibilityTimeoutOverride(t *testing.T) {
+	slow := []events.Rule{{Name: "Slow", Pattern: events.Pattern{Source: []string{"src.a"}}, Queue: "qa", BatchSize: 1, MaxReceives: 3, ConsumerTimeout: 15 * time.Minute}}
+	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+	defer db.Close()
+	b, err := localbus.Open(t.Context(), db, slow, localbus.Options{PollInterval: 10 * time.Millisecond, VisibilityTimeout: 100 * time.Millisecond}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	var mu sync.Mutex
+	deliveries := 0
+	hang := func(_ context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		mu.Lock()
+		deliveries++
+		first := deliveries == 1
+		mu.Unlock()
+		if first {
+			<-release // the first consumer hangs
+		}
+		return awsevents.SQSEventResponse{}, nil
+	}
+	stopA := consume(t, b, "qa", hang)
+	var stopB func()
+	defer func() { // either consumer may be the one hanging
+		close(release)
+		stopA()
+		if stopB != nil {
+			stopB()
+		}
+	}()
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	stopB = consume(t, b, "qa", hang)
+	// The rule's own visibility timeout is 90 minutes: only the override lets this pass.
+	waittest.For(t, "delivery to the second consumer", func() bool { mu.Lock(); defer mu.Unlock(); return deliveries == 2 })
 }

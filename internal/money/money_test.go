@@ -24,6 +24,8 @@ func TestParse(t *testing.T) {
 		{"", 0, true},
 		{"abc", 0, true},
 		{"1234567890123456789", 0, true},
+		{"999999999999999.99", 99999999999999999, false}, // 15 digits before the point: the most allowed
+		{"1000000000000000", 0, true},                    // 16
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -71,5 +73,13 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 	if b, _ := json.Marshal(Cents(1999)); string(b) != "19.99" {
 		t.Fatalf("marshal 1999 = %s", b)
+	}
+}
+
+func TestString(t *testing.T) {
+	for c, want := range map[Cents]string{0: "0.00", 5: "0.05", 1999: "19.99", -310: "-3.10", -5: "-0.05", 100: "1.00"} {
+		if got := c.String(); got != want {
+			t.Errorf("Cents(%d).String() = %q, want %q", int64(c), got, want)
+		}
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 
@@ -56,8 +58,31 @@ var errNull = errors.New("must not be null")
 // types, trailing data and bodies over MaxBody are outcomes that Fail answers
 // with 400 or 413.
 func Decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	if err := requireJSON(r.Header.Get("Content-Type")); err != nil {
+		return err
+	}
 	if err := json.UnmarshalRead(http.MaxBytesReader(w, r.Body, MaxBody), dst, decodeOptions); err != nil {
 		return decodeError(err)
+	}
+	return nil
+}
+
+// ReadBody reads r's whole body, at most MaxBody of it; its errors are
+// outcomes as Decode's are.
+func ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		return nil, decodeError(err)
+	}
+	return b, nil
+}
+
+// requireJSON refuses a body that does not say it is JSON: a form or plain
+// text that happens to parse is not what the client meant to send.
+func requireJSON(contentType string) error {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "application/json" {
+		return kind.New(kind.UnsupportedMedia, "request body must be sent as Content-Type: application/json")
 	}
 	return nil
 }
@@ -71,6 +96,8 @@ func decodeError(err error) error {
 	switch {
 	case errors.As(err, &tooBig):
 		return errTooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return kind.New(kind.Timeout, "request body did not arrive in time")
 	case errors.As(err, &syn):
 		if errors.Is(syn.Err, jsontext.ErrDuplicateName) {
 			return validation.Field(fieldName(syn.JSONPointer), "appears more than once")
@@ -173,6 +200,7 @@ var statuses = map[kind.Kind]int{
 	kind.TooLarge:         http.StatusRequestEntityTooLarge,
 	kind.UnsupportedMedia: http.StatusUnsupportedMediaType,
 	kind.Unprocessable:    http.StatusUnprocessableEntity,
+	kind.Timeout:          http.StatusRequestTimeout,
 }
 
 // Fail is the one place that answers an error: a declared outcome (package
@@ -277,12 +305,19 @@ func (u *unmatched) Write(b []byte) (int, error) {
 
 // Route is one method and path of a service's API, in the pattern syntax that
 // http.ServeMux and API Gateway share ("/product/{id}"), and the access it
-// demands; on AWS every route but the public ones sits behind the JWT authorizer.
+// demands; on AWS every route but the public ones sits behind the JWT
+// authorizer. An Idempotent route honours an Idempotency-Key header.
 type Route struct {
-	Method  string
-	Path    string
-	Access  auth.Access
-	Handler HandlerFunc
+	Method     string
+	Path       string
+	Access     auth.Access
+	Idempotent bool
+	Handler    HandlerFunc
+}
+
+// Idempotency makes a handler honour the Idempotency-Key header.
+type Idempotency interface {
+	Wrap(HandlerFunc) HandlerFunc
 }
 
 // HandlerFunc serves a request and returns what went wrong, for Fail to
@@ -290,13 +325,21 @@ type Route struct {
 type HandlerFunc func(http.ResponseWriter, *http.Request) error
 
 // Register adds routes to mux, each behind the check of its access, with its
-// errors answered by Fail.
-func Register(mux *http.ServeMux, routes []Route, log *slog.Logger) {
+// errors answered by Fail; idem guards the Idempotent routes (it may be nil
+// only when there are none).
+func Register(mux *http.ServeMux, routes []Route, log *slog.Logger, idem Idempotency) {
 	for _, rt := range routes {
+		h := rt.Handler
+		if rt.Idempotent {
+			if idem == nil {
+				panic(fmt.Sprintf("route %s %s is idempotent, but no idempotency store was given", rt.Method, rt.Path))
+			}
+			h = idem.Wrap(h)
+		}
 		mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) {
 			err := auth.Check(r.Context(), rt.Access)
 			if err == nil {
-				err = rt.Handler(w, r)
+				err = h(w, r)
 			}
 			if err != nil {
 				Fail(w, r, log, err)

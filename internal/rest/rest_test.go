@@ -29,27 +29,40 @@ func TestDecode(t *testing.T) {
 		body   string
 		status int
 		field  string
+		ctype  string // "application/json" when empty
 	}{
-		{"ok", `{"name":"a","count":2}`, 0, ""},
-		{"unknown field", `{"name":"a","extra":1}`, 400, "extra"},
-		{"wrong type", `{"count":"two"}`, 400, "count"},
-		{"nested wrong type", `{"tags":[{"key":5}]}`, 400, "tags[0].key"},
-		{"not an object", `[1,2]`, 400, ""},
-		{"malformed", `{"name":`, 400, ""},
-		{"trailing data", `{"name":"a"} {"name":"b"}`, 400, ""},
-		{"empty", ``, 400, ""},
-		{"too large", `{"name":"` + strings.Repeat("x", MaxBody) + `"}`, 413, ""},
-		{"key in another case", `{"NAME":"a"}`, 400, "NAME"},
-		{"duplicate key", `{"name":"a","name":"b"}`, 400, "name"},
-		{"null body", `null`, 400, ""},
-		{"null array", `{"tags":null}`, 400, "tags"},
-		{"null element", `{"tags":[null]}`, 400, "tags[0]"},
-		{"invalid UTF-8", "{\"name\":\"\xff\"}", 400, ""},
+		{"ok", `{"name":"a","count":2}`, 0, "", ""},
+		{"ok with charset", `{"name":"a"}`, 0, "", "application/json; charset=utf-8"},
+		{"plain text", `{"name":"a"}`, 415, "", "text/plain"},
+		{"form", `{"name":"a"}`, 415, "", "application/x-www-form-urlencoded"},
+		{"no content type", `{"name":"a"}`, 415, "", "-"},
+		{"json-ish type", `{"name":"a"}`, 415, "", "application/jsonx"},
+		{"unknown field", `{"name":"a","extra":1}`, 400, "extra", ""},
+		{"wrong type", `{"count":"two"}`, 400, "count", ""},
+		{"nested wrong type", `{"tags":[{"key":5}]}`, 400, "tags[0].key", ""},
+		{"not an object", `[1,2]`, 400, "", ""},
+		{"malformed", `{"name":`, 400, "", ""},
+		{"trailing data", `{"name":"a"} {"name":"b"}`, 400, "", ""},
+		{"empty", ``, 400, "", ""},
+		{"too large", `{"name":"` + strings.Repeat("x", MaxBody) + `"}`, 413, "", ""},
+		{"key in another case", `{"NAME":"a"}`, 400, "NAME", ""},
+		{"duplicate key", `{"name":"a","name":"b"}`, 400, "name", ""},
+		{"null body", `null`, 400, "", ""},
+		{"null array", `{"tags":null}`, 400, "tags", ""},
+		{"null element", `{"tags":[null]}`, 400, "tags[0]", ""},
+		{"invalid UTF-8", "{\"name\":\"\xff\"}", 400, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
 			r := httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
+			switch tt.ctype {
+			case "":
+				r.Header.Set("Content-Type", "application/json")
+			case "-":
+			default:
+				r.Header.Set("Content-Type", tt.ctype)
+			}
 			var v sample
 			err := Decode(w, r, &v)
 			if tt.status == 0 {
@@ -125,7 +138,7 @@ func TestFailMapsEveryKindOnce(t *testing.T) {
 			t.Errorf("%v → %d %+v (WWW-Authenticate %q); want %d %q %q", tt.err, rec.Code, p, rec.Header().Get("WWW-Authenticate"), tt.status, tt.detail, tt.auth)
 		}
 	}
-	for k := kind.Invalid; k <= kind.Unprocessable; k++ {
+	for k := kind.Invalid; k <= kind.Timeout; k++ {
 		if _, ok := statuses[k]; !ok {
 			t.Errorf("kind %v has no status", k)
 		}

@@ -13,12 +13,16 @@ import (
 	"github.com/eventshop/eventshop/internal/basket/app"
 	"github.com/eventshop/eventshop/internal/basket/dynamo"
 	"github.com/eventshop/eventshop/internal/basket/httpapi"
+	"github.com/eventshop/eventshop/internal/idempotency"
+	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 )
 
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.BasketAPI)
-	store := dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.BasketTable], env[awsenv.PriceTable])
+	db := lambdaenv.DynamoDB(cfg)
+	store := dynamo.New(db, env[awsenv.BasketTable], env[awsenv.PriceTable])
 	uc := app.New(store, store)
-	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log) })
+	guard := idempotency.NewGuard(idemdynamo.New(db, env[awsenv.IdempotencyTable]), log)
+	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log, guard) })
 	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
 }

@@ -13,11 +13,15 @@ import (
 	"github.com/eventshop/eventshop/internal/catalog/app"
 	"github.com/eventshop/eventshop/internal/catalog/dynamo"
 	"github.com/eventshop/eventshop/internal/catalog/httpapi"
+	"github.com/eventshop/eventshop/internal/idempotency"
+	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 )
 
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.CatalogAPI)
-	uc := app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.CatalogTable]))
-	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log) })
+	db := lambdaenv.DynamoDB(cfg)
+	uc := app.New(dynamo.New(db, env[awsenv.CatalogTable]))
+	guard := idempotency.NewGuard(idemdynamo.New(db, env[awsenv.IdempotencyTable]), log)
+	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log, guard) })
 	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
 }

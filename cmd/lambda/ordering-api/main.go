@@ -18,6 +18,6 @@ import (
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.OrderingAPI)
 	uc := app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.OrderTable]))
-	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log) })
+	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log, nil) })
 	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
 }

@@ -45,14 +45,21 @@ type Keys struct {
 
 // LoadOrCreate reads the signing key from dir, creating it on first use.
 func LoadOrCreate(dir string) (*Keys, error) {
-	path := filepath.Join(dir, KeyFile)
-	b, err := os.ReadFile(path)
+	k, err := Load(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		if err := create(dir, path); err != nil {
+		if err := create(dir, filepath.Join(dir, KeyFile)); err != nil {
 			return nil, err
 		}
-		b, err = os.ReadFile(path)
+		return Load(dir)
 	}
+	return k, err
+}
+
+// Load reads the signing key in dir; the error wraps os.ErrNotExist when
+// there is none.
+func Load(dir string) (*Keys, error) {
+	path := filepath.Join(dir, KeyFile)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read signing key: %w", err)
 	}

@@ -71,6 +71,38 @@ func TestIssueAndVerify(t *testing.T) {
 	}
 }
 
+func TestIssueLifetimeBounds(t *testing.T) {
+	k := keys(t)
+	v := k.Verifier(slog.New(slog.DiscardHandler))
+	now := time.Now()
+	for ttl, ok := range map[time.Duration]bool{-time.Second: false, 0: false, time.Second: true, 720 * time.Hour: true, 720*time.Hour + time.Second: false} {
+		tok, err := k.Issue("alice", false, ttl, now)
+		if (err == nil) != ok {
+			t.Errorf("ttl %v: err = %v, want ok = %v", ttl, err, ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		var c tokenClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(tok, &c); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.ExpiresAt.Sub(c.IssuedAt.Time); got != ttl.Truncate(time.Second) {
+			t.Errorf("ttl %v: token lives %v", ttl, got)
+		}
+		if c.NotBefore.Time != c.IssuedAt.Time {
+			t.Errorf("ttl %v: not before %v, issued %v", ttl, c.NotBefore, c.IssuedAt)
+		}
+		if ttl < time.Hour {
+			continue // it may expire before Verify runs
+		}
+		if c2, err := v.Verify(tok); err != nil || c2.IsAdmin() {
+			t.Errorf("ttl %v: Verify = %+v, %v (a non-admin token)", ttl, c2, err)
+		}
+	}
+}
+
 func TestKeyPersists(t *testing.T) {
 	dir := t.TempDir()
 	a, err := LoadOrCreate(dir)

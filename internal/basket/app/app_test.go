@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/eventshop/eventshop/internal/basket/sqlite"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/validation"
 )
 
 var buyer = app.Buyer{FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Address: "1 St", PaymentMethod: "invoice"}
@@ -58,13 +60,20 @@ func TestCheckoutEmitsPricedSnapshotOnce(t *testing.T) {
 	if _, err := prices.Change(ctx, app.ChangePrice{ProductID: "p2", Name: "Gadget", Price: 600, Version: 2}); err != nil {
 		t.Fatal(err)
 	}
-	id, err := a.Checkout(ctx, "alice", buyer)
+	id, err := a.Checkout(ctx, "alice", buyer, "key-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := a.Checkout(ctx, "alice", buyer)
+	// The same request again (its answer lost to a crash) finds its order; any
+	// other checkout of the emptied basket is refused.
+	again, err := a.Checkout(ctx, "alice", buyer, "key-1")
 	if err != nil || again != id {
 		t.Fatalf("retried checkout = %q, %v; want %q", again, err, id)
+	}
+	for _, key := range []string{"", "key-2"} {
+		if other, err := a.Checkout(ctx, "alice", buyer, key); !errors.Is(err, basket.ErrEmpty) {
+			t.Fatalf("checkout of the emptied basket with key %q = %q, %v; want ErrEmpty", key, other, err)
+		}
 	}
 	evts := relayed(t, s)
 	if len(evts) != 1 {
@@ -97,13 +106,20 @@ func TestConcurrentCheckoutsMakeOneEvent(t *testing.T) {
 	ids := make([]string, 4)
 	errs := make([]error, 4)
 	for i := range ids {
-		wg.Go(func() { ids[i], errs[i] = a.Checkout(ctx, "bob", buyer) })
+		wg.Go(func() { ids[i], errs[i] = a.Checkout(ctx, "bob", buyer, "") })
 	}
 	wg.Wait()
+	placed := 0
 	for i := range ids {
-		if errs[i] != nil || ids[i] != ids[0] {
-			t.Fatalf("checkouts returned %v / %v; want one id for all", ids, errs)
+		switch {
+		case errs[i] == nil:
+			placed++
+		case !errors.Is(errs[i], basket.ErrEmpty) && !errors.Is(errs[i], basket.ErrVersionConflict):
+			t.Fatalf("checkout %d: %v", i, errs[i])
 		}
+	}
+	if placed != 1 {
+		t.Fatalf("%d checkouts placed an order (%v / %v), want 1", placed, ids, errs)
 	}
 	if n := len(relayed(t, s)); n != 1 {
 		t.Fatalf("%d CheckoutBasket events, want 1", n)
@@ -113,7 +129,7 @@ func TestConcurrentCheckoutsMakeOneEvent(t *testing.T) {
 func TestCheckoutRefusals(t *testing.T) {
 	ctx := context.Background()
 	a, s := setup(t)
-	if _, err := a.Checkout(ctx, "nobody", buyer); !errors.Is(err, basket.ErrEmpty) {
+	if _, err := a.Checkout(ctx, "nobody", buyer, ""); !errors.Is(err, basket.ErrEmpty) {
 		t.Errorf("empty basket: %v, want ErrEmpty", err)
 	}
 	if _, err := a.Replace(ctx, "carol", []basket.Item{{ProductID: "p2", Quantity: 1}}); err != nil {
@@ -123,12 +139,12 @@ func TestCheckoutRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	var unknown *basket.UnknownProductError
-	if _, err := a.Checkout(ctx, "carol", buyer); !errors.As(err, &unknown) || unknown.ProductID != "p2" {
+	if _, err := a.Checkout(ctx, "carol", buyer, ""); !errors.As(err, &unknown) || unknown.ProductID != "p2" {
 		t.Errorf("deleted product: %v, want UnknownProductError p2", err)
 	}
 	bad := buyer
 	bad.Email = "not-an-address"
-	if _, err := a.Checkout(ctx, "carol", bad); err == nil {
+	if _, err := a.Checkout(ctx, "carol", bad, ""); err == nil {
 		t.Error("accepted a bad email")
 	}
 }
@@ -142,5 +158,79 @@ func TestReplaceRefusesUnknownProducts(t *testing.T) {
 	}
 	if b, _ := a.Get(context.Background(), "dave"); len(b.Items) != 0 {
 		t.Fatalf("a refused basket was stored: %+v", b)
+	}
+}
+
+// racingStore deletes the basket just before each Put, as a concurrent
+// DELETE /basket/{userName} would between Replace's read and its write.
+type racingStore struct{ basket.Store }
+
+func (r racingStore) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoing) error {
+	if err := r.Store.Delete(ctx, b.UserName); err != nil {
+		return err
+	}
+	return r.Store.Put(ctx, b, evts...)
+}
+
+func TestReplaceRacingADeleteIsAConflict(t *testing.T) {
+	_, s := setup(t)
+	a := app.New(s, s)
+	if _, err := a.Replace(t.Context(), "erin", []basket.Item{{ProductID: "p1", Quantity: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	racing := app.New(racingStore{s}, s)
+	if _, err := racing.Replace(t.Context(), "erin", []basket.Item{{ProductID: "p1", Quantity: 2}}); !errors.Is(err, basket.ErrVersionConflict) {
+		t.Fatalf("Replace racing a delete: %v, want ErrVersionConflict", err)
+	}
+}
+
+func TestBuyerValidate(t *testing.T) {
+	tests := []struct {
+		email string
+		ok    bool
+	}{
+		{"ada@example.com", true},
+		{"a@b", true}, // the shortest: one character each side of the @
+		{"@example.com", false},
+		{"ada@", false},
+		{"ada.example.com", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		b := buyer
+		b.Email = tt.email
+		var verr *validation.Error
+		err := b.Validate()
+		if tt.ok != (err == nil) || (err != nil && (!errors.As(err, &verr) || verr.Field != "email")) {
+			t.Errorf("email %q: %v, want ok = %v", tt.email, err, tt.ok)
+		}
+	}
+	for field, change := range map[string]func(*app.Buyer){
+		"firstName":     func(b *app.Buyer) { b.FirstName = "" },
+		"lastName":      func(b *app.Buyer) { b.LastName = strings.Repeat("l", 101) },
+		"address":       func(b *app.Buyer) { b.Address = strings.Repeat("a", 501) },
+		"paymentMethod": func(b *app.Buyer) { b.PaymentMethod = strings.Repeat("p", 33) },
+	} {
+		b := buyer
+		change(&b)
+		var verr *validation.Error
+		if err := b.Validate(); !errors.As(err, &verr) || verr.Field != field {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+}
+
+func TestGetPricesTheStoredBasket(t *testing.T) {
+	a, _ := setup(t)
+	if _, err := a.Replace(t.Context(), "frank", []basket.Item{{ProductID: "p1", Quantity: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := a.Get(t.Context(), "frank")
+	if err != nil || len(b.Items) != 1 || b.TotalPrice != 2*1999 || b.Items[0].ProductName != "Widget" {
+		t.Fatalf("Get = %+v, %v", b, err)
+	}
+	var verr *validation.Error
+	if _, err := a.Get(t.Context(), "frank smith"); !errors.As(err, &verr) {
+		t.Fatalf("Get with a bad user name: %v", err)
 	}
 }

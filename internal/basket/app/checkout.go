@@ -44,14 +44,16 @@ const maxCheckoutAttempts = 3
 
 // Checkout turns userName's basket into a priced CheckoutBasket event and
 // empties the basket in the same write. It returns the order id, which is the
-// checkout id: the ordering service creates the order under it. A retried
-// checkout of a basket that was already checked out returns the same id.
-func (s *Baskets) Checkout(ctx context.Context, userName string, buyer Buyer) (string, error) {
+// checkout id: the ordering service creates the order under it. An empty
+// basket is ErrEmpty, unless its last checkout was made under requestKey (the
+// request's Idempotency-Key): that is the same request again, after a crash
+// lost its answer, and it gets the same order id.
+func (s *Baskets) Checkout(ctx context.Context, userName string, buyer Buyer, requestKey string) (string, error) {
 	if err := validation.First(validation.UserName("userName", userName), buyer.Validate()); err != nil {
 		return "", err
 	}
 	for range maxCheckoutAttempts {
-		id, err := s.checkoutOnce(ctx, userName, buyer)
+		id, err := s.checkoutOnce(ctx, userName, buyer, requestKey)
 		if !errors.Is(err, basket.ErrVersionConflict) {
 			return id, err
 		}
@@ -59,13 +61,13 @@ func (s *Baskets) Checkout(ctx context.Context, userName string, buyer Buyer) (s
 	return "", basket.ErrVersionConflict
 }
 
-func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer) (string, error) {
+func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer, requestKey string) (string, error) {
 	b, err := s.current(ctx, userName)
 	if err != nil {
 		return "", err
 	}
 	if len(b.Items) == 0 {
-		if b.LastCheckout != "" {
+		if requestKey != "" && b.LastCheckoutKey == requestKey {
 			return b.LastCheckout, nil
 		}
 		return "", basket.ErrEmpty
@@ -100,7 +102,7 @@ func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer
 	if err != nil {
 		return "", err
 	}
-	emptied := basket.Basket{UserName: userName, Items: []basket.Item{}, Version: b.Version + 1, LastCheckout: id.String()}
+	emptied := basket.Basket{UserName: userName, Items: []basket.Item{}, Version: b.Version + 1, LastCheckout: id.String(), LastCheckoutKey: requestKey}
 	if err := s.store.Put(ctx, emptied, evt); err != nil {
 		if isNotFound(err) {
 			return "", basket.ErrVersionConflict

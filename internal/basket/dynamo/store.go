@@ -78,6 +78,7 @@ type basketItem struct {
 	Items        []basket.Item `dynamodbav:"items"`
 	Version      int64         `dynamodbav:"version"`
 	LastCheckout string        `dynamodbav:"lastCheckout,omitempty"`
+	CheckoutKey  string        `dynamodbav:"lastCheckoutKey,omitempty"`
 }
 
 type priceItem struct {
@@ -112,7 +113,7 @@ func decodeBasket(raw map[string]types.AttributeValue) (basket.Basket, error) {
 	if it.Items == nil {
 		it.Items = []basket.Item{}
 	}
-	return basket.Basket{UserName: it.UserName, Items: it.Items, Version: it.Version, LastCheckout: it.LastCheckout}, nil
+	return basket.Basket{UserName: it.UserName, Items: it.Items, Version: it.Version, LastCheckout: it.LastCheckout, LastCheckoutKey: it.CheckoutKey}, nil
 }
 
 // List implements basket.Store by a scan: listing every basket is an
@@ -133,7 +134,7 @@ func (s *Store) List(ctx context.Context, req page.Request) (page.Of[basket.Bask
 
 // Put implements basket.Store.
 func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoing) error {
-	av, err := attributevalue.MarshalMap(basketItem{UserName: b.UserName, Items: b.Items, Version: b.Version, LastCheckout: b.LastCheckout})
+	av, err := attributevalue.MarshalMap(basketItem{UserName: b.UserName, Items: b.Items, Version: b.Version, LastCheckout: b.LastCheckout, CheckoutKey: b.LastCheckoutKey})
 	if err != nil {
 		return fmt.Errorf("put basket %s: %w", b.UserName, err)
 	}

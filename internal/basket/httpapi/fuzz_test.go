@@ -24,7 +24,7 @@ func handler(f *testing.F) http.Handler {
 		f.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	httpapi.Register(mux, app.New(store, store), slog.New(slog.DiscardHandler))
+	httpapi.Register(mux, app.New(store, store), slog.New(slog.DiscardHandler), resttest.Guard(f))
 	return resttest.Handler(mux, auth.Claims{Subject: "s", UserName: "alice"})
 }
 

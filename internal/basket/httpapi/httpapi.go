@@ -11,6 +11,7 @@ import (
 	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/basket"
 	"github.com/eventshop/eventshop/internal/basket/app"
+	"github.com/eventshop/eventshop/internal/idempotency"
 	"github.com/eventshop/eventshop/internal/page"
 	"github.com/eventshop/eventshop/internal/rest"
 	"github.com/eventshop/eventshop/internal/validation"
@@ -22,8 +23,8 @@ type handler struct {
 }
 
 // Register adds the basket service's routes to mux.
-func Register(mux *http.ServeMux, a *app.Baskets, log *slog.Logger) {
-	rest.Register(mux, (&handler{app: a, log: log}).routes(), log)
+func Register(mux *http.ServeMux, a *app.Baskets, log *slog.Logger, idem rest.Idempotency) {
+	rest.Register(mux, (&handler{app: a, log: log}).routes(), log, idem)
 }
 
 // Routes lists the basket service's routes; the AWS stack gives each an API Gateway route.
@@ -33,7 +34,7 @@ func (h *handler) routes() []rest.Route {
 	return []rest.Route{
 		{Method: "GET", Path: "/basket", Access: auth.Admin, Handler: h.list},
 		{Method: "POST", Path: "/basket", Access: auth.Authenticated, Handler: h.replace},
-		{Method: "POST", Path: "/basket/checkout", Access: auth.Authenticated, Handler: h.checkout},
+		{Method: "POST", Path: "/basket/checkout", Access: auth.Authenticated, Idempotent: true, Handler: h.checkout},
 		{Method: "GET", Path: "/basket/{userName}", Access: auth.Authenticated, Handler: h.get},
 		{Method: "DELETE", Path: "/basket/{userName}", Access: auth.Authenticated, Handler: h.delete},
 	}
@@ -142,7 +143,7 @@ func (h *handler) checkout(w http.ResponseWriter, r *http.Request) error {
 		Email:         body.Email,
 		Address:       body.Address,
 		PaymentMethod: body.PaymentMethod,
-	})
+	}, r.Header.Get(idempotency.Header))
 	if err != nil {
 		return err
 	}

@@ -62,12 +62,13 @@ func (s *Store) Close() error { return s.db.Close() }
 
 func scanBasket(row sqlitedb.Scanner) (basket.Basket, error) {
 	var (
-		b     basket.Basket
-		items string
+		b           basket.Basket
+		items, last string
 	)
-	if err := row.Scan(&b.UserName, &items, &b.Version, &b.LastCheckout); err != nil {
+	if err := row.Scan(&b.UserName, &items, &b.Version, &last); err != nil {
 		return basket.Basket{}, err
 	}
+	b.LastCheckout, b.LastCheckoutKey, _ = strings.Cut(last, " ")
 	if err := json.Unmarshal([]byte(items), &b.Items); err != nil {
 		return basket.Basket{}, fmt.Errorf("decode items: %w", err)
 	}
@@ -117,10 +118,10 @@ func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoin
 		var err error
 		if b.Version == 1 {
 			res, err = tx.ExecContext(ctx, `insert into baskets (user_name, items, version, last_checkout) values (?, ?, 1, ?) on conflict do nothing`,
-				b.UserName, string(items), b.LastCheckout)
+				b.UserName, string(items), lastCheckout(b))
 		} else {
 			res, err = tx.ExecContext(ctx, `update baskets set items = ?, version = ?, last_checkout = ? where user_name = ? and version = ?`,
-				string(items), b.Version, b.LastCheckout, b.UserName, b.Version-1)
+				string(items), b.Version, lastCheckout(b), b.UserName, b.Version-1)
 		}
 		if err != nil {
 			return fmt.Errorf("put basket %s: %w", b.UserName, err)
@@ -192,4 +193,13 @@ func (s *Store) ApplyPrice(ctx context.Context, p basket.Price) (bool, error) {
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// lastCheckout is the last_checkout column: the checkout id, then a space and
+// the Idempotency-Key it was sent with, if any (ids hold no spaces).
+func lastCheckout(b basket.Basket) string {
+	if b.LastCheckoutKey == "" {
+		return b.LastCheckout
+	}
+	return b.LastCheckout + " " + b.LastCheckoutKey
 }

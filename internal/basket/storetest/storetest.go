@@ -50,7 +50,7 @@ func testPutGet(t *testing.T, s basket.Store) {
 	if !reflect.DeepEqual(got, b) {
 		t.Fatalf("Get = %+v, want %+v", got, b)
 	}
-	next := basket.Basket{UserName: "alice", Version: 2, Items: []basket.Item{}, LastCheckout: "c-1"}
+	next := basket.Basket{UserName: "alice", Version: 2, Items: []basket.Item{}, LastCheckout: "c-1", LastCheckoutKey: "key with spaces/and:colons"}
 	if err := s.Put(ctx, next); err != nil {
 		t.Fatal(err)
 	}

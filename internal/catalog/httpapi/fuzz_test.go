@@ -39,7 +39,7 @@ func handler(f *testing.F) (http.Handler, catalog.Product) {
 		f.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	httpapi.Register(mux, uc, slog.New(slog.DiscardHandler))
+	httpapi.Register(mux, uc, slog.New(slog.DiscardHandler), resttest.Guard(f))
 	return resttest.Handler(mux, auth.Claims{Subject: "s", UserName: "root", Groups: []string{auth.AdminGroup}}), p
 }
 

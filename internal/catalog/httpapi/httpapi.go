@@ -22,8 +22,8 @@ type handler struct {
 }
 
 // Register adds the catalog's routes to mux.
-func Register(mux *http.ServeMux, a *app.Catalog, log *slog.Logger) {
-	rest.Register(mux, (&handler{app: a, log: log}).routes(), log)
+func Register(mux *http.ServeMux, a *app.Catalog, log *slog.Logger, idem rest.Idempotency) {
+	rest.Register(mux, (&handler{app: a, log: log}).routes(), log, idem)
 }
 
 // Routes lists the catalog's routes; the AWS stack gives each an API Gateway route.
@@ -32,7 +32,7 @@ func Routes() []rest.Route { return (&handler{}).routes() }
 func (h *handler) routes() []rest.Route {
 	return []rest.Route{
 		{Method: "GET", Path: "/product", Access: auth.Public, Handler: h.list},
-		{Method: "POST", Path: "/product", Access: auth.Admin, Handler: h.create},
+		{Method: "POST", Path: "/product", Access: auth.Admin, Idempotent: true, Handler: h.create},
 		{Method: "GET", Path: "/product/{id}", Access: auth.Public, Handler: h.get},
 		{Method: "PUT", Path: "/product/{id}", Access: auth.Admin, Handler: h.update},
 		{Method: "DELETE", Path: "/product/{id}", Access: auth.Admin, Handler: h.delete},

@@ -25,7 +25,7 @@ func FuzzOrderRequests(f *testing.F) {
 	}
 	f.Cleanup(func() { store.Close() })
 	mux := http.NewServeMux()
-	httpapi.Register(mux, app.New(store), slog.New(slog.DiscardHandler))
+	httpapi.Register(mux, app.New(store), slog.New(slog.DiscardHandler), resttest.Guard(f))
 	h := resttest.Handler(mux, auth.Claims{Subject: "s", UserName: "root", Groups: []string{auth.AdminGroup}})
 	for _, s := range [][3]string{
 		{"alice", "", "limit=5"},

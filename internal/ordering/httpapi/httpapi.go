@@ -18,8 +18,8 @@ type handler struct {
 }
 
 // Register adds the ordering service's routes to mux.
-func Register(mux *http.ServeMux, a *app.Orders, log *slog.Logger) {
-	rest.Register(mux, (&handler{app: a, log: log}).routes(), log)
+func Register(mux *http.ServeMux, a *app.Orders, log *slog.Logger, idem rest.Idempotency) {
+	rest.Register(mux, (&handler{app: a, log: log}).routes(), log, idem)
 }
 
 // Routes lists the ordering service's routes; the AWS stack gives each an API Gateway route.

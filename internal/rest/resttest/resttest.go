@@ -3,14 +3,18 @@
 package resttest
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/eventshop/eventshop/internal/auth"
+	"github.com/eventshop/eventshop/internal/idempotency"
+	idemsqlite "github.com/eventshop/eventshop/internal/idempotency/sqlite"
 	"github.com/eventshop/eventshop/internal/rest"
 )
 
@@ -48,7 +52,20 @@ func FuzzBody(f *testing.F, h http.Handler, method, path string, seeds ...string
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(string(body))))
+		req := httptest.NewRequest(method, path, strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(rec, req)
 		CheckResponse(t, rec, string(body))
 	})
+}
+
+// Guard is an idempotency guard over a SQLite store in a temporary directory.
+func Guard(tb testing.TB) rest.Idempotency {
+	tb.Helper()
+	s, err := idemsqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "idempotency.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return idempotency.NewGuard(s, slog.New(slog.DiscardHandler))
 }

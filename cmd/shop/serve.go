@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/eventshop/eventshop/internal/correlation"
+	"github.com/eventshop/eventshop/internal/localapp"
+	"github.com/eventshop/eventshop/internal/rest"
+)
+
+// AddressFile in the data dir holds the URL of the shop serving it, while it
+// runs, so that the other commands can reach it.
+const AddressFile = "ADDRESS"
+
+// Server timeouts. A request's headers must arrive within readHeaderTimeout
+// and its whole body within readTimeout: a client that announces more body
+// than it sends is answered 408 then, not held for long.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+)
+
+type serveConfig struct {
+	addr string
+	app  localapp.Config
+}
+
+func serveFlags(c *serveConfig) *flags {
+	fs := newFlags("serve", "shop serve [--addr HOST:PORT] [--data DIR] [--demo=false]",
+		"\nThe shop logs JSON lines to stderr. It stops on SIGINT or SIGTERM after finishing\nthe requests and events in flight.\n")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.app.DataDir, "data", "./data", "directory for the shop's databases, created if missing")
+	fs.BoolVar(&c.app.Demo, "demo", true, "load the demo catalog into an empty catalog")
+	return fs
+}
+
+func parseServe(args []string, stdout io.Writer) (serveConfig, error) {
+	var c serveConfig
+	fs := serveFlags(&c)
+	if err := fs.parse(args, stdout); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fs.fail("serve takes no arguments, but was given %q", fs.Args())
+	}
+	if _, _, err := net.SplitHostPort(c.addr); err != nil {
+		return c, fs.fail("--addr %q is not HOST:PORT", c.addr)
+	}
+	if c.app.DataDir == "" {
+		return c, fs.fail("--data must not be empty")
+	}
+	return c, nil
+}
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseServe(args, stdout)
+	if err != nil {
+		return err
+	}
+	log := slog.New(correlation.LogHandler{Handler: slog.NewJSONHandler(stderr, nil)})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// Listen first: a busy port fails before anything is written to the data dir.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", cfg.addr, err)
+	}
+	defer ln.Close()
+
+	app, err := localapp.Open(ctx, cfg.app, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+
+	url := "http://" + ln.Addr().String()
+	addrFile := filepath.Join(cfg.app.DataDir, AddressFile)
+	if err := os.WriteFile(addrFile, []byte(url+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", addrFile, err)
+	}
+	defer os.Remove(addrFile)
+
+	srv := &http.Server{
+		Handler:           app.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	workDone := make(chan error, 1)
+	go func() { workDone <- app.Run(workCtx) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(rest.ProblemListener(ln)) }()
+	log.Info("shop listening", "addr", url, "data", cfg.app.DataDir)
+
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		log.Info("shutting down: finishing requests and events in flight")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err = srv.Shutdown(shutdownCtx)
+		cancel()
+	}
+	stopWork()
+	if werr := <-workDone; werr != nil {
+		err = errors.Join(err, werr)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("shop stopped")
+	return nil
+}

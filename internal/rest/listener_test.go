@@ -1,0 +1,74 @@
+package rest
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The errors net/http answers before any handler runs come out as problem+json.
+func TestProblemListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{
+		Handler:        http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = JSON(w, 200, map[string]string{"path": r.URL.Path}) }),
+		MaxHeaderBytes: 4 << 10,
+	}
+	go func() { _ = srv.Serve(ProblemListener(ln)) }()
+	defer srv.Close()
+
+	tests := []struct {
+		name    string
+		request string
+		status  int
+	}{
+		{"bad percent-encoding", "GET /product/%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"control character in a header", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n", 400},
+		{"no host", "GET / HTTP/1.1\r\n\r\n", 400},
+		{"oversized headers", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 8<<10) + "\r\n\r\n", 431},
+		{"HTTP/2.0 in an HTTP/1 request line", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+		{"unknown transfer encoding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: rot13\r\n\r\n", 501},
+		{"a good request is left alone", "GET /product/ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.WriteString(c, tt.request); err != nil {
+				t.Fatal(err)
+			}
+			res, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", res.StatusCode, tt.status, body)
+			}
+			if tt.status == 200 {
+				if res.Header.Get("Content-Type") != "application/json" || !strings.Contains(string(body), "/product/ok") {
+					t.Fatalf("a good response was changed: %v %s", res.Header, body)
+				}
+				return
+			}
+			var p Problem
+			if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Fatalf("Content-Type %q: %s", ct, body)
+			}
+			if err := json.Unmarshal(body, &p); err != nil || p.Status != tt.status || p.Detail == "" {
+				t.Fatalf("problem %+v (%v) from %s", p, err, body)
+			}
+		})
+	}
+}
