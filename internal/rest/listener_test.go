@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -70,5 +71,46 @@ func TestProblemListener(t *testing.T) {
 				t.Fatalf("problem %+v (%v) from %s", p, err, body)
 			}
 		})
+	}
+}
+
+// A Content-Length larger than the body sent ends at the server's read
+// deadline with a 408, not a hang.
+func TestBodyThatNeverArrives(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{
+		ReadTimeout: 200 * time.Millisecond,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var v struct {
+				Name string `json:"name"`
+			}
+			if err := Decode(w, r, &v); err != nil {
+				Fail(w, r, slog.New(slog.DiscardHandler), err)
+				return
+			}
+			_ = JSON(w, 200, v)
+		}),
+	}
+	go func() { _ = srv.Serve(ProblemListener(ln)) }()
+	defer srv.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\":"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 408 || res.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("%d %s %s, want a 408 problem", res.StatusCode, res.Header.Get("Content-Type"), body)
 	}
 }

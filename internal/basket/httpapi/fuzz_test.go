@@ -37,6 +37,11 @@ func FuzzReplaceBasket(f *testing.F) {
 		`{"userName":"alice","items":[{"productId":"p1","quantity":1e9}]}`,
 		`{"userName":"alice","items":[{"productId":"p1","quantity":1},{"productId":"p1","quantity":2}]}`,
 		`{"items":null}`, `{"items":[null]}`, `{"items":{}}`, `"x"`, ``,
+		// Hostile: null body, keys in another case, repeated keys, invalid UTF-8, deep nesting.
+		`null`, `{"ITEMS":[]}`, `{"Items":[{"ProductId":"p1","Quantity":1}]}`, `{"items":[],"items":[{"productId":"p1","quantity":1}]}`,
+		"{\"items\":[{\"productId\":\"p1\",\"quantity\":1,\"color\":\"\xff\"}]}", `{"items":[{"productId":"p1","quantity":"1"}]}`,
+		`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
+		`{"items":[{"productId":"p1","quantity":1,"price":null,"productName":null}]}`,
 	)
 }
 
@@ -47,5 +52,7 @@ func FuzzCheckout(f *testing.F) {
 		`{"firstName":"A","lastName":"L","email":"a@b.c","address":"x","paymentMethod":"invoice","cardInfo":"4111"}`,
 		`{"firstName":"A","lastName":"L","email":"@","address":"x","paymentMethod":"invoice"}`,
 		`{"userName":"bob"}`, `{}`, `{"email":["x"]}`,
+		`null`, `{"FIRSTNAME":"A"}`, `{"firstName":"A","firstName":"B"}`, `{"firstName":null}`, `{"cardInfo":null}`,
+		"{\"firstName\":\"\u202eA\",\"lastName\":\"L\",\"email\":\"a@b.c\",\"address\":\"x\",\"paymentMethod\":\"invoice\"}",
 	)
 }

@@ -25,6 +25,10 @@ var seeds = []string{
 	`{"id":"../../x","name":"a","category":"b","price":1}`,
 	`{"price":99999999999999999999}`,
 	`[]`, `null`, `{`, `{"name":1}`, `{"unknown":true}`,
+	// Hostile: keys in another case, repeated keys, null values, invalid UTF-8, a price as a string.
+	`{"NAME":"Widget","category":"Tools","price":19.99}`, `{"name":"a","name":"b","category":"c","price":1}`,
+	`{"name":null,"category":"c","price":1}`, `{"name":"W","category":"c","price":null}`, "{\"name\":\"\xff\",\"category\":\"c\",\"price\":1}",
+	`{"name":"<img src=x onerror=alert(1)>","category":"c","price":"1"}`, `{"name":"W","category":"c","price":1,"version":null}`,
 }
 
 func handler(f *testing.F) (http.Handler, catalog.Product) {
