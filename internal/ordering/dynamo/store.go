@@ -15,6 +15,7 @@ import (
 
 	"github.com/eventshop/eventshop/internal/dynamopage"
 	"github.com/eventshop/eventshop/internal/ordering"
+	"github.com/eventshop/eventshop/internal/ordering/record"
 	"github.com/eventshop/eventshop/internal/page"
 )
 
@@ -61,7 +62,7 @@ func New(db API, table string) *Store { return &Store{db: db, table: table} }
 
 // Create implements ordering.Store with a write conditional on the order id.
 func (s *Store) Create(ctx context.Context, o ordering.Order) error {
-	av, err := attributevalue.MarshalMap(toRecord(o))
+	av, err := attributevalue.MarshalMap(record.FromOrder(o))
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.OrderID, err)
 	}
@@ -77,11 +78,11 @@ func (s *Store) Create(ctx context.Context, o ordering.Order) error {
 }
 
 func decode(raw map[string]types.AttributeValue) (ordering.Order, error) {
-	var r record
+	var r record.Order
 	if err := attributevalue.UnmarshalMap(raw, &r); err != nil {
 		return ordering.Order{}, fmt.Errorf("decode order: %w", err)
 	}
-	return r.order(), nil
+	return r.Order(), nil
 }
 
 // Get implements ordering.Store.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/eventshop/eventshop/internal/ordering"
+	"github.com/eventshop/eventshop/internal/ordering/record"
 	"github.com/eventshop/eventshop/internal/page"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
@@ -44,7 +45,7 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Create implements ordering.Store.
 func (s *Store) Create(ctx context.Context, o ordering.Order) error {
-	body, err := json.Marshal(toRecord(o))
+	body, err := json.Marshal(record.FromOrder(o))
 	if err != nil {
 		return fmt.Errorf("encode order %s: %w", o.OrderID, err)
 	}
@@ -61,11 +62,11 @@ func (s *Store) Create(ctx context.Context, o ordering.Order) error {
 }
 
 func decode(body string) (ordering.Order, error) {
-	var r record
+	var r record.Order
 	if err := json.Unmarshal([]byte(body), &r); err != nil {
 		return ordering.Order{}, fmt.Errorf("decode order: %w", err)
 	}
-	return r.order(), nil
+	return r.Order(), nil
 }
 
 // Get implements ordering.Store.
