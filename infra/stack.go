@@ -36,6 +36,7 @@ import (
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
+	"github.com/eventshop/eventshop/internal/outbox/streams"
 	"github.com/eventshop/eventshop/internal/rest"
 )
 
@@ -46,10 +47,17 @@ var Functions = slices.Sorted(maps.Keys(awsenv.Required))
 // Settings every function shares.
 const (
 	apiTimeout       = 10 * time.Second
-	publisherTimeout = 30 * time.Second
+	publisherTimeout = time.Minute // room for backoff in seconds before the stream retries
+	republishTimeout = 15 * time.Minute
 	memoryMB         = 256
 	consumerMaxConc  = 5 // at most this many concurrent consumer invocations per queue
-	streamRetries    = 10
+	// iteratorAgeAlarm is how far a stream publisher may fall behind before
+	// an alarm says so: far inside the stream's 24-hour retention.
+	iteratorAgeAlarm = time.Hour
+	// ruleRetries and ruleMaxEventAge bound EventBridge's delivery to a
+	// target queue before the event goes to the rule's dead-letter queue.
+	ruleRetries     = 185
+	ruleMaxEventAge = 24 * time.Hour
 )
 
 // ShopStackProps configure the stack.
@@ -68,7 +76,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		panic(err)
 	}
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
-	s := &shop{stack: stack, assets: props.AssetDir}
+	s := &shop{stack: stack, assets: props.AssetDir, logs: map[string]awslogs.LogGroup{}}
 
 	products := s.table("ProductTable", catalogdynamo.TableInput("products"), awsdynamodb.StreamViewType_NEW_IMAGE, catalogdynamo.TTLAttribute)
 	baskets := s.table("BasketTable", basketdynamo.BasketTableInput("baskets"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
@@ -76,6 +84,8 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	orders := s.table("OrderTable", orderingdynamo.TableInput("orders"), "", "")
 	// Responses kept for requests sent with an Idempotency-Key; the TTL forgets them.
 	idempotencyRecords := s.table("IdempotencyTable", idemdynamo.TableInput("idempotency"), "", idemdynamo.TTLAttribute)
+	// Stream records the publishers set aside rather than block their shard.
+	parked := s.table("ParkedRecordsTable", streams.ParkingTableInput("parked"), "", "")
 
 	bus := awsevents.NewEventBus(stack, jsii.String("SwnEventBus"), &awsevents.EventBusProps{EventBusName: jsii.String(events.BusName)})
 	bus.Archive(jsii.String("SwnEventArchive"), &awsevents.BaseArchiveProps{
@@ -113,8 +123,15 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		s.route(bus, r, consumers[r.Queue])
 	}
 
-	s.publisher("CatalogPublisherFunction", products, bus)
-	s.publisher("BasketPublisherFunction", baskets, bus)
+	s.publisher("CatalogPublisherFunction", products, bus, parked)
+	s.publisher("BasketPublisherFunction", baskets, bus, parked)
+	republish := s.function("OutboxRepublishFunction", awsenv.OutboxRepublish, republishTimeout, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
+	bus.GrantPutEventsTo(republish, nil)
+	parked.GrantReadWriteData(republish)
+	awscdk.NewCfnOutput(stack, jsii.String("RepublishFunctionName"), &awscdk.CfnOutputProps{
+		Value:       republish.FunctionName(),
+		Description: jsii.String("Invoke it to publish the parked stream records again (see README: On AWS)"),
+	})
 
 	users, client := s.identity()
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), users, &awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
@@ -133,6 +150,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 type shop struct {
 	stack  awscdk.Stack
 	assets string
+	logs   map[string]awslogs.LogGroup // each function's log group, by construct id
 }
 
 // table declares a table with the key schema and indexes the adapter's own
@@ -193,6 +211,7 @@ func (s *shop) function(id, dir string, timeout time.Duration, env map[string]*s
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
+	s.logs[id] = logs
 	return awslambda.NewFunction(s.stack, jsii.String(id), &awslambda.FunctionProps{
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
@@ -207,9 +226,16 @@ func (s *shop) function(id, dir string, timeout time.Duration, env map[string]*s
 }
 
 // route sends the events rule r matches to its queue, with a dead-letter
-// queue after r.MaxReceives receives, and has consumer read the queue.
+// queue after r.MaxReceives receives, and has consumer read the queue. The
+// rule's target has a dead-letter queue of its own, for what EventBridge
+// cannot deliver to the queue within ruleRetries tries and ruleMaxEventAge.
 func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.Function) {
 	name := pascal(r.Queue)
+	undelivered := awssqs.NewQueue(s.stack, jsii.String(name+"UndeliveredQueue"), &awssqs.QueueProps{
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		EnforceSSL:      jsii.Bool(true),
+	})
+	s.alarm(name+"UndeliveredAlarm", undelivered)
 	dlq := awssqs.NewQueue(s.stack, jsii.String(name+"DeadLetterQueue"), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		EnforceSSL:      jsii.Bool(true),
@@ -226,7 +252,11 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.F
 			Source:     jsii.Strings(r.Pattern.Source...),
 			DetailType: jsii.Strings(r.Pattern.DetailType...),
 		},
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSqsQueue(q, nil)},
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSqsQueue(q, &awseventstargets.SqsQueueProps{
+			DeadLetterQueue: undelivered,
+			RetryAttempts:   jsii.Number(ruleRetries),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(ruleMaxEventAge.Hours())),
+		})},
 	})
 	consumer.AddEventSource(awslambdaeventsources.NewSqsEventSource(q, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(float64(r.BatchSize)),
@@ -235,12 +265,41 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.F
 	}))
 }
 
-// publisher runs the outbox publisher on table's stream: in order, one shard
-// at a time, failed records retried a bounded number of times with the batch
-// bisected, then recorded in a dead-letter queue.
-func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.EventBus) {
-	fn := s.function(id, awsenv.OutboxPublisher, publisherTimeout, map[string]*string{awsenv.EventBusName: bus.EventBusName()})
+// publisher runs the outbox publisher on table's stream, one shard at a
+// time. A failed record is retried with the batch bisected until it goes
+// through or leaves the stream's retention (the event source's default: no
+// retry limit, no maximum age); the publisher parks what retrying cannot
+// cure, or what grows too old, in parked, so nothing is discarded. Alarms: a
+// parked record (a metric filter on the function's log), an iterator age
+// past iteratorAgeAlarm, and the on-failure queue, which would hold the
+// metadata of a record that expired all the same.
+func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.EventBus, parked awsdynamodb.Table) {
+	fn := s.function(id, awsenv.OutboxPublisher, publisherTimeout, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
 	bus.GrantPutEventsTo(fn, nil)
+	parked.GrantWriteData(fn)
+	parkedRecords := awslogs.NewMetricFilter(s.stack, jsii.String(id+"ParkedFilter"), &awslogs.MetricFilterProps{
+		LogGroup:        s.logs[id],
+		FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.msg"), jsii.String("="), jsii.String(streams.ParkedLogMessage)),
+		MetricNamespace: jsii.String("EventShop"),
+		MetricName:      jsii.String(id + "ParkedRecords"),
+		MetricValue:     jsii.String("1"),
+	})
+	parkedRecords.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))}).
+		CreateAlarm(s.stack, jsii.String(id+"ParkedAlarm"), &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription:   jsii.String("The outbox publisher parked a stream record: see the parked-records table, fix the cause, run the republish function"),
+			Threshold:          jsii.Number(1),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(5))}).
+		CreateAlarm(s.stack, jsii.String(id+"IteratorAgeAlarm"), &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription:   jsii.String("The outbox publisher is falling behind its stream, whose records expire after 24 hours"),
+			Threshold:          jsii.Number(float64(iteratorAgeAlarm.Milliseconds())),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
 	failures := awssqs.NewQueue(s.stack, jsii.String(id+"Failures"), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		EnforceSSL:      jsii.Bool(true),
@@ -250,7 +309,6 @@ func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.Event
 		StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
 		BatchSize:               jsii.Number(100),
 		BisectBatchOnError:      jsii.Bool(true),
-		RetryAttempts:           jsii.Number(streamRetries),
 		ReportBatchItemFailures: jsii.Bool(true),
 		ParallelizationFactor:   jsii.Number(1),
 		OnFailure:               awslambdaeventsources.NewSqsDlq(failures),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,6 +25,7 @@ import (
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
+	"github.com/eventshop/eventshop/internal/outbox/streams"
 	"github.com/eventshop/eventshop/internal/rest"
 )
 
@@ -99,8 +101,8 @@ func logicalID(t *testing.T, res map[string]resource, typ, prefix string) string
 func TestFunctions(t *testing.T) {
 	tm, res := template(t)
 	fns := ofType(res, "AWS::Lambda::Function")
-	if len(fns) != 7 {
-		t.Fatalf("%d functions, want 7", len(fns))
+	if len(fns) != 8 {
+		t.Fatalf("%d functions, want 8", len(fns))
 	}
 	tm.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
 		"Runtime":       "provided.al2023",
@@ -118,8 +120,8 @@ func TestFunctions(t *testing.T) {
 
 func TestTablesMatchTheAdapters(t *testing.T) {
 	tm, res := template(t)
-	if n := len(ofType(res, "AWS::DynamoDB::Table")); n != 5 {
-		t.Fatalf("%d tables, want 5", n)
+	if n := len(ofType(res, "AWS::DynamoDB::Table")); n != 6 {
+		t.Fatalf("%d tables, want 6", n)
 	}
 	tm.AllResourcesProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
 		"BillingMode":                      "PAY_PER_REQUEST",
@@ -135,6 +137,7 @@ func TestTablesMatchTheAdapters(t *testing.T) {
 		{"PriceTable", keys(basketdynamo.PriceTableInput("x").KeySchema), false},
 		{"OrderTable", keys(orderingdynamo.TableInput("x").KeySchema), false},
 		{"IdempotencyTable", keys(idemdynamo.TableInput("x").KeySchema), false},
+		{"ParkedRecordsTable", keys(streams.ParkingTableInput("x").KeySchema), false},
 	} {
 		table := res[logicalID(t, res, "AWS::DynamoDB::Table", in.id)]
 		var got []string
@@ -246,7 +249,10 @@ func TestStreamPublishers(t *testing.T) {
 			continue
 		}
 		streams++
-		if p["BisectBatchOnFunctionError"] != true || p["MaximumRetryAttempts"] != float64(streamRetries) || p["ParallelizationFactor"] != float64(1) ||
+		// No retry limit and no maximum age: a failing record is retried until
+		// the publisher parks it, never discarded by the event source.
+		if p["BisectBatchOnFunctionError"] != true || (p["MaximumRetryAttempts"] != nil && p["MaximumRetryAttempts"] != float64(-1)) ||
+			(p["MaximumRecordAgeInSeconds"] != nil && p["MaximumRecordAgeInSeconds"] != float64(-1)) || p["ParallelizationFactor"] != float64(1) ||
 			mustJSON(p["FunctionResponseTypes"]) != `["ReportBatchItemFailures"]` || p["DestinationConfig"] == nil {
 			t.Errorf("stream mapping %v", p)
 		}
@@ -256,15 +262,60 @@ func TestStreamPublishers(t *testing.T) {
 	}
 }
 
-func TestAlarmOnEveryDeadLetterQueue(t *testing.T) {
-	tm, res := template(t)
-	alarms := ofType(res, "AWS::CloudWatch::Alarm")
-	if len(alarms) != len(events.Rules)+2 {
-		t.Fatalf("%d alarms, want one per dead-letter queue (%d)", len(alarms), len(events.Rules)+2)
+func TestAlarms(t *testing.T) {
+	_, res := template(t)
+	queues := ofType(res, "AWS::SQS::Queue")
+	alarmed := map[string]bool{}
+	var parked, iteratorAge int
+	for id, a := range ofType(res, "AWS::CloudWatch::Alarm") {
+		p := a.Properties
+		switch p["MetricName"] {
+		case "ApproximateNumberOfMessagesVisible":
+			if p["Threshold"] != float64(1) {
+				t.Errorf("%s: threshold %v", id, p["Threshold"])
+			}
+			alarmed[mustJSON(p["Dimensions"])] = true
+		case "IteratorAge":
+			iteratorAge++
+			if p["Threshold"] != float64(iteratorAgeAlarm.Milliseconds()) || p["Statistic"] != "Maximum" {
+				t.Errorf("%s: %v", id, p)
+			}
+		default:
+			if p["Namespace"] == "EventShop" && strings.HasSuffix(p["MetricName"].(string), "ParkedRecords") {
+				parked++
+			}
+		}
 	}
-	tm.AllResourcesProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
-		"MetricName": "ApproximateNumberOfMessagesVisible", "Namespace": "AWS/SQS", "Threshold": 1,
-	})
+	// Every queue nothing consumes (the dead-letter queues of the consumer
+	// queues and of the rules' targets, and the stream failure queues) alarms.
+	for id, q := range queues {
+		dlq := strings.Contains(id, "DeadLetterQueue") || strings.Contains(id, "Undelivered") || strings.Contains(id, "Failures")
+		if dlq && !strings.Contains(fmt.Sprint(alarmed), id) {
+			t.Errorf("queue %s has no alarm (%v)", id, q.Properties)
+		}
+	}
+	if parked != 2 || iteratorAge != 2 {
+		t.Errorf("%d parked-record alarms and %d iterator-age alarms, want one of each per publisher", parked, iteratorAge)
+	}
+	if len(ofType(res, "AWS::Logs::MetricFilter")) != 2 {
+		t.Errorf("want a metric filter counting parked records on each publisher's log")
+	}
+}
+
+func TestEveryRuleTargetHasADeadLetterQueue(t *testing.T) {
+	_, res := template(t)
+	for _, r := range events.Rules {
+		rule := ofType(res, "AWS::Events::Rule")[logicalID(t, res, "AWS::Events::Rule", r.Name)]
+		for _, target := range rule.Properties["Targets"].([]any) {
+			tg := target.(map[string]any)
+			dlq := mustJSON(tg["DeadLetterConfig"])
+			policy, _ := tg["RetryPolicy"].(map[string]any)
+			if !strings.Contains(dlq, logicalID(t, res, "AWS::SQS::Queue", pascal(r.Queue)+"UndeliveredQueue")) ||
+				policy["MaximumRetryAttempts"] != float64(ruleRetries) || policy["MaximumEventAgeInSeconds"] != ruleMaxEventAge.Seconds() {
+				t.Errorf("rule %s target %v", r.Name, tg)
+			}
+		}
+	}
 }
 
 func TestRoutes(t *testing.T) {
@@ -340,7 +391,7 @@ func TestLeastPrivilege(t *testing.T) {
 	_, res := template(t)
 	table := func(prefix string) string { return logicalID(t, res, "AWS::DynamoDB::Table", prefix) }
 	products, baskets, prices, orders := table("ProductTable"), table("BasketTable"), table("PriceTable"), table("OrderTable")
-	idem := table("IdempotencyTable")
+	idem, parked := table("IdempotencyTable"), table("ParkedRecordsTable")
 	want := map[string]struct {
 		any, write []string
 		putEvents  bool
@@ -350,8 +401,9 @@ func TestLeastPrivilege(t *testing.T) {
 		"BasketConsumerFunction":   {any: []string{prices}, write: []string{prices}},
 		"OrderingApiFunction":      {any: []string{orders}},
 		"OrderingConsumerFunction": {any: []string{orders}, write: []string{orders}},
-		"CatalogPublisherFunction": {any: []string{products}, putEvents: true},
-		"BasketPublisherFunction":  {any: []string{baskets}, putEvents: true},
+		"CatalogPublisherFunction": {any: []string{products, parked}, write: []string{parked}, putEvents: true},
+		"BasketPublisherFunction":  {any: []string{baskets, parked}, write: []string{parked}, putEvents: true},
+		"OutboxRepublishFunction":  {any: []string{parked}, write: []string{parked}, putEvents: true},
 	}
 	got := functionGrants(t, res)
 	for prefix, w := range want {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,7 @@ import (
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	"github.com/eventshop/eventshop/internal/money"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
+	"github.com/eventshop/eventshop/internal/outbox/streams"
 	"github.com/eventshop/eventshop/internal/outbox/streams/eventbridgetest"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
@@ -65,8 +67,25 @@ var (
 	buildErr  error
 )
 
-// functions lists every Lambda function's main under cmd/lambda.
-var functions = []string{"catalog-api", "basket-api", "basket-consumer", "ordering-api", "ordering-consumer", "outbox-publisher"}
+// functions lists every Lambda function; TestEveryFunctionIsDeclared holds
+// it to the directories under cmd/lambda.
+var functions = slices.Sorted(maps.Keys(awsenv.Required))
+
+func TestEveryFunctionIsDeclared(t *testing.T) {
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != "internal" {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	if !slices.Equal(dirs, functions) {
+		t.Fatalf("directories under cmd/lambda %v, functions in awsenv.Required %v", dirs, functions)
+	}
+}
 
 // binaries compiles every function once for this machine, as make lambdas
 // does for arm64.
@@ -259,6 +278,7 @@ func TestLambdaArtifacts(t *testing.T) {
 		awsenv.PriceTable:       dynamotest.Table(t, db, basketdynamo.PriceTableInput),
 		awsenv.OrderTable:       dynamotest.Table(t, db, orderingdynamo.TableInput),
 		awsenv.IdempotencyTable: dynamotest.Table(t, db, idemdynamo.TableInput),
+		awsenv.ParkedTable:      dynamotest.Table(t, db, streams.ParkingTableInput),
 	}
 	bus := &eventbridgetest.Bus{}
 	settings := map[string]string{awsenv.EventBusName: "SwnEventBus"}
@@ -313,6 +333,33 @@ func TestLambdaArtifacts(t *testing.T) {
 	published := bus.Published()
 	if len(streamResp.BatchItemFailures) != 0 || len(published) != 1 || published[0].DetailType != events.TypeProductChanged {
 		t.Fatalf("publisher: failures %v, published %+v", streamResp.BatchItemFailures, published)
+	}
+
+	// A record EventBridge refuses is parked, not retried for ever; once the
+	// cause is gone, the republish function sends it and empties the table.
+	bus.SetFail(func(_ int, e eventbridgetest.Entry) string {
+		if strings.Contains(e.Detail, "Refused") {
+			return "NotAuthorizedForSourceException"
+		}
+		return ""
+	})
+	refused, err := events.New(events.SourceCatalog, events.TypeProductChanged, map[string]string{"name": "Refused"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedOutbox, _ := streams.Encode([]events.Outgoing{refused})
+	fn["outbox-publisher"].invoke(awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{{
+		EventName: "INSERT", EventSourceArn: "arn:aws:dynamodb:us-east-1:000000000000:table/products/stream/1",
+		Change: awsevents.DynamoDBStreamRecord{SequenceNumber: "2", NewImage: map[string]awsevents.DynamoDBAttributeValue{"outbox": awsevents.NewStringAttribute(refusedOutbox.(*ddbtypes.AttributeValueMemberS).Value)}},
+	}}}, &streamResp)
+	if len(streamResp.BatchItemFailures) != 0 || len(bus.Published()) != 1 {
+		t.Fatalf("a refused record: failures %v, published %d", streamResp.BatchItemFailures, len(bus.Published()))
+	}
+	bus.SetFail(nil)
+	var republished struct{ Republished, Left int }
+	fn["outbox-republish"].invoke(map[string]string{}, &republished)
+	if republished.Republished != 1 || republished.Left != 0 || len(bus.Published()) != 2 {
+		t.Fatalf("republish = %+v, published %d", republished, len(bus.Published()))
 	}
 
 	// The basket consumer gets that event from SQS in an EventBridge envelope.

@@ -10,6 +10,8 @@ const (
 	PriceTable   = "PRICE_TABLE"
 	OrderTable   = "ORDER_TABLE"
 	EventBusName = "EVENT_BUS_NAME"
+	// ParkedTable keeps the stream records the outbox publisher set aside.
+	ParkedTable = "PARKED_TABLE"
 	// IdempotencyTable keeps the responses of requests sent with an Idempotency-Key.
 	IdempotencyTable = "IDEMPOTENCY_TABLE"
 )
@@ -22,6 +24,7 @@ const (
 	OrderingAPI      = "ordering-api"
 	OrderingConsumer = "ordering-consumer"
 	OutboxPublisher  = "outbox-publisher"
+	OutboxRepublish  = "outbox-republish"
 )
 
 // Required lists, for each function, the variables its main requires; the
@@ -32,5 +35,6 @@ var Required = map[string][]string{
 	BasketConsumer:   {PriceTable},
 	OrderingAPI:      {OrderTable},
 	OrderingConsumer: {OrderTable},
-	OutboxPublisher:  {EventBusName},
+	OutboxPublisher:  {EventBusName, ParkedTable},
+	OutboxRepublish:  {EventBusName, ParkedTable},
 }

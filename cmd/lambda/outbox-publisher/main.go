@@ -1,6 +1,6 @@
-// Command outbox-publisher sends the events that ride on a table's items to
-// the event bus, fed by the table's DynamoDB stream. The stack runs one
-// function from it per table with an outbox (catalog, basket).
+// Command outbox-publisher is the Lambda function on a table's DynamoDB
+// stream that publishes the events each write carried to EventBridge, and
+// parks in the parked-records table what EventBridge cannot take.
 package main
 
 import (
@@ -14,5 +14,6 @@ import (
 
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.OutboxPublisher)
-	lambda.Start(streams.NewPublisher(eventbridge.NewFromConfig(cfg), env[awsenv.EventBusName], log).Handle)
+	parking := streams.NewParkingTable(lambdaenv.DynamoDB(cfg), env[awsenv.ParkedTable])
+	lambda.Start(streams.NewPublisher(eventbridge.NewFromConfig(cfg), env[awsenv.EventBusName], parking, log).Handle)
 }

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,19 +23,46 @@ import (
 	"github.com/eventshop/eventshop/internal/catalog/app"
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	"github.com/eventshop/eventshop/internal/dynamotest"
+	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
 	"github.com/eventshop/eventshop/internal/outbox/streams/eventbridgetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 
-func publisher(t *testing.T, f *eventbridgetest.Bus) *streams.Publisher {
+// publisher publishes to f and parks in a fresh table of dynalite's, with
+// backoff in milliseconds instead of seconds.
+func publisher(t *testing.T, f *eventbridgetest.Bus) (*streams.Publisher, *streams.ParkingTable) {
 	client := eventbridge.New(eventbridge.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(eventbridgetest.Start(t, f)),
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
 		RetryMaxAttempts: 1,
 	})
-	return streams.NewPublisher(client, "SwnEventBus", slog.New(slog.DiscardHandler))
+	db := dynamotest.Client(t)
+	parking := streams.NewParkingTable(db, dynamotest.Table(t, db, streams.ParkingTableInput))
+	return streams.NewPublisher(client, "SwnEventBus", parking, slog.New(slog.DiscardHandler), streams.WithBackoff(time.Millisecond, 8*time.Millisecond)), parking
+}
+
+func handle(t *testing.T, p *streams.Publisher, ctx context.Context, records ...awsevents.DynamoDBEventRecord) []string {
+	t.Helper()
+	resp, err := p.Handle(ctx, awsevents.DynamoDBEvent{Records: records})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return failed(resp)
+}
+
+func names(t *testing.T, entries []eventbridgetest.Entry) []string {
+	t.Helper()
+	var out []string
+	for _, e := range entries {
+		var d struct{ Name string }
+		if err := json.Unmarshal([]byte(e.Detail), &d); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, d.Name)
+	}
+	return out
 }
 
 // recorder writes products through the real DynamoDB adapter and turns each
@@ -130,7 +160,8 @@ func TestPublishesWhatTheAdapterWrote(t *testing.T) {
 	ttl.EventName = "REMOVE"
 
 	f := &eventbridgetest.Bus{}
-	resp, err := publisher(t, f).Handle(context.Background(), awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{insert, modify, deleted, ttl}})
+	pub, _ := publisher(t, f)
+	resp, err := pub.Handle(context.Background(), awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{insert, modify, deleted, ttl}})
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("Handle = %+v, %v", resp, err)
 	}
@@ -161,9 +192,9 @@ func TestChunksOfTen(t *testing.T) {
 		records = append(records, rec)
 	}
 	f := &eventbridgetest.Bus{}
-	resp, _ := publisher(t, f).Handle(context.Background(), awsevents.DynamoDBEvent{Records: records})
-	if len(resp.BatchItemFailures) != 0 || len(f.Published()) != 23 {
-		t.Fatalf("failures %v, published %d", failed(resp), len(f.Published()))
+	pub, _ := publisher(t, f)
+	if got := handle(t, pub, t.Context(), records...); len(got) != 0 || len(f.Published()) != 23 {
+		t.Fatalf("failures %v, published %d", got, len(f.Published()))
 	}
 	for i, c := range f.Calls() {
 		if len(c) > streams.MaxEntries {
@@ -175,68 +206,221 @@ func TestChunksOfTen(t *testing.T) {
 	}
 }
 
-func TestFailedEntryIsRetriedThenReported(t *testing.T) {
-	r := newRecorder(t)
-	var records []awsevents.DynamoDBEventRecord
-	for _, name := range []string{"ok-1", "flaky", "poison", "after"} {
-		_, rec := r.create(name)
-		records = append(records, rec)
-	}
-	f := &eventbridgetest.Bus{Fail: func(call int, e eventbridgetest.Entry) bool {
-		return strings.Contains(e.Detail, `"poison"`) || (strings.Contains(e.Detail, `"flaky"`) && call == 0)
-	}}
-	resp, err := publisher(t, f).Handle(context.Background(), awsevents.DynamoDBEvent{Records: records})
+// raw makes a stream record whose outbox holds evts.
+func raw(t *testing.T, seq string, evts ...events.Outgoing) awsevents.DynamoDBEventRecord {
+	t.Helper()
+	av, err := streams.Encode(evts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The call returned no error, but entries carried ErrorCodes: "flaky" went
-	// through on its retry; "poison" never did, so it and every later record
-	// are reported and the stream retries from it.
-	want := []string{records[2].Change.SequenceNumber, records[3].Change.SequenceNumber}
-	if got := failed(resp); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("failures = %v, want %v", got, want)
-	}
-	var names []string
-	for _, e := range f.Published() {
-		var d struct{ Name string }
-		_ = json.Unmarshal([]byte(e.Detail), &d)
-		names = append(names, d.Name)
-	}
-	if fmt.Sprint(names) != "[ok-1 after flaky]" {
-		t.Fatalf("published %v, want ok-1 and after on the first call, flaky on the retry", names)
+	return awsevents.DynamoDBEventRecord{
+		EventName:      "INSERT",
+		EventSourceArn: "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/s",
+		Change: awsevents.DynamoDBStreamRecord{
+			SequenceNumber: seq,
+			NewImage:       map[string]awsevents.DynamoDBAttributeValue{streams.Attribute: awsevents.NewStringAttribute(av.(*ddbtypes.AttributeValueMemberS).Value)},
+		},
 	}
 }
 
-func TestCallErrorsAreRetried(t *testing.T) {
-	r := newRecorder(t)
-	_, rec := r.create("Widget")
-	f := &eventbridgetest.Bus{Down: 2}
-	resp, _ := publisher(t, f).Handle(context.Background(), awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{rec}})
-	if len(resp.BatchItemFailures) != 0 || len(f.Published()) != 1 {
-		t.Fatalf("after two 500s: failures %v, published %d", failed(resp), len(f.Published()))
+func named(t *testing.T, name string) events.Outgoing {
+	t.Helper()
+	e, err := events.New(events.SourceCatalog, events.TypeProductChanged, map[string]string{"name": name}, time.Now())
+	if err != nil {
+		t.Fatal(err)
 	}
-	f = &eventbridgetest.Bus{Down: 100}
-	resp, _ = publisher(t, f).Handle(context.Background(), awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{rec}})
-	if got := failed(resp); len(got) != 1 || got[0] != rec.Change.SequenceNumber {
-		t.Fatalf("bus down: failures %v, want the record", got)
-	}
+	return e
 }
 
-func TestUnreadableOutboxStopsTheBatch(t *testing.T) {
-	r := newRecorder(t)
-	_, first := r.create("first")
-	_, second := r.create("second")
-	bad := second
-	bad.Change.NewImage = map[string]awsevents.DynamoDBAttributeValue{"outbox": awsevents.NewStringAttribute("{not json")}
-	bad.Change.SequenceNumber = "bad"
-	noEvents := first
-	noEvents.Change.NewImage = map[string]awsevents.DynamoDBAttributeValue{"id": first.Change.NewImage["id"]}
+// A 50-line checkout whose product names are 200 characters of <, > and &
+// (each escaped to six bytes in JSON) or CJK text weighs 40 to 70 KB: calls
+// are split by size, never over 256 KB, and everything goes through.
+func TestSplitsBySize(t *testing.T) {
+	var records []awsevents.DynamoDBEventRecord
+	for i := range 12 {
+		name := strings.Repeat("<>&", 67)[:200]
+		if i%2 == 1 {
+			name = string([]rune(strings.Repeat("商品名", 67))[:200])
+		}
+		c := events.CheckoutBasket{CheckoutID: fmt.Sprintf("c%d", i), UserName: "alice"}
+		for j := range 50 {
+			c.Lines = append(c.Lines, events.Line{ProductID: fmt.Sprintf("p%d", j), ProductName: name, Quantity: 1, UnitPrice: 100, LineTotal: 100})
+		}
+		e, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, c, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size := streams.EntrySize(e.Source, e.DetailType, string(e.Detail)); size < 30_000 || size > 80_000 {
+			t.Fatalf("checkout %d weighs %d bytes; the test wants 30-80 KB", i, size)
+		}
+		records = append(records, raw(t, fmt.Sprintf("%03d", i), e))
+	}
 	f := &eventbridgetest.Bus{}
-	resp, _ := publisher(t, f).Handle(context.Background(), awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{first, noEvents, bad, second}})
-	if got := failed(resp); fmt.Sprint(got) != fmt.Sprint([]string{"bad", second.Change.SequenceNumber}) {
-		t.Fatalf("failures = %v", got)
+	pub, _ := publisher(t, f)
+	if got := handle(t, pub, t.Context(), records...); len(got) != 0 {
+		t.Fatalf("failures %v", got)
 	}
-	if len(f.Published()) != 1 {
-		t.Fatalf("published %d, want only the first record's event", len(f.Published()))
+	if f.Rejected() != 0 || len(f.Published()) != 12 {
+		t.Fatalf("%d calls over the limit, %d published", f.Rejected(), len(f.Published()))
+	}
+	for i, c := range f.Calls() {
+		size := 0
+		for _, e := range c {
+			size += streams.EntrySize(e.Source, e.DetailType, e.Detail)
+		}
+		if size > streams.MaxRequestBytes || len(c) > streams.MaxEntries {
+			t.Fatalf("call %d: %d entries, %d bytes", i, len(c), size)
+		}
+	}
+}
+
+// Throttling and internal failures are retried with backoff until they pass;
+// a failed call too.
+func TestRetryableFailuresAreRetried(t *testing.T) {
+	f := &eventbridgetest.Bus{Down: 1, Fail: func(call int, e eventbridgetest.Entry) string {
+		switch {
+		case call < 2 && strings.Contains(e.Detail, "throttled"):
+			return "ThrottlingException"
+		case call < 3 && strings.Contains(e.Detail, "internal"):
+			return "InternalFailure"
+		}
+		return ""
+	}}
+	pub, parking := publisher(t, f)
+	got := handle(t, pub, t.Context(), raw(t, "1", named(t, "ok")), raw(t, "2", named(t, "throttled")), raw(t, "3", named(t, "internal")))
+	if len(got) != 0 {
+		t.Fatalf("failures %v", got)
+	}
+	if n := names(t, f.Published()); fmt.Sprint(n) != "[ok throttled internal]" {
+		t.Fatalf("published %v", n)
+	}
+	if all, _ := parking.All(t.Context()); len(all) != 0 {
+		t.Fatalf("parked %+v", all)
+	}
+}
+
+// When retries run out before the invocation does, the failing record and the
+// later ones are reported for the event source to retry: nothing is dropped,
+// and nothing is parked that a retry could still publish.
+func TestRetriesExhaustedReportWithoutDiscarding(t *testing.T) {
+	f := &eventbridgetest.Bus{Fail: func(_ int, e eventbridgetest.Entry) string {
+		if strings.Contains(e.Detail, "throttled") {
+			return "ThrottlingException"
+		}
+		return ""
+	}}
+	pub, parking := publisher(t, f)
+	// The invocation is nearly out of time: the publisher keeps its margin.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	got := handle(t, pub, ctx, raw(t, "1", named(t, "ok")), raw(t, "2", named(t, "throttled")), raw(t, "3", named(t, "after")))
+	if fmt.Sprint(got) != "[2 3]" {
+		t.Fatalf("failures %v, want the throttled record and the one after it", got)
+	}
+	if all, _ := parking.All(t.Context()); len(all) != 0 {
+		t.Fatalf("parked %+v", all)
+	}
+}
+
+// A record still failing after ParkAfter is parked with its events instead of
+// being left to expire from the stream.
+func TestARecordTooOldToWaitIsParked(t *testing.T) {
+	f := &eventbridgetest.Bus{Fail: func(int, eventbridgetest.Entry) string { return "ThrottlingException" }}
+	pub, parking := publisher(t, f)
+	old := raw(t, "1", named(t, "old"))
+	old.Change.ApproximateCreationDateTime = awsevents.SecondsEpochTime{Time: time.Now().Add(-streams.ParkAfter - time.Minute)}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	if got := handle(t, pub, ctx, old); len(got) != 0 {
+		t.Fatalf("failures %v, want the old record parked instead", got)
+	}
+	all, err := parking.All(t.Context())
+	if err != nil || len(all) != 1 || len(all[0].Events) != 1 || !strings.Contains(all[0].Reason, "retention") {
+		t.Fatalf("parked %+v, %v", all, err)
+	}
+}
+
+// A poison entry (malformed, not allowed, or over the size limit) and an
+// unreadable outbox are parked with their content; the records after them go on.
+func TestPoisonIsParkedAndTheShardGoesOn(t *testing.T) {
+	f := &eventbridgetest.Bus{Fail: func(_ int, e eventbridgetest.Entry) string {
+		if strings.Contains(e.Detail, "poison") {
+			return "MalformedDetail"
+		}
+		return ""
+	}}
+	pub, parking := publisher(t, f)
+	huge := named(t, strings.Repeat("x", streams.MaxRequestBytes))
+	unreadable := raw(t, "3")
+	unreadable.Change.NewImage[streams.Attribute] = awsevents.NewStringAttribute("{not json")
+	got := handle(t, pub, t.Context(),
+		raw(t, "1", named(t, "ok-1"), named(t, "poison")), raw(t, "2", huge), unreadable, raw(t, "4", named(t, "after")))
+	if len(got) != 0 {
+		t.Fatalf("failures %v, want none: poison must not block the shard", got)
+	}
+	if n := names(t, f.Published()); fmt.Sprint(n) != "[ok-1 after]" {
+		t.Fatalf("published %v", n)
+	}
+	all, err := parking.All(t.Context())
+	if err != nil || len(all) != 3 {
+		t.Fatalf("parked %+v, %v; want three records", all, err)
+	}
+	byID := map[string]streams.Parked{}
+	for _, p := range all {
+		byID[p.ID[strings.LastIndex(p.ID, "|")+1:]] = p
+	}
+	if p := byID["1"]; len(p.Events) != 1 || !strings.Contains(string(p.Events[0].Detail), "poison") {
+		t.Errorf("record 1 parked %+v, want only the poison event", p)
+	}
+	if p := byID["2"]; len(p.Events) != 1 || p.Events[0].ID != huge.ID {
+		t.Errorf("record 2 parked %+v, want the oversized event", p)
+	}
+	if p := byID["3"]; p.Raw != "{not json" || !strings.Contains(p.Reason, "unreadable") {
+		t.Errorf("record 3 parked %+v, want the raw outbox", p)
+	}
+}
+
+// If parking itself fails, the record is reported for a retry, not dropped.
+func TestParkingFailureReportsTheRecord(t *testing.T) {
+	f := &eventbridgetest.Bus{Fail: func(int, eventbridgetest.Entry) string { return "MalformedDetail" }}
+	client := eventbridge.New(eventbridge.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(eventbridgetest.Start(t, f)),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), RetryMaxAttempts: 1,
+	})
+	broken := streams.NewParkingTable(dynamotest.Client(t), "no-such-table")
+	pub := streams.NewPublisher(client, "SwnEventBus", broken, slog.New(slog.DiscardHandler), streams.WithBackoff(time.Millisecond, time.Millisecond))
+	if got := handle(t, pub, t.Context(), raw(t, "1", named(t, "x")), raw(t, "2", named(t, "y"))); fmt.Sprint(got) != "[1 2]" {
+		t.Fatalf("failures %v, want both records", got)
+	}
+}
+
+// Republish sends parked events again once the cause is gone, and empties the
+// table of what it sent; a raw outbox stays for a person.
+func TestRepublish(t *testing.T) {
+	var poisoned atomic.Bool
+	poisoned.Store(true)
+	f := &eventbridgetest.Bus{Fail: func(_ int, e eventbridgetest.Entry) string {
+		if poisoned.Load() && strings.Contains(e.Detail, "poison") {
+			return "NotAuthorizedForSourceException"
+		}
+		return ""
+	}}
+	pub, parking := publisher(t, f)
+	unreadable := raw(t, "3")
+	unreadable.Change.NewImage[streams.Attribute] = awsevents.NewStringAttribute("{not json")
+	if got := handle(t, pub, t.Context(), raw(t, "1", named(t, "poison-1")), raw(t, "2", named(t, "poison-2"), named(t, "ok")), unreadable); len(got) != 0 {
+		t.Fatal(got)
+	}
+	poisoned.Store(false) // the permission was fixed
+	n, left, err := streams.Republish(t.Context(), parking, pub)
+	if err != nil || n != 2 || left != 1 {
+		t.Fatalf("Republish = %d, %d, %v; want 2 republished, 1 left", n, left, err)
+	}
+	if got := names(t, f.Published()); len(got) != 3 || !slices.Contains(got, "poison-1") || !slices.Contains(got, "poison-2") {
+		t.Fatalf("published %v", got)
+	}
+	all, _ := parking.All(t.Context())
+	if len(all) != 1 || all[0].Raw == "" {
+		t.Fatalf("left parked %+v, want the raw one only", all)
 	}
 }
