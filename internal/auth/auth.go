@@ -43,17 +43,27 @@ func WithClaims(ctx context.Context, c Claims) context.Context {
 
 // WithInvalidToken marks ctx as carrying a token that failed verification.
 func WithInvalidToken(ctx context.Context) context.Context {
-	return context.WithValue(ctx, invalidKey{}, true)
+	return WithTokenError(ctx, ErrInvalidToken)
+}
+
+// ErrAccessToken reports a Cognito access token where the API wants the ID
+// token: it carries no cognito:username, so it cannot say who the caller is.
+var ErrAccessToken = kind.New(kind.InvalidToken, "this is an access token; send the ID token of the same sign-in as the bearer token")
+
+// WithTokenError marks ctx as carrying a token that cannot be used, for err
+// (an outcome of kind InvalidToken, such as ErrAccessToken).
+func WithTokenError(ctx context.Context, err error) context.Context {
+	return context.WithValue(ctx, invalidKey{}, err)
 }
 
 // Caller returns the verified caller, or ErrUnauthenticated (no token) or
-// ErrInvalidToken (a token that failed verification).
+// the reason the token cannot be used (ErrInvalidToken, ErrAccessToken).
 func Caller(ctx context.Context) (Claims, error) {
 	if c, ok := ctx.Value(claimsKey{}).(Claims); ok && c.UserName != "" {
 		return c, nil
 	}
-	if invalid, _ := ctx.Value(invalidKey{}).(bool); invalid {
-		return Claims{}, ErrInvalidToken
+	if err, _ := ctx.Value(invalidKey{}).(error); err != nil {
+		return Claims{}, err
 	}
 	return Claims{}, ErrUnauthenticated
 }

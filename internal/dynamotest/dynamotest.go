@@ -155,3 +155,16 @@ func Table(t testing.TB, db *dynamodb.Client, in func(name string) *dynamodb.Cre
 	}
 	return name
 }
+
+// RetriedPuts is a client whose every PutItem is sent twice, as the SDK's
+// retryer sends it again when the answer to a write that landed is lost.
+type RetriedPuts struct{ *dynamodb.Client }
+
+// PutItem writes in, then sends the same request again and answers with the
+// second answer.
+func (r RetriedPuts) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if _, err := r.Client.PutItem(ctx, in, opts...); err != nil {
+		return nil, err
+	}
+	return r.Client.PutItem(ctx, in, opts...)
+}

@@ -26,9 +26,10 @@ const (
 	UnsupportedMedia      // the request body is not of a type the API reads
 	Unprocessable         // well formed, but cannot be done in the resource's state
 	Timeout               // the request did not arrive in time
+	Unavailable           // a dependency is overloaded; retry shortly
 )
 
-var names = [...]string{"unknown", "invalid", "unauthenticated", "invalid token", "forbidden", "not found", "conflict", "too large", "unsupported media type", "unprocessable", "timeout"}
+var names = [...]string{"unknown", "invalid", "unauthenticated", "invalid token", "forbidden", "not found", "conflict", "too large", "unsupported media type", "unprocessable", "timeout", "unavailable"}
 
 func (k Kind) String() string {
 	if k < 0 || int(k) >= len(names) {

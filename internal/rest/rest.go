@@ -201,6 +201,7 @@ var statuses = map[kind.Kind]int{
 	kind.UnsupportedMedia: http.StatusUnsupportedMediaType,
 	kind.Unprocessable:    http.StatusUnprocessableEntity,
 	kind.Timeout:          http.StatusRequestTimeout,
+	kind.Unavailable:      http.StatusServiceUnavailable,
 }
 
 // Fail is the one place that answers an error: a declared outcome (package
@@ -215,6 +216,8 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		return
 	}
 	switch k {
+	case kind.Unavailable:
+		w.Header().Set("Retry-After", "1")
 	case kind.Unauthenticated:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="eventshop"`)
 	case kind.InvalidToken:

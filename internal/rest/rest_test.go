@@ -138,7 +138,7 @@ func TestFailMapsEveryKindOnce(t *testing.T) {
 			t.Errorf("%v → %d %+v (WWW-Authenticate %q); want %d %q %q", tt.err, rec.Code, p, rec.Header().Get("WWW-Authenticate"), tt.status, tt.detail, tt.auth)
 		}
 	}
-	for k := kind.Invalid; k <= kind.Timeout; k++ {
+	for k := kind.Invalid; k <= kind.Unavailable; k++ {
 		if _, ok := statuses[k]; !ok {
 			t.Errorf("kind %v has no status", k)
 		}

@@ -13,25 +13,40 @@ import (
 )
 
 // Middleware puts the authorizer's claims where handlers read them. Routes
-// without an authorizer (the public ones) carry none.
+// without an authorizer (the public ones) carry none. The authorizer lets a
+// Cognito access token through too (it checks client_id where an ID token
+// has aud), but an access token does not name the user the way the API
+// reads it: it is answered with a 401 that says to send the ID token.
 func Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
 		if ok && rc.Authorizer != nil && rc.Authorizer.JWT != nil {
 			c := rc.Authorizer.JWT.Claims
-			r = r.WithContext(auth.WithClaims(r.Context(), auth.Claims{
-				Subject:  c["sub"],
-				UserName: c["cognito:username"],
-				Groups:   Groups(c["cognito:groups"]),
-			}))
+			switch {
+			case c["token_use"] == "access" || (c["cognito:username"] == "" && c["client_id"] != ""):
+				r = r.WithContext(auth.WithTokenError(r.Context(), auth.ErrAccessToken))
+			case c["cognito:username"] == "" || c["sub"] == "":
+				r = r.WithContext(auth.WithInvalidToken(r.Context()))
+			default:
+				r = r.WithContext(auth.WithClaims(r.Context(), auth.Claims{
+					Subject:  c["sub"],
+					UserName: c["cognito:username"],
+					Groups:   Groups(c["cognito:groups"]),
+				}))
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// Groups reads cognito:groups as the HTTP API passes it: a JSON-less list
-// such as "[admin editors]", or a plain comma-separated one.
+// Groups reads cognito:groups as the HTTP API passes a list claim: its
+// elements between brackets, separated by spaces ("[admin editors]").
+// Cognito group names hold no white space, so the split is exact; a comma is
+// part of a name, so a group named "admin,x" is never read as "admin".
 func Groups(s string) []string {
-	s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "["), "]")
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
+	s = strings.TrimSpace(s)
+	if inner, ok := strings.CutPrefix(s, "["); ok {
+		s = strings.TrimSuffix(inner, "]")
+	}
+	return strings.Fields(s)
 }

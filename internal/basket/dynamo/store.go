@@ -7,15 +7,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/eventshop/eventshop/internal/backoff"
 	"github.com/eventshop/eventshop/internal/basket"
 	"github.com/eventshop/eventshop/internal/dynamopage"
+	"github.com/eventshop/eventshop/internal/dynamoput"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
 	"github.com/eventshop/eventshop/internal/page"
@@ -148,9 +152,8 @@ func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoin
 		in.ConditionExpression = aws.String("version = :prev")
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": &types.AttributeValueMemberN{Value: fmt.Sprint(b.Version - 1)}}
 	}
-	_, err = s.db.PutItem(ctx, in)
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	err = dynamoput.Put(ctx, s.db, in, KeyUserName)
+	if errors.Is(err, dynamoput.ErrConditionFailed) {
 		err = basket.ErrVersionConflict
 		if b.Version > 1 {
 			if _, getErr := s.Get(ctx, b.UserName); errors.Is(getErr, basket.ErrNotFound) {
@@ -176,6 +179,15 @@ func (s *Store) Delete(ctx context.Context, userName string) error {
 // batchGetMax is BatchGetItem's limit on keys per call.
 const batchGetMax = 100
 
+// Keys BatchGetItem leaves unprocessed (the table was throttled) are asked
+// for again after a backoff with jitter, up to batchGetAttempts calls in all.
+var batchGetBackoff = backoff.Policy{First: 50 * time.Millisecond, Max: time.Second}
+
+const batchGetAttempts = 8
+
+// ErrBusy reports prices still unread after every retry: the table is throttled.
+var ErrBusy = kind.New(kind.Unavailable, "prices cannot be read right now; retry shortly")
+
 // Prices implements basket.PriceView.
 func (s *Store) Prices(ctx context.Context, ids []string) (map[string]basket.Price, error) {
 	out := make(map[string]basket.Price, len(ids))
@@ -185,9 +197,14 @@ func (s *Store) Prices(ctx context.Context, ids []string) (map[string]basket.Pri
 			keys = append(keys, map[string]types.AttributeValue{KeyProductID: &types.AttributeValueMemberS{Value: id}})
 		}
 		request := map[string]types.KeysAndAttributes{s.priceTable: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-		for attempt := 0; len(request) > 0; attempt++ {
-			if attempt == 5 {
-				return nil, errors.New("read prices: keys left unprocessed after 5 attempts")
+		for attempt := 1; len(request) > 0; attempt++ {
+			if attempt > 1 {
+				if attempt > batchGetAttempts {
+					return nil, fmt.Errorf("read prices: keys left unprocessed after %d calls: %w", batchGetAttempts, ErrBusy)
+				}
+				if err := batchGetBackoff.Sleep(ctx, attempt-1); err != nil {
+					return nil, fmt.Errorf("read prices: %w", err)
+				}
 			}
 			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/eventshop/eventshop/internal/catalog"
 	"github.com/eventshop/eventshop/internal/dynamopage"
+	"github.com/eventshop/eventshop/internal/dynamoput"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
@@ -223,13 +224,9 @@ func (s *Store) put(ctx context.Context, it item, evts []events.Outgoing, condit
 			return err
 		}
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+	return dynamoput.Put(ctx, s.db, &dynamodb.PutItemInput{
 		TableName: &s.table, Item: av, ConditionExpression: &condition, ExpressionAttributeValues: values,
-	})
-	return err
+	}, KeyID)
 }
 
-func isConditionFailed(err error) bool {
-	var ccf *types.ConditionalCheckFailedException
-	return errors.As(err, &ccf)
-}
+func isConditionFailed(err error) bool { return errors.Is(err, dynamoput.ErrConditionFailed) }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/eventshop/eventshop/internal/dynamoput"
 	"github.com/eventshop/eventshop/internal/idempotency"
 )
 
@@ -97,7 +98,7 @@ func (s *Store) Claim(ctx context.Context, r idempotency.Record, staleBefore tim
 	if err != nil {
 		return idempotency.Record{}, fmt.Errorf("claim idempotency key: %w", err)
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+	err = dynamoput.Put(ctx, s.db, &dynamodb.PutItemInput{
 		TableName:                &s.table,
 		Item:                     av,
 		ConditionExpression:      aws.String("attribute_not_exists(#s) OR #e <= :now OR (#d = :false AND #st < :stale)"),
@@ -105,9 +106,8 @@ func (s *Store) Claim(ctx context.Context, r idempotency.Record, staleBefore tim
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":now": number(r.Started.Unix()), ":false": &types.AttributeValueMemberBOOL{Value: false}, ":stale": number(staleBefore.UnixNano()),
 		},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	}, KeyScope, KeyKey)
+	if errors.Is(err, dynamoput.ErrConditionFailed) {
 		out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: s.key(r.Scope, r.Key), ConsistentRead: aws.Bool(true)})
 		if err != nil {
 			return idempotency.Record{}, fmt.Errorf("read idempotency record: %w", err)

@@ -36,7 +36,7 @@ func TestStoredAttributesArePinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"address", "email", "firstName", "lastName", "lines", "orderDate", "orderId", "paymentMethod", "status", "totalPrice", "userName"}
+	want := []string{"address", "email", "firstName", "lastName", "lines", "orderDate", "orderId", "paymentMethod", "status", "totalPrice", "userName", "writeId"}
 	if got := slices.Sorted(maps.Keys(out.Item)); !slices.Equal(got, want) {
 		t.Fatalf("attributes %v, want %v", got, want)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/eventshop/eventshop/internal/dynamopage"
+	"github.com/eventshop/eventshop/internal/dynamoput"
 	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/ordering/record"
 	"github.com/eventshop/eventshop/internal/page"
@@ -66,9 +67,8 @@ func (s *Store) Create(ctx context.Context, o ordering.Order) error {
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.OrderID, err)
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(orderId)")})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	err = dynamoput.Put(ctx, s.db, &dynamodb.PutItemInput{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(orderId)")}, KeyUserName, KeyOrderID)
+	if errors.Is(err, dynamoput.ErrConditionFailed) {
 		err = ordering.ErrExists
 	}
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/eventshop/eventshop/internal/backoff"
 	"github.com/eventshop/eventshop/internal/events"
 )
 
@@ -47,14 +47,13 @@ func EntrySize(source, detailType, detail string) int {
 
 // Publisher sends the events on stream records' new images to an event bus.
 type Publisher struct {
-	api        PutEventsAPI
-	bus        string
-	park       Parking
-	log        *slog.Logger
-	now        func() time.Time
-	backoff    time.Duration // the first wait after a retryable failure; it doubles
-	maxBackoff time.Duration
-	margin     time.Duration // kept free before the invocation's deadline
+	api     PutEventsAPI
+	bus     string
+	park    Parking
+	log     *slog.Logger
+	now     func() time.Time
+	backoff backoff.Policy
+	margin  time.Duration // kept free before the invocation's deadline
 }
 
 // Option changes a Publisher's timing.
@@ -63,12 +62,12 @@ type Option func(*Publisher)
 // WithBackoff sets the first wait after a retryable failure (1s by default;
 // it doubles each time, with jitter, up to max).
 func WithBackoff(first, max time.Duration) Option {
-	return func(p *Publisher) { p.backoff, p.maxBackoff = first, max }
+	return func(p *Publisher) { p.backoff = backoff.Policy{First: first, Max: max} }
 }
 
 // NewPublisher returns a publisher to bus that parks in park what it must set aside.
 func NewPublisher(api PutEventsAPI, bus string, park Parking, log *slog.Logger, opts ...Option) *Publisher {
-	p := &Publisher{api: api, bus: bus, park: park, log: log, now: time.Now, backoff: time.Second, maxBackoff: 16 * time.Second, margin: 3 * time.Second}
+	p := &Publisher{api: api, bus: bus, park: park, log: log, now: time.Now, backoff: backoff.Policy{First: time.Second, Max: 16 * time.Second}, margin: 3 * time.Second}
 	for _, o := range opts {
 		o(p)
 	}
@@ -235,7 +234,6 @@ func retryable(code string) bool {
 // never go through and those still to retry.
 func (p *Publisher) send(ctx context.Context, chunk []pending) (permanent, again []pending) {
 	todo := chunk
-	wait := p.backoff
 	for attempt := 1; ; attempt++ {
 		in := &eventbridge.PutEventsInput{Entries: make([]types.PutEventsRequestEntry, len(todo))}
 		for i, e := range todo {
@@ -267,19 +265,11 @@ func (p *Publisher) send(ctx context.Context, chunk []pending) (permanent, again
 		if len(failed) == 0 {
 			return permanent, nil
 		}
-		// Full jitter: a random wait up to the current step, so that shards
-		// retrying together do not hit EventBridge together.
-		sleep := time.Duration(rand.Int64N(int64(wait) + 1))
-		if !p.hasTime(ctx, sleep) {
+		// Shards retrying together must not hit EventBridge together: jitter.
+		if !p.hasTime(ctx, p.backoff.Step(attempt)) || p.backoff.Sleep(ctx, attempt) != nil {
 			return permanent, failed
-		}
-		select {
-		case <-ctx.Done():
-			return permanent, failed
-		case <-time.After(sleep):
 		}
 		todo = failed
-		wait = min(2*wait, p.maxBackoff)
 	}
 }
 
