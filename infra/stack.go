@@ -25,6 +25,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/awsenv"
@@ -58,6 +59,17 @@ const (
 	// target queue before the event goes to the rule's dead-letter queue.
 	ruleRetries     = 185
 	ruleMaxEventAge = 24 * time.Hour
+	// The API stage's throttle: a steady rate and a burst, in requests per
+	// second for the whole API, above which API Gateway answers 429.
+	apiRateLimit  = 100
+	apiBurstLimit = 200
+	// Reserved concurrency: the most instances of each kind of function that
+	// may run at once (it is also taken from the account's pool for them).
+	apiConcurrency       = 20
+	consumerConcurrency  = 5 // as many as the queue's event source may invoke
+	publisherConcurrency = 2 // one per shard at a time; a spare for resharding
+	singleConcurrency    = 1
+	triggerConcurrency   = 5
 )
 
 // ShopStackProps configure the stack.
@@ -65,6 +77,9 @@ type ShopStackProps struct {
 	awscdk.StackProps
 	// AssetDir holds one directory per function with its bootstrap binary.
 	AssetDir string
+	// SelfSignUp lets anyone create an account in the user pool. Off by
+	// default: an administrator creates the users.
+	SelfSignUp bool
 }
 
 // NewShopStack defines eventshop on AWS: the HTTP API behind a Cognito JWT
@@ -94,27 +109,29 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		Retention:    awscdk.Duration_Days(jsii.Number(30)),
 	})
 
-	catalogAPI := s.function("CatalogApiFunction", awsenv.CatalogAPI, apiTimeout, map[string]*string{awsenv.CatalogTable: products.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
+	catalogAPI := s.function("CatalogApiFunction", awsenv.CatalogAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.CatalogTable: products.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
 	products.GrantReadWriteData(catalogAPI)
+	suppress(catalogAPI, "AwsSolutions-IAM5", "Listing a category queries the table's category index, which IAM names as the table's ARN + /index/*",
+		"Resource::<"+*stack.GetLogicalId(products.Node().DefaultChild().(awsdynamodb.CfnTable))+".Arn>/index/*")
 	idempotencyRecords.GrantReadWriteData(catalogAPI)
 
-	basketAPI := s.function("BasketApiFunction", awsenv.BasketAPI, apiTimeout, map[string]*string{awsenv.BasketTable: baskets.TableName(), awsenv.PriceTable: prices.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
+	basketAPI := s.function("BasketApiFunction", awsenv.BasketAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.BasketTable: baskets.TableName(), awsenv.PriceTable: prices.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
 	baskets.GrantReadWriteData(basketAPI)
 	idempotencyRecords.GrantReadWriteData(basketAPI)
 	prices.GrantReadData(basketAPI)
 
-	orderingAPI := s.function("OrderingApiFunction", awsenv.OrderingAPI, apiTimeout, map[string]*string{awsenv.OrderTable: orders.TableName()})
+	orderingAPI := s.function("OrderingApiFunction", awsenv.OrderingAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.OrderTable: orders.TableName()})
 	orders.GrantReadData(orderingAPI)
 
 	consumers := map[string]awslambda.Function{}
 	for _, r := range events.Rules {
 		switch r.Queue {
 		case events.QueueBasketPrices:
-			fn := s.function("BasketConsumerFunction", awsenv.BasketConsumer, r.ConsumerTimeout, map[string]*string{awsenv.PriceTable: prices.TableName()})
+			fn := s.function("BasketConsumerFunction", awsenv.BasketConsumer, r.ConsumerTimeout, consumerConcurrency, map[string]*string{awsenv.PriceTable: prices.TableName()})
 			prices.GrantWriteData(fn)
 			consumers[r.Queue] = fn
 		case events.QueueOrderingOrders:
-			fn := s.function("OrderingConsumerFunction", awsenv.OrderingConsumer, r.ConsumerTimeout, map[string]*string{awsenv.OrderTable: orders.TableName()})
+			fn := s.function("OrderingConsumerFunction", awsenv.OrderingConsumer, r.ConsumerTimeout, consumerConcurrency, map[string]*string{awsenv.OrderTable: orders.TableName()})
 			orders.GrantWriteData(fn)
 			consumers[r.Queue] = fn
 		default:
@@ -125,7 +142,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 
 	s.publisher("CatalogPublisherFunction", products, bus, parked)
 	s.publisher("BasketPublisherFunction", baskets, bus, parked)
-	republish := s.function("OutboxRepublishFunction", awsenv.OutboxRepublish, republishTimeout, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
+	republish := s.function("OutboxRepublishFunction", awsenv.OutboxRepublish, republishTimeout, singleConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
 	bus.GrantPutEventsTo(republish, nil)
 	parked.GrantReadWriteData(republish)
 	awscdk.NewCfnOutput(stack, jsii.String("RepublishFunctionName"), &awscdk.CfnOutputProps{
@@ -133,11 +150,12 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		Description: jsii.String("Invoke it to publish the parked stream records again (see README: On AWS)"),
 	})
 
-	users, client := s.identity()
+	users, client := s.identity(props.SelfSignUp)
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), users, &awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
 		UserPoolClients: &[]awscognito.IUserPoolClient{client},
 	})
 	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("ShopApi"), &awsapigatewayv2.HttpApiProps{ApiName: jsii.String("eventshop")})
+	s.guardStage(api)
 	s.routes(api, authorizer, "Catalog", cataloghttp.Routes(), catalogAPI)
 	s.routes(api, authorizer, "Basket", baskethttp.Routes(), basketAPI)
 	s.routes(api, authorizer, "Ordering", orderinghttp.Routes(), orderingAPI)
@@ -203,7 +221,7 @@ func (s *shop) table(id string, in *dynamodb.CreateTableInput, stream awsdynamod
 
 // function declares a Lambda function running the binary in dir, with env:
 // exactly the variables awsenv.Required names for it, or the synth fails.
-func (s *shop) function(id, dir string, timeout time.Duration, env map[string]*string) awslambda.Function {
+func (s *shop) function(id, dir string, timeout time.Duration, concurrency int, env map[string]*string) awslambda.Function {
 	if got, want := slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(awsenv.Required[dir])); !slices.Equal(got, want) {
 		panic(fmt.Sprintf("function %s: environment %v, but its main requires %v (awsenv.Required)", dir, got, want))
 	}
@@ -212,7 +230,7 @@ func (s *shop) function(id, dir string, timeout time.Duration, env map[string]*s
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	s.logs[id] = logs
-	return awslambda.NewFunction(s.stack, jsii.String(id), &awslambda.FunctionProps{
+	fn := awslambda.NewFunction(s.stack, jsii.String(id), &awslambda.FunctionProps{
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
@@ -222,7 +240,13 @@ func (s *shop) function(id, dir string, timeout time.Duration, env map[string]*s
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 		LogGroup:      logs,
 		Environment:   &env,
+		// The most instances that may run at once: a runaway caller or a
+		// flood of events cannot take the account's whole concurrency.
+		ReservedConcurrentExecutions: jsii.Number(concurrency),
 	})
+	suppress(fn, "AwsSolutions-IAM4", "AWSLambdaBasicExecutionRole grants only what writing the function's own logs takes (logs:CreateLogGroup, CreateLogStream, PutLogEvents)",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+	return fn
 }
 
 // route sends the events rule r matches to its queue, with a dead-letter
@@ -236,6 +260,7 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.F
 		EnforceSSL:      jsii.Bool(true),
 	})
 	s.alarm(name+"UndeliveredAlarm", undelivered)
+	suppress(undelivered, "AwsSolutions-SQS3", "This queue is itself a dead-letter queue, of the EventBridge rule's target; cdk-nag recognises only SQS redrive policies")
 	dlq := awssqs.NewQueue(s.stack, jsii.String(name+"DeadLetterQueue"), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		EnforceSSL:      jsii.Bool(true),
@@ -274,7 +299,7 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.F
 // past iteratorAgeAlarm, and the on-failure queue, which would hold the
 // metadata of a record that expired all the same.
 func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.EventBus, parked awsdynamodb.Table) {
-	fn := s.function(id, awsenv.OutboxPublisher, publisherTimeout, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
+	fn := s.function(id, awsenv.OutboxPublisher, publisherTimeout, publisherConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
 	bus.GrantPutEventsTo(fn, nil)
 	parked.GrantWriteData(fn)
 	parkedRecords := awslogs.NewMetricFilter(s.stack, jsii.String(id+"ParkedFilter"), &awslogs.MetricFilterProps{
@@ -305,6 +330,8 @@ func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.Event
 		EnforceSSL:      jsii.Bool(true),
 	})
 	s.alarm(id+"FailuresAlarm", failures)
+	suppress(failures, "AwsSolutions-SQS3", "This queue is itself a dead-letter queue: the on-failure destination of the stream's event source; cdk-nag recognises only SQS redrive policies")
+	suppress(fn, "AwsSolutions-IAM5", "Reading a DynamoDB stream takes dynamodb:ListStreams, which IAM grants only on all resources", "Resource::*")
 	fn.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
 		BatchSize:               jsii.Number(100),
@@ -327,18 +354,29 @@ func (s *shop) alarm(id string, q awssqs.Queue) {
 }
 
 // identity declares the Cognito user pool that signs users in, the app client
-// the storefront uses, and the admin group.
-func (s *shop) identity() (awscognito.UserPool, awscognito.UserPoolClient) {
+// the storefront uses, and the admin group. Sign-up is by an administrator
+// unless selfSignUp; every user has MFA (an authenticator app), which the
+// admin group's power warrants and Cognito cannot require of one group
+// alone; user names are matched without regard to case, and a pre-sign-up
+// trigger refuses those the API would refuse.
+func (s *shop) identity(selfSignUp bool) (awscognito.UserPool, awscognito.UserPoolClient) {
+	preSignUp := s.function("PreSignUpFunction", awsenv.CognitoPreSignUp, apiTimeout, triggerConcurrency, map[string]*string{})
 	users := awscognito.NewUserPool(s.stack, jsii.String("Users"), &awscognito.UserPoolProps{
-		SelfSignUpEnabled: jsii.Bool(true),
-		SignInAliases:     &awscognito.SignInAliases{Username: jsii.Bool(true), Email: jsii.Bool(true)},
-		AutoVerify:        &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
-		AccountRecovery:   awscognito.AccountRecovery_EMAIL_ONLY,
+		SelfSignUpEnabled:   jsii.Bool(selfSignUp),
+		SignInCaseSensitive: jsii.Bool(false),
+		SignInAliases:       &awscognito.SignInAliases{Username: jsii.Bool(true), Email: jsii.Bool(true)},
+		AutoVerify:          &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		AccountRecovery:     awscognito.AccountRecovery_EMAIL_ONLY,
+		Mfa:                 awscognito.Mfa_REQUIRED,
+		MfaSecondFactor:     &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
 		PasswordPolicy: &awscognito.PasswordPolicy{
 			MinLength: jsii.Number(12), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true), RequireUppercase: jsii.Bool(true),
+			RequireSymbols: jsii.Bool(true),
 		},
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		LambdaTriggers: &awscognito.UserPoolTriggers{PreSignUp: preSignUp},
+		RemovalPolicy:  awscdk.RemovalPolicy_RETAIN,
 	})
+	suppress(users, "AwsSolutions-COG8", "The Plus feature plan is billed per monthly active user; MFA is required of every user instead. A deployment that wants threat protection can set FeaturePlan PLUS")
 	client := users.AddClient(jsii.String("StorefrontClient"), &awscognito.UserPoolClientOptions{
 		AuthFlows:      &awscognito.AuthFlow{UserSrp: jsii.Bool(true), UserPassword: jsii.Bool(true)},
 		GenerateSecret: jsii.Bool(false),
@@ -364,7 +402,11 @@ func (s *shop) routes(api awsapigatewayv2.HttpApi, authorizer awsapigatewayv2.IH
 		if r.Access != auth.Public {
 			opts.Authorizer = authorizer
 		}
-		api.AddRoutes(opts)
+		for _, route := range *api.AddRoutes(opts) {
+			if r.Access == auth.Public {
+				suppress(route, "AwsSolutions-APIG4", "The catalog is public by design: anyone may browse products; every other route has the JWT authorizer")
+			}
+		}
 	}
 }
 
@@ -377,4 +419,37 @@ func pascal(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// guardStage throttles api's default stage and logs every request to a log
+// group kept for a month.
+func (s *shop) guardStage(api awsapigatewayv2.HttpApi) {
+	logs := awslogs.NewLogGroup(s.stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	stage := api.DefaultStage().Node().DefaultChild().(awsapigatewayv2.CfnStage)
+	stage.SetDefaultRouteSettings(&awsapigatewayv2.CfnStage_RouteSettingsProperty{
+		ThrottlingRateLimit:  jsii.Number(apiRateLimit),
+		ThrottlingBurstLimit: jsii.Number(apiBurstLimit),
+	})
+	stage.SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+		DestinationArn: logs.LogGroupArn(),
+		Format: jsii.String(`{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","time":"$context.requestTime",` +
+			`"method":"$context.httpMethod","route":"$context.routeKey","status":"$context.status","length":"$context.responseLength",` +
+			`"latencyMs":"$context.responseLatency","user":"$context.authorizer.claims.cognito:username","error":"$context.error.message"}`),
+	})
+}
+
+// suppress records, for cdk-nag, why construct is right as it is.
+func suppress(construct constructs.IConstruct, rule, reason string, appliesTo ...string) {
+	s := &cdknag.NagPackSuppression{Id: jsii.String(rule), Reason: jsii.String(reason)}
+	if len(appliesTo) > 0 {
+		var a []interface{}
+		for _, x := range appliesTo {
+			a = append(a, x)
+		}
+		s.AppliesTo = &a
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(construct, &[]*cdknag.NagPackSuppression{s}, jsii.Bool(true))
 }

@@ -49,14 +49,7 @@ func template(t *testing.T) (assertions.Template, map[string]resource) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, fn := range Functions {
-			if err := os.MkdirAll(filepath.Join(assets, fn), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(assets, fn, "bootstrap"), []byte(fn), 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writeAssets(t, assets)
 		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 		stack := NewShopStack(app, "Test", &ShopStackProps{AssetDir: assets})
 		tmpl = assertions.Template_FromStack(stack, nil)
@@ -101,8 +94,8 @@ func logicalID(t *testing.T, res map[string]resource, typ, prefix string) string
 func TestFunctions(t *testing.T) {
 	tm, res := template(t)
 	fns := ofType(res, "AWS::Lambda::Function")
-	if len(fns) != 8 {
-		t.Fatalf("%d functions, want 8", len(fns))
+	if len(fns) != len(Functions)+1 { // the publisher runs twice (catalog, basket)
+		t.Fatalf("%d functions, want %d", len(fns), len(Functions)+1)
 	}
 	tm.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
 		"Runtime":       "provided.al2023",
@@ -114,6 +107,9 @@ func TestFunctions(t *testing.T) {
 	for id, fn := range fns {
 		if fn.Properties["Timeout"] == nil {
 			t.Errorf("%s has no timeout", id)
+		}
+		if c, _ := fn.Properties["ReservedConcurrentExecutions"].(float64); c < 1 {
+			t.Errorf("%s has no maximum concurrency", id)
 		}
 	}
 }
@@ -485,4 +481,54 @@ func TestAuthorizerOnEveryProtectedRoute(t *testing.T) {
 	tm.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolGroup"), map[string]any{"GroupName": auth.AdminGroup})
 	tm.ResourceCountIs(jsii.String("AWS::Cognito::UserPool"), jsii.Number(1))
 	tm.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{"GenerateSecret": false})
+}
+
+func TestWhoMayComeIn(t *testing.T) {
+	tm, res := template(t)
+	stages := ofType(res, "AWS::ApiGatewayV2::Stage")
+	if len(stages) != 1 {
+		t.Fatalf("%d stages", len(stages))
+	}
+	for _, st := range stages {
+		rs, _ := st.Properties["DefaultRouteSettings"].(map[string]any)
+		if rs["ThrottlingRateLimit"] != float64(apiRateLimit) || rs["ThrottlingBurstLimit"] != float64(apiBurstLimit) {
+			t.Errorf("stage throttle %v", rs)
+		}
+		als, _ := st.Properties["AccessLogSettings"].(map[string]any)
+		if !strings.Contains(mustJSON(als["DestinationArn"]), logicalID(t, res, "AWS::Logs::LogGroup", "ApiAccessLogs")) || !strings.Contains(mustJSON(als["Format"]), "requestId") {
+			t.Errorf("access logs %v", als)
+		}
+	}
+	tm.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{"RetentionInDays": 30})
+	tm.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{
+		"MfaConfiguration":      "ON",
+		"EnabledMfas":           []any{"SOFTWARE_TOKEN_MFA"},
+		"UsernameConfiguration": map[string]any{"CaseSensitive": false},
+		"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": true},
+		"LambdaConfig":          map[string]any{"PreSignUp": assertions.Match_AnyValue()},
+	})
+	// The option turns self sign-up on.
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	open := assertions.Template_FromStack(NewShopStack(app, "Open", &ShopStackProps{AssetDir: assetDir(t), SelfSignUp: true}), nil)
+	open.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": false}})
+}
+
+// writeAssets puts a placeholder bootstrap for every function in dir: the
+// assertions are about the template, and make lambdas builds the real ones.
+func writeAssets(t testing.TB, dir string) {
+	t.Helper()
+	for _, fn := range Functions {
+		if err := os.MkdirAll(filepath.Join(dir, fn), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fn, "bootstrap"), []byte(fn), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func assetDir(t testing.TB) string {
+	dir := t.TempDir()
+	writeAssets(t, dir)
+	return dir
 }

@@ -236,6 +236,27 @@ func (f *function) invoke(event, out any) {
 	}
 }
 
+// invokeError sends event and returns the error message the function
+// answered with; it fails the test if the function succeeded.
+func (f *function) invokeError(event any) string {
+	f.t.Helper()
+	body, err := json.Marshal(event)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	res, err := http.Post(f.url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		f.t.Fatalf("invoke %s: %v", f.name, err)
+	}
+	defer res.Body.Close()
+	var out struct{ ErrorMessage, ErrorType string }
+	b, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(b, &out); err != nil || out.ErrorType == "" {
+		f.t.Fatalf("invoke %s: %d %s, want an error", f.name, res.StatusCode, b)
+	}
+	return out.ErrorMessage
+}
+
 // http sends an API Gateway HTTP API (payload 2.0) request through the function.
 func (f *function) http(method, path, body string) awsevents.APIGatewayV2HTTPResponse {
 	f.t.Helper()
@@ -362,6 +383,18 @@ func TestLambdaArtifacts(t *testing.T) {
 		t.Fatalf("republish = %+v, published %d", republished, len(bus.Published()))
 	}
 
+	// The user pool's pre-sign-up trigger refuses user names the API refuses.
+	var signUp awsevents.CognitoEventUserPoolsPreSignup
+	signUp.UserName = "ada.lovelace"
+	fn["cognito-pre-signup"].invoke(signUp, &signUp)
+	if signUp.UserName != "ada.lovelace" {
+		t.Fatalf("pre-sign-up changed the event: %+v", signUp)
+	}
+	signUp.UserName = "José"
+	if msg := fn["cognito-pre-signup"].invokeError(signUp); !strings.Contains(msg, "cannot be used") {
+		t.Fatalf("pre-sign-up of José: %q, want a refusal", msg)
+	}
+
 	// The basket consumer gets that event from SQS in an EventBridge envelope.
 	var sqsResp awsevents.SQSEventResponse
 	msg := eventstest.Message(t, "m1", published[0].Source, published[0].DetailType, json.RawMessage(published[0].Detail))
@@ -416,6 +449,9 @@ func TestLambdaArtifacts(t *testing.T) {
 func TestMissingConfigurationFailsInit(t *testing.T) {
 	emulator := rie(t)
 	for _, name := range functions {
+		if len(awsenv.Required[name]) == 0 {
+			continue // nothing to miss
+		}
 		f := start(t, emulator, name, binaries(t)[name], nil)
 		res, err := http.Post(f.url, "application/json", strings.NewReader(`{}`))
 		if err != nil {

@@ -25,6 +25,7 @@ const (
 	OrderingConsumer = "ordering-consumer"
 	OutboxPublisher  = "outbox-publisher"
 	OutboxRepublish  = "outbox-republish"
+	CognitoPreSignUp = "cognito-pre-signup"
 )
 
 // Required lists, for each function, the variables its main requires; the
@@ -37,4 +38,5 @@ var Required = map[string][]string{
 	OrderingConsumer: {OrderTable},
 	OutboxPublisher:  {EventBusName, ParkedTable},
 	OutboxRepublish:  {EventBusName, ParkedTable},
+	CognitoPreSignUp: {},
 }
