@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/events/eventstest"
 )
@@ -37,5 +38,22 @@ func TestHandleBatchFailsOnlyWhatFailed(t *testing.T) {
 	}
 	if len(handled) != 2 {
 		t.Fatalf("handled %d good messages, want both", len(handled))
+	}
+}
+
+// The correlation id an event carries reaches its handler's context; an
+// event without one leaves the context without one.
+func TestHandleBatchCarriesTheCorrelationID(t *testing.T) {
+	got := map[string]string{}
+	batch := eventstest.Batch(
+		eventstest.Message(t, "with", "src", "T", events.Meta{CorrelationID: "req-42"}),
+		eventstest.Message(t, "without", "src", "T", map[string]string{"n": "1"}),
+	)
+	events.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
+		got[string(env.Detail)] = correlation.ID(ctx)
+		return nil
+	})
+	if got[`{"correlationId":"req-42"}`] != "req-42" || got[`{"n":"1"}`] != "" {
+		t.Fatalf("correlation ids seen: %v", got)
 	}
 }
