@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -271,18 +272,22 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.F
 		DeadLetterQueue:   &awssqs.DeadLetterQueue{MaxReceiveCount: jsii.Number(float64(r.MaxReceives)), Queue: dlq},
 		EnforceSSL:        jsii.Bool(true),
 	})
-	awsevents.NewRule(s.stack, jsii.String(r.Name), &awsevents.RuleProps{
+	rule := awsevents.NewRule(s.stack, jsii.String(r.Name), &awsevents.RuleProps{
 		EventBus: bus,
-		EventPattern: &awsevents.EventPattern{
-			Source:     jsii.Strings(r.Pattern.Source...),
-			DetailType: jsii.Strings(r.Pattern.DetailType...),
-		},
+		// The L2 construct types only a few pattern fields; the rule's real
+		// pattern, content filters and all, is set below from its JSON.
+		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("placeholder")},
 		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSqsQueue(q, &awseventstargets.SqsQueueProps{
 			DeadLetterQueue: undelivered,
 			RetryAttempts:   jsii.Number(ruleRetries),
 			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(ruleMaxEventAge.Hours())),
 		})},
 	})
+	var pattern map[string]any
+	if err := json.Unmarshal([]byte(r.Pattern.JSON()), &pattern); err != nil {
+		panic(fmt.Sprintf("rule %s: %v", r.Name, err))
+	}
+	rule.Node().DefaultChild().(awsevents.CfnRule).AddPropertyOverride(jsii.String("EventPattern"), pattern)
 	consumer.AddEventSource(awslambdaeventsources.NewSqsEventSource(q, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(float64(r.BatchSize)),
 		ReportBatchItemFailures: jsii.Bool(true),

@@ -12,8 +12,13 @@ import (
 func TestRulesRouteTheSeedEvents(t *testing.T) {
 	route := func(source, detailType string) []string {
 		var queues []string
+		o, err := events.New(source, detailType, map[string]string{"n": "1"}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		envelope, _ := json.Marshal(o.Wrap("123456789012", "eu-west-1"))
 		for _, r := range events.Rules {
-			if r.Pattern.Matches(source, detailType) {
+			if r.Pattern.Matches(envelope) {
 				queues = append(queues, r.Queue)
 			}
 		}
@@ -92,8 +97,9 @@ func TestRuleValidation(t *testing.T) {
 	}{
 		{"as defined", func(*events.Rule) {}, true},
 		{"no name", func(r *events.Rule) { r.Name = "" }, false},
-		{"pattern matches everything", func(r *events.Rule) { r.Pattern = events.Pattern{} }, false},
-		{"only a detail-type", func(r *events.Rule) { r.Pattern = events.Pattern{DetailType: []string{"X"}} }, true},
+		{"no pattern", func(r *events.Rule) { r.Pattern = events.Pattern{} }, false},
+		{"pattern on the detail only", func(r *events.Rule) { r.Pattern = events.MustPattern(`{"detail":{"a":["b"]}}`) }, false},
+		{"only a detail-type", func(r *events.Rule) { r.Pattern = events.MustPattern(`{"detail-type":["X"]}`) }, true},
 		{"no queue", func(r *events.Rule) { r.Queue = "" }, false},
 		{"queue with a slash", func(r *events.Rule) { r.Queue = "a/b" }, false},
 		{"queue of 76", func(r *events.Rule) { r.Queue = strings.Repeat("q", 76) }, true},

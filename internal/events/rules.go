@@ -1,33 +1,11 @@
 package events
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"time"
 )
-
-// Pattern is the part of an EventBridge event pattern eventshop uses: exact
-// matches on source and detail-type.
-type Pattern struct {
-	Source     []string `json:"source,omitempty"`
-	DetailType []string `json:"detail-type,omitempty"`
-}
-
-// JSON renders p as EventBridge event pattern JSON.
-func (p Pattern) JSON() string {
-	b, _ := json.Marshal(p)
-	return string(b)
-}
-
-// Matches reports whether an event with source and detailType matches p, as
-// EventBridge would match it: every field listed must hold one of its values.
-func (p Pattern) Matches(source, detailType string) bool {
-	return (len(p.Source) == 0 || slices.Contains(p.Source, source)) &&
-		(len(p.DetailType) == 0 || slices.Contains(p.DetailType, detailType))
-}
 
 // Rule routes the events matching Pattern to Queue, whose consumer takes
 // batches of BatchSize and which sends a message to its dead-letter queue after
@@ -59,8 +37,8 @@ func (r Rule) Validate() error {
 	if r.Name == "" {
 		errs = append(errs, errors.New("has no name"))
 	}
-	if len(r.Pattern.Source) == 0 && len(r.Pattern.DetailType) == 0 {
-		errs = append(errs, errors.New("pattern matches every event: give a source or a detail-type"))
+	if !r.Pattern.Names("source") && !r.Pattern.Names("detail-type") {
+		errs = append(errs, errors.New("pattern names no source and no detail-type: give one"))
 	}
 	if !queueName.MatchString(r.Queue) {
 		errs = append(errs, fmt.Errorf("queue %q must be 1 to 76 letters, digits, '-' or '_'", r.Queue))
@@ -117,7 +95,7 @@ const (
 var Rules = []Rule{
 	{
 		Name:            "CatalogProductToBasket",
-		Pattern:         Pattern{Source: []string{SourceCatalog}, DetailType: []string{TypeProductChanged, TypeProductDeleted}},
+		Pattern:         SourceAndTypes(SourceCatalog, TypeProductChanged, TypeProductDeleted),
 		Queue:           QueueBasketPrices,
 		BatchSize:       10,
 		MaxReceives:     5,
@@ -125,7 +103,7 @@ var Rules = []Rule{
 	},
 	{
 		Name:            "CheckoutBasketToOrdering",
-		Pattern:         Pattern{Source: []string{SourceCheckout}, DetailType: []string{TypeCheckoutBasket}},
+		Pattern:         SourceAndTypes(SourceCheckout, TypeCheckoutBasket),
 		Queue:           QueueOrderingOrders,
 		BatchSize:       10,
 		MaxReceives:     5,

@@ -140,8 +140,10 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 	return b, nil
 }
 
-// Publish delivers each event to the queue of every rule whose pattern matches,
-// all in one transaction; an event no rule matches is dropped, as on EventBridge.
+// Publish delivers each event to the queue of every rule whose pattern
+// matches its envelope (EventBridge's pattern language, content filters
+// included), all in one transaction; an event no rule matches is dropped, as
+// on EventBridge.
 func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	var woken []*queue
 	err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
@@ -151,7 +153,7 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 				return fmt.Errorf("encode envelope: %w", err)
 			}
 			for _, r := range b.rules {
-				if !r.Pattern.Matches(e.Source, e.DetailType) {
+				if !r.Pattern.Matches(body) {
 					continue
 				}
 				q := b.queues[r.Queue]

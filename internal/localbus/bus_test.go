@@ -23,8 +23,8 @@ import (
 )
 
 var testRules = []events.Rule{
-	{Name: "A", Pattern: events.Pattern{Source: []string{"src.a"}}, Queue: "qa", BatchSize: 10, MaxReceives: 3, ConsumerTimeout: time.Second},
-	{Name: "B", Pattern: events.Pattern{Source: []string{"src.b"}, DetailType: []string{"Wanted"}}, Queue: "qb", BatchSize: 2, MaxReceives: 3, ConsumerTimeout: time.Second},
+	{Name: "A", Pattern: events.MustPattern(`{"source":["src.a"]}`), Queue: "qa", BatchSize: 10, MaxReceives: 3, ConsumerTimeout: time.Second},
+	{Name: "B", Pattern: events.SourceAndTypes("src.b", "Wanted"), Queue: "qb", BatchSize: 2, MaxReceives: 3, ConsumerTimeout: time.Second},
 }
 
 var fast = localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond, VisibilityTimeout: 200 * time.Millisecond}
@@ -521,7 +521,7 @@ func TestDeadLetteringOneSettlesTheRest(t *testing.T) {
 // Options.VisibilityTimeout replaces the rules' own: a message whose consumer
 // hangs is delivered to another consumer after it, not after the rule's.
 func TestVisibilityTimeoutOverride(t *testing.T) {
-	slow := []events.Rule{{Name: "Slow", Pattern: events.Pattern{Source: []string{"src.a"}}, Queue: "qa", BatchSize: 1, MaxReceives: 3, ConsumerTimeout: 15 * time.Minute}}
+	slow := []events.Rule{{Name: "Slow", Pattern: events.MustPattern(`{"source":["src.a"]}`), Queue: "qa", BatchSize: 1, MaxReceives: 3, ConsumerTimeout: 15 * time.Minute}}
 	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
 	defer db.Close()
 	b, err := localbus.Open(t.Context(), db, slow, localbus.Options{PollInterval: 10 * time.Millisecond, VisibilityTimeout: 100 * time.Millisecond}, slog.New(slog.DiscardHandler))
@@ -556,4 +556,37 @@ func TestVisibilityTimeoutOverride(t *testing.T) {
 	stopB = consume(t, b, "qa", hang)
 	// The rule's own visibility timeout is 90 minutes: only the override lets this pass.
 	waittest.For(t, "delivery to the second consumer", func() bool { mu.Lock(); defer mu.Unlock(); return deliveries == 2 })
+}
+
+// Rules route by content, in EventBridge's pattern language: only the
+// cancellations from RESERVED or PAID reach the release queue.
+func TestContentFilteredRouting(t *testing.T) {
+	rules := []events.Rule{{
+		Name: "Release", Queue: "release", BatchSize: 10, MaxReceives: 3, ConsumerTimeout: time.Second,
+		Pattern: events.MustPattern(`{"source":["shop.ordering"],"detail-type":["OrderCancelled"],"detail":{"from":["RESERVED","PAID"],"lines":{"quantity":[{"numeric":[">",0]}]}}}`),
+	}}
+	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+	defer db.Close()
+	b, err := localbus.Open(t.Context(), db, rules, fast, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled := func(from string) events.Outgoing {
+		e, err := events.New("shop.ordering", "OrderCancelled", map[string]any{"from": from, "lines": []map[string]int{{"quantity": 2}}}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	if err := b.Publish(t.Context(), []events.Outgoing{cancelled("PLACED"), cancelled("RESERVED"), cancelled("PAID"), cancelled("SHIPPED")}); err != nil {
+		t.Fatal(err)
+	}
+	var rec recorder
+	stop := consume(t, b, "release", rec.handle)
+	waittest.For(t, "two cancellations", func() bool { return len(rec.details()) == 2 })
+	stop()
+	got := rec.details()
+	if !strings.Contains(got[0], `"RESERVED"`) || !strings.Contains(got[1], `"PAID"`) || depth(t, b, "release") != 0 {
+		t.Fatalf("routed %v", got)
+	}
 }

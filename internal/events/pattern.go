@@ -1,0 +1,533 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Pattern is an EventBridge event pattern: the JSON a rule filters events
+// with, matched here as EventBridge matches it, so that the local bus routes
+// by the very pattern the AWS stack deploys. It speaks exact values at any
+// depth, prefix, suffix, equals-ignore-case (alone, and within prefix,
+// suffix and anything-but), anything-but (values, prefix, suffix, wildcard),
+// numeric ranges, exists, wildcard and $or, with EventBridge's array
+// semantics: an array in the event matches if any of its elements does.
+//
+// Where an event holds an array of objects, a nested pattern must match
+// within one element: stricter than EventBridge, which may combine fields
+// of different elements. The shop's rules never lean on the difference.
+type Pattern struct {
+	raw  string
+	root *objectMatcher
+}
+
+// ParsePattern reads and checks an event pattern.
+func ParsePattern(js string) (Pattern, error) {
+	dec := json.NewDecoder(strings.NewReader(js))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return Pattern{}, fmt.Errorf("event pattern: %w", err)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return Pattern{}, errors.New("event pattern: must be a JSON object")
+	}
+	root, err := compileObject(obj, "")
+	if err != nil {
+		return Pattern{}, fmt.Errorf("event pattern: %w", err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, []byte(js)); err != nil {
+		return Pattern{}, fmt.Errorf("event pattern: %w", err)
+	}
+	return Pattern{raw: compact.String(), root: root}, nil
+}
+
+// MustPattern is ParsePattern for patterns written in the code; it panics on
+// a malformed one.
+func MustPattern(js string) Pattern {
+	p, err := ParsePattern(js)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// SourceAndTypes is the pattern of events from source with one of detailTypes.
+func SourceAndTypes(source string, detailTypes ...string) Pattern {
+	b, err := json.Marshal(map[string][]string{"source": {source}, "detail-type": detailTypes})
+	if err != nil {
+		panic(err)
+	}
+	return MustPattern(string(b))
+}
+
+// JSON is the pattern as EventBridge takes it.
+func (p Pattern) JSON() string { return p.raw }
+
+// IsZero reports whether p is no pattern at all.
+func (p Pattern) IsZero() bool { return p.root == nil }
+
+// Names reports whether p names the field key at its top level: an event
+// pattern with neither "source" nor "detail-type" is rarely what was meant.
+func (p Pattern) Names(key string) bool {
+	return p.root != nil && slices.ContainsFunc(p.root.fields, func(f fieldMatcher) bool { return f.key == key })
+}
+
+// Matches reports whether the event, a JSON object such as an EventBridge
+// envelope, matches p. Malformed JSON matches nothing.
+func (p Pattern) Matches(event []byte) bool {
+	if p.root == nil {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(event))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return false
+	}
+	obj, ok := v.(map[string]any)
+	return ok && p.root.match(obj)
+}
+
+// objectMatcher matches an object: every field, and one alternative of
+// every $or.
+type objectMatcher struct {
+	fields []fieldMatcher
+	ors    [][]*objectMatcher
+}
+
+// fieldMatcher matches one key: a nested pattern, or a list of conditions
+// of which one must hold.
+type fieldMatcher struct {
+	key    string
+	nested *objectMatcher
+	conds  []condition
+}
+
+func compileObject(obj map[string]any, path string) (*objectMatcher, error) {
+	if len(obj) == 0 {
+		return nil, fmt.Errorf("%s: an empty object matches nothing", where(path))
+	}
+	m := &objectMatcher{}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // deterministic errors
+	for _, k := range keys {
+		v := obj[k]
+		p := path + "." + k
+		switch {
+		case k == "$or":
+			alts, ok := v.([]any)
+			if !ok || len(alts) < 2 {
+				return nil, fmt.Errorf("%s: $or takes an array of at least two patterns", where(p))
+			}
+			var group []*objectMatcher
+			for i, a := range alts {
+				ao, ok := a.(map[string]any)
+				if !ok {
+					return nil, fmt.Errorf("%s[%d]: must be an object", where(p), i)
+				}
+				c, err := compileObject(ao, path)
+				if err != nil {
+					return nil, err
+				}
+				group = append(group, c)
+			}
+			m.ors = append(m.ors, group)
+		default:
+			switch v := v.(type) {
+			case map[string]any:
+				nested, err := compileObject(v, p)
+				if err != nil {
+					return nil, err
+				}
+				m.fields = append(m.fields, fieldMatcher{key: k, nested: nested})
+			case []any:
+				if len(v) == 0 {
+					return nil, fmt.Errorf("%s: an empty array matches nothing", where(p))
+				}
+				f := fieldMatcher{key: k}
+				for _, c := range v {
+					cond, err := compileCondition(c, p)
+					if err != nil {
+						return nil, err
+					}
+					f.conds = append(f.conds, cond)
+				}
+				m.fields = append(m.fields, f)
+			default:
+				return nil, fmt.Errorf("%s: must be an array of values or an object", where(p))
+			}
+		}
+	}
+	return m, nil
+}
+
+func where(path string) string {
+	if path == "" {
+		return "pattern"
+	}
+	return strings.TrimPrefix(path, ".")
+}
+
+func (m *objectMatcher) match(event map[string]any) bool {
+	for _, f := range m.fields {
+		if !f.match(event) {
+			return false
+		}
+	}
+	for _, group := range m.ors {
+		if !slices.ContainsFunc(group, func(alt *objectMatcher) bool { return alt.match(event) }) {
+			return false
+		}
+	}
+	return true
+}
+
+func (f fieldMatcher) match(event map[string]any) bool {
+	v, present := event[f.key]
+	if f.nested != nil {
+		switch v := v.(type) {
+		case map[string]any:
+			return f.nested.match(v)
+		case []any:
+			return slices.ContainsFunc(v, func(e any) bool {
+				o, ok := e.(map[string]any)
+				return ok && f.nested.match(o)
+			})
+		}
+		return false
+	}
+	return slices.ContainsFunc(f.conds, func(c condition) bool { return c.match(v, present) })
+}
+
+// A condition is one element of a pattern's array.
+type condition interface {
+	match(v any, present bool) bool
+}
+
+// leaf applies test to a present value, or to each element of an array.
+func leaf(v any, present bool, test func(any) bool) bool {
+	if !present {
+		return false
+	}
+	if arr, ok := v.([]any); ok {
+		return slices.ContainsFunc(arr, test)
+	}
+	return test(v)
+}
+
+func compileCondition(c any, path string) (condition, error) {
+	switch c := c.(type) {
+	case nil, string, bool, json.Number:
+		return equals{c}, nil
+	case map[string]any:
+		if len(c) != 1 {
+			return nil, fmt.Errorf("%s: a matcher object has exactly one operator", where(path))
+		}
+		for op, arg := range c {
+			return compileOperator(op, arg, path)
+		}
+	}
+	return nil, fmt.Errorf("%s: %v is not a value or a matcher", where(path), c)
+}
+
+func compileOperator(op string, arg any, path string) (condition, error) {
+	bad := func(want string) error { return fmt.Errorf("%s: %s takes %s", where(path), op, want) }
+	switch op {
+	case "prefix", "suffix":
+		s, ignoreCase, ok := stringArg(arg)
+		if !ok {
+			return nil, bad(`a string, or {"equals-ignore-case": string}`)
+		}
+		return affix{suffix: op == "suffix", s: s, ignoreCase: ignoreCase}, nil
+	case "equals-ignore-case":
+		s, ok := arg.(string)
+		if !ok {
+			return nil, bad("a string")
+		}
+		return affix{exact: true, s: s, ignoreCase: true}, nil
+	case "wildcard":
+		s, ok := arg.(string)
+		if !ok {
+			return nil, bad("a string")
+		}
+		return wildcard{s}, nil
+	case "exists":
+		b, ok := arg.(bool)
+		if !ok {
+			return nil, bad("true or false")
+		}
+		return exists{b}, nil
+	case "numeric":
+		return compileNumeric(arg, bad)
+	case "anything-but":
+		return compileAnythingBut(arg, path, bad)
+	}
+	return nil, fmt.Errorf("%s: unknown operator %q", where(path), op)
+}
+
+// stringArg reads "x" or {"equals-ignore-case": "x"}.
+func stringArg(arg any) (s string, ignoreCase, ok bool) {
+	switch a := arg.(type) {
+	case string:
+		return a, false, true
+	case map[string]any:
+		if v, found := a["equals-ignore-case"].(string); found && len(a) == 1 {
+			return v, true, true
+		}
+	}
+	return "", false, false
+}
+
+// equals is an exact value: a string, a number (compared as a number),
+// true, false or null.
+type equals struct{ want any }
+
+func (e equals) match(v any, present bool) bool {
+	return leaf(v, present, func(got any) bool { return sameValue(got, e.want) })
+}
+
+func sameValue(got, want any) bool {
+	if gn, ok := got.(json.Number); ok {
+		wn, ok := want.(json.Number)
+		if !ok {
+			return false
+		}
+		g, gerr := gn.Float64()
+		w, werr := wn.Float64()
+		return gerr == nil && werr == nil && g == w
+	}
+	return got == want
+}
+
+// affix is prefix, suffix or equals-ignore-case matching of strings.
+type affix struct {
+	suffix, exact, ignoreCase bool
+	s                         string
+}
+
+func (a affix) test(got any) bool {
+	s, ok := got.(string)
+	if !ok {
+		return false
+	}
+	want := a.s
+	if a.ignoreCase {
+		s, want = strings.ToLower(s), strings.ToLower(want)
+	}
+	switch {
+	case a.exact:
+		return s == want
+	case a.suffix:
+		return strings.HasSuffix(s, want)
+	default:
+		return strings.HasPrefix(s, want)
+	}
+}
+
+func (a affix) match(v any, present bool) bool { return leaf(v, present, a.test) }
+
+// wildcard matches strings where * stands for any run of characters; \*
+// is a star and \\ a backslash.
+type wildcard struct{ pattern string }
+
+func (w wildcard) test(got any) bool {
+	s, ok := got.(string)
+	return ok && wildcardMatch(w.pattern, s)
+}
+
+func (w wildcard) match(v any, present bool) bool { return leaf(v, present, w.test) }
+
+func wildcardMatch(pattern, s string) bool {
+	// Split the pattern into literal pieces around unescaped stars.
+	var pieces []string
+	var cur strings.Builder
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; {
+		case c == '\\' && i+1 < len(pattern):
+			i++
+			cur.WriteByte(pattern[i])
+		case c == '*':
+			pieces = append(pieces, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	pieces = append(pieces, cur.String())
+	if len(pieces) == 1 {
+		return s == pieces[0]
+	}
+	if !strings.HasPrefix(s, pieces[0]) {
+		return false
+	}
+	s = s[len(pieces[0]):]
+	last := pieces[len(pieces)-1]
+	for _, p := range pieces[1 : len(pieces)-1] {
+		i := strings.Index(s, p)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(p):]
+	}
+	return strings.HasSuffix(s, last)
+}
+
+// exists matches a field that is present with a value that is not an
+// object (EventBridge matches exists on leaves only), or one that is not.
+type exists struct{ want bool }
+
+func (e exists) match(v any, present bool) bool {
+	_, isObject := v.(map[string]any)
+	return (present && !isObject) == e.want
+}
+
+// numeric holds every comparison of a range.
+type numeric struct {
+	ops []string
+	nums []float64
+}
+
+// numericLimit is EventBridge's range for numeric matching.
+const numericLimit = 5e9
+
+func compileNumeric(arg any, bad func(string) error) (condition, error) {
+	args, ok := arg.([]any)
+	if !ok || len(args) == 0 || len(args)%2 != 0 || len(args) > 4 {
+		return nil, bad(`one or two pairs of an operator and a number, such as [">", 0, "<=", 5]`)
+	}
+	var n numeric
+	for i := 0; i < len(args); i += 2 {
+		op, ok := args[i].(string)
+		num, isNum := args[i+1].(json.Number)
+		if !ok || !isNum || !slices.Contains([]string{"=", "<", "<=", ">", ">="}, op) {
+			return nil, bad(`operators =, <, <=, >, >= each followed by a number`)
+		}
+		f, err := num.Float64()
+		if err != nil || math.Abs(f) > numericLimit {
+			return nil, bad(fmt.Sprintf("numbers from -%g to %g", numericLimit, numericLimit))
+		}
+		n.ops, n.nums = append(n.ops, op), append(n.nums, f)
+	}
+	return n, nil
+}
+
+func (n numeric) test(got any) bool {
+	num, ok := got.(json.Number)
+	if !ok {
+		return false
+	}
+	f, err := num.Float64()
+	if err != nil {
+		return false
+	}
+	for i, op := range n.ops {
+		w := n.nums[i]
+		var ok bool
+		switch op {
+		case "=":
+			ok = f == w
+		case "<":
+			ok = f < w
+		case "<=":
+			ok = f <= w
+		case ">":
+			ok = f > w
+		case ">=":
+			ok = f >= w
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (n numeric) match(v any, present bool) bool { return leaf(v, present, n.test) }
+
+// anythingBut matches a present string or number that none of its inner
+// tests accepts.
+type anythingBut struct{ not []func(any) bool }
+
+func compileAnythingBut(arg any, path string, bad func(string) error) (condition, error) {
+	var a anythingBut
+	scalar := func(v any) error {
+		switch v.(type) {
+		case string, json.Number:
+			a.not = append(a.not, func(got any) bool { return sameValue(got, v) })
+			return nil
+		}
+		return bad("a string, a number, a list of them, or one of prefix, suffix, equals-ignore-case and wildcard")
+	}
+	switch arg := arg.(type) {
+	case []any:
+		if len(arg) == 0 {
+			return nil, bad("a non-empty list")
+		}
+		for _, v := range arg {
+			if err := scalar(v); err != nil {
+				return nil, err
+			}
+		}
+	case map[string]any:
+		if len(arg) != 1 {
+			return nil, bad("one operator")
+		}
+		for op, inner := range arg {
+			switch op {
+			case "prefix", "suffix":
+				s, ok := inner.(string)
+				if !ok {
+					return nil, bad(op + " with a string")
+				}
+				a.not = append(a.not, affix{suffix: op == "suffix", s: s}.test)
+			case "wildcard":
+				s, ok := inner.(string)
+				if !ok {
+					return nil, bad("wildcard with a string")
+				}
+				a.not = append(a.not, wildcard{s}.test)
+			case "equals-ignore-case":
+				values := []any{inner}
+				if list, ok := inner.([]any); ok {
+					values = list
+				}
+				for _, v := range values {
+					s, ok := v.(string)
+					if !ok {
+						return nil, bad("equals-ignore-case with a string or a list of strings")
+					}
+					a.not = append(a.not, affix{exact: true, s: s, ignoreCase: true}.test)
+				}
+			default:
+				return nil, fmt.Errorf("%s: anything-but does not take %q", where(path), op)
+			}
+		}
+	default:
+		if err := scalar(arg); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (a anythingBut) test(got any) bool {
+	switch got.(type) {
+	case string, json.Number:
+	default:
+		return false
+	}
+	return !slices.ContainsFunc(a.not, func(f func(any) bool) bool { return f(got) })
+}
+
+func (a anythingBut) match(v any, present bool) bool { return leaf(v, present, a.test) }
