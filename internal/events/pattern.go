@@ -394,7 +394,7 @@ func (e exists) match(v any, present bool) bool {
 
 // numeric holds every comparison of a range.
 type numeric struct {
-	ops []string
+	ops  []string
 	nums []float64
 }
 
