@@ -1,0 +1,122 @@
+// Package inventory is the inventory service's domain: stock per product, and
+// reservations that hold every line of an order or none, so that the shop
+// never sells what it does not have. A product is untracked until an admin
+// sets its stock; untracked products are always reservable.
+package inventory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/kind"
+	"github.com/eventshop/eventshop/internal/validation"
+)
+
+// Domain outcomes.
+var (
+	ErrNotFound        = kind.New(kind.NotFound, "the catalog has not announced this product")
+	ErrVersionConflict = kind.New(kind.Conflict, "stock was changed by another request; read it again and retry")
+	ErrDeleted         = kind.New(kind.Unprocessable, "the product was deleted from the catalog")
+)
+
+// MaxAvailable is the most units of a product the shop may hold.
+const MaxAvailable = 1_000_000
+
+// Stock is what the shop holds of one product.
+type Stock struct {
+	ProductID      string
+	Tracked        bool  // set by an admin; an untracked product is always reservable
+	Available      int   // units free to reserve
+	Reserved       int   // units held by orders
+	Deleted        bool  // the catalog deleted the product: nothing more is reserved
+	Version        int64 // counts the stock's writes, for an admin's optimistic lock
+	CatalogVersion int64 // the catalog version last announced
+}
+
+// Line is what an order needs of one product.
+type Line struct {
+	ProductID string
+	Quantity  int
+}
+
+// ValidateLines checks an order's lines: each product once, 1 unit or more.
+func ValidateLines(lines []Line) error {
+	if len(lines) == 0 {
+		return validation.Field("lines", "must not be empty")
+	}
+	seen := map[string]bool{}
+	for i, l := range lines {
+		field := fmt.Sprintf("lines[%d]", i)
+		if err := validation.ID(field+".productId", l.ProductID); err != nil {
+			return err
+		}
+		if l.Quantity < 1 || l.Quantity > MaxAvailable {
+			return validation.Field(field+".quantity", "must be from 1 to %d", MaxAvailable)
+		}
+		if seen[l.ProductID] {
+			return validation.Field(field, "repeats product %s", l.ProductID)
+		}
+		seen[l.ProductID] = true
+	}
+	return nil
+}
+
+// Merge adds up the lines of the same product: an order may hold one product
+// in several colours, but stock counts units.
+func Merge(lines []Line) []Line {
+	var out []Line
+	at := map[string]int{}
+	for _, l := range lines {
+		if i, ok := at[l.ProductID]; ok {
+			out[i].Quantity += l.Quantity
+			continue
+		}
+		at[l.ProductID] = len(out)
+		out = append(out, l)
+	}
+	return out
+}
+
+// Outcome is how a reservation ended.
+type Outcome string
+
+// Outcomes of Reserve.
+const (
+	Reserved           Outcome = "reserved"            // every line is held
+	OutOfStock         Outcome = "out_of_stock"        // a line wanted more than was available: nothing is held
+	ProductUnavailable Outcome = "product_unavailable" // a product is deleted or unknown: nothing is held
+	AlreadyReleased    Outcome = "already_released"    // the order was released first (cancelled): nothing is held
+)
+
+// EmitReserve returns the events that record a reservation's outcome; the
+// store commits them with the reservation, or with the refusal.
+type EmitReserve func(Outcome) ([]events.Outgoing, error)
+
+// EmitRelease returns the events that record a release of lines.
+type EmitRelease func(released []Line) ([]events.Outgoing, error)
+
+// Store keeps stock, one item per product, and reservations, one per order.
+// Every operation is idempotent: delivered twice, it changes nothing the
+// second time and reports the same outcome.
+type Store interface {
+	// Get returns a product's stock, or ErrNotFound if it was never announced.
+	Get(ctx context.Context, productID string) (Stock, error)
+	// Announce records that the catalog holds productID at catalogVersion, or
+	// deleted it; an announcement not newer than the last is ignored. It
+	// reports whether it changed anything.
+	Announce(ctx context.Context, productID string, catalogVersion int64, deleted bool) (bool, error)
+	// SetAvailable sets the units free to reserve of an announced product and
+	// makes it tracked. With ifVersion not 0, the stock must still be at that
+	// version (ErrVersionConflict). ErrNotFound, ErrDeleted as they say.
+	SetAvailable(ctx context.Context, productID string, available int, ifVersion int64) (Stock, error)
+	// Reserve holds every line for orderID, or none, and commits the events
+	// emit gives for the outcome with it. A reservation made before is
+	// reported again, without new events; one released before it was made
+	// (a cancellation that came first) takes nothing: AlreadyReleased.
+	Reserve(ctx context.Context, orderID string, lines []Line, emit EmitReserve) (Outcome, error)
+	// Release gives back what orderID holds, with the events emit gives for
+	// the lines released. Releasing an order that holds nothing records the
+	// release, so that a reservation arriving late takes nothing.
+	Release(ctx context.Context, orderID string, emit EmitRelease) error
+}

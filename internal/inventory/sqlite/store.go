@@ -1,0 +1,248 @@
+// Package sqlite is the inventory service's store on SQLite for the local
+// runtime: each operation is one transaction, with its events in the outbox.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/inventory"
+	"github.com/eventshop/eventshop/internal/outbox"
+	"github.com/eventshop/eventshop/internal/sqlitedb"
+)
+
+// Schema creates the inventory's tables: stock per product, the units each
+// order holds of each product, and each order's reservation state.
+const Schema = `
+create table if not exists stock (
+  product_id      text primary key,
+  tracked         integer not null default 0,
+  available       integer not null default 0 check (available >= 0),
+  reserved        integer not null default 0 check (reserved >= 0),
+  deleted         integer not null default 0,
+  version         integer not null default 0,
+  catalog_version integer not null
+);
+create table if not exists holds (
+  order_id   text not null,
+  product_id text not null,
+  quantity   integer not null,
+  primary key (order_id, product_id)
+);
+create table if not exists reservations (
+  order_id text primary key,
+  outcome  text not null
+);
+` + outbox.Schema
+
+// released is the outcome column of an order released before or after it reserved.
+const released = "released"
+
+var _ inventory.Store = (*Store)(nil)
+
+// Store implements inventory.Store.
+type Store struct {
+	db *sql.DB
+	ob *outbox.Outbox
+}
+
+// Open opens the inventory database at path.
+func Open(ctx context.Context, path string) (*Store, error) {
+	db, err := sqlitedb.Open(ctx, path, Schema)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, ob: outbox.New(db)}, nil
+}
+
+// Outbox is where the store's events wait for the relay.
+func (s *Store) Outbox() *outbox.Outbox { return s.ob }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func get(ctx context.Context, q querier, productID string) (inventory.Stock, error) {
+	st := inventory.Stock{ProductID: productID}
+	err := q.QueryRowContext(ctx, `select tracked, available, reserved, deleted, version, catalog_version from stock where product_id = ?`, productID).
+		Scan(&st.Tracked, &st.Available, &st.Reserved, &st.Deleted, &st.Version, &st.CatalogVersion)
+	if errors.Is(err, sql.ErrNoRows) {
+		return inventory.Stock{}, fmt.Errorf("stock of %s: %w", productID, inventory.ErrNotFound)
+	}
+	if err != nil {
+		return inventory.Stock{}, fmt.Errorf("stock of %s: %w", productID, err)
+	}
+	return st, nil
+}
+
+// Get implements inventory.Store.
+func (s *Store) Get(ctx context.Context, productID string) (inventory.Stock, error) {
+	return get(ctx, s.db, productID)
+}
+
+// Announce implements inventory.Store.
+func (s *Store) Announce(ctx context.Context, productID string, catalogVersion int64, deleted bool) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `
+insert into stock (product_id, deleted, catalog_version) values (?, ?, ?)
+on conflict (product_id) do update set deleted = excluded.deleted, catalog_version = excluded.catalog_version
+where excluded.catalog_version > stock.catalog_version`, productID, deleted, catalogVersion)
+	if err != nil {
+		return false, fmt.Errorf("announce %s: %w", productID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// SetAvailable implements inventory.Store.
+func (s *Store) SetAvailable(ctx context.Context, productID string, available int, ifVersion int64) (inventory.Stock, error) {
+	var st inventory.Stock
+	err := sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		cur, err := get(ctx, tx, productID)
+		switch {
+		case err != nil:
+			return err
+		case cur.Deleted:
+			return inventory.ErrDeleted
+		case ifVersion != 0 && ifVersion != cur.Version:
+			return inventory.ErrVersionConflict
+		}
+		st = cur
+		st.Tracked, st.Available, st.Version = true, available, cur.Version+1
+		_, err = tx.ExecContext(ctx, `update stock set tracked = 1, available = ?, version = ? where product_id = ?`, available, st.Version, productID)
+		return err
+	})
+	if err != nil {
+		return inventory.Stock{}, fmt.Errorf("set stock of %s: %w", productID, err)
+	}
+	return st, nil
+}
+
+// Reserve implements inventory.Store in one transaction: every line is
+// checked, then every tracked line is taken, or none.
+func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.Line, emit inventory.EmitReserve) (inventory.Outcome, error) {
+	var outcome inventory.Outcome
+	emitted := false
+	err := sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		var prev string
+		err := tx.QueryRowContext(ctx, `select outcome from reservations where order_id = ?`, orderID).Scan(&prev)
+		switch {
+		case err == nil && prev == released:
+			outcome = inventory.AlreadyReleased
+			return nil
+		case err == nil:
+			outcome = inventory.Outcome(prev)
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		outcome = inventory.Reserved
+		var stocks []inventory.Stock
+		for _, l := range lines {
+			st, err := get(ctx, tx, l.ProductID)
+			switch {
+			case errors.Is(err, inventory.ErrNotFound):
+				outcome = inventory.ProductUnavailable
+			case err != nil:
+				return err
+			case st.Deleted:
+				outcome = inventory.ProductUnavailable
+			case st.Tracked && st.Available < l.Quantity && outcome == inventory.Reserved:
+				outcome = inventory.OutOfStock
+			}
+			stocks = append(stocks, st)
+		}
+		if outcome == inventory.Reserved {
+			for i, l := range lines {
+				if !stocks[i].Tracked {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, `update stock set available = available - ?, reserved = reserved + ? where product_id = ?`, l.Quantity, l.Quantity, l.ProductID); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `insert into holds (order_id, product_id, quantity) values (?, ?, ?)`, orderID, l.ProductID, l.Quantity); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `insert into reservations (order_id, outcome) values (?, ?)`, orderID, string(outcome)); err != nil {
+			return err
+		}
+		return s.add(ctx, tx, &emitted, func() ([]events.Outgoing, error) { return callReserve(emit, outcome) })
+	})
+	if err != nil {
+		return "", fmt.Errorf("reserve for order %s: %w", orderID, err)
+	}
+	if emitted {
+		s.ob.Committed()
+	}
+	return outcome, nil
+}
+
+// Release implements inventory.Store.
+func (s *Store) Release(ctx context.Context, orderID string, emit inventory.EmitRelease) error {
+	emitted := false
+	err := sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `select product_id, quantity from holds where order_id = ? order by product_id`, orderID)
+		if err != nil {
+			return err
+		}
+		var held []inventory.Line
+		for rows.Next() {
+			var l inventory.Line
+			if err := rows.Scan(&l.ProductID, &l.Quantity); err != nil {
+				rows.Close()
+				return err
+			}
+			held = append(held, l)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, l := range held {
+			if _, err := tx.ExecContext(ctx, `update stock set available = available + ?, reserved = reserved - ? where product_id = ?`, l.Quantity, l.Quantity, l.ProductID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `delete from holds where order_id = ?`, orderID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `insert into reservations (order_id, outcome) values (?, ?) on conflict (order_id) do update set outcome = excluded.outcome`, orderID, released); err != nil {
+			return err
+		}
+		if len(held) == 0 || emit == nil {
+			return nil
+		}
+		return s.add(ctx, tx, &emitted, func() ([]events.Outgoing, error) { return emit(held) })
+	})
+	if err != nil {
+		return fmt.Errorf("release order %s: %w", orderID, err)
+	}
+	if emitted {
+		s.ob.Committed()
+	}
+	return nil
+}
+
+func callReserve(emit inventory.EmitReserve, o inventory.Outcome) ([]events.Outgoing, error) {
+	if emit == nil {
+		return nil, nil
+	}
+	return emit(o)
+}
+
+// add puts the events list gives into the outbox within tx.
+func (s *Store) add(ctx context.Context, tx *sql.Tx, emitted *bool, list func() ([]events.Outgoing, error)) error {
+	evts, err := list()
+	if err != nil || len(evts) == 0 {
+		return err
+	}
+	*emitted = true
+	return s.ob.Add(ctx, tx, evts...)
+}

@@ -1,0 +1,52 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/inventory"
+	"github.com/eventshop/eventshop/internal/inventory/sqlite"
+	"github.com/eventshop/eventshop/internal/inventory/storetest"
+)
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) inventory.Store {
+		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "inventory.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// A reservation's events commit with it, in the outbox; a repeat adds none.
+func TestReservationEventsCommitWithIt(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "inventory.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Announce(t.Context(), "a", 1, false); err != nil {
+		t.Fatal(err)
+	}
+	emit := func(o inventory.Outcome) ([]events.Outgoing, error) {
+		e, err := events.New("test", "Reserved", map[string]string{"outcome": string(o)}, time.Now())
+		return []events.Outgoing{e}, err
+	}
+	for range 2 {
+		if _, err := s.Reserve(t.Context(), "o1", []inventory.Line{{ProductID: "a", Quantity: 1}}, emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var c eventstest.Collector
+	if _, err := s.Outbox().Flush(t.Context(), &c); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Events(); len(got) != 1 || string(got[0].Detail) != `{"outcome":"reserved"}` {
+		t.Fatalf("outbox %+v", got)
+	}
+}

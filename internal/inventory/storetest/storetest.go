@@ -1,0 +1,282 @@
+// Package storetest is the contract every inventory.Store passes.
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/inventory"
+)
+
+// Run runs the contract against stores newStore makes.
+func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
+	t.Run("Announce", func(t *testing.T) { t.Parallel(); testAnnounce(t, newStore(t)) })
+	t.Run("SetAvailable", func(t *testing.T) { t.Parallel(); testSetAvailable(t, newStore(t)) })
+	t.Run("ReserveAllOrNothing", func(t *testing.T) { t.Parallel(); testReserve(t, newStore(t)) })
+	t.Run("ReserveIsIdempotent", func(t *testing.T) { t.Parallel(); testReserveTwice(t, newStore(t)) })
+	t.Run("Release", func(t *testing.T) { t.Parallel(); testRelease(t, newStore(t)) })
+	t.Run("ReleaseBeforeReserve", func(t *testing.T) { t.Parallel(); testReleaseFirst(t, newStore(t)) })
+	t.Run("NoOverselling", func(t *testing.T) { t.Parallel(); testNoOverselling(t, newStore(t)) })
+	t.Run("ReserveAndReleaseRace", func(t *testing.T) { t.Parallel(); testRace(t, newStore(t)) })
+}
+
+// stocked announces productID and gives it available units.
+func stocked(t *testing.T, s inventory.Store, productID string, available int) {
+	t.Helper()
+	if _, err := s.Announce(t.Context(), productID, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetAvailable(t.Context(), productID, available, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func want(t *testing.T, s inventory.Store, productID string, available, reserved int) {
+	t.Helper()
+	st, err := s.Get(t.Context(), productID)
+	if err != nil || st.Available != available || st.Reserved != reserved {
+		t.Fatalf("%s: %+v, %v; want %d available, %d reserved", productID, st, err, available, reserved)
+	}
+}
+
+// recorder is an emit that records the outcomes it was asked for.
+type recorder struct {
+	mu       sync.Mutex
+	outcomes []inventory.Outcome
+	released [][]inventory.Line
+}
+
+func (r *recorder) reserve(o inventory.Outcome) ([]events.Outgoing, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.outcomes = append(r.outcomes, o)
+	e, err := events.New("test", "Reservation", map[string]string{"outcome": string(o)}, t0)
+	return []events.Outgoing{e}, err
+}
+
+func (r *recorder) release(lines []inventory.Line) ([]events.Outgoing, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.released = append(r.released, lines)
+	e, err := events.New("test", "Released", map[string]int{"lines": len(lines)}, t0)
+	return []events.Outgoing{e}, err
+}
+
+func testAnnounce(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	if _, err := s.Get(ctx, "p1"); !errors.Is(err, inventory.ErrNotFound) {
+		t.Fatalf("unknown product: %v", err)
+	}
+	if changed, err := s.Announce(ctx, "p1", 2, false); err != nil || !changed {
+		t.Fatalf("announce: %v, %v", changed, err)
+	}
+	st, err := s.Get(ctx, "p1")
+	if err != nil || st.Tracked || st.Available != 0 || st.Deleted || st.CatalogVersion != 2 {
+		t.Fatalf("announced: %+v, %v", st, err)
+	}
+	if changed, _ := s.Announce(ctx, "p1", 1, true); changed {
+		t.Fatal("an older deletion was applied")
+	}
+	if changed, _ := s.Announce(ctx, "p1", 3, true); !changed {
+		t.Fatal("a newer deletion was ignored")
+	}
+	if changed, _ := s.Announce(ctx, "p1", 2, false); changed {
+		t.Fatal("an older change brought a deleted product back")
+	}
+	if st, _ := s.Get(ctx, "p1"); !st.Deleted {
+		t.Fatalf("after deletion: %+v", st)
+	}
+}
+
+func testSetAvailable(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	if _, err := s.SetAvailable(ctx, "ghost", 5, 0); !errors.Is(err, inventory.ErrNotFound) {
+		t.Fatalf("unknown product: %v", err)
+	}
+	if _, err := s.Announce(ctx, "p1", 1, false); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.SetAvailable(ctx, "p1", 5, 0)
+	if err != nil || !st.Tracked || st.Available != 5 || st.Version != 1 {
+		t.Fatalf("set: %+v, %v", st, err)
+	}
+	if _, err := s.SetAvailable(ctx, "p1", 7, 3); !errors.Is(err, inventory.ErrVersionConflict) {
+		t.Fatalf("stale version: %v", err)
+	}
+	if st, err := s.SetAvailable(ctx, "p1", 7, 1); err != nil || st.Available != 7 || st.Version != 2 {
+		t.Fatalf("set at version 1: %+v, %v", st, err)
+	}
+	if got, _ := s.Get(ctx, "p1"); got.Available != 7 || got.Version != 2 || !got.Tracked {
+		t.Fatalf("read back: %+v", got)
+	}
+	if _, err := s.Announce(ctx, "p1", 2, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetAvailable(ctx, "p1", 9, 0); !errors.Is(err, inventory.ErrDeleted) {
+		t.Fatalf("deleted product: %v", err)
+	}
+}
+
+func testReserve(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	stocked(t, s, "a", 5)
+	stocked(t, s, "b", 1)
+	if _, err := s.Announce(ctx, "free", 1, false); err != nil { // untracked
+		t.Fatal(err)
+	}
+	if _, err := s.Announce(ctx, "gone", 2, true); err != nil {
+		t.Fatal(err)
+	}
+	var rec recorder
+	tests := []struct {
+		order string
+		lines []inventory.Line
+		want  inventory.Outcome
+	}{
+		{"o1", []inventory.Line{line("a", 2), line("free", 100)}, inventory.Reserved},
+		{"o2", []inventory.Line{line("a", 1), line("b", 2)}, inventory.OutOfStock},
+		{"o3", []inventory.Line{line("a", 1), line("gone", 1)}, inventory.ProductUnavailable},
+		{"o4", []inventory.Line{line("a", 1), line("never-announced", 1)}, inventory.ProductUnavailable},
+		{"o5", []inventory.Line{line("a", 3), line("b", 1)}, inventory.Reserved},
+		{"o6", []inventory.Line{line("a", 1)}, inventory.OutOfStock},
+	}
+	for _, tt := range tests {
+		got, err := s.Reserve(ctx, tt.order, tt.lines, rec.reserve)
+		if err != nil || got != tt.want {
+			t.Fatalf("%s: %v, %v; want %v", tt.order, got, err, tt.want)
+		}
+	}
+	want(t, s, "a", 0, 5)
+	want(t, s, "b", 0, 1)
+	want(t, s, "free", 0, 0)
+	if fmt.Sprint(rec.outcomes) != "[reserved out_of_stock product_unavailable product_unavailable reserved out_of_stock]" {
+		t.Fatalf("emitted for %v", rec.outcomes)
+	}
+}
+
+func testReserveTwice(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	stocked(t, s, "a", 3)
+	var rec recorder
+	for range 3 {
+		if got, err := s.Reserve(ctx, "o1", []inventory.Line{line("a", 2)}, rec.reserve); err != nil || got != inventory.Reserved {
+			t.Fatalf("reserve: %v, %v", got, err)
+		}
+	}
+	want(t, s, "a", 1, 2)
+	if got, _ := s.Reserve(ctx, "o2", []inventory.Line{line("a", 2)}, rec.reserve); got != inventory.OutOfStock {
+		t.Fatalf("o2: %v", got)
+	}
+	if got, _ := s.Reserve(ctx, "o2", []inventory.Line{line("a", 1)}, rec.reserve); got != inventory.OutOfStock {
+		t.Fatalf("o2 again: %v, want its first outcome", got)
+	}
+	if len(rec.outcomes) != 2 {
+		t.Fatalf("emitted %v: a repeated reservation emits nothing", rec.outcomes)
+	}
+}
+
+func testRelease(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	stocked(t, s, "a", 5)
+	stocked(t, s, "b", 5)
+	if _, err := s.Announce(ctx, "free", 1, false); err != nil {
+		t.Fatal(err)
+	}
+	var rec recorder
+	if _, err := s.Reserve(ctx, "o1", []inventory.Line{line("a", 2), line("b", 5), line("free", 1)}, rec.reserve); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.Release(ctx, "o1", rec.release); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want(t, s, "a", 5, 0)
+	want(t, s, "b", 5, 0)
+	if len(rec.released) != 1 || len(rec.released[0]) != 2 {
+		t.Fatalf("released %v, want the two tracked lines once", rec.released)
+	}
+	if got, _ := s.Reserve(ctx, "o1", []inventory.Line{line("a", 2)}, rec.reserve); got != inventory.AlreadyReleased {
+		t.Fatalf("reserve after release: %v", got)
+	}
+	want(t, s, "a", 5, 0)
+}
+
+func testReleaseFirst(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	stocked(t, s, "a", 5)
+	var rec recorder
+	if err := s.Release(ctx, "o1", rec.release); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Reserve(ctx, "o1", []inventory.Line{line("a", 2)}, rec.reserve); err != nil || got != inventory.AlreadyReleased {
+		t.Fatalf("a reservation after its cancellation: %v, %v", got, err)
+	}
+	want(t, s, "a", 5, 0)
+	if len(rec.released) != 0 || len(rec.outcomes) != 0 {
+		t.Fatalf("emitted %v and %v for an order that never held anything", rec.outcomes, rec.released)
+	}
+}
+
+// 50 orders of one unit each race for 10 units: exactly 10 win.
+func testNoOverselling(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	stocked(t, s, "hot", 10)
+	var wg sync.WaitGroup
+	outcomes := make([]inventory.Outcome, 50)
+	errs := make([]error, 50)
+	for i := range outcomes {
+		wg.Go(func() {
+			outcomes[i], errs[i] = s.Reserve(ctx, fmt.Sprintf("o%d", i), []inventory.Line{line("hot", 1)}, nil)
+		})
+	}
+	wg.Wait()
+	won := 0
+	for i, o := range outcomes {
+		switch {
+		case errs[i] != nil:
+			t.Fatalf("order %d: %v", i, errs[i])
+		case o == inventory.Reserved:
+			won++
+		case o != inventory.OutOfStock:
+			t.Fatalf("order %d: %v", i, o)
+		}
+	}
+	if won != 10 {
+		t.Fatalf("%d orders reserved, want 10", won)
+	}
+	want(t, s, "hot", 0, 10)
+}
+
+// A reservation and the release of the same order, in either order or at
+// once, leave nothing held.
+func testRace(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	stocked(t, s, "a", 100)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		order := fmt.Sprintf("o%d", i)
+		wg.Go(func() {
+			if _, err := s.Reserve(ctx, order, []inventory.Line{line("a", 3)}, nil); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Go(func() {
+			if err := s.Release(ctx, order, nil); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	want(t, s, "a", 100, 0)
+}
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func line(productID string, quantity int) inventory.Line {
+	return inventory.Line{ProductID: productID, Quantity: quantity}
+}
