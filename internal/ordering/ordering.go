@@ -17,9 +17,6 @@ var (
 	ErrExists   = kind.New(kind.Conflict, "order already exists")
 )
 
-// StatusPlaced is the status of a new order.
-const StatusPlaced = "PLACED"
-
 // Order is a placed order. Its id is the checkout id it was made from.
 type Order struct {
 	OrderID       string      `json:"orderId"`
