@@ -41,3 +41,15 @@ func TestSleepEndsWithItsContext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A delay may be anything from 0 to the step, both included.
+func TestDelaysReachBothEnds(t *testing.T) {
+	p := Policy{First: time.Nanosecond, Max: time.Nanosecond}
+	seen := map[time.Duration]bool{}
+	for range 200 {
+		seen[p.Delay(1)] = true
+	}
+	if !seen[0] || !seen[time.Nanosecond] || len(seen) != 2 {
+		t.Fatalf("delays of a 1ns step: %v, want 0 and 1ns", seen)
+	}
+}

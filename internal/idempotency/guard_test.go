@@ -91,8 +91,15 @@ func TestReplayAndMismatch(t *testing.T) {
 			t.Errorf("key %q: %d, want 400", bad, w.Code)
 		}
 	}
-	if w := post(h, "alice", strings.Repeat("k", 255), `{}`); w.Code != 201 {
-		t.Errorf("a key of 255: %d", w.Code)
+	for _, good := range []string{strings.Repeat("k", 255), "!", "~", "a-b_c.d:e/f"} {
+		if w := post(h, "alice", good, `{}`); w.Code != 201 {
+			t.Errorf("key %q: %d, want 201", good, w.Code)
+		}
+	}
+	for _, bad := range []string{"\x20", "\x7f"} {
+		if idempotency.ValidKey(bad) {
+			t.Errorf("key %q is valid", bad)
+		}
 	}
 }
 
