@@ -1,12 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -19,10 +19,22 @@ func TestAwsSolutionsChecks(t *testing.T) {
 	stack := NewShopStack(app, "Nag", &ShopStackProps{AssetDir: assets})
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	annotations := assertions.Annotations_FromStack(stack)
+	nag := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
 	var findings []string
-	for _, level := range []func(*string, interface{}) *[]*cxapi.SynthesisMessage{annotations.FindError, annotations.FindWarning} {
-		for _, m := range *level(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
-			findings = append(findings, *m.Id+": "+strings.SplitN(mustJSON(m.Entry.Data), `\n`, 2)[0])
+	for _, found := range []any{annotations.FindError(jsii.String("*"), nag), annotations.FindWarning(jsii.String("*"), nag)} {
+		// Read through JSON: the Go type of a synthesis message is deprecated in
+		// the CDK bindings, though the assertions still return it.
+		var messages []struct {
+			ID    string `json:"id"`
+			Entry struct {
+				Data any `json:"data"`
+			} `json:"entry"`
+		}
+		if err := json.Unmarshal([]byte(mustJSON(found)), &messages); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range messages {
+			findings = append(findings, m.ID+": "+strings.SplitN(mustJSON(m.Entry.Data), `\n`, 2)[0])
 		}
 	}
 	if len(findings) > 0 {
