@@ -211,6 +211,7 @@ func (a *App) Run(ctx context.Context) error {
 	errs := make(chan error, 2)
 	wg.Go(func() { a.catalog.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Go(func() { a.baskets.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
+	wg.Go(func() { a.orders.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueBasketPrices, a.basketConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueOrderingOrders, a.orderingConsumer) })
 	wg.Wait()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/page"
@@ -13,8 +14,9 @@ import (
 
 // Domain outcomes.
 var (
-	ErrNotFound = kind.New(kind.NotFound, "order not found")
-	ErrExists   = kind.New(kind.Conflict, "order already exists")
+	ErrNotFound        = kind.New(kind.NotFound, "order not found")
+	ErrExists          = kind.New(kind.Conflict, "order already exists")
+	ErrVersionConflict = kind.New(kind.Conflict, "order was changed by another request; read it again and retry")
 )
 
 // Order is a placed order. Its id is the checkout id it was made from.
@@ -30,6 +32,12 @@ type Order struct {
 	Address       string      `json:"address"`
 	PaymentMethod string      `json:"paymentMethod"`
 	OrderDate     time.Time   `json:"orderDate"`
+	// CancelReason says why a CANCELLED order was cancelled.
+	CancelReason string `json:"cancelReason,omitempty"`
+	// History lists the order's changes, oldest first, from its placing.
+	History []Change `json:"history"`
+	// Version counts the order's writes, from 1.
+	Version int64 `json:"version"`
 }
 
 // Line is one priced line of an order.
@@ -43,9 +51,13 @@ type Line struct {
 }
 
 // Store keeps orders under (userName, orderId); order ids sort by time.
+// Every write commits the events it is given atomically with it.
 type Store interface {
-	// Create stores o unless an order with its id exists (ErrExists).
-	Create(ctx context.Context, o Order) error
+	// Create stores o, at version 1, unless an order with its id exists (ErrExists).
+	Create(ctx context.Context, o Order, evts ...events.Outgoing) error
+	// Update replaces the order stored at o.Version-1 with o; ErrNotFound if
+	// there is none, ErrVersionConflict if another version is stored.
+	Update(ctx context.Context, o Order, evts ...events.Outgoing) error
 	// Get returns one of userName's orders, or ErrNotFound.
 	Get(ctx context.Context, userName, orderID string) (Order, error)
 	// ListByUser pages through userName's orders, newest first.

@@ -59,6 +59,8 @@ func (o *Orders) Place(ctx context.Context, c PlaceOrder) (bool, error) {
 		Address:       c.Address,
 		PaymentMethod: c.PaymentMethod,
 		OrderDate:     c.CheckedOutAt.UTC(),
+		History:       []ordering.Change{{Status: ordering.StatusPlaced, At: c.CheckedOutAt.UTC()}},
+		Version:       1,
 	})
 	if errors.Is(err, ordering.ErrExists) {
 		return false, nil

@@ -70,6 +70,7 @@ func TestPlace(t *testing.T) {
 				OrderID: c.CheckoutID, UserName: c.UserName, Status: ordering.StatusPlaced, Lines: c.Lines, TotalPrice: c.TotalPrice,
 				FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Address: c.Address, PaymentMethod: c.PaymentMethod,
 				OrderDate: checkedOut.UTC(),
+				History:   []ordering.Change{{Status: ordering.StatusPlaced, At: checkedOut.UTC()}}, Version: 1,
 			}
 			if err != nil || !reflect.DeepEqual(got, want) || got.OrderDate.Location() != time.UTC {
 				t.Fatalf("stored %+v, %v\nwant %+v", got, err, want)

@@ -25,6 +25,7 @@ func TestStoredAttributesArePinned(t *testing.T) {
 		Lines:      []ordering.Line{{ProductID: "p1", ProductName: "Widget", Color: "red", Quantity: 2, UnitPrice: 1999, LineTotal: 3998}},
 		TotalPrice: 3998, FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Address: "1 St",
 		PaymentMethod: "invoice", OrderDate: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		History: []ordering.Change{{Status: ordering.StatusPlaced, At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}, Version: 1,
 	}
 	if err := s.Create(t.Context(), o); err != nil {
 		t.Fatal(err)
@@ -36,7 +37,7 @@ func TestStoredAttributesArePinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"address", "email", "firstName", "lastName", "lines", "orderDate", "orderId", "paymentMethod", "status", "totalPrice", "userName", "writeId"}
+	want := []string{"address", "email", "firstName", "history", "lastName", "lines", "orderDate", "orderId", "paymentMethod", "status", "totalPrice", "userName", "version", "writeId"}
 	if got := slices.Sorted(maps.Keys(out.Item)); !slices.Equal(got, want) {
 		t.Fatalf("attributes %v, want %v", got, want)
 	}

@@ -15,8 +15,10 @@ import (
 
 	"github.com/eventshop/eventshop/internal/dynamopage"
 	"github.com/eventshop/eventshop/internal/dynamoput"
+	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/ordering/record"
+	"github.com/eventshop/eventshop/internal/outbox/streams"
 	"github.com/eventshop/eventshop/internal/page"
 )
 
@@ -61,13 +63,10 @@ type Store struct {
 // New returns the store on table.
 func New(db API, table string) *Store { return &Store{db: db, table: table} }
 
-// Create implements ordering.Store with a write conditional on the order id.
-func (s *Store) Create(ctx context.Context, o ordering.Order) error {
-	av, err := attributevalue.MarshalMap(record.FromOrder(o))
-	if err != nil {
-		return fmt.Errorf("create order %s: %w", o.OrderID, err)
-	}
-	err = dynamoput.Put(ctx, s.db, &dynamodb.PutItemInput{TableName: &s.table, Item: av, ConditionExpression: aws.String("attribute_not_exists(orderId)")}, KeyUserName, KeyOrderID)
+// Create implements ordering.Store with a write conditional on the order
+// id; the events ride on the item for the stream publisher.
+func (s *Store) Create(ctx context.Context, o ordering.Order, evts ...events.Outgoing) error {
+	err := s.put(ctx, o, evts, "attribute_not_exists(orderId)", nil)
 	if errors.Is(err, dynamoput.ErrConditionFailed) {
 		err = ordering.ErrExists
 	}
@@ -75,6 +74,41 @@ func (s *Store) Create(ctx context.Context, o ordering.Order) error {
 		return fmt.Errorf("create order %s: %w", o.OrderID, err)
 	}
 	return nil
+}
+
+// Update implements ordering.Store with a write conditional on the stored
+// version (an order stored before versions counts as version 1).
+func (s *Store) Update(ctx context.Context, o ordering.Order, evts ...events.Outgoing) error {
+	condition := "version = :prev"
+	if o.Version == 2 {
+		condition = "attribute_exists(orderId) AND (attribute_not_exists(version) OR version = :prev)"
+	}
+	err := s.put(ctx, o, evts, condition, map[string]types.AttributeValue{":prev": &types.AttributeValueMemberN{Value: fmt.Sprint(o.Version - 1)}})
+	if errors.Is(err, dynamoput.ErrConditionFailed) {
+		err = ordering.ErrVersionConflict
+		if _, gerr := s.Get(ctx, o.UserName, o.OrderID); errors.Is(gerr, ordering.ErrNotFound) {
+			err = ordering.ErrNotFound
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("update order %s: %w", o.OrderID, err)
+	}
+	return nil
+}
+
+func (s *Store) put(ctx context.Context, o ordering.Order, evts []events.Outgoing, condition string, values map[string]types.AttributeValue) error {
+	av, err := attributevalue.MarshalMap(record.FromOrder(o))
+	if err != nil {
+		return err
+	}
+	if len(evts) > 0 {
+		if av[streams.Attribute], err = streams.Encode(evts); err != nil {
+			return err
+		}
+	}
+	return dynamoput.Put(ctx, s.db, &dynamodb.PutItemInput{
+		TableName: &s.table, Item: av, ConditionExpression: aws.String(condition), ExpressionAttributeValues: values,
+	}, KeyUserName, KeyOrderID)
 }
 
 func decode(raw map[string]types.AttributeValue) (ordering.Order, error) {

@@ -24,6 +24,16 @@ type Order struct {
 	Address       string      `json:"address" dynamodbav:"address"`
 	PaymentMethod string      `json:"paymentMethod" dynamodbav:"paymentMethod"`
 	OrderDate     time.Time   `json:"orderDate" dynamodbav:"orderDate"`
+	CancelReason  string      `json:"cancelReason,omitempty" dynamodbav:"cancelReason,omitempty"`
+	History       []Change    `json:"history,omitempty" dynamodbav:"history,omitempty"`
+	Version       int64       `json:"version,omitempty" dynamodbav:"version,omitempty"`
+}
+
+// Change is one entry of a stored order's history.
+type Change struct {
+	Status string    `json:"status" dynamodbav:"status"`
+	At     time.Time `json:"at" dynamodbav:"at"`
+	Reason string    `json:"reason,omitempty" dynamodbav:"reason,omitempty"`
 }
 
 // Line is one line of a stored order.
@@ -42,10 +52,15 @@ func FromOrder(o ordering.Order) Order {
 	for i, l := range o.Lines {
 		lines[i] = Line{ProductID: l.ProductID, ProductName: l.ProductName, Color: l.Color, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
 	}
+	history := make([]Change, len(o.History))
+	for i, c := range o.History {
+		history[i] = Change(c)
+	}
 	return Order{
 		OrderID: o.OrderID, UserName: o.UserName, Status: o.Status, Lines: lines, TotalPrice: o.TotalPrice,
 		FirstName: o.FirstName, LastName: o.LastName, Email: o.Email, Address: o.Address,
 		PaymentMethod: o.PaymentMethod, OrderDate: o.OrderDate,
+		CancelReason: o.CancelReason, History: history, Version: o.Version,
 	}
 }
 
@@ -55,9 +70,19 @@ func (r Order) Order() ordering.Order {
 	for i, l := range r.Lines {
 		lines[i] = ordering.Line{ProductID: l.ProductID, ProductName: l.ProductName, Color: l.Color, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
 	}
-	return ordering.Order{
+	o := ordering.Order{
 		OrderID: r.OrderID, UserName: r.UserName, Status: r.Status, Lines: lines, TotalPrice: r.TotalPrice,
 		FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Address: r.Address,
 		PaymentMethod: r.PaymentMethod, OrderDate: r.OrderDate,
+		CancelReason: r.CancelReason, Version: r.Version, History: make([]ordering.Change, len(r.History)),
 	}
+	for i, c := range r.History {
+		o.History[i] = ordering.Change(c)
+	}
+	if o.Version == 0 {
+		// Stored before orders had versions and histories: its first write.
+		o.Version = 1
+		o.History = []ordering.Change{{Status: ordering.StatusPlaced, At: r.OrderDate}}
+	}
+	return o
 }

@@ -1,4 +1,5 @@
-// Package sqlite is the ordering service's store on SQLite for the local runtime.
+// Package sqlite is the ordering service's store on SQLite for the local
+// runtime, with each write's events in an outbox in the same transaction.
 package sqlite
 
 import (
@@ -8,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/ordering/record"
+	"github.com/eventshop/eventshop/internal/outbox"
 	"github.com/eventshop/eventshop/internal/page"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
@@ -24,12 +27,15 @@ create table if not exists orders (
   primary key (user_name, order_id)
 );
 create unique index if not exists orders_by_id on orders (order_id);
-`
+` + outbox.Schema
 
 var _ ordering.Store = (*Store)(nil)
 
 // Store implements ordering.Store.
-type Store struct{ db *sql.DB }
+type Store struct {
+	db *sql.DB
+	ob *outbox.Outbox
+}
 
 // Open opens the ordering database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -37,26 +43,63 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, ob: outbox.New(db)}, nil
 }
+
+// Outbox is where the store's events wait for the relay.
+func (s *Store) Outbox() *outbox.Outbox { return s.ob }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
 // Create implements ordering.Store.
-func (s *Store) Create(ctx context.Context, o ordering.Order) error {
+func (s *Store) Create(ctx context.Context, o ordering.Order, evts ...events.Outgoing) error {
+	return s.write(ctx, o, evts, `insert into orders (user_name, order_id, body) values (?, ?, ?) on conflict do nothing`,
+		func(body string) []any { return []any{o.UserName, o.OrderID, body} },
+		func(context.Context, *sql.Tx) error { return ordering.ErrExists })
+}
+
+// Update implements ordering.Store with a write conditional on the stored
+// version (an order stored before versions counts as version 1).
+func (s *Store) Update(ctx context.Context, o ordering.Order, evts ...events.Outgoing) error {
+	return s.write(ctx, o, evts, `update orders set body = ? where user_name = ? and order_id = ? and coalesce(json_extract(body, '$.version'), 1) = ?`,
+		func(body string) []any { return []any{body, o.UserName, o.OrderID, o.Version - 1} },
+		func(ctx context.Context, tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `select count(*) from orders where user_name = ? and order_id = ?`, o.UserName, o.OrderID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return ordering.ErrNotFound
+			}
+			return ordering.ErrVersionConflict
+		})
+}
+
+// write runs query with the order's body and adds evts to the outbox, in one
+// transaction; when the query changes no row, none says why.
+func (s *Store) write(ctx context.Context, o ordering.Order, evts []events.Outgoing, query string, args func(body string) []any, none func(context.Context, *sql.Tx) error) error {
 	body, err := json.Marshal(record.FromOrder(o))
 	if err != nil {
 		return fmt.Errorf("encode order %s: %w", o.OrderID, err)
 	}
-	res, err := s.db.ExecContext(ctx, `insert into orders (user_name, order_id, body) values (?, ?, ?) on conflict do nothing`, o.UserName, o.OrderID, string(body))
+	err = sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args(string(body))...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return none(ctx, tx)
+		}
+		return s.ob.Add(ctx, tx, evts...)
+	})
 	if err != nil {
-		return fmt.Errorf("create order %s: %w", o.OrderID, err)
+		return fmt.Errorf("write order %s: %w", o.OrderID, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("create order %s: %w", o.OrderID, err)
-	} else if n == 0 {
-		return fmt.Errorf("create order %s: %w", o.OrderID, ordering.ErrExists)
+	if len(evts) > 0 {
+		s.ob.Committed()
 	}
 	return nil
 }

@@ -21,6 +21,8 @@ func Run(t *testing.T, newStore func(t *testing.T) ordering.Store) {
 	t.Run("CreateIsConditional", func(t *testing.T) { t.Parallel(); testConditional(t, newStore(t)) })
 	t.Run("ConcurrentCreatesOneWins", func(t *testing.T) { t.Parallel(); testConcurrent(t, newStore(t)) })
 	t.Run("NewestFirstPagination", func(t *testing.T) { t.Parallel(); testPagination(t, newStore(t)) })
+	t.Run("UpdateVersions", func(t *testing.T) { t.Parallel(); testUpdate(t, newStore(t)) })
+	t.Run("ConcurrentUpdatesOneWins", func(t *testing.T) { t.Parallel(); testConcurrentUpdates(t, newStore(t)) })
 }
 
 func order(user string) ordering.Order {
@@ -33,6 +35,8 @@ func order(user string) ordering.Order {
 		Lines:      []ordering.Line{{ProductID: "p1", ProductName: "Widget", Color: "red", Quantity: 3, UnitPrice: 1999, LineTotal: 5997}},
 		TotalPrice: 5997, FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Address: "1 Street", PaymentMethod: "invoice",
 		OrderDate: time.Now().UTC().Truncate(time.Millisecond),
+		History:   []ordering.Change{{Status: ordering.StatusPlaced, At: time.Now().UTC().Truncate(time.Millisecond)}},
+		Version:   1,
 	}
 }
 
@@ -156,5 +160,71 @@ func testPagination(t *testing.T, s ordering.Store) {
 	}
 	if _, err := s.ListByUser(ctx, "alice", page.Request{Limit: 2, Token: "!"}); err == nil {
 		t.Fatal("ListByUser accepted a malformed token")
+	}
+}
+
+// next returns o moved to status at its next version.
+func next(t *testing.T, o ordering.Order, status, reason string) ordering.Order {
+	t.Helper()
+	c, err := ordering.Transition(o.Status, status, reason, time.Now().UTC().Truncate(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Status, o.CancelReason, o.Version = status, reason, o.Version+1
+	o.History = append(append([]ordering.Change(nil), o.History...), c)
+	return o
+}
+
+func testUpdate(t *testing.T, s ordering.Store) {
+	ctx := t.Context()
+	o := order("alice")
+	if err := s.Update(ctx, next(t, o, ordering.StatusReserved, "")); !errors.Is(err, ordering.ErrNotFound) {
+		t.Fatalf("update of a missing order: %v", err)
+	}
+	if err := s.Create(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	reserved := next(t, o, ordering.StatusReserved, "")
+	if err := s.Update(ctx, reserved); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, next(t, o, ordering.StatusCancelled, ordering.ReasonOutOfStock)); !errors.Is(err, ordering.ErrVersionConflict) {
+		t.Fatalf("update from a stale version: %v", err)
+	}
+	cancelled := next(t, reserved, ordering.StatusCancelled, ordering.ReasonCustomerCancelled)
+	if err := s.Update(ctx, cancelled); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, "alice", o.OrderID)
+	if err != nil || !reflect.DeepEqual(got, cancelled) {
+		t.Fatalf("Get = %+v, %v\nwant %+v", got, err, cancelled)
+	}
+}
+
+func testConcurrentUpdates(t *testing.T, s ordering.Store) {
+	ctx := t.Context()
+	o := order("alice")
+	if err := s.Create(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = s.Update(ctx, next(t, o, ordering.StatusCancelled, ordering.ReasonCustomerCancelled))
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, ordering.ErrVersionConflict):
+			t.Fatalf("update: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d updates won, want 1", won)
 	}
 }
