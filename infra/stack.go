@@ -122,7 +122,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	prices.GrantReadData(basketAPI)
 
 	orderingAPI := s.function("OrderingApiFunction", awsenv.OrderingAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.OrderTable: orders.TableName()})
-	orders.GrantReadData(orderingAPI)
+	orders.GrantReadWriteData(orderingAPI) // cancel and ship write the order
 
 	consumers := map[string]awslambda.Function{}
 	for _, r := range events.Rules {

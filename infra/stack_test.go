@@ -395,7 +395,7 @@ func TestLeastPrivilege(t *testing.T) {
 		"CatalogApiFunction":       {any: []string{products, idem}, write: []string{products, idem}},
 		"BasketApiFunction":        {any: []string{baskets, prices, idem}, write: []string{baskets, idem}},
 		"BasketConsumerFunction":   {any: []string{prices}, write: []string{prices}},
-		"OrderingApiFunction":      {any: []string{orders}},
+		"OrderingApiFunction":      {any: []string{orders}, write: []string{orders}},
 		"OrderingConsumerFunction": {any: []string{orders}, write: []string{orders}},
 		"CatalogPublisherFunction": {any: []string{products, parked}, write: []string{parked}, putEvents: true},
 		"BasketPublisherFunction":  {any: []string{baskets, parked}, write: []string{parked}, putEvents: true},

@@ -444,6 +444,18 @@ func TestLambdaArtifacts(t *testing.T) {
 	}
 	fn["ordering-api"].as(aliceClaims).want(404, "GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "")
 	fn["ordering-api"].as(map[string]string{"sub": "s-bob", "cognito:username": "bob"}).want(403, "GET", "/order/alice", "")
+	// The order lives: not paid, it does not ship; its owner cancels it, and
+	// the cancellation rides on the order's item for the stream publisher.
+	fn["ordering-api"].as(adminClaims).want(409, "POST", "/order/alice/"+checkout.CheckoutID+"/ship", "")
+	if body := fn["ordering-api"].as(aliceClaims).want(202, "POST", "/order/alice/"+checkout.CheckoutID+"/cancel", ""); !strings.Contains(body, `"status":"CANCELLED"`) {
+		t.Fatalf("cancel = %s", body)
+	}
+	stored, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[awsenv.OrderTable]), Key: map[string]ddbtypes.AttributeValue{
+		"userName": &ddbtypes.AttributeValueMemberS{Value: "alice"}, "orderId": &ddbtypes.AttributeValueMemberS{Value: checkout.CheckoutID},
+	}})
+	if err != nil || !strings.Contains(fmt.Sprint(stored.Item["outbox"]), events.TypeOrderCancelled) {
+		t.Fatalf("the cancelled order's item carries no OrderCancelled: %v %v", stored.Item["outbox"], err)
+	}
 }
 
 func TestMissingConfigurationFailsInit(t *testing.T) {

@@ -105,6 +105,10 @@ func CanRead(ctx context.Context, userName string) error {
 	return nil
 }
 
+// CanManage allows the owner of userName's data, and admins, to act on it
+// (cancel an order), as they may read it.
+func CanManage(ctx context.Context, userName string) error { return CanRead(ctx, userName) }
+
 // CanWrite allows only the owner of userName's data to change it.
 func CanWrite(ctx context.Context, userName string) error {
 	c, err := Caller(ctx)

@@ -311,6 +311,18 @@ func TestShopEndToEnd(t *testing.T) {
 		t.Fatalf("order = %+v", o)
 	}
 
+	// Only a paid order ships; its owner cancels it, once.
+	admin.wantProblem(409, "POST", "/order/alice/"+co.OrderID+"/ship", "", "cannot become SHIPPED")
+	var cancelled struct {
+		Status, CancelReason string
+		History              []struct{ Status, Reason string }
+	}
+	alice.want(202, "POST", "/order/alice/"+co.OrderID+"/cancel", "").decode(t, &cancelled)
+	if cancelled.Status != "CANCELLED" || cancelled.CancelReason != "customer_cancelled" || len(cancelled.History) != 2 || cancelled.History[1].Reason != "customer_cancelled" {
+		t.Fatalf("cancelled order = %+v", cancelled)
+	}
+	alice.wantProblem(409, "POST", "/order/alice/"+co.OrderID+"/cancel", "", "is CANCELLED")
+
 	// A deleted product makes checkout fail, naming it.
 	carol.want(200, "POST", "/basket", `{"userName":"carol","items":[{"productId":"`+gadget.ID+`","quantity":1}]}`)
 	admin.want(204, "DELETE", "/product/"+gadget.ID, "")
@@ -445,6 +457,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/order", "", [4]int{401, 403, 200, 403}},
 		{"GET", "/order/alice", "", [4]int{401, 403, 200, 200}},
 		{"GET", "/order/alice/" + co.OrderID, "", [4]int{401, 403, 200, 200}},
+		{"POST", "/order/alice/" + co.OrderID + "/ship", "", [4]int{401, 403, 409, 403}},   // not paid
+		{"POST", "/order/alice/" + co.OrderID + "/cancel", "", [4]int{401, 403, 202, 409}}, // the admin cancels it first
 		// Another user learns nothing from an order id that does not exist either.
 		{"GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "", [4]int{401, 403, 404, 404}},
 	}

@@ -1,5 +1,6 @@
 // Package app holds the ordering service's use cases: placing an order from a
-// checkout exactly once, and reading orders.
+// checkout exactly once, moving it through its life (fulfil.go), and reading
+// orders.
 package app
 
 import (
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/page"
@@ -17,10 +19,11 @@ import (
 // Orders runs the ordering use cases.
 type Orders struct {
 	store ordering.Store
+	now   func() time.Time
 }
 
 // New returns the use cases over store.
-func New(store ordering.Store) *Orders { return &Orders{store: store} }
+func New(store ordering.Store) *Orders { return &Orders{store: store, now: time.Now} }
 
 // PlaceOrder is the command to place the order for a checkout: the basket's
 // priced snapshot and the buyer.
@@ -47,7 +50,17 @@ func (o *Orders) Place(ctx context.Context, c PlaceOrder) (bool, error) {
 	if len(c.Lines) == 0 {
 		return false, fmt.Errorf("place order %s: %w", c.CheckoutID, validation.Field("lines", "must not be empty"))
 	}
-	err := o.store.Create(ctx, ordering.Order{
+	placed, err := events.New(events.SourceOrdering, events.TypeOrderPlaced, events.OrderPlaced{
+		Meta:          events.MetaFrom(ctx),
+		OrderRef:      events.OrderRef{OrderID: c.CheckoutID, UserName: c.UserName},
+		Lines:         orderLines(c.Lines),
+		TotalPrice:    c.TotalPrice,
+		PaymentMethod: c.PaymentMethod,
+	}, o.now())
+	if err != nil {
+		return false, err
+	}
+	err = o.store.Create(ctx, ordering.Order{
 		OrderID:       c.CheckoutID,
 		UserName:      c.UserName,
 		Status:        ordering.StatusPlaced,
@@ -61,7 +74,7 @@ func (o *Orders) Place(ctx context.Context, c PlaceOrder) (bool, error) {
 		OrderDate:     c.CheckedOutAt.UTC(),
 		History:       []ordering.Change{{Status: ordering.StatusPlaced, At: c.CheckedOutAt.UTC()}},
 		Version:       1,
-	})
+	}, placed)
 	if errors.Is(err, ordering.ErrExists) {
 		return false, nil
 	}

@@ -1,12 +1,16 @@
 package app_test
 
 import (
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/events/eventstest"
 	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/ordering/app"
 	"github.com/eventshop/eventshop/internal/ordering/sqlite"
@@ -110,5 +114,123 @@ func TestReadsValidateTheirInput(t *testing.T) {
 	}
 	if _, err := a.ListByUser(t.Context(), ".ada", page.Request{Limit: 1}); !errors.As(err, &verr) || verr.Field != "userName" {
 		t.Errorf("ListByUser with a bad user name: %v", err)
+	}
+}
+
+// placed places the command's order and returns the store, emptied of the
+// OrderPlaced event it emitted.
+func placed(t *testing.T) (*app.Orders, *sqlite.Store, app.PlaceOrder) {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "ordering.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	a := app.New(s)
+	c := command()
+	if _, err := a.Place(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	evts := relayed(t, s)
+	if len(evts) != 1 || evts[0].DetailType != events.TypeOrderPlaced {
+		t.Fatalf("placing emitted %+v, want one OrderPlaced", evts)
+	}
+	var p events.OrderPlaced
+	if err := json.Unmarshal(evts[0].Detail, &p); err != nil || p.OrderID != c.CheckoutID || p.UserName != c.UserName || len(p.Lines) != 1 || p.Lines[0].Quantity != 2 || p.TotalPrice != c.TotalPrice || p.PaymentMethod != c.PaymentMethod {
+		t.Fatalf("OrderPlaced %+v, %v", p, err)
+	}
+	return a, s, c
+}
+
+func relayed(t *testing.T, s *sqlite.Store) []events.Outgoing {
+	t.Helper()
+	var c eventstest.Collector
+	if _, err := s.Outbox().Flush(t.Context(), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.Events()
+}
+
+func TestTheOrdersLife(t *testing.T) {
+	a, s, c := placed(t)
+	ctx := t.Context()
+	for _, step := range []struct {
+		to      string
+		applied bool
+	}{
+		{ordering.StatusReserved, true},
+		{ordering.StatusReserved, false}, // a repeated StockReserved
+		{ordering.StatusPaid, true},
+	} {
+		if ok, err := a.Apply(ctx, app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: step.to}); err != nil || ok != step.applied {
+			t.Fatalf("Apply %s = %v, %v; want %v", step.to, ok, err, step.applied)
+		}
+	}
+	if evts := relayed(t, s); len(evts) != 0 {
+		t.Fatalf("reserving and paying emitted %+v", evts)
+	}
+	o, err := a.Ship(ctx, c.UserName, c.CheckoutID)
+	if err != nil || o.Status != ordering.StatusShipped || o.Version != 4 || len(o.History) != 4 {
+		t.Fatalf("Ship = %+v, %v", o, err)
+	}
+	if evts := relayed(t, s); len(evts) != 1 || evts[0].DetailType != events.TypeOrderShipped {
+		t.Fatalf("shipping emitted %+v", evts)
+	}
+	var terr *ordering.TransitionError
+	if _, err := a.Cancel(ctx, c.UserName, c.CheckoutID); !errors.As(err, &terr) {
+		t.Fatalf("cancel of a shipped order: %v, want a TransitionError", err)
+	}
+	if ok, err := a.Apply(ctx, app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusCancelled, Reason: ordering.ReasonPaymentDeclined}); ok || err != nil {
+		t.Fatalf("a late decline after shipping: %v, %v; want ignored", ok, err)
+	}
+	got, _ := a.Get(ctx, c.UserName, c.CheckoutID)
+	if got.Status != ordering.StatusShipped || got.Version != 4 {
+		t.Fatalf("after refused changes: %+v", got)
+	}
+}
+
+func TestCancelFromPaidIsRefunded(t *testing.T) {
+	a, s, c := placed(t)
+	ctx := t.Context()
+	for _, to := range []string{ordering.StatusReserved, ordering.StatusPaid} {
+		if _, err := a.Apply(ctx, app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: to}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, err := a.Cancel(ctx, c.UserName, c.CheckoutID)
+	if err != nil || o.Status != ordering.StatusCancelled || o.CancelReason != ordering.ReasonCustomerCancelled {
+		t.Fatalf("Cancel = %+v, %v", o, err)
+	}
+	evts := relayed(t, s)
+	var cancelled events.OrderCancelled
+	if len(evts) != 1 || json.Unmarshal(evts[0].Detail, &cancelled) != nil || cancelled.From != ordering.StatusPaid || cancelled.Reason != ordering.ReasonCustomerCancelled || cancelled.TotalPrice != c.TotalPrice || len(cancelled.Lines) != 1 {
+		t.Fatalf("cancelling emitted %+v (%+v)", evts, cancelled)
+	}
+	for want := range []bool{true, false} {
+		ok, err := a.RecordRefund(ctx, c.UserName, c.CheckoutID)
+		if err != nil || ok != (want == 0) {
+			t.Fatalf("RecordRefund #%d = %v, %v", want+1, ok, err)
+		}
+	}
+	got, _ := a.Get(ctx, c.UserName, c.CheckoutID)
+	if last := got.History[len(got.History)-1]; last.Status != ordering.StatusRefunded || len(got.History) != 5 {
+		t.Fatalf("history %+v", got.History)
+	}
+}
+
+func TestSagaCancellationsGiveTheirReason(t *testing.T) {
+	a, s, c := placed(t)
+	if ok, err := a.Apply(t.Context(), app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusCancelled, Reason: ordering.ReasonOutOfStock}); !ok || err != nil {
+		t.Fatalf("Apply = %v, %v", ok, err)
+	}
+	got, _ := a.Get(t.Context(), c.UserName, c.CheckoutID)
+	if got.Status != ordering.StatusCancelled || got.CancelReason != ordering.ReasonOutOfStock {
+		t.Fatalf("order %+v", got)
+	}
+	if evts := relayed(t, s); len(evts) != 1 || !strings.Contains(string(evts[0].Detail), `"from":"PLACED"`) {
+		t.Fatalf("emitted %+v", evts)
+	}
+	if ok, err := a.RecordRefund(t.Context(), c.UserName, c.CheckoutID); ok || err != nil {
+		t.Fatalf("a refund of an order never paid: %v, %v", ok, err)
 	}
 }

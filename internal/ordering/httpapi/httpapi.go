@@ -30,7 +30,33 @@ func (h *handler) routes() []rest.Route {
 		{Method: "GET", Path: "/order", Access: auth.Admin, Handler: h.list},
 		{Method: "GET", Path: "/order/{userName}", Access: auth.Authenticated, Handler: h.listByUser},
 		{Method: "GET", Path: "/order/{userName}/{orderId}", Access: auth.Authenticated, Handler: h.get},
+		{Method: "POST", Path: "/order/{userName}/{orderId}/cancel", Access: auth.Authenticated, Handler: h.cancel},
+		{Method: "POST", Path: "/order/{userName}/{orderId}/ship", Access: auth.Admin, Handler: h.ship},
 	}
+}
+
+// cancel cancels an order for its owner or an admin: 202, as releasing its
+// stock and refunding its payment follow by events; 409 once it is shipped
+// or cancelled.
+func (h *handler) cancel(w http.ResponseWriter, r *http.Request) error {
+	userName := r.PathValue("userName")
+	if err := auth.CanManage(r.Context(), userName); err != nil {
+		return err
+	}
+	o, err := h.app.Cancel(r.Context(), userName, r.PathValue("orderId"))
+	if err != nil {
+		return err
+	}
+	return rest.JSON(w, http.StatusAccepted, o)
+}
+
+// ship marks a paid order shipped (admins); 409 unless it is PAID.
+func (h *handler) ship(w http.ResponseWriter, r *http.Request) error {
+	o, err := h.app.Ship(r.Context(), r.PathValue("userName"), r.PathValue("orderId"))
+	if err != nil {
+		return err
+	}
+	return rest.JSON(w, http.StatusOK, o)
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {

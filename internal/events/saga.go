@@ -1,0 +1,100 @@
+package events
+
+import "github.com/eventshop/eventshop/internal/money"
+
+// The order's fulfilment saga: sources and detail-types.
+const (
+	SourceOrdering  = "com.swn.ordering.order"
+	SourceInventory = "com.swn.inventory.stock"
+	SourcePayment   = "com.swn.payment.payment"
+
+	TypeOrderPlaced     = "OrderPlaced"
+	TypeOrderCancelled  = "OrderCancelled"
+	TypeOrderShipped    = "OrderShipped"
+	TypeStockReserved   = "StockReserved"
+	TypeStockRejected   = "StockRejected"
+	TypePaymentCaptured = "PaymentCaptured"
+	TypePaymentDeclined = "PaymentDeclined"
+	TypePaymentRefunded = "PaymentRefunded"
+)
+
+// OrderLine is a line of an order as the saga's services need it: what, and
+// how many.
+type OrderLine struct {
+	ProductID string `json:"productId"`
+	Quantity  int    `json:"quantity"`
+}
+
+// OrderRef names an order: every saga event carries it, so that each service
+// acts without reading another's store.
+type OrderRef struct {
+	OrderID  string `json:"orderId"`
+	UserName string `json:"userName"`
+}
+
+// OrderPlaced says an order exists and wants its stock reserved.
+type OrderPlaced struct {
+	Meta
+	OrderRef
+	Lines         []OrderLine `json:"lines"`
+	TotalPrice    money.Cents `json:"totalPrice"`
+	PaymentMethod string      `json:"paymentMethod"`
+}
+
+// OrderCancelled says an order was cancelled, from which status and why: a
+// cancellation from RESERVED or PAID releases stock, one from PAID refunds.
+type OrderCancelled struct {
+	Meta
+	OrderRef
+	From       string      `json:"from"`
+	Reason     string      `json:"reason"`
+	Lines      []OrderLine `json:"lines"`
+	TotalPrice money.Cents `json:"totalPrice"`
+}
+
+// OrderShipped says an order left the shop: its held stock is sold.
+type OrderShipped struct {
+	Meta
+	OrderRef
+	Lines []OrderLine `json:"lines"`
+}
+
+// StockReserved says every line of an order is held; it carries what the
+// payment needs.
+type StockReserved struct {
+	Meta
+	OrderRef
+	TotalPrice    money.Cents `json:"totalPrice"`
+	PaymentMethod string      `json:"paymentMethod"`
+}
+
+// StockRejected says an order's stock could not be held, and why
+// (out_of_stock or product_unavailable); nothing is held.
+type StockRejected struct {
+	Meta
+	OrderRef
+	Reason string `json:"reason"`
+}
+
+// PaymentCaptured says an order's payment was taken.
+type PaymentCaptured struct {
+	Meta
+	OrderRef
+	PaymentID string      `json:"paymentId"`
+	Amount    money.Cents `json:"amount"`
+}
+
+// PaymentDeclined says an order's payment was refused.
+type PaymentDeclined struct {
+	Meta
+	OrderRef
+	Reason string `json:"reason"`
+}
+
+// PaymentRefunded says a cancelled order's payment went back to the buyer.
+type PaymentRefunded struct {
+	Meta
+	OrderRef
+	PaymentID string      `json:"paymentId"`
+	Amount    money.Cents `json:"amount"`
+}
