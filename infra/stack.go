@@ -36,6 +36,7 @@ import (
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	"github.com/eventshop/eventshop/internal/events"
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
+	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
@@ -100,6 +101,8 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	orders := s.table("OrderTable", orderingdynamo.TableInput("orders"), "", "")
 	// Responses kept for requests sent with an Idempotency-Key; the TTL forgets them.
 	idempotencyRecords := s.table("IdempotencyTable", idemdynamo.TableInput("idempotency"), "", idemdynamo.TTLAttribute)
+	// Stock per product and reservations per order.
+	stock := s.table("InventoryTable", inventorydynamo.TableInput("inventory"), "", "")
 	// Stream records the publishers set aside rather than block their shard.
 	parked := s.table("ParkedRecordsTable", streams.ParkingTableInput("parked"), "", "")
 
@@ -130,6 +133,10 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		case events.QueueBasketPrices:
 			fn := s.function("BasketConsumerFunction", awsenv.BasketConsumer, r.ConsumerTimeout, consumerConcurrency, map[string]*string{awsenv.PriceTable: prices.TableName()})
 			prices.GrantWriteData(fn)
+			consumers[r.Queue] = fn
+		case events.QueueInventoryCatalog:
+			fn := s.function("InventoryConsumerFunction", awsenv.InventoryConsumer, r.ConsumerTimeout, consumerConcurrency, map[string]*string{awsenv.InventoryTable: stock.TableName()})
+			stock.GrantReadWriteData(fn)
 			consumers[r.Queue] = fn
 		case events.QueueOrderingOrders:
 			fn := s.function("OrderingConsumerFunction", awsenv.OrderingConsumer, r.ConsumerTimeout, consumerConcurrency, map[string]*string{awsenv.OrderTable: orders.TableName()})

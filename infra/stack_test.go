@@ -23,6 +23,7 @@ import (
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	"github.com/eventshop/eventshop/internal/events"
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
+	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
@@ -116,8 +117,8 @@ func TestFunctions(t *testing.T) {
 
 func TestTablesMatchTheAdapters(t *testing.T) {
 	tm, res := template(t)
-	if n := len(ofType(res, "AWS::DynamoDB::Table")); n != 6 {
-		t.Fatalf("%d tables, want 6", n)
+	if n := len(ofType(res, "AWS::DynamoDB::Table")); n != 7 {
+		t.Fatalf("%d tables, want 7", n)
 	}
 	tm.AllResourcesProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
 		"BillingMode":                      "PAY_PER_REQUEST",
@@ -134,6 +135,7 @@ func TestTablesMatchTheAdapters(t *testing.T) {
 		{"OrderTable", keys(orderingdynamo.TableInput("x").KeySchema), false},
 		{"IdempotencyTable", keys(idemdynamo.TableInput("x").KeySchema), false},
 		{"ParkedRecordsTable", keys(streams.ParkingTableInput("x").KeySchema), false},
+		{"InventoryTable", keys(inventorydynamo.TableInput("x").KeySchema), false},
 	} {
 		table := res[logicalID(t, res, "AWS::DynamoDB::Table", in.id)]
 		var got []string
@@ -387,19 +389,20 @@ func TestLeastPrivilege(t *testing.T) {
 	_, res := template(t)
 	table := func(prefix string) string { return logicalID(t, res, "AWS::DynamoDB::Table", prefix) }
 	products, baskets, prices, orders := table("ProductTable"), table("BasketTable"), table("PriceTable"), table("OrderTable")
-	idem, parked := table("IdempotencyTable"), table("ParkedRecordsTable")
+	idem, parked, stock := table("IdempotencyTable"), table("ParkedRecordsTable"), table("InventoryTable")
 	want := map[string]struct {
 		any, write []string
 		putEvents  bool
 	}{
-		"CatalogApiFunction":       {any: []string{products, idem}, write: []string{products, idem}},
-		"BasketApiFunction":        {any: []string{baskets, prices, idem}, write: []string{baskets, idem}},
-		"BasketConsumerFunction":   {any: []string{prices}, write: []string{prices}},
-		"OrderingApiFunction":      {any: []string{orders}, write: []string{orders}},
-		"OrderingConsumerFunction": {any: []string{orders}, write: []string{orders}},
-		"CatalogPublisherFunction": {any: []string{products, parked}, write: []string{parked}, putEvents: true},
-		"BasketPublisherFunction":  {any: []string{baskets, parked}, write: []string{parked}, putEvents: true},
-		"OutboxRepublishFunction":  {any: []string{parked}, write: []string{parked}, putEvents: true},
+		"CatalogApiFunction":        {any: []string{products, idem}, write: []string{products, idem}},
+		"BasketApiFunction":         {any: []string{baskets, prices, idem}, write: []string{baskets, idem}},
+		"BasketConsumerFunction":    {any: []string{prices}, write: []string{prices}},
+		"OrderingApiFunction":       {any: []string{orders}, write: []string{orders}},
+		"OrderingConsumerFunction":  {any: []string{orders}, write: []string{orders}},
+		"CatalogPublisherFunction":  {any: []string{products, parked}, write: []string{parked}, putEvents: true},
+		"BasketPublisherFunction":   {any: []string{baskets, parked}, write: []string{parked}, putEvents: true},
+		"OutboxRepublishFunction":   {any: []string{parked}, write: []string{parked}, putEvents: true},
+		"InventoryConsumerFunction": {any: []string{stock}, write: []string{stock}},
 	}
 	got := functionGrants(t, res)
 	for prefix, w := range want {

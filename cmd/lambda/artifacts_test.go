@@ -32,6 +32,7 @@ import (
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/events/eventstest"
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
+	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
 	"github.com/eventshop/eventshop/internal/money"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
@@ -300,6 +301,7 @@ func TestLambdaArtifacts(t *testing.T) {
 		awsenv.OrderTable:       dynamotest.Table(t, db, orderingdynamo.TableInput),
 		awsenv.IdempotencyTable: dynamotest.Table(t, db, idemdynamo.TableInput),
 		awsenv.ParkedTable:      dynamotest.Table(t, db, streams.ParkingTableInput),
+		awsenv.InventoryTable:   dynamotest.Table(t, db, inventorydynamo.TableInput),
 	}
 	bus := &eventbridgetest.Bus{}
 	settings := map[string]string{awsenv.EventBusName: "SwnEventBus"}
@@ -401,6 +403,11 @@ func TestLambdaArtifacts(t *testing.T) {
 	fn["basket-consumer"].invoke(eventstest.Batch(msg), &sqsResp)
 	if len(sqsResp.BatchItemFailures) != 0 {
 		t.Fatalf("basket consumer failed %v", sqsResp.BatchItemFailures)
+	}
+	// The inventory consumer learns of the product from the same event.
+	fn["inventory-consumer"].invoke(eventstest.Batch(msg), &sqsResp)
+	if st, err := inventorydynamo.New(db, tables[awsenv.InventoryTable]).Get(context.Background(), p.ID); len(sqsResp.BatchItemFailures) != 0 || err != nil || st.CatalogVersion != 1 {
+		t.Fatalf("inventory consumer: failures %v, stock %+v, %v", sqsResp.BatchItemFailures, st, err)
 	}
 
 	// Basket API: write and read a basket, priced by the server.

@@ -5,11 +5,12 @@ package awsenv
 
 // Environment variables.
 const (
-	CatalogTable = "CATALOG_TABLE"
-	BasketTable  = "BASKET_TABLE"
-	PriceTable   = "PRICE_TABLE"
-	OrderTable   = "ORDER_TABLE"
-	EventBusName = "EVENT_BUS_NAME"
+	CatalogTable   = "CATALOG_TABLE"
+	BasketTable    = "BASKET_TABLE"
+	PriceTable     = "PRICE_TABLE"
+	OrderTable     = "ORDER_TABLE"
+	InventoryTable = "INVENTORY_TABLE"
+	EventBusName   = "EVENT_BUS_NAME"
 	// ParkedTable keeps the stream records the outbox publisher set aside.
 	ParkedTable = "PARKED_TABLE"
 	// IdempotencyTable keeps the responses of requests sent with an Idempotency-Key.
@@ -18,25 +19,27 @@ const (
 
 // Functions: each is a directory under cmd/lambda, built by make lambdas.
 const (
-	CatalogAPI       = "catalog-api"
-	BasketAPI        = "basket-api"
-	BasketConsumer   = "basket-consumer"
-	OrderingAPI      = "ordering-api"
-	OrderingConsumer = "ordering-consumer"
-	OutboxPublisher  = "outbox-publisher"
-	OutboxRepublish  = "outbox-republish"
-	CognitoPreSignUp = "cognito-pre-signup"
+	CatalogAPI        = "catalog-api"
+	BasketAPI         = "basket-api"
+	BasketConsumer    = "basket-consumer"
+	OrderingAPI       = "ordering-api"
+	OrderingConsumer  = "ordering-consumer"
+	OutboxPublisher   = "outbox-publisher"
+	OutboxRepublish   = "outbox-republish"
+	CognitoPreSignUp  = "cognito-pre-signup"
+	InventoryConsumer = "inventory-consumer"
 )
 
 // Required lists, for each function, the variables its main requires; the
 // stack sets exactly these.
 var Required = map[string][]string{
-	CatalogAPI:       {CatalogTable, IdempotencyTable},
-	BasketAPI:        {BasketTable, PriceTable, IdempotencyTable},
-	BasketConsumer:   {PriceTable},
-	OrderingAPI:      {OrderTable},
-	OrderingConsumer: {OrderTable},
-	OutboxPublisher:  {EventBusName, ParkedTable},
-	OutboxRepublish:  {EventBusName, ParkedTable},
-	CognitoPreSignUp: {},
+	CatalogAPI:        {CatalogTable, IdempotencyTable},
+	BasketAPI:         {BasketTable, PriceTable, IdempotencyTable},
+	BasketConsumer:    {PriceTable},
+	OrderingAPI:       {OrderTable},
+	OrderingConsumer:  {OrderTable},
+	OutboxPublisher:   {EventBusName, ParkedTable},
+	OutboxRepublish:   {EventBusName, ParkedTable},
+	CognitoPreSignUp:  {},
+	InventoryConsumer: {InventoryTable},
 }

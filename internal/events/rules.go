@@ -87,8 +87,9 @@ func (r Rule) DeadLetterQueue() string { return r.Queue + "-dlq" }
 
 // Queues consumed by the services.
 const (
-	QueueBasketPrices   = "basket-price-view"
-	QueueOrderingOrders = "ordering-checkout"
+	QueueBasketPrices     = "basket-price-view"
+	QueueOrderingOrders   = "ordering-checkout"
+	QueueInventoryCatalog = "inventory-catalog"
 )
 
 // Rules lists every route on the bus.
@@ -105,6 +106,14 @@ var Rules = []Rule{
 		Name:            "CheckoutBasketToOrdering",
 		Pattern:         SourceAndTypes(SourceCheckout, TypeCheckoutBasket),
 		Queue:           QueueOrderingOrders,
+		BatchSize:       10,
+		MaxReceives:     5,
+		ConsumerTimeout: 10 * time.Second,
+	},
+	{
+		Name:            "CatalogProductToInventory",
+		Pattern:         SourceAndTypes(SourceCatalog, TypeProductChanged, TypeProductDeleted),
+		Queue:           QueueInventoryCatalog,
 		BatchSize:       10,
 		MaxReceives:     5,
 		ConsumerTimeout: 10 * time.Second,

@@ -26,12 +26,16 @@ import (
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/idempotency"
 	idemsqlite "github.com/eventshop/eventshop/internal/idempotency/sqlite"
+	inventoryapp "github.com/eventshop/eventshop/internal/inventory/app"
+	inventoryconsumer "github.com/eventshop/eventshop/internal/inventory/consumer"
+	inventorysqlite "github.com/eventshop/eventshop/internal/inventory/sqlite"
 	"github.com/eventshop/eventshop/internal/localbus"
 	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
 	orderingapp "github.com/eventshop/eventshop/internal/ordering/app"
 	orderingconsumer "github.com/eventshop/eventshop/internal/ordering/consumer"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	orderingsqlite "github.com/eventshop/eventshop/internal/ordering/sqlite"
+	"github.com/eventshop/eventshop/internal/page"
 	"github.com/eventshop/eventshop/internal/rest"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
@@ -108,12 +112,14 @@ type App struct {
 	catalog *catalogsqlite.Store
 	baskets *basketsqlite.Store
 	orders  *orderingsqlite.Store
+	stock   *inventorysqlite.Store
 	bus     *localbus.Bus
 	closers []func() error
 	handler http.Handler
 
 	basketConsumer   localbus.Handler
 	orderingConsumer localbus.Handler
+	inventoryCatalog localbus.Handler
 }
 
 // Open opens (or creates) the shop's databases under cfg.DataDir and wires the
@@ -149,6 +155,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.closers = append(a.closers, a.orders.Close)
+	if a.stock, err = inventorysqlite.Open(ctx, filepath.Join(cfg.DataDir, "inventory.db")); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.stock.Close)
 	idem, err := idemsqlite.Open(ctx, filepath.Join(cfg.DataDir, "idempotency.db"))
 	if err != nil {
 		return nil, err
@@ -169,6 +179,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	orderingUC := orderingapp.New(a.orders)
 	a.basketConsumer = basketconsumer.New(basketapp.NewPrices(a.baskets), log)
 	a.orderingConsumer = orderingconsumer.New(orderingUC, log)
+	inventoryUC := inventoryapp.New(a.stock)
+	a.inventoryCatalog = inventoryconsumer.NewCatalog(inventoryUC, log)
 
 	mux := http.NewServeMux()
 	cataloghttp.Register(mux, catalogUC, log, guard)
@@ -192,10 +204,39 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 			return nil, fmt.Errorf("load demo catalog: %w", err)
 		}
 		if n > 0 {
-			log.InfoContext(ctx, "loaded demo catalog", "products", n)
+			if err := demoStock(ctx, catalogUC, inventoryUC); err != nil {
+				return nil, fmt.Errorf("give the demo catalog stock: %w", err)
+			}
+			log.InfoContext(ctx, "loaded demo catalog", "products", n, "stock", inventoryapp.DemoStock)
 		}
 	}
 	return a, nil
+}
+
+// demoStock gives every product of a freshly loaded demo catalog
+// inventoryapp.DemoStock units, through the inventory's use cases. The
+// inventory learns of the products from their events too, later; those
+// announcements are not newer, so they change nothing.
+func demoStock(ctx context.Context, catalog *catalogapp.Catalog, inventory *inventoryapp.Inventory) error {
+	req := page.Request{Limit: page.Max}
+	for {
+		products, err := catalog.List(ctx, "", req)
+		if err != nil {
+			return err
+		}
+		for _, p := range products.Items {
+			if _, err := inventory.Announce(ctx, inventoryapp.AnnounceProduct{ProductID: p.ID, Version: p.Version}); err != nil {
+				return err
+			}
+			if _, err := inventory.SetAvailable(ctx, p.ID, inventoryapp.DemoStock, 0); err != nil {
+				return err
+			}
+		}
+		if products.NextToken == "" {
+			return nil
+		}
+		req.Token = products.NextToken
+	}
 }
 
 // Handler serves every service's HTTP API.
@@ -208,12 +249,14 @@ func (a *App) Bus() *localbus.Bus { return a.bus }
 // then waits for work in flight to finish.
 func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	wg.Go(func() { a.catalog.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Go(func() { a.baskets.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Go(func() { a.orders.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueBasketPrices, a.basketConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueOrderingOrders, a.orderingConsumer) })
+	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueInventoryCatalog, a.inventoryCatalog) })
+	wg.Go(func() { a.stock.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Wait()
 	close(errs)
 	var all []error

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,8 @@ import (
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	"github.com/eventshop/eventshop/internal/events"
+	inventoryapp "github.com/eventshop/eventshop/internal/inventory/app"
+	inventorysqlite "github.com/eventshop/eventshop/internal/inventory/sqlite"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localbus"
 	"github.com/eventshop/eventshop/internal/waittest"
@@ -383,11 +386,51 @@ func TestDemoCatalogLoadsOnce(t *testing.T) {
 	body, _ := json.Marshal(map[string]any{"userName": "demo", "items": []map[string]any{{"productId": phones.Items[0].ID, "quantity": 1}}})
 	waittest.For(t, "demo products in the price view", func() bool { return s.as("demo", false).do("POST", "/basket", string(body)).status == 200 })
 	s.stop()
+	// Every demo product has its demo stock; the inventory knows the products
+	// from the catalog's events too.
+	stock, err := inventorysqlite.Open(t.Context(), filepath.Join(dir, "inventory.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all list[product]
+	s = start(t, dir, true)
+	s.anonymous().want(200, "GET", "/product?limit=100", "").decode(t, &all)
+	for _, p := range all.Items {
+		st, err := stock.Get(t.Context(), p.ID)
+		if err != nil || !st.Tracked || st.Available != inventoryapp.DemoStock || st.CatalogVersion != p.Version {
+			t.Fatalf("stock of demo product %s: %+v, %v", p.ID, st, err)
+		}
+	}
+	stock.Close()
+	s.stop()
 	s = start(t, dir, true)
 	defer s.stop()
 	if again := count(s); again != first {
 		t.Fatalf("restart with --demo: %d products, want %d", again, first)
 	}
+}
+
+// A product the catalog creates reaches the inventory by its event.
+func TestInventoryLearnsProducts(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, false)
+	var p product
+	s.as("root", true).want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":1}`).decode(t, &p)
+	stock, err := inventorysqlite.Open(t.Context(), filepath.Join(dir, "inventory.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stock.Close()
+	waittest.For(t, "the inventory to know the product", func() bool {
+		st, err := stock.Get(t.Context(), p.ID)
+		return err == nil && st.CatalogVersion == 1 && !st.Tracked
+	})
+	s.as("root", true).want(204, "DELETE", "/product/"+p.ID, "")
+	waittest.For(t, "the inventory to know of the deletion", func() bool {
+		st, err := stock.Get(t.Context(), p.ID)
+		return err == nil && st.Deleted
+	})
+	s.stop()
 }
 
 func TestBadPageRequests(t *testing.T) {

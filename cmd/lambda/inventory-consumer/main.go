@@ -1,0 +1,18 @@
+// Command inventory-consumer is the Lambda function that keeps the
+// inventory's list of products current from the catalog's events.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/internal/awsenv"
+	"github.com/eventshop/eventshop/internal/inventory/app"
+	"github.com/eventshop/eventshop/internal/inventory/consumer"
+	"github.com/eventshop/eventshop/internal/inventory/dynamo"
+)
+
+func main() {
+	log, env, cfg := lambdaenv.Init(awsenv.InventoryConsumer)
+	lambda.Start(consumer.NewCatalog(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.InventoryTable])), log))
+}
