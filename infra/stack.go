@@ -98,11 +98,11 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	products := s.table("ProductTable", catalogdynamo.TableInput("products"), awsdynamodb.StreamViewType_NEW_IMAGE, catalogdynamo.TTLAttribute)
 	baskets := s.table("BasketTable", basketdynamo.BasketTableInput("baskets"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
 	prices := s.table("PriceTable", basketdynamo.PriceTableInput("prices"), "", "")
-	orders := s.table("OrderTable", orderingdynamo.TableInput("orders"), "", "")
+	orders := s.table("OrderTable", orderingdynamo.TableInput("orders"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
 	// Responses kept for requests sent with an Idempotency-Key; the TTL forgets them.
 	idempotencyRecords := s.table("IdempotencyTable", idemdynamo.TableInput("idempotency"), "", idemdynamo.TTLAttribute)
 	// Stock per product and reservations per order.
-	stock := s.table("InventoryTable", inventorydynamo.TableInput("inventory"), "", "")
+	stock := s.table("InventoryTable", inventorydynamo.TableInput("inventory"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
 	// Stream records the publishers set aside rather than block their shard.
 	parked := s.table("ParkedRecordsTable", streams.ParkingTableInput("parked"), "", "")
 
@@ -127,29 +127,39 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	orderingAPI := s.function("OrderingApiFunction", awsenv.OrderingAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.OrderTable: orders.TableName()})
 	orders.GrantReadWriteData(orderingAPI) // cancel and ship write the order
 
+	// One function per consuming service, reading every queue its rules fill.
 	consumers := map[string]awslambda.Function{}
+	consumer := func(id, dir string, timeout time.Duration, env map[string]*string, grant func(awslambda.Function)) awslambda.Function {
+		if fn, ok := consumers[dir]; ok {
+			return fn
+		}
+		fn := s.function(id, dir, timeout, consumerConcurrency, env)
+		grant(fn)
+		consumers[dir] = fn
+		return fn
+	}
 	for _, r := range events.Rules {
+		var fn awslambda.Function
 		switch r.Queue {
 		case events.QueueBasketPrices:
-			fn := s.function("BasketConsumerFunction", awsenv.BasketConsumer, r.ConsumerTimeout, consumerConcurrency, map[string]*string{awsenv.PriceTable: prices.TableName()})
-			prices.GrantWriteData(fn)
-			consumers[r.Queue] = fn
-		case events.QueueInventoryCatalog:
-			fn := s.function("InventoryConsumerFunction", awsenv.InventoryConsumer, r.ConsumerTimeout, consumerConcurrency, map[string]*string{awsenv.InventoryTable: stock.TableName()})
-			stock.GrantReadWriteData(fn)
-			consumers[r.Queue] = fn
-		case events.QueueOrderingOrders:
-			fn := s.function("OrderingConsumerFunction", awsenv.OrderingConsumer, r.ConsumerTimeout, consumerConcurrency, map[string]*string{awsenv.OrderTable: orders.TableName()})
-			orders.GrantWriteData(fn)
-			consumers[r.Queue] = fn
+			fn = consumer("BasketConsumerFunction", awsenv.BasketConsumer, r.ConsumerTimeout, map[string]*string{awsenv.PriceTable: prices.TableName()},
+				func(fn awslambda.Function) { prices.GrantWriteData(fn) })
+		case events.QueueInventoryCatalog, events.QueueInventoryOrders:
+			fn = consumer("InventoryConsumerFunction", awsenv.InventoryConsumer, r.ConsumerTimeout, map[string]*string{awsenv.InventoryTable: stock.TableName()},
+				func(fn awslambda.Function) { stock.GrantReadWriteData(fn) })
+		case events.QueueOrderingOrders, events.QueueOrderingFulfil:
+			fn = consumer("OrderingConsumerFunction", awsenv.OrderingConsumer, r.ConsumerTimeout, map[string]*string{awsenv.OrderTable: orders.TableName()},
+				func(fn awslambda.Function) { orders.GrantReadWriteData(fn) })
 		default:
 			panic(fmt.Sprintf("rule %s targets queue %s, which has no consumer in the stack", r.Name, r.Queue))
 		}
-		s.route(bus, r, consumers[r.Queue])
+		s.route(bus, r, fn)
 	}
 
 	s.publisher("CatalogPublisherFunction", products, bus, parked)
 	s.publisher("BasketPublisherFunction", baskets, bus, parked)
+	s.publisher("OrderingPublisherFunction", orders, bus, parked)
+	s.publisher("InventoryPublisherFunction", stock, bus, parked)
 	republish := s.function("OutboxRepublishFunction", awsenv.OutboxRepublish, republishTimeout, singleConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
 	bus.GrantPutEventsTo(republish, nil)
 	parked.GrantReadWriteData(republish)

@@ -95,8 +95,8 @@ func logicalID(t *testing.T, res map[string]resource, typ, prefix string) string
 func TestFunctions(t *testing.T) {
 	tm, res := template(t)
 	fns := ofType(res, "AWS::Lambda::Function")
-	if len(fns) != len(Functions)+1 { // the publisher runs twice (catalog, basket)
-		t.Fatalf("%d functions, want %d", len(fns), len(Functions)+1)
+	if len(fns) != len(Functions)+3 { // the publisher runs four times (catalog, basket, ordering, inventory)
+		t.Fatalf("%d functions, want %d", len(fns), len(Functions)+3)
 	}
 	tm.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
 		"Runtime":       "provided.al2023",
@@ -132,10 +132,10 @@ func TestTablesMatchTheAdapters(t *testing.T) {
 		{"ProductTable", keys(catalogdynamo.TableInput("x").KeySchema), true},
 		{"BasketTable", keys(basketdynamo.BasketTableInput("x").KeySchema), true},
 		{"PriceTable", keys(basketdynamo.PriceTableInput("x").KeySchema), false},
-		{"OrderTable", keys(orderingdynamo.TableInput("x").KeySchema), false},
+		{"OrderTable", keys(orderingdynamo.TableInput("x").KeySchema), true},
 		{"IdempotencyTable", keys(idemdynamo.TableInput("x").KeySchema), false},
 		{"ParkedRecordsTable", keys(streams.ParkingTableInput("x").KeySchema), false},
-		{"InventoryTable", keys(inventorydynamo.TableInput("x").KeySchema), false},
+		{"InventoryTable", keys(inventorydynamo.TableInput("x").KeySchema), true},
 	} {
 		table := res[logicalID(t, res, "AWS::DynamoDB::Table", in.id)]
 		var got []string
@@ -255,8 +255,8 @@ func TestStreamPublishers(t *testing.T) {
 			t.Errorf("stream mapping %v", p)
 		}
 	}
-	if streams != 2 {
-		t.Fatalf("%d stream mappings, want 2 (products, baskets)", streams)
+	if streams != 4 {
+		t.Fatalf("%d stream mappings, want 4 (products, baskets, orders, inventory)", streams)
 	}
 }
 
@@ -292,10 +292,10 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("queue %s has no alarm (%v)", id, q.Properties)
 		}
 	}
-	if parked != 2 || iteratorAge != 2 {
+	if parked != 4 || iteratorAge != 4 {
 		t.Errorf("%d parked-record alarms and %d iterator-age alarms, want one of each per publisher", parked, iteratorAge)
 	}
-	if len(ofType(res, "AWS::Logs::MetricFilter")) != 2 {
+	if len(ofType(res, "AWS::Logs::MetricFilter")) != 4 {
 		t.Errorf("want a metric filter counting parked records on each publisher's log")
 	}
 }
@@ -394,15 +394,17 @@ func TestLeastPrivilege(t *testing.T) {
 		any, write []string
 		putEvents  bool
 	}{
-		"CatalogApiFunction":        {any: []string{products, idem}, write: []string{products, idem}},
-		"BasketApiFunction":         {any: []string{baskets, prices, idem}, write: []string{baskets, idem}},
-		"BasketConsumerFunction":    {any: []string{prices}, write: []string{prices}},
-		"OrderingApiFunction":       {any: []string{orders}, write: []string{orders}},
-		"OrderingConsumerFunction":  {any: []string{orders}, write: []string{orders}},
-		"CatalogPublisherFunction":  {any: []string{products, parked}, write: []string{parked}, putEvents: true},
-		"BasketPublisherFunction":   {any: []string{baskets, parked}, write: []string{parked}, putEvents: true},
-		"OutboxRepublishFunction":   {any: []string{parked}, write: []string{parked}, putEvents: true},
-		"InventoryConsumerFunction": {any: []string{stock}, write: []string{stock}},
+		"CatalogApiFunction":         {any: []string{products, idem}, write: []string{products, idem}},
+		"BasketApiFunction":          {any: []string{baskets, prices, idem}, write: []string{baskets, idem}},
+		"BasketConsumerFunction":     {any: []string{prices}, write: []string{prices}},
+		"OrderingApiFunction":        {any: []string{orders}, write: []string{orders}},
+		"OrderingConsumerFunction":   {any: []string{orders}, write: []string{orders}},
+		"CatalogPublisherFunction":   {any: []string{products, parked}, write: []string{parked}, putEvents: true},
+		"BasketPublisherFunction":    {any: []string{baskets, parked}, write: []string{parked}, putEvents: true},
+		"OrderingPublisherFunction":  {any: []string{orders, parked}, write: []string{parked}, putEvents: true},
+		"InventoryPublisherFunction": {any: []string{stock, parked}, write: []string{parked}, putEvents: true},
+		"OutboxRepublishFunction":    {any: []string{parked}, write: []string{parked}, putEvents: true},
+		"InventoryConsumerFunction":  {any: []string{stock}, write: []string{stock}},
 	}
 	got := functionGrants(t, res)
 	for prefix, w := range want {

@@ -438,6 +438,50 @@ func TestLambdaArtifacts(t *testing.T) {
 		t.Fatalf("orders table holds %d items (%v), want 1", len(out.Items), err)
 	}
 
+	// The saga: the order's OrderPlaced (on its item, for the stream
+	// publisher) reaches the inventory, which reserves and says so on its own
+	// item; that StockReserved reaches the ordering consumer: RESERVED.
+	outboxOf := func(table, keyName, keyValue string, more ...string) events.Outgoing {
+		t.Helper()
+		key := map[string]ddbtypes.AttributeValue{keyName: &ddbtypes.AttributeValueMemberS{Value: keyValue}}
+		if len(more) == 2 {
+			key[more[0]] = &ddbtypes.AttributeValueMemberS{Value: more[1]}
+		}
+		item, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(table), Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		av, ok := item.Item["outbox"].(*ddbtypes.AttributeValueMemberS)
+		if !ok {
+			t.Fatalf("%s %s carries no events", table, keyValue)
+		}
+		evts, err := streams.Decode(av.Value)
+		if err != nil || len(evts) != 1 {
+			t.Fatalf("outbox %s: %v", av.Value, err)
+		}
+		return evts[0]
+	}
+	deliver := func(name string, e events.Outgoing) {
+		t.Helper()
+		fn[name].invoke(eventstest.Batch(eventstest.Message(t, e.ID, e.Source, e.DetailType, json.RawMessage(e.Detail))), &sqsResp)
+		if len(sqsResp.BatchItemFailures) != 0 {
+			t.Fatalf("%s failed %v", name, sqsResp.BatchItemFailures)
+		}
+	}
+	placed := outboxOf(tables[awsenv.OrderTable], "userName", "alice", "orderId", checkout.CheckoutID)
+	if placed.DetailType != events.TypeOrderPlaced {
+		t.Fatalf("the order's item carries %s", placed.DetailType)
+	}
+	deliver("inventory-consumer", placed)
+	reserved := outboxOf(tables[awsenv.InventoryTable], "id", "order#"+checkout.CheckoutID)
+	if reserved.DetailType != events.TypeStockReserved {
+		t.Fatalf("the reservation's item carries %s", reserved.DetailType)
+	}
+	deliver("ordering-consumer", reserved)
+	if body := fn["ordering-api"].as(aliceClaims).want(200, "GET", "/order/alice/"+checkout.CheckoutID, ""); !strings.Contains(body, `"status":"RESERVED"`) {
+		t.Fatalf("order after StockReserved: %s", body)
+	}
+
 	// Ordering API: list the orders.
 	var orders struct {
 		Items []struct {

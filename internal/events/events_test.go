@@ -34,6 +34,10 @@ func TestRulesRouteTheSeedEvents(t *testing.T) {
 		{"com.swn.basket.checkoutbasket", "CheckoutBasket", []string{events.QueueOrderingOrders}},
 		{"com.swn.basket.checkoutbasket", "Other", nil},
 		{"elsewhere", events.TypeCheckoutBasket, nil},
+		{events.SourceOrdering, events.TypeOrderPlaced, []string{events.QueueInventoryOrders}},
+		{events.SourceOrdering, events.TypeOrderShipped, nil},
+		{events.SourceInventory, events.TypeStockReserved, []string{events.QueueOrderingFulfil}},
+		{events.SourceInventory, events.TypeStockRejected, []string{events.QueueOrderingFulfil}},
 	}
 	for _, c := range cases {
 		if got := route(c.source, c.detailType); !slices.Equal(got, c.want) {
@@ -44,12 +48,8 @@ func TestRulesRouteTheSeedEvents(t *testing.T) {
 
 func TestRuleDefinitions(t *testing.T) {
 	for _, r := range events.Rules {
-		var p map[string][]string
-		if err := json.Unmarshal([]byte(r.Pattern.JSON()), &p); err != nil {
-			t.Fatalf("%s: pattern %s: %v", r.Name, r.Pattern.JSON(), err)
-		}
-		if len(p["source"]) == 0 || len(p["detail-type"]) == 0 {
-			t.Errorf("%s: pattern %s lacks source or detail-type", r.Name, r.Pattern.JSON())
+		if !r.Pattern.Names("source") {
+			t.Errorf("%s: pattern %s names no source", r.Name, r.Pattern.JSON())
 		}
 		if r.VisibilityTimeout() < 6*r.ConsumerTimeout || r.MaxReceives != 5 || r.BatchSize < 1 || r.BatchSize > 10 {
 			t.Errorf("%s: visibility %v, receives %d, batch %d", r.Name, r.VisibilityTimeout(), r.MaxReceives, r.BatchSize)
@@ -140,5 +140,25 @@ func TestRuleValidation(t *testing.T) {
 	other.Queue = "other"
 	if err := events.ValidateRules([]events.Rule{good, other}); err == nil || !strings.Contains(err.Error(), "two rules are named") {
 		t.Errorf("two rules with one name: %v", err)
+	}
+}
+
+// Only cancellations that hold stock go to the inventory.
+func TestCancellationsRouteByTheirStatus(t *testing.T) {
+	for from, want := range map[string]bool{"PLACED": false, "RESERVED": true, "PAID": true} {
+		o, err := events.New(events.SourceOrdering, events.TypeOrderCancelled, events.OrderCancelled{From: from, Reason: "customer_cancelled"}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		envelope, _ := json.Marshal(o.Wrap("123456789012", "eu-west-1"))
+		routed := false
+		for _, r := range events.Rules {
+			if r.Pattern.Matches(envelope) {
+				routed = routed || r.Queue == events.QueueInventoryOrders
+			}
+		}
+		if routed != want {
+			t.Errorf("a cancellation from %s routed to the inventory: %v, want %v", from, routed, want)
+		}
 	}
 }

@@ -90,6 +90,8 @@ const (
 	QueueBasketPrices     = "basket-price-view"
 	QueueOrderingOrders   = "ordering-checkout"
 	QueueInventoryCatalog = "inventory-catalog"
+	QueueInventoryOrders  = "inventory-orders"
+	QueueOrderingFulfil   = "ordering-fulfilment"
 )
 
 // Rules lists every route on the bus.
@@ -114,6 +116,26 @@ var Rules = []Rule{
 		Name:            "CatalogProductToInventory",
 		Pattern:         SourceAndTypes(SourceCatalog, TypeProductChanged, TypeProductDeleted),
 		Queue:           QueueInventoryCatalog,
+		BatchSize:       10,
+		MaxReceives:     5,
+		ConsumerTimeout: 10 * time.Second,
+	},
+	{
+		// Orders to reserve, and cancellations that hold stock to give back:
+		// a cancellation from PLACED held nothing, and is not routed here.
+		Name: "OrderToInventory",
+		Pattern: MustPattern(`{"source":["` + SourceOrdering + `"],"$or":[` +
+			`{"detail-type":["` + TypeOrderPlaced + `"]},` +
+			`{"detail-type":["` + TypeOrderCancelled + `"],"detail":{"from":["RESERVED","PAID"]}}]}`),
+		Queue:           QueueInventoryOrders,
+		BatchSize:       10,
+		MaxReceives:     5,
+		ConsumerTimeout: 10 * time.Second,
+	},
+	{
+		Name:            "StockToOrdering",
+		Pattern:         SourceAndTypes(SourceInventory, TypeStockReserved, TypeStockRejected),
+		Queue:           QueueOrderingFulfil,
 		BatchSize:       10,
 		MaxReceives:     5,
 		ConsumerTimeout: 10 * time.Second,

@@ -117,9 +117,9 @@ type App struct {
 	closers []func() error
 	handler http.Handler
 
-	basketConsumer   localbus.Handler
-	orderingConsumer localbus.Handler
-	inventoryCatalog localbus.Handler
+	basketConsumer    localbus.Handler
+	orderingConsumer  localbus.Handler
+	inventoryConsumer localbus.Handler
 }
 
 // Open opens (or creates) the shop's databases under cfg.DataDir and wires the
@@ -180,7 +180,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	a.basketConsumer = basketconsumer.New(basketapp.NewPrices(a.baskets), log)
 	a.orderingConsumer = orderingconsumer.New(orderingUC, log)
 	inventoryUC := inventoryapp.New(a.stock)
-	a.inventoryCatalog = inventoryconsumer.NewCatalog(inventoryUC, log)
+	a.inventoryConsumer = inventoryconsumer.New(inventoryUC, log)
 
 	mux := http.NewServeMux()
 	cataloghttp.Register(mux, catalogUC, log, guard)
@@ -249,13 +249,15 @@ func (a *App) Bus() *localbus.Bus { return a.bus }
 // then waits for work in flight to finish.
 func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 5)
 	wg.Go(func() { a.catalog.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Go(func() { a.baskets.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Go(func() { a.orders.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueBasketPrices, a.basketConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueOrderingOrders, a.orderingConsumer) })
-	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueInventoryCatalog, a.inventoryCatalog) })
+	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueInventoryCatalog, a.inventoryConsumer) })
+	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueInventoryOrders, a.inventoryConsumer) })
+	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueOrderingFulfil, a.orderingConsumer) })
 	wg.Go(func() { a.stock.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Wait()
 	close(errs)

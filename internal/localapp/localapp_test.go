@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -310,9 +311,14 @@ func TestShopEndToEnd(t *testing.T) {
 	waittest.For(t, "the order", func() bool { return alice.do("GET", "/order/alice/"+co.OrderID, "").status == 200 })
 	var o order
 	alice.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &o)
-	if o.Status != "PLACED" || string(o.TotalPrice) != "69.97" || len(o.Lines) != 2 || o.UserName != "alice" || o.OrderDate.IsZero() {
+	if (o.Status != "PLACED" && o.Status != "RESERVED") || string(o.TotalPrice) != "69.97" || len(o.Lines) != 2 || o.UserName != "alice" || o.OrderDate.IsZero() {
 		t.Fatalf("order = %+v", o)
 	}
+	// The inventory holds its stock (untracked products are always reservable).
+	waittest.For(t, "the order to be reserved", func() bool {
+		alice.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &o)
+		return o.Status == "RESERVED"
+	})
 
 	// Only a paid order ships; its owner cancels it, once.
 	admin.wantProblem(409, "POST", "/order/alice/"+co.OrderID+"/ship", "", "cannot become SHIPPED")
@@ -321,7 +327,7 @@ func TestShopEndToEnd(t *testing.T) {
 		History              []struct{ Status, Reason string }
 	}
 	alice.want(202, "POST", "/order/alice/"+co.OrderID+"/cancel", "").decode(t, &cancelled)
-	if cancelled.Status != "CANCELLED" || cancelled.CancelReason != "customer_cancelled" || len(cancelled.History) != 2 || cancelled.History[1].Reason != "customer_cancelled" {
+	if cancelled.Status != "CANCELLED" || cancelled.CancelReason != "customer_cancelled" || len(cancelled.History) != 3 || cancelled.History[2].Reason != "customer_cancelled" {
 		t.Fatalf("cancelled order = %+v", cancelled)
 	}
 	alice.wantProblem(409, "POST", "/order/alice/"+co.OrderID+"/cancel", "", "is CANCELLED")
@@ -620,4 +626,53 @@ func TestDeadLetterAdminAPI(t *testing.T) {
 	if len(letters.Items) != 0 {
 		t.Fatalf("after delete: %+v", letters)
 	}
+}
+
+// With the demo stock (25 of each product), an order that wants more is
+// cancelled out of stock; one within it is reserved, and cancelling it gives
+// the stock back.
+func TestStockIsHeldAndGivenBack(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, true)
+	defer s.stop()
+	alice := s.as("alice", false)
+	var phones list[product]
+	s.anonymous().want(200, "GET", "/product?category=Phone", "").decode(t, &phones)
+	phone := phones.Items[0].ID
+	order := func(quantity int) string {
+		body := fmt.Sprintf(`{"items":[{"productId":%q,"quantity":%d}]}`, phone, quantity)
+		waittest.For(t, "the price view", func() bool { return alice.do("POST", "/basket", body).status == 200 })
+		var co struct{ OrderID string }
+		alice.want(202, "POST", "/basket/checkout", `{`+buyer+`}`).decode(t, &co)
+		return co.OrderID
+	}
+	status := func(id, want string) {
+		t.Helper()
+		var o struct{ Status, CancelReason string }
+		waittest.For(t, "order "+id+" to be "+want, func() bool {
+			r := alice.do("GET", "/order/alice/"+id, "")
+			if r.status != 200 {
+				return false
+			}
+			r.decode(t, &o)
+			return o.Status == want
+		})
+	}
+	tooMany := order(30)
+	status(tooMany, "CANCELLED")
+	held := order(20)
+	status(held, "RESERVED")
+	stock, err := inventorysqlite.Open(t.Context(), filepath.Join(dir, "inventory.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stock.Close()
+	if st, _ := stock.Get(t.Context(), phone); st.Available != 5 || st.Reserved != 20 {
+		t.Fatalf("stock while reserved: %+v", st)
+	}
+	alice.want(202, "POST", "/order/alice/"+held+"/cancel", "")
+	waittest.For(t, "the stock to come back", func() bool {
+		st, _ := stock.Get(t.Context(), phone)
+		return st.Available == 25 && st.Reserved == 0
+	})
 }

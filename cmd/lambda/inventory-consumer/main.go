@@ -14,5 +14,5 @@ import (
 
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.InventoryConsumer)
-	lambda.Start(consumer.NewCatalog(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.InventoryTable])), log))
+	lambda.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.InventoryTable])), log))
 }

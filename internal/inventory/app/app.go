@@ -1,11 +1,14 @@
 // Package app holds the inventory service's use cases: learning the catalog's
-// products, setting stock, and reading it.
+// products, setting and reading stock, and holding and releasing orders' stock.
 package app
 
 import (
 	"context"
+	"time"
 
+	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/inventory"
+	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/validation"
 )
 
@@ -15,10 +18,11 @@ const DemoStock = 25
 // Inventory runs the inventory use cases.
 type Inventory struct {
 	store inventory.Store
+	now   func() time.Time
 }
 
 // New returns the use cases over store.
-func New(store inventory.Store) *Inventory { return &Inventory{store: store} }
+func New(store inventory.Store) *Inventory { return &Inventory{store: store, now: time.Now} }
 
 // AnnounceProduct is the command to record that the catalog holds a product
 // at a version, or deleted it.
@@ -61,4 +65,56 @@ func (a *Inventory) SetAvailable(ctx context.Context, productID string, availabl
 		return inventory.Stock{}, validation.Field("version", "must not be negative")
 	}
 	return a.store.SetAvailable(ctx, productID, available, ifVersion)
+}
+
+// ReserveOrder is the command to hold an order's stock: its lines, and what
+// the payment that follows needs.
+type ReserveOrder struct {
+	OrderID, UserName string
+	Lines             []inventory.Line
+	TotalPrice        money.Cents
+	PaymentMethod     string
+}
+
+// Reserve holds every line of an order or none, and tells the others:
+// StockReserved (with what the payment needs) or StockRejected (with why),
+// committed with the reservation. An order released (cancelled) before its
+// reservation takes nothing and says nothing.
+func (a *Inventory) Reserve(ctx context.Context, c ReserveOrder) (inventory.Outcome, error) {
+	lines := inventory.Merge(c.Lines)
+	if err := validation.First(validation.ID("orderId", c.OrderID), validation.UserName("userName", c.UserName), inventory.ValidateLines(lines)); err != nil {
+		return "", err
+	}
+	ref := events.OrderRef{OrderID: c.OrderID, UserName: c.UserName}
+	return a.store.Reserve(ctx, c.OrderID, lines, func(o inventory.Outcome) ([]events.Outgoing, error) {
+		var (
+			e   events.Outgoing
+			err error
+		)
+		switch o {
+		case inventory.Reserved:
+			e, err = events.New(events.SourceInventory, events.TypeStockReserved, events.StockReserved{
+				Meta: events.MetaFrom(ctx), OrderRef: ref, TotalPrice: c.TotalPrice, PaymentMethod: c.PaymentMethod,
+			}, a.now())
+		case inventory.OutOfStock, inventory.ProductUnavailable:
+			e, err = events.New(events.SourceInventory, events.TypeStockRejected, events.StockRejected{
+				Meta: events.MetaFrom(ctx), OrderRef: ref, Reason: string(o),
+			}, a.now())
+		default:
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []events.Outgoing{e}, nil
+	})
+}
+
+// Release gives back what an order holds; a release before the reservation
+// makes the reservation take nothing.
+func (a *Inventory) Release(ctx context.Context, orderID string) error {
+	if err := validation.ID("orderId", orderID); err != nil {
+		return err
+	}
+	return a.store.Release(ctx, orderID, nil)
 }

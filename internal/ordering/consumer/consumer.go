@@ -1,5 +1,6 @@
-// Package consumer turns CheckoutBasket events into orders, as an SQS batch
-// handler that runs unchanged on the local bus and on Lambda.
+// Package consumer turns CheckoutBasket events into orders, and the saga's
+// outcomes (StockReserved, StockRejected) into their status changes, as an
+// SQS batch handler that runs unchanged on the local bus and on Lambda.
 package consumer
 
 import (
@@ -17,22 +18,51 @@ import (
 func New(a *app.Orders, log *slog.Logger) func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
 	return func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
 		return events.HandleBatch(ctx, ev, log, func(ctx context.Context, env events.Envelope) error {
-			if env.DetailType != events.TypeCheckoutBasket {
-				log.WarnContext(ctx, "ignoring event of unknown type", "detailType", env.DetailType, "eventId", env.ID)
-				return nil
-			}
-			var c events.CheckoutBasket
-			if err := events.DecodeDetail(env, &c); err != nil {
-				return err
-			}
-			created, err := a.Place(ctx, placeOrder(c))
-			if err != nil {
-				return err
-			}
-			log.InfoContext(ctx, "order", "orderId", c.CheckoutID, "userName", c.UserName, "created", created)
-			return nil
+			return handle(ctx, a, log, env)
 		}), nil
 	}
+}
+
+func handle(ctx context.Context, a *app.Orders, log *slog.Logger, env events.Envelope) error {
+	var (
+		outcome app.Outcome
+		ref     events.OrderRef
+	)
+	switch env.DetailType {
+	case events.TypeCheckoutBasket:
+		var c events.CheckoutBasket
+		if err := events.DecodeDetail(env, &c); err != nil {
+			return err
+		}
+		created, err := a.Place(ctx, placeOrder(c))
+		if err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "order", "orderId", c.CheckoutID, "userName", c.UserName, "created", created)
+		return nil
+	case events.TypeStockReserved:
+		var e events.StockReserved
+		if err := events.DecodeDetail(env, &e); err != nil {
+			return err
+		}
+		ref, outcome = e.OrderRef, app.Outcome{To: ordering.StatusReserved}
+	case events.TypeStockRejected:
+		var e events.StockRejected
+		if err := events.DecodeDetail(env, &e); err != nil {
+			return err
+		}
+		ref, outcome = e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: e.Reason}
+	default:
+		log.WarnContext(ctx, "ignoring event of unknown type", "detailType", env.DetailType, "eventId", env.ID)
+		return nil
+	}
+	outcome.OrderID, outcome.UserName = ref.OrderID, ref.UserName
+	applied, err := a.Apply(ctx, outcome)
+	if err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "order status", "orderId", ref.OrderID, "to", outcome.To, "reason", outcome.Reason, "applied", applied)
+	return nil
 }
 
 // placeOrder translates the integration event into the use case's command.
