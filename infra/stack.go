@@ -40,6 +40,7 @@ import (
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
+	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
 	"github.com/eventshop/eventshop/internal/rest"
 )
 
@@ -101,6 +102,8 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	orders := s.table("OrderTable", orderingdynamo.TableInput("orders"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
 	// Responses kept for requests sent with an Idempotency-Key; the TTL forgets them.
 	idempotencyRecords := s.table("IdempotencyTable", idemdynamo.TableInput("idempotency"), "", idemdynamo.TTLAttribute)
+	// Payments per order.
+	payments := s.table("PaymentTable", paymentdynamo.TableInput("payments"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
 	// Stock per product and reservations per order.
 	stock := s.table("InventoryTable", inventorydynamo.TableInput("inventory"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
 	// Stream records the publishers set aside rather than block their shard.
@@ -147,6 +150,9 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		case events.QueueInventoryCatalog, events.QueueInventoryOrders:
 			fn = consumer("InventoryConsumerFunction", awsenv.InventoryConsumer, r.ConsumerTimeout, map[string]*string{awsenv.InventoryTable: stock.TableName()},
 				func(fn awslambda.Function) { stock.GrantReadWriteData(fn) })
+		case events.QueuePaymentOrders:
+			fn = consumer("PaymentConsumerFunction", awsenv.PaymentConsumer, r.ConsumerTimeout, map[string]*string{awsenv.PaymentTable: payments.TableName()},
+				func(fn awslambda.Function) { payments.GrantReadWriteData(fn) })
 		case events.QueueOrderingOrders, events.QueueOrderingFulfil:
 			fn = consumer("OrderingConsumerFunction", awsenv.OrderingConsumer, r.ConsumerTimeout, map[string]*string{awsenv.OrderTable: orders.TableName()},
 				func(fn awslambda.Function) { orders.GrantReadWriteData(fn) })
@@ -160,6 +166,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	s.publisher("BasketPublisherFunction", baskets, bus, parked)
 	s.publisher("OrderingPublisherFunction", orders, bus, parked)
 	s.publisher("InventoryPublisherFunction", stock, bus, parked)
+	s.publisher("PaymentPublisherFunction", payments, bus, parked)
 	republish := s.function("OutboxRepublishFunction", awsenv.OutboxRepublish, republishTimeout, singleConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
 	bus.GrantPutEventsTo(republish, nil)
 	parked.GrantReadWriteData(republish)
@@ -304,7 +311,7 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.F
 	if err := json.Unmarshal([]byte(r.Pattern.JSON()), &pattern); err != nil {
 		panic(fmt.Sprintf("rule %s: %v", r.Name, err))
 	}
-	rule.Node().DefaultChild().(awsevents.CfnRule).AddPropertyOverride(jsii.String("EventPattern"), pattern)
+	rule.Node().DefaultChild().(awsevents.CfnRule).SetEventPattern(pattern)
 	consumer.AddEventSource(awslambdaeventsources.NewSqsEventSource(q, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(float64(r.BatchSize)),
 		ReportBatchItemFailures: jsii.Bool(true),

@@ -27,6 +27,7 @@ import (
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
+	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
 	"github.com/eventshop/eventshop/internal/rest"
 )
 
@@ -95,8 +96,8 @@ func logicalID(t *testing.T, res map[string]resource, typ, prefix string) string
 func TestFunctions(t *testing.T) {
 	tm, res := template(t)
 	fns := ofType(res, "AWS::Lambda::Function")
-	if len(fns) != len(Functions)+3 { // the publisher runs four times (catalog, basket, ordering, inventory)
-		t.Fatalf("%d functions, want %d", len(fns), len(Functions)+3)
+	if len(fns) != len(Functions)+4 { // the publisher runs five times (catalog, basket, ordering, inventory, payment)
+		t.Fatalf("%d functions, want %d", len(fns), len(Functions)+4)
 	}
 	tm.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
 		"Runtime":       "provided.al2023",
@@ -117,8 +118,8 @@ func TestFunctions(t *testing.T) {
 
 func TestTablesMatchTheAdapters(t *testing.T) {
 	tm, res := template(t)
-	if n := len(ofType(res, "AWS::DynamoDB::Table")); n != 7 {
-		t.Fatalf("%d tables, want 7", n)
+	if n := len(ofType(res, "AWS::DynamoDB::Table")); n != 8 {
+		t.Fatalf("%d tables, want 8", n)
 	}
 	tm.AllResourcesProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
 		"BillingMode":                      "PAY_PER_REQUEST",
@@ -136,6 +137,7 @@ func TestTablesMatchTheAdapters(t *testing.T) {
 		{"IdempotencyTable", keys(idemdynamo.TableInput("x").KeySchema), false},
 		{"ParkedRecordsTable", keys(streams.ParkingTableInput("x").KeySchema), false},
 		{"InventoryTable", keys(inventorydynamo.TableInput("x").KeySchema), true},
+		{"PaymentTable", keys(paymentdynamo.TableInput("x").KeySchema), true},
 	} {
 		table := res[logicalID(t, res, "AWS::DynamoDB::Table", in.id)]
 		var got []string
@@ -255,8 +257,8 @@ func TestStreamPublishers(t *testing.T) {
 			t.Errorf("stream mapping %v", p)
 		}
 	}
-	if streams != 4 {
-		t.Fatalf("%d stream mappings, want 4 (products, baskets, orders, inventory)", streams)
+	if streams != 5 {
+		t.Fatalf("%d stream mappings, want 5 (products, baskets, orders, inventory, payments)", streams)
 	}
 }
 
@@ -292,10 +294,10 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("queue %s has no alarm (%v)", id, q.Properties)
 		}
 	}
-	if parked != 4 || iteratorAge != 4 {
+	if parked != 5 || iteratorAge != 5 {
 		t.Errorf("%d parked-record alarms and %d iterator-age alarms, want one of each per publisher", parked, iteratorAge)
 	}
-	if len(ofType(res, "AWS::Logs::MetricFilter")) != 4 {
+	if len(ofType(res, "AWS::Logs::MetricFilter")) != 5 {
 		t.Errorf("want a metric filter counting parked records on each publisher's log")
 	}
 }
@@ -389,7 +391,7 @@ func TestLeastPrivilege(t *testing.T) {
 	_, res := template(t)
 	table := func(prefix string) string { return logicalID(t, res, "AWS::DynamoDB::Table", prefix) }
 	products, baskets, prices, orders := table("ProductTable"), table("BasketTable"), table("PriceTable"), table("OrderTable")
-	idem, parked, stock := table("IdempotencyTable"), table("ParkedRecordsTable"), table("InventoryTable")
+	idem, parked, stock, pays := table("IdempotencyTable"), table("ParkedRecordsTable"), table("InventoryTable"), table("PaymentTable")
 	want := map[string]struct {
 		any, write []string
 		putEvents  bool
@@ -403,6 +405,8 @@ func TestLeastPrivilege(t *testing.T) {
 		"BasketPublisherFunction":    {any: []string{baskets, parked}, write: []string{parked}, putEvents: true},
 		"OrderingPublisherFunction":  {any: []string{orders, parked}, write: []string{parked}, putEvents: true},
 		"InventoryPublisherFunction": {any: []string{stock, parked}, write: []string{parked}, putEvents: true},
+		"PaymentPublisherFunction":   {any: []string{pays, parked}, write: []string{parked}, putEvents: true},
+		"PaymentConsumerFunction":    {any: []string{pays}, write: []string{pays}},
 		"OutboxRepublishFunction":    {any: []string{parked}, write: []string{parked}, putEvents: true},
 		"InventoryConsumerFunction":  {any: []string{stock}, write: []string{stock}},
 	}

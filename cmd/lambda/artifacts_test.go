@@ -37,6 +37,7 @@ import (
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
 	"github.com/eventshop/eventshop/internal/outbox/streams/eventbridgetest"
+	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
 
@@ -302,6 +303,7 @@ func TestLambdaArtifacts(t *testing.T) {
 		awsenv.IdempotencyTable: dynamotest.Table(t, db, idemdynamo.TableInput),
 		awsenv.ParkedTable:      dynamotest.Table(t, db, streams.ParkingTableInput),
 		awsenv.InventoryTable:   dynamotest.Table(t, db, inventorydynamo.TableInput),
+		awsenv.PaymentTable:     dynamotest.Table(t, db, paymentdynamo.TableInput),
 	}
 	bus := &eventbridgetest.Bus{}
 	settings := map[string]string{awsenv.EventBusName: "SwnEventBus"}
@@ -481,6 +483,18 @@ func TestLambdaArtifacts(t *testing.T) {
 	if body := fn["ordering-api"].as(aliceClaims).want(200, "GET", "/order/alice/"+checkout.CheckoutID, ""); !strings.Contains(body, `"status":"RESERVED"`) {
 		t.Fatalf("order after StockReserved: %s", body)
 	}
+	// Not paid, it does not ship. The payment consumer pays for the stock
+	// (the simulated provider); PaymentCaptured makes the order PAID.
+	fn["ordering-api"].as(adminClaims).want(409, "POST", "/order/alice/"+checkout.CheckoutID+"/ship", "")
+	deliver("payment-consumer", reserved)
+	captured := outboxOf(tables[awsenv.PaymentTable], "orderId", checkout.CheckoutID)
+	if captured.DetailType != events.TypePaymentCaptured {
+		t.Fatalf("the payment's item carries %s", captured.DetailType)
+	}
+	deliver("ordering-consumer", captured)
+	if body := fn["ordering-api"].as(aliceClaims).want(200, "GET", "/order/alice/"+checkout.CheckoutID, ""); !strings.Contains(body, `"status":"PAID"`) {
+		t.Fatalf("order after PaymentCaptured: %s", body)
+	}
 
 	// Ordering API: list the orders.
 	var orders struct {
@@ -495,9 +509,8 @@ func TestLambdaArtifacts(t *testing.T) {
 	}
 	fn["ordering-api"].as(aliceClaims).want(404, "GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "")
 	fn["ordering-api"].as(map[string]string{"sub": "s-bob", "cognito:username": "bob"}).want(403, "GET", "/order/alice", "")
-	// The order lives: not paid, it does not ship; its owner cancels it, and
-	// the cancellation rides on the order's item for the stream publisher.
-	fn["ordering-api"].as(adminClaims).want(409, "POST", "/order/alice/"+checkout.CheckoutID+"/ship", "")
+	// Its owner cancels it; the cancellation rides on the order's item; the
+	// payment consumer refunds it, and the refund reaches the order's history.
 	if body := fn["ordering-api"].as(aliceClaims).want(202, "POST", "/order/alice/"+checkout.CheckoutID+"/cancel", ""); !strings.Contains(body, `"status":"CANCELLED"`) {
 		t.Fatalf("cancel = %s", body)
 	}
@@ -507,6 +520,17 @@ func TestLambdaArtifacts(t *testing.T) {
 	if err != nil || !strings.Contains(fmt.Sprint(stored.Item["outbox"]), events.TypeOrderCancelled) {
 		t.Fatalf("the cancelled order's item carries no OrderCancelled: %v %v", stored.Item["outbox"], err)
 	}
+	cancelled := outboxOf(tables[awsenv.OrderTable], "userName", "alice", "orderId", checkout.CheckoutID)
+	deliver("payment-consumer", cancelled)
+	refunded := outboxOf(tables[awsenv.PaymentTable], "orderId", checkout.CheckoutID)
+	if refunded.DetailType != events.TypePaymentRefunded {
+		t.Fatalf("the payment's item carries %s after the cancellation", refunded.DetailType)
+	}
+	deliver("ordering-consumer", refunded)
+	if body := fn["ordering-api"].as(aliceClaims).want(200, "GET", "/order/alice/"+checkout.CheckoutID, ""); !strings.Contains(body, `"status":"REFUNDED"`) {
+		t.Fatalf("order after PaymentRefunded: %s", body)
+	}
+	deliver("inventory-consumer", cancelled) // gives back what it held (nothing: untracked)
 }
 
 func TestMissingConfigurationFailsInit(t *testing.T) {

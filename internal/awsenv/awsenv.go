@@ -10,6 +10,7 @@ const (
 	PriceTable     = "PRICE_TABLE"
 	OrderTable     = "ORDER_TABLE"
 	InventoryTable = "INVENTORY_TABLE"
+	PaymentTable   = "PAYMENT_TABLE"
 	EventBusName   = "EVENT_BUS_NAME"
 	// ParkedTable keeps the stream records the outbox publisher set aside.
 	ParkedTable = "PARKED_TABLE"
@@ -28,6 +29,7 @@ const (
 	OutboxRepublish   = "outbox-republish"
 	CognitoPreSignUp  = "cognito-pre-signup"
 	InventoryConsumer = "inventory-consumer"
+	PaymentConsumer   = "payment-consumer"
 )
 
 // Required lists, for each function, the variables its main requires; the
@@ -42,4 +44,5 @@ var Required = map[string][]string{
 	OutboxRepublish:   {EventBusName, ParkedTable},
 	CognitoPreSignUp:  {},
 	InventoryConsumer: {InventoryTable},
+	PaymentConsumer:   {PaymentTable},
 }

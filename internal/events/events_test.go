@@ -35,8 +35,10 @@ func TestRulesRouteTheSeedEvents(t *testing.T) {
 		{"com.swn.basket.checkoutbasket", "Other", nil},
 		{"elsewhere", events.TypeCheckoutBasket, nil},
 		{events.SourceOrdering, events.TypeOrderPlaced, []string{events.QueueInventoryOrders}},
-		{events.SourceOrdering, events.TypeOrderShipped, nil},
-		{events.SourceInventory, events.TypeStockReserved, []string{events.QueueOrderingFulfil}},
+		{events.SourceOrdering, events.TypeOrderShipped, []string{events.QueueInventoryOrders}},
+		{events.SourceInventory, events.TypeStockReserved, []string{events.QueuePaymentOrders, events.QueueOrderingFulfil}},
+		{events.SourcePayment, events.TypePaymentCaptured, []string{events.QueueOrderingFulfil}},
+		{events.SourcePayment, events.TypePaymentRefunded, []string{events.QueueOrderingFulfil}},
 		{events.SourceInventory, events.TypeStockRejected, []string{events.QueueOrderingFulfil}},
 	}
 	for _, c := range cases {
@@ -151,14 +153,14 @@ func TestCancellationsRouteByTheirStatus(t *testing.T) {
 			t.Fatal(err)
 		}
 		envelope, _ := json.Marshal(o.Wrap("123456789012", "eu-west-1"))
-		routed := false
-		for _, r := range events.Rules {
-			if r.Pattern.Matches(envelope) {
-				routed = routed || r.Queue == events.QueueInventoryOrders
+		for _, q := range []string{events.QueueInventoryOrders, events.QueuePaymentOrders} {
+			routed := false
+			for _, r := range events.Rules {
+				routed = routed || (r.Queue == q && r.Pattern.Matches(envelope))
 			}
-		}
-		if routed != want {
-			t.Errorf("a cancellation from %s routed to the inventory: %v, want %v", from, routed, want)
+			if routed != want {
+				t.Errorf("a cancellation from %s routed to %s: %v, want %v", from, q, routed, want)
+			}
 		}
 	}
 }

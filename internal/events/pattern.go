@@ -74,10 +74,18 @@ func (p Pattern) JSON() string { return p.raw }
 // IsZero reports whether p is no pattern at all.
 func (p Pattern) IsZero() bool { return p.root == nil }
 
-// Names reports whether p names the field key at its top level: an event
-// pattern with neither "source" nor "detail-type" is rarely what was meant.
-func (p Pattern) Names(key string) bool {
-	return p.root != nil && slices.ContainsFunc(p.root.fields, func(f fieldMatcher) bool { return f.key == key })
+// Names reports whether p names the field key at its top level, or in
+// every alternative of a top-level $or: an event pattern with neither
+// "source" nor "detail-type" is rarely what was meant.
+func (p Pattern) Names(key string) bool { return p.root != nil && p.root.names(key) }
+
+func (m *objectMatcher) names(key string) bool {
+	if slices.ContainsFunc(m.fields, func(f fieldMatcher) bool { return f.key == key }) {
+		return true
+	}
+	return slices.ContainsFunc(m.ors, func(group []*objectMatcher) bool {
+		return !slices.ContainsFunc(group, func(alt *objectMatcher) bool { return !alt.names(key) })
+	})
 }
 
 // Matches reports whether the event, a JSON object such as an EventBridge

@@ -92,6 +92,7 @@ const (
 	QueueInventoryCatalog = "inventory-catalog"
 	QueueInventoryOrders  = "inventory-orders"
 	QueueOrderingFulfil   = "ordering-fulfilment"
+	QueuePaymentOrders    = "payment-orders"
 )
 
 // Rules lists every route on the bus.
@@ -121,11 +122,11 @@ var Rules = []Rule{
 		ConsumerTimeout: 10 * time.Second,
 	},
 	{
-		// Orders to reserve, and cancellations that hold stock to give back:
-		// a cancellation from PLACED held nothing, and is not routed here.
+		// Orders to reserve or sell, and cancellations that hold stock to give
+		// back: a cancellation from PLACED held nothing, and is not routed here.
 		Name: "OrderToInventory",
 		Pattern: MustPattern(`{"source":["` + SourceOrdering + `"],"$or":[` +
-			`{"detail-type":["` + TypeOrderPlaced + `"]},` +
+			`{"detail-type":["` + TypeOrderPlaced + `","` + TypeOrderShipped + `"]},` +
 			`{"detail-type":["` + TypeOrderCancelled + `"],"detail":{"from":["RESERVED","PAID"]}}]}`),
 		Queue:           QueueInventoryOrders,
 		BatchSize:       10,
@@ -133,8 +134,20 @@ var Rules = []Rule{
 		ConsumerTimeout: 10 * time.Second,
 	},
 	{
-		Name:            "StockToOrdering",
-		Pattern:         SourceAndTypes(SourceInventory, TypeStockReserved, TypeStockRejected),
+		// Stock held is paid for; a cancellation from RESERVED or PAID is
+		// refunded, or marked so that a payment under way takes nothing.
+		Name: "ReservedToPayment",
+		Pattern: MustPattern(`{"$or":[{"source":["` + SourceInventory + `"],"detail-type":["` + TypeStockReserved + `"]},` +
+			`{"source":["` + SourceOrdering + `"],"detail-type":["` + TypeOrderCancelled + `"],"detail":{"from":["RESERVED","PAID"]}}]}`),
+		Queue:           QueuePaymentOrders,
+		BatchSize:       10,
+		MaxReceives:     5,
+		ConsumerTimeout: 10 * time.Second,
+	},
+	{
+		Name: "FulfilmentToOrdering",
+		Pattern: MustPattern(`{"source":["` + SourceInventory + `","` + SourcePayment + `"],"detail-type":["` + TypeStockReserved + `","` + TypeStockRejected + `","` +
+			TypePaymentCaptured + `","` + TypePaymentDeclined + `","` + TypePaymentRefunded + `"]}`),
 		Queue:           QueueOrderingFulfil,
 		BatchSize:       10,
 		MaxReceives:     5,

@@ -1,7 +1,8 @@
 // Package inventory is the inventory service's domain: stock per product, and
 // reservations that hold every line of an order or none, so that the shop
 // never sells what it does not have. A product is untracked until an admin
-// sets its stock; untracked products are always reservable.
+// sets its stock; untracked products are always reservable, and so is a
+// product whose announcement has not arrived yet.
 package inventory
 
 import (
@@ -85,7 +86,7 @@ type Outcome string
 const (
 	Reserved           Outcome = "reserved"            // every line is held
 	OutOfStock         Outcome = "out_of_stock"        // a line wanted more than was available: nothing is held
-	ProductUnavailable Outcome = "product_unavailable" // a product is deleted or unknown: nothing is held
+	ProductUnavailable Outcome = "product_unavailable" // a product was deleted: nothing is held
 	AlreadyReleased    Outcome = "already_released"    // the order was released first (cancelled): nothing is held
 )
 
@@ -119,4 +120,8 @@ type Store interface {
 	// the lines released. Releasing an order that holds nothing records the
 	// release, so that a reservation arriving late takes nothing.
 	Release(ctx context.Context, orderID string, emit EmitRelease) error
+	// Commit turns what orderID holds into units sold (the order shipped):
+	// they leave Reserved and never return to Available; a later release
+	// gives nothing back.
+	Commit(ctx context.Context, orderID string) error
 }

@@ -36,6 +36,10 @@ import (
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	orderingsqlite "github.com/eventshop/eventshop/internal/ordering/sqlite"
 	"github.com/eventshop/eventshop/internal/page"
+	paymentapp "github.com/eventshop/eventshop/internal/payment/app"
+	paymentconsumer "github.com/eventshop/eventshop/internal/payment/consumer"
+	"github.com/eventshop/eventshop/internal/payment/simulator"
+	paymentsqlite "github.com/eventshop/eventshop/internal/payment/sqlite"
 	"github.com/eventshop/eventshop/internal/rest"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
@@ -113,6 +117,7 @@ type App struct {
 	baskets *basketsqlite.Store
 	orders  *orderingsqlite.Store
 	stock   *inventorysqlite.Store
+	pay     *paymentsqlite.Store
 	bus     *localbus.Bus
 	closers []func() error
 	handler http.Handler
@@ -120,6 +125,7 @@ type App struct {
 	basketConsumer    localbus.Handler
 	orderingConsumer  localbus.Handler
 	inventoryConsumer localbus.Handler
+	paymentConsumer   localbus.Handler
 }
 
 // Open opens (or creates) the shop's databases under cfg.DataDir and wires the
@@ -159,6 +165,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.closers = append(a.closers, a.stock.Close)
+	if a.pay, err = paymentsqlite.Open(ctx, filepath.Join(cfg.DataDir, "payment.db")); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.pay.Close)
 	idem, err := idemsqlite.Open(ctx, filepath.Join(cfg.DataDir, "idempotency.db"))
 	if err != nil {
 		return nil, err
@@ -181,6 +191,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	a.orderingConsumer = orderingconsumer.New(orderingUC, log)
 	inventoryUC := inventoryapp.New(a.stock)
 	a.inventoryConsumer = inventoryconsumer.New(inventoryUC, log)
+	// The payment provider is the simulator: no money moves locally.
+	a.paymentConsumer = paymentconsumer.New(paymentapp.New(a.pay, simulator.Simulator{}), log)
 
 	mux := http.NewServeMux()
 	cataloghttp.Register(mux, catalogUC, log, guard)
@@ -249,7 +261,7 @@ func (a *App) Bus() *localbus.Bus { return a.bus }
 // then waits for work in flight to finish.
 func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	errs := make(chan error, 5)
+	errs := make(chan error, 6)
 	wg.Go(func() { a.catalog.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Go(func() { a.baskets.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Go(func() { a.orders.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
@@ -258,6 +270,8 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueInventoryCatalog, a.inventoryConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueInventoryOrders, a.inventoryConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueOrderingFulfil, a.orderingConsumer) })
+	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueuePaymentOrders, a.paymentConsumer) })
+	wg.Go(func() { a.pay.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Go(func() { a.stock.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Wait()
 	close(errs)

@@ -311,26 +311,34 @@ func TestShopEndToEnd(t *testing.T) {
 	waittest.For(t, "the order", func() bool { return alice.do("GET", "/order/alice/"+co.OrderID, "").status == 200 })
 	var o order
 	alice.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &o)
-	if (o.Status != "PLACED" && o.Status != "RESERVED") || string(o.TotalPrice) != "69.97" || len(o.Lines) != 2 || o.UserName != "alice" || o.OrderDate.IsZero() {
+	if string(o.TotalPrice) != "69.97" || len(o.Lines) != 2 || o.UserName != "alice" || o.OrderDate.IsZero() {
 		t.Fatalf("order = %+v", o)
 	}
-	// The inventory holds its stock (untracked products are always reservable).
-	waittest.For(t, "the order to be reserved", func() bool {
-		alice.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &o)
-		return o.Status == "RESERVED"
-	})
-
-	// Only a paid order ships; its owner cancels it, once.
-	admin.wantProblem(409, "POST", "/order/alice/"+co.OrderID+"/ship", "", "cannot become SHIPPED")
-	var cancelled struct {
+	// The saga: the inventory holds its stock (untracked products are always
+	// reservable), the simulated provider takes the payment.
+	var saga struct {
 		Status, CancelReason string
 		History              []struct{ Status, Reason string }
 	}
-	alice.want(202, "POST", "/order/alice/"+co.OrderID+"/cancel", "").decode(t, &cancelled)
-	if cancelled.Status != "CANCELLED" || cancelled.CancelReason != "customer_cancelled" || len(cancelled.History) != 3 || cancelled.History[2].Reason != "customer_cancelled" {
-		t.Fatalf("cancelled order = %+v", cancelled)
+	waittest.For(t, "the order to be paid", func() bool {
+		alice.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &saga)
+		return saga.Status == "PAID"
+	})
+	if len(saga.History) != 3 || saga.History[1].Status != "RESERVED" {
+		t.Fatalf("history %+v", saga.History)
+	}
+
+	// Its owner cancels it, once; the payment comes back.
+	alice.want(202, "POST", "/order/alice/"+co.OrderID+"/cancel", "").decode(t, &saga)
+	if saga.Status != "CANCELLED" || saga.CancelReason != "customer_cancelled" || len(saga.History) != 4 || saga.History[3].Reason != "customer_cancelled" {
+		t.Fatalf("cancelled order = %+v", saga)
 	}
 	alice.wantProblem(409, "POST", "/order/alice/"+co.OrderID+"/cancel", "", "is CANCELLED")
+	admin.wantProblem(409, "POST", "/order/alice/"+co.OrderID+"/ship", "", "cannot become SHIPPED")
+	waittest.For(t, "the refund in the order's history", func() bool {
+		alice.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &saga)
+		return len(saga.History) == 5 && saga.History[4].Status == "REFUNDED"
+	})
 
 	// A deleted product makes checkout fail, naming it.
 	carol.want(200, "POST", "/basket", `{"userName":"carol","items":[{"productId":"`+gadget.ID+`","quantity":1}]}`)
@@ -484,7 +492,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	waittest.For(t, "the price view", func() bool { return alice.do("POST", "/basket", fill).status == 200 })
 	var co struct{ OrderID string }
 	alice.want(202, "POST", "/basket/checkout", `{`+buyer+`}`).decode(t, &co)
-	waittest.For(t, "alice's order", func() bool { return alice.do("GET", "/order/alice/"+co.OrderID, "").status == 200 })
+	waittest.For(t, "alice's order to be paid", func() bool {
+		r := alice.do("GET", "/order/alice/"+co.OrderID, "")
+		return r.status == 200 && strings.Contains(string(r.body), `"status":"PAID"`)
+	})
 	alice.want(200, "POST", "/basket", fill)
 
 	product := `{"name":"Widget","category":"Tools","price":21}`
@@ -506,8 +517,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/order", "", [4]int{401, 403, 200, 403}},
 		{"GET", "/order/alice", "", [4]int{401, 403, 200, 200}},
 		{"GET", "/order/alice/" + co.OrderID, "", [4]int{401, 403, 200, 200}},
-		{"POST", "/order/alice/" + co.OrderID + "/ship", "", [4]int{401, 403, 409, 403}},   // not paid
-		{"POST", "/order/alice/" + co.OrderID + "/cancel", "", [4]int{401, 403, 202, 409}}, // the admin cancels it first
+		{"POST", "/order/alice/" + co.OrderID + "/ship", "", [4]int{401, 403, 200, 403}},   // paid: the admin ships it
+		{"POST", "/order/alice/" + co.OrderID + "/cancel", "", [4]int{401, 403, 409, 409}}, // shipped: too late
 		// Another user learns nothing from an order id that does not exist either.
 		{"GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "", [4]int{401, 403, 404, 404}},
 	}
@@ -661,17 +672,34 @@ func TestStockIsHeldAndGivenBack(t *testing.T) {
 	tooMany := order(30)
 	status(tooMany, "CANCELLED")
 	held := order(20)
-	status(held, "RESERVED")
+	status(held, "PAID")
 	stock, err := inventorysqlite.Open(t.Context(), filepath.Join(dir, "inventory.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stock.Close()
 	if st, _ := stock.Get(t.Context(), phone); st.Available != 5 || st.Reserved != 20 {
-		t.Fatalf("stock while reserved: %+v", st)
+		t.Fatalf("stock while held: %+v", st)
 	}
 	alice.want(202, "POST", "/order/alice/"+held+"/cancel", "")
 	waittest.For(t, "the stock to come back", func() bool {
+		st, _ := stock.Get(t.Context(), phone)
+		return st.Available == 25 && st.Reserved == 0
+	})
+
+	// The simulator declines the test method: the order is cancelled
+	// payment_declined, and its stock comes back.
+	body := fmt.Sprintf(`{"items":[{"productId":%q,"quantity":4}]}`, phone)
+	alice.want(200, "POST", "/basket", body)
+	var co struct{ OrderID string }
+	alice.want(202, "POST", "/basket/checkout", `{"firstName":"Ada","lastName":"L","email":"a@b.c","address":"x","paymentMethod":"test-decline"}`).decode(t, &co)
+	status(co.OrderID, "CANCELLED")
+	var declined struct{ CancelReason string }
+	alice.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &declined)
+	if declined.CancelReason != "payment_declined" {
+		t.Fatalf("declined order: %+v", declined)
+	}
+	waittest.For(t, "the declined order's stock to come back", func() bool {
 		st, _ := stock.Get(t.Context(), phone)
 		return st.Available == 25 && st.Reserved == 0
 	})

@@ -118,3 +118,11 @@ func (a *Inventory) Release(ctx context.Context, orderID string) error {
 	}
 	return a.store.Release(ctx, orderID, nil)
 }
+
+// Commit turns what a shipped order holds into units sold.
+func (a *Inventory) Commit(ctx context.Context, orderID string) error {
+	if err := validation.ID("orderId", orderID); err != nil {
+		return err
+	}
+	return a.store.Commit(ctx, orderID)
+}

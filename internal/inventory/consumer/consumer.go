@@ -2,7 +2,7 @@
 // handler that runs unchanged on the local bus and on Lambda: the catalog's
 // products (ProductChanged, ProductDeleted) keep its list of products
 // current; an order placed is reserved; an order cancelled from RESERVED or
-// PAID gives its stock back.
+// PAID gives its stock back; an order shipped has its stock sold.
 package consumer
 
 import (
@@ -70,6 +70,15 @@ func handle(ctx context.Context, a *app.Inventory, log *slog.Logger, env events.
 			return err
 		}
 		log.InfoContext(ctx, "released", "orderId", e.OrderID, "from", e.From)
+	case events.TypeOrderShipped:
+		var e events.OrderShipped
+		if err := events.DecodeDetail(env, &e); err != nil {
+			return err
+		}
+		if err := a.Commit(ctx, e.OrderID); err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "sold", "orderId", e.OrderID)
 	default:
 		log.WarnContext(ctx, "ignoring event of unknown type", "detailType", env.DetailType, "eventId", env.ID)
 	}

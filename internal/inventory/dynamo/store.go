@@ -111,6 +111,7 @@ type lineItem struct {
 const (
 	pending  = "pending"
 	released = "released"
+	shipped  = "shipped"
 )
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -290,10 +291,12 @@ func (st *Store) take(ctx context.Context, orderID string, lines []inventory.Lin
 		switch {
 		case err != nil:
 			return "", nil, err
-		case !found || it.Deleted:
+		case found && it.Deleted:
 			return inventory.ProductUnavailable, held, nil
-		case !it.Tracked:
-			continue // always reservable, nothing to hold
+		case !found || !it.Tracked:
+			// Untracked, or not announced yet (its event is on its way; the
+			// basket only checks out announced products): always reservable.
+			continue
 		}
 		_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: &st.table, Key: st.key(l.ProductID),
@@ -476,4 +479,46 @@ func (st *Store) Release(ctx context.Context, orderID string, emit inventory.Emi
 			return nil // refused: the order holds nothing
 		}
 	}
+}
+
+// Commit implements inventory.Store: the order's item is marked shipped
+// first, then each held line leaves the reserved count.
+func (st *Store) Commit(ctx context.Context, orderID string) error {
+	id := orderPrefix + orderID
+	var it orderItem
+	found, err := st.getItem(ctx, id, &it)
+	if err != nil || !found {
+		return err
+	}
+	switch it.Outcome {
+	case string(inventory.Reserved):
+		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &st.table, Key: st.key(id),
+			UpdateExpression:          aws.String("SET outcome = :s REMOVE " + streams.Attribute),
+			ConditionExpression:       aws.String("outcome = :r"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":s": s(shipped), ":r": s(string(inventory.Reserved))},
+		})
+		if isCCF(err) {
+			return st.Commit(ctx, orderID) // released or shipped meanwhile: look again
+		}
+		if err != nil {
+			return fmt.Errorf("commit order %s: %w", orderID, err)
+		}
+	case shipped:
+	default:
+		return nil // nothing held
+	}
+	for _, l := range it.Lines {
+		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &st.table, Key: st.key(l.ProductID),
+			UpdateExpression:          aws.String("SET reserved = reserved - :q REMOVE holds.#o"),
+			ConditionExpression:       aws.String("holds.#o = :q"),
+			ExpressionAttributeNames:  map[string]string{"#o": orderID},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":q": n(int64(l.Quantity))},
+		})
+		if err != nil && !isCCF(err) {
+			return fmt.Errorf("commit order %s: %w", orderID, err)
+		}
+	}
+	return nil
 }

@@ -147,7 +147,9 @@ func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.L
 			st, err := get(ctx, tx, l.ProductID)
 			switch {
 			case errors.Is(err, inventory.ErrNotFound):
-				outcome = inventory.ProductUnavailable
+				// Not announced yet (its event is on its way): untracked, so
+				// reservable. The basket only checks out announced products.
+				st = inventory.Stock{ProductID: l.ProductID}
 			case err != nil:
 				return err
 			case st.Deleted:
@@ -245,4 +247,23 @@ func (s *Store) add(ctx context.Context, tx *sql.Tx, emitted *bool, list func() 
 	}
 	*emitted = true
 	return s.ob.Add(ctx, tx, evts...)
+}
+
+// Commit implements inventory.Store.
+func (s *Store) Commit(ctx context.Context, orderID string) error {
+	err := sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `update stock set reserved = reserved - (select quantity from holds where holds.product_id = stock.product_id and holds.order_id = ?)
+where product_id in (select product_id from holds where order_id = ?)`, orderID, orderID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `delete from holds where order_id = ?`, orderID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `update reservations set outcome = 'shipped' where order_id = ? and outcome = ?`, orderID, string(inventory.Reserved))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("commit order %s: %w", orderID, err)
+	}
+	return nil
 }

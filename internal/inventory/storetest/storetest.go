@@ -21,6 +21,7 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 	t.Run("Release", func(t *testing.T) { t.Parallel(); testRelease(t, newStore(t)) })
 	t.Run("ReleaseBeforeReserve", func(t *testing.T) { t.Parallel(); testReleaseFirst(t, newStore(t)) })
 	t.Run("NoOverselling", func(t *testing.T) { t.Parallel(); testNoOverselling(t, newStore(t)) })
+	t.Run("CommitSells", func(t *testing.T) { t.Parallel(); testCommit(t, newStore(t)) })
 	t.Run("ReserveAndReleaseRace", func(t *testing.T) { t.Parallel(); testRace(t, newStore(t)) })
 }
 
@@ -140,8 +141,8 @@ func testReserve(t *testing.T, s inventory.Store) {
 		{"o1", []inventory.Line{line("a", 2), line("free", 100)}, inventory.Reserved},
 		{"o2", []inventory.Line{line("a", 1), line("b", 2)}, inventory.OutOfStock},
 		{"o3", []inventory.Line{line("a", 1), line("gone", 1)}, inventory.ProductUnavailable},
-		{"o4", []inventory.Line{line("a", 1), line("never-announced", 1)}, inventory.ProductUnavailable},
-		{"o5", []inventory.Line{line("a", 3), line("b", 1)}, inventory.Reserved},
+		{"o4", []inventory.Line{line("a", 1), line("not-announced-yet", 1)}, inventory.Reserved},
+		{"o5", []inventory.Line{line("a", 2), line("b", 1)}, inventory.Reserved},
 		{"o6", []inventory.Line{line("a", 1)}, inventory.OutOfStock},
 	}
 	for _, tt := range tests {
@@ -152,8 +153,11 @@ func testReserve(t *testing.T, s inventory.Store) {
 	}
 	want(t, s, "a", 0, 5)
 	want(t, s, "b", 0, 1)
+	if _, err := s.Get(ctx, "not-announced-yet"); !errors.Is(err, inventory.ErrNotFound) {
+		t.Fatalf("a reservation announced a product: %v", err)
+	}
 	want(t, s, "free", 0, 0)
-	if fmt.Sprint(rec.outcomes) != "[reserved out_of_stock product_unavailable product_unavailable reserved out_of_stock]" {
+	if fmt.Sprint(rec.outcomes) != "[reserved out_of_stock product_unavailable reserved reserved out_of_stock]" {
 		t.Fatalf("emitted for %v", rec.outcomes)
 	}
 }
@@ -279,4 +283,25 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func line(productID string, quantity int) inventory.Line {
 	return inventory.Line{ProductID: productID, Quantity: quantity}
+}
+
+func testCommit(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	stocked(t, s, "a", 5)
+	if _, err := s.Reserve(ctx, "o1", []inventory.Line{line("a", 2)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.Commit(ctx, "o1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want(t, s, "a", 3, 0)
+	if err := s.Release(ctx, "o1", nil); err != nil {
+		t.Fatal(err)
+	}
+	want(t, s, "a", 3, 0) // sold units do not come back
+	if err := s.Commit(ctx, "never-reserved"); err != nil {
+		t.Fatalf("commit of an order that holds nothing: %v", err)
+	}
 }

@@ -1,6 +1,7 @@
 // Package consumer turns CheckoutBasket events into orders, and the saga's
-// outcomes (StockReserved, StockRejected) into their status changes, as an
-// SQS batch handler that runs unchanged on the local bus and on Lambda.
+// outcomes (stock reserved or rejected, payment captured, declined or
+// refunded) into their status changes, as an SQS batch handler that runs
+// unchanged on the local bus and on Lambda.
 package consumer
 
 import (
@@ -52,6 +53,29 @@ func handle(ctx context.Context, a *app.Orders, log *slog.Logger, env events.Env
 			return err
 		}
 		ref, outcome = e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: e.Reason}
+	case events.TypePaymentCaptured:
+		var e events.PaymentCaptured
+		if err := events.DecodeDetail(env, &e); err != nil {
+			return err
+		}
+		ref, outcome = e.OrderRef, app.Outcome{To: ordering.StatusPaid}
+	case events.TypePaymentDeclined:
+		var e events.PaymentDeclined
+		if err := events.DecodeDetail(env, &e); err != nil {
+			return err
+		}
+		ref, outcome = e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: ordering.ReasonPaymentDeclined}
+	case events.TypePaymentRefunded:
+		var e events.PaymentRefunded
+		if err := events.DecodeDetail(env, &e); err != nil {
+			return err
+		}
+		recorded, err := a.RecordRefund(ctx, e.UserName, e.OrderID)
+		if err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "order refund", "orderId", e.OrderID, "recorded", recorded)
+		return nil
 	default:
 		log.WarnContext(ctx, "ignoring event of unknown type", "detailType", env.DetailType, "eventId", env.ID)
 		return nil
