@@ -14,6 +14,7 @@ import (
 	"github.com/eventshop/eventshop/internal/auth"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
+	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
 	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/rest"
@@ -75,7 +76,7 @@ func TestSpecMatchesRoutes(t *testing.T) {
 		}
 	}
 	var routes []rest.Route
-	for _, rs := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes(), bushttp.Routes()} {
+	for _, rs := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes(), inventoryhttp.Routes(), bushttp.Routes()} {
 		routes = append(routes, rs...)
 	}
 	var served, documented []string

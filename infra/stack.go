@@ -37,6 +37,7 @@ import (
 	"github.com/eventshop/eventshop/internal/events"
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
+	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
@@ -130,6 +131,9 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	orderingAPI := s.function("OrderingApiFunction", awsenv.OrderingAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.OrderTable: orders.TableName()})
 	orders.GrantReadWriteData(orderingAPI) // cancel and ship write the order
 
+	inventoryAPI := s.function("InventoryApiFunction", awsenv.InventoryAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.InventoryTable: stock.TableName()})
+	stock.GrantReadWriteData(inventoryAPI)
+
 	// One function per consuming service, reading every queue its rules fill.
 	consumers := map[string]awslambda.Function{}
 	consumer := func(id, dir string, timeout time.Duration, env map[string]*string, grant func(awslambda.Function)) awslambda.Function {
@@ -184,6 +188,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	s.routes(api, authorizer, "Catalog", cataloghttp.Routes(), catalogAPI)
 	s.routes(api, authorizer, "Basket", baskethttp.Routes(), basketAPI)
 	s.routes(api, authorizer, "Ordering", orderinghttp.Routes(), orderingAPI)
+	s.routes(api, authorizer, "Inventory", inventoryhttp.Routes(), inventoryAPI)
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.Url(), Description: jsii.String("Base URL of the shop's HTTP API")})
 	awscdk.NewCfnOutput(stack, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{Value: users.UserPoolId()})
 	awscdk.NewCfnOutput(stack, jsii.String("UserPoolClientId"), &awscdk.CfnOutputProps{Value: client.UserPoolClientId()})

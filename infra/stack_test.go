@@ -24,6 +24,7 @@ import (
 	"github.com/eventshop/eventshop/internal/events"
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
+	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
@@ -325,7 +326,7 @@ func TestRoutes(t *testing.T) {
 		got = append(got, r.Properties["RouteKey"].(string))
 	}
 	var want []string
-	for _, routes := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes()} {
+	for _, routes := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes(), inventoryhttp.Routes()} {
 		for _, r := range routes {
 			want = append(want, r.Method+" "+r.Path)
 		}
@@ -465,7 +466,7 @@ func TestAuthorizerOnEveryProtectedRoute(t *testing.T) {
 		}
 	}
 	access := map[string]auth.Access{}
-	for _, routes := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes()} {
+	for _, routes := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes(), inventoryhttp.Routes()} {
 		for _, r := range routes {
 			access[r.Method+" "+r.Path] = r.Access
 		}
@@ -484,8 +485,8 @@ func TestAuthorizerOnEveryProtectedRoute(t *testing.T) {
 			t.Errorf("route %s is not behind the JWT authorizer: %v", key, r.Properties)
 		}
 	}
-	if public != 2 {
-		t.Errorf("%d public routes, want 2 (GET /product, GET /product/{id})", public)
+	if public != 3 {
+		t.Errorf("%d public routes, want 3 (GET /product, GET /product/{id}, GET /inventory/{productId})", public)
 	}
 	tm.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolGroup"), map[string]any{"GroupName": auth.AdminGroup})
 	tm.ResourceCountIs(jsii.String("AWS::Cognito::UserPool"), jsii.Number(1))

@@ -30,6 +30,7 @@ const (
 	CognitoPreSignUp  = "cognito-pre-signup"
 	InventoryConsumer = "inventory-consumer"
 	PaymentConsumer   = "payment-consumer"
+	InventoryAPI      = "inventory-api"
 )
 
 // Required lists, for each function, the variables its main requires; the
@@ -45,4 +46,5 @@ var Required = map[string][]string{
 	CognitoPreSignUp:  {},
 	InventoryConsumer: {InventoryTable},
 	PaymentConsumer:   {PaymentTable},
+	InventoryAPI:      {InventoryTable},
 }

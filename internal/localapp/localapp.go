@@ -28,6 +28,7 @@ import (
 	idemsqlite "github.com/eventshop/eventshop/internal/idempotency/sqlite"
 	inventoryapp "github.com/eventshop/eventshop/internal/inventory/app"
 	inventoryconsumer "github.com/eventshop/eventshop/internal/inventory/consumer"
+	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
 	inventorysqlite "github.com/eventshop/eventshop/internal/inventory/sqlite"
 	"github.com/eventshop/eventshop/internal/localbus"
 	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
@@ -199,6 +200,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	baskethttp.Register(mux, basketUC, log, guard)
 	orderinghttp.Register(mux, orderingUC, log, guard)
 	bushttp.Register(mux, a.bus, log)
+	inventoryhttp.Register(mux, inventoryUC, log)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")

@@ -497,6 +497,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return r.status == 200 && strings.Contains(string(r.body), `"status":"PAID"`)
 	})
 	alice.want(200, "POST", "/basket", fill)
+	waittest.For(t, "the inventory to know the product", func() bool { return alice.do("GET", "/inventory/"+p.ID, "").status == 200 })
 
 	product := `{"name":"Widget","category":"Tools","price":21}`
 	rows := []struct {
@@ -517,6 +518,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/order", "", [4]int{401, 403, 200, 403}},
 		{"GET", "/order/alice", "", [4]int{401, 403, 200, 200}},
 		{"GET", "/order/alice/" + co.OrderID, "", [4]int{401, 403, 200, 200}},
+		{"GET", "/inventory/" + p.ID, "", [4]int{200, 200, 200, 200}},
+		{"GET", "/inventory/" + p.ID + "/admin", "", [4]int{401, 403, 200, 403}},
+		{"PUT", "/inventory/" + p.ID, `{"available":500}`, [4]int{401, 403, 200, 403}},
 		{"POST", "/order/alice/" + co.OrderID + "/ship", "", [4]int{401, 403, 200, 403}},   // paid: the admin ships it
 		{"POST", "/order/alice/" + co.OrderID + "/cancel", "", [4]int{401, 403, 409, 409}}, // shipped: too late
 		// Another user learns nothing from an order id that does not exist either.
@@ -703,4 +707,118 @@ func TestStockIsHeldAndGivenBack(t *testing.T) {
 		st, _ := stock.Get(t.Context(), phone)
 		return st.Available == 25 && st.Reserved == 0
 	})
+}
+
+func TestSettingStock(t *testing.T) {
+	s := start(t, t.TempDir(), false)
+	defer s.stop()
+	admin := s.as("root", true)
+	var p product
+	admin.want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":1}`).decode(t, &p)
+	s.anonymous().wantProblem(404, "GET", "/inventory/never-announced", "", "has not announced")
+	waittest.For(t, "the inventory to know the product", func() bool { return s.anonymous().do("GET", "/inventory/"+p.ID, "").status == 200 })
+	var public map[string]any
+	s.anonymous().want(200, "GET", "/inventory/"+p.ID, "").decode(t, &public)
+	if public["tracked"] != false || public["available"] != float64(0) || len(public) != 3 {
+		t.Fatalf("public view of an untracked product: %v", public)
+	}
+	var st struct {
+		Tracked             bool
+		Available, Reserved int
+		Version             int64
+	}
+	admin.want(200, "PUT", "/inventory/"+p.ID, `{"available":7}`).decode(t, &st)
+	if !st.Tracked || st.Available != 7 || st.Version != 1 {
+		t.Fatalf("after PUT: %+v", st)
+	}
+	admin.wantProblem(409, "PUT", "/inventory/"+p.ID, `{"available":8,"version":5}`, "changed by another request")
+	admin.wantProblem(400, "PUT", "/inventory/"+p.ID, `{"available":-1}`, "available")
+	admin.wantProblem(400, "PUT", "/inventory/"+p.ID, `{"available":1000001}`, "available")
+	admin.wantProblem(400, "PUT", "/inventory/"+p.ID, `{}`, "available: is required")
+	admin.want(200, "GET", "/inventory/"+p.ID+"/admin", "").decode(t, &st)
+	if st.Available != 7 || st.Version != 1 {
+		t.Fatalf("admin view: %+v", st)
+	}
+}
+
+// 50 buyers check out one unit each of a product with 10 in stock, at once:
+// exactly 10 orders hold stock (and go on to be paid), 40 are cancelled out
+// of stock, and the stock ends at 0 available, 10 held.
+func TestNoOversellingOverHTTP(t *testing.T) {
+	s := start(t, t.TempDir(), false)
+	defer s.stop()
+	admin := s.as("root", true)
+	var p product
+	admin.want(201, "POST", "/product", `{"name":"Scarce","category":"Tools","price":5}`).decode(t, &p)
+	waittest.For(t, "the inventory to know the product", func() bool { return admin.do("PUT", "/inventory/"+p.ID, `{"available":10}`).status == 200 })
+	fill := `{"items":[{"productId":"` + p.ID + `","quantity":1}]}`
+	buyers := make([]client, 50)
+	for i := range buyers {
+		buyers[i] = s.as(fmt.Sprintf("buyer%d", i), false)
+		waittest.For(t, "the price view", func() bool { return buyers[i].do("POST", "/basket", fill).status == 200 })
+	}
+	ids := make([]string, len(buyers))
+	var wg sync.WaitGroup
+	for i, b := range buyers {
+		wg.Go(func() {
+			var co struct{ OrderID string }
+			r := b.do("POST", "/basket/checkout", `{`+buyer+`}`)
+			if r.status == 202 {
+				r.decode(t, &co)
+			}
+			ids[i] = co.OrderID
+		})
+	}
+	wg.Wait()
+	counts := map[string]int{}
+	for i, id := range ids {
+		if id == "" {
+			t.Fatalf("buyer %d's checkout failed", i)
+		}
+		var o struct{ Status, CancelReason string }
+		waittest.For(t, "order "+id+" to settle", func() bool {
+			r := buyers[i].do("GET", fmt.Sprintf("/order/buyer%d/%s", i, id), "")
+			if r.status != 200 {
+				return false
+			}
+			r.decode(t, &o)
+			return o.Status == "PAID" || o.Status == "CANCELLED"
+		})
+		counts[o.Status+" "+o.CancelReason]++
+	}
+	if counts["PAID "] != 10 || counts["CANCELLED out_of_stock"] != 40 {
+		t.Fatalf("orders %v, want 10 paid and 40 cancelled out of stock", counts)
+	}
+	var st struct{ Available, Reserved int }
+	admin.want(200, "GET", "/inventory/"+p.ID+"/admin", "").decode(t, &st)
+	if st.Available != 0 || st.Reserved != 10 {
+		t.Fatalf("stock %+v, want 0 available and 10 held", st)
+	}
+}
+
+// A shop stopped while its saga is under way finishes it after a restart on
+// the same data: nothing in flight is lost.
+func TestSagaCompletesAfterARestart(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, true)
+	alice := s.as("alice", false)
+	var phones list[product]
+	s.anonymous().want(200, "GET", "/product?category=Phone", "").decode(t, &phones)
+	body := `{"items":[{"productId":"` + phones.Items[0].ID + `","quantity":2}]}`
+	waittest.For(t, "the price view", func() bool { return alice.do("POST", "/basket", body).status == 200 })
+	var co struct{ OrderID string }
+	alice.want(202, "POST", "/basket/checkout", `{`+buyer+`}`).decode(t, &co)
+	s.stop() // at once: the checkout's event and the saga's are on their way
+	s = start(t, dir, true)
+	defer s.stop()
+	alice = s.as("alice", false)
+	waittest.For(t, "the order to be paid after the restart", func() bool {
+		r := alice.do("GET", "/order/alice/"+co.OrderID, "")
+		return r.status == 200 && strings.Contains(string(r.body), `"status":"PAID"`)
+	})
+	var st struct{ Available, Reserved int }
+	s.as("root", true).want(200, "GET", "/inventory/"+phones.Items[0].ID+"/admin", "").decode(t, &st)
+	if st.Available != 23 || st.Reserved != 2 {
+		t.Fatalf("stock after the restart: %+v, want 23 available and 2 held", st)
+	}
 }

@@ -20,6 +20,7 @@ func main() {
 		c.ListProductsWithResponse, c.CreateProductWithResponse, c.GetProductWithResponse, c.UpdateProductWithResponse, c.DeleteProductWithResponse,
 		c.ListBasketsWithResponse, c.ReplaceBasketWithResponse, c.CheckoutBasketWithResponse, c.GetBasketWithResponse, c.DeleteBasketWithResponse,
 		c.ListOrdersWithResponse, c.ListUserOrdersWithResponse, c.GetOrderWithResponse, c.CancelOrderWithResponse, c.ShipOrderWithResponse,
+		c.GetStockWithResponse, c.GetStockAdminWithResponse, c.SetStockWithResponse,
 		c.ListQueuesWithResponse, c.ListDeadLettersWithResponse, c.GetDeadLetterWithResponse, c.DeleteDeadLetterWithResponse,
 		c.RedriveDeadLettersWithResponse, c.RedriveDeadLetterWithResponse,
 	}
