@@ -411,6 +411,13 @@ func TestLambdaArtifacts(t *testing.T) {
 	if st, err := inventorydynamo.New(db, tables[awsenv.InventoryTable]).Get(context.Background(), p.ID); len(sqsResp.BatchItemFailures) != 0 || err != nil || st.CatalogVersion != 1 {
 		t.Fatalf("inventory consumer: failures %v, stock %+v, %v", sqsResp.BatchItemFailures, st, err)
 	}
+	// Inventory API: an admin sets the stock; anyone reads what is available.
+	fn["inventory-api"].as(aliceClaims).want(403, "PUT", "/inventory/"+p.ID, `{"available":50}`)
+	fn["inventory-api"].as(adminClaims).want(200, "PUT", "/inventory/"+p.ID, `{"available":50}`)
+	if body := fn["inventory-api"].want(200, "GET", "/inventory/"+p.ID, ""); !strings.Contains(body, `"available":50`) || strings.Contains(body, "reserved") {
+		t.Fatalf("public stock = %s", body)
+	}
+	fn["inventory-api"].want(404, "GET", "/inventory/never-announced", "")
 
 	// Basket API: write and read a basket, priced by the server.
 	basket := fn["basket-api"].as(aliceClaims).want(200, "POST", "/basket", `{"userName":"alice","items":[{"productId":"`+p.ID+`","quantity":3,"price":0.01}]}`)

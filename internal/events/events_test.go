@@ -145,21 +145,31 @@ func TestRuleValidation(t *testing.T) {
 	}
 }
 
-// Only cancellations that hold stock go to the inventory.
-func TestCancellationsRouteByTheirStatus(t *testing.T) {
-	for from, want := range map[string]bool{"PLACED": false, "RESERVED": true, "PAID": true} {
-		o, err := events.New(events.SourceOrdering, events.TypeOrderCancelled, events.OrderCancelled{From: from, Reason: "customer_cancelled"}, time.Now())
+// Cancellations go where something may be held or paid: not to the
+// inventory when the stock was refused, not to payment when nothing was paid.
+func TestCancellationsRouteByTheirReason(t *testing.T) {
+	tests := []struct {
+		reason             string
+		inventory, payment bool
+	}{
+		{"customer_cancelled", true, true},
+		{"payment_declined", true, false},
+		{"out_of_stock", false, false},
+		{"product_unavailable", false, false},
+	}
+	for _, tt := range tests {
+		o, err := events.New(events.SourceOrdering, events.TypeOrderCancelled, events.OrderCancelled{From: "PLACED", Reason: tt.reason}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		envelope, _ := json.Marshal(o.Wrap("123456789012", "eu-west-1"))
-		for _, q := range []string{events.QueueInventoryOrders, events.QueuePaymentOrders} {
+		for q, want := range map[string]bool{events.QueueInventoryOrders: tt.inventory, events.QueuePaymentOrders: tt.payment} {
 			routed := false
 			for _, r := range events.Rules {
 				routed = routed || (r.Queue == q && r.Pattern.Matches(envelope))
 			}
 			if routed != want {
-				t.Errorf("a cancellation from %s routed to %s: %v, want %v", from, q, routed, want)
+				t.Errorf("a cancellation for %s routed to %s: %v, want %v", tt.reason, q, routed, want)
 			}
 		}
 	}

@@ -122,23 +122,27 @@ var Rules = []Rule{
 		ConsumerTimeout: 10 * time.Second,
 	},
 	{
-		// Orders to reserve or sell, and cancellations that hold stock to give
-		// back: a cancellation from PLACED held nothing, and is not routed here.
+		// Orders to reserve or sell, and cancellations that may hold stock: a
+		// cancellation because the stock was refused held nothing. One from
+		// PLACED is routed all the same: its reservation may be under way, and
+		// must take nothing, or give back what it took.
 		Name: "OrderToInventory",
 		Pattern: MustPattern(`{"source":["` + SourceOrdering + `"],"$or":[` +
 			`{"detail-type":["` + TypeOrderPlaced + `","` + TypeOrderShipped + `"]},` +
-			`{"detail-type":["` + TypeOrderCancelled + `"],"detail":{"from":["RESERVED","PAID"]}}]}`),
+			`{"detail-type":["` + TypeOrderCancelled + `"],"detail":{"reason":[{"anything-but":["out_of_stock","product_unavailable"]}]}}]}`),
 		Queue:           QueueInventoryOrders,
 		BatchSize:       10,
 		MaxReceives:     5,
 		ConsumerTimeout: 10 * time.Second,
 	},
 	{
-		// Stock held is paid for; a cancellation from RESERVED or PAID is
-		// refunded, or marked so that a payment under way takes nothing.
+		// Stock held is paid for; a cancellation that may have a payment is
+		// refunded, or marked so that a payment under way takes nothing. One
+		// because the stock was refused, or the payment declined, has none.
 		Name: "ReservedToPayment",
 		Pattern: MustPattern(`{"$or":[{"source":["` + SourceInventory + `"],"detail-type":["` + TypeStockReserved + `"]},` +
-			`{"source":["` + SourceOrdering + `"],"detail-type":["` + TypeOrderCancelled + `"],"detail":{"from":["RESERVED","PAID"]}}]}`),
+			`{"source":["` + SourceOrdering + `"],"detail-type":["` + TypeOrderCancelled + `"],` +
+			`"detail":{"reason":[{"anything-but":["out_of_stock","product_unavailable","payment_declined"]}]}}]}`),
 		Queue:           QueuePaymentOrders,
 		BatchSize:       10,
 		MaxReceives:     5,

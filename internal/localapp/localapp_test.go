@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -820,5 +822,46 @@ func TestSagaCompletesAfterARestart(t *testing.T) {
 	s.as("root", true).want(200, "GET", "/inventory/"+phones.Items[0].ID+"/admin", "").decode(t, &st)
 	if st.Available != 23 || st.Reserved != 2 {
 		t.Fatalf("stock after the restart: %+v, want 23 available and 2 held", st)
+	}
+}
+
+// A checkout that raced a product's deletion (the basket's view had not
+// heard of it yet; the inventory has) ends CANCELLED product_unavailable. The
+// checkout is sent to the bus as the basket would have sent it.
+func TestProductDeletedBeforeTheReservation(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, false)
+	defer s.stop()
+	admin, alice := s.as("root", true), s.as("alice", false)
+	var p product
+	admin.want(201, "POST", "/product", `{"name":"Doomed","category":"Tools","price":3}`).decode(t, &p)
+	admin.want(204, "DELETE", "/product/"+p.ID, "")
+	waittest.For(t, "the inventory to know of the deletion", func() bool {
+		r := admin.do("GET", "/inventory/"+p.ID+"/admin", "")
+		return r.status == 200 && strings.Contains(string(r.body), `"deleted":true`)
+	})
+	id, _ := uuid.NewV7()
+	checkout, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{
+		CheckoutID: id.String(), UserName: "alice", FirstName: "Ada", LastName: "L", Email: "a@b.c", Address: "x", PaymentMethod: "invoice",
+		Lines:      []events.Line{{ProductID: p.ID, ProductName: "Doomed", Quantity: 1, UnitPrice: 300, LineTotal: 300}},
+		TotalPrice: 300, CheckedOutAt: time.Now(),
+	}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.app.Bus().Publish(t.Context(), []events.Outgoing{checkout}); err != nil {
+		t.Fatal(err)
+	}
+	var o struct{ Status, CancelReason string }
+	waittest.For(t, "the order to be cancelled", func() bool {
+		r := alice.do("GET", "/order/alice/"+id.String(), "")
+		if r.status != 200 {
+			return false
+		}
+		r.decode(t, &o)
+		return o.Status == "CANCELLED"
+	})
+	if o.CancelReason != "product_unavailable" {
+		t.Fatalf("order %+v, want product_unavailable", o)
 	}
 }

@@ -34,17 +34,30 @@ func (o *Orders) Ship(ctx context.Context, userName, orderID string) (ordering.O
 }
 
 // Outcome is the command a saga event turns into: move the order to To (with
-// Reason for a cancellation).
+// Reason for a cancellation), through Via first when the order has not
+// reached it yet: events overtake one another on the way, and a payment
+// taken proves the stock was held even when StockReserved is still to come.
 type Outcome struct {
 	OrderID, UserName string
-	To, Reason        string
+	Via, To, Reason   string
 }
 
 // Apply moves an order as a saga event says. A change the status machine
 // does not allow is ignored, and reported as not applied: late and repeated
 // events change nothing.
 func (o *Orders) Apply(ctx context.Context, c Outcome) (bool, error) {
-	_, err := o.change(ctx, c.UserName, c.OrderID, c.To, c.Reason)
+	if c.Via != "" {
+		if _, err := o.apply(ctx, c.UserName, c.OrderID, c.Via, ""); err != nil {
+			return false, err
+		}
+	}
+	return o.apply(ctx, c.UserName, c.OrderID, c.To, c.Reason)
+}
+
+// apply is change, with a change the status machine does not allow
+// reported as not applied.
+func (o *Orders) apply(ctx context.Context, userName, orderID, to, reason string) (bool, error) {
+	_, err := o.change(ctx, userName, orderID, to, reason)
 	var terr *ordering.TransitionError
 	if errors.As(err, &terr) {
 		return false, nil

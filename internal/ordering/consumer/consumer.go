@@ -58,7 +58,7 @@ func handle(ctx context.Context, a *app.Orders, log *slog.Logger, env events.Env
 		if err := events.DecodeDetail(env, &e); err != nil {
 			return err
 		}
-		ref, outcome = e.OrderRef, app.Outcome{To: ordering.StatusPaid}
+		ref, outcome = e.OrderRef, app.Outcome{Via: ordering.StatusReserved, To: ordering.StatusPaid}
 	case events.TypePaymentDeclined:
 		var e events.PaymentDeclined
 		if err := events.DecodeDetail(env, &e); err != nil {

@@ -2,6 +2,7 @@ package consumer_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"reflect"
@@ -80,5 +81,54 @@ func TestBadMessagesFailAlone(t *testing.T) {
 	}
 	if got, want := eventstest.Failed(resp), []string{"garbage", "nolines", "baduser"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("failed = %v, want %v", got, want)
+	}
+}
+
+// Events overtake one another on the way, and come twice: in any order, a
+// reservation and a payment leave the order PAID, once.
+func TestFulfilmentEventsInAnyOrder(t *testing.T) {
+	for name, order := range map[string][]string{
+		"in order":        {events.TypeStockReserved, events.TypePaymentCaptured},
+		"payment first":   {events.TypePaymentCaptured, events.TypeStockReserved},
+		"repeated":        {events.TypeStockReserved, events.TypeStockReserved, events.TypePaymentCaptured, events.TypePaymentCaptured},
+		"repeated, first": {events.TypePaymentCaptured, events.TypePaymentCaptured, events.TypeStockReserved},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ordering.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			orders := app.New(s)
+			handle := consumer.New(orders, slog.New(slog.DiscardHandler))
+			c := checkout("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
+			ref := events.OrderRef{OrderID: c.CheckoutID, UserName: c.UserName}
+			msgs := []awsevents.SQSMessage{eventstest.Message(t, "checkout", events.SourceCheckout, events.TypeCheckoutBasket, c)}
+			for i, typ := range order {
+				id := fmt.Sprintf("m%d", i)
+				if typ == events.TypeStockReserved {
+					msgs = append(msgs, eventstest.Message(t, id, events.SourceInventory, typ, events.StockReserved{OrderRef: ref, TotalPrice: c.TotalPrice}))
+				} else {
+					msgs = append(msgs, eventstest.Message(t, id, events.SourcePayment, typ, events.PaymentCaptured{OrderRef: ref, PaymentID: "pay-1", Amount: c.TotalPrice}))
+				}
+			}
+			for _, m := range msgs {
+				if resp, err := handle(ctx, eventstest.Batch(m)); err != nil || len(resp.BatchItemFailures) != 0 {
+					t.Fatalf("handle %s: %+v, %v", m.MessageId, resp, err)
+				}
+			}
+			o, err := orders.Get(ctx, c.UserName, c.CheckoutID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var path []string
+			for _, h := range o.History {
+				path = append(path, h.Status)
+			}
+			if o.Status != "PAID" || o.Version != 3 || !reflect.DeepEqual(path, []string{"PLACED", "RESERVED", "PAID"}) {
+				t.Fatalf("order %s v%d, history %v; want PAID v3 through PLACED, RESERVED, PAID", o.Status, o.Version, path)
+			}
+		})
 	}
 }
