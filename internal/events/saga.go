@@ -41,8 +41,9 @@ type OrderPlaced struct {
 	PaymentMethod string      `json:"paymentMethod"`
 }
 
-// OrderCancelled says an order was cancelled, from which status and why: a
-// cancellation from RESERVED or PAID releases stock, one from PAID refunds.
+// OrderCancelled says an order was cancelled, from which status and why:
+// stock held is released, a payment taken refunded, and a reservation or
+// payment still to come takes nothing.
 type OrderCancelled struct {
 	Meta
 	OrderRef

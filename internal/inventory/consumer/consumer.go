@@ -1,8 +1,9 @@
 // Package consumer is the inventory service's consumer, as an SQS batch
 // handler that runs unchanged on the local bus and on Lambda: the catalog's
 // products (ProductChanged, ProductDeleted) keep its list of products
-// current; an order placed is reserved; an order cancelled from RESERVED or
-// PAID gives its stock back; an order shipped has its stock sold.
+// current; an order placed is reserved; a cancelled order gives back its
+// stock (or, cancelled first, never takes any); an order shipped has its
+// stock sold.
 package consumer
 
 import (

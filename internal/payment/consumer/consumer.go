@@ -1,7 +1,7 @@
 // Package consumer is the payment service's consumer, as an SQS batch
 // handler that runs unchanged on the local bus and on Lambda: stock reserved
-// is paid for; an order cancelled from RESERVED or PAID is refunded, or
-// marked so that it is never paid.
+// is paid for; a cancelled order's payment is refunded, or the order marked
+// so that it is never paid.
 package consumer
 
 import (
