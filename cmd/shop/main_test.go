@@ -159,15 +159,26 @@ func TestKilledShopLosesNoEvent(t *testing.T) {
 		status, _ := p.call(t, "GET", "/order/alice/"+co.OrderID, "")
 		return status == 200
 	})
+	p.kill(t) // as soon as the order exists: its fulfilment is under way
+
+	p = launch(t, data)
+	p.token = alice
+	type order struct {
+		Status, TotalPrice json.RawMessage
+		History            []struct{ Status string }
+	}
+	var o order
+	waittest.For(t, "the order paid after the kill", func() bool {
+		_, body := p.call(t, "GET", "/order/alice/"+co.OrderID, "")
+		return json.Unmarshal(body, &o) == nil && string(o.Status) == `"PAID"`
+	})
 	time.Sleep(300 * time.Millisecond)
 	_, body = p.call(t, "GET", "/order/alice", "")
-	var orders struct {
-		Items []struct{ OrderID, TotalPrice json.RawMessage }
-	}
+	var orders struct{ Items []order }
 	_ = json.Unmarshal(body, &orders)
-	// 1.00 + 1.01 + … + 1.19 = 21.90
-	if len(orders.Items) != 1 || string(orders.Items[0].TotalPrice) != "21.90" {
-		t.Fatalf("orders = %s, want one order of 21.90", body)
+	// 1.00 + 1.01 + … + 1.19 = 21.90, each step once.
+	if len(orders.Items) != 1 || string(orders.Items[0].TotalPrice) != "21.90" || len(orders.Items[0].History) != 3 {
+		t.Fatalf("orders = %s, want one order of 21.90, PLACED, RESERVED and PAID once each", body)
 	}
 }
 
