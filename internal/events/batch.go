@@ -5,8 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventshop/eventshop/internal/correlation"
 )
@@ -27,10 +33,22 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 	return resp
 }
 
+// tracer makes a span for each message handled, continuing the trace its
+// event carries; it is the global provider's (a no-op until one is set).
+var tracer = otel.Tracer("github.com/eventshop/eventshop/internal/events")
+
 func handleOne(ctx context.Context, m awsevents.SQSMessage, handle func(context.Context, Envelope) error) (err error) {
+	var span trace.Span
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
+		}
+		if span != nil {
+			if err != nil {
+				span.RecordError(err)
+				span.SetStatus(codes.Error, "message failed")
+			}
+			span.End()
 		}
 	}()
 	env, err := Unwrap(m.Body)
@@ -38,11 +56,28 @@ func handleOne(ctx context.Context, m awsevents.SQSMessage, handle func(context.
 		return err
 	}
 	var meta Meta
-	_ = json.Unmarshal(env.Detail, &meta) // optional: an event without it has no correlation id
+	_ = json.Unmarshal(env.Detail, &meta) // optional: an event without it has no correlation id or trace
 	if meta.CorrelationID != "" {
 		ctx = correlation.With(ctx, correlation.Sanitize(meta.CorrelationID))
 	}
+	ctx, span = tracer.Start(meta.Context(ctx), "process "+env.DetailType, trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(
+			semconv.MessagingSystemAWSSQS,
+			semconv.MessagingOperationTypeProcess,
+			semconv.MessagingMessageID(m.MessageId),
+			semconv.MessagingDestinationName(queueOf(m.EventSourceARN)),
+			attribute.String("event.source", env.Source),
+			attribute.String("event.id", env.ID),
+		))
 	return handle(ctx, env)
+}
+
+// queueOf is the last part of a queue's ARN.
+func queueOf(arn string) string {
+	if i := strings.LastIndexByte(arn, ':'); i >= 0 {
+		return arn[i+1:]
+	}
+	return arn
 }
 
 // DecodeDetail reads an envelope's detail into v, strictly.

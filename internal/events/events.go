@@ -12,6 +12,8 @@ import (
 	awsevents "github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/money"
 )
@@ -30,13 +32,33 @@ const (
 )
 
 // Meta is carried by every payload so that a request can be followed through
-// the events it causes.
+// the events it causes. An EventBridge envelope has no headers, so the W3C
+// trace context of the span that caused the event rides here, and the
+// consumer continues that trace (see HandleBatch).
 type Meta struct {
 	CorrelationID string `json:"correlationId,omitempty"`
+	TraceParent   string `json:"traceparent,omitempty"`
+	TraceState    string `json:"tracestate,omitempty"`
 }
 
-// MetaFrom fills Meta from ctx.
-func MetaFrom(ctx context.Context) Meta { return Meta{CorrelationID: correlation.ID(ctx)} }
+// traceContext reads and writes W3C trace context (traceparent, tracestate).
+var traceContext propagation.TraceContext
+
+// MetaFrom fills Meta from ctx: its correlation id and, when ctx holds a
+// span that is sampled or remote, its trace context.
+func MetaFrom(ctx context.Context) Meta {
+	c := propagation.MapCarrier{}
+	traceContext.Inject(ctx, c)
+	return Meta{CorrelationID: correlation.ID(ctx), TraceParent: c["traceparent"], TraceState: c["tracestate"]}
+}
+
+// Context returns ctx continuing the trace m carries, if any.
+func (m Meta) Context(ctx context.Context) context.Context {
+	if m.TraceParent == "" {
+		return ctx
+	}
+	return traceContext.Extract(ctx, propagation.MapCarrier{"traceparent": m.TraceParent, "tracestate": m.TraceState})
+}
 
 // ProductChanged says a product was created or updated; Version orders the changes.
 type ProductChanged struct {

@@ -1,0 +1,88 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/events/eventstest"
+)
+
+// recording sets a global tracer provider that records every span, for the
+// length of the test.
+func recording(t *testing.T) (*tracetest.SpanRecorder, trace.Tracer) {
+	t.Helper()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(tp)
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+	return rec, tp.Tracer("test")
+}
+
+// The trace context of the span that made an event rides in its detail, and
+// the consumer's span continues it: one trace from producer to consumer.
+func TestAConsumerContinuesTheProducersTrace(t *testing.T) {
+	rec, tracer := recording(t)
+	ctx, producer := tracer.Start(context.Background(), "checkout")
+	meta := events.MetaFrom(ctx)
+	producer.End()
+	if meta.TraceParent == "" {
+		t.Fatal("MetaFrom left traceparent empty inside a span")
+	}
+	type detail struct {
+		events.Meta
+		N int `json:"n"`
+	}
+	batch := eventstest.Batch(
+		eventstest.Message(t, "m1", "src", "Fine", detail{Meta: meta, N: 1}),
+		eventstest.Message(t, "m2", "src", "Fails", detail{Meta: meta, N: 2}),
+		eventstest.Message(t, "m3", "src", "Fine", detail{N: 3}), // no trace: a new one starts
+	)
+	var inside []trace.SpanContext
+	resp := events.HandleBatch(context.Background(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
+		inside = append(inside, trace.SpanContextFromContext(ctx))
+		if env.DetailType == "Fails" {
+			return errors.New("no")
+		}
+		return nil
+	})
+	if len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("failures %+v", resp.BatchItemFailures)
+	}
+	spans := rec.Ended()
+	if len(spans) != 4 {
+		t.Fatalf("%d spans ended, want the producer's and one per message", len(spans))
+	}
+	want := producer.SpanContext()
+	for i, s := range spans[1:] {
+		if s.SpanKind() != trace.SpanKindConsumer || !s.SpanContext().Equal(inside[i]) {
+			t.Errorf("span %d: kind %v, context %v; want a consumer span, the handler's context %v", i, s.SpanKind(), s.SpanContext(), inside[i])
+		}
+		continues := s.SpanContext().TraceID() == want.TraceID() && s.Parent().SpanID() == want.SpanID() && s.Parent().IsRemote()
+		if continues != (i < 2) {
+			t.Errorf("span %d %q: trace %s parent %s; continues the producer's trace = %v", i, s.Name(), s.SpanContext().TraceID(), s.Parent().SpanID(), continues)
+		}
+	}
+	if got := spans[2]; got.Status().Code != codes.Error || got.Name() != "process Fails" {
+		t.Errorf("failed message's span: %q status %+v", got.Name(), got.Status())
+	}
+	if got := spans[1]; got.Status().Code == codes.Error {
+		t.Errorf("handled message's span status %+v", got.Status())
+	}
+}
+
+// Outside a span an event carries no trace context.
+func TestMetaWithoutASpan(t *testing.T) {
+	if m := events.MetaFrom(context.Background()); m.TraceParent != "" || m.TraceState != "" {
+		t.Fatalf("meta %+v", m)
+	}
+}
