@@ -18,6 +18,7 @@ import (
 	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/rest"
+	tracehttp "github.com/eventshop/eventshop/internal/telemetry/httpapi"
 )
 
 // TestSpecIsValid loads the document with an OpenAPI 3 validator: every
@@ -76,7 +77,7 @@ func TestSpecMatchesRoutes(t *testing.T) {
 		}
 	}
 	var routes []rest.Route
-	for _, rs := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes(), inventoryhttp.Routes(), bushttp.Routes()} {
+	for _, rs := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes(), inventoryhttp.Routes(), bushttp.Routes(), tracehttp.Routes()} {
 		routes = append(routes, rs...)
 	}
 	var served, documented []string

@@ -33,9 +33,10 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 	return resp
 }
 
-// tracer makes a span for each message handled, continuing the trace its
-// event carries; it is the global provider's (a no-op until one is set).
-var tracer = otel.Tracer("github.com/eventshop/eventshop/internal/events")
+// tracerName names the spans this package makes: one for each message
+// handled, continuing the trace its event carries, by the global provider
+// (a no-op until one is set).
+const tracerName = "github.com/eventshop/eventshop/internal/events"
 
 func handleOne(ctx context.Context, m awsevents.SQSMessage, handle func(context.Context, Envelope) error) (err error) {
 	var span trace.Span
@@ -60,7 +61,7 @@ func handleOne(ctx context.Context, m awsevents.SQSMessage, handle func(context.
 	if meta.CorrelationID != "" {
 		ctx = correlation.With(ctx, correlation.Sanitize(meta.CorrelationID))
 	}
-	ctx, span = tracer.Start(meta.Context(ctx), "process "+env.DetailType, trace.WithSpanKind(trace.SpanKindConsumer),
+	ctx, span = otel.Tracer(tracerName).Start(meta.Context(ctx), "process "+env.DetailType, trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(
 			semconv.MessagingSystemAWSSQS,
 			semconv.MessagingOperationTypeProcess,

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	basketapp "github.com/eventshop/eventshop/internal/basket/app"
@@ -43,6 +45,8 @@ import (
 	paymentsqlite "github.com/eventshop/eventshop/internal/payment/sqlite"
 	"github.com/eventshop/eventshop/internal/rest"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
+	"github.com/eventshop/eventshop/internal/telemetry"
+	tracehttp "github.com/eventshop/eventshop/internal/telemetry/httpapi"
 )
 
 // Config is what the local shop needs to start.
@@ -201,6 +205,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	orderinghttp.Register(mux, orderingUC, log, guard)
 	bushttp.Register(mux, a.bus, log)
 	inventoryhttp.Register(mux, inventoryUC, log)
+	tracehttp.Register(mux, telemetry.Local("eventshop"), log)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
@@ -210,7 +215,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err != nil {
 		return nil, err
 	}
-	a.handler = rest.Middleware(log, keys.Verifier(log).Middleware(rest.Routes(mux)))
+	// Every request is a span, continuing the caller's traceparent if it
+	// sends one; the events it causes carry the trace on (events.MetaFrom).
+	a.handler = otelhttp.NewHandler(rest.Middleware(log, keys.Verifier(log).Middleware(rest.Routes(mux))), "http",
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
 
 	if cfg.Demo {
 		n, err := catalogUC.LoadDemo(ctx)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -864,4 +865,73 @@ func TestProductDeletedBeforeTheReservation(t *testing.T) {
 	if o.CancelReason != "product_unavailable" {
 		t.Fatalf("order %+v, want product_unavailable", o)
 	}
+}
+
+// One checkout sent with a traceparent is one trace, continuing the caller's:
+// the HTTP request, and each consumer the saga passes through, each span the
+// child of the one whose event it handles.
+func TestACheckoutIsOneTrace(t *testing.T) {
+	s := start(t, t.TempDir(), true)
+	defer s.stop()
+	var phones list[product]
+	s.anonymous().want(200, "GET", "/product?category=Phone", "").decode(t, &phones)
+	body := `{"items":[{"productId":"` + phones.Items[0].ID + `","quantity":1}]}`
+	plain := s.as("alice", false)
+	waittest.For(t, "the price view", func() bool { return plain.do("POST", "/basket", body).status == 200 })
+	const traceID, callerSpan = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	alice := plain.with("traceparent", "00-"+traceID+"-"+callerSpan+"-01")
+	var co struct{ OrderID string }
+	alice.want(202, "POST", "/basket/checkout", `{`+buyer+`}`).decode(t, &co)
+	waittest.For(t, "the order to be paid", func() bool {
+		r := plain.do("GET", "/order/alice/"+co.OrderID, "")
+		return r.status == 200 && strings.Contains(string(r.body), `"status":"PAID"`)
+	})
+
+	root := s.as("root", true)
+	type span struct{ SpanID, ParentSpanID, Name, Kind, Status string }
+	var tr struct {
+		TraceID string
+		Spans   []span
+	}
+	waittest.For(t, "the trace to hold the order's payment", func() bool {
+		root.want(200, "GET", "/console/api/traces/"+traceID, "").decode(t, &tr)
+		return slices.ContainsFunc(tr.Spans, func(s span) bool { return s.Name == "process PaymentCaptured" })
+	})
+	byID := map[string]span{}
+	byName := map[string]span{}
+	for _, sp := range tr.Spans {
+		byID[sp.SpanID], byName[sp.Name] = sp, sp
+	}
+	parent := func(name string) span {
+		t.Helper()
+		sp, ok := byName[name]
+		if !ok {
+			t.Fatalf("no span %q in %+v", name, tr.Spans)
+		}
+		return byID[sp.ParentSpanID]
+	}
+	http := byName["POST /basket/checkout"]
+	if tr.TraceID != traceID || http.Kind != "server" || http.ParentSpanID != callerSpan {
+		t.Fatalf("trace %s, HTTP span %+v: want the caller's trace and span continued", tr.TraceID, http)
+	}
+	for name, want := range map[string]string{
+		"process CheckoutBasket":  "POST /basket/checkout",
+		"process OrderPlaced":     "process CheckoutBasket",
+		"process StockReserved":   "process OrderPlaced",
+		"process PaymentCaptured": "process StockReserved",
+	} {
+		if got := parent(name); got.Name != want {
+			t.Errorf("parent of %q is %q, want %q", name, got.Name, want)
+		}
+	}
+
+	var traces struct{ Items []struct{ TraceID string } }
+	root.want(200, "GET", "/console/api/traces?limit=1000", "").decode(t, &traces)
+	if !slices.ContainsFunc(traces.Items, func(x struct{ TraceID string }) bool { return x.TraceID == traceID }) {
+		t.Fatalf("trace %s not listed", traceID)
+	}
+	plain.wantProblem(403, "GET", "/console/api/traces", "", "")
+	root.wantProblem(400, "GET", "/console/api/traces?limit=0", "", "limit")
+	root.wantProblem(400, "GET", "/console/api/traces/XYZ", "", "traceId")
+	root.wantProblem(404, "GET", "/console/api/traces/0af7651916cd43dd8448eb211c80319c", "", "trace not found")
 }

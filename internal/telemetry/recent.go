@@ -1,0 +1,176 @@
+// Package telemetry sets up OpenTelemetry tracing for the local shop and
+// keeps its most recent traces in memory, for the console to read.
+package telemetry
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Bounds on what Recent keeps: whole traces, the oldest dropped first, and
+// spans per trace (a runaway trace cannot take all the memory).
+const (
+	DefaultTraces    = 1000
+	MaxSpansPerTrace = 1000
+)
+
+// Span is one finished span as the console shows it.
+type Span struct {
+	SpanID       string            `json:"spanId"`
+	ParentSpanID string            `json:"parentSpanId,omitempty"`
+	Name         string            `json:"name"`
+	Service      string            `json:"service"`
+	Kind         string            `json:"kind"`
+	Start        time.Time         `json:"start"`
+	End          time.Time         `json:"end"`
+	Status       string            `json:"status"`
+	Attributes   map[string]string `json:"attributes,omitempty"`
+}
+
+// Trace is a trace's finished spans, in the order they ended.
+type Trace struct {
+	TraceID string `json:"traceId"`
+	Spans   []Span `json:"spans"`
+	// Dropped counts spans not kept beyond MaxSpansPerTrace.
+	Dropped int `json:"dropped,omitempty"`
+}
+
+// Summary is a trace in a list: its first span's name and time, its span
+// count, and whether any span failed.
+type Summary struct {
+	TraceID string    `json:"traceId"`
+	Name    string    `json:"name"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+	Spans   int       `json:"spans"`
+	Error   bool      `json:"error"`
+}
+
+// Recent is a span processor that keeps the last traces in memory.
+type Recent struct {
+	max int
+
+	mu     sync.Mutex
+	traces map[trace.TraceID]*Trace
+	order  []trace.TraceID // oldest first
+}
+
+var _ sdktrace.SpanProcessor = (*Recent)(nil)
+
+// NewRecent keeps the last max traces (DefaultTraces when max ≤ 0).
+func NewRecent(max int) *Recent {
+	if max <= 0 {
+		max = DefaultTraces
+	}
+	return &Recent{max: max, traces: make(map[trace.TraceID]*Trace)}
+}
+
+// OnStart implements sdktrace.SpanProcessor.
+func (*Recent) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+
+// OnEnd implements sdktrace.SpanProcessor: it keeps the span.
+func (r *Recent) OnEnd(s sdktrace.ReadOnlySpan) {
+	id := s.SpanContext().TraceID()
+	span := convert(s)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.traces[id]
+	if !ok {
+		if len(r.order) == r.max {
+			delete(r.traces, r.order[0])
+			r.order = r.order[1:]
+		}
+		t = &Trace{TraceID: id.String()}
+		r.traces[id] = t
+		r.order = append(r.order, id)
+	}
+	if len(t.Spans) == MaxSpansPerTrace {
+		t.Dropped++
+		return
+	}
+	t.Spans = append(t.Spans, span)
+}
+
+// Shutdown implements sdktrace.SpanProcessor.
+func (*Recent) Shutdown(context.Context) error { return nil }
+
+// ForceFlush implements sdktrace.SpanProcessor.
+func (*Recent) ForceFlush(context.Context) error { return nil }
+
+// List returns up to limit traces, the newest first.
+func (r *Recent) List(limit int) []Summary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Summary, 0, min(limit, len(r.order)))
+	for _, id := range slices.Backward(r.order) {
+		if len(out) == limit {
+			break
+		}
+		out = append(out, summarize(r.traces[id]))
+	}
+	return out
+}
+
+// Get returns the trace with the given id, if it is still kept.
+func (r *Recent) Get(id trace.TraceID) (Trace, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.traces[id]
+	if !ok {
+		return Trace{}, false
+	}
+	c := *t
+	c.Spans = slices.Clone(t.Spans)
+	return c, true
+}
+
+func summarize(t *Trace) Summary {
+	s := Summary{TraceID: t.TraceID, Spans: len(t.Spans) + t.Dropped}
+	for i, sp := range t.Spans {
+		if i == 0 || sp.Start.Before(s.Start) {
+			s.Start, s.Name = sp.Start, sp.Name
+		}
+		if sp.End.After(s.End) {
+			s.End = sp.End
+		}
+		s.Error = s.Error || sp.Status == "error"
+	}
+	return s
+}
+
+func convert(s sdktrace.ReadOnlySpan) Span {
+	out := Span{
+		SpanID: s.SpanContext().SpanID().String(),
+		Name:   s.Name(),
+		Kind:   s.SpanKind().String(),
+		Start:  s.StartTime().UTC(),
+		End:    s.EndTime().UTC(),
+		Status: "unset",
+	}
+	if p := s.Parent(); p.SpanID().IsValid() {
+		out.ParentSpanID = p.SpanID().String()
+	}
+	switch s.Status().Code {
+	case codes.Error:
+		out.Status = "error"
+	case codes.Ok:
+		out.Status = "ok"
+	}
+	if v, ok := s.Resource().Set().Value(semconv.ServiceNameKey); ok {
+		out.Service = v.AsString()
+	}
+	if attrs := s.Attributes(); len(attrs) > 0 {
+		out.Attributes = make(map[string]string, len(attrs))
+		for _, kv := range attrs {
+			out.Attributes[string(kv.Key)] = kv.Value.String()
+		}
+	}
+	return out
+}
