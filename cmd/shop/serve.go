@@ -17,6 +17,7 @@ import (
 	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/rest"
+	"github.com/eventshop/eventshop/internal/telemetry"
 )
 
 // AddressFile in the data dir holds the URL of the shop serving it, while it
@@ -124,6 +125,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if werr := <-workDone; werr != nil {
 		err = errors.Join(err, werr)
 	}
+	flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if ferr := telemetry.Flush(flushCtx); ferr != nil {
+		log.Warn("traces not exported", "err", ferr) // the shop's own work is done and safe
+	}
+	cancel()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type key struct{}
@@ -36,13 +37,19 @@ func Sanitize(id string) string {
 	return uuid.NewString()
 }
 
-// LogHandler adds the context's correlation id to every record logged with a context.
+// LogHandler adds the context's correlation id, and the trace and span ids
+// of its span (trace_id, span_id) when it has one, to every record logged
+// with a context. The correlation id stays its own: a trace id is made by
+// the tracer, a correlation id may come from the caller.
 type LogHandler struct{ slog.Handler }
 
 // Handle implements slog.Handler.
 func (h LogHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := ID(ctx); id != "" {
 		r.AddAttrs(slog.String("correlationId", id))
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -205,7 +205,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	orderinghttp.Register(mux, orderingUC, log, guard)
 	bushttp.Register(mux, a.bus, log)
 	inventoryhttp.Register(mux, inventoryUC, log)
-	tracehttp.Register(mux, telemetry.Local("eventshop"), log)
+	traces, err := telemetry.Local(ctx, "eventshop")
+	if err != nil {
+		return nil, err
+	}
+	tracehttp.Register(mux, traces, log)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
