@@ -14,7 +14,11 @@ import (
 // with real SQLite stores on disk: what one request costs the shop.
 
 func benchShop(b *testing.B, products int) (*shop, client, client, []string) {
-	s := start(b, b.TempDir(), false)
+	return benchShopWith(b, products, false)
+}
+
+func benchShopWith(b *testing.B, products int, untraced bool) (*shop, client, client, []string) {
+	s := startWith(b, b.TempDir(), false, untraced)
 	b.Cleanup(s.stop)
 	admin, alice := s.as("root", true), s.as("alice", false)
 	var ids []string
@@ -45,13 +49,19 @@ func (c client) serve(b *testing.B, status int, method, path, body string) {
 	}
 }
 
+// BenchmarkGetProduct reads one product, each request a span (as served),
+// and untraced: the difference is what tracing costs a read.
 func BenchmarkGetProduct(b *testing.B) {
-	s, _, _, ids := benchShop(b, 100)
-	anon := s.anonymous()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		anon.serve(b, 200, "GET", "/product/"+ids[i%len(ids)], "")
+	for _, untraced := range []bool{false, true} {
+		b.Run(map[bool]string{false: "traced", true: "untraced"}[untraced], func(b *testing.B) {
+			s, _, _, ids := benchShopWith(b, 100, untraced)
+			anon := s.anonymous()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				anon.serve(b, 200, "GET", "/product/"+ids[i%len(ids)], "")
+			}
+		})
 	}
 }
 

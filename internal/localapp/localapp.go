@@ -55,6 +55,9 @@ type Config struct {
 	Demo          bool             // load the demo catalog into an empty catalog
 	Bus           localbus.Options // queue timings
 	RelayInterval time.Duration    // how often the outbox relays poll; default 1s
+	// Untraced serves without HTTP spans: what tracing costs a request is
+	// measured against it (make bench). Events are traced all the same.
+	Untraced bool
 }
 
 // ErrInUse reports a data dir that another shop process holds.
@@ -221,8 +224,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	}
 	// Every request is a span, continuing the caller's traceparent if it
 	// sends one; the events it causes carry the trace on (events.MetaFrom).
-	a.handler = otelhttp.NewHandler(rest.Middleware(log, keys.Verifier(log).Middleware(rest.Routes(mux))), "http",
-		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
+	a.handler = rest.Middleware(log, keys.Verifier(log).Middleware(rest.Routes(mux)))
+	if !cfg.Untraced {
+		a.handler = otelhttp.NewHandler(a.handler, "http",
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
+	}
 
 	if cfg.Demo {
 		n, err := catalogUC.LoadDemo(ctx)

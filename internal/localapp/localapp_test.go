@@ -44,10 +44,16 @@ type shop struct {
 
 func start(t testing.TB, dir string, demo bool) *shop {
 	t.Helper()
+	return startWith(t, dir, demo, false)
+}
+
+func startWith(t testing.TB, dir string, demo, untraced bool) *shop {
+	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	app, err := localapp.Open(t.Context(), localapp.Config{
 		DataDir:       dir,
 		Demo:          demo,
+		Untraced:      untraced,
 		RelayInterval: 10 * time.Millisecond,
 		Bus:           localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond},
 	}, log)
