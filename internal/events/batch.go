@@ -88,3 +88,38 @@ func DecodeDetail(env Envelope, v any) error {
 	}
 	return nil
 }
+
+// StartPublish starts the span of publishing e, a producer span continuing
+// the trace e's detail carries, and makes e carry that span's context
+// instead, so that the consumer's span is its child. The caller ends the
+// span once e is published. An event with no trace, or no tracer provider
+// to record one, is left as it is.
+func StartPublish(ctx context.Context, e *Outgoing) trace.Span {
+	var meta Meta
+	if json.Unmarshal(e.Detail, &meta) != nil || meta.TraceParent == "" {
+		return trace.SpanFromContext(context.Background()) // a no-op span
+	}
+	parent := meta.Context(ctx)
+	ctx, span := otel.Tracer(tracerName).Start(parent, "publish "+e.DetailType, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("event.source", e.Source), attribute.String("event.id", e.ID)))
+	if !span.IsRecording() {
+		return span
+	}
+	var detail map[string]json.RawMessage
+	if json.Unmarshal(e.Detail, &detail) != nil {
+		return span
+	}
+	next := MetaFrom(ctx)
+	for k, v := range map[string]string{"traceparent": next.TraceParent, "tracestate": next.TraceState} {
+		if v == "" {
+			delete(detail, k)
+			continue
+		}
+		b, _ := json.Marshal(v)
+		detail[k] = b
+	}
+	if b, err := json.Marshal(detail); err == nil {
+		e.Detail = b
+	}
+	return span
+}

@@ -2,9 +2,11 @@ package events_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
@@ -84,5 +86,44 @@ func TestAConsumerContinuesTheProducersTrace(t *testing.T) {
 func TestMetaWithoutASpan(t *testing.T) {
 	if m := events.MetaFrom(context.Background()); m.TraceParent != "" || m.TraceState != "" {
 		t.Fatalf("meta %+v", m)
+	}
+}
+
+// Publishing an event is a span of the event's trace, and the event then
+// carries it: its consumer becomes the publish span's child. An event with
+// no trace is left as it is.
+func TestPublishingIsASpanOfTheEventsTrace(t *testing.T) {
+	rec, tracer := recording(t)
+	ctx, producer := tracer.Start(context.Background(), "checkout")
+	e, err := events.New("src", "Thing", struct {
+		events.Meta
+		N int `json:"n"`
+	}{Meta: events.MetaFrom(ctx), N: 7}, time.Now())
+	producer.End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := events.New("src", "Thing", map[string]int{"n": 8}, time.Now())
+	before := string(plain.Detail)
+
+	span := events.StartPublish(context.Background(), &e)
+	span.End()
+	if s := events.StartPublish(context.Background(), &plain); s.IsRecording() || string(plain.Detail) != before {
+		t.Fatalf("an event with no trace: recording %v, detail %s", s.IsRecording(), plain.Detail)
+	}
+	pub := rec.Ended()[1]
+	if pub.Name() != "publish Thing" || pub.SpanKind() != trace.SpanKindProducer || pub.Parent().SpanID() != producer.SpanContext().SpanID() {
+		t.Fatalf("publish span %q kind %v parent %s", pub.Name(), pub.SpanKind(), pub.Parent().SpanID())
+	}
+	var got struct {
+		events.Meta
+		N int `json:"n"`
+	}
+	if err := json.Unmarshal(e.Detail, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := "00-" + pub.SpanContext().TraceID().String() + "-" + pub.SpanContext().SpanID().String() + "-01"
+	if got.TraceParent != want || got.N != 7 {
+		t.Fatalf("detail %s: traceparent %q, want %q, and n kept", e.Detail, got.TraceParent, want)
 	}
 }

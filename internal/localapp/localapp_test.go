@@ -874,8 +874,9 @@ func TestProductDeletedBeforeTheReservation(t *testing.T) {
 }
 
 // One checkout sent with a traceparent is one trace, continuing the caller's:
-// the HTTP request, and each consumer the saga passes through, each span the
-// child of the one whose event it handles.
+// the HTTP request, the relay publishing each event from the outbox, and
+// each consumer the saga passes through, each span the child of the one
+// before it.
 func TestACheckoutIsOneTrace(t *testing.T) {
 	s := start(t, t.TempDir(), true)
 	defer s.stop()
@@ -921,10 +922,14 @@ func TestACheckoutIsOneTrace(t *testing.T) {
 		t.Fatalf("trace %s, HTTP span %+v: want the caller's trace and span continued", tr.TraceID, http)
 	}
 	for name, want := range map[string]string{
-		"process CheckoutBasket":  "POST /basket/checkout",
-		"process OrderPlaced":     "process CheckoutBasket",
-		"process StockReserved":   "process OrderPlaced",
-		"process PaymentCaptured": "process StockReserved",
+		"publish CheckoutBasket":  "POST /basket/checkout",
+		"process CheckoutBasket":  "publish CheckoutBasket",
+		"publish OrderPlaced":     "process CheckoutBasket",
+		"process OrderPlaced":     "publish OrderPlaced",
+		"publish StockReserved":   "process OrderPlaced",
+		"process StockReserved":   "publish StockReserved",
+		"publish PaymentCaptured": "process StockReserved",
+		"process PaymentCaptured": "publish PaymentCaptured",
 	} {
 		if got := parent(name); got.Name != want {
 			t.Errorf("parent of %q is %q, want %q", name, got.Name, want)

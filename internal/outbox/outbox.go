@@ -11,6 +11,9 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/eventshop/eventshop/internal/events"
 )
 
@@ -120,7 +123,19 @@ func (o *Outbox) Flush(ctx context.Context, pub Publisher) (int, error) {
 	if len(evts) == 0 {
 		return 0, nil
 	}
-	if err := pub.Publish(ctx, evts); err != nil {
+	spans := make([]trace.Span, len(evts))
+	for i := range evts {
+		spans[i] = events.StartPublish(ctx, &evts[i])
+	}
+	err = pub.Publish(ctx, evts)
+	for _, s := range spans {
+		if err != nil {
+			s.RecordError(err)
+			s.SetStatus(codes.Error, "publish failed")
+		}
+		s.End()
+	}
+	if err != nil {
 		return 0, fmt.Errorf("publish: %w", err)
 	}
 	if _, err := o.db.ExecContext(ctx, `delete from outbox where seq <= ?`, last); err != nil {
