@@ -217,8 +217,8 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// invoke sends event and decodes the function's result into out.
-func (f *function) invoke(event, out any) {
+// post sends event to the function and returns its answer.
+func (f *function) post(event any) (status int, answer []byte) {
 	f.t.Helper()
 	body, err := json.Marshal(event)
 	if err != nil {
@@ -230,8 +230,15 @@ func (f *function) invoke(event, out any) {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 || bytes.Contains(b, []byte(`"errorType"`)) {
-		f.t.Fatalf("invoke %s: %d %s", f.name, res.StatusCode, b)
+	return res.StatusCode, b
+}
+
+// invoke sends event and decodes the function's result into out.
+func (f *function) invoke(event, out any) {
+	f.t.Helper()
+	status, b := f.post(event)
+	if status != 200 || bytes.Contains(b, []byte(`"errorType"`)) {
+		f.t.Fatalf("invoke %s: %d %s", f.name, status, b)
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		f.t.Fatalf("invoke %s: decode %s: %v", f.name, b, err)
@@ -242,19 +249,10 @@ func (f *function) invoke(event, out any) {
 // answered with; it fails the test if the function succeeded.
 func (f *function) invokeError(event any) string {
 	f.t.Helper()
-	body, err := json.Marshal(event)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	res, err := http.Post(f.url, "application/json", bytes.NewReader(body))
-	if err != nil {
-		f.t.Fatalf("invoke %s: %v", f.name, err)
-	}
-	defer res.Body.Close()
+	status, b := f.post(event)
 	var out struct{ ErrorMessage, ErrorType string }
-	b, _ := io.ReadAll(res.Body)
 	if err := json.Unmarshal(b, &out); err != nil || out.ErrorType == "" {
-		f.t.Fatalf("invoke %s: %d %s, want an error", f.name, res.StatusCode, b)
+		f.t.Fatalf("invoke %s: %d %s, want an error", f.name, status, b)
 	}
 	return out.ErrorMessage
 }

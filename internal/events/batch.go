@@ -95,18 +95,19 @@ func DecodeDetail(env Envelope, v any) error {
 // span once e is published. An event with no trace, or no tracer provider
 // to record one, is left as it is.
 func StartPublish(ctx context.Context, e *Outgoing) trace.Span {
-	var meta Meta
-	if json.Unmarshal(e.Detail, &meta) != nil || meta.TraceParent == "" {
+	var (
+		detail map[string]json.RawMessage
+		meta   Meta
+	)
+	if json.Unmarshal(e.Detail, &detail) != nil || json.Unmarshal(detail["traceparent"], &meta.TraceParent) != nil || meta.TraceParent == "" {
 		return trace.SpanFromContext(context.Background()) // a no-op span
 	}
-	parent := meta.Context(ctx)
-	ctx, span := otel.Tracer(tracerName).Start(parent, "publish "+e.DetailType, trace.WithSpanKind(trace.SpanKindProducer),
+	if ts, ok := detail["tracestate"]; ok && json.Unmarshal(ts, &meta.TraceState) != nil {
+		return trace.SpanFromContext(context.Background())
+	}
+	ctx, span := otel.Tracer(tracerName).Start(meta.Context(ctx), "publish "+e.DetailType, trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(attribute.String("event.source", e.Source), attribute.String("event.id", e.ID)))
 	if !span.IsRecording() {
-		return span
-	}
-	var detail map[string]json.RawMessage
-	if json.Unmarshal(e.Detail, &detail) != nil {
 		return span
 	}
 	next := MetaFrom(ctx)
