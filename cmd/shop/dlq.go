@@ -90,7 +90,7 @@ func dlq(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		for _, s := range stats {
-			fmt.Fprintf(stdout, "%-24s %6d messages  %6d dead letters (%s)\n", s.Queue, s.Messages, s.DeadLetters, s.DeadLetterQueue)
+			fmt.Fprintf(stdout, "%-24s %6d messages (%d in flight)  %6d dead letters (%s)\n", s.Queue, s.Messages, s.InFlight, s.DeadLetters, s.DeadLetterQueue)
 		}
 	case "list":
 		letters, err := bus.DeadLetters(ctx, rest[0])

@@ -25,7 +25,9 @@ import (
 func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, handle func(context.Context, Envelope) error) awsevents.SQSEventResponse {
 	var resp awsevents.SQSEventResponse
 	for _, m := range ev.Records {
-		if err := handleOne(ctx, m, handle); err != nil {
+		err := handleOne(ctx, m, handle)
+		countDelivered(ctx, queueOf(m.EventSourceARN), err != nil)
+		if err != nil {
 			log.ErrorContext(ctx, "message failed", "messageId", m.MessageId, "receives", m.Attributes["ApproximateReceiveCount"], "err", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, awsevents.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}
@@ -89,26 +91,44 @@ func DecodeDetail(env Envelope, v any) error {
 	return nil
 }
 
+// PublishSpan is the span of publishing one event.
+type PublishSpan struct {
+	trace.Span
+	detailType string
+}
+
+// Done ends the span, marked failed if err is not nil, and counts the event
+// as published if it is.
+func (s PublishSpan) Done(ctx context.Context, err error) {
+	if err != nil {
+		s.RecordError(err)
+		s.SetStatus(codes.Error, "publish failed")
+	} else {
+		countPublished(ctx, s.detailType)
+	}
+	s.End()
+}
+
 // StartPublish starts the span of publishing e, a producer span continuing
 // the trace e's detail carries, and makes e carry that span's context
-// instead, so that the consumer's span is its child. The caller ends the
-// span once e is published. An event with no trace, or no tracer provider
-// to record one, is left as it is.
-func StartPublish(ctx context.Context, e *Outgoing) trace.Span {
+// instead, so that the consumer's span is its child. The caller calls Done
+// once e is published or has failed. An event with no trace, or no tracer
+// provider to record one, is left as it is.
+func StartPublish(ctx context.Context, e *Outgoing) PublishSpan {
 	var (
 		detail map[string]json.RawMessage
 		meta   Meta
 	)
 	if json.Unmarshal(e.Detail, &detail) != nil || json.Unmarshal(detail["traceparent"], &meta.TraceParent) != nil || meta.TraceParent == "" {
-		return trace.SpanFromContext(context.Background()) // a no-op span
+		return PublishSpan{trace.SpanFromContext(context.Background()), e.DetailType} // a no-op span
 	}
 	if ts, ok := detail["tracestate"]; ok && json.Unmarshal(ts, &meta.TraceState) != nil {
-		return trace.SpanFromContext(context.Background())
+		return PublishSpan{trace.SpanFromContext(context.Background()), e.DetailType}
 	}
 	ctx, span := otel.Tracer(tracerName).Start(meta.Context(ctx), "publish "+e.DetailType, trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(attribute.String("event.source", e.Source), attribute.String("event.id", e.ID)))
 	if !span.IsRecording() {
-		return span
+		return PublishSpan{span, e.DetailType}
 	}
 	next := MetaFrom(ctx)
 	for k, v := range map[string]string{"traceparent": next.TraceParent, "tracestate": next.TraceState} {
@@ -122,5 +142,5 @@ func StartPublish(ctx context.Context, e *Outgoing) trace.Span {
 	if b, err := json.Marshal(detail); err == nil {
 		e.Detail = b
 	}
-	return span
+	return PublishSpan{span, e.DetailType}
 }

@@ -60,6 +60,19 @@ func (m Meta) Context(ctx context.Context) context.Context {
 	return traceContext.Extract(ctx, propagation.MapCarrier{"traceparent": m.TraceParent, "tracestate": m.TraceState})
 }
 
+// Peek reads the detail type and the Meta of an envelope's body, without the
+// rest of its detail; ok is false when body is not an envelope.
+func Peek(body []byte) (detailType string, m Meta, ok bool) {
+	var e struct {
+		DetailType string `json:"detail-type"`
+		Detail     Meta   `json:"detail"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.DetailType == "" {
+		return "", Meta{}, false
+	}
+	return e.DetailType, e.Detail, true
+}
+
 // ProductChanged says a product was created or updated; Version orders the changes.
 type ProductChanged struct {
 	Meta

@@ -106,8 +106,7 @@ func TestPublishingIsASpanOfTheEventsTrace(t *testing.T) {
 	plain, _ := events.New("src", "Thing", map[string]int{"n": 8}, time.Now())
 	before := string(plain.Detail)
 
-	span := events.StartPublish(context.Background(), &e)
-	span.End()
+	events.StartPublish(context.Background(), &e).Done(context.Background(), nil)
 	if s := events.StartPublish(context.Background(), &plain); s.IsRecording() || string(plain.Detail) != before {
 		t.Fatalf("an event with no trace: recording %v, detail %s", s.IsRecording(), plain.Detail)
 	}

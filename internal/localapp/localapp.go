@@ -38,6 +38,7 @@ import (
 	orderingconsumer "github.com/eventshop/eventshop/internal/ordering/consumer"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	orderingsqlite "github.com/eventshop/eventshop/internal/ordering/sqlite"
+	"github.com/eventshop/eventshop/internal/outbox"
 	"github.com/eventshop/eventshop/internal/page"
 	paymentapp "github.com/eventshop/eventshop/internal/payment/app"
 	paymentconsumer "github.com/eventshop/eventshop/internal/payment/consumer"
@@ -208,11 +209,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	orderinghttp.Register(mux, orderingUC, log, guard)
 	bushttp.Register(mux, a.bus, log)
 	inventoryhttp.Register(mux, inventoryUC, log)
-	traces, err := telemetry.Local(ctx, "eventshop")
+	traces, metrics, err := telemetry.Local(ctx, "eventshop")
 	if err != nil {
 		return nil, err
 	}
-	tracehttp.Register(mux, traces, log)
+	tracehttp.Register(mux, traces, metrics, log)
+	gauges, err := a.observe()
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	a.closers = append(a.closers, gauges.Unregister)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
@@ -226,8 +232,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	// sends one; the events it causes carry the trace on (events.MetaFrom).
 	a.handler = rest.Middleware(log, keys.Verifier(log).Middleware(rest.Routes(mux)))
 	if !cfg.Untraced {
+		// rest.Routes names the span after the route matched, "GET /product/{id}".
 		a.handler = otelhttp.NewHandler(a.handler, "http",
-			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
 	}
 
 	if cfg.Demo {
@@ -282,17 +289,15 @@ func (a *App) Bus() *localbus.Bus { return a.bus }
 func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, 6)
-	wg.Go(func() { a.catalog.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
-	wg.Go(func() { a.baskets.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
-	wg.Go(func() { a.orders.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
+	for _, ob := range a.outboxes() {
+		wg.Go(func() { ob.Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
+	}
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueBasketPrices, a.basketConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueOrderingOrders, a.orderingConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueInventoryCatalog, a.inventoryConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueInventoryOrders, a.inventoryConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueOrderingFulfil, a.orderingConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueuePaymentOrders, a.paymentConsumer) })
-	wg.Go(func() { a.pay.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
-	wg.Go(func() { a.stock.Outbox().Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	wg.Wait()
 	close(errs)
 	var all []error
@@ -300,6 +305,23 @@ func (a *App) Run(ctx context.Context) error {
 		all = append(all, err)
 	}
 	return errors.Join(all...)
+}
+
+// namedOutbox is a service's outbox.
+type namedOutbox struct {
+	service string
+	*outbox.Outbox
+}
+
+// outboxes lists every service's outbox.
+func (a *App) outboxes() []namedOutbox {
+	return []namedOutbox{
+		{"catalog", a.catalog.Outbox()},
+		{"basket", a.baskets.Outbox()},
+		{"ordering", a.orders.Outbox()},
+		{"inventory", a.stock.Outbox()},
+		{"payment", a.pay.Outbox()},
+	}
 }
 
 // Close closes every database, then releases the data dir.

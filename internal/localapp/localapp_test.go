@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -923,6 +926,7 @@ func TestACheckoutIsOneTrace(t *testing.T) {
 	}
 	for name, want := range map[string]string{
 		"publish CheckoutBasket":  "POST /basket/checkout",
+		"deliver CheckoutBasket":  "publish CheckoutBasket",
 		"process CheckoutBasket":  "publish CheckoutBasket",
 		"publish OrderPlaced":     "process CheckoutBasket",
 		"process OrderPlaced":     "publish OrderPlaced",
@@ -945,4 +949,92 @@ func TestACheckoutIsOneTrace(t *testing.T) {
 	root.wantProblem(400, "GET", "/console/api/traces?limit=0", "", "limit")
 	root.wantProblem(400, "GET", "/console/api/traces/XYZ", "", "traceId")
 	root.wantProblem(404, "GET", "/console/api/traces/0af7651916cd43dd8448eb211c80319c", "", "trace not found")
+}
+
+// /metrics is Prometheus text, and a checkout moves its counters: the
+// request by route, the events published, the messages delivered; every
+// queue and outbox has its gauges.
+func TestMetricsMoveWithACheckout(t *testing.T) {
+	s := start(t, t.TempDir(), true)
+	defer s.stop()
+	scrape := func() map[string]*dto.MetricFamily {
+		t.Helper()
+		r := s.anonymous().want(200, "GET", "/metrics", "")
+		if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+			t.Fatalf("Content-Type %q, want Prometheus text", ct)
+		}
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(bytes.NewReader(r.body))
+		if err != nil {
+			t.Fatalf("/metrics does not parse as Prometheus text: %v", err)
+		}
+		return fams
+	}
+	// value sums the samples of family whose labels include labels.
+	value := func(fams map[string]*dto.MetricFamily, family string, labels ...string) float64 {
+		var sum float64
+		for _, m := range fams[family].GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			match := true
+			for i := 0; i < len(labels); i += 2 {
+				match = match && have[labels[i]] == labels[i+1]
+			}
+			if match {
+				sum += m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+		return sum
+	}
+
+	var phones list[product]
+	s.anonymous().want(200, "GET", "/product?category=Phone", "").decode(t, &phones)
+	alice := s.as("alice", false)
+	body := `{"items":[{"productId":"` + phones.Items[0].ID + `","quantity":1}]}`
+	waittest.For(t, "the price view", func() bool { return alice.do("POST", "/basket", body).status == 200 })
+	before := scrape()
+	var co struct{ OrderID string }
+	alice.want(202, "POST", "/basket/checkout", `{`+buyer+`}`).decode(t, &co)
+	waittest.For(t, "the order to be paid", func() bool {
+		r := alice.do("GET", "/order/alice/"+co.OrderID, "")
+		return r.status == 200 && strings.Contains(string(r.body), `"status":"PAID"`)
+	})
+	after := scrape()
+
+	for _, c := range []struct {
+		family string
+		labels []string
+	}{
+		{"http_server_request_duration_seconds", []string{"http_route", "/basket/checkout", "http_request_method", "POST", "http_response_status_code", "202"}},
+		{"eventshop_events_published_total", []string{"event_detail_type", events.TypeCheckoutBasket}},
+		{"eventshop_events_published_total", []string{"event_detail_type", events.TypePaymentCaptured}},
+		{"eventshop_messages_delivered_total", []string{"messaging_destination_name", events.QueueOrderingOrders}},
+		{"eventshop_messages_delivered_total", []string{"messaging_destination_name", events.QueuePaymentOrders}},
+	} {
+		if d := value(after, c.family, c.labels...) - value(before, c.family, c.labels...); d < 1 {
+			t.Errorf("%s%v moved by %v over a checkout, want at least 1", c.family, c.labels, d)
+		}
+	}
+	for _, q := range s.app.Bus().QueueNames() {
+		for _, g := range []string{"eventshop_queue_depth", "eventshop_queue_in_flight", "eventshop_queue_dead_letters"} {
+			if !slices.ContainsFunc(after[g].GetMetric(), func(m *dto.Metric) bool {
+				return slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool { return l.GetValue() == q })
+			}) {
+				t.Errorf("%s has no sample for queue %s", g, q)
+			}
+		}
+	}
+	for _, svc := range []string{"catalog", "basket", "ordering", "inventory", "payment"} {
+		if n := len(after["eventshop_outbox_lag_seconds"].GetMetric()); n < 5 {
+			t.Fatalf("eventshop_outbox_lag_seconds has %d samples, want one per service", n)
+		}
+		if v := value(after, "eventshop_outbox_pending", "service_name", svc); v < 0 {
+			t.Errorf("outbox of %s: %v pending", svc, v)
+		}
+	}
+	if after["go_goroutines"] == nil || after["process_resident_memory_bytes"] == nil {
+		t.Error("no Go runtime or process metrics")
+	}
 }

@@ -16,6 +16,11 @@ import (
 	"time"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
 	"maragu.dev/goqite"
 
 	"github.com/eventshop/eventshop/internal/events"
@@ -207,9 +212,10 @@ func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
 }
 
 type received struct {
-	id    goqite.ID
-	body  []byte
-	count int
+	id      goqite.ID
+	body    []byte
+	count   int
+	created time.Time // when the message was sent to the queue
 }
 
 // consumeBatch receives up to BatchSize messages, hands them to h and settles
@@ -228,9 +234,11 @@ func (b *Bus) consumeBatch(ctx context.Context, q *queue, h Handler) (int, error
 				break
 			}
 			r := received{id: m.ID, body: m.Body}
-			if err := tx.QueryRowContext(ctx, `select received from goqite where id = ?`, m.ID).Scan(&r.count); err != nil {
+			var created string
+			if err := tx.QueryRowContext(ctx, `select received, created from goqite where id = ?`, m.ID).Scan(&r.count, &created); err != nil {
 				return fmt.Errorf("read receive count: %w", err)
 			}
+			r.created, _ = time.Parse(time.RFC3339Nano, created) // goqite's own format; only the delivery span reads it
 			if r.count > q.rule.MaxReceives {
 				// Received MaxReceives times and never settled: its consumer died.
 				exhausted = append(exhausted, r)
@@ -245,13 +253,17 @@ func (b *Bus) consumeBatch(ctx context.Context, q *queue, h Handler) (int, error
 		}
 		return nil
 	})
+	if err == nil {
+		countDeadLettered(ctx, q, len(exhausted))
+	}
 	if err != nil || len(batch) == 0 {
 		return len(exhausted), err
 	}
 
 	failed := b.run(ctx, q, h, batch)
 
-	return len(batch), sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
+	var dead int
+	err = sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
 		for _, r := range batch {
 			switch {
 			case !failed[string(r.id)]:
@@ -262,6 +274,7 @@ func (b *Bus) consumeBatch(ctx context.Context, q *queue, h Handler) (int, error
 				if err := b.deadLetter(ctx, tx, q, r); err != nil {
 					return err
 				}
+				dead++
 			default:
 				if err := q.q.ExtendTx(ctx, tx, r.id, b.opts.RetryDelay); err != nil {
 					return fmt.Errorf("delay retry: %w", err)
@@ -270,6 +283,10 @@ func (b *Bus) consumeBatch(ctx context.Context, q *queue, h Handler) (int, error
 		}
 		return nil
 	})
+	if err == nil {
+		countDeadLettered(ctx, q, dead)
+	}
+	return len(batch), err
 }
 
 // run calls h and returns the ids of the messages that failed; an error or a
@@ -279,6 +296,7 @@ func (b *Bus) run(ctx context.Context, q *queue, h Handler, batch []received) (f
 	all := map[string]bool{}
 	for i, r := range batch {
 		all[string(r.id)] = true
+		b.traceDelivery(ctx, q, r)
 		ev.Records[i] = awsevents.SQSMessage{
 			MessageId:      string(r.id),
 			ReceiptHandle:  string(r.id),
@@ -307,6 +325,45 @@ func (b *Bus) run(ctx context.Context, q *queue, h Handler, batch []received) (f
 		}
 	}
 	return failed
+}
+
+// traceDelivery records, as a span of the event's trace, r's time in q: from
+// its sending (or the send it was redriven from) to its delivery now.
+func (b *Bus) traceDelivery(ctx context.Context, q *queue, r received) {
+	detailType, meta, ok := events.Peek(r.body)
+	if !ok || meta.TraceParent == "" {
+		return
+	}
+	_, span := otel.Tracer(tracerName).Start(meta.Context(ctx), "deliver "+detailType,
+		trace.WithTimestamp(r.created),
+		trace.WithAttributes(
+			semconv.MessagingSystemAWSSQS,
+			semconv.MessagingOperationTypeReceive,
+			semconv.MessagingMessageID(string(r.id)),
+			semconv.MessagingDestinationName(q.rule.Queue),
+			attribute.Int("messaging.receive_count", r.count),
+		))
+	span.End()
+}
+
+// tracerName names the bus's spans and metrics.
+const tracerName = "github.com/eventshop/eventshop/internal/localbus"
+
+var deadLettered = func() metric.Int64Counter {
+	c, err := otel.Meter(tracerName).Int64Counter("eventshop.messages.dead_lettered", metric.WithUnit("{message}"),
+		metric.WithDescription("Messages moved to a dead-letter queue, by the queue they left."))
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
+// countDeadLettered counts n messages moved from q to its dead-letter queue,
+// once the move has committed.
+func countDeadLettered(ctx context.Context, q *queue, n int) {
+	if n > 0 {
+		deadLettered.Add(ctx, int64(n), metric.WithAttributes(semconv.MessagingDestinationName(q.rule.Queue)))
+	}
 }
 
 func (b *Bus) deadLetter(ctx context.Context, tx *sql.Tx, q *queue, r received) error {
@@ -372,8 +429,11 @@ func (b *Bus) queue(name string) (*queue, error) {
 type QueueStats struct {
 	Queue           string `json:"queue"`
 	DeadLetterQueue string `json:"deadLetterQueue"`
-	Messages        int    `json:"messages"`
-	DeadLetters     int    `json:"deadLetters"`
+	Messages        int    `json:"messages"` // waiting or in flight
+	// InFlight counts the messages received and not yet settled, and the
+	// failed ones waiting for their next receive: SQS's "not visible".
+	InFlight    int `json:"inFlight"`
+	DeadLetters int `json:"deadLetters"`
 }
 
 // Stats counts the messages of every queue and its dead-letter queue.
@@ -381,9 +441,10 @@ func (b *Bus) Stats(ctx context.Context) ([]QueueStats, error) {
 	out := make([]QueueStats, 0, len(b.rules))
 	for _, r := range b.rules {
 		s := QueueStats{Queue: r.Queue, DeadLetterQueue: r.DeadLetterQueue()}
-		var err error
-		if s.Messages, err = b.Depth(ctx, r.Queue); err != nil {
-			return nil, err
+		err := b.db.QueryRowContext(ctx, `select count(*), count(*) filter (where received > 0 and timeout > strftime('%Y-%m-%dT%H:%M:%fZ')) from goqite where queue = ?`, r.Queue).
+			Scan(&s.Messages, &s.InFlight)
+		if err != nil {
+			return nil, fmt.Errorf("count %s: %w", r.Queue, err)
 		}
 		if s.DeadLetters, err = b.Depth(ctx, r.DeadLetterQueue()); err != nil {
 			return nil, err

@@ -7,12 +7,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
-
-	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventshop/eventshop/internal/events"
 )
@@ -123,17 +121,13 @@ func (o *Outbox) Flush(ctx context.Context, pub Publisher) (int, error) {
 	if len(evts) == 0 {
 		return 0, nil
 	}
-	spans := make([]trace.Span, len(evts))
+	spans := make([]events.PublishSpan, len(evts))
 	for i := range evts {
 		spans[i] = events.StartPublish(ctx, &evts[i])
 	}
 	err = pub.Publish(ctx, evts)
 	for _, s := range spans {
-		if err != nil {
-			s.RecordError(err)
-			s.SetStatus(codes.Error, "publish failed")
-		}
-		s.End()
+		s.Done(ctx, err)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("publish: %w", err)
@@ -142,6 +136,24 @@ func (o *Outbox) Flush(ctx context.Context, pub Publisher) (int, error) {
 		return 0, fmt.Errorf("delete relayed events: %w", err)
 	}
 	return len(evts), nil
+}
+
+// Oldest returns the time of the oldest event not yet relayed; ok is false
+// when there is none.
+func (o *Outbox) Oldest(ctx context.Context) (t time.Time, ok bool, err error) {
+	var raw string
+	err = o.db.QueryRowContext(ctx, `select event from outbox order by seq limit 1`).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read outbox: %w", err)
+	}
+	var e events.Outgoing
+	if err := json.Unmarshal([]byte(raw), &e); err != nil {
+		return time.Time{}, false, fmt.Errorf("decode outbox event: %w", err)
+	}
+	return e.Time, true, nil
 }
 
 // Pending counts events not yet relayed.

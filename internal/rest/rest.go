@@ -16,6 +16,9 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/correlation"
@@ -272,12 +275,27 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // route allows (405, with its Allow header) are answered with problem+json too.
 func Routes(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" {
+		_, pattern := mux.Handler(r)
+		if pattern == "" {
 			mux.ServeHTTP(&unmatched{ResponseWriter: w}, r)
 			return
 		}
+		nameRoute(r, pattern[strings.IndexByte(pattern, ' ')+1:])
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// nameRoute gives the request's span and metrics (otelhttp's, further out,
+// which sees a copy of the request the mux never routed) the route matched:
+// "GET /product/{id}", not the path with its id.
+func nameRoute(r *http.Request, route string) {
+	if l, ok := otelhttp.LabelerFromContext(r.Context()); ok {
+		l.Add(semconv.HTTPRoute(route))
+	}
+	if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+		span.SetName(r.Method + " " + route)
+		span.SetAttributes(semconv.HTTPRoute(route))
+	}
 }
 
 // unmatched turns the mux's plain-text error into a problem response.

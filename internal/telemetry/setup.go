@@ -3,12 +3,14 @@ package telemetry
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
@@ -17,29 +19,37 @@ import (
 var (
 	installOnce sync.Once
 	installed   *Recent
+	metrics     http.Handler
 	provider    *sdktrace.TracerProvider
 	installErr  error
 )
 
-// Local installs, once per process, a tracer provider for service as the
-// process's global provider, with the W3C trace-context propagator, and
-// returns the traces it keeps. It records every trace (or follows the
+// Local installs, once per process, a tracer provider and a meter provider
+// for service as the process's global providers, with the W3C trace-context
+// propagator, and returns the traces it keeps and the handler that serves
+// the metrics in Prometheus text format. It records every trace (or follows the
 // caller's sampling decision) into the DefaultTraces most recent; spans are
 // kept as they end. When OTEL_EXPORTER_OTLP_ENDPOINT (or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, spans are also exported over
 // OTLP/HTTP in batches, as the OpenTelemetry environment variables say;
 // Flush sends what is pending. A process that opens several shops (tests)
-// shares one record: trace ids tell them apart.
-func Local(ctx context.Context, service string) (*Recent, error) {
+// shares one record and one set of metrics: trace ids tell the traces apart.
+func Local(ctx context.Context, service string) (*Recent, http.Handler, error) {
 	installOnce.Do(func() {
 		installed = NewRecent(DefaultTraces)
 		provider, installErr = NewProvider(ctx, service, installed)
-		if installErr == nil {
-			otel.SetTracerProvider(provider)
-			otel.SetTextMapPropagator(propagation.TraceContext{})
+		if installErr != nil {
+			return
 		}
+		var meters *sdkmetric.MeterProvider
+		if meters, metrics, installErr = NewPrometheus(service); installErr != nil {
+			return
+		}
+		otel.SetTracerProvider(provider)
+		otel.SetMeterProvider(meters)
+		otel.SetTextMapPropagator(propagation.TraceContext{})
 	})
-	return installed, installErr
+	return installed, metrics, installErr
 }
 
 // Flush exports the spans the installed provider has not sent yet, if any.

@@ -1,6 +1,7 @@
-// Package httpapi is the console's trace API: the local shop's most recent
-// traces, for admins. It exists only in the local binary; on AWS traces go
-// to a collector.
+// Package httpapi is the local shop's telemetry over HTTP: the console's
+// trace API (the most recent traces, for admins) and the metrics in
+// Prometheus text format (for any scraper). It exists only in the local
+// binary; on AWS traces go to a collector and metrics to CloudWatch.
 package httpapi
 
 import (
@@ -20,21 +21,31 @@ import (
 // DefaultLimit is how many traces a list holds when the query names none.
 const DefaultLimit = 50
 
-type handler struct{ recent *telemetry.Recent }
-
-// Register adds the trace routes to mux.
-func Register(mux *http.ServeMux, recent *telemetry.Recent, log *slog.Logger) {
-	rest.Register(mux, (&handler{recent: recent}).routes(), log, nil)
+type handler struct {
+	recent  *telemetry.Recent
+	metrics http.Handler
 }
 
-// Routes lists the trace routes.
+// Register adds the trace routes and GET /metrics, served by metrics, to mux.
+func Register(mux *http.ServeMux, recent *telemetry.Recent, metrics http.Handler, log *slog.Logger) {
+	rest.Register(mux, (&handler{recent: recent, metrics: metrics}).routes(), log, nil)
+}
+
+// Routes lists the telemetry routes.
 func Routes() []rest.Route { return (&handler{}).routes() }
 
 func (h *handler) routes() []rest.Route {
 	return []rest.Route{
 		{Method: "GET", Path: "/console/api/traces", Access: auth.Admin, Handler: h.list},
 		{Method: "GET", Path: "/console/api/traces/{traceId}", Access: auth.Admin, Handler: h.get},
+		// Public, as scrapers expect; it says how busy the shop is, not what it holds.
+		{Method: "GET", Path: "/metrics", Access: auth.Public, Handler: h.serveMetrics},
 	}
+}
+
+func (h *handler) serveMetrics(w http.ResponseWriter, r *http.Request) error {
+	h.metrics.ServeHTTP(w, r)
+	return nil
 }
 
 // Items is a list response.

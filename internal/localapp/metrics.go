@@ -1,0 +1,62 @@
+package localapp
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+)
+
+// observe registers the gauges read at each scrape of /metrics: each queue's
+// depth, messages in flight and dead letters, and each service's outbox lag
+// (the age of its oldest event not yet relayed) and pending events.
+func (a *App) observe() (metric.Registration, error) {
+	m := otel.Meter("github.com/eventshop/eventshop/internal/localapp")
+	depth, err1 := m.Int64ObservableGauge("eventshop.queue.depth", metric.WithUnit("{message}"),
+		metric.WithDescription("Messages waiting in a queue to be received."))
+	inFlight, err2 := m.Int64ObservableGauge("eventshop.queue.in_flight", metric.WithUnit("{message}"),
+		metric.WithDescription("Messages of a queue received and not yet settled, or failed and waiting for their next receive."))
+	dead, err3 := m.Int64ObservableGauge("eventshop.queue.dead_letters", metric.WithUnit("{message}"),
+		metric.WithDescription("Messages in a queue's dead-letter queue."))
+	lag, err4 := m.Float64ObservableGauge("eventshop.outbox.lag", metric.WithUnit("s"),
+		metric.WithDescription("Age of the oldest event a service's outbox has not relayed yet; 0 when it is empty."))
+	pending, err5 := m.Int64ObservableGauge("eventshop.outbox.pending", metric.WithUnit("{event}"),
+		metric.WithDescription("Events waiting in a service's outbox."))
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+		return nil, err
+	}
+	return m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		stats, err := a.bus.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range stats {
+			q := metric.WithAttributeSet(attribute.NewSet(semconv.MessagingDestinationName(s.Queue)))
+			o.ObserveInt64(depth, int64(s.Messages-s.InFlight), q)
+			o.ObserveInt64(inFlight, int64(s.InFlight), q)
+			o.ObserveInt64(dead, int64(s.DeadLetters), q)
+		}
+		for _, ob := range a.outboxes() {
+			n, err := ob.Pending(ctx)
+			if err != nil {
+				return err
+			}
+			oldest, ok, err := ob.Oldest(ctx)
+			if err != nil {
+				return err
+			}
+			age := 0.0
+			if ok {
+				age = max(time.Since(oldest).Seconds(), 0)
+			}
+			svc := metric.WithAttributeSet(attribute.NewSet(semconv.ServiceName(ob.service)))
+			o.ObserveInt64(pending, int64(n), svc)
+			o.ObserveFloat64(lag, age, svc)
+		}
+		return nil
+	}, depth, inFlight, dead, lag, pending)
+}
