@@ -3,6 +3,7 @@ module github.com/eventshop/eventshop
 go 1.26.8
 
 require (
+	github.com/XSAM/otelsql v0.44.0
 	github.com/aws/aws-lambda-go v1.55.1
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.18

@@ -939,6 +939,16 @@ func TestACheckoutIsOneTrace(t *testing.T) {
 			t.Errorf("parent of %q is %q, want %q", name, got.Name, want)
 		}
 	}
+	// The stores' writes are spans of the request or message that made them.
+	for name, parent := range map[string]string{
+		"basket.db commit":   "POST /basket/checkout",
+		"ordering.db commit": "process CheckoutBasket",
+		"payment.db commit":  "process StockReserved",
+	} {
+		if !slices.ContainsFunc(tr.Spans, func(s span) bool { return s.Name == name && byID[s.ParentSpanID].Name == parent }) {
+			t.Errorf("no span %q under %q", name, parent)
+		}
+	}
 
 	var traces struct{ Items []struct{ TraceID string } }
 	root.want(200, "GET", "/console/api/traces?limit=1000", "").decode(t, &traces)

@@ -6,9 +6,16 @@ package sqlitedb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"net/url"
+	"path/filepath"
+	"strings"
 
+	"github.com/XSAM/otelsql"
+	"go.opentelemetry.io/otel/metric/noop"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite" // pure-Go driver: no C toolchain needed
 
 	"github.com/eventshop/eventshop/internal/page"
@@ -23,7 +30,7 @@ func Open(ctx context.Context, path, schema string) (*sql.DB, error) {
 	q.Add("_pragma", "synchronous(FULL)") // a committed write survives power loss, not only a process kill
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate") // no lock upgrades, so no SQLITE_BUSY deadlocks between writers
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := otelsql.Open("sqlite", "file:"+path+"?"+q.Encode(), traced(filepath.Base(path))...)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -33,6 +40,30 @@ func Open(ctx context.Context, path, schema string) (*sql.DB, error) {
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// traced is how a database's calls become spans: one per statement and per
+// transaction's begin, commit or rollback, named "catalog.db query" and
+// holding the SQL (never its arguments), only within a trace that is already
+// running: a relay's or consumer's poll of an idle queue starts none.
+func traced(name string) []otelsql.Option {
+	return []otelsql.Option{
+		otelsql.WithAttributes(semconv.DBSystemNameSQLite, semconv.DBNamespace(name)),
+		otelsql.WithSpanNameFormatter(func(_ context.Context, method otelsql.Method, _ string) string {
+			return name + " " + string(method[strings.LastIndexByte(string(method), '.')+1:])
+		}),
+		otelsql.WithSpanOptions(otelsql.SpanOptions{
+			OmitConnResetSession: true,
+			OmitConnectorConnect: true,
+			OmitRows:             true,
+			DisableErrSkip:       true,
+			SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
+				return trace.SpanFromContext(ctx).SpanContext().IsValid()
+			},
+		}),
+		// Metrics stay those of the services and the bus.
+		otelsql.WithMeterProvider(noop.NewMeterProvider()),
+	}
 }
 
 // InTx runs fn in a write transaction and commits it when fn returns nil.

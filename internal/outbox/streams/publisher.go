@@ -80,6 +80,7 @@ type pending struct {
 	entry  types.PutEventsRequestEntry
 	event  events.Outgoing
 	size   int
+	span   events.PublishSpan // ended by send, or when the event cannot be sent
 }
 
 // Handle publishes the events of a batch of stream records, at most
@@ -118,7 +119,7 @@ func (p *Publisher) Handle(ctx context.Context, ev awsevents.DynamoDBEvent) (aws
 			continue
 		}
 		for _, e := range evts {
-			all = append(all, p.pending(i, e))
+			all = append(all, p.pending(ctx, i, e))
 		}
 	}
 	failedAt := p.publish(ctx, ev.Records, all[:countBefore(all, stop)])
@@ -139,8 +140,11 @@ func countBefore(all []pending, stop int) int {
 	return n
 }
 
-func (p *Publisher) pending(record int, e events.Outgoing) pending {
-	return pending{record: record, event: e, size: EntrySize(e.Source, e.DetailType, string(e.Detail)), entry: types.PutEventsRequestEntry{
+// pending starts publishing e, as a span of the trace it carries (which it
+// then carries on to its consumers).
+func (p *Publisher) pending(ctx context.Context, record int, e events.Outgoing) pending {
+	span := events.StartPublish(ctx, &e)
+	return pending{record: record, event: e, span: span, size: EntrySize(e.Source, e.DetailType, string(e.Detail)), entry: types.PutEventsRequestEntry{
 		EventBusName: aws.String(p.bus),
 		Source:       aws.String(e.Source),
 		DetailType:   aws.String(e.DetailType),
@@ -160,6 +164,7 @@ func (p *Publisher) publish(ctx context.Context, records []awsevents.DynamoDBEve
 	var sendable []pending
 	for _, e := range all {
 		if e.size > MaxRequestBytes {
+			e.span.Done(ctx, errTooLarge)
 			tooLarge = append(tooLarge, e)
 			continue
 		}
@@ -253,11 +258,13 @@ func (p *Publisher) send(ctx context.Context, chunk []pending) (permanent, again
 				code := aws.ToString(res.ErrorCode)
 				switch {
 				case res.ErrorCode == nil:
+					todo[i].span.Done(ctx, nil)
 				case retryable(code):
 					p.log.WarnContext(ctx, "PutEvents entry failed; retrying", "attempt", attempt, "code", code, "message", aws.ToString(res.ErrorMessage))
 					failed = append(failed, todo[i])
 				default:
 					p.log.ErrorContext(ctx, "PutEvents entry refused", "code", code, "message", aws.ToString(res.ErrorMessage), "eventId", todo[i].event.ID)
+					todo[i].span.Done(ctx, fmt.Errorf("refused: %s: %s", code, aws.ToString(res.ErrorMessage)))
 					permanent = append(permanent, todo[i])
 				}
 			}
@@ -267,6 +274,9 @@ func (p *Publisher) send(ctx context.Context, chunk []pending) (permanent, again
 		}
 		// Shards retrying together must not hit EventBridge together: jitter.
 		if !p.hasTime(ctx, p.backoff.Step(attempt)) || p.backoff.Sleep(ctx, attempt) != nil {
+			for _, e := range failed {
+				e.span.Done(ctx, errRetryLater)
+			}
 			return permanent, failed
 		}
 		todo = failed
@@ -300,7 +310,11 @@ func (p *Publisher) parkRecord(ctx context.Context, r awsevents.DynamoDBEventRec
 // counts it.
 const ParkedLogMessage = "stream record parked"
 
-var errNotAllPublished = errors.New("some events were not published")
+var (
+	errNotAllPublished = errors.New("some events were not published")
+	errTooLarge        = fmt.Errorf("over PutEvents' limit of %d bytes", MaxRequestBytes)
+	errRetryLater      = errors.New("still failing when the invocation ran out of time; retried later")
+)
 
 // Republish sends the events of every parked record in parking again and
 // removes each record once all its events went through. Records kept raw
@@ -332,16 +346,23 @@ func Republish(ctx context.Context, parking *ParkingTable, p *Publisher) (republ
 
 // sendAll publishes evts within PutEvents' limits, retrying while it has time.
 func (p *Publisher) sendAll(ctx context.Context, evts []events.Outgoing) error {
+	for _, e := range evts {
+		if size := EntrySize(e.Source, e.DetailType, string(e.Detail)); size > MaxRequestBytes {
+			return fmt.Errorf("event %s is %d bytes, %w", e.ID, size, errTooLarge)
+		}
+	}
 	var all []pending
 	for _, e := range evts {
-		pe := p.pending(0, e)
-		if pe.size > MaxRequestBytes {
-			return fmt.Errorf("event %s is %d bytes, over PutEvents' limit of %d", e.ID, pe.size, MaxRequestBytes)
-		}
-		all = append(all, pe)
+		all = append(all, p.pending(ctx, 0, e))
 	}
-	for _, chunk := range chunks(all) {
+	cs := chunks(all)
+	for i, chunk := range cs {
 		if permanent, again := p.send(ctx, chunk); len(permanent)+len(again) > 0 {
+			for _, rest := range cs[i+1:] {
+				for _, e := range rest {
+					e.span.Done(ctx, errNotAllPublished)
+				}
+			}
 			return errNotAllPublished
 		}
 	}
