@@ -53,13 +53,22 @@ test: vet check-tree api-check $(DYNALITE) $(RIE)
 	cd infra && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # One Lambda function per directory under cmd/lambda, built for AWS (linux/arm64).
+# OTLP_ENDPOINT=<url> (for synth and deploy too) links the OTLP trace exporter into
+# the functions and has the stack send their spans to url; without it, none is sent.
 LAMBDAS := $(filter-out internal,$(notdir $(patsubst %/,%,$(wildcard cmd/lambda/*/))))
 LAMBDA_ARCH ?= arm64
+OTLP_ENDPOINT ?=
+comma := ,
+LAMBDA_TAGS := lambda.norpc$(if $(OTLP_ENDPOINT),$(comma)otlp)
+export EVENTSHOP_OTLP_ENDPOINT := $(OTLP_ENDPOINT)
+# OTLP_LAYER_ARN=<arn> adds a layer to every function, such as the ADOT collector's
+# (then OTLP_ENDPOINT=http://localhost:4318).
+export EVENTSHOP_OTLP_LAYER_ARN := $(OTLP_LAYER_ARN)
 
 lambdas:
 	@for fn in $(LAMBDAS); do \
 	  echo "lambda $$fn: dist/$$fn/bootstrap, dist/$$fn.zip"; \
-	  GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	  GOOS=linux GOARCH=$(LAMBDA_ARCH) CGO_ENABLED=0 $(GO) build -tags $(LAMBDA_TAGS) -trimpath -ldflags='-s -w' \
 	    -o dist/$$fn/bootstrap ./cmd/lambda/$$fn || exit 1; \
 	  $(GO) run github.com/aws/aws-lambda-go/cmd/build-lambda-zip -o dist/$$fn.zip dist/$$fn/bootstrap 2>/dev/null || exit 1; \
 	done

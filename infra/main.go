@@ -6,13 +6,31 @@
 package main
 
 import (
+	"debug/buildinfo"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 )
+
+// builtWithOTLP reports whether the Go binary at path was built with the
+// otlp tag, which links the OTLP trace exporter.
+func builtWithOTLP(path string) (bool, error) {
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return false, err
+	}
+	for _, s := range info.Settings {
+		if s.Key == "-tags" {
+			return slices.Contains(strings.Split(s.Value, ","), "otlp"), nil
+		}
+	}
+	return false, nil
+}
 
 func main() {
 	defer jsii.Close()
@@ -24,13 +42,23 @@ func main() {
 	if assets == "" {
 		assets = filepath.Join("..", "dist")
 	}
+	// Set by make synth and make deploy from OTLP_ENDPOINT and OTLP_LAYER_ARN.
+	otlp, layer := os.Getenv("EVENTSHOP_OTLP_ENDPOINT"), os.Getenv("EVENTSHOP_OTLP_LAYER_ARN")
 	for _, fn := range Functions {
-		if _, err := os.Stat(filepath.Join(assets, fn, "bootstrap")); err != nil {
-			fmt.Fprintf(os.Stderr, "infra: %s/%s/bootstrap is missing: run make lambdas first\n", assets, fn)
+		bin := filepath.Join(assets, fn, "bootstrap")
+		if _, err := os.Stat(bin); err != nil {
+			fmt.Fprintf(os.Stderr, "infra: %s is missing: run make lambdas first\n", bin)
+			os.Exit(1)
+		}
+		if otlp == "" {
+			continue
+		}
+		if ok, err := builtWithOTLP(bin); err != nil || !ok {
+			fmt.Fprintf(os.Stderr, "infra: %s cannot export spans (%v): run make lambdas OTLP_ENDPOINT=%s\n", bin, err, otlp)
 			os.Exit(1)
 		}
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
-	NewShopStack(app, "EventShop", &ShopStackProps{AssetDir: assets})
+	NewShopStack(app, "EventShop", &ShopStackProps{AssetDir: assets, OTLPEndpoint: otlp, OTLPLayerARN: layer})
 	app.Synth(nil)
 }

@@ -84,6 +84,13 @@ type ShopStackProps struct {
 	// SelfSignUp lets anyone create an account in the user pool. Off by
 	// default: an administrator creates the users.
 	SelfSignUp bool
+	// OTLPEndpoint, when set, is where every function sends its spans, over
+	// OTLP/HTTP; the binaries must then be built with the otlp tag (make
+	// lambdas OTLP_ENDPOINT=...). Empty, the default: no span leaves a function.
+	OTLPEndpoint string
+	// OTLPLayerARN, when set, is a Lambda layer added to every function: the
+	// ADOT collector's, say, with OTLPEndpoint http://localhost:4318.
+	OTLPLayerARN string
 }
 
 // NewShopStack defines eventshop on AWS: the HTTP API behind a Cognito JWT
@@ -95,7 +102,10 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		panic(err)
 	}
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
-	s := &shop{stack: stack, assets: props.AssetDir, logs: map[string]awslogs.LogGroup{}}
+	s := &shop{stack: stack, assets: props.AssetDir, logs: map[string]awslogs.LogGroup{}, otlp: props.OTLPEndpoint}
+	if props.OTLPLayerARN != "" {
+		s.layers = []awslambda.ILayerVersion{awslambda.LayerVersion_FromLayerVersionArn(stack, jsii.String("OTLPLayer"), jsii.String(props.OTLPLayerARN))}
+	}
 
 	products := s.table("ProductTable", catalogdynamo.TableInput("products"), awsdynamodb.StreamViewType_NEW_IMAGE, catalogdynamo.TTLAttribute)
 	baskets := s.table("BasketTable", basketdynamo.BasketTableInput("baskets"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
@@ -199,7 +209,19 @@ type shop struct {
 	stack  awscdk.Stack
 	assets string
 	logs   map[string]awslogs.LogGroup // each function's log group, by construct id
+	otlp   string                      // the OTLP endpoint the functions send spans to, if any
+	layers []awslambda.ILayerVersion   // added to every function
 }
+
+func (s *shop) layersOrNil() *[]awslambda.ILayerVersion {
+	if len(s.layers) == 0 {
+		return nil
+	}
+	return &s.layers
+}
+
+// OTLPEndpointVariable names the OTLP endpoint for the OpenTelemetry SDK.
+const OTLPEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
 // table declares a table with the key schema and indexes the adapter's own
 // CreateTableInput describes, so the two cannot drift apart.
@@ -250,10 +272,15 @@ func (s *shop) table(id string, in *dynamodb.CreateTableInput, stream awsdynamod
 }
 
 // function declares a Lambda function running the binary in dir, with env:
-// exactly the variables awsenv.Required names for it, or the synth fails.
+// exactly the variables awsenv.Required names for it, or the synth fails;
+// and the OTLP endpoint, if there is one.
 func (s *shop) function(id, dir string, timeout time.Duration, concurrency int, env map[string]*string) awslambda.Function {
 	if got, want := slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(awsenv.Required[dir])); !slices.Equal(got, want) {
 		panic(fmt.Sprintf("function %s: environment %v, but its main requires %v (awsenv.Required)", dir, got, want))
+	}
+	env = maps.Clone(env)
+	if s.otlp != "" {
+		env[OTLPEndpointVariable] = jsii.String(s.otlp)
 	}
 	logs := awslogs.NewLogGroup(s.stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
@@ -270,6 +297,7 @@ func (s *shop) function(id, dir string, timeout time.Duration, concurrency int, 
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 		LogGroup:      logs,
 		Environment:   &env,
+		Layers:        s.layersOrNil(),
 		// The most instances that may run at once: a runaway caller or a
 		// flood of events cannot take the account's whole concurrency.
 		ReservedConcurrentExecutions: jsii.Number(concurrency),

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -541,4 +542,63 @@ func assetDir(t testing.TB) string {
 	dir := t.TempDir()
 	writeAssets(t, dir)
 	return dir
+}
+
+// No span leaves a function unless the stack is given an OTLP endpoint; given
+// one (and a collector layer), every function has both.
+func TestTracesExportOnlyWhenAsked(t *testing.T) {
+	_, res := template(t)
+	for id, fn := range ofType(res, "AWS::Lambda::Function") {
+		if strings.Contains(mustJSON(fn.Properties["Environment"]), OTLPEndpointVariable) || fn.Properties["Layers"] != nil {
+			t.Errorf("%s exports spans by default: %v", id, fn.Properties["Environment"])
+		}
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	const endpoint, layer = "http://localhost:4318", "arn:aws:lambda:eu-west-1:901920570463:layer:aws-otel-collector-arm64-ver-0-117-0:1"
+	traced := assertions.Template_FromStack(NewShopStack(app, "Traced", &ShopStackProps{AssetDir: assetDir(t), OTLPEndpoint: endpoint, OTLPLayerARN: layer}), nil)
+	b, _ := json.Marshal(traced.ToJSON())
+	var doc struct{ Resources map[string]resource }
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	fns := ofType(doc.Resources, "AWS::Lambda::Function")
+	if len(fns) != len(Functions)+4 {
+		t.Fatalf("%d functions", len(fns))
+	}
+	for id, fn := range fns {
+		env, _ := fn.Properties["Environment"].(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
+		if vars[OTLPEndpointVariable] != endpoint || mustJSON(fn.Properties["Layers"]) != mustJSON([]string{layer}) {
+			t.Errorf("%s: environment %v, layers %v; want the endpoint and the layer", id, vars, fn.Properties["Layers"])
+		}
+	}
+}
+
+// The synth refuses binaries that cannot export spans when asked to send
+// them: this test binary was built without the otlp tag.
+func TestBuiltWithOTLPReadsTheBuildTags(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := builtWithOTLP(self); ok || err != nil {
+		t.Fatalf("builtWithOTLP(test binary) = %v, %v; want false", ok, err)
+	}
+	if _, err := builtWithOTLP(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Fatal("builtWithOTLP of a missing file: no error")
+	}
+	dir := t.TempDir()
+	for name, text := range map[string]string{"go.mod": "module tagged\n\ngo 1.22\n", "main.go": "package main\n\nfunc main() {}\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := exec.Command("go", "build", "-tags", "lambda.norpc,otlp", "-o", "bootstrap", ".")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	if ok, err := builtWithOTLP(filepath.Join(dir, "bootstrap")); !ok || err != nil {
+		t.Fatalf("builtWithOTLP(a binary built with lambda.norpc,otlp) = %v, %v; want true", ok, err)
+	}
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/eventshop/eventshop/internal/outbox/streams"
 	"github.com/eventshop/eventshop/internal/outbox/streams/eventbridgetest"
 	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
+	"github.com/eventshop/eventshop/internal/telemetry/otlptest"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
 
@@ -64,9 +65,8 @@ func rie(t *testing.T) string {
 }
 
 var (
-	buildOnce sync.Once
-	bins      map[string]string
-	buildErr  error
+	buildMu sync.Mutex
+	built   = map[string]string{} // binary by tags and function
 )
 
 // functions lists every Lambda function; TestEveryFunctionIsDeclared holds
@@ -93,28 +93,34 @@ func TestEveryFunctionIsDeclared(t *testing.T) {
 // does for arm64.
 func binaries(t *testing.T) map[string]string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lambdas")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		bins = map[string]string{}
-		for _, n := range functions {
-			out := filepath.Join(dir, n, "bootstrap")
-			cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "./"+n)
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if b, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("build %s: %v\n%s", n, err, b)
-				return
-			}
-			bins[n] = out
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	out := map[string]string{}
+	for _, n := range functions {
+		out[n] = binary(t, "lambda.norpc", n)
 	}
-	return bins
+	return out
+}
+
+// binary compiles function with tags, once per test process.
+func binary(t *testing.T, tags, function string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	key := tags + " " + function
+	if bin, ok := built[key]; ok {
+		return bin
+	}
+	dir, err := os.MkdirTemp("", "lambdas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, function, "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", tags, "-o", out, "./"+function)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s with %s: %v\n%s", function, tags, err, b)
+	}
+	built[key] = out
+	return out
 }
 
 type function struct {
@@ -561,6 +567,23 @@ func TestMissingConfigurationFailsInit(t *testing.T) {
 	}
 }
 
+// A function given an OTLP endpoint but built without the exporter fails its
+// init saying so, rather than drop its spans.
+func TestAnEndpointWithoutTheExporterFailsInit(t *testing.T) {
+	f := start(t, rie(t), awsenv.CognitoPreSignUp, binary(t, "lambda.norpc", awsenv.CognitoPreSignUp), map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
+	res, err := http.Post(f.url, "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode == 200 {
+		t.Fatalf("answered 200; logs:\n%s\nwant a failed init", f.logs.String())
+	}
+	waittest.For(t, "the init error naming the otlp tag", func() bool {
+		return strings.Contains(f.logs.String(), "built without the otlp tag")
+	})
+}
+
 func mustJSON(t *testing.T, body string, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(body), v); err != nil {
@@ -569,3 +592,88 @@ func mustJSON(t *testing.T, body string, v any) {
 }
 
 func ptr(s string) *string { return &s }
+
+// One trace crosses the functions built with the otlp tag and given an OTLP
+// endpoint: the catalog API continues the caller's traceparent, the stream
+// publisher's span is the child of the API's, the consumer's the child of the
+// publisher's, and the DynamoDB calls are spans of the request. Each
+// invocation sends its spans before it answers, and its counters as an EMF
+// line on standard output.
+func TestATraceCrossesTheFunctions(t *testing.T) {
+	emulator := rie(t)
+	db := dynamotest.Client(t)
+	collector := otlptest.Start(t)
+	tables := map[string]string{
+		awsenv.CatalogTable:     dynamotest.Table(t, db, catalogdynamo.TableInput),
+		awsenv.IdempotencyTable: dynamotest.Table(t, db, idemdynamo.TableInput),
+		awsenv.PriceTable:       dynamotest.Table(t, db, basketdynamo.PriceTableInput),
+		awsenv.ParkedTable:      dynamotest.Table(t, db, streams.ParkingTableInput),
+		awsenv.EventBusName:     "SwnEventBus",
+	}
+	bus := &eventbridgetest.Bus{}
+	env := map[string]string{
+		"AWS_ENDPOINT_URL_DYNAMODB": dynamotest.Endpoint(t), "AWS_ENDPOINT_URL_EVENTBRIDGE": eventbridgetest.Start(t, bus),
+		"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL,
+	}
+	fn := map[string]*function{}
+	for _, name := range []string{awsenv.CatalogAPI, awsenv.OutboxPublisher, awsenv.BasketConsumer} {
+		e := maps.Clone(env)
+		for _, k := range awsenv.Required[name] {
+			e[k] = tables[k]
+		}
+		fn[name] = start(t, emulator, name, binary(t, "lambda.norpc,otlp", name), e)
+	}
+
+	const traceID, callerSpan = "5bf92f3577b34da6a3ce929d0e0e4736", "10f067aa0ba902b7"
+	var p struct{ ID string }
+	mustJSON(t, fn[awsenv.CatalogAPI].as(adminClaims).with("traceparent", "00-"+traceID+"-"+callerSpan+"-01").
+		want(201, "POST", "/product", `{"name":"Traced","category":"Tools","price":1.50}`), &p)
+	item, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[awsenv.CatalogTable]), Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: p.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var streamResp awsevents.DynamoDBEventResponse
+	fn[awsenv.OutboxPublisher].invoke(awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{{
+		EventName: "INSERT",
+		Change: awsevents.DynamoDBStreamRecord{SequenceNumber: "1", NewImage: map[string]awsevents.DynamoDBAttributeValue{
+			"outbox": awsevents.NewStringAttribute(item.Item["outbox"].(*ddbtypes.AttributeValueMemberS).Value)}},
+	}}}, &streamResp)
+	published := bus.Published()
+	if len(published) != 1 {
+		t.Fatalf("published %+v", published)
+	}
+	msg := eventstest.Message(t, "m1", published[0].Source, published[0].DetailType, json.RawMessage(published[0].Detail))
+	msg.EventSourceARN = "arn:aws:sqs:us-east-1:000000000000:" + events.QueueBasketPrices
+	var sqsResp awsevents.SQSEventResponse
+	fn[awsenv.BasketConsumer].invoke(eventstest.Batch(msg), &sqsResp)
+	if len(sqsResp.BatchItemFailures) != 0 {
+		t.Fatalf("basket consumer failed %v", sqsResp.BatchItemFailures)
+	}
+
+	spans := collector.Spans() // each invocation exported before it answered
+	find := func(service, name string) otlptest.Span {
+		t.Helper()
+		for _, s := range spans {
+			if s.Service == service && s.Name == name && s.TraceID == traceID {
+				return s
+			}
+		}
+		t.Fatalf("no span %q of %s in trace %s; spans: %+v", name, service, traceID, spans)
+		return otlptest.Span{}
+	}
+	api := find(awsenv.CatalogAPI, "POST /product")
+	publish := find(awsenv.OutboxPublisher, "publish "+events.TypeProductChanged)
+	process := find(awsenv.BasketConsumer, "process "+events.TypeProductChanged)
+	if api.ParentSpanID != callerSpan || publish.ParentSpanID != api.SpanID || process.ParentSpanID != publish.SpanID {
+		t.Fatalf("parents: API %s (want the caller's %s), publish %s (want %s), process %s (want %s)",
+			api.ParentSpanID, callerSpan, publish.ParentSpanID, api.SpanID, process.ParentSpanID, publish.SpanID)
+	}
+	if !slices.ContainsFunc(spans, func(s otlptest.Span) bool {
+		return s.ParentSpanID == api.SpanID && strings.HasPrefix(s.Name, "DynamoDB")
+	}) {
+		t.Fatalf("no DynamoDB call under the API's span: %+v", spans)
+	}
+	if logs := fn[awsenv.BasketConsumer].logs.String(); !strings.Contains(logs, `"eventshop.messages.delivered":1`) || !strings.Contains(logs, `"CloudWatchMetrics"`) {
+		t.Fatalf("the consumer wrote no EMF line of its delivery:\n%s", logs)
+	}
+}

@@ -5,7 +5,6 @@ package main
 import (
 	"net/http"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
@@ -24,5 +23,5 @@ func main() {
 	uc := app.New(store, store)
 	guard := idempotency.NewGuard(idemdynamo.New(db, env[awsenv.IdempotencyTable]), log)
 	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log, guard) })
-	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
+	lambdaenv.Start(httpadapter.NewV2(h).ProxyWithContext)
 }

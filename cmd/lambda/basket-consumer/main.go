@@ -3,8 +3,6 @@
 package main
 
 import (
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/basket/app"
@@ -15,5 +13,5 @@ import (
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.BasketConsumer)
 	view := dynamo.NewPriceView(lambdaenv.DynamoDB(cfg), env[awsenv.PriceTable])
-	lambda.Start(consumer.New(app.NewPrices(view), log))
+	lambdaenv.Start(consumer.New(app.NewPrices(view), log))
 }

@@ -3,8 +3,6 @@
 package main
 
 import (
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
 	"github.com/eventshop/eventshop/internal/auth/cognito"
 	"github.com/eventshop/eventshop/internal/awsenv"
@@ -12,5 +10,5 @@ import (
 
 func main() {
 	lambdaenv.Init(awsenv.CognitoPreSignUp)
-	lambda.Start(cognito.PreSignUp)
+	lambdaenv.Start(cognito.PreSignUp)
 }

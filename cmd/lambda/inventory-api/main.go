@@ -4,7 +4,6 @@ package main
 import (
 	"net/http"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
@@ -18,5 +17,5 @@ func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.InventoryAPI)
 	uc := app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.InventoryTable]))
 	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log) })
-	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
+	lambdaenv.Start(httpadapter.NewV2(h).ProxyWithContext)
 }

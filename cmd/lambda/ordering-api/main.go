@@ -5,7 +5,6 @@ package main
 import (
 	"net/http"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
@@ -19,5 +18,5 @@ func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.OrderingAPI)
 	uc := app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.OrderTable]))
 	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log, nil) })
-	lambda.Start(httpadapter.NewV2(h).ProxyWithContext)
+	lambdaenv.Start(httpadapter.NewV2(h).ProxyWithContext)
 }

@@ -3,8 +3,6 @@
 package main
 
 import (
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/ordering/app"
@@ -14,5 +12,5 @@ import (
 
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.OrderingConsumer)
-	lambda.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.OrderTable])), log))
+	lambdaenv.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.OrderTable])), log))
 }

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
@@ -15,5 +14,5 @@ import (
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.OutboxPublisher)
 	parking := streams.NewParkingTable(lambdaenv.DynamoDB(cfg), env[awsenv.ParkedTable])
-	lambda.Start(streams.NewPublisher(eventbridge.NewFromConfig(cfg), env[awsenv.EventBusName], parking, log).Handle)
+	lambdaenv.Start(streams.NewPublisher(eventbridge.NewFromConfig(cfg), env[awsenv.EventBusName], parking, log).Handle)
 }

@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
@@ -25,7 +24,7 @@ func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.OutboxRepublish)
 	parking := streams.NewParkingTable(lambdaenv.DynamoDB(cfg), env[awsenv.ParkedTable])
 	pub := streams.NewPublisher(eventbridge.NewFromConfig(cfg), env[awsenv.EventBusName], parking, log)
-	lambda.Start(func(ctx context.Context, _ any) (Result, error) {
+	lambdaenv.Start(func(ctx context.Context, _ any) (Result, error) {
 		n, left, err := streams.Republish(ctx, parking, pub)
 		return Result{Republished: n, Left: left}, err
 	})

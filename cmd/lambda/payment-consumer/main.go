@@ -5,8 +5,6 @@
 package main
 
 import (
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/payment/app"
@@ -18,5 +16,5 @@ import (
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.PaymentConsumer)
 	store := dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.PaymentTable])
-	lambda.Start(consumer.New(app.New(store, simulator.Simulator{}), log))
+	lambdaenv.Start(consumer.New(app.New(store, simulator.Simulator{}), log))
 }
