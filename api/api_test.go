@@ -12,8 +12,10 @@ import (
 
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/auth"
+	"github.com/eventshop/eventshop/internal/auth/devsignin"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
+	"github.com/eventshop/eventshop/internal/console"
 	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
 	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
@@ -77,7 +79,7 @@ func TestSpecMatchesRoutes(t *testing.T) {
 		}
 	}
 	var routes []rest.Route
-	for _, rs := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes(), inventoryhttp.Routes(), bushttp.Routes(), tracehttp.Routes()} {
+	for _, rs := range [][]rest.Route{cataloghttp.Routes(), baskethttp.Routes(), orderinghttp.Routes(), inventoryhttp.Routes(), bushttp.Routes(), tracehttp.Routes(), console.Routes(), devsignin.Routes()} {
 		routes = append(routes, rs...)
 	}
 	var served, documented []string

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -36,16 +37,52 @@ const (
 )
 
 type serveConfig struct {
-	addr string
-	app  localapp.Config
+	addr      string
+	app       localapp.Config
+	devSignIn optionalBool
+}
+
+// optionalBool is a boolean flag that knows whether it was given.
+type optionalBool struct{ set, value bool }
+
+func (b *optionalBool) IsBoolFlag() bool { return true }
+func (b *optionalBool) String() string {
+	if b == nil || !b.set {
+		return "on a loopback address"
+	}
+	return strconv.FormatBool(b.value)
+}
+func (b *optionalBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	b.set, b.value = true, v
+	return nil
+}
+
+// devSignInOn decides whether serve offers the development sign-in: as
+// told, or else only when it listens on a loopback address, which no one
+// else can reach.
+func devSignInOn(b optionalBool, addr string) bool {
+	if b.set {
+		return b.value
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func serveFlags(c *serveConfig) *flags {
-	fs := newFlags("serve", "shop serve [--addr HOST:PORT] [--data DIR] [--demo=false]",
+	fs := newFlags("serve", "shop serve [--addr HOST:PORT] [--data DIR] [--demo=false] [--dev-signin=BOOL]",
 		"\nThe shop logs JSON lines to stderr. It stops on SIGINT or SIGTERM after finishing\nthe requests and events in flight.\n")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.app.DataDir, "data", "./data", "directory for the shop's databases, created if missing")
 	fs.BoolVar(&c.app.Demo, "demo", true, "load the demo catalog into an empty catalog")
+	fs.Var(&c.devSignIn, "dev-signin", "offer the storefront's development sign-in (a token for any user, admins included)")
 	return fs
 }
 
@@ -64,6 +101,7 @@ func parseServe(args []string, stdout io.Writer) (serveConfig, error) {
 	if c.app.DataDir == "" {
 		return c, fs.fail("--data must not be empty")
 	}
+	c.app.DevSignIn = devSignInOn(c.devSignIn, c.addr)
 	return c, nil
 }
 
@@ -111,7 +149,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(rest.ProblemListener(ln)) }()
-	log.Info("shop listening", "addr", url, "data", cfg.app.DataDir)
+	log.Info("shop listening", "addr", url, "data", cfg.app.DataDir, "storefront", url+"/", "console", url+"/console")
+	if cfg.app.DevSignIn {
+		log.Warn("development sign-in is on (POST /dev/sign-in): whoever reaches " + url + " can act as any user, admins included; --dev-signin=false turns it off")
+	} else {
+		log.Info("development sign-in is off: sign in with a token from shop token")
+	}
 
 	select {
 	case err = <-serveErr:

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/eventshop/eventshop/api"
+	"github.com/eventshop/eventshop/internal/auth/devsignin"
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	basketapp "github.com/eventshop/eventshop/internal/basket/app"
 	basketconsumer "github.com/eventshop/eventshop/internal/basket/consumer"
@@ -25,6 +26,7 @@ import (
 	catalogapp "github.com/eventshop/eventshop/internal/catalog/app"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	catalogsqlite "github.com/eventshop/eventshop/internal/catalog/sqlite"
+	"github.com/eventshop/eventshop/internal/console"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/idempotency"
 	idemsqlite "github.com/eventshop/eventshop/internal/idempotency/sqlite"
@@ -48,6 +50,7 @@ import (
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 	"github.com/eventshop/eventshop/internal/telemetry"
 	tracehttp "github.com/eventshop/eventshop/internal/telemetry/httpapi"
+	"github.com/eventshop/eventshop/web"
 )
 
 // Config is what the local shop needs to start.
@@ -59,6 +62,9 @@ type Config struct {
 	// Untraced serves without HTTP spans: what tracing costs a request is
 	// measured against it (make bench). Events are traced all the same.
 	Untraced bool
+	// DevSignIn serves POST /dev/sign-in, which gives anyone a token for any
+	// user, admins included: for a shop only its user can reach.
+	DevSignIn bool
 }
 
 // ErrInUse reports a data dir that another shop process holds.
@@ -130,6 +136,9 @@ type App struct {
 	bus     *localbus.Bus
 	closers []func() error
 	handler http.Handler
+	// stopping is closed when Run's context ends: the console's event
+	// streams end with it.
+	stopping chan struct{}
 
 	basketConsumer    localbus.Handler
 	orderingConsumer  localbus.Handler
@@ -147,7 +156,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	a := &App{cfg: cfg, log: log}
+	a := &App{cfg: cfg, log: log, stopping: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -228,6 +237,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err != nil {
 		return nil, err
 	}
+	console.Register(mux, console.Deps{Bus: a.bus, Outboxes: a.outboxStats, Stopping: a.stopping}, log)
+	signIn := "token" // a token from shop token, pasted
+	if cfg.DevSignIn {
+		devsignin.Register(mux, keys, log)
+		signIn = "dev"
+	}
+	web.Register(mux, web.Config{SignIn: signIn, Console: true})
 	// Every request is a span, continuing the caller's traceparent if it
 	// sends one; the events it causes carry the trace on (events.MetaFrom).
 	a.handler = rest.Middleware(log, keys.Verifier(log).Middleware(rest.Routes(mux)))
@@ -287,6 +303,7 @@ func (a *App) Bus() *localbus.Bus { return a.bus }
 // Run relays the outboxes to the bus and runs the consumers until ctx ends,
 // then waits for work in flight to finish.
 func (a *App) Run(ctx context.Context) error {
+	context.AfterFunc(ctx, func() { close(a.stopping) })
 	var wg sync.WaitGroup
 	errs := make(chan error, 6)
 	for _, ob := range a.outboxes() {
@@ -322,6 +339,27 @@ func (a *App) outboxes() []namedOutbox {
 		{"inventory", a.stock.Outbox()},
 		{"payment", a.pay.Outbox()},
 	}
+}
+
+// outboxStats reads how far each service's outbox is behind.
+func (a *App) outboxStats(ctx context.Context) ([]console.Outbox, error) {
+	var out []console.Outbox
+	for _, ob := range a.outboxes() {
+		n, err := ob.Pending(ctx)
+		if err != nil {
+			return nil, err
+		}
+		oldest, ok, err := ob.Oldest(ctx)
+		if err != nil {
+			return nil, err
+		}
+		o := console.Outbox{Service: ob.service, Pending: n}
+		if ok {
+			o.LagSeconds = max(time.Since(oldest).Seconds(), 0)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }
 
 // Close closes every database, then releases the data dir.

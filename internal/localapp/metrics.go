@@ -3,7 +3,6 @@ package localapp
 import (
 	"context"
 	"errors"
-	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -40,22 +39,14 @@ func (a *App) observe() (metric.Registration, error) {
 			o.ObserveInt64(inFlight, int64(s.InFlight), q)
 			o.ObserveInt64(dead, int64(s.DeadLetters), q)
 		}
-		for _, ob := range a.outboxes() {
-			n, err := ob.Pending(ctx)
-			if err != nil {
-				return err
-			}
-			oldest, ok, err := ob.Oldest(ctx)
-			if err != nil {
-				return err
-			}
-			age := 0.0
-			if ok {
-				age = max(time.Since(oldest).Seconds(), 0)
-			}
-			svc := metric.WithAttributeSet(attribute.NewSet(semconv.ServiceName(ob.service)))
-			o.ObserveInt64(pending, int64(n), svc)
-			o.ObserveFloat64(lag, age, svc)
+		obs, err := a.outboxStats(ctx)
+		if err != nil {
+			return err
+		}
+		for _, ob := range obs {
+			svc := metric.WithAttributeSet(attribute.NewSet(semconv.ServiceName(ob.Service)))
+			o.ObserveInt64(pending, int64(ob.Pending), svc)
+			o.ObserveFloat64(lag, ob.LagSeconds, svc)
 		}
 		return nil
 	}, depth, inFlight, dead, lag, pending)

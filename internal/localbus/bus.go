@@ -97,6 +97,7 @@ type Bus struct {
 	opts   Options
 	log    *slog.Logger
 	queues map[string]*queue
+	feed   feed
 }
 
 type queue struct {
@@ -151,12 +152,15 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 // on EventBridge.
 func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	var woken []*queue
+	var routed []Published
 	err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
+		routed = routed[:0]
 		for _, e := range evts {
 			body, err := json.Marshal(e.Wrap(b.opts.Account, b.opts.Region))
 			if err != nil {
 				return fmt.Errorf("encode envelope: %w", err)
 			}
+			p := Published{Envelope: body, Queues: []string{}}
 			for _, r := range b.rules {
 				if !r.Pattern.Matches(body) {
 					continue
@@ -166,13 +170,16 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 					return fmt.Errorf("send to %s: %w", r.Queue, err)
 				}
 				woken = append(woken, q)
+				p.Queues = append(p.Queues, r.Queue)
 			}
+			routed = append(routed, p)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	b.feed.add(time.Now().UTC(), routed)
 	for _, q := range woken {
 		select {
 		case q.wake <- struct{}{}:

@@ -259,6 +259,10 @@ type statusRecorder struct {
 	wrote  bool
 }
 
+// Unwrap lets http.ResponseController reach the writer's Flush and deadlines
+// (the console's event stream needs both).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
 func (s *statusRecorder) WriteHeader(code int) {
 	if !s.wrote {
 		s.status, s.wrote = code, true

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/exemplar"
 	"go.opentelemetry.io/otel/sdk/resource"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 )
@@ -39,6 +40,9 @@ func NewPrometheus(service string) (*sdkmetric.MeterProvider, http.Handler, erro
 	mp := sdkmetric.NewMeterProvider(
 		sdkmetric.WithResource(resource.NewSchemaless(semconv.ServiceName(service))),
 		sdkmetric.WithReader(exp),
+		// No exemplars: traces are found from the console, and an exemplar
+		// would carry the attributes the view drops, past Prometheus' limit.
+		sdkmetric.WithExemplarFilter(exemplar.AlwaysOffFilter),
 		sdkmetric.WithView(
 			sdkmetric.NewView(sdkmetric.Instrument{Name: "http.server.request.duration"},
 				sdkmetric.Stream{

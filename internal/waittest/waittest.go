@@ -15,10 +15,17 @@ const Timeout = 20 * time.Second
 // Timeout passes first.
 func For(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(Timeout)
+	Within(t, Timeout, what, cond)
+}
+
+// Within is For with a timeout of its own, for waits on many steps at once
+// (a stampede of orders under the race detector on a busy machine).
+func Within(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", Timeout, what)
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -23,7 +23,7 @@ func main() {
 		c.GetStockWithResponse, c.GetStockAdminWithResponse, c.SetStockWithResponse,
 		c.ListQueuesWithResponse, c.ListDeadLettersWithResponse, c.GetDeadLetterWithResponse, c.DeleteDeadLetterWithResponse,
 		c.RedriveDeadLettersWithResponse, c.RedriveDeadLetterWithResponse,
-		c.ListTracesWithResponse, c.GetTraceWithResponse, c.GetMetricsWithResponse,
+		c.ListTracesWithResponse, c.GetTraceWithResponse, c.GetMetricsWithResponse, c.StreamEventsWithResponse, c.ListOutboxesWithResponse, c.DevSignInWithResponse,
 	}
 	var body client.CheckoutBasketJSONRequestBody
 	body.FirstName, body.PaymentMethod = "Ada", "invoice"

@@ -1,0 +1,108 @@
+package localapp_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventshop/eventshop/internal/events"
+)
+
+// The console's event stream shows the latest events first, then each one
+// the bus takes, with the queues it went to; admins only.
+func TestConsoleStreamsTheBusEvents(t *testing.T) {
+	s := start(t, t.TempDir(), false)
+	defer s.stop()
+	s.as("alice", false).wantProblem(403, "GET", "/console/api/events", "", "")
+	s.anonymous().wantProblem(401, "GET", "/console/api/events", "", "")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.srv.URL+"/console/api/events", nil)
+	tok, err := s.keys.Issue("root", true, time.Minute, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	created := s.as("root", true).want(201, "POST", "/product", `{"name":"Streamed","category":"Tools","price":2.50}`)
+	var p struct{ ID string }
+	created.decode(t, &p)
+
+	lines := bufio.NewScanner(res.Body)
+	for lines.Scan() {
+		data, ok := strings.CutPrefix(lines.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var ev struct {
+			At       time.Time
+			Envelope events.Envelope
+			Queues   []string
+		}
+		if err := json.Unmarshal([]byte(data), &ev); err != nil {
+			t.Fatalf("event %s: %v", data, err)
+		}
+		if ev.Envelope.DetailType == events.TypeProductChanged && strings.Contains(string(ev.Envelope.Detail), p.ID) {
+			if len(ev.Queues) != 2 || ev.At.IsZero() {
+				t.Fatalf("the product's event went to %v at %v, want the basket's and the inventory's queues", ev.Queues, ev.At)
+			}
+			return
+		}
+	}
+	t.Fatalf("the stream ended (%v) without the product's event", lines.Err())
+}
+
+// The outboxes are listed per service; the development sign-in gives a
+// token the API takes, and refuses a bad user name; the pages carry their
+// security policy.
+func TestOutboxesSignInAndPages(t *testing.T) {
+	s := start(t, t.TempDir(), false)
+	defer s.stop()
+	var obs struct {
+		Items []struct {
+			Service    string
+			Pending    int
+			LagSeconds float64
+		}
+	}
+	s.as("root", true).want(200, "GET", "/console/api/outboxes", "").decode(t, &obs)
+	if len(obs.Items) != 5 || obs.Items[0].Service != "catalog" {
+		t.Fatalf("outboxes %+v", obs.Items)
+	}
+	s.as("alice", false).wantProblem(403, "GET", "/console/api/outboxes", "", "")
+
+	var tok struct {
+		Token, UserName string
+		Admin           bool
+	}
+	s.anonymous().want(200, "POST", "/dev/sign-in", `{"userName":"ada","admin":true}`).decode(t, &tok)
+	if tok.UserName != "ada" || !tok.Admin || tok.Token == "" {
+		t.Fatalf("sign-in %+v", tok)
+	}
+	s.anonymous().with("Authorization", "Bearer "+tok.Token).want(200, "GET", "/console/api/outboxes", "")
+	s.anonymous().wantProblem(400, "POST", "/dev/sign-in", `{"userName":"José"}`, "userName")
+	s.anonymous().wantProblem(400, "POST", "/dev/sign-in", `{"userName":"ada","admin":"yes"}`, "admin")
+
+	for _, path := range []string{"/", "/console", "/assets/shop.js", "/config.json"} {
+		r := s.anonymous().do("GET", path, "")
+		csp := r.header.Get("Content-Security-Policy")
+		if r.status != 200 || !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || r.header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: %d, CSP %q", path, r.status, csp)
+		}
+	}
+	if r := s.anonymous().do("GET", "/config.json", ""); !strings.Contains(string(r.body), `"signIn":"dev"`) {
+		t.Errorf("config %s", r.body)
+	}
+}

@@ -1,0 +1,68 @@
+package localbus
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+)
+
+// Published is an event the bus took: its envelope and the queues its rules
+// sent it to (none, when no rule matched it: EventBridge drops such events).
+type Published struct {
+	At       time.Time       `json:"at"`
+	Envelope json.RawMessage `json:"envelope"`
+	Queues   []string        `json:"queues"`
+}
+
+// FeedRecent is how many of the latest events a new watcher is shown first.
+const FeedRecent = 200
+
+// feedBuffer is how many events a watcher may fall behind by before it
+// misses some.
+const feedBuffer = 256
+
+// feed hands every event the bus takes to its watchers, once committed.
+type feed struct {
+	mu       sync.Mutex
+	recent   []Published // the last FeedRecent, oldest first
+	watchers map[chan Published]struct{}
+}
+
+func (f *feed) add(at time.Time, ps []Published) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range ps {
+		p.At = at
+		f.recent = append(f.recent, p)
+		for w := range f.watchers {
+			select {
+			case w <- p:
+			default: // a slow watcher misses it
+			}
+		}
+	}
+	if n := len(f.recent) - FeedRecent; n > 0 {
+		f.recent = append(f.recent[:0:0], f.recent[n:]...)
+	}
+}
+
+// Watch returns the latest events the bus took (up to FeedRecent, oldest
+// first) and a channel of those it takes from now on, until stop. A watcher
+// that falls more than 256 events behind misses the newest: it is a view for
+// people, not a delivery (queues are that).
+func (b *Bus) Watch() (recent []Published, live <-chan Published, stop func()) {
+	f := &b.feed
+	ch := make(chan Published, feedBuffer)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.watchers == nil {
+		f.watchers = map[chan Published]struct{}{}
+	}
+	f.watchers[ch] = struct{}{}
+	recent = append([]Published(nil), f.recent...)
+	return recent, ch, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		delete(f.watchers, ch)
+	}
+}

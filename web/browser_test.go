@@ -1,0 +1,374 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/eventshop/eventshop/internal/auth/localjwt"
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/localapp"
+	"github.com/eventshop/eventshop/internal/localbus"
+	"github.com/eventshop/eventshop/internal/waittest"
+)
+
+// chromium finds Debian's chromium (CHROMIUM overrides); with CI=true a
+// missing browser fails the test instead of skipping it.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	msg := "no chromium: apt-get install -y chromium (.ci/run does)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+type shop struct {
+	url  string
+	app  *localapp.App
+	keys *localjwt.Keys
+}
+
+// start runs the whole local shop with the demo catalog, its development
+// sign-in on, behind a test server.
+func start(t *testing.T) *shop {
+	t.Helper()
+	dir := t.TempDir()
+	app, err := localapp.Open(t.Context(), localapp.Config{
+		DataDir: dir, Demo: true, DevSignIn: true, RelayInterval: 10 * time.Millisecond,
+		Bus: localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond},
+	}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	srv := httptest.NewServer(app.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		<-done
+		app.Close()
+	})
+	keys, err := localjwt.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &shop{url: srv.URL, app: app, keys: keys}
+}
+
+// call is the API as the test sees it, beside the browser.
+func (s *shop) call(t *testing.T, user string, admin bool, method, path, body string, out any) int {
+	t.Helper()
+	tok, err := s.keys.Issue(user, admin, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if out != nil && res.StatusCode < 300 {
+		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return res.StatusCode
+}
+
+// browser starts headless Chromium for the test; a failing test leaves a
+// screenshot of the page it failed on, named in its log.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1100, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		if t.Failed() {
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			if png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100)); err == nil {
+				path := filepath.Join(os.TempDir(), "eventshop-"+strings.ReplaceAll(t.Name(), "/", "-")+".png")
+				if os.WriteFile(path, png, 0o644) == nil {
+					t.Logf("screenshot of the failure: %s", path)
+				}
+			}
+			cancel()
+		}
+		cancelCtx()
+		cancelAlloc()
+	})
+	// The first run starts the browser, and must have no deadline of its own.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	// An alert means a script the page did not write ran: fail, and close it.
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			t.Errorf("a dialog opened: %q (%s)", ev.Message, ev.Type)
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+		}
+	}()
+	tctx, cancelTime := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancelTime)
+	return tctx
+}
+
+// run does a step, within 30 seconds; a failure names it, with what the
+// page's status line says.
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		said, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById('status') || {}).textContent || ''`))
+		t.Fatalf("%s: %v (the page's status line: %q)", what, err, said)
+	}
+}
+
+// open loads url afresh: a navigation that changes only the hash would
+// not load the page, and chromedp would wait for that load.
+func open(url string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Navigate("about:blank"), chromedp.Navigate(url))
+}
+
+// js runs a script for its effect.
+func js(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[any](expr)(ctx, tg)
+		return err
+	})
+}
+
+// textOf waits for sel and returns its text.
+func textOf(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("read %s: %v", sel, err)
+	}
+	return s
+}
+
+// waitText waits until sel's text contains want.
+func waitText(t *testing.T, ctx context.Context, sel, want string) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, want),
+		chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ''`, sel)))
+		t.Fatalf("%s never said %q (it says %q): %v", sel, want, got, err)
+	}
+}
+
+func signIn(t *testing.T, ctx context.Context, url, user string, admin bool) {
+	t.Helper()
+	run(t, ctx, "sign in as "+user,
+		open(url+"/#/sign-in"),
+		chromedp.WaitVisible(chromedp.CSS(`#sign-in input[name=userName]`)),
+		chromedp.SendKeys(chromedp.CSS(`#sign-in input[name=userName]`), user),
+	)
+	if admin {
+		run(t, ctx, "tick admin", chromedp.Click(chromedp.CSS(`#sign-in input[name=admin]`)))
+	}
+	run(t, ctx, "submit sign-in", chromedp.Click(chromedp.CSS(`#sign-in button`)))
+	waitText(t, ctx, "#nav", "Signed in as "+user)
+}
+
+// A user signs in, filters a category, fills a basket, checks out and sees
+// the order reach PAID; an admin sets stock, edits a price, creates a
+// product whose name is markup (shown as text, running nothing) and ships
+// the order; the console shows the checkout's events and its trace, and
+// redrives a dead letter the test planted.
+func TestStorefrontAndConsole(t *testing.T) {
+	s := start(t)
+	ctx := browser(t)
+	var phones struct{ Items []struct{ ID, Name string } }
+	s.call(t, "alice", false, "GET", "/product?category=Phone", "", &phones)
+	phone := phones.Items[0]
+	// The basket prices from its own view of the catalog: wait until the demo
+	// catalog's events have reached it.
+	waittest.For(t, "the basket's price view", func() bool {
+		return s.call(t, "probe", false, "POST", "/basket", `{"items":[{"productId":"`+phone.ID+`","quantity":1}]}`, nil) == 200
+	})
+
+	// --- a user buys ---
+	signIn(t, ctx, s.url, "alice", false)
+	run(t, ctx, "filter the category",
+		open(s.url+"/#/"),
+		chromedp.WaitVisible(chromedp.CSS(`#category`)),
+		chromedp.SetValue(chromedp.CSS(`#category`), "Phone"),
+		js(`document.getElementById('category').dispatchEvent(new Event('change'))`),
+	)
+	waitText(t, ctx, "main h1", "Phone")
+	if got := textOf(t, ctx, "#products"); !strings.Contains(got, phone.Name) {
+		t.Fatalf("the Phone page lists %q, without %q", got, phone.Name)
+	}
+	run(t, ctx, "open the product and add two",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-product=%q] a`, phone.ID))),
+		chromedp.WaitVisible(chromedp.CSS(`#quantity`)),
+		chromedp.SetValue(chromedp.CSS(`#quantity`), "2"),
+		chromedp.Click(chromedp.CSS(`#add button`)),
+	)
+	waitText(t, ctx, "#status", "Added to your basket.")
+	run(t, ctx, "open the basket", open(s.url+"/#/basket"), chromedp.WaitVisible(chromedp.CSS(`#checkout`)))
+	if got := textOf(t, ctx, fmt.Sprintf(`#basket [data-product=%q]`, phone.ID)); !strings.Contains(got, phone.Name) {
+		t.Fatalf("basket line %q", got)
+	}
+	run(t, ctx, "check out",
+		chromedp.SendKeys(chromedp.CSS(`#checkout input[name=firstName]`), "Alice"),
+		chromedp.SendKeys(chromedp.CSS(`#checkout input[name=lastName]`), "Liddell"),
+		chromedp.SendKeys(chromedp.CSS(`#checkout input[name=email]`), "alice@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`#checkout input[name=address]`), "1 Rabbit Hole"),
+		chromedp.Click(chromedp.CSS(`#checkout button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#order-id`)),
+	)
+	orderID := textOf(t, ctx, "#order-id")
+	run(t, ctx, "my orders", open(s.url+"/#/orders"))
+	waitText(t, ctx, fmt.Sprintf(`[data-order=%q] [data-status]`, orderID), "PAID") // the page updates itself
+	if os.Getenv("UPDATE_SCREENSHOTS") != "" {
+		screenshot(t, ctx, s.url+"/#/", "../docs/storefront.png")
+	}
+
+	// --- an admin runs the shop ---
+	run(t, ctx, "sign out", open(s.url+"/#/"), chromedp.Click(chromedp.CSS(`#nav button`)))
+	signIn(t, ctx, s.url, "root", true)
+	run(t, ctx, "open the admin area", open(s.url+"/#/admin"), chromedp.WaitVisible(chromedp.CSS(`#admin-products`)))
+	row := fmt.Sprintf(`#admin-products [data-product=%q]`, phone.ID)
+	run(t, ctx, "set the stock",
+		chromedp.SetValue(chromedp.CSS(row+` input[aria-label^="Stock"]`), "42"),
+		chromedp.Click(chromedp.CSS(row+` td:nth-child(4) button`)))
+	waitText(t, ctx, "#status", "Stock saved.")
+	run(t, ctx, "edit the price",
+		chromedp.WaitVisible(chromedp.CSS(row)),
+		chromedp.SetValue(chromedp.CSS(row+` input[aria-label^="Price"]`), "123.45"),
+		chromedp.Click(chromedp.CSS(row+` td:nth-child(3) button`)))
+	waitText(t, ctx, "#status", "Price saved.")
+	var stock struct{ Available int }
+	var edited struct{ Price float64 }
+	s.call(t, "root", true, "GET", "/inventory/"+phone.ID+"/admin", "", &stock)
+	s.call(t, "root", true, "GET", "/product/"+phone.ID, "", &edited)
+	if stock.Available != 42 || edited.Price != 123.45 {
+		t.Fatalf("after the admin's edits: stock %d, price %v", stock.Available, edited.Price)
+	}
+
+	const evil = `<img src=x onerror=alert(1)>`
+	run(t, ctx, "create a product named with markup",
+		chromedp.WaitVisible(chromedp.CSS(`#create-product`)),
+		chromedp.SendKeys(chromedp.CSS(`#create-product input[name=name]`), evil),
+		chromedp.SendKeys(chromedp.CSS(`#create-product input[name=category]`), "Tricks"),
+		chromedp.SendKeys(chromedp.CSS(`#create-product input[name=price]`), "1"),
+		chromedp.Click(chromedp.CSS(`#create-product button`)))
+	waitText(t, ctx, "#status", "Product created.")
+	run(t, ctx, "list it", open(s.url+"/#/products?category=Tricks"))
+	waitText(t, ctx, "#products", evil)
+	images, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('main img').length`))
+	if err != nil || images != 0 {
+		t.Fatalf("the product's name became %d img element(s) (%v)", images, err)
+	}
+
+	run(t, ctx, "open the admin area again", open(s.url+"/#/admin"))
+	ship := fmt.Sprintf(`#to-ship [data-order=%q] button`, orderID)
+	run(t, ctx, "ship the order", chromedp.WaitVisible(chromedp.CSS(ship)), chromedp.Click(chromedp.CSS(ship)))
+	waitText(t, ctx, "#status", "Order shipped.")
+	var order struct{ Status string }
+	s.call(t, "alice", false, "GET", "/order/alice/"+orderID, "", &order)
+	if order.Status != "SHIPPED" {
+		t.Fatalf("order %s is %s after shipping", orderID, order.Status)
+	}
+
+	// --- the console ---
+	run(t, ctx, "open the console on the order's events", open(s.url+"/console#events/"+orderID))
+	checkout := `#events tr[data-type="` + events.TypeCheckoutBasket + `"]`
+	run(t, ctx, "see the checkout's event", chromedp.WaitVisible(chromedp.CSS(checkout)), chromedp.Click(chromedp.CSS(checkout)))
+	waitText(t, ctx, "#envelope", orderID)
+	if os.Getenv("UPDATE_SCREENSHOTS") != "" {
+		screenshot(t, ctx, "", "../docs/console.png")
+	}
+	run(t, ctx, "open its trace", chromedp.Click(chromedp.CSS(checkout+` a`)), chromedp.WaitVisible(chromedp.CSS(`#waterfall`)))
+	waitText(t, ctx, "#waterfall", "POST /basket/checkout")
+	waitText(t, ctx, "#waterfall", "process "+events.TypeCheckoutBasket)
+
+	// A message no consumer can read goes to the dead-letter queue after its
+	// receives; the console redrives it.
+	poison := events.Outgoing{ID: "poison-1", Source: events.SourceCheckout, DetailType: events.TypeCheckoutBasket, Detail: json.RawMessage(`{"checkoutId":"not-a-uuid"}`), Time: time.Now()}
+	if err := s.app.Bus().Publish(t.Context(), []events.Outgoing{poison}); err != nil {
+		t.Fatal(err)
+	}
+	waittest.For(t, "the poison to be dead-lettered", func() bool {
+		stats, _ := s.app.Bus().Stats(t.Context())
+		for _, st := range stats {
+			if st.Queue == events.QueueOrderingOrders && st.DeadLetters == 1 {
+				return true
+			}
+		}
+		return false
+	})
+	queue := fmt.Sprintf(`#queues [data-queue=%q]`, events.QueueOrderingOrders)
+	run(t, ctx, "open the queues", open(s.url+"/console#queues"), chromedp.WaitVisible(chromedp.CSS(queue)))
+	waitText(t, ctx, queue+" td:nth-child(4)", "1")
+	run(t, ctx, "list its dead letters", chromedp.Click(chromedp.CSS(queue+" button")), chromedp.WaitVisible(chromedp.CSS(`#dead-letters [data-dead-letter]`)))
+	waitText(t, ctx, "#dead-letters", "not-a-uuid")
+	run(t, ctx, "redrive it", chromedp.Click(chromedp.CSS(`#dead-letters [data-dead-letter] button`)))
+	waitText(t, ctx, "#status", "Redriven.")
+	waitText(t, ctx, "#dead-letters", "None.")
+}
+
+// screenshot saves the page at url (or the current one) to path, for the README.
+func screenshot(t *testing.T, ctx context.Context, url, path string) {
+	t.Helper()
+	if url != "" {
+		run(t, ctx, "open "+url, open(url), chromedp.Sleep(500*time.Millisecond))
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,325 @@
+// The storefront: catalog, product, basket, checkout, my orders, the admin
+// area and the sign-in; one page, routed by the URL's hash.
+import { api, APIError, config, fail, h, loadConfig, money, session, setSession, show, signOut, startCognitoSignIn, status, text } from './api.js';
+
+const routes = [
+  [/^#?\/?$/, catalogPage],
+  [/^#\/products\?(.*)$/, catalogPage],
+  [/^#\/product\/([^/?]+)$/, productPage],
+  [/^#\/basket$/, basketPage],
+  [/^#\/orders$/, ordersPage],
+  [/^#\/admin$/, adminPage],
+  [/^#\/sign-in$/, signInPage],
+];
+
+let leave = () => {}; // stops the current page's live updates
+
+async function route() {
+  leave();
+  leave = () => {};
+  nav();
+  status('');
+  for (const [re, page] of routes) {
+    const m = location.hash.match(re);
+    if (m) {
+      try {
+        await page(...m.slice(1).map(decodeURIComponent));
+      } catch (err) {
+        if (err instanceof APIError && err.status === 401) {
+          signOut();
+          nav();
+          show(h('p', {}, 'Your session has ended. ', h('a', { href: '#/sign-in' }, 'Sign in'), ' again.'));
+        } else fail(err);
+      }
+      document.getElementById('main').focus();
+      return;
+    }
+  }
+  show(h('p', {}, 'No such page. ', h('a', { href: '#/' }, 'Back to the shop')));
+}
+
+function nav() {
+  const s = session();
+  const links = [h('a', { href: '#/' }, 'Products')];
+  if (s) links.push(h('a', { href: '#/basket' }, 'Basket'), h('a', { href: '#/orders' }, 'My orders'));
+  if (s && s.admin) links.push(h('a', { href: '#/admin' }, 'Admin'));
+  if (s && s.admin && config.console) links.push(h('a', { href: '/console' }, 'Console'));
+  if (s) {
+    links.push(h('span', { class: 'muted' }, 'Signed in as ', text(s.userName), s.admin ? ' (admin)' : ''),
+      h('button', { class: 'secondary', type: 'button', onclick: () => { signOut(); location.hash = '#/'; route(); } }, 'Sign out'));
+  } else {
+    links.push(h('a', { href: '#/sign-in' }, 'Sign in'));
+  }
+  document.getElementById('nav').replaceChildren(...links);
+}
+
+function needSession() {
+  const s = session();
+  if (!s) {
+    show(h('p', {}, 'Please ', h('a', { href: '#/sign-in' }, 'sign in'), ' first.'));
+  }
+  return s;
+}
+
+// --- catalog ---
+
+async function catalogPage(query = '') {
+  const params = new URLSearchParams(query);
+  const category = params.get('category') || '';
+  const token = params.get('nextToken') || '';
+  const q = new URLSearchParams({ limit: '12' });
+  if (category) q.set('category', category);
+  if (token) q.set('nextToken', token);
+  const [page, all] = await Promise.all([api('GET', '/product?' + q), api('GET', '/product?limit=100')]);
+  const categories = [...new Set(all.items.map((p) => p.category))].sort();
+  const select = h('select', { id: 'category', name: 'category' },
+    h('option', { value: '' }, 'All categories'),
+    categories.map((c) => h('option', { value: c, selected: c === category }, c)));
+  select.addEventListener('change', () => { location.hash = select.value ? '#/products?' + new URLSearchParams({ category: select.value }) : '#/'; });
+  const list = h('ul', { class: 'grid', id: 'products' }, page.items.map((p) =>
+    h('li', { class: 'card', 'data-product': p.id },
+      h('h2', {}, h('a', { href: '#/product/' + encodeURIComponent(p.id) }, text(p.name))),
+      h('p', { class: 'muted' }, text(p.category)),
+      h('p', { class: 'price' }, money(p.price)))));
+  const more = page.nextToken
+    ? h('p', {}, h('a', { href: '#/products?' + new URLSearchParams({ category, nextToken: page.nextToken }), id: 'more' }, 'More products'))
+    : null;
+  show(h('section', {}, h('h1', {}, category ? text(category) : 'Products'),
+    h('label', {}, 'Category', select), list, page.items.length ? null : h('p', {}, 'No products here.'), more));
+}
+
+async function productPage(id) {
+  const p = await api('GET', '/product/' + encodeURIComponent(id));
+  let stock = null;
+  try { stock = await api('GET', '/inventory/' + encodeURIComponent(id)); } catch { /* not announced yet */ }
+  const qty = h('input', { type: 'number', id: 'quantity', name: 'quantity', min: 1, max: 99, value: '1', required: true });
+  const form = h('form', { class: 'inline', id: 'add' }, h('label', {}, 'Quantity', qty), h('button', { type: 'submit' }, 'Add to basket'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const s = session();
+    if (!s) { location.hash = '#/sign-in'; return; }
+    try {
+      const basket = await currentBasket(s.userName);
+      const items = basket.items.map((l) => ({ productId: l.productId, quantity: l.quantity }));
+      const line = items.find((l) => l.productId === p.id);
+      if (line) line.quantity = Math.min(99, line.quantity + Number(qty.value));
+      else items.push({ productId: p.id, quantity: Number(qty.value) });
+      await api('POST', '/basket', { items });
+      status('Added to your basket.');
+    } catch (err) { fail(err); }
+  });
+  show(h('article', {},
+    h('h1', {}, text(p.name)),
+    h('p', { class: 'muted' }, text(p.category)),
+    h('p', {}, text(p.description)),
+    h('p', { class: 'price' }, money(p.price)),
+    h('p', { id: 'stock' }, stock ? stock.available + ' in stock' : 'Stock not known yet'),
+    form));
+}
+
+// --- basket and checkout ---
+
+async function currentBasket(userName) {
+  try {
+    return await api('GET', '/basket/' + encodeURIComponent(userName));
+  } catch (err) {
+    if (err instanceof APIError && err.status === 404) return { items: [], totalPrice: 0 };
+    throw err;
+  }
+}
+
+async function basketPage() {
+  const s = needSession();
+  if (!s) return;
+  const basket = await currentBasket(s.userName);
+  const save = async (items) => {
+    try {
+      await api('POST', '/basket', { items });
+      await basketPage();
+      status('Basket updated.');
+    } catch (err) { fail(err); }
+  };
+  const items = () => basket.items.map((l) => ({ productId: l.productId, quantity: l.quantity }));
+  const rows = basket.items.map((l, i) => {
+    const qty = h('input', { type: 'number', min: 1, max: 99, value: String(l.quantity), 'aria-label': 'Quantity of ' + l.productName });
+    return h('tr', { 'data-product': l.productId },
+      h('td', {}, text(l.productName), l.unavailable ? h('span', { class: 'muted' }, ' (no longer sold)') : null),
+      h('td', {}, qty),
+      h('td', {}, money(l.unitPrice)),
+      h('td', {}, money(l.lineTotal)),
+      h('td', {},
+        h('button', { type: 'button', class: 'secondary', onclick: () => { const it = items(); it[i].quantity = Number(qty.value); save(it); } }, 'Update'), ' ',
+        h('button', { type: 'button', class: 'danger', onclick: () => save(items().filter((_, j) => j !== i)) }, 'Remove')));
+  });
+  const field = (name, label, type = 'text') => h('label', {}, label, h('input', { name, type, required: true, autocomplete: type === 'email' ? 'email' : 'on' }));
+  const checkout = h('form', { class: 'stack', id: 'checkout' },
+    h('h2', {}, 'Check out'),
+    field('firstName', 'First name'), field('lastName', 'Last name'), field('email', 'Email', 'email'), field('address', 'Address'),
+    h('label', {}, 'Payment method', h('select', { name: 'paymentMethod' },
+      h('option', { value: 'invoice' }, 'Invoice'), h('option', { value: 'bank-transfer' }, 'Bank transfer'),
+      h('option', { value: 'test-decline' }, 'Test: a payment the provider declines'))),
+    h('p', { class: 'muted' }, 'No card details are asked for: the payment provider is simulated.'),
+    h('button', { type: 'submit' }, 'Place order'));
+  const key = crypto.randomUUID(); // one key per checkout form: a retried submit is the same checkout
+  checkout.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = Object.fromEntries(new FormData(checkout));
+    try {
+      const res = await api('POST', '/basket/checkout', body, { 'Idempotency-Key': key });
+      show(h('section', {}, h('h1', {}, 'Thank you'),
+        h('p', {}, 'Your order ', h('code', { id: 'order-id' }, res.orderId), ' is on its way through the shop. '),
+        h('p', {}, h('a', { href: '#/orders' }, 'Follow it in My orders'))));
+      status('Order placed.');
+    } catch (err) { fail(err); }
+  });
+  show(h('section', {}, h('h1', {}, 'Your basket'),
+    basket.items.length
+      ? h('table', { id: 'basket' }, h('thead', {}, h('tr', {}, h('th', {}, 'Product'), h('th', {}, 'Quantity'), h('th', {}, 'Price'), h('th', {}, 'Total'), h('th', {}, ''))),
+        h('tbody', {}, rows))
+      : h('p', {}, 'Your basket is empty. ', h('a', { href: '#/' }, 'Browse the products')),
+    h('p', { class: 'price', id: 'total' }, 'Total ', money(basket.totalPrice)),
+    basket.items.length ? checkout : null));
+}
+
+// --- orders ---
+
+function orderView(o, actions) {
+  return h('article', { class: 'card', 'data-order': o.orderId },
+    h('h2', {}, 'Order ', h('code', {}, o.orderId)),
+    h('p', {}, 'Status ', h('strong', { class: 'status-' + o.status, 'data-status': o.status }, o.status),
+      o.cancelReason ? ' (' + o.cancelReason.replace(/_/g, ' ') + ')' : '', ' · total ', money(o.totalPrice),
+      ' · ', new Date(o.orderDate).toLocaleString()),
+    h('ul', {}, o.lines.map((l) => h('li', {}, l.quantity + ' × ', text(l.productName), ' at ', money(l.unitPrice)))),
+    h('details', {}, h('summary', {}, 'History'),
+      h('ol', {}, o.history.map((c) => h('li', {}, c.status, c.reason ? ' (' + c.reason.replace(/_/g, ' ') + ')' : '', ' ', new Date(c.at).toLocaleTimeString())))),
+    actions);
+}
+
+async function ordersPage() {
+  const s = needSession();
+  if (!s) return;
+  const draw = async () => {
+    const page = await api('GET', '/order/' + encodeURIComponent(s.userName) + '?limit=50');
+    show(h('section', {}, h('h1', {}, 'My orders'),
+      page.items.length ? h('div', { id: 'orders' }, page.items.map((o) => orderView(o,
+        ['PLACED', 'RESERVED', 'PAID'].includes(o.status)
+          ? h('button', { type: 'button', class: 'danger', onclick: async () => {
+            try { await api('POST', `/order/${encodeURIComponent(s.userName)}/${encodeURIComponent(o.orderId)}/cancel`); await draw(); status('Order cancelled.'); } catch (err) { fail(err); }
+          } }, 'Cancel order')
+          : null))) : h('p', {}, 'No orders yet.'),
+      h('p', { class: 'muted' }, 'Statuses update as the shop handles each order.')));
+  };
+  await draw();
+  live(draw);
+}
+
+// live redraws every 2 seconds while the page is shown.
+function live(draw) {
+  const timer = setInterval(() => draw().catch(fail), 2000);
+  leave = () => clearInterval(timer);
+}
+
+// --- admin ---
+
+async function adminPage() {
+  const s = needSession();
+  if (!s) return;
+  if (!s.admin) { show(h('p', {}, 'The admin area is for admins.')); return; }
+  const products = await api('GET', '/product?limit=100');
+  const orders = await api('GET', '/order?limit=100');
+
+  const create = h('form', { class: 'inline', id: 'create-product' },
+    h('label', {}, 'Name', h('input', { name: 'name', required: true, maxlength: 200 })),
+    h('label', {}, 'Category', h('input', { name: 'category', required: true, maxlength: 64 })),
+    h('label', {}, 'Price', h('input', { name: 'price', type: 'number', step: '0.01', min: '0.01', required: true })),
+    h('label', {}, 'Description', h('input', { name: 'description', maxlength: 2000 })),
+    h('button', { type: 'submit' }, 'Create'));
+  create.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = Object.fromEntries(new FormData(create));
+    try {
+      await api('POST', '/product', { name: f.name, category: f.category, price: Number(f.price), description: f.description }, { 'Idempotency-Key': crypto.randomUUID() });
+      await adminPage();
+      status('Product created.');
+    } catch (err) { fail(err); }
+  });
+
+  const rows = await Promise.all(products.items.map(async (p) => {
+    let stock = null;
+    try { stock = await api('GET', `/inventory/${encodeURIComponent(p.id)}/admin`); } catch { /* not announced yet */ }
+    const price = h('input', { type: 'number', step: '0.01', min: '0.01', value: money(p.price), 'aria-label': 'Price of ' + p.name });
+    const available = h('input', { type: 'number', min: 0, value: stock ? String(stock.available) : '0', 'aria-label': 'Stock of ' + p.name, disabled: !stock });
+    return h('tr', { 'data-product': p.id },
+      h('td', {}, text(p.name)), h('td', { class: 'opt' }, text(p.category)),
+      h('td', {}, price, ' ', h('button', { type: 'button', class: 'secondary', onclick: async () => {
+        try {
+          await api('PUT', '/product/' + encodeURIComponent(p.id), { name: p.name, category: p.category, description: p.description, imageFile: p.imageFile, price: Number(price.value), version: p.version });
+          await adminPage(); status('Price saved.');
+        } catch (err) { fail(err); }
+      } }, 'Save price')),
+      h('td', {}, available, ' ', stock ? h('span', { class: 'muted' }, stock.reserved + ' reserved ') : null,
+        h('button', { type: 'button', class: 'secondary', disabled: !stock, onclick: async () => {
+          try {
+            await api('PUT', '/inventory/' + encodeURIComponent(p.id), { available: Number(available.value), version: stock.version });
+            await adminPage(); status('Stock saved.');
+          } catch (err) { fail(err); }
+        } }, 'Set stock')),
+      h('td', {}, h('button', { type: 'button', class: 'danger', onclick: async () => {
+        if (!confirm('Delete this product?')) return;
+        try { await api('DELETE', '/product/' + encodeURIComponent(p.id)); await adminPage(); status('Product deleted.'); } catch (err) { fail(err); }
+      } }, 'Delete')));
+  }));
+
+  const paid = orders.items.filter((o) => o.status === 'PAID');
+  show(h('section', {}, h('h1', {}, 'Admin'),
+    h('h2', {}, 'New product'), create,
+    h('h2', {}, 'Products'),
+    h('table', { id: 'admin-products' }, h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', { class: 'opt' }, 'Category'), h('th', {}, 'Price'), h('th', {}, 'Stock'), h('th', {}, ''))), h('tbody', {}, rows)),
+    h('h2', {}, 'Paid orders to ship'),
+    paid.length ? h('div', { id: 'to-ship' }, paid.map((o) => orderView(o, h('button', { type: 'button', onclick: async () => {
+      try { await api('POST', `/order/${encodeURIComponent(o.userName)}/${encodeURIComponent(o.orderId)}/ship`); await adminPage(); status('Order shipped.'); } catch (err) { fail(err); }
+    } }, 'Ship')))) : h('p', {}, 'No paid order waits.')));
+}
+
+// --- sign-in ---
+
+async function signInPage() {
+  if (config.signIn === 'cognito') { await startCognitoSignIn(); return; }
+  if (config.signIn === 'token') { tokenSignIn(); return; }
+  const form = h('form', { class: 'stack', id: 'sign-in' },
+    h('p', {}, 'Development sign-in: this local shop gives a token for any user name. It does not exist on AWS, where Cognito signs you in.'),
+    h('label', {}, 'User name', h('input', { name: 'userName', required: true, autocomplete: 'username', pattern: '[A-Za-z0-9][A-Za-z0-9._@\\-]{0,63}' })),
+    h('label', { class: 'check' }, h('input', { name: 'admin', type: 'checkbox' }), 'Admin'),
+    h('button', { type: 'submit' }, 'Sign in'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = new FormData(form);
+    try {
+      const res = await api('POST', '/dev/sign-in', { userName: f.get('userName'), admin: f.get('admin') === 'on' });
+      setSession(res);
+      location.hash = '#/';
+    } catch (err) { fail(err); }
+  });
+  show(h('section', {}, h('h1', {}, 'Sign in'), form));
+}
+
+// tokenSignIn takes a token made by shop token, when the development
+// sign-in is off; the API checks it on every call.
+function tokenSignIn() {
+  const form = h('form', { class: 'stack', id: 'sign-in' },
+    h('p', {}, 'Paste a token from ', h('code', {}, 'shop token --data DIR --user NAME [--admin]'), '.'),
+    h('label', {}, 'Token', h('textarea', { name: 'token', required: true, rows: 4 })),
+    h('button', { type: 'submit' }, 'Sign in'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    try {
+      const token = new FormData(form).get('token').trim();
+      const claims = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+      setSession({ token, userName: claims['cognito:username'], admin: (claims['cognito:groups'] || []).includes('admin'), expiresAt: new Date(claims.exp * 1000).toISOString() });
+      location.hash = '#/';
+    } catch { fail(new Error('That is not a token from shop token.')); }
+  });
+  show(h('section', {}, h('h1', {}, 'Sign in'), form));
+}
+
+loadConfig().then(() => { window.addEventListener('hashchange', route); return route(); }).catch(fail);
