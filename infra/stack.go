@@ -81,6 +81,8 @@ type ShopStackProps struct {
 	awscdk.StackProps
 	// AssetDir holds one directory per function with its bootstrap binary.
 	AssetDir string
+	// WebDir holds the storefront's pages; default ../web/static.
+	WebDir string
 	// SelfSignUp lets anyone create an account in the user pool. Off by
 	// default: an administrator creates the users.
 	SelfSignUp bool
@@ -190,10 +192,15 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	})
 
 	users, client := s.identity(props.SelfSignUp)
+	webDir := props.WebDir
+	if webDir == "" {
+		webDir = filepath.Join("..", "web", "static")
+	}
+	shopfront := s.storefront(users, webDir)
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), users, &awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
-		UserPoolClients: &[]awscognito.IUserPoolClient{client},
+		UserPoolClients: &[]awscognito.IUserPoolClient{client, shopfront.client},
 	})
-	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("ShopApi"), &awsapigatewayv2.HttpApiProps{ApiName: jsii.String("eventshop")})
+	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("ShopApi"), &awsapigatewayv2.HttpApiProps{ApiName: jsii.String("eventshop"), CorsPreflight: shopfront.cors()})
 	s.guardStage(api)
 	s.routes(api, authorizer, "Catalog", cataloghttp.Routes(), catalogAPI)
 	s.routes(api, authorizer, "Basket", baskethttp.Routes(), basketAPI)
@@ -202,6 +209,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.Url(), Description: jsii.String("Base URL of the shop's HTTP API")})
 	awscdk.NewCfnOutput(stack, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{Value: users.UserPoolId()})
 	awscdk.NewCfnOutput(stack, jsii.String("UserPoolClientId"), &awscdk.CfnOutputProps{Value: client.UserPoolClientId()})
+	shopfront.deploy(s, api)
 	return stack
 }
 
@@ -439,9 +447,14 @@ func (s *shop) identity(selfSignUp bool) (awscognito.UserPool, awscognito.UserPo
 		RemovalPolicy:  awscdk.RemovalPolicy_RETAIN,
 	})
 	suppress(users, "AwsSolutions-COG8", "The Plus feature plan is billed per monthly active user; MFA is required of every user instead. A deployment that wants threat protection can set FeaturePlan PLUS")
+	// The client of scripts and tools that sign in with a password (SRP or
+	// USER_PASSWORD_AUTH, as in the README); no OAuth flows, which the CDK
+	// would otherwise open (implicit grant included) to a placeholder URL.
+	// The storefront's pages have their own client (storefront.go).
 	client := users.AddClient(jsii.String("StorefrontClient"), &awscognito.UserPoolClientOptions{
 		AuthFlows:      &awscognito.AuthFlow{UserSrp: jsii.Bool(true), UserPassword: jsii.Bool(true)},
 		GenerateSecret: jsii.Bool(false),
+		DisableOAuth:   jsii.Bool(true),
 	})
 	awscognito.NewCfnUserPoolGroup(s.stack, jsii.String("AdminGroup"), &awscognito.CfnUserPoolGroupProps{
 		UserPoolId:  users.UserPoolId(),

@@ -95,20 +95,40 @@ func logicalID(t *testing.T, res map[string]resource, typ, prefix string) string
 	return found[0]
 }
 
+// shopFunctions are the stack's own functions (the Go binaries), not the
+// one the CDK adds to copy the storefront's files.
+func shopFunctions(res map[string]resource) map[string]resource {
+	out := map[string]resource{}
+	for id, fn := range ofType(res, "AWS::Lambda::Function") {
+		if fn.Properties["Handler"] == "bootstrap" {
+			out[id] = fn
+		}
+	}
+	return out
+}
+
 func TestFunctions(t *testing.T) {
-	tm, res := template(t)
-	fns := ofType(res, "AWS::Lambda::Function")
+	_, res := template(t)
+	fns := shopFunctions(res)
 	if len(fns) != len(Functions)+4 { // the publisher runs five times (catalog, basket, ordering, inventory, payment)
 		t.Fatalf("%d functions, want %d", len(fns), len(Functions)+4)
 	}
-	tm.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
-		"Runtime":       "provided.al2023",
-		"Architectures": []any{"arm64"},
-		"Handler":       "bootstrap",
-		"MemorySize":    memoryMB,
-		"LoggingConfig": map[string]any{"LogFormat": "JSON"},
-	})
+	if all := len(ofType(res, "AWS::Lambda::Function")); all != len(fns)+1 {
+		t.Fatalf("%d functions in all, want the shop's and the CDK's bucket deployment", all)
+	}
 	for id, fn := range fns {
+		for k, want := range map[string]any{
+			"Runtime": "provided.al2023", "Architectures": []any{"arm64"}, "MemorySize": float64(memoryMB),
+		} {
+			if mustJSON(fn.Properties[k]) != mustJSON(want) {
+				t.Errorf("%s: %s = %v, want %v", id, k, fn.Properties[k], want)
+			}
+		}
+	}
+	for id, fn := range fns {
+		if lc, _ := fn.Properties["LoggingConfig"].(map[string]any); lc["LogFormat"] != "JSON" {
+			t.Errorf("%s logs %v, want JSON", id, lc)
+		}
 		if fn.Properties["Timeout"] == nil {
 			t.Errorf("%s has no timeout", id)
 		}
@@ -548,7 +568,7 @@ func assetDir(t testing.TB) string {
 // one (and a collector layer), every function has both.
 func TestTracesExportOnlyWhenAsked(t *testing.T) {
 	_, res := template(t)
-	for id, fn := range ofType(res, "AWS::Lambda::Function") {
+	for id, fn := range shopFunctions(res) {
 		if strings.Contains(mustJSON(fn.Properties["Environment"]), OTLPEndpointVariable) || fn.Properties["Layers"] != nil {
 			t.Errorf("%s exports spans by default: %v", id, fn.Properties["Environment"])
 		}
@@ -561,7 +581,7 @@ func TestTracesExportOnlyWhenAsked(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	fns := ofType(doc.Resources, "AWS::Lambda::Function")
+	fns := shopFunctions(doc.Resources)
 	if len(fns) != len(Functions)+4 {
 		t.Fatalf("%d functions", len(fns))
 	}
@@ -600,5 +620,67 @@ func TestBuiltWithOTLPReadsTheBuildTags(t *testing.T) {
 	}
 	if ok, err := builtWithOTLP(filepath.Join(dir, "bootstrap")); !ok || err != nil {
 		t.Fatalf("builtWithOTLP(a binary built with lambda.norpc,otlp) = %v, %v; want true", ok, err)
+	}
+}
+
+// The storefront's files sit in a private, encrypted bucket that only
+// CloudFront reads (origin access control), served over HTTPS with the
+// pages' security headers; its Cognito client signs users in with the
+// authorization code flow and no secret (PKCE), back to the distribution;
+// the API's CORS allows the distribution's origin, and its authorizer takes
+// the client's tokens; the deployment leaves the console out.
+func TestStorefront(t *testing.T) {
+	tm, res := template(t)
+	tm.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+		"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+		"BucketEncryption":               assertions.Match_AnyValue(),
+	})
+	dist := logicalID(t, res, "AWS::CloudFront::Distribution", "Storefront")
+	cfg, _ := res[dist].Properties["DistributionConfig"].(map[string]any)
+	behavior, _ := cfg["DefaultCacheBehavior"].(map[string]any)
+	origins, _ := cfg["Origins"].([]any)
+	if cfg["DefaultRootObject"] != "index.html" || behavior["ViewerProtocolPolicy"] != "redirect-to-https" || behavior["ResponseHeadersPolicyId"] == nil ||
+		len(origins) != 1 || origins[0].(map[string]any)["OriginAccessControlId"] == nil {
+		t.Fatalf("distribution %s", mustJSON(cfg))
+	}
+	for _, p := range ofType(res, "AWS::CloudFront::ResponseHeadersPolicy") {
+		csp := mustJSON(p.Properties)
+		if !strings.Contains(csp, `script-src 'self'`) || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "execute-api.") || !strings.Contains(csp, "amazoncognito.com") {
+			t.Errorf("response headers %s", csp)
+		}
+	}
+	var web resource
+	for _, c := range ofType(res, "AWS::Cognito::UserPoolClient") {
+		if c.Properties["AllowedOAuthFlows"] != nil {
+			web = c
+		}
+	}
+	p := web.Properties
+	if mustJSON(p["AllowedOAuthFlows"]) != `["code"]` || p["AllowedOAuthFlowsUserPoolClient"] != true || p["GenerateSecret"] == true ||
+		!strings.Contains(mustJSON(p["CallbackURLs"]), dist) || !strings.Contains(mustJSON(p["AllowedOAuthScopes"]), "openid") {
+		t.Fatalf("web client %s", mustJSON(p))
+	}
+	if len(ofType(res, "AWS::Cognito::UserPoolDomain")) != 1 {
+		t.Fatal("no hosted sign-in domain")
+	}
+	for _, api := range ofType(res, "AWS::ApiGatewayV2::Api") {
+		cors := mustJSON(api.Properties["CorsConfiguration"])
+		if !strings.Contains(cors, dist) || !strings.Contains(cors, "idempotency-key") || strings.Contains(cors, `"*"`) {
+			t.Errorf("API CORS %s", cors)
+		}
+	}
+	for _, a := range ofType(res, "AWS::ApiGatewayV2::Authorizer") {
+		if aud, _ := a.Properties["JwtConfiguration"].(map[string]any)["Audience"].([]any); len(aud) != 2 {
+			t.Errorf("the authorizer takes tokens of %d clients, want the API's and the storefront's", len(aud))
+		}
+	}
+	deployments := ofType(res, "Custom::CDKBucketDeployment")
+	if len(deployments) != 1 {
+		t.Fatalf("%d bucket deployments", len(deployments))
+	}
+	for _, d := range deployments {
+		if ex := mustJSON(d.Properties["Exclude"]); !strings.Contains(ex, "console.html") || d.Properties["DistributionPaths"] == nil {
+			t.Errorf("deployment %s", mustJSON(d.Properties))
+		}
 	}
 }

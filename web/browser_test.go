@@ -310,7 +310,10 @@ func TestStorefrontAndConsole(t *testing.T) {
 
 	run(t, ctx, "open the admin area again", open(s.url+"/#/admin"))
 	ship := fmt.Sprintf(`#to-ship [data-order=%q] button`, orderID)
-	run(t, ctx, "ship the order", chromedp.WaitVisible(chromedp.CSS(ship)), chromedp.Click(chromedp.CSS(ship)))
+	run(t, ctx, "find the order to ship, with its link to the console",
+		chromedp.WaitVisible(chromedp.CSS(ship)),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#to-ship [data-order=%q] a[href="/console#events/%s"]`, orderID, orderID))))
+	run(t, ctx, "ship the order", chromedp.Click(chromedp.CSS(ship)))
 	waitText(t, ctx, "#status", "Order shipped.")
 	var order struct{ Status string }
 	s.call(t, "alice", false, "GET", "/order/alice/"+orderID, "", &order)

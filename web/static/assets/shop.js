@@ -192,7 +192,16 @@ function orderView(o, actions) {
     h('ul', {}, o.lines.map((l) => h('li', {}, l.quantity + ' × ', text(l.productName), ' at ', money(l.unitPrice)))),
     h('details', {}, h('summary', {}, 'History'),
       h('ol', {}, o.history.map((c) => h('li', {}, c.status, c.reason ? ' (' + c.reason.replace(/_/g, ' ') + ')' : '', ' ', new Date(c.at).toLocaleTimeString())))),
+    consoleLink(o.orderId),
     actions);
+}
+
+// consoleLink leads an admin of the local shop to the order's events, and
+// from them to its trace.
+function consoleLink(orderId) {
+  const s = session();
+  if (!s || !s.admin || !config.console) return null;
+  return h('p', {}, h('a', { href: '/console#events/' + encodeURIComponent(orderId) }, 'Its events and trace in the console'));
 }
 
 async function ordersPage() {
