@@ -1,7 +1,7 @@
 # eventshop: `make run` starts the shop on one machine, `make test` runs every test.
 GO ?= go
 
-.PHONY: run build test vet check-tree api-check fmt fuzz bench mutation clean lambdas synth deploy destroy
+.PHONY: run build test vet check-tree api-check fmt fuzz bench loadtest mutation clean lambdas synth deploy destroy
 
 run: build
 	./bin/shop serve --addr 127.0.0.1:8080 --data ./data
@@ -115,6 +115,12 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The performance targets, measured (not asserted) on this machine: the shop
+# against a bare net/http server, the disk's commit rate and hello-world
+# Lambda functions. About three minutes.
+loadtest: build $(RIE)
+	$(GO) run ./cmd/loadtest --shop bin/shop --rie $(RIE)
 
 # Mutation testing (not part of make test; takes several minutes): gremlins mutates
 # the packages that hold the shop's rules and runs each one's own tests, then prints

@@ -33,8 +33,9 @@ var _ catalog.Store = (*Store)(nil)
 
 // Store implements catalog.Store.
 type Store struct {
-	db *sql.DB
-	ob *outbox.Outbox
+	db  *sql.DB
+	ob  *outbox.Outbox
+	get *sql.Stmt // the hot read, prepared once: SQLite's parsing was a quarter of a read's CPU
 }
 
 // Open opens the catalog database at path.
@@ -43,14 +44,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, ob: outbox.New(db)}, nil
+	get, err := db.PrepareContext(ctx, `select `+columns+` from products where id = ?`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	return &Store{db: db, ob: outbox.New(db), get: get}, nil
 }
 
 // Outbox is where the store's events wait for the relay.
 func (s *Store) Outbox() *outbox.Outbox { return s.ob }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return errors.Join(s.get.Close(), s.db.Close()) }
 
 const columns = `id, name, description, image_file, category, price_cents, version`
 
@@ -62,7 +68,7 @@ func scan(row sqlitedb.Scanner) (catalog.Product, error) {
 
 // Get implements catalog.Store.
 func (s *Store) Get(ctx context.Context, id string) (catalog.Product, error) {
-	p, err := scan(s.db.QueryRowContext(ctx, `select `+columns+` from products where id = ?`, id))
+	p, err := scan(s.get.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return catalog.Product{}, fmt.Errorf("get product %s: %w", id, catalog.ErrNotFound)
 	}

@@ -1,0 +1,506 @@
+// Command loadtest measures the shop against its references on this machine
+// and prints the figures of the performance targets side by side (make
+// loadtest): reads against a bare net/http server, a checkout's way to a
+// readable order against the checkout request itself, basket-and-checkout
+// pairs against the disk's commit rate, and each Lambda function's init
+// against hello-world functions. It is a benchmark, not a test: it asserts
+// nothing, and the figures vary from run to run by several percent.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/eventshop/eventshop/internal/awsenv"
+	"github.com/eventshop/eventshop/internal/sqlitedb"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bare" {
+		bare(os.Args[2:])
+		return
+	}
+	shop := flag.String("shop", "bin/shop", "the shop binary")
+	rie := flag.String("rie", "bin/aws-lambda-rie", "the Lambda Runtime Interface Emulator")
+	conns := flag.Int("connections", 64, "connections of the read load")
+	users := flag.Int("users", 32, "users writing baskets and checking out at once")
+	dur := flag.Duration("duration", 10*time.Second, "how long each load runs")
+	skipLambda := flag.Bool("skip-lambda", false, "leave out the Lambda init figures")
+	flag.Parse()
+	if err := run(*shop, *rie, *conns, *users, *dur, *skipLambda); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+type row struct {
+	figure, shop, ref string
+	ratio             float64
+	target            string
+	met               bool
+}
+
+func run(shopBin, rieBin string, conns, users int, dur time.Duration, skipLambda bool) error {
+	dir, err := os.MkdirTemp("", "loadtest")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var rows []row
+
+	shopURL, shopProc, err := startShop(shopBin, dir)
+	if err != nil {
+		return err
+	}
+	defer shopProc.Process.Kill()
+	fmt.Println("shop started; measuring reads")
+	id, body, err := aProduct(shopURL)
+	if err != nil {
+		return err
+	}
+	bareURL, bareProc, err := startBare(body)
+	if err != nil {
+		return err
+	}
+	defer bareProc.Process.Kill()
+	shopRead := attack(shopURL+"/product/"+id, conns, dur)
+	bareRead := attack(bareURL+"/product/"+id, conns, dur)
+	rows = append(rows, ratioRow(fmt.Sprintf("GET /product/{id} requests/s, %d connections", conns),
+		shopRead.Throughput, bareRead.Throughput, "%.0f", 0.6, true),
+		row{figure: "  latency p50 / p99", shop: ms(shopRead.Latencies.P50) + " / " + ms(shopRead.Latencies.P99),
+			ref: ms(bareRead.Latencies.P50) + " / " + ms(bareRead.Latencies.P99), target: "p99 < 10 ms", met: shopRead.Latencies.P99 < 10*time.Millisecond})
+	bareProc.Process.Kill()
+
+	fmt.Println("measuring a checkout's way to a readable order")
+	req, order, err := checkoutLatency(shopURL, id, 100)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, row{figure: "checkout → order readable, p50 (vs the checkout request)", shop: ms(order), ref: ms(req),
+		ratio: float64(order) / float64(req), target: "≤ 2×", met: float64(order) <= 2*float64(req)})
+
+	fmt.Println("measuring basket writes and checkouts")
+	pairs, err := pairRate(shopURL, id, users, dur)
+	if err != nil {
+		return err
+	}
+	commits, err := commitRate(filepath.Join(dir, "commits.db"), dur/2)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, ratioRow(fmt.Sprintf("basket write + checkout pairs/s, %d users (vs half the one-row commits/s)", users),
+		pairs, commits/2, "%.0f", 0.5, true))
+	rss, err := peakRSS(shopProc.Process.Pid)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, row{figure: "shop's peak RSS", shop: fmt.Sprintf("%.0f MB", rss/1e6), ref: "", target: "≤ 64 MB", met: rss <= 64e6})
+
+	if !skipLambda {
+		fmt.Println("measuring Lambda init under the emulator")
+		lrows, err := lambdaInit(rieBin, dir)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, lrows...)
+	}
+	print(rows)
+	return nil
+}
+
+func ratioRow(figure string, shop, ref float64, format string, target float64, higher bool) row {
+	r := row{figure: figure, shop: fmt.Sprintf(format, shop), ref: fmt.Sprintf(format, ref), ratio: shop / ref}
+	r.target = fmt.Sprintf("≥ %.2f", target)
+	r.met = r.ratio >= target
+	return r
+}
+
+func print(rows []row) {
+	fmt.Printf("\n%-78s %16s %16s %7s %12s\n", "figure", "eventshop", "reference", "ratio", "target")
+	for _, r := range rows {
+		ratio := ""
+		if r.ratio != 0 {
+			ratio = fmt.Sprintf("%.2f", r.ratio)
+		}
+		met := "met"
+		if !r.met {
+			met = "NOT met"
+		}
+		fmt.Printf("%-78s %16s %16s %7s %12s  %s\n", r.figure, r.shop, r.ref, ratio, r.target, met)
+	}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitUp(url string) error {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			return nil
+		}
+	}
+	return fmt.Errorf("%s did not come up", url)
+}
+
+func startShop(bin, dir string) (string, *exec.Cmd, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", filepath.Join(dir, "shop"))
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	url := "http://" + addr
+	return url, cmd, waitUp(url + "/healthz")
+}
+
+func startBare(body []byte) (string, *exec.Cmd, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(self, "bare", addr)
+	cmd.Stdin = bytes.NewReader(body)
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	url := "http://" + addr
+	return url, cmd, waitUp(url + "/product/x")
+}
+
+// bare is the reference: a bare net/http server answering GET
+// /product/{id} with the product JSON it reads from standard input.
+func bare(args []string) {
+	body, _ := io.ReadAll(os.Stdin)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /product/{id}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+	_ = http.ListenAndServe(args[0], mux)
+}
+
+func aProduct(url string) (string, []byte, error) {
+	var page struct{ Items []struct{ ID string } }
+	if err := getJSON(url+"/product?limit=1", "", &page); err != nil || len(page.Items) == 0 {
+		return "", nil, fmt.Errorf("read a product: %v", err)
+	}
+	res, err := http.Get(url + "/product/" + page.Items[0].ID)
+	if err != nil {
+		return "", nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return page.Items[0].ID, b, err
+}
+
+// attack drives url with conns workers as fast as they go (a closed loop).
+func attack(url string, conns int, dur time.Duration) vegeta.Metrics {
+	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: url})
+	a := vegeta.NewAttacker(vegeta.Workers(uint64(conns)), vegeta.MaxWorkers(uint64(conns)), vegeta.Connections(conns), vegeta.KeepAlive(true))
+	var m vegeta.Metrics
+	for res := range a.Attack(tr, vegeta.Rate{Freq: 0}, dur, "read") {
+		m.Add(res)
+	}
+	m.Close()
+	return m
+}
+
+var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+
+func do(method, url, token, body string, out any) (int, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	if out != nil && res.StatusCode < 300 {
+		return res.StatusCode, json.NewDecoder(res.Body).Decode(out)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode, nil
+}
+
+func getJSON(url, token string, out any) error {
+	status, err := do("GET", url, token, "", out)
+	if err == nil && status != 200 {
+		err = fmt.Errorf("GET %s: %d", url, status)
+	}
+	return err
+}
+
+func signIn(url, user string) (string, error) {
+	var tok struct{ Token string }
+	status, err := do("POST", url+"/dev/sign-in", "", `{"userName":"`+user+`"}`, &tok)
+	if err == nil && status != 200 {
+		err = fmt.Errorf("sign in %s: %d", user, status)
+	}
+	return tok.Token, err
+}
+
+const buyer = `{"firstName":"Load","lastName":"Test","email":"load@example.com","address":"1 Bench St","paymentMethod":"invoice"}`
+
+func fill(url, token, product string) error {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		status, err := do("POST", url+"/basket", token, `{"items":[{"productId":"`+product+`","quantity":1}]}`, nil)
+		if err != nil {
+			return err
+		}
+		if status == 200 {
+			return nil
+		}
+		if time.Now().After(deadline) { // the price view has not learnt of the product
+			return fmt.Errorf("basket write: %d", status)
+		}
+	}
+}
+
+// checkoutLatency checks out n times in turn and returns the p50 of the
+// checkout request and of the time until the order is readable.
+func checkoutLatency(url, product string, n int) (req, order time.Duration, err error) {
+	tok, err := signIn(url, "latency")
+	if err != nil {
+		return 0, 0, err
+	}
+	var reqs, orders []time.Duration
+	for range n {
+		if err := fill(url, tok, product); err != nil {
+			return 0, 0, err
+		}
+		start := time.Now()
+		var co struct{ OrderID string }
+		if status, err := do("POST", url+"/basket/checkout", tok, buyer, &co); err != nil || status != 202 {
+			return 0, 0, fmt.Errorf("checkout: %d %v", status, err)
+		}
+		reqs = append(reqs, time.Since(start))
+		for {
+			status, err := do("GET", url+"/order/latency/"+co.OrderID, tok, "", nil)
+			if err != nil {
+				return 0, 0, err
+			}
+			if status == 200 {
+				break
+			}
+			if time.Since(start) > 10*time.Second {
+				return 0, 0, errors.New("an order never became readable")
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		orders = append(orders, time.Since(start))
+	}
+	return p50(reqs), p50(orders), nil
+}
+
+func p50(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// pairRate has users write a basket and check out, over and over, and
+// returns the pairs per second.
+func pairRate(url, product string, users int, dur time.Duration) (float64, error) {
+	toks := make([]string, users)
+	for i := range toks {
+		var err error
+		if toks[i], err = signIn(url, fmt.Sprintf("writer%d", i)); err != nil {
+			return 0, err
+		}
+	}
+	var pairs atomic.Int64
+	var failed atomic.Value
+	stop := time.Now().Add(dur)
+	var wg sync.WaitGroup
+	for _, tok := range toks {
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+				if err := fill(url, tok, product); err != nil {
+					failed.Store(err)
+					return
+				}
+				if status, err := do("POST", url+"/basket/checkout", tok, buyer, nil); err != nil || status != 202 {
+					failed.Store(fmt.Errorf("checkout: %d %v", status, err))
+					return
+				}
+				pairs.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		return 0, err
+	}
+	return float64(pairs.Load()) / dur.Seconds(), nil
+}
+
+// commitRate is how many one-row transactions a second SQLite commits, in
+// turn, with the shop's own settings (WAL, synchronous=FULL).
+func commitRate(path string, dur time.Duration) (float64, error) {
+	ctx := context.Background()
+	db, err := sqlitedb.Open(ctx, path, `create table if not exists t (n integer)`)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	n := 0
+	for stop := time.Now().Add(dur); time.Now().Before(stop); n++ {
+		if _, err := db.ExecContext(ctx, `insert into t (n) values (?)`, n); err != nil {
+			return 0, err
+		}
+	}
+	return float64(n) / dur.Seconds(), nil
+}
+
+func peakRSS(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		return 0, errors.New("no VmHWM")
+	}
+	kb, _ := strconv.ParseFloat(string(m[1]), 64)
+	return kb * 1024, nil
+}
+
+// lambdaInit builds every function and the two hello-worlds as make
+// lambdas builds them (for this machine), starts each cold under the
+// emulator five times, and compares the median inits.
+func lambdaInit(rie, dir string) ([]row, error) {
+	build := func(name, pkg string) (string, error) {
+		out := filepath.Join(dir, "lambda", name, "bootstrap")
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("build %s: %v\n%s", name, err, b)
+		}
+		return out, nil
+	}
+	median := func(name, pkg string, env []string) (time.Duration, error) {
+		bin, err := build(name, pkg)
+		if err != nil {
+			return 0, err
+		}
+		var inits []time.Duration
+		for range 5 {
+			d, err := coldStart(rie, bin, env)
+			if err != nil {
+				return 0, fmt.Errorf("%s: %w", name, err)
+			}
+			inits = append(inits, d)
+		}
+		return p50(inits), nil
+	}
+	plain, err := median("hello-plain", "./cmd/loadtest/hello/plain", nil)
+	if err != nil {
+		return nil, err
+	}
+	floor, err := median("hello-dynamo", "./cmd/loadtest/hello/dynamo", nil)
+	if err != nil {
+		return nil, err
+	}
+	var rows []row
+	for _, fn := range slices.Sorted(func(yield func(string) bool) {
+		for k := range awsenv.Required {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		var env []string
+		for _, k := range awsenv.Required[fn] {
+			env = append(env, k+"=loadtest")
+		}
+		d, err := median(fn, "./cmd/lambda/"+fn, env)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row{figure: "Lambda init, " + fn + " (vs hello-world with a DynamoDB client)", shop: ms(d), ref: ms(floor),
+			ratio: float64(d) / float64(floor), target: "≤ 1.0×", met: d <= floor})
+	}
+	rows = append(rows, row{figure: "  (hello-world without an AWS client)", shop: "", ref: ms(plain), target: "", met: true})
+	return rows, nil
+}
+
+var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+
+// coldStart runs bin under a fresh emulator, invokes it once, and returns
+// the init duration the emulator reports.
+func coldStart(rie, bin string, env []string) (time.Duration, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return 0, err
+	}
+	var logs bytes.Buffer
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, bin)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=loadtest", "AWS_SECRET_ACCESS_KEY=loadtest", "AWS_EC2_METADATA_DISABLED=true"}, env...)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	url := "http://" + addr + "/2015-03-31/functions/function/invocations"
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		res, err := http.Post(url, "application/json", strings.NewReader(`{}`))
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, errors.New("the emulator did not answer")
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the emulator logs its report after it answers
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	m := initReport.FindStringSubmatch(logs.String())
+	if m == nil {
+		return 0, fmt.Errorf("no init report in:\n%s", logs.String())
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return time.Duration(v * float64(time.Millisecond)), nil
+}
