@@ -353,6 +353,10 @@ func TestStorefrontAndConsole(t *testing.T) {
 	waitText(t, ctx, queue+" td:nth-child(4)", "1")
 	run(t, ctx, "list its dead letters", chromedp.Click(chromedp.CSS(queue+" button")), chromedp.WaitVisible(chromedp.CSS(`#dead-letters [data-dead-letter]`)))
 	waitText(t, ctx, "#dead-letters", "not-a-uuid")
+	waitText(t, ctx, "#dead-letters .last-error", "Last error: ")
+	if got := textOf(t, ctx, "#dead-letters .last-error"); strings.Contains(got, "not known") {
+		t.Fatalf("the dead letter's last error is %q, want the consumer's reason", got)
+	}
 	run(t, ctx, "redrive it", chromedp.Click(chromedp.CSS(`#dead-letters [data-dead-letter] button`)))
 	waitText(t, ctx, "#status", "Redriven.")
 	waitText(t, ctx, "#dead-letters", "None.")

@@ -35,6 +35,7 @@ import (
 	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
 	"github.com/eventshop/eventshop/internal/money"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
+	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
 	"github.com/eventshop/eventshop/internal/outbox/streams/eventbridgetest"
 	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
@@ -376,7 +377,7 @@ func TestLambdaArtifacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refusedOutbox, _ := streams.Encode([]events.Outgoing{refused})
+	refusedOutbox, _ := outboxitem.Encode([]events.Outgoing{refused})
 	fn["outbox-publisher"].invoke(awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{{
 		EventName: "INSERT", EventSourceArn: "arn:aws:dynamodb:us-east-1:000000000000:table/products/stream/1",
 		Change: awsevents.DynamoDBStreamRecord{SequenceNumber: "2", NewImage: map[string]awsevents.DynamoDBAttributeValue{"outbox": awsevents.NewStringAttribute(refusedOutbox.(*ddbtypes.AttributeValueMemberS).Value)}},
@@ -468,7 +469,7 @@ func TestLambdaArtifacts(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s %s carries no events", table, keyValue)
 		}
-		evts, err := streams.Decode(av.Value)
+		evts, err := outboxitem.Decode(av.Value)
 		if err != nil || len(evts) != 1 {
 			t.Fatalf("outbox %s: %v", av.Value, err)
 		}

@@ -28,11 +28,24 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 		err := handleOne(ctx, m, handle)
 		countDelivered(ctx, queueOf(m.EventSourceARN), err != nil)
 		if err != nil {
+			if f, ok := ctx.Value(failuresKey{}).(func(string, error)); ok {
+				f(m.MessageId, err)
+			}
 			log.ErrorContext(ctx, "message failed", "messageId", m.MessageId, "receives", m.Attributes["ApproximateReceiveCount"], "err", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, awsevents.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}
 	}
 	return resp
+}
+
+type failuresKey struct{}
+
+// WithFailures returns ctx carrying f, which HandleBatch tells why each
+// message it fails failed. The local bus keeps the last reason of each
+// message for its dead letters; SQS has no place for one, and on Lambda the
+// reason is in the log line HandleBatch writes.
+func WithFailures(ctx context.Context, f func(messageID string, err error)) context.Context {
+	return context.WithValue(ctx, failuresKey{}, f)
 }
 
 // tracerName names the spans this package makes: one for each message

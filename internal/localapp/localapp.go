@@ -139,6 +139,7 @@ type App struct {
 	// stopping is closed when Run's context ends: the console's event
 	// streams end with it.
 	stopping chan struct{}
+	gauges   gaugeGuard
 
 	basketConsumer    localbus.Handler
 	orderingConsumer  localbus.Handler
@@ -227,7 +228,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	a.closers = append(a.closers, gauges.Unregister)
+	a.closers = append(a.closers, gauges)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")

@@ -3,6 +3,7 @@ package localapp
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -13,7 +14,7 @@ import (
 // observe registers the gauges read at each scrape of /metrics: each queue's
 // depth, messages in flight and dead letters, and each service's outbox lag
 // (the age of its oldest event not yet relayed) and pending events.
-func (a *App) observe() (metric.Registration, error) {
+func (a *App) observe() (unregister func() error, err error) {
 	m := otel.Meter("github.com/eventshop/eventshop/internal/localapp")
 	depth, err1 := m.Int64ObservableGauge("eventshop.queue.depth", metric.WithUnit("{message}"),
 		metric.WithDescription("Messages waiting in a queue to be received."))
@@ -28,7 +29,14 @@ func (a *App) observe() (metric.Registration, error) {
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return nil, err
 	}
-	return m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+	reg, err := m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		// A scrape may be running when the shop closes: Close waits for it,
+		// and a later one reads nothing from the closed databases.
+		a.gauges.RLock()
+		defer a.gauges.RUnlock()
+		if a.gauges.closed {
+			return nil
+		}
 		stats, err := a.bus.Stats(ctx)
 		if err != nil {
 			return err
@@ -50,4 +58,19 @@ func (a *App) observe() (metric.Registration, error) {
 		}
 		return nil
 	}, depth, inFlight, dead, lag, pending)
+	if err != nil {
+		return nil, err
+	}
+	return func() error {
+		a.gauges.Lock()
+		a.gauges.closed = true
+		a.gauges.Unlock()
+		return reg.Unregister()
+	}, nil
+}
+
+// gaugeGuard lets Close stop the gauges' reads before the databases close.
+type gaugeGuard struct {
+	sync.RWMutex
+	closed bool
 }

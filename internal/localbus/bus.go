@@ -5,6 +5,7 @@
 package localbus
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -28,7 +29,9 @@ import (
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
 
-// Schema is goqite's SQLite schema, made idempotent.
+// Schema is goqite's SQLite schema, made idempotent, and the bus's own table
+// of why messages failed (the last reason of each failed message, kept with
+// its dead letter).
 const Schema = `
 create table if not exists goqite (
   id text primary key default ('m_' || lower(hex(randomblob(16)))),
@@ -43,7 +46,11 @@ create table if not exists goqite (
 create trigger if not exists goqite_updated_timestamp after update on goqite begin
   update goqite set updated = strftime('%Y-%m-%dT%H:%M:%fZ') where id = old.id;
 end;
-create index if not exists goqite_queue_priority_created_idx on goqite (queue, priority desc, created);`
+create index if not exists goqite_queue_priority_created_idx on goqite (queue, priority desc, created);
+create table if not exists goqite_errors (
+  id text primary key,
+  error text not null
+) strict;`
 
 // Handler consumes a batch the way an SQS-triggered Lambda function does.
 type Handler func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error)
@@ -254,7 +261,8 @@ func (b *Bus) consumeBatch(ctx context.Context, q *queue, h Handler) (int, error
 			batch = append(batch, r)
 		}
 		for _, r := range exhausted {
-			if err := b.deadLetter(ctx, tx, q, r); err != nil {
+			reason := fmt.Sprintf("received %d times and never settled: its consumer died or hung past the visibility timeout", r.count-1)
+			if err := b.deadLetter(ctx, tx, q, r, reason); err != nil {
 				return err
 			}
 		}
@@ -272,19 +280,28 @@ func (b *Bus) consumeBatch(ctx context.Context, q *queue, h Handler) (int, error
 	var dead int
 	err = sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
 		for _, r := range batch {
+			reason, failed := failed[string(r.id)]
 			switch {
-			case !failed[string(r.id)]:
+			case !failed:
 				if err := q.q.DeleteTx(ctx, tx, r.id); err != nil {
 					return fmt.Errorf("delete: %w", err)
 				}
+				if r.count > 1 { // it may have failed before
+					if _, err := tx.ExecContext(ctx, `delete from goqite_errors where id = ?`, r.id); err != nil {
+						return fmt.Errorf("forget failure: %w", err)
+					}
+				}
 			case r.count >= q.rule.MaxReceives:
-				if err := b.deadLetter(ctx, tx, q, r); err != nil {
+				if err := b.deadLetter(ctx, tx, q, r, reason); err != nil {
 					return err
 				}
 				dead++
 			default:
 				if err := q.q.ExtendTx(ctx, tx, r.id, b.opts.RetryDelay); err != nil {
 					return fmt.Errorf("delay retry: %w", err)
+				}
+				if _, err := tx.ExecContext(ctx, `insert into goqite_errors (id, error) values (?, ?) on conflict (id) do update set error = excluded.error`, r.id, reason); err != nil {
+					return fmt.Errorf("record failure: %w", err)
 				}
 			}
 		}
@@ -296,11 +313,20 @@ func (b *Bus) consumeBatch(ctx context.Context, q *queue, h Handler) (int, error
 	return len(batch), err
 }
 
-// run calls h and returns the ids of the messages that failed; an error or a
-// panic fails the whole batch, as on Lambda.
-func (b *Bus) run(ctx context.Context, q *queue, h Handler, batch []received) (failed map[string]bool) {
+// run calls h and returns why each message that failed failed, by id; an
+// error or a panic fails the whole batch, as on Lambda.
+func (b *Bus) run(ctx context.Context, q *queue, h Handler, batch []received) (failed map[string]string) {
 	ev := awsevents.SQSEvent{Records: make([]awsevents.SQSMessage, len(batch))}
 	all := map[string]bool{}
+	every := func(reason string) map[string]string {
+		out := map[string]string{}
+		for id := range all {
+			out[id] = reason
+		}
+		return out
+	}
+	reasons := map[string]string{}
+	ctx = events.WithFailures(ctx, func(id string, err error) { reasons[id] = err.Error() })
 	for i, r := range batch {
 		all[string(r.id)] = true
 		b.traceDelivery(ctx, q, r)
@@ -317,18 +343,18 @@ func (b *Bus) run(ctx context.Context, q *queue, h Handler, batch []received) (f
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.ErrorContext(ctx, "consumer panicked", "queue", q.rule.Queue, "panic", fmt.Sprint(p))
-			failed = all
+			failed = every(fmt.Sprintf("the consumer panicked: %v", p))
 		}
 	}()
 	resp, err := h(ctx, ev)
 	if err != nil {
 		b.log.ErrorContext(ctx, "consumer failed the batch", "queue", q.rule.Queue, "err", err)
-		return all
+		return every("the consumer failed the batch: " + err.Error())
 	}
-	failed = map[string]bool{}
+	failed = map[string]string{}
 	for _, f := range resp.BatchItemFailures {
 		if all[f.ItemIdentifier] {
-			failed[f.ItemIdentifier] = true
+			failed[f.ItemIdentifier] = cmp.Or(reasons[f.ItemIdentifier], "the consumer failed it without saying why")
 		}
 	}
 	return failed
@@ -373,12 +399,20 @@ func countDeadLettered(ctx context.Context, q *queue, n int) {
 	}
 }
 
-func (b *Bus) deadLetter(ctx context.Context, tx *sql.Tx, q *queue, r received) error {
-	if err := q.dlq.SendTx(ctx, tx, goqite.Message{Body: r.body}); err != nil {
+// deadLetter moves r to q's dead-letter queue with reason, its last failure.
+func (b *Bus) deadLetter(ctx context.Context, tx *sql.Tx, q *queue, r received, reason string) error {
+	id, err := q.dlq.SendAndGetIDTx(ctx, tx, goqite.Message{Body: r.body})
+	if err != nil {
 		return fmt.Errorf("send to %s: %w", q.rule.DeadLetterQueue(), err)
 	}
 	if err := q.q.DeleteTx(ctx, tx, r.id); err != nil {
 		return fmt.Errorf("delete dead letter: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `delete from goqite_errors where id = ?`, r.id); err != nil {
+		return fmt.Errorf("move failure: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `insert into goqite_errors (id, error) values (?, ?)`, id, reason); err != nil {
+		return fmt.Errorf("move failure: %w", err)
 	}
 	b.log.WarnContext(ctx, "message moved to dead-letter queue", "queue", q.rule.Queue, "messageId", r.id, "receives", r.count)
 	return nil
@@ -386,17 +420,19 @@ func (b *Bus) deadLetter(ctx context.Context, tx *sql.Tx, q *queue, r received) 
 
 // DeadLetter is a message kept in a dead-letter queue. Body holds it when it
 // is JSON (an EventBridge envelope, normally); Raw holds it when it is not.
+// LastError says why it failed the last time, as the consumer said.
 type DeadLetter struct {
-	ID   string          `json:"id"`
-	Body json.RawMessage `json:"body,omitempty"`
-	Raw  string          `json:"raw,omitempty"`
+	ID        string          `json:"id"`
+	Body      json.RawMessage `json:"body,omitempty"`
+	Raw       string          `json:"raw,omitempty"`
+	LastError string          `json:"lastError,omitempty"`
 }
 
-func deadLetter(id string, body []byte) DeadLetter {
+func deadLetter(id string, body []byte, lastError string) DeadLetter {
 	if json.Valid(body) {
-		return DeadLetter{ID: id, Body: body}
+		return DeadLetter{ID: id, Body: body, LastError: lastError}
 	}
-	return DeadLetter{ID: id, Raw: string(body)}
+	return DeadLetter{ID: id, Raw: string(body), LastError: lastError}
 }
 
 // ErrNoDeadLetter reports a dead letter that is not (or no longer) in its queue.
@@ -467,19 +503,20 @@ func (b *Bus) DeadLetters(ctx context.Context, queueName string) ([]DeadLetter, 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := b.db.QueryContext(ctx, `select id, body from goqite where queue = ? order by created, id`, q.rule.DeadLetterQueue())
+	rows, err := b.db.QueryContext(ctx, `select g.id, g.body, coalesce(e.error, '') from goqite g left join goqite_errors e on e.id = g.id
+		where g.queue = ? order by g.created, g.id`, q.rule.DeadLetterQueue())
 	if err != nil {
 		return nil, fmt.Errorf("list dead letters: %w", err)
 	}
 	defer rows.Close()
 	out := []DeadLetter{}
 	for rows.Next() {
-		var id string
+		var id, lastError string
 		var body []byte
-		if err := rows.Scan(&id, &body); err != nil {
+		if err := rows.Scan(&id, &body, &lastError); err != nil {
 			return nil, fmt.Errorf("list dead letters: %w", err)
 		}
-		out = append(out, deadLetter(id, body))
+		out = append(out, deadLetter(id, body, lastError))
 	}
 	return out, rows.Err()
 }
@@ -491,14 +528,16 @@ func (b *Bus) DeadLetter(ctx context.Context, queueName, id string) (DeadLetter,
 		return DeadLetter{}, err
 	}
 	var body []byte
-	err = b.db.QueryRowContext(ctx, `select body from goqite where queue = ? and id = ?`, q.rule.DeadLetterQueue(), id).Scan(&body)
+	var lastError string
+	err = b.db.QueryRowContext(ctx, `select g.body, coalesce(e.error, '') from goqite g left join goqite_errors e on e.id = g.id
+		where g.queue = ? and g.id = ?`, q.rule.DeadLetterQueue(), id).Scan(&body, &lastError)
 	if errors.Is(err, sql.ErrNoRows) {
 		return DeadLetter{}, ErrNoDeadLetter
 	}
 	if err != nil {
 		return DeadLetter{}, fmt.Errorf("read dead letter: %w", err)
 	}
-	return deadLetter(id, body), nil
+	return deadLetter(id, body, lastError), nil
 }
 
 // DeleteDeadLetter removes one message of queueName's dead-letter queue for good.
@@ -507,16 +546,21 @@ func (b *Bus) DeleteDeadLetter(ctx context.Context, queueName, id string) error 
 	if err != nil {
 		return err
 	}
-	res, err := b.db.ExecContext(ctx, `delete from goqite where queue = ? and id = ?`, q.rule.DeadLetterQueue(), id)
-	if err != nil {
-		return fmt.Errorf("delete dead letter: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("delete dead letter: %w", err)
-	} else if n == 0 {
-		return ErrNoDeadLetter
-	}
-	return nil
+	return sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `delete from goqite where queue = ? and id = ?`, q.rule.DeadLetterQueue(), id)
+		if err != nil {
+			return fmt.Errorf("delete dead letter: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("delete dead letter: %w", err)
+		} else if n == 0 {
+			return ErrNoDeadLetter
+		}
+		if _, err := tx.ExecContext(ctx, `delete from goqite_errors where id = ?`, id); err != nil {
+			return fmt.Errorf("delete dead letter: %w", err)
+		}
+		return nil
+	})
 }
 
 // Redrive moves the messages of queueName's dead-letter queue back to the
@@ -531,6 +575,17 @@ func (b *Bus) Redrive(ctx context.Context, queueName string, ids ...string) (int
 	const move = `update goqite set queue = ?, received = 0, timeout = strftime('%Y-%m-%dT%H:%M:%fZ') where queue = ?`
 	var n int64
 	err = sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
+		// A redriven message starts afresh; its failures were the past's.
+		forget := `delete from goqite_errors where id in (select id from goqite where queue = ?)`
+		args := []any{q.rule.DeadLetterQueue()}
+		if len(ids) > 0 {
+			forget = `delete from goqite_errors where id in (select value from json_each(?))`
+			b, _ := json.Marshal(ids)
+			args = []any{string(b)}
+		}
+		if _, err := tx.ExecContext(ctx, forget, args...); err != nil {
+			return fmt.Errorf("redrive: %w", err)
+		}
 		if len(ids) == 0 {
 			res, err := tx.ExecContext(ctx, move, q.rule.Queue, q.rule.DeadLetterQueue())
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -595,5 +596,44 @@ func TestContentFilteredRouting(t *testing.T) {
 	got := rec.details()
 	if !strings.Contains(got[0], `"RESERVED"`) || !strings.Contains(got[1], `"PAID"`) || depth(t, b, "release") != 0 {
 		t.Fatalf("routed %v", got)
+	}
+}
+
+// A dead letter keeps why it failed the last time: the reason HandleBatch
+// gave, or the batch's error; a redrive starts it afresh.
+func TestDeadLettersKeepTheirLastError(t *testing.T) {
+	b := newBus(t)
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	failing := func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		return events.HandleBatch(ctx, ev, slog.New(slog.DiscardHandler), func(context.Context, events.Envelope) error {
+			return fmt.Errorf("store down (try %d)", calls.Add(1))
+		}), nil
+	}
+	stop := consume(t, b, "qa", failing)
+	waittest.For(t, "dead letter", func() bool { return depth(t, b, "qa-dlq") == 1 })
+	stop()
+	dl, err := b.DeadLetters(t.Context(), "qa")
+	if err != nil || len(dl) != 1 || dl[0].LastError != "store down (try 3)" {
+		t.Fatalf("dead letters %+v, %v; want the third failure's reason", dl, err)
+	}
+	if one, err := b.DeadLetter(t.Context(), "qa", dl[0].ID); err != nil || one.LastError != dl[0].LastError {
+		t.Fatalf("DeadLetter = %+v, %v", one, err)
+	}
+	if _, err := b.Redrive(t.Context(), "qa"); err != nil {
+		t.Fatal(err)
+	}
+	stop = consume(t, b, "qa", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		return awsevents.SQSEventResponse{}, errors.New("the whole batch fails")
+	})
+	waittest.For(t, "dead letter again", func() bool { return depth(t, b, "qa-dlq") == 1 })
+	stop()
+	if dl, err = b.DeadLetters(t.Context(), "qa"); err != nil || len(dl) != 1 || dl[0].LastError != "the consumer failed the batch: the whole batch fails" {
+		t.Fatalf("after a redrive and new failures: %+v, %v", dl, err)
+	}
+	if err := b.DeleteDeadLetter(t.Context(), "qa", dl[0].ID); err != nil {
+		t.Fatal(err)
 	}
 }

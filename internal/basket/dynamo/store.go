@@ -21,7 +21,7 @@ import (
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/money"
-	"github.com/eventshop/eventshop/internal/outbox/streams"
+	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 	"github.com/eventshop/eventshop/internal/page"
 )
 
@@ -143,7 +143,7 @@ func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoin
 		return fmt.Errorf("put basket %s: %w", b.UserName, err)
 	}
 	if len(evts) > 0 {
-		if av[streams.Attribute], err = streams.Encode(evts); err != nil {
+		if av[outboxitem.Attribute], err = outboxitem.Encode(evts); err != nil {
 			return fmt.Errorf("put basket %s: %w", b.UserName, err)
 		}
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/eventshop/eventshop/internal/dynamoput"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/money"
-	"github.com/eventshop/eventshop/internal/outbox/streams"
+	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 	"github.com/eventshop/eventshop/internal/page"
 )
 
@@ -220,7 +220,7 @@ func (s *Store) put(ctx context.Context, it item, evts []events.Outgoing, condit
 		return err
 	}
 	if len(evts) > 0 {
-		if av[streams.Attribute], err = streams.Encode(evts); err != nil {
+		if av[outboxitem.Attribute], err = outboxitem.Encode(evts); err != nil {
 			return err
 		}
 	}

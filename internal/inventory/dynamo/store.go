@@ -34,7 +34,7 @@ import (
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/inventory"
 	"github.com/eventshop/eventshop/internal/kind"
-	"github.com/eventshop/eventshop/internal/outbox/streams"
+	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 )
 
 // KeyID is the table's key: a product id, or orderPrefix and an order id.
@@ -356,7 +356,7 @@ func (st *Store) finish(ctx context.Context, orderID, attempt string, outcome in
 		return err
 	}
 	if len(evts) > 0 {
-		if av[streams.Attribute], err = streams.Encode(evts); err != nil {
+		if av[outboxitem.Attribute], err = outboxitem.Encode(evts); err != nil {
 			return err
 		}
 	}
@@ -420,7 +420,7 @@ func (st *Store) Release(ctx context.Context, orderID string, emit inventory.Emi
 			// A reservation is under way: ask it to give everything back.
 			_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 				TableName: &st.table, Key: st.key(id),
-				UpdateExpression:          aws.String("SET releaseRequested = :t REMOVE " + streams.Attribute),
+				UpdateExpression:          aws.String("SET releaseRequested = :t REMOVE " + outboxitem.Attribute),
 				ConditionExpression:       aws.String("outcome = :p AND attempt = :a"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":t": b(true), ":p": s(pending), ":a": s(it.Attempt)},
 			})
@@ -436,7 +436,7 @@ func (st *Store) Release(ctx context.Context, orderID string, emit inventory.Emi
 			for i, l := range it.Lines {
 				lines[i] = inventory.Line{ProductID: l.ProductID, Quantity: l.Quantity}
 			}
-			update := "SET outcome = :r REMOVE " + streams.Attribute
+			update := "SET outcome = :r REMOVE " + outboxitem.Attribute
 			values := map[string]types.AttributeValue{":r": s(released), ":res": s(string(inventory.Reserved))}
 			if emit != nil && len(lines) > 0 {
 				evts, err := emit(lines)
@@ -444,11 +444,11 @@ func (st *Store) Release(ctx context.Context, orderID string, emit inventory.Emi
 					return err
 				}
 				if len(evts) > 0 {
-					av, err := streams.Encode(evts)
+					av, err := outboxitem.Encode(evts)
 					if err != nil {
 						return err
 					}
-					update, values[":o"] = "SET outcome = :r, "+streams.Attribute+" = :o", av
+					update, values[":o"] = "SET outcome = :r, "+outboxitem.Attribute+" = :o", av
 				}
 			}
 			_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -494,7 +494,7 @@ func (st *Store) Commit(ctx context.Context, orderID string) error {
 	case string(inventory.Reserved):
 		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: &st.table, Key: st.key(id),
-			UpdateExpression:          aws.String("SET outcome = :s REMOVE " + streams.Attribute),
+			UpdateExpression:          aws.String("SET outcome = :s REMOVE " + outboxitem.Attribute),
 			ConditionExpression:       aws.String("outcome = :r"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":s": s(shipped), ":r": s(string(inventory.Reserved))},
 		})

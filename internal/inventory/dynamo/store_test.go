@@ -15,7 +15,7 @@ import (
 	"github.com/eventshop/eventshop/internal/inventory"
 	"github.com/eventshop/eventshop/internal/inventory/dynamo"
 	"github.com/eventshop/eventshop/internal/inventory/storetest"
-	"github.com/eventshop/eventshop/internal/outbox/streams"
+	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
@@ -93,11 +93,11 @@ func TestEventsRideOnTheOrderItem(t *testing.T) {
 		t.Fatal(err)
 	}
 	detail := func(item map[string]types.AttributeValue) string {
-		av, ok := item[streams.Attribute].(*types.AttributeValueMemberS)
+		av, ok := item[outboxitem.Attribute].(*types.AttributeValueMemberS)
 		if !ok {
 			return ""
 		}
-		evts, err := streams.Decode(av.Value)
+		evts, err := outboxitem.Decode(av.Value)
 		if err != nil || len(evts) != 1 {
 			t.Fatalf("outbox %s: %v", av.Value, err)
 		}
@@ -126,7 +126,7 @@ func TestEventsRideOnTheOrderItem(t *testing.T) {
 	if err := s.Release(t.Context(), "o1", release); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := raw(t, db, table, "a")[streams.Attribute]; ok {
+	if _, ok := raw(t, db, table, "a")[outboxitem.Attribute]; ok {
 		t.Fatal("a stock item carries an outbox")
 	}
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/ordering/record"
-	"github.com/eventshop/eventshop/internal/outbox/streams"
+	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 	"github.com/eventshop/eventshop/internal/page"
 )
 
@@ -102,7 +102,7 @@ func (s *Store) put(ctx context.Context, o ordering.Order, evts []events.Outgoin
 		return err
 	}
 	if len(evts) > 0 {
-		if av[streams.Attribute], err = streams.Encode(evts); err != nil {
+		if av[outboxitem.Attribute], err = outboxitem.Encode(evts); err != nil {
 			return err
 		}
 	}

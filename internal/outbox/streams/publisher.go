@@ -1,3 +1,6 @@
+// Package streams is the outbox on AWS: DynamoDB Streams hand each write's
+// new image, with the events it carries (package outboxitem), to a Publisher
+// that sends them to EventBridge, parking what cannot be sent.
 package streams
 
 import (
@@ -14,6 +17,7 @@ import (
 
 	"github.com/eventshop/eventshop/internal/backoff"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 )
 
 // PutEventsAPI is the part of the EventBridge client the publisher uses.
@@ -106,11 +110,11 @@ func (p *Publisher) Handle(ctx context.Context, ev awsevents.DynamoDBEvent) (aws
 		if r.EventName == string(awsevents.DynamoDBOperationTypeRemove) {
 			continue // a TTL expiry or a real delete: no events
 		}
-		av, ok := r.Change.NewImage[Attribute]
+		av, ok := r.Change.NewImage[outboxitem.Attribute]
 		if !ok || av.DataType() != awsevents.DataTypeString {
 			continue // a write without events
 		}
-		evts, err := Decode(av.String())
+		evts, err := outboxitem.Decode(av.String())
 		if err != nil {
 			if perr := p.parkRecord(ctx, ev.Records[i], "unreadable outbox: "+err.Error(), nil, av.String()); perr != nil {
 				stop = i

@@ -24,6 +24,7 @@ import (
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	"github.com/eventshop/eventshop/internal/dynamotest"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
 	"github.com/eventshop/eventshop/internal/outbox/streams/eventbridgetest"
 )
@@ -209,7 +210,7 @@ func TestChunksOfTen(t *testing.T) {
 // raw makes a stream record whose outbox holds evts.
 func raw(t *testing.T, seq string, evts ...events.Outgoing) awsevents.DynamoDBEventRecord {
 	t.Helper()
-	av, err := streams.Encode(evts)
+	av, err := outboxitem.Encode(evts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func raw(t *testing.T, seq string, evts ...events.Outgoing) awsevents.DynamoDBEv
 		EventSourceArn: "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/s",
 		Change: awsevents.DynamoDBStreamRecord{
 			SequenceNumber: seq,
-			NewImage:       map[string]awsevents.DynamoDBAttributeValue{streams.Attribute: awsevents.NewStringAttribute(av.(*ddbtypes.AttributeValueMemberS).Value)},
+			NewImage:       map[string]awsevents.DynamoDBAttributeValue{outboxitem.Attribute: awsevents.NewStringAttribute(av.(*ddbtypes.AttributeValueMemberS).Value)},
 		},
 	}
 }
@@ -352,7 +353,7 @@ func TestPoisonIsParkedAndTheShardGoesOn(t *testing.T) {
 	pub, parking := publisher(t, f)
 	huge := named(t, strings.Repeat("x", streams.MaxRequestBytes))
 	unreadable := raw(t, "3")
-	unreadable.Change.NewImage[streams.Attribute] = awsevents.NewStringAttribute("{not json")
+	unreadable.Change.NewImage[outboxitem.Attribute] = awsevents.NewStringAttribute("{not json")
 	got := handle(t, pub, t.Context(),
 		raw(t, "1", named(t, "ok-1"), named(t, "poison")), raw(t, "2", huge), unreadable, raw(t, "4", named(t, "after")))
 	if len(got) != 0 {
@@ -407,7 +408,7 @@ func TestRepublish(t *testing.T) {
 	}}
 	pub, parking := publisher(t, f)
 	unreadable := raw(t, "3")
-	unreadable.Change.NewImage[streams.Attribute] = awsevents.NewStringAttribute("{not json")
+	unreadable.Change.NewImage[outboxitem.Attribute] = awsevents.NewStringAttribute("{not json")
 	if got := handle(t, pub, t.Context(), raw(t, "1", named(t, "poison-1")), raw(t, "2", named(t, "poison-2"), named(t, "ok")), unreadable); len(got) != 0 {
 		t.Fatal(got)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/eventshop/eventshop/internal/dynamoput"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/money"
-	"github.com/eventshop/eventshop/internal/outbox/streams"
+	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 	"github.com/eventshop/eventshop/internal/payment"
 )
 
@@ -83,7 +83,7 @@ func (s *Store) Record(ctx context.Context, p payment.Payment, from string, evts
 		return false, err
 	}
 	if len(evts) > 0 {
-		if av[streams.Attribute], err = streams.Encode(evts); err != nil {
+		if av[outboxitem.Attribute], err = outboxitem.Encode(evts); err != nil {
 			return false, err
 		}
 	}

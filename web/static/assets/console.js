@@ -139,8 +139,8 @@ async function showLetters(queue, into) {
         h('p', {}, h('code', {}, d.id), ' ',
           h('button', { type: 'button', onclick: act('POST', `/admin/queues/${q}/dead-letters/${encodeURIComponent(d.id)}/redrive`, 'Redriven.') }, 'Redrive'), ' ',
           h('button', { type: 'button', class: 'danger', onclick: act('DELETE', `/admin/queues/${q}/dead-letters/${encodeURIComponent(d.id)}`, 'Deleted.') }, 'Delete')),
-        h('pre', {}, d.body !== undefined ? JSON.stringify(d.body, null, 2) : d.raw),
-        h('p', { class: 'muted' }, 'Why it failed is in the shop\'s log, under messageId ', h('code', {}, d.id), '.'))))
+        h('p', { class: 'last-error' }, 'Last error: ', d.lastError ? text(d.lastError) : h('span', { class: 'muted' }, 'not known')),
+        h('pre', {}, d.body !== undefined ? JSON.stringify(d.body, null, 2) : d.raw))))
       : h('p', {}, 'None.'));
 }
 

@@ -1,7 +1,8 @@
-// Package streams is the outbox on AWS: a write stores its events on the item it
-// writes, in the same request, and DynamoDB Streams hand the new image to a
-// Publisher that sends the events to EventBridge.
-package streams
+// Package outboxitem is how the outbox rides on a DynamoDB item: a write
+// stores its events on the item it writes, in the same request, and the
+// stream publisher (package streams) reads them from the stream's new image.
+// The stores import only this, so the API functions do not link EventBridge.
+package outboxitem
 
 import (
 	"encoding/json"
