@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -167,4 +168,48 @@ func (r RetriedPuts) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opt
 		return nil, err
 	}
 	return r.Client.PutItem(ctx, in, opts...)
+}
+
+// Trips counts a client's calls to DynamoDB by operation (GetItem, PutItem,
+// ...), as they go over the wire, retries included.
+type Trips struct {
+	mu    sync.Mutex
+	calls map[string]int
+	base  *http.Client
+}
+
+// Do sends req and counts it by its X-Amz-Target operation.
+func (c *Trips) Do(req *http.Request) (*http.Response, error) {
+	op := req.Header.Get("X-Amz-Target")
+	if i := strings.LastIndexByte(op, '.'); i >= 0 {
+		op = op[i+1:]
+	}
+	c.mu.Lock()
+	c.calls[op]++
+	c.mu.Unlock()
+	return c.base.Do(req)
+}
+
+// Take returns the calls counted since the last Take, and their total.
+func (c *Trips) Take() (map[string]int, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out, total := c.calls, 0
+	for _, n := range out {
+		total += n
+	}
+	c.calls = map[string]int{}
+	return out, total
+}
+
+// CountingClient returns a client for the running dynalite whose calls trips counts.
+func CountingClient(t testing.TB) (*dynamodb.Client, *Trips) {
+	t.Helper()
+	trips := &Trips{calls: map[string]int{}, base: &http.Client{}}
+	return dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(Endpoint(t)),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		HTTPClient:   trips,
+	}), trips
 }

@@ -2,6 +2,8 @@ package validation
 
 import (
 	"errors"
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -43,5 +45,30 @@ func TestRules(t *testing.T) {
 				t.Fatalf("%v is not a validation error", tt.err)
 			}
 		})
+	}
+}
+
+// The loops that check ids and user names accept exactly what their
+// documented patterns match.
+func TestChecksMatchTheirPatterns(t *testing.T) {
+	idRe := regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	userRe := regexp.MustCompile(UserNamePattern)
+	alphabet := []byte("aZ09_-.@ é/\x00")
+	rng := rand.New(rand.NewPCG(1, 2))
+	inputs := []string{"", strings.Repeat("a", 64), strings.Repeat("a", 65), "-a", ".a", "a.", "José"}
+	for range 20000 {
+		b := make([]byte, rng.IntN(70))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, in := range inputs {
+		if got, want := ID("f", in) == nil, idRe.MatchString(in); got != want {
+			t.Fatalf("ID(%q) accepts = %v, the pattern %v", in, got, want)
+		}
+		if got, want := UserName("f", in) == nil, userRe.MatchString(in); got != want {
+			t.Fatalf("UserName(%q) accepts = %v, the pattern %v", in, got, want)
+		}
 	}
 }

@@ -14,9 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	//lint:ignore SA1019 deprecated for the SDK's own tracing, whose adapter is not served here (see AWS)
-	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/eventshop/eventshop/internal/auth/apigw"
@@ -56,11 +53,7 @@ func AWS(ctx context.Context) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
-	// Every call to DynamoDB or EventBridge is a span of the trace it serves.
-	// otelaws is deprecated for the SDK's own tracing hooks, whose OpenTelemetry
-	// adapter (smithy-go's smithyoteltracing module) the module proxy here does
-	// not serve; it works with this SDK and is pinned.
-	otelaws.AppendMiddlewares(&cfg.APIOptions)
+	instrumentAWS(&cfg) // spans of every AWS call, when traces are exported
 	return cfg, nil
 }
 

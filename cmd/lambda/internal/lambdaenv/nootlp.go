@@ -6,11 +6,17 @@ import (
 	"context"
 	"errors"
 
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"go.opentelemetry.io/otel/sdk/resource"
 )
 
 // ErrNoOTLP stops the init of a function given an OTLP endpoint that it
 // cannot export to, rather than drop its spans unsaid.
 var ErrNoOTLP = errors.New("an OTLP endpoint is set, but this binary was built without the otlp tag: build the functions with make lambdas OTLP_ENDPOINT=<url>")
 
-func traceExporter(context.Context) (sdktrace.SpanExporter, error) { return nil, ErrNoOTLP }
+func exportSpans(context.Context, *resource.Resource) (func(context.Context) error, error) {
+	return nil, ErrNoOTLP
+}
+
+// instrumentAWS does nothing: without an exporter no span is recorded.
+func instrumentAWS(*aws.Config) {}
