@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/eventshop/eventshop/internal/catalog"
 	"github.com/eventshop/eventshop/internal/events"
@@ -36,7 +37,18 @@ type Store struct {
 	db  *sql.DB
 	ob  *outbox.Outbox
 	get *sql.Stmt // the hot read, prepared once: SQLite's parsing was a quarter of a read's CPU
+	// cache holds products read, until the next write: this process is the
+	// catalog database's only writer (the data dir is locked), and writes
+	// are rare beside reads.
+	cache struct {
+		sync.RWMutex
+		gen      uint64 // counts writes, so a read that raced one caches nothing
+		products map[string]catalog.Product
+	}
 }
+
+// CacheMax bounds the products the store keeps in memory.
+const CacheMax = 10_000
 
 // Open opens the catalog database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -66,8 +78,15 @@ func scan(row sqlitedb.Scanner) (catalog.Product, error) {
 	return p, err
 }
 
-// Get implements catalog.Store.
+// Get implements catalog.Store, from the cache when it can.
 func (s *Store) Get(ctx context.Context, id string) (catalog.Product, error) {
+	s.cache.RLock()
+	p, ok := s.cache.products[id]
+	gen := s.cache.gen
+	s.cache.RUnlock()
+	if ok {
+		return p, nil
+	}
 	p, err := scan(s.get.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return catalog.Product{}, fmt.Errorf("get product %s: %w", id, catalog.ErrNotFound)
@@ -75,6 +94,14 @@ func (s *Store) Get(ctx context.Context, id string) (catalog.Product, error) {
 	if err != nil {
 		return catalog.Product{}, fmt.Errorf("get product %s: %w", id, err)
 	}
+	s.cache.Lock()
+	if s.cache.gen == gen { // no write since the read began
+		if s.cache.products == nil || len(s.cache.products) >= CacheMax {
+			s.cache.products = map[string]catalog.Product{}
+		}
+		s.cache.products[id] = p
+	}
+	s.cache.Unlock()
 	return p, nil
 }
 
@@ -150,12 +177,22 @@ func (s *Store) Delete(ctx context.Context, id string, version int64, evts ...ev
 	})
 }
 
+// write runs fn in a transaction and forgets the cached products, whether
+// or not it commits (a commit whose answer was lost still changed them).
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
+	defer s.forget()
 	if err := sqlitedb.InTx(ctx, s.db, fn); err != nil {
 		return err
 	}
 	s.ob.Committed()
 	return nil
+}
+
+func (s *Store) forget() {
+	s.cache.Lock()
+	s.cache.gen++
+	s.cache.products = nil
+	s.cache.Unlock()
 }
 
 // conditionHeld tells a version conflict from a missing product when a

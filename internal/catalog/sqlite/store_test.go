@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -39,5 +40,41 @@ func TestEventsCommitWithTheWrite(t *testing.T) {
 	}
 	if n, err := s.Outbox().Pending(ctx); err != nil || n != 1 {
 		t.Fatalf("outbox holds %d events (%v), want only the committed write's 1", n, err)
+	}
+}
+
+// A product read is served from memory until a write, and never stale after
+// one: reads racing updates always see the last committed version once the
+// update returns.
+func TestReadsAreCachedUntilAWrite(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	p := catalog.Product{ID: "p1", Name: "n", Category: "c", Price: 100, Version: 1}
+	if err := s.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	for v := int64(2); v <= 200; v++ {
+		done := make(chan struct{})
+		go func() { // a reader racing the update
+			defer close(done)
+			_, _ = s.Get(ctx, "p1")
+		}()
+		p.Version = v
+		p.Price++
+		if err := s.Update(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		for range 2 { // the first read fills the cache, the second is served from it
+			if got, err := s.Get(ctx, "p1"); err != nil || got.Version != v || got.Price != p.Price {
+				t.Fatalf("after update %d: %+v, %v", v, got, err)
+			}
+		}
+	}
+	if err := s.Delete(ctx, "p1", 200); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "p1"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("after delete: %v", err)
 	}
 }
