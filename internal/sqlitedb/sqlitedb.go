@@ -16,7 +16,7 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
-	_ "modernc.org/sqlite" // pure-Go driver: no C toolchain needed
+	"modernc.org/sqlite" // pure-Go driver: no C toolchain needed
 
 	"github.com/eventshop/eventshop/internal/page"
 )
@@ -30,10 +30,7 @@ func Open(ctx context.Context, path, schema string) (*sql.DB, error) {
 	q.Add("_pragma", "synchronous(FULL)") // a committed write survives power loss, not only a process kill
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate") // no lock upgrades, so no SQLITE_BUSY deadlocks between writers
-	db, err := otelsql.Open("sqlite", "file:"+path+"?"+q.Encode(), traced(filepath.Base(path))...)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
+	db := otelsql.OpenDB(connector{dsn: "file:" + path + "?" + q.Encode(), d: &sqlite.Driver{}}, traced(filepath.Base(path))...)
 	db.SetMaxOpenConns(8)
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		db.Close()
