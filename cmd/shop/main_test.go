@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -228,13 +229,30 @@ func TestTokenCommand(t *testing.T) {
 }
 
 func TestServeFlags(t *testing.T) {
-	for _, args := range [][]string{{"--addr", "nonsense"}, {"--data", ""}, {"extra"}} {
+	for _, args := range [][]string{{"--addr", "nonsense"}, {"--data", ""}, {"extra"}, {"--log-level", "loud"}, {"--dev-signin=maybe"}} {
 		if _, err := parseServe(args, io.Discard); err == nil {
 			t.Errorf("parseServe(%q) accepted bad flags", args)
 		}
 	}
 	c, err := parseServe(nil, io.Discard)
-	if err != nil || c.addr != "127.0.0.1:8080" || c.app.DataDir != "./data" || !c.app.Demo {
+	if err != nil || c.addr != "127.0.0.1:8080" || c.app.DataDir != "./data" || !c.app.Demo || !c.app.DevSignIn || c.logLevel != slog.LevelInfo {
 		t.Fatalf("defaults = %+v, %v", c, err)
+	}
+	// The development sign-in: on a loopback address unless told, off elsewhere unless told.
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--addr", "0.0.0.0:8080"}, false},
+		{[]string{"--addr", "0.0.0.0:8080", "--dev-signin"}, true},
+		{[]string{"--addr", "[::1]:8080"}, true},
+		{[]string{"--addr", "localhost:8080", "--dev-signin=false"}, false},
+	} {
+		if c, err := parseServe(tc.args, io.Discard); err != nil || c.app.DevSignIn != tc.want {
+			t.Errorf("parseServe(%q): dev sign-in %v, %v; want %v", tc.args, c.app.DevSignIn, err, tc.want)
+		}
+	}
+	if c, err := parseServe([]string{"--log-level", "debug"}, io.Discard); err != nil || c.logLevel != slog.LevelDebug {
+		t.Errorf("--log-level debug: %v, %v", c.logLevel, err)
 	}
 }

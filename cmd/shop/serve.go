@@ -40,6 +40,7 @@ type serveConfig struct {
 	addr      string
 	app       localapp.Config
 	devSignIn optionalBool
+	logLevel  slog.Level
 }
 
 // optionalBool is a boolean flag that knows whether it was given.
@@ -77,12 +78,13 @@ func devSignInOn(b optionalBool, addr string) bool {
 }
 
 func serveFlags(c *serveConfig) *flags {
-	fs := newFlags("serve", "shop serve [--addr HOST:PORT] [--data DIR] [--demo=false] [--dev-signin=BOOL]",
+	fs := newFlags("serve", "shop serve [--addr HOST:PORT] [--data DIR] [--demo=false] [--dev-signin=BOOL] [--log-level LEVEL]",
 		"\nThe shop logs JSON lines to stderr. It stops on SIGINT or SIGTERM after finishing\nthe requests and events in flight.\n")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.app.DataDir, "data", "./data", "directory for the shop's databases, created if missing")
 	fs.BoolVar(&c.app.Demo, "demo", true, "load the demo catalog into an empty catalog")
-	fs.Var(&c.devSignIn, "dev-signin", "offer the storefront's development sign-in (a token for any user, admins included)")
+	fs.Var(&c.devSignIn, "dev-signin", "offer the storefront's development sign-in, a token for any user, admins included (default: only on a loopback address)")
+	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "least level logged: debug (every request), info (refused requests too), warn or error")
 	return fs
 }
 
@@ -110,7 +112,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(correlation.LogHandler{Handler: slog.NewJSONHandler(stderr, nil)})
+	log := slog.New(correlation.LogHandler{Handler: slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel})})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

@@ -247,7 +247,17 @@ func Middleware(log *slog.Logger, next http.Handler) http.Handler {
 					WriteProblem(rec, http.StatusInternalServerError, "internal error")
 				}
 			}
-			log.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status)
+			// The access log: answered requests at debug level (a line per read
+			// was a measurable part of its cost), refused ones at info, failed
+			// ones at error.
+			level := slog.LevelDebug
+			switch {
+			case rec.status >= 500:
+				level = slog.LevelError
+			case rec.status >= 400:
+				level = slog.LevelInfo
+			}
+			log.Log(ctx, level, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status)
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 	})
