@@ -360,6 +360,16 @@ func TestStorefrontAndConsole(t *testing.T) {
 	run(t, ctx, "redrive it", chromedp.Click(chromedp.CSS(`#dead-letters [data-dead-letter] button`)))
 	waitText(t, ctx, "#status", "Redriven.")
 	waitText(t, ctx, "#dead-letters", "None.")
+
+	// On a phone-sized window every page fits its width: nothing to scroll sideways.
+	run(t, ctx, "a phone-sized window", chromedp.EmulateViewport(390, 844))
+	for _, page := range []string{"/#/", "/#/product/" + phone.ID, "/#/basket", "/#/orders", "/#/admin", "/console#queues"} {
+		run(t, ctx, "open "+page, open(s.url+page), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
+		if err != nil || wide > 0 {
+			t.Errorf("%s at 390 px wide: %d px to scroll sideways (%v)", page, wide, err)
+		}
+	}
 }
 
 // screenshot saves the page at url (or the current one) to path, for the README.
