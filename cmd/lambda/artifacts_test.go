@@ -90,17 +90,6 @@ func TestEveryFunctionIsDeclared(t *testing.T) {
 	}
 }
 
-// binaries compiles every function once for this machine, as make lambdas
-// does for arm64.
-func binaries(t *testing.T) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, n := range functions {
-		out[n] = binary(t, "lambda.norpc", n)
-	}
-	return out
-}
-
 // binary compiles function with tags, once per test process.
 func binary(t *testing.T, tags, function string) string {
 	t.Helper()
@@ -224,6 +213,22 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// startEach builds each of names with tags and starts it under the emulator
+// with common and the variables awsenv.Required names for it, taken from
+// settings, as the stack sets them: a main that needs another fails its init.
+func startEach(t *testing.T, emulator, tags string, names []string, settings, common map[string]string) map[string]*function {
+	t.Helper()
+	fn := map[string]*function{}
+	for _, name := range names {
+		env := maps.Clone(common)
+		for _, k := range awsenv.Required[name] {
+			env[k] = settings[k]
+		}
+		fn[name] = start(t, emulator, name, binary(t, tags, name), env)
+	}
+	return fn
+}
+
 // post sends event to the function and returns its answer.
 func (f *function) post(event any) (status int, answer []byte) {
 	f.t.Helper()
@@ -314,16 +319,8 @@ func TestLambdaArtifacts(t *testing.T) {
 	settings := map[string]string{awsenv.EventBusName: "SwnEventBus"}
 	maps.Copy(settings, tables)
 	ebEndpoint := eventbridgetest.Start(t, bus)
-	fn := map[string]*function{}
-	for name, bin := range binaries(t) {
-		// Each function gets only the variables awsenv.Required names for it, as
-		// the stack sets them: a main that needs another fails its init.
-		env := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_EVENTBRIDGE": ebEndpoint}
-		for _, k := range awsenv.Required[name] {
-			env[k] = settings[k]
-		}
-		fn[name] = start(t, emulator, name, bin, env)
-	}
+	fn := startEach(t, emulator, "lambda.norpc", functions, settings,
+		map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_EVENTBRIDGE": ebEndpoint})
 
 	// Catalog API: create and read a product.
 	var p struct {
@@ -551,7 +548,7 @@ func TestMissingConfigurationFailsInit(t *testing.T) {
 		if len(awsenv.Required[name]) == 0 {
 			continue // nothing to miss
 		}
-		f := start(t, emulator, name, binaries(t)[name], nil)
+		f := start(t, emulator, name, binary(t, "lambda.norpc", name), nil)
 		res, err := http.Post(f.url, "application/json", strings.NewReader(`{}`))
 		if err != nil {
 			t.Fatal(err)
@@ -616,14 +613,7 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 		"AWS_ENDPOINT_URL_DYNAMODB": dynamotest.Endpoint(t), "AWS_ENDPOINT_URL_EVENTBRIDGE": eventbridgetest.Start(t, bus),
 		"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL,
 	}
-	fn := map[string]*function{}
-	for _, name := range []string{awsenv.CatalogAPI, awsenv.OutboxPublisher, awsenv.BasketConsumer} {
-		e := maps.Clone(env)
-		for _, k := range awsenv.Required[name] {
-			e[k] = tables[k]
-		}
-		fn[name] = start(t, emulator, name, binary(t, "lambda.norpc,otlp", name), e)
-	}
+	fn := startEach(t, emulator, "lambda.norpc,otlp", []string{awsenv.CatalogAPI, awsenv.OutboxPublisher, awsenv.BasketConsumer}, tables, env)
 
 	const traceID, callerSpan = "5bf92f3577b34da6a3ce929d0e0e4736", "10f067aa0ba902b7"
 	var p struct{ ID string }

@@ -85,7 +85,7 @@ func run(shopBin, rieBin string, conns, users int, dur time.Duration, skipLambda
 	shopRead := attack(shopURL+"/product/"+id, conns, dur)
 	bareRead := attack(bareURL+"/product/"+id, conns, dur)
 	rows = append(rows, ratioRow(fmt.Sprintf("GET /product/{id} requests/s, %d connections", conns),
-		shopRead.Throughput, bareRead.Throughput, "%.0f", 0.6, true),
+		shopRead.Throughput, bareRead.Throughput, "%.0f", 0.6),
 		row{figure: "  latency p50 / p99", shop: ms(shopRead.Latencies.P50) + " / " + ms(shopRead.Latencies.P99),
 			ref: ms(bareRead.Latencies.P50) + " / " + ms(bareRead.Latencies.P99), target: "p99 < 10 ms", met: shopRead.Latencies.P99 < 10*time.Millisecond})
 	bareProc.Process.Kill()
@@ -108,7 +108,7 @@ func run(shopBin, rieBin string, conns, users int, dur time.Duration, skipLambda
 		return err
 	}
 	rows = append(rows, ratioRow(fmt.Sprintf("basket write + checkout pairs/s, %d users (vs half the one-row commits/s)", users),
-		pairs, commits/2, "%.0f", 0.5, true))
+		pairs, commits/2, "%.0f", 0.5))
 	rss, err := peakRSS(shopProc.Process.Pid)
 	if err != nil {
 		return err
@@ -123,18 +123,18 @@ func run(shopBin, rieBin string, conns, users int, dur time.Duration, skipLambda
 		}
 		rows = append(rows, lrows...)
 	}
-	print(rows)
+	printRows(rows)
 	return nil
 }
 
-func ratioRow(figure string, shop, ref float64, format string, target float64, higher bool) row {
+func ratioRow(figure string, shop, ref float64, format string, target float64) row {
 	r := row{figure: figure, shop: fmt.Sprintf(format, shop), ref: fmt.Sprintf(format, ref), ratio: shop / ref}
 	r.target = fmt.Sprintf("≥ %.2f", target)
 	r.met = r.ratio >= target
 	return r
 }
 
-func print(rows []row) {
+func printRows(rows []row) {
 	fmt.Printf("\n%-78s %16s %16s %7s %12s\n", "figure", "eventshop", "reference", "ratio", "target")
 	for _, r := range rows {
 		ratio := ""

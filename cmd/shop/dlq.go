@@ -193,12 +193,12 @@ func queuePath(queue string, rest ...string) string {
 }
 
 func (c *adminClient) Stats(ctx context.Context) ([]localbus.QueueStats, error) {
-	var out bushttp.Items[localbus.QueueStats]
+	var out rest.Items[localbus.QueueStats]
 	return out.Items, c.call(ctx, "GET", "/admin/queues", &out)
 }
 
 func (c *adminClient) DeadLetters(ctx context.Context, queue string) ([]localbus.DeadLetter, error) {
-	var out bushttp.Items[localbus.DeadLetter]
+	var out rest.Items[localbus.DeadLetter]
 	return out.Items, c.call(ctx, "GET", queuePath(queue), &out)
 }
 

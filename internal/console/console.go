@@ -59,17 +59,12 @@ func (h *handler) routes() []rest.Route {
 	}
 }
 
-// Items is a list response.
-type Items[T any] struct {
-	Items []T `json:"items"`
-}
-
 func (h *handler) outboxes(w http.ResponseWriter, r *http.Request) error {
 	obs, err := h.Outboxes(r.Context())
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, Items[Outbox]{Items: obs})
+	return rest.JSON(w, http.StatusOK, rest.Items[Outbox]{Items: obs})
 }
 
 // events streams the bus's latest events, then each one it takes, as

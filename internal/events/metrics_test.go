@@ -4,49 +4,17 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/telemetry/metrictest"
 )
 
-var (
-	readerOnce sync.Once
-	reader     *sdkmetric.ManualReader
-)
-
-// counted sums the points of the int64 counter name whose attribute key is value.
-func counted(t *testing.T, name string, key attribute.Key, value string) int64 {
-	t.Helper()
-	readerOnce.Do(func() {
-		reader = sdkmetric.NewManualReader()
-		otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
-	})
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(t.Context(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == name {
-				for _, p := range sum.DataPoints {
-					if v, _ := p.Attributes.Value(key); v.AsString() == value {
-						n += p.Value
-					}
-				}
-			}
-		}
-	}
-	return n
-}
+var counted = metrictest.Counted
 
 // Every message handed to a consumer counts as delivered to its queue, and
 // each one that failed as failed.

@@ -1030,21 +1030,24 @@ func TestMetricsMoveWithACheckout(t *testing.T) {
 			t.Errorf("%s%v moved by %v over a checkout, want at least 1", c.family, c.labels, d)
 		}
 	}
+
+	hasLabel := func(family, name, value string) bool {
+		return slices.ContainsFunc(after[family].GetMetric(), func(m *dto.Metric) bool {
+			return slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool { return l.GetName() == name && l.GetValue() == value })
+		})
+	}
 	for _, q := range s.app.Bus().QueueNames() {
 		for _, g := range []string{"eventshop_queue_depth", "eventshop_queue_in_flight", "eventshop_queue_dead_letters"} {
-			if !slices.ContainsFunc(after[g].GetMetric(), func(m *dto.Metric) bool {
-				return slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool { return l.GetValue() == q })
-			}) {
+			if !hasLabel(g, "messaging_destination_name", q) {
 				t.Errorf("%s has no sample for queue %s", g, q)
 			}
 		}
 	}
 	for _, svc := range []string{"catalog", "basket", "ordering", "inventory", "payment"} {
-		if n := len(after["eventshop_outbox_lag_seconds"].GetMetric()); n < 5 {
-			t.Fatalf("eventshop_outbox_lag_seconds has %d samples, want one per service", n)
-		}
-		if v := value(after, "eventshop_outbox_pending", "service_name", svc); v < 0 {
-			t.Errorf("outbox of %s: %v pending", svc, v)
+		for _, g := range []string{"eventshop_outbox_lag_seconds", "eventshop_outbox_pending"} {
+			if !hasLabel(g, "service_name", svc) {
+				t.Errorf("%s has no sample for the %s outbox", g, svc)
+			}
 		}
 	}
 	if after["go_goroutines"] == nil || after["process_resident_memory_bytes"] == nil {

@@ -24,7 +24,9 @@ const feedBuffer = 256
 // feed hands every event the bus takes to its watchers, once committed.
 type feed struct {
 	mu       sync.Mutex
-	recent   []Published // the last FeedRecent, oldest first
+	recent   [FeedRecent]Published // a ring: the latest FeedRecent events
+	next     int                   // where the next event goes in recent
+	full     bool                  // recent has wrapped around
 	watchers map[chan Published]struct{}
 }
 
@@ -33,16 +35,15 @@ func (f *feed) add(at time.Time, ps []Published) {
 	defer f.mu.Unlock()
 	for _, p := range ps {
 		p.At = at
-		f.recent = append(f.recent, p)
+		f.recent[f.next] = p
+		f.next = (f.next + 1) % FeedRecent
+		f.full = f.full || f.next == 0
 		for w := range f.watchers {
 			select {
 			case w <- p:
 			default: // a slow watcher misses it
 			}
 		}
-	}
-	if n := len(f.recent) - FeedRecent; n > 0 {
-		f.recent = append(f.recent[:0:0], f.recent[n:]...)
 	}
 }
 
@@ -59,7 +60,10 @@ func (b *Bus) Watch() (recent []Published, live <-chan Published, stop func()) {
 		f.watchers = map[chan Published]struct{}{}
 	}
 	f.watchers[ch] = struct{}{}
-	recent = append([]Published(nil), f.recent...)
+	if f.full {
+		recent = append(recent, f.recent[f.next:]...)
+	}
+	recent = append(recent, f.recent[:f.next]...)
 	return recent, ch, func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()

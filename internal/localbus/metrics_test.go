@@ -2,48 +2,22 @@ package localbus_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
-	"go.opentelemetry.io/otel"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/localbus"
+	"github.com/eventshop/eventshop/internal/telemetry/metrictest"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
 
-var (
-	readerOnce sync.Once
-	reader     *sdkmetric.ManualReader
-)
-
-// counted returns the sum of the int64 counter name's points for queue, as
-// the bus recorded them through the global meter provider.
+// counted sums the int64 counter name's points for queue.
 func counted(t *testing.T, name, queue string) int64 {
-	t.Helper()
-	readerOnce.Do(func() {
-		reader = sdkmetric.NewManualReader()
-		otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
-	})
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(t.Context(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == name {
-				for _, p := range sum.DataPoints {
-					if v, _ := p.Attributes.Value("messaging.destination.name"); v.AsString() == queue {
-						n += p.Value
-					}
-				}
-			}
-		}
-	}
-	return n
+	return metrictest.Counted(t, name, "messaging.destination.name", queue)
 }
 
 // A message moved to the dead-letter queue is counted once, by its queue.
@@ -84,5 +58,30 @@ func TestStatsCountMessagesInFlight(t *testing.T) {
 	}
 	if stats, err = b.Stats(t.Context()); err != nil || stats[0].Messages != 0 || stats[0].InFlight != 0 {
 		t.Fatalf("Stats once settled = %+v, %v", stats, err)
+	}
+}
+
+// A new watcher is shown the latest FeedRecent events, oldest first, then
+// each event as the bus takes it.
+func TestWatchShowsTheLatestThenTheLive(t *testing.T) {
+	b := newBus(t)
+	var evts []events.Outgoing
+	for i := range localbus.FeedRecent + 50 {
+		evts = append(evts, event(t, "src.a", "X", fmt.Sprint(i)))
+	}
+	if err := b.Publish(t.Context(), evts); err != nil {
+		t.Fatal(err)
+	}
+	recent, live, stop := b.Watch()
+	defer stop()
+	if len(recent) != localbus.FeedRecent || !strings.Contains(string(recent[0].Envelope), `"n":"50"`) ||
+		!strings.Contains(string(recent[len(recent)-1].Envelope), fmt.Sprintf(`"n":"%d"`, localbus.FeedRecent+49)) {
+		t.Fatalf("%d recent events, first %s", len(recent), recent[0].Envelope)
+	}
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.b", "Unrouted", "live")}); err != nil {
+		t.Fatal(err)
+	}
+	if p := <-live; !strings.Contains(string(p.Envelope), `"n":"live"`) || len(p.Queues) != 0 {
+		t.Fatalf("live event %s to %v, want the unrouted one to no queue", p.Envelope, p.Queues)
 	}
 }

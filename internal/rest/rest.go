@@ -26,6 +26,11 @@ import (
 	"github.com/eventshop/eventshop/internal/validation"
 )
 
+// Items is a list response of the local shop's admin and console APIs.
+type Items[T any] struct {
+	Items []T `json:"items"`
+}
+
 // MaxBody is the largest request body accepted.
 const MaxBody = 1 << 20
 

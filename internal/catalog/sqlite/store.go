@@ -34,9 +34,8 @@ var _ catalog.Store = (*Store)(nil)
 
 // Store implements catalog.Store.
 type Store struct {
-	db  *sql.DB
-	ob  *outbox.Outbox
-	get *sql.Stmt // the hot read, prepared once: SQLite's parsing was a quarter of a read's CPU
+	db *sql.DB
+	ob *outbox.Outbox
 	// cache holds products read, until the next write: this process is the
 	// catalog database's only writer (the data dir is locked), and writes
 	// are rare beside reads.
@@ -56,19 +55,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	get, err := db.PrepareContext(ctx, `select `+columns+` from products where id = ?`)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("prepare: %w", err)
-	}
-	return &Store{db: db, ob: outbox.New(db), get: get}, nil
+	return &Store{db: db, ob: outbox.New(db)}, nil
 }
 
 // Outbox is where the store's events wait for the relay.
 func (s *Store) Outbox() *outbox.Outbox { return s.ob }
 
 // Close closes the database.
-func (s *Store) Close() error { return errors.Join(s.get.Close(), s.db.Close()) }
+func (s *Store) Close() error { return s.db.Close() }
 
 const columns = `id, name, description, image_file, category, price_cents, version`
 
@@ -87,7 +81,7 @@ func (s *Store) Get(ctx context.Context, id string) (catalog.Product, error) {
 	if ok {
 		return p, nil
 	}
-	p, err := scan(s.get.QueryRowContext(ctx, id))
+	p, err := scan(s.db.QueryRowContext(ctx, `select `+columns+` from products where id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return catalog.Product{}, fmt.Errorf("get product %s: %w", id, catalog.ErrNotFound)
 	}

@@ -34,11 +34,6 @@ func (h *handler) routes() []rest.Route {
 	}
 }
 
-// Items is a list response.
-type Items[T any] struct {
-	Items []T `json:"items"`
-}
-
 // Redriven answers a redrive.
 type Redriven struct {
 	Moved int `json:"moved"`
@@ -49,7 +44,7 @@ func (h *handler) queues(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, Items[localbus.QueueStats]{Items: stats})
+	return rest.JSON(w, http.StatusOK, rest.Items[localbus.QueueStats]{Items: stats})
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
@@ -57,7 +52,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, Items[localbus.DeadLetter]{Items: dl})
+	return rest.JSON(w, http.StatusOK, rest.Items[localbus.DeadLetter]{Items: dl})
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) error {

@@ -48,11 +48,6 @@ func (h *handler) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// Items is a list response.
-type Items[T any] struct {
-	Items []T `json:"items"`
-}
-
 var errNoTrace = kind.New(kind.NotFound, "trace not found (only the most recent traces are kept)")
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
@@ -64,7 +59,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	return rest.JSON(w, http.StatusOK, Items[telemetry.Summary]{Items: h.recent.List(limit)})
+	return rest.JSON(w, http.StatusOK, rest.Items[telemetry.Summary]{Items: h.recent.List(limit)})
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
