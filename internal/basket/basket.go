@@ -158,6 +158,12 @@ type Store interface {
 	Get(ctx context.Context, userName string) (Basket, error)
 	// List pages through all baskets in user name order.
 	List(ctx context.Context, req page.Request) (page.Of[Basket], error)
+	// Replace makes items userName's basket, creating it if there is none,
+	// forgets its last checkout, and returns its new version. It neither reads
+	// nor checks a version: a basket replaced whole is the last writer's, and
+	// its new version still fails a Put made against the old one. One round
+	// trip on DynamoDB.
+	Replace(ctx context.Context, userName string, items []Item) (version int64, err error)
 	// Put stores b with the events it caused. Version 1 creates the basket
 	// (ErrVersionConflict if one exists); a later version replaces the basket
 	// stored at b.Version-1 (ErrNotFound, ErrVersionConflict otherwise).

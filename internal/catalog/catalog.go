@@ -66,8 +66,13 @@ func (p Product) Apply(d Details) Product {
 // Store keeps products, one item per id. Every write is conditional on the
 // version it expects and commits the events it is given atomically with it.
 type Store interface {
-	// Get returns the product with id, or ErrNotFound.
+	// Get returns the product with id, or ErrNotFound, as last written: what a
+	// read before a write needs.
 	Get(ctx context.Context, id string) (Product, error)
+	// Lookup is Get for a read that writes nothing after it: it may miss
+	// writes of the last second (on DynamoDB an eventually consistent read,
+	// at half a strong read's cost).
+	Lookup(ctx context.Context, id string) (Product, error)
 	// List pages through all products in id order.
 	List(ctx context.Context, req page.Request) (page.Of[Product], error)
 	// ListByCategory pages through one category's products by its index.

@@ -5,9 +5,11 @@ package dynamotest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -171,7 +173,8 @@ func (r RetriedPuts) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opt
 }
 
 // Trips counts a client's calls to DynamoDB by operation (GetItem, PutItem,
-// ...), as they go over the wire, retries included.
+// ...), as they go over the wire, retries included. A call that asks for a
+// strongly consistent read counts under its operation and " consistent".
 type Trips struct {
 	mu    sync.Mutex
 	calls map[string]int
@@ -183,6 +186,17 @@ func (c *Trips) Do(req *http.Request) (*http.Response, error) {
 	op := req.Header.Get("X-Amz-Target")
 	if i := strings.LastIndexByte(op, '.'); i >= 0 {
 		op = op[i+1:]
+	}
+	if req.Body != nil {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte(`"ConsistentRead":true`)) {
+			op += " consistent"
+		}
 	}
 	c.mu.Lock()
 	c.calls[op]++

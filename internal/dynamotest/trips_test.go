@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -34,7 +36,12 @@ func trips(t testing.TB) map[string]func() (map[string]int, int) {
 	db, counted := dynamotest.CountingClient(t)
 	ctx := context.Background()
 	catalogUC := catalogapp.New(catalogdynamo.New(db, dynamotest.Table(t, db, catalogdynamo.TableInput)))
-	store := basketdynamo.New(db, dynamotest.Table(t, db, basketdynamo.BasketTableInput), dynamotest.Table(t, db, basketdynamo.PriceTableInput))
+	// The basket store answers from prices it read in the last PriceTTL; the
+	// clock says when the cache is cold (stale) and when warm.
+	clock := time.Now()
+	cold := func() { clock = clock.Add(basketdynamo.PriceTTL) }
+	store := basketdynamo.NewAt(db, dynamotest.Table(t, db, basketdynamo.BasketTableInput), dynamotest.Table(t, db, basketdynamo.PriceTableInput),
+		func() time.Time { return clock })
 	baskets, prices := basketapp.New(store, store), basketapp.NewPrices(store)
 	p, err := catalogUC.Create(ctx, catalog.Details{Name: "Widget", Category: "Tools", Price: 1999})
 	if err != nil {
@@ -71,7 +78,7 @@ func trips(t testing.TB) map[string]func() (map[string]int, int) {
 			Lines: []ordering.Line{{ProductID: p.ID, ProductName: p.Name, Quantity: 1, UnitPrice: p.Price, LineTotal: p.Price}}})
 		return id, err
 	}
-	return map[string]func() (map[string]int, int){
+	ops := map[string]func() (map[string]int, int){
 		"order placed (ordering consumer)": measure(func() error { _, err := order(); return err }),
 		"stock reserved (inventory consumer)": measure(func() error {
 			id, err := order()
@@ -97,35 +104,65 @@ func trips(t testing.TB) map[string]func() (map[string]int, int) {
 			return err
 		}),
 		"product read": measure(func() error { _, err := catalogUC.Get(ctx, p.ID); return err }),
-		"basket write": measure(func() error {
+	}
+	basketWrite := func(warm bool) func() (map[string]int, int) {
+		return measure(func() error {
 			n++
+			if warm {
+				if _, err := store.Prices(ctx, []string{p.ID}); err != nil { // another request priced it a moment ago
+					return err
+				}
+				counted.Take()
+			} else {
+				cold()
+			}
 			_, err := baskets.Replace(ctx, fmt.Sprintf("u%d", n), []basket.Item{{ProductID: p.ID, Quantity: 1}})
 			return err
-		}),
-		"checkout": measure(func() error {
+		})
+	}
+	checkout := func(warm bool) func() (map[string]int, int) {
+		return measure(func() error {
 			n++
 			user := fmt.Sprintf("u%d", n)
 			if _, err := baskets.Replace(ctx, user, []basket.Item{{ProductID: p.ID, Quantity: 1}}); err != nil {
 				return err
 			}
+			if !warm {
+				cold()
+			}
 			counted.Take() // only the checkout's own calls
 			_, err := baskets.Checkout(ctx, user, basketapp.Buyer{FirstName: "A", LastName: "B", Email: "a@example.com", Address: "1 St", PaymentMethod: "invoice"}, "")
 			return err
-		}),
+		})
 	}
+	ops["basket write"], ops["basket write, prices read in the last second"] = basketWrite(false), basketWrite(true)
+	ops["checkout"], ops["checkout, prices read in the last second"] = checkout(false), checkout(true)
+	return ops
 }
 
 // The round trips to DynamoDB of each operation stay at most what they are
-// today (the cost model counts them; issue 10 wants 1, 2 and 2).
+// today (the cost model counts them; issue 10 wants 1, 2 and 2), and reads
+// whose staleness is harmless are eventually consistent, at half the cost.
 func TestDynamoDBTrips(t *testing.T) {
-	most := map[string]int{"product read": 1, "basket write": 3, "checkout": 3,
+	most := map[string]int{"product read": 1, "basket write": 2, "checkout": 3,
+		"basket write, prices read in the last second": 1, "checkout, prices read in the last second": 2,
 		"order placed (ordering consumer)": 1, "stock reserved (inventory consumer)": 4, "payment taken (payment consumer)": 2,
 		"order status change (ordering consumer)": 2}
+	// The public product read, and the price view (a projection fed by
+	// events, seconds behind the catalog anyway) that a basket write reads.
+	eventual := map[string]bool{"product read": true, "basket write": true, "basket write, prices read in the last second": true}
 	for name, measure := range trips(t) {
 		calls, total := measure()
 		t.Logf("%s: %d trips %v", name, total, calls)
 		if total > most[name] {
 			t.Errorf("%s takes %d trips to DynamoDB (%v), more than %d", name, total, calls, most[name])
+		}
+		if eventual[name] {
+			for op := range calls {
+				if strings.HasSuffix(op, " consistent") {
+					t.Errorf("%s makes a strongly consistent read (%v); a stale one is harmless there", name, calls)
+				}
+			}
 		}
 	}
 }

@@ -161,26 +161,35 @@ func TestReplaceRefusesUnknownProducts(t *testing.T) {
 	}
 }
 
-// racingStore deletes the basket just before each Put, as a concurrent
-// DELETE /basket/{userName} would between Replace's read and its write.
-type racingStore struct{ basket.Store }
+// racingStore replaces the basket just before each Put, as a PUT
+// /basket/{userName} would between a checkout's read and its write.
+type racingStore struct {
+	basket.Store
+	items []basket.Item
+}
 
 func (r racingStore) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoing) error {
-	if err := r.Store.Delete(ctx, b.UserName); err != nil {
+	if _, err := r.Store.Replace(ctx, b.UserName, r.items); err != nil {
 		return err
 	}
 	return r.Store.Put(ctx, b, evts...)
 }
 
-func TestReplaceRacingADeleteIsAConflict(t *testing.T) {
-	_, s := setup(t)
-	a := app.New(s, s)
+func TestCheckoutRacingAReplaceChecksOutNeither(t *testing.T) {
+	a, s := setup(t)
 	if _, err := a.Replace(t.Context(), "erin", []basket.Item{{ProductID: "p1", Quantity: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	racing := app.New(racingStore{s}, s)
-	if _, err := racing.Replace(t.Context(), "erin", []basket.Item{{ProductID: "p1", Quantity: 2}}); !errors.Is(err, basket.ErrVersionConflict) {
-		t.Fatalf("Replace racing a delete: %v, want ErrVersionConflict", err)
+	replaced := []basket.Item{{ProductID: "p2", Quantity: 5}}
+	racing := app.New(racingStore{Store: s, items: replaced}, s)
+	if _, err := racing.Checkout(t.Context(), "erin", buyer, ""); !errors.Is(err, basket.ErrVersionConflict) {
+		t.Fatalf("Checkout racing a replace on every attempt: %v, want ErrVersionConflict", err)
+	}
+	if got, err := a.Get(t.Context(), "erin"); err != nil || len(got.Items) != 1 || got.Items[0].ProductID != "p2" {
+		t.Fatalf("basket after the race = %+v, %v; want the replacing write's", got, err)
+	}
+	if n := len(relayed(t, s)); n != 0 {
+		t.Fatalf("%d events from checkouts that lost every race, want none", n)
 	}
 }
 

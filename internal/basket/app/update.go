@@ -9,25 +9,19 @@ import (
 )
 
 // Replace makes items userName's basket. Every product must be in the price
-// view; a write that races another write to the same basket loses with
-// ErrVersionConflict.
+// view. It does not read the basket first (two round trips on DynamoDB: the
+// prices and the write): of two writes racing, the later one stands, as if
+// they had come one after the other; a checkout that read the basket before
+// either fails its version check and reads it again.
 func (s *Baskets) Replace(ctx context.Context, userName string, items []basket.Item) (basket.Priced, error) {
 	if err := validation.First(validation.UserName("userName", userName), basket.ValidateItems(items)); err != nil {
 		return basket.Priced{}, err
 	}
-	cur, err := s.current(ctx, userName)
+	priced, err := s.price(ctx, basket.Basket{UserName: userName, Items: items})
 	if err != nil {
 		return basket.Priced{}, err
 	}
-	next := basket.Basket{UserName: userName, Items: items, Version: cur.Version + 1}
-	priced, err := s.price(ctx, next)
-	if err != nil {
-		return basket.Priced{}, err
-	}
-	if err := s.store.Put(ctx, next); err != nil {
-		if errors.Is(err, basket.ErrNotFound) { // deleted since we read it
-			return basket.Priced{}, basket.ErrVersionConflict
-		}
+	if priced.Version, err = s.store.Replace(ctx, userName, items); err != nil {
 		return basket.Priced{}, err
 	}
 	return priced, nil

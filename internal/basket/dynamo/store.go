@@ -50,6 +50,7 @@ func hashTable(name, key string) *dynamodb.CreateTableInput {
 type API interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
@@ -64,17 +65,23 @@ var (
 type Store struct {
 	db                      API
 	basketTable, priceTable string
+	cache                   priceCache
 }
 
 // New returns the store on its two tables.
 func New(db API, basketTable, priceTable string) *Store {
-	return &Store{db: db, basketTable: basketTable, priceTable: priceTable}
+	return NewAt(db, basketTable, priceTable, time.Now)
+}
+
+// NewAt is New with a clock: when prices read are no longer fresh (PriceTTL).
+func NewAt(db API, basketTable, priceTable string, now func() time.Time) *Store {
+	return &Store{db: db, basketTable: basketTable, priceTable: priceTable, cache: priceCache{now: now}}
 }
 
 // NewPriceView returns the store for the price view alone, for a function
 // that must not touch baskets: it holds no basket table name.
 func NewPriceView(db API, priceTable string) *Store {
-	return &Store{db: db, priceTable: priceTable}
+	return NewAt(db, "", priceTable, time.Now)
 }
 
 type basketItem struct {
@@ -136,6 +143,38 @@ func (s *Store) List(ctx context.Context, req page.Request) (page.Of[basket.Bask
 	return res, nil
 }
 
+// Replace implements basket.Store with one unconditional update. It removes
+// the outbox attribute with the last checkout, so that the stream's image of
+// this write carries no events of an earlier one. An update the SDK sends
+// twice adds two to the version: a version is only ever compared for equality.
+func (s *Store) Replace(ctx context.Context, userName string, items []basket.Item) (int64, error) {
+	if items == nil {
+		items = []basket.Item{}
+	}
+	av, err := attributevalue.Marshal(items)
+	if err != nil {
+		return 0, fmt.Errorf("replace basket %s: %w", userName, err)
+	}
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &s.basketTable,
+		Key:                      userKey(userName),
+		UpdateExpression:         aws.String("SET #items = :items, version = if_not_exists(version, :zero) + :one REMOVE lastCheckout, lastCheckoutKey, #outbox, #write"),
+		ExpressionAttributeNames: map[string]string{"#items": "items", "#outbox": outboxitem.Attribute, "#write": dynamoput.WriteID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":items": av, ":zero": &types.AttributeValueMemberN{Value: "0"}, ":one": &types.AttributeValueMemberN{Value: "1"},
+		},
+		ReturnValues: types.ReturnValueUpdatedNew,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("replace basket %s: %w", userName, err)
+	}
+	var version int64
+	if err := attributevalue.Unmarshal(out.Attributes["version"], &version); err != nil {
+		return 0, fmt.Errorf("replace basket %s: read its version: %w", userName, err)
+	}
+	return version, nil
+}
+
 // Put implements basket.Store.
 func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoing) error {
 	av, err := attributevalue.MarshalMap(basketItem{UserName: b.UserName, Items: b.Items, Version: b.Version, LastCheckout: b.LastCheckout, CheckoutKey: b.LastCheckoutKey})
@@ -188,15 +227,36 @@ const batchGetAttempts = 8
 // ErrBusy reports prices still unread after every retry: the table is throttled.
 var ErrBusy = kind.New(kind.Unavailable, "prices cannot be read right now; retry shortly")
 
-// Prices implements basket.PriceView.
+// Prices implements basket.PriceView: the prices read in the last PriceTTL
+// from memory, the others with eventually consistent reads.
 func (s *Store) Prices(ctx context.Context, ids []string) (map[string]basket.Price, error) {
+	out, missing := s.cache.get(ids)
+	if len(missing) == 0 {
+		return out, nil
+	}
+	read := s.cache.now()
+	fetched, err := s.fetchPrices(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(read, fetched)
+	for id, p := range fetched {
+		out[id] = p
+	}
+	return out, nil
+}
+
+// fetchPrices reads the view's entries for ids.
+func (s *Store) fetchPrices(ctx context.Context, ids []string) (map[string]basket.Price, error) {
 	out := make(map[string]basket.Price, len(ids))
 	for start := 0; start < len(ids); start += batchGetMax {
 		keys := make([]map[string]types.AttributeValue, 0, batchGetMax)
 		for _, id := range ids[start:min(start+batchGetMax, len(ids))] {
 			keys = append(keys, map[string]types.AttributeValue{KeyProductID: &types.AttributeValueMemberS{Value: id}})
 		}
-		request := map[string]types.KeysAndAttributes{s.priceTable: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		// Eventually consistent, at half the cost: the view is fed by events,
+		// seconds behind the catalog, and a read a second older changes nothing.
+		request := map[string]types.KeysAndAttributes{s.priceTable: {Keys: keys}}
 		for attempt := 1; len(request) > 0; attempt++ {
 			if attempt > 1 {
 				if attempt > batchGetAttempts {
@@ -243,5 +303,6 @@ func (s *Store) ApplyPrice(ctx context.Context, p basket.Price) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("apply price %s v%d: %w", p.ProductID, p.Version, err)
 	}
+	s.cache.forget(p.ProductID)
 	return true, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -14,6 +15,8 @@ import (
 	"github.com/eventshop/eventshop/internal/basket/dynamo"
 	"github.com/eventshop/eventshop/internal/basket/storetest"
 	"github.com/eventshop/eventshop/internal/dynamotest"
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
@@ -93,4 +96,76 @@ func TestUnprocessedKeysAreRetried(t *testing.T) {
 	if !errors.Is(err, dynamo.ErrBusy) || c.calls != 8 {
 		t.Fatalf("Prices under lasting throttling = %v after %d calls; want ErrBusy after 8", err, c.calls)
 	}
+}
+
+// A Replace after a checkout leaves no events on the item: the stream's new
+// image of the Replace must not carry the checkout's event again.
+func TestReplaceDropsTheLastWritesEvents(t *testing.T) {
+	db := dynamotest.Client(t)
+	table := dynamotest.Table(t, db, dynamo.BasketTableInput)
+	s := dynamo.New(db, table, dynamotest.Table(t, db, dynamo.PriceTableInput))
+	ctx := t.Context()
+	if _, err := s.Replace(ctx, "alice", []basket.Item{{ProductID: "p1", Quantity: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	evt, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{CheckoutID: "c-1", UserName: "alice"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, basket.Basket{UserName: "alice", Items: []basket.Item{}, Version: 2, LastCheckout: "c-1"}, evt); err != nil {
+		t.Fatal(err)
+	}
+	stored := func() map[string]ddbtypes.AttributeValue {
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: map[string]ddbtypes.AttributeValue{dynamo.KeyUserName: &ddbtypes.AttributeValueMemberS{Value: "alice"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Item
+	}
+	if _, ok := stored()[outboxitem.Attribute]; !ok {
+		t.Fatal("the checkout's write carries no outbox attribute: the test checks nothing")
+	}
+	if _, err := s.Replace(ctx, "alice", []basket.Item{{ProductID: "p2", Quantity: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if item := stored(); item[outboxitem.Attribute] != nil || item["lastCheckout"] != nil {
+		t.Fatalf("item after Replace = %v; want no outbox and no last checkout", item)
+	}
+}
+
+// Prices read in the last PriceTTL come from memory; older ones, missing
+// ones and ones this store wrote are read again.
+func TestPricesAreReusedForPriceTTL(t *testing.T) {
+	db, trips := dynamotest.CountingClient(t)
+	prices := dynamotest.Table(t, db, dynamo.PriceTableInput)
+	clock := time.Now()
+	s := dynamo.NewAt(db, dynamotest.Table(t, db, dynamo.BasketTableInput), prices, func() time.Time { return clock })
+	other := dynamo.New(db, "", prices) // another function's store: the basket consumer's
+	ctx := t.Context()
+	if _, err := other.ApplyPrice(ctx, basket.Price{ProductID: "p1", Name: "Widget", Price: 100, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(want basket.Price, wantTrips int) {
+		t.Helper()
+		trips.Take()
+		got, err := s.Prices(ctx, []string{"p1", "ghost"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, n := trips.Take(); got["p1"] != want || n != wantTrips {
+			t.Fatalf("Prices = %+v in %d trips; want %+v in %d", got, n, want, wantTrips)
+		}
+	}
+	read(basket.Price{ProductID: "p1", Name: "Widget", Price: 100, Version: 1}, 1)
+	if _, err := other.ApplyPrice(ctx, basket.Price{ProductID: "p1", Name: "Widget", Price: 150, Version: 2}); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(dynamo.PriceTTL - time.Millisecond)
+	read(basket.Price{ProductID: "p1", Name: "Widget", Price: 100, Version: 1}, 1) // ghost is read again, p1 is not
+	clock = clock.Add(time.Millisecond)
+	read(basket.Price{ProductID: "p1", Name: "Widget", Price: 150, Version: 2}, 1)
+	if _, err := s.ApplyPrice(ctx, basket.Price{ProductID: "p1", Name: "Widget", Price: 175, Version: 3}); err != nil {
+		t.Fatal(err)
+	}
+	read(basket.Price{ProductID: "p1", Name: "Widget", Price: 175, Version: 3}, 1) // read again, not from memory
 }

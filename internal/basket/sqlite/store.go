@@ -107,21 +107,49 @@ func (s *Store) List(ctx context.Context, req page.Request) (page.Of[basket.Bask
 	return res, nil
 }
 
+// Replace implements basket.Store.
+func (s *Store) Replace(ctx context.Context, userName string, items []basket.Item) (int64, error) {
+	encoded, err := encodeItems(items)
+	if err != nil {
+		return 0, err
+	}
+	var version int64
+	err = s.db.QueryRowContext(ctx, `insert into baskets (user_name, items, version, last_checkout) values (?, ?, 1, '')
+		on conflict (user_name) do update set items = excluded.items, version = baskets.version + 1, last_checkout = ''
+		returning version`, userName, encoded).Scan(&version)
+	if err != nil {
+		return 0, fmt.Errorf("replace basket %s: %w", userName, err)
+	}
+	return version, nil
+}
+
+// encodeItems is the items column: a JSON array, empty rather than null.
+func encodeItems(items []basket.Item) (string, error) {
+	if items == nil {
+		items = []basket.Item{}
+	}
+	b, err := json.Marshal(items)
+	if err != nil {
+		return "", fmt.Errorf("encode items: %w", err)
+	}
+	return string(b), nil
+}
+
 // Put implements basket.Store.
 func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoing) error {
-	items, err := json.Marshal(b.Items)
+	items, err := encodeItems(b.Items)
 	if err != nil {
-		return fmt.Errorf("encode items: %w", err)
+		return err
 	}
 	err = sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
 		var res sql.Result
 		var err error
 		if b.Version == 1 {
 			res, err = tx.ExecContext(ctx, `insert into baskets (user_name, items, version, last_checkout) values (?, ?, 1, ?) on conflict do nothing`,
-				b.UserName, string(items), lastCheckout(b))
+				b.UserName, items, lastCheckout(b))
 		} else {
 			res, err = tx.ExecContext(ctx, `update baskets set items = ?, version = ?, last_checkout = ? where user_name = ? and version = ?`,
-				string(items), b.Version, lastCheckout(b), b.UserName, b.Version-1)
+				items, b.Version, lastCheckout(b), b.UserName, b.Version-1)
 		}
 		if err != nil {
 			return fmt.Errorf("put basket %s: %w", b.UserName, err)

@@ -19,6 +19,8 @@ func Run(t *testing.T, newStore func(t *testing.T) basket.Store) {
 	t.Run("NotFound", func(t *testing.T) { t.Parallel(); testNotFound(t, newStore(t)) })
 	t.Run("VersionConflict", func(t *testing.T) { t.Parallel(); testConflict(t, newStore(t)) })
 	t.Run("Delete", func(t *testing.T) { t.Parallel(); testDelete(t, newStore(t)) })
+	t.Run("Replace", func(t *testing.T) { t.Parallel(); testReplace(t, newStore(t)) })
+	t.Run("ConcurrentReplacesLastStands", func(t *testing.T) { t.Parallel(); testConcurrentReplace(t, newStore(t)) })
 	t.Run("ConcurrentWritersOneWins", func(t *testing.T) { t.Parallel(); testConcurrent(t, newStore(t)) })
 	t.Run("Pagination", func(t *testing.T) { t.Parallel(); testPagination(t, newStore(t)) })
 }
@@ -101,6 +103,64 @@ func testDelete(t *testing.T, s basket.Store) {
 	}
 	if err := s.Put(ctx, sample("carol", 1)); err != nil {
 		t.Fatalf("create after Delete: %v", err)
+	}
+}
+
+func testReplace(t *testing.T, s basket.Store) {
+	ctx := t.Context()
+	items := sample("erin", 1).Items
+	if v, err := s.Replace(ctx, "erin", items); err != nil || v != 1 {
+		t.Fatalf("Replace of a missing basket = v%d, %v; want v1", v, err)
+	}
+	if got, err := s.Get(ctx, "erin"); err != nil || !reflect.DeepEqual(got, basket.Basket{UserName: "erin", Items: items, Version: 1}) {
+		t.Fatalf("Get after Replace = %+v, %v", got, err)
+	}
+	checkedOut := basket.Basket{UserName: "erin", Version: 2, Items: []basket.Item{}, LastCheckout: "c-1", LastCheckoutKey: "k"}
+	if err := s.Put(ctx, checkedOut); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Replace(ctx, "erin", nil); err != nil || v != 3 {
+		t.Fatalf("Replace after a checkout = v%d, %v; want v3", v, err)
+	}
+	want := basket.Basket{UserName: "erin", Items: []basket.Item{}, Version: 3}
+	if got, err := s.Get(ctx, "erin"); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Get after Replace = %+v, %v; want %+v (no items, last checkout forgotten)", got, err, want)
+	}
+	// A write made against the version Replace superseded fails.
+	stale := checkedOut
+	stale.Version = 3
+	if err := s.Put(ctx, stale); !errors.Is(err, basket.ErrVersionConflict) {
+		t.Fatalf("Put against the replaced version: %v, want ErrVersionConflict", err)
+	}
+}
+
+func testConcurrentReplace(t *testing.T, s basket.Store) {
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	versions := make([]int64, 8)
+	errs := make([]error, len(versions))
+	for i := range versions {
+		wg.Go(func() {
+			versions[i], errs[i] = s.Replace(ctx, "frank", []basket.Item{{ProductID: "p1", Quantity: i + 1}})
+		})
+	}
+	wg.Wait()
+	last, seen := 0, map[int64]bool{}
+	for i, v := range versions {
+		if errs[i] != nil {
+			t.Fatalf("Replace %d: %v", i, errs[i])
+		}
+		if seen[v] {
+			t.Fatalf("two replaces got version %d: %v", v, versions)
+		}
+		seen[v] = true
+		if v > versions[last] {
+			last = i
+		}
+	}
+	got, err := s.Get(ctx, "frank")
+	if err != nil || got.Version != versions[last] || got.Items[0].Quantity != last+1 {
+		t.Fatalf("stored %+v, %v; want the last replace's (v%d, quantity %d)", got, err, versions[last], last+1)
 	}
 }
 

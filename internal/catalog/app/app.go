@@ -23,12 +23,14 @@ func New(store catalog.Store) *Catalog {
 	return &Catalog{store: store, now: time.Now}
 }
 
-// Get returns one product.
+// Get returns one product, possibly without the last second's writes: a
+// read that a client makes to show the product, not to change it (an update
+// carries no version from the client, and reads its own).
 func (c *Catalog) Get(ctx context.Context, id string) (catalog.Product, error) {
 	if err := validation.ID("id", id); err != nil {
 		return catalog.Product{}, err
 	}
-	return c.store.Get(ctx, id)
+	return c.store.Lookup(ctx, id)
 }
 
 // List pages through all products, or through one category's when category is set.

@@ -103,17 +103,26 @@ func (s *Store) key(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{KeyID: &types.AttributeValueMemberS{Value: id}}
 }
 
-// Get implements catalog.Store.
+// Get implements catalog.Store with a strongly consistent read.
 func (s *Store) Get(ctx context.Context, id string) (catalog.Product, error) {
-	it, err := s.get(ctx, id)
+	it, err := s.get(ctx, id, true)
 	if err != nil {
 		return catalog.Product{}, fmt.Errorf("get product %s: %w", id, err)
 	}
 	return it.product(), nil
 }
 
-func (s *Store) get(ctx context.Context, id string) (item, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: s.key(id), ConsistentRead: aws.Bool(true)})
+// Lookup implements catalog.Store with an eventually consistent read.
+func (s *Store) Lookup(ctx context.Context, id string) (catalog.Product, error) {
+	it, err := s.get(ctx, id, false)
+	if err != nil {
+		return catalog.Product{}, fmt.Errorf("look up product %s: %w", id, err)
+	}
+	return it.product(), nil
+}
+
+func (s *Store) get(ctx context.Context, id string, consistent bool) (item, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: s.key(id), ConsistentRead: aws.Bool(consistent)})
 	if err != nil {
 		return item{}, err
 	}
@@ -208,7 +217,7 @@ func (s *Store) conditional(ctx context.Context, it item, prev int64, evts []eve
 	if !isConditionFailed(err) {
 		return err
 	}
-	if _, err := s.get(ctx, it.ID); err != nil {
+	if _, err := s.get(ctx, it.ID, true); err != nil {
 		return err // ErrNotFound, or the read failed
 	}
 	return catalog.ErrVersionConflict

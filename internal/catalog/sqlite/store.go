@@ -99,6 +99,11 @@ func (s *Store) Get(ctx context.Context, id string) (catalog.Product, error) {
 	return p, nil
 }
 
+// Lookup implements catalog.Store: Get, which is never stale here.
+func (s *Store) Lookup(ctx context.Context, id string) (catalog.Product, error) {
+	return s.Get(ctx, id)
+}
+
 type cursor struct {
 	ID string `json:"id"`
 }

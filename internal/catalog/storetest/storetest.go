@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -18,6 +19,7 @@ import (
 func Run(t *testing.T, newStore func(t *testing.T) catalog.Store) {
 	t.Run("CreateGet", func(t *testing.T) { t.Parallel(); testCreateGet(t, newStore(t)) })
 	t.Run("NotFound", func(t *testing.T) { t.Parallel(); testNotFound(t, newStore(t)) })
+	t.Run("LookupSeesWrites", func(t *testing.T) { t.Parallel(); testLookup(t, newStore(t)) })
 	t.Run("CreateExistingConflicts", func(t *testing.T) { t.Parallel(); testCreateExisting(t, newStore(t)) })
 	t.Run("UpdateVersions", func(t *testing.T) { t.Parallel(); testUpdate(t, newStore(t)) })
 	t.Run("Delete", func(t *testing.T) { t.Parallel(); testDelete(t, newStore(t)) })
@@ -63,6 +65,47 @@ func testNotFound(t *testing.T, s catalog.Store) {
 	}
 	if err := s.Delete(ctx, id, 1); !errors.Is(err, catalog.ErrNotFound) {
 		t.Errorf("Delete missing: %v, want ErrNotFound", err)
+	}
+}
+
+// lookupLag is how long a Lookup may miss a write.
+const lookupLag = 2 * time.Second
+
+// lookup waits, up to lookupLag, for Lookup of id to answer as want does.
+func lookup(t *testing.T, s catalog.Store, id string, want func(catalog.Product, error) bool) (catalog.Product, error) {
+	t.Helper()
+	deadline := time.Now().Add(lookupLag)
+	for {
+		p, err := s.Lookup(t.Context(), id)
+		if want(p, err) || time.Now().After(deadline) {
+			return p, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func testLookup(t *testing.T, s catalog.Store) {
+	ctx := t.Context()
+	if _, err := s.Lookup(ctx, uuid.NewString()); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("Lookup missing: %v, want ErrNotFound", err)
+	}
+	p := product("Phone")
+	mustCreate(t, s, p)
+	if got, err := lookup(t, s, p.ID, func(got catalog.Product, err error) bool { return err == nil }); err != nil || got != p {
+		t.Fatalf("Lookup after Create = %+v, %v; want %+v", got, err, p)
+	}
+	p.Version, p.Price = 2, 2500
+	if err := s.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lookup(t, s, p.ID, func(got catalog.Product, err error) bool { return got.Version == 2 }); err != nil || got != p {
+		t.Fatalf("Lookup after Update = %+v, %v; want %+v", got, err, p)
+	}
+	if err := s.Delete(ctx, p.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lookup(t, s, p.ID, func(_ catalog.Product, err error) bool { return err != nil }); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("Lookup after Delete: %v, want ErrNotFound", err)
 	}
 }
 
