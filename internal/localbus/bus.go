@@ -197,7 +197,14 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 }
 
 // Consume runs h on queueName's messages until ctx ends. A batch in flight when
-// ctx ends is finished, not abandoned.
+// ctx ends is finished and settled, not abandoned.
+//
+// A batch's settlement (deletes, retries, dead letters) commits in the same
+// transaction as the next receive: one commit per batch instead of two while
+// the queue has work, and made at once after the batch, before any wait. A
+// settlement that fails to commit is tried again with the next receive; if the
+// process dies first, its messages are delivered again when the bus next opens,
+// as a dead consumer's are.
 func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
 	q, err := b.queue(queueName)
 	if err != nil {
@@ -205,20 +212,25 @@ func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
 	}
 	t := time.NewTicker(b.opts.PollInterval)
 	defer t.Stop()
+	work := context.WithoutCancel(ctx)
+	var done settlement // the last batch, handled, not yet settled
 	for {
-		n, err := b.consumeBatch(context.WithoutCancel(ctx), q, h)
+		stopping := ctx.Err() != nil
+		batch, err := b.settleAndReceive(work, q, done, !stopping)
 		if err != nil {
 			b.log.ErrorContext(ctx, "consume", "queue", queueName, "err", err)
+		} else {
+			done = settlement{} // settled; on an error, it is tried again
 		}
-		if n > 0 && err == nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			continue // there may be more
+		if stopping {
+			return nil
+		}
+		if len(batch) > 0 {
+			done = settlement{batch: batch, failed: b.run(work, q, h, batch)}
+			continue // settle it with the next receive: there may be more
 		}
 		select {
 		case <-ctx.Done():
-			return nil
 		case <-q.wake:
 		case <-t.C:
 		}
@@ -232,14 +244,27 @@ type received struct {
 	created time.Time // when the message was sent to the queue
 }
 
-// consumeBatch receives up to BatchSize messages, hands them to h and settles
-// each: deleted on success, hidden for RetryDelay on failure, moved to the DLQ
-// once it has failed MaxReceives times. It returns how many messages it received.
-func (b *Bus) consumeBatch(ctx context.Context, q *queue, h Handler) (int, error) {
-	var batch []received
-	var exhausted []received
+// settlement is a handled batch and why each of its failed messages failed, by id.
+type settlement struct {
+	batch  []received
+	failed map[string]string
+}
+
+// settleAndReceive settles done and, when receive is set, receives up to
+// BatchSize messages, in one transaction. Settling deletes each message that
+// succeeded, hides each failed one for RetryDelay, and moves to the DLQ one
+// that has failed MaxReceives times; receiving moves to the DLQ a message
+// received MaxReceives times and never settled (its consumer died).
+func (b *Bus) settleAndReceive(ctx context.Context, q *queue, done settlement, receive bool) ([]received, error) {
+	var batch, exhausted []received
+	var dead int
 	err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
-		for len(batch) < q.rule.BatchSize {
+		batch, exhausted, dead = batch[:0], exhausted[:0], 0
+		var err error
+		if dead, err = b.settle(ctx, tx, q, done); err != nil {
+			return err
+		}
+		for receive && len(batch) < q.rule.BatchSize {
 			m, err := q.q.ReceiveTx(ctx, tx)
 			if err != nil {
 				return fmt.Errorf("receive: %w", err)
@@ -254,7 +279,6 @@ func (b *Bus) consumeBatch(ctx context.Context, q *queue, h Handler) (int, error
 			}
 			r.created, _ = time.Parse(time.RFC3339Nano, created) // goqite's own format; only the delivery span reads it
 			if r.count > q.rule.MaxReceives {
-				// Received MaxReceives times and never settled: its consumer died.
 				exhausted = append(exhausted, r)
 				continue
 			}
@@ -268,49 +292,42 @@ func (b *Bus) consumeBatch(ctx context.Context, q *queue, h Handler) (int, error
 		}
 		return nil
 	})
-	if err == nil {
-		countDeadLettered(ctx, q, len(exhausted))
+	if err != nil {
+		return nil, err
 	}
-	if err != nil || len(batch) == 0 {
-		return len(exhausted), err
-	}
+	countDeadLettered(ctx, q, dead+len(exhausted))
+	return batch, nil
+}
 
-	failed := b.run(ctx, q, h, batch)
-
-	var dead int
-	err = sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
-		for _, r := range batch {
-			reason, failed := failed[string(r.id)]
-			switch {
-			case !failed:
-				if err := q.q.DeleteTx(ctx, tx, r.id); err != nil {
-					return fmt.Errorf("delete: %w", err)
-				}
-				if r.count > 1 { // it may have failed before
-					if _, err := tx.ExecContext(ctx, `delete from goqite_errors where id = ?`, r.id); err != nil {
-						return fmt.Errorf("forget failure: %w", err)
-					}
-				}
-			case r.count >= q.rule.MaxReceives:
-				if err := b.deadLetter(ctx, tx, q, r, reason); err != nil {
-					return err
-				}
-				dead++
-			default:
-				if err := q.q.ExtendTx(ctx, tx, r.id, b.opts.RetryDelay); err != nil {
-					return fmt.Errorf("delay retry: %w", err)
-				}
-				if _, err := tx.ExecContext(ctx, `insert into goqite_errors (id, error) values (?, ?) on conflict (id) do update set error = excluded.error`, r.id, reason); err != nil {
-					return fmt.Errorf("record failure: %w", err)
+// settle settles done in tx and returns how many messages it dead-lettered.
+func (b *Bus) settle(ctx context.Context, tx *sql.Tx, q *queue, done settlement) (dead int, err error) {
+	for _, r := range done.batch {
+		reason, failed := done.failed[string(r.id)]
+		switch {
+		case !failed:
+			if err := q.q.DeleteTx(ctx, tx, r.id); err != nil {
+				return 0, fmt.Errorf("delete: %w", err)
+			}
+			if r.count > 1 { // it may have failed before
+				if _, err := tx.ExecContext(ctx, `delete from goqite_errors where id = ?`, r.id); err != nil {
+					return 0, fmt.Errorf("forget failure: %w", err)
 				}
 			}
+		case r.count >= q.rule.MaxReceives:
+			if err := b.deadLetter(ctx, tx, q, r, reason); err != nil {
+				return 0, err
+			}
+			dead++
+		default:
+			if err := q.q.ExtendTx(ctx, tx, r.id, b.opts.RetryDelay); err != nil {
+				return 0, fmt.Errorf("delay retry: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `insert into goqite_errors (id, error) values (?, ?) on conflict (id) do update set error = excluded.error`, r.id, reason); err != nil {
+				return 0, fmt.Errorf("record failure: %w", err)
+			}
 		}
-		return nil
-	})
-	if err == nil {
-		countDeadLettered(ctx, q, dead)
 	}
-	return len(batch), err
+	return dead, nil
 }
 
 // run calls h and returns why each message that failed failed, by id; an
