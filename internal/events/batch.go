@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 	"go.opentelemetry.io/otel"
@@ -22,14 +23,54 @@ import (
 // whose body is not an envelope fails too: after its receives run out it waits
 // in the dead-letter queue for someone to look at it. A panic while handling
 // one message fails that message only; the rest of the batch goes on.
+//
+// Messages of one flow (one correlation id: a checkout's saga) are handled
+// one after the other, in batch order; different flows side by side, so that
+// their writes share commits (package sqlitedb groups them) and their round
+// trips overlap. Messages with no correlation id make one flow.
 func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, handle func(context.Context, Envelope) error) awsevents.SQSEventResponse {
+	n := len(ev.Records)
+	errs := make([]error, n)
+	envs := make([]Envelope, n)
+	metas := make([]Meta, n)
+	flows := map[string][]int{}
+	var order []string
+	for i, m := range ev.Records {
+		env, err := Unwrap(m.Body)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		_ = json.Unmarshal(env.Detail, &metas[i]) // optional: an event without it has no correlation id or trace
+		envs[i] = env
+		key := metas[i].CorrelationID
+		if _, ok := flows[key]; !ok {
+			order = append(order, key)
+		}
+		flows[key] = append(flows[key], i)
+	}
+	flow := func(indexes []int) {
+		for _, i := range indexes {
+			errs[i] = handleOne(ctx, ev.Records[i], envs[i], metas[i], handle)
+		}
+	}
+	if len(order) == 1 {
+		flow(flows[order[0]])
+	} else {
+		var wg sync.WaitGroup
+		for _, key := range order {
+			wg.Go(func() { flow(flows[key]) })
+		}
+		wg.Wait()
+	}
 	var resp awsevents.SQSEventResponse
-	for _, m := range ev.Records {
-		err := handleOne(ctx, m, handle)
+	failures, _ := ctx.Value(failuresKey{}).(func(string, error))
+	for i, m := range ev.Records {
+		err := errs[i]
 		countDelivered(ctx, queueOf(m.EventSourceARN), err != nil)
 		if err != nil {
-			if f, ok := ctx.Value(failuresKey{}).(func(string, error)); ok {
-				f(m.MessageId, err)
+			if failures != nil {
+				failures(m.MessageId, err)
 			}
 			log.ErrorContext(ctx, "message failed", "messageId", m.MessageId, "receives", m.Attributes["ApproximateReceiveCount"], "err", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, awsevents.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
@@ -53,7 +94,7 @@ func WithFailures(ctx context.Context, f func(messageID string, err error)) cont
 // (a no-op until one is set).
 const tracerName = "github.com/eventshop/eventshop/internal/events"
 
-func handleOne(ctx context.Context, m awsevents.SQSMessage, handle func(context.Context, Envelope) error) (err error) {
+func handleOne(ctx context.Context, m awsevents.SQSMessage, env Envelope, meta Meta, handle func(context.Context, Envelope) error) (err error) {
 	var span trace.Span
 	defer func() {
 		if p := recover(); p != nil {
@@ -67,12 +108,6 @@ func handleOne(ctx context.Context, m awsevents.SQSMessage, handle func(context.
 			span.End()
 		}
 	}()
-	env, err := Unwrap(m.Body)
-	if err != nil {
-		return err
-	}
-	var meta Meta
-	_ = json.Unmarshal(env.Detail, &meta) // optional: an event without it has no correlation id or trace
 	if meta.CorrelationID != "" {
 		ctx = correlation.With(ctx, correlation.Sanitize(meta.CorrelationID))
 	}

@@ -2,11 +2,15 @@ package events_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
+	awsevents "github.com/aws/aws-lambda-go/events"
 	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/events/eventstest"
@@ -44,16 +48,63 @@ func TestHandleBatchFailsOnlyWhatFailed(t *testing.T) {
 // The correlation id an event carries reaches its handler's context; an
 // event without one leaves the context without one.
 func TestHandleBatchCarriesTheCorrelationID(t *testing.T) {
+	var mu sync.Mutex // two flows: handled side by side
 	got := map[string]string{}
 	batch := eventstest.Batch(
 		eventstest.Message(t, "with", "src", "T", events.Meta{CorrelationID: "req-42"}),
 		eventstest.Message(t, "without", "src", "T", map[string]string{"n": "1"}),
 	)
 	events.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
+		mu.Lock()
+		defer mu.Unlock()
 		got[string(env.Detail)] = correlation.ID(ctx)
 		return nil
 	})
 	if got[`{"correlationId":"req-42"}`] != "req-42" || got[`{"n":"1"}`] != "" {
 		t.Fatalf("correlation ids seen: %v", got)
+	}
+}
+
+// Messages of one flow (correlation id) are handled one after the other in
+// batch order, flows side by side: a flow whose handler blocks does not hold
+// up another, and a flow's second message waits for its first.
+func TestHandleBatchRunsFlowsSideBySide(t *testing.T) {
+	msg := func(id, flow string, n int) awsevents.SQSMessage {
+		return eventstest.Message(t, id, "src", "T", map[string]any{"correlationId": flow, "n": n})
+	}
+	batch := eventstest.Batch(msg("a1", "a", 1), msg("b1", "b", 1), msg("a2", "a", 2), msg("b2", "b", 2), msg("c1", "", 1), msg("c2", "", 2))
+	var mu sync.Mutex
+	seen := map[string][]int{}
+	bDone := make(chan struct{})
+	resp := events.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
+		var d struct {
+			CorrelationID string `json:"correlationId"`
+			N             int    `json:"n"`
+		}
+		if err := json.Unmarshal(env.Detail, &d); err != nil {
+			return err
+		}
+		if d.CorrelationID == "a" && d.N == 1 {
+			select { // flow a waits until flow b has finished: b must not wait for a
+			case <-bDone:
+			case <-time.After(5 * time.Second):
+				return errors.New("flow b never finished while flow a waited")
+			}
+		}
+		mu.Lock()
+		seen[d.CorrelationID] = append(seen[d.CorrelationID], d.N)
+		if d.CorrelationID == "b" && len(seen["b"]) == 2 {
+			close(bDone)
+		}
+		mu.Unlock()
+		return nil
+	})
+	if failed := eventstest.Failed(resp); len(failed) > 0 {
+		t.Fatalf("failed %v", failed)
+	}
+	for _, flow := range []string{"a", "b", ""} {
+		if !slices.Equal(seen[flow], []int{1, 2}) {
+			t.Errorf("flow %q handled %v, want 1 then 2", flow, seen[flow])
+		}
 	}
 }

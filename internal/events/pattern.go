@@ -91,17 +91,29 @@ func (m *objectMatcher) names(key string) bool {
 // Matches reports whether the event, a JSON object such as an EventBridge
 // envelope, matches p. Malformed JSON matches nothing.
 func (p Pattern) Matches(event []byte) bool {
-	if p.root == nil {
-		return false
-	}
+	ev, ok := ParseEvent(event)
+	return ok && p.MatchesEvent(ev)
+}
+
+// Event is an event decoded once for matching against many patterns.
+type Event struct{ obj map[string]any }
+
+// ParseEvent decodes event, a JSON object, for MatchesEvent; ok is false
+// when it is not one (and then no pattern matches it).
+func ParseEvent(event []byte) (ev Event, ok bool) {
 	dec := json.NewDecoder(bytes.NewReader(event))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return false
+		return Event{}, false
 	}
 	obj, ok := v.(map[string]any)
-	return ok && p.root.match(obj)
+	return Event{obj: obj}, ok
+}
+
+// MatchesEvent is Matches for an event already decoded.
+func (p Pattern) MatchesEvent(ev Event) bool {
+	return p.root != nil && ev.obj != nil && p.root.match(ev.obj)
 }
 
 // objectMatcher matches an object: every field, and one alternative of

@@ -1,9 +1,12 @@
 package localapp_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,4 +116,68 @@ func BenchmarkCheckoutToOrder(b *testing.B) {
 			time.Sleep(100 * time.Microsecond)
 		}
 	}
+}
+
+// BenchmarkPairs has 32 users at once each write a basket and check it out,
+// and stops the clock when every order made has been paid: the requests and
+// the whole saga behind them (stock, payment, status changes), as the load
+// test's pairs/s figure drives them, without the network.
+func BenchmarkPairs(b *testing.B) {
+	s, _, _, ids := benchShop(b, 3)
+	fill := `{"items":[{"productId":"` + ids[0] + `","quantity":1},{"productId":"` + ids[1] + `","quantity":2}]}`
+	type placed struct {
+		id, user string
+		as       client
+	}
+	var (
+		users  atomic.Int64
+		mu     sync.Mutex
+		orders []placed
+	)
+	b.ReportAllocs()
+	b.SetParallelism(16) // 32 users on two cores
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		name := fmt.Sprintf("user%d", users.Add(1))
+		user := s.as(name, false)
+		for pb.Next() {
+			if status, body := user.call("POST", "/basket", fill); status != 200 {
+				b.Errorf("basket write → %d %s", status, body)
+				return
+			}
+			status, body := user.call("POST", "/basket/checkout", `{`+buyer+`}`)
+			var co struct{ OrderID string }
+			if status != 202 || json.Unmarshal(body, &co) != nil {
+				b.Errorf("checkout → %d %s", status, body)
+				return
+			}
+			mu.Lock()
+			orders = append(orders, placed{co.OrderID, name, user})
+			mu.Unlock()
+		}
+	})
+	for _, o := range orders {
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
+			var got struct{ Status string }
+			status, body := o.as.call("GET", "/order/"+o.user+"/"+o.id, "")
+			if status == 200 && json.Unmarshal(body, &got) == nil && got.Status == "PAID" {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("order %s not paid after 30 s: %d %s", o.id, status, body)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pairs/s")
+}
+
+// call serves one request in-process, from any goroutine.
+func (c client) call(method, path, body string) (int, []byte) {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	rec := httptest.NewRecorder()
+	c.s.app.Handler().ServeHTTP(rec, req)
+	return rec.Code, rec.Body.Bytes()
 }

@@ -168,8 +168,9 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 				return fmt.Errorf("encode envelope: %w", err)
 			}
 			p := Published{Envelope: body, Queues: []string{}}
+			parsed, ok := events.ParseEvent(body)
 			for _, r := range b.rules {
-				if !r.Pattern.Matches(body) {
+				if !ok || !r.Pattern.MatchesEvent(parsed) {
 					continue
 				}
 				q := b.queues[r.Queue]

@@ -37,6 +37,10 @@ func Open(ctx context.Context, path, schema string) (*sql.DB, error) {
 	q.Set("_txlock", "immediate") // no lock upgrades, so no SQLITE_BUSY deadlocks between writers
 	db := otelsql.OpenDB(connector{dsn: "file:" + path + "?" + q.Encode(), d: &sqlite.Driver{}}, traced(filepath.Base(path))...)
 	db.SetMaxOpenConns(8)
+	// Keep them: database/sql keeps 2 idle by default and closes the rest,
+	// and a new connection costs its file opens, a schema read, its prepared
+	// statements and an fsync of the directory at its first commit.
+	db.SetMaxIdleConns(8)
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -66,22 +70,6 @@ func traced(name string) []otelsql.Option {
 		// Metrics stay those of the services and the bus.
 		otelsql.WithMeterProvider(noop.NewMeterProvider()),
 	}
-}
-
-// InTx runs fn in a write transaction and commits it when fn returns nil.
-func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
 }
 
 // Scanner is a row to scan.

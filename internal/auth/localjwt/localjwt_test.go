@@ -1,6 +1,7 @@
 package localjwt
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -191,5 +192,33 @@ func TestRejectedTokens(t *testing.T) {
 			r.Header.Set("Authorization", "Bearer "+tok)
 			h.ServeHTTP(httptest.NewRecorder(), r)
 		})
+	}
+}
+
+// A verified token is remembered until it expires, and only that exact
+// string: a token altered after its first check is checked in full again.
+func TestVerifiedTokensAreRememberedUntilTheyExpire(t *testing.T) {
+	k := keys(t)
+	v := k.Verifier(slog.New(slog.DiscardHandler))
+	clock := time.Now()
+	v.now = func() time.Time { return clock }
+	tok, err := k.Issue("alice", false, time.Minute, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := v.Verify(tok); err != nil || c.UserName != "alice" {
+		t.Fatalf("Verify = %+v, %v", c, err)
+	}
+	v.keys = map[string]crypto.PublicKey{} // from here on, only remembered tokens pass
+	if c, err := v.Verify(tok); err != nil || c.UserName != "alice" {
+		t.Fatalf("Verify of a remembered token = %+v, %v; want it from memory", c, err)
+	}
+	altered := tok[:len(tok)-2] + map[bool]string{true: "AA", false: "BB"}[!strings.HasSuffix(tok, "AA")]
+	if _, err := v.Verify(altered); err == nil {
+		t.Fatal("an altered token passed on its original's memory")
+	}
+	clock = clock.Add(time.Minute)
+	if _, err := v.Verify(tok); err == nil {
+		t.Fatal("a remembered token passed after it expired")
 	}
 }

@@ -114,9 +114,11 @@ func (s *Store) Replace(ctx context.Context, userName string, items []basket.Ite
 		return 0, err
 	}
 	var version int64
-	err = s.db.QueryRowContext(ctx, `insert into baskets (user_name, items, version, last_checkout) values (?, ?, 1, '')
-		on conflict (user_name) do update set items = excluded.items, version = baskets.version + 1, last_checkout = ''
-		returning version`, userName, encoded).Scan(&version)
+	err = sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error { // commits with other writes
+		return tx.QueryRowContext(ctx, `insert into baskets (user_name, items, version, last_checkout) values (?, ?, 1, '')
+			on conflict (user_name) do update set items = excluded.items, version = baskets.version + 1, last_checkout = ''
+			returning version`, userName, encoded).Scan(&version)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("replace basket %s: %w", userName, err)
 	}

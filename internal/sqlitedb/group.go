@@ -1,0 +1,169 @@
+package sqlitedb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"runtime"
+	"sync"
+	"weak"
+)
+
+// InTx runs fn in a write transaction and returns once its writes are
+// committed (and, with synchronous=FULL, on disk), or with fn's error and
+// none of its writes.
+//
+// Writers to one database commit as a group: a write that arrives while
+// another group commits waits for it, then commits with every write that
+// arrived meanwhile, in one transaction, each in a savepoint of its own so
+// that one failing undoes only its own writes. A lone write commits alone,
+// at once. So a database with many writers at once (the bus, a busy store)
+// pays one fsync for many writes instead of one each, with no write
+// acknowledged before it is durable; writes of one group run in the order
+// they arrived, and see the writes before them as if committed one by one.
+//
+// The first writer of a group runs it on its own goroutine (no background
+// goroutine, nothing to stop); a panic in fn is raised again in its caller's.
+// fn must not start another write on the same database: it would wait for
+// its own group.
+func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	g := groupOf(db)
+	w := &write{ctx: ctx, fn: fn, done: make(chan outcome, 1)}
+	g.mu.Lock()
+	g.waiting = append(g.waiting, w)
+	if g.leading {
+		g.mu.Unlock()
+		if o := <-w.done; !o.lead {
+			return o.result()
+		}
+	} else {
+		g.leading = true
+		g.mu.Unlock()
+	}
+	// This writer leads: it commits everything waiting, itself included,
+	// then hands the lead to the first writer that arrived meanwhile.
+	g.mu.Lock()
+	batch := g.waiting
+	g.waiting = nil
+	g.mu.Unlock()
+	own := commit(ctx, db, batch, w)
+	g.mu.Lock()
+	if len(g.waiting) > 0 {
+		g.waiting[0].done <- outcome{lead: true}
+	} else {
+		g.leading = false
+	}
+	g.mu.Unlock()
+	return own.result()
+}
+
+// group is one database's writers waiting to commit.
+type group struct {
+	mu      sync.Mutex
+	leading bool // a writer is committing a group now
+	waiting []*write
+}
+
+type write struct {
+	ctx  context.Context
+	fn   func(*sql.Tx) error
+	done chan outcome
+}
+
+// outcome is a write's result, or its turn to lead the next group.
+type outcome struct {
+	err      error
+	panicked any
+	lead     bool
+}
+
+func (o outcome) result() error {
+	if o.panicked != nil {
+		panic(o.panicked)
+	}
+	return o.err
+}
+
+var groups sync.Map // weak.Pointer[sql.DB] → *group
+
+func groupOf(db *sql.DB) *group {
+	key := weak.Make(db)
+	if g, ok := groups.Load(key); ok {
+		return g.(*group)
+	}
+	g, loaded := groups.LoadOrStore(key, &group{})
+	if !loaded {
+		runtime.AddCleanup(db, func(k weak.Pointer[sql.DB]) { groups.Delete(k) }, key)
+	}
+	return g.(*group)
+}
+
+// commit runs batch in one transaction, begun under the leader's context
+// (its trace holds the begin and commit), tells every other write its
+// outcome and returns the leader's.
+func commit(ctx context.Context, db *sql.DB, batch []*write, leader *write) outcome {
+	outcomes := make([]outcome, len(batch))
+	tx, err := db.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		for i := range outcomes {
+			outcomes[i].err = fmt.Errorf("begin: %w", err)
+		}
+	} else {
+		alone := len(batch) == 1
+		ok := 0
+		for i, w := range batch {
+			outcomes[i] = run(tx, w, alone)
+			if outcomes[i].err == nil && outcomes[i].panicked == nil {
+				ok++
+			}
+		}
+		if ok == 0 {
+			_ = tx.Rollback()
+		} else if err := tx.Commit(); err != nil {
+			for i := range outcomes {
+				if outcomes[i].err == nil && outcomes[i].panicked == nil {
+					outcomes[i].err = fmt.Errorf("commit: %w", err)
+				}
+			}
+		}
+	}
+	var own outcome
+	for i, w := range batch {
+		if w == leader {
+			own = outcomes[i]
+		} else {
+			w.done <- outcomes[i]
+		}
+	}
+	return own
+}
+
+// run runs w's fn in tx, in a savepoint unless it is alone in the
+// transaction, and undoes its writes if it fails.
+func run(tx *sql.Tx, w *write, alone bool) (o outcome) {
+	if err := w.ctx.Err(); err != nil {
+		return outcome{err: err}
+	}
+	if !alone {
+		if _, err := tx.ExecContext(w.ctx, "savepoint write"); err != nil {
+			return outcome{err: fmt.Errorf("savepoint: %w", err)}
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			o = outcome{panicked: p}
+		}
+		if alone {
+			return
+		}
+		if o.err != nil || o.panicked != nil {
+			if _, err := tx.ExecContext(context.WithoutCancel(w.ctx), "rollback to write"); err != nil && o.err != nil {
+				o.err = fmt.Errorf("%w; and undoing it: %w", o.err, err)
+			}
+		}
+		if _, err := tx.ExecContext(context.WithoutCancel(w.ctx), "release write"); err != nil && o.err == nil && o.panicked == nil {
+			o.err = fmt.Errorf("release savepoint: %w", err)
+		}
+	}()
+	return outcome{err: w.fn(tx)}
+}
