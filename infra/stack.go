@@ -100,7 +100,7 @@ type ShopStackProps struct {
 // with the rules of package events, the queues, the stream publishers and the
 // alarms.
 func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) awscdk.Stack {
-	if err := events.ValidateRules(events.Rules); err != nil {
+	if err := events.ValidateRules(events.Rules()); err != nil {
 		panic(err)
 	}
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
@@ -157,7 +157,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		consumers[dir] = fn
 		return fn
 	}
-	for _, r := range events.Rules {
+	for _, r := range events.Rules() {
 		var fn awslambda.Function
 		switch r.Queue {
 		case events.QueueBasketPrices:

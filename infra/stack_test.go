@@ -205,10 +205,10 @@ func TestBusArchiveAndRules(t *testing.T) {
 	tm.HasResourceProperties(jsii.String("AWS::Events::EventBus"), map[string]any{"Name": "SwnEventBus"})
 	tm.ResourceCountIs(jsii.String("AWS::Events::Archive"), jsii.Number(1))
 	rules := ofType(res, "AWS::Events::Rule")
-	if len(rules) != len(events.Rules) {
-		t.Fatalf("%d rules, want one per definition (%d)", len(rules), len(events.Rules))
+	if len(rules) != len(events.Rules()) {
+		t.Fatalf("%d rules, want one per definition (%d)", len(rules), len(events.Rules()))
 	}
-	for _, r := range events.Rules {
+	for _, r := range events.Rules() {
 		var want map[string]any
 		if err := json.Unmarshal([]byte(r.Pattern.JSON()), &want); err != nil {
 			t.Fatal(err)
@@ -230,7 +230,7 @@ func TestBusArchiveAndRules(t *testing.T) {
 func TestQueuesAndConsumers(t *testing.T) {
 	_, res := template(t)
 	mappings := ofType(res, "AWS::Lambda::EventSourceMapping")
-	for _, r := range events.Rules {
+	for _, r := range events.Rules() {
 		q := res[logicalID(t, res, "AWS::SQS::Queue", pascal(r.Queue)+"Queue")]
 		redrive := q.Properties["RedrivePolicy"].(map[string]any)
 		if redrive["maxReceiveCount"] != float64(r.MaxReceives) || r.MaxReceives != 5 {
@@ -326,7 +326,7 @@ func TestAlarms(t *testing.T) {
 
 func TestEveryRuleTargetHasADeadLetterQueue(t *testing.T) {
 	_, res := template(t)
-	for _, r := range events.Rules {
+	for _, r := range events.Rules() {
 		rule := ofType(res, "AWS::Events::Rule")[logicalID(t, res, "AWS::Events::Rule", r.Name)]
 		for _, target := range rule.Properties["Targets"].([]any) {
 			tg := target.(map[string]any)

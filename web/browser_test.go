@@ -194,8 +194,17 @@ func textOf(t *testing.T, ctx context.Context, sel string) string {
 // waitText waits until sel's text contains want.
 func waitText(t *testing.T, ctx context.Context, sel, want string) {
 	t.Helper()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, want),
-		chromedp.WithPollingTimeout(30*time.Second)))
+	deadline := time.Now().Add(30 * time.Second)
+	var err error
+	for {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, want),
+			chromedp.WithPollingTimeout(time.Until(deadline))))
+		// A poll begun as the page was being replaced loses its JavaScript
+		// context; poll again in the new one.
+		if err == nil || !strings.Contains(err.Error(), "context with specified id") && !strings.Contains(err.Error(), "context was destroyed") || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ''`, sel)))
 		t.Fatalf("%s never said %q (it says %q): %v", sel, want, got, err)

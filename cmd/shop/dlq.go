@@ -37,7 +37,7 @@ var _ deadLetters = (*localbus.Bus)(nil)
 
 func dlqUsage() string {
 	var queues []string
-	for _, r := range events.Rules {
+	for _, r := range events.Rules() {
 		queues = append(queues, "  "+r.Queue+"  (dead letters in "+r.DeadLetterQueue()+")")
 	}
 	return `

@@ -18,7 +18,7 @@ func TestRulesRouteTheSeedEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		envelope, _ := json.Marshal(o.Wrap("123456789012", "eu-west-1"))
-		for _, r := range events.Rules {
+		for _, r := range events.Rules() {
 			if r.Pattern.Matches(envelope) {
 				queues = append(queues, r.Queue)
 			}
@@ -49,7 +49,7 @@ func TestRulesRouteTheSeedEvents(t *testing.T) {
 }
 
 func TestRuleDefinitions(t *testing.T) {
-	for _, r := range events.Rules {
+	for _, r := range events.Rules() {
 		if !r.Pattern.Names("source") {
 			t.Errorf("%s: pattern %s names no source", r.Name, r.Pattern.JSON())
 		}
@@ -88,10 +88,10 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 }
 
 func TestRuleValidation(t *testing.T) {
-	if err := events.ValidateRules(events.Rules); err != nil {
+	if err := events.ValidateRules(events.Rules()); err != nil {
 		t.Fatalf("the shop's rules: %v", err)
 	}
-	good := events.Rules[0]
+	good := events.Rules()[0]
 	tests := []struct {
 		name   string
 		change func(*events.Rule)
@@ -104,6 +104,9 @@ func TestRuleValidation(t *testing.T) {
 		{"only a detail-type", func(r *events.Rule) { r.Pattern = events.MustPattern(`{"detail-type":["X"]}`) }, true},
 		{"no queue", func(r *events.Rule) { r.Queue = "" }, false},
 		{"queue with a slash", func(r *events.Rule) { r.Queue = "a/b" }, false},
+		{"queue with a dot", func(r *events.Rule) { r.Queue = "a.b" }, false},
+		{"queue with a non-ASCII letter", func(r *events.Rule) { r.Queue = "café" }, false},
+		{"queue of every allowed kind", func(r *events.Rule) { r.Queue = "Az09_-" }, true},
 		{"queue of 76", func(r *events.Rule) { r.Queue = strings.Repeat("q", 76) }, true},
 		{"queue of 77", func(r *events.Rule) { r.Queue = strings.Repeat("q", 77) }, false},
 		{"batch 0", func(r *events.Rule) { r.BatchSize = 0 }, false},
@@ -165,7 +168,7 @@ func TestCancellationsRouteByTheirReason(t *testing.T) {
 		envelope, _ := json.Marshal(o.Wrap("123456789012", "eu-west-1"))
 		for q, want := range map[string]bool{events.QueueInventoryOrders: tt.inventory, events.QueuePaymentOrders: tt.payment} {
 			routed := false
-			for _, r := range events.Rules {
+			for _, r := range events.Rules() {
 				routed = routed || (r.Queue == q && r.Pattern.Matches(envelope))
 			}
 			if routed != want {

@@ -3,7 +3,8 @@ package events
 import (
 	"errors"
 	"fmt"
-	"regexp"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -26,9 +27,19 @@ const (
 	MaxConsumerTimeout = 15 * time.Minute // a Lambda function's timeout
 )
 
-// queueName is what SQS allows in a queue name, leaving room for the
-// dead-letter queue's suffix.
-var queueName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,76}$`)
+// validQueueName reports whether name is what SQS allows in a queue name,
+// ^[A-Za-z0-9_-]{1,76}$, leaving room for the dead-letter queue's suffix.
+func validQueueName(name string) bool {
+	if len(name) < 1 || len(name) > 76 {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Validate checks every field of r: a zero that would silently stop a queue
 // (a batch size of 0, no receives) is an error, not a default.
@@ -40,7 +51,7 @@ func (r Rule) Validate() error {
 	if !r.Pattern.Names("source") && !r.Pattern.Names("detail-type") {
 		errs = append(errs, errors.New("pattern names no source and no detail-type: give one"))
 	}
-	if !queueName.MatchString(r.Queue) {
+	if !validQueueName(r.Queue) {
 		errs = append(errs, fmt.Errorf("queue %q must be 1 to 76 letters, digits, '-' or '_'", r.Queue))
 	}
 	if r.BatchSize < 1 || r.BatchSize > MaxBatchSize {
@@ -95,66 +106,72 @@ const (
 	QueuePaymentOrders    = "payment-orders"
 )
 
-// Rules lists every route on the bus.
-var Rules = []Rule{
-	{
-		Name:            "CatalogProductToBasket",
-		Pattern:         SourceAndTypes(SourceCatalog, TypeProductChanged, TypeProductDeleted),
-		Queue:           QueueBasketPrices,
-		BatchSize:       10,
-		MaxReceives:     5,
-		ConsumerTimeout: 10 * time.Second,
-	},
-	{
-		Name:            "CheckoutBasketToOrdering",
-		Pattern:         SourceAndTypes(SourceCheckout, TypeCheckoutBasket),
-		Queue:           QueueOrderingOrders,
-		BatchSize:       10,
-		MaxReceives:     5,
-		ConsumerTimeout: 10 * time.Second,
-	},
-	{
-		Name:            "CatalogProductToInventory",
-		Pattern:         SourceAndTypes(SourceCatalog, TypeProductChanged, TypeProductDeleted),
-		Queue:           QueueInventoryCatalog,
-		BatchSize:       10,
-		MaxReceives:     5,
-		ConsumerTimeout: 10 * time.Second,
-	},
-	{
-		// Orders to reserve or sell, and cancellations that may hold stock: a
-		// cancellation because the stock was refused held nothing. One from
-		// PLACED is routed all the same: its reservation may be under way, and
-		// must take nothing, or give back what it took.
-		Name: "OrderToInventory",
-		Pattern: MustPattern(`{"source":["` + SourceOrdering + `"],"$or":[` +
-			`{"detail-type":["` + TypeOrderPlaced + `","` + TypeOrderShipped + `"]},` +
-			`{"detail-type":["` + TypeOrderCancelled + `"],"detail":{"reason":[{"anything-but":["out_of_stock","product_unavailable"]}]}}]}`),
-		Queue:           QueueInventoryOrders,
-		BatchSize:       10,
-		MaxReceives:     5,
-		ConsumerTimeout: 10 * time.Second,
-	},
-	{
-		// Stock held is paid for; a cancellation that may have a payment is
-		// refunded, or marked so that a payment under way takes nothing. One
-		// because the stock was refused, or the payment declined, has none.
-		Name: "ReservedToPayment",
-		Pattern: MustPattern(`{"$or":[{"source":["` + SourceInventory + `"],"detail-type":["` + TypeStockReserved + `"]},` +
-			`{"source":["` + SourceOrdering + `"],"detail-type":["` + TypeOrderCancelled + `"],` +
-			`"detail":{"reason":[{"anything-but":["out_of_stock","product_unavailable","payment_declined"]}]}}]}`),
-		Queue:           QueuePaymentOrders,
-		BatchSize:       10,
-		MaxReceives:     5,
-		ConsumerTimeout: 10 * time.Second,
-	},
-	{
-		Name: "FulfilmentToOrdering",
-		Pattern: MustPattern(`{"source":["` + SourceInventory + `","` + SourcePayment + `"],"detail-type":["` + TypeStockReserved + `","` + TypeStockRejected + `","` +
-			TypePaymentCaptured + `","` + TypePaymentDeclined + `","` + TypePaymentRefunded + `"]}`),
-		Queue:           QueueOrderingFulfil,
-		BatchSize:       10,
-		MaxReceives:     5,
-		ConsumerTimeout: 10 * time.Second,
-	},
-}
+// Rules lists every route on the bus. They are built on first use, not at
+// init: the Lambda functions link this package and never route (EventBridge
+// does), and compiling the patterns was most of the package's init time.
+func Rules() []Rule { return slices.Clone(rules()) }
+
+var rules = sync.OnceValue(func() []Rule {
+	return []Rule{
+		{
+			Name:            "CatalogProductToBasket",
+			Pattern:         SourceAndTypes(SourceCatalog, TypeProductChanged, TypeProductDeleted),
+			Queue:           QueueBasketPrices,
+			BatchSize:       10,
+			MaxReceives:     5,
+			ConsumerTimeout: 10 * time.Second,
+		},
+		{
+			Name:            "CheckoutBasketToOrdering",
+			Pattern:         SourceAndTypes(SourceCheckout, TypeCheckoutBasket),
+			Queue:           QueueOrderingOrders,
+			BatchSize:       10,
+			MaxReceives:     5,
+			ConsumerTimeout: 10 * time.Second,
+		},
+		{
+			Name:            "CatalogProductToInventory",
+			Pattern:         SourceAndTypes(SourceCatalog, TypeProductChanged, TypeProductDeleted),
+			Queue:           QueueInventoryCatalog,
+			BatchSize:       10,
+			MaxReceives:     5,
+			ConsumerTimeout: 10 * time.Second,
+		},
+		{
+			// Orders to reserve or sell, and cancellations that may hold stock: a
+			// cancellation because the stock was refused held nothing. One from
+			// PLACED is routed all the same: its reservation may be under way, and
+			// must take nothing, or give back what it took.
+			Name: "OrderToInventory",
+			Pattern: MustPattern(`{"source":["` + SourceOrdering + `"],"$or":[` +
+				`{"detail-type":["` + TypeOrderPlaced + `","` + TypeOrderShipped + `"]},` +
+				`{"detail-type":["` + TypeOrderCancelled + `"],"detail":{"reason":[{"anything-but":["out_of_stock","product_unavailable"]}]}}]}`),
+			Queue:           QueueInventoryOrders,
+			BatchSize:       10,
+			MaxReceives:     5,
+			ConsumerTimeout: 10 * time.Second,
+		},
+		{
+			// Stock held is paid for; a cancellation that may have a payment is
+			// refunded, or marked so that a payment under way takes nothing. One
+			// because the stock was refused, or the payment declined, has none.
+			Name: "ReservedToPayment",
+			Pattern: MustPattern(`{"$or":[{"source":["` + SourceInventory + `"],"detail-type":["` + TypeStockReserved + `"]},` +
+				`{"source":["` + SourceOrdering + `"],"detail-type":["` + TypeOrderCancelled + `"],` +
+				`"detail":{"reason":[{"anything-but":["out_of_stock","product_unavailable","payment_declined"]}]}}]}`),
+			Queue:           QueuePaymentOrders,
+			BatchSize:       10,
+			MaxReceives:     5,
+			ConsumerTimeout: 10 * time.Second,
+		},
+		{
+			Name: "FulfilmentToOrdering",
+			Pattern: MustPattern(`{"source":["` + SourceInventory + `","` + SourcePayment + `"],"detail-type":["` + TypeStockReserved + `","` + TypeStockRejected + `","` +
+				TypePaymentCaptured + `","` + TypePaymentDeclined + `","` + TypePaymentRefunded + `"]}`),
+			Queue:           QueueOrderingFulfil,
+			BatchSize:       10,
+			MaxReceives:     5,
+			ConsumerTimeout: 10 * time.Second,
+		},
+	}
+})

@@ -95,7 +95,7 @@ func OpenBus(ctx context.Context, dataDir string, log *slog.Logger) (_ *localbus
 		return nil, nil, err
 	}
 	close = func() error { return errors.Join(db.Close(), unlock()) }
-	bus, err := localbus.Open(ctx, db, events.Rules, localbus.Options{}, log)
+	bus, err := localbus.Open(ctx, db, events.Rules(), localbus.Options{}, log)
 	if err != nil {
 		close()
 		return nil, nil, err
@@ -199,7 +199,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.closers = append(a.closers, busDB.Close)
-	if a.bus, err = localbus.Open(ctx, busDB, events.Rules, cfg.Bus, log); err != nil {
+	if a.bus, err = localbus.Open(ctx, busDB, events.Rules(), cfg.Bus, log); err != nil {
 		return nil, err
 	}
 

@@ -630,7 +630,7 @@ func TestDeadLetterAdminAPI(t *testing.T) {
 		} `json:"items"`
 	}
 	admin.want(200, "GET", "/admin/queues", "").decode(t, &stats)
-	if len(stats.Items) != len(events.Rules) {
+	if len(stats.Items) != len(events.Rules()) {
 		t.Fatalf("queues %+v", stats)
 	}
 	admin.want(200, "GET", "/admin/queues/"+q+"/dead-letters/"+id, "")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
 
 // Schema creates the outbox table; stores append it to their own schema.
@@ -132,7 +133,7 @@ func (o *Outbox) Flush(ctx context.Context, pub Publisher) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("publish: %w", err)
 	}
-	if _, err := o.db.ExecContext(ctx, `delete from outbox where seq <= ?`, last); err != nil {
+	if _, err := sqlitedb.Exec(ctx, o.db, `delete from outbox where seq <= ?`, last); err != nil {
 		return 0, fmt.Errorf("delete relayed events: %w", err)
 	}
 	return len(evts), nil

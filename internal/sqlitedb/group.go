@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"weak"
 )
 
@@ -86,6 +87,9 @@ func (o outcome) result() error {
 
 var groups sync.Map // weak.Pointer[sql.DB] → *group
 
+// commits counts the transactions groups committed, for tests.
+var commits atomic.Int64
+
 func groupOf(db *sql.DB) *group {
 	key := weak.Make(db)
 	if g, ok := groups.Load(key); ok {
@@ -125,6 +129,8 @@ func commit(ctx context.Context, db *sql.DB, batch []*write, leader *write) outc
 					outcomes[i].err = fmt.Errorf("commit: %w", err)
 				}
 			}
+		} else {
+			commits.Add(1)
 		}
 	}
 	var own outcome
@@ -166,4 +172,15 @@ func run(tx *sql.Tx, w *write, alone bool) (o outcome) {
 		}
 	}()
 	return outcome{err: w.fn(tx)}
+}
+
+// Exec runs one write statement through InTx, so that it commits in a group.
+func Exec(ctx context.Context, db *sql.DB, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := InTx(ctx, db, func(tx *sql.Tx) error {
+		var err error
+		res, err = tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
 }

@@ -182,7 +182,7 @@ func (s *Store) missingOrConflict(ctx context.Context, tx *sql.Tx, b basket.Bask
 
 // Delete implements basket.Store.
 func (s *Store) Delete(ctx context.Context, userName string) error {
-	if _, err := s.db.ExecContext(ctx, `delete from baskets where user_name = ?`, userName); err != nil {
+	if _, err := sqlitedb.Exec(ctx, s.db, `delete from baskets where user_name = ?`, userName); err != nil {
 		return fmt.Errorf("delete basket %s: %w", userName, err)
 	}
 	return nil
@@ -215,7 +215,7 @@ func (s *Store) Prices(ctx context.Context, ids []string) (map[string]basket.Pri
 
 // ApplyPrice implements basket.PriceView.
 func (s *Store) ApplyPrice(ctx context.Context, p basket.Price) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `insert into prices (product_id, name, price_cents, version, deleted) values (?, ?, ?, ?, ?)
+	res, err := sqlitedb.Exec(ctx, s.db, `insert into prices (product_id, name, price_cents, version, deleted) values (?, ?, ?, ?, ?)
 		on conflict (product_id) do update set name = excluded.name, price_cents = excluded.price_cents, version = excluded.version, deleted = excluded.deleted
 		where excluded.version > prices.version`, p.ProductID, p.Name, p.Price, p.Version, p.Deleted)
 	if err != nil {

@@ -95,7 +95,7 @@ func (s *Store) Complete(ctx context.Context, r idempotency.Record) error {
 	if r.Body == nil {
 		r.Body = []byte{} // a 204's empty body, not NULL
 	}
-	res, err := s.db.ExecContext(ctx, `update idempotency set done = 1, status = ?, content_type = ?, location = ?, body = ? where scope = ? and key = ? and started = ?`,
+	res, err := sqlitedb.Exec(ctx, s.db, `update idempotency set done = 1, status = ?, content_type = ?, location = ?, body = ? where scope = ? and key = ? and started = ?`,
 		r.Status, r.ContentType, r.Location, r.Body, r.Scope, r.Key, r.Started.UnixNano())
 	if err != nil {
 		return fmt.Errorf("complete idempotency record: %w", err)
@@ -110,7 +110,7 @@ func (s *Store) Complete(ctx context.Context, r idempotency.Record) error {
 
 // Release implements idempotency.Store.
 func (s *Store) Release(ctx context.Context, r idempotency.Record) error {
-	if _, err := s.db.ExecContext(ctx, `delete from idempotency where scope = ? and key = ? and started = ? and done = 0`, r.Scope, r.Key, r.Started.UnixNano()); err != nil {
+	if _, err := sqlitedb.Exec(ctx, s.db, `delete from idempotency where scope = ? and key = ? and started = ? and done = 0`, r.Scope, r.Key, r.Started.UnixNano()); err != nil {
 		return fmt.Errorf("release idempotency key: %w", err)
 	}
 	return nil

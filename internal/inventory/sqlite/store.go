@@ -88,7 +88,7 @@ func (s *Store) Get(ctx context.Context, productID string) (inventory.Stock, err
 
 // Announce implements inventory.Store.
 func (s *Store) Announce(ctx context.Context, productID string, catalogVersion int64, deleted bool) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `
+	res, err := sqlitedb.Exec(ctx, s.db, `
 insert into stock (product_id, deleted, catalog_version) values (?, ?, ?)
 on conflict (product_id) do update set deleted = excluded.deleted, catalog_version = excluded.catalog_version
 where excluded.catalog_version > stock.catalog_version`, productID, deleted, catalogVersion)
