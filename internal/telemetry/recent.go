@@ -53,13 +53,29 @@ type Summary struct {
 	Error   bool      `json:"error"`
 }
 
-// Recent is a span processor that keeps the last traces in memory.
+// Recent is a span processor that keeps the last traces in memory. It keeps
+// the spans as the SDK hands them over (ended, never to change) and turns
+// them into Spans only when the console reads them.
 type Recent struct {
 	max int
 
 	mu     sync.Mutex
-	traces map[trace.TraceID]*Trace
+	traces map[trace.TraceID]*kept
 	order  []trace.TraceID // oldest first
+}
+
+// kept is one trace's ended spans, in the order they ended.
+type kept struct {
+	spans   []sdktrace.ReadOnlySpan
+	dropped int
+}
+
+func (k *kept) trace(id trace.TraceID) Trace {
+	t := Trace{TraceID: id.String(), Spans: make([]Span, len(k.spans)), Dropped: k.dropped}
+	for i, s := range k.spans {
+		t.Spans[i] = convert(s)
+	}
+	return t
 }
 
 var _ sdktrace.SpanProcessor = (*Recent)(nil)
@@ -69,7 +85,7 @@ func NewRecent(max int) *Recent {
 	if max <= 0 {
 		max = DefaultTraces
 	}
-	return &Recent{max: max, traces: make(map[trace.TraceID]*Trace)}
+	return &Recent{max: max, traces: make(map[trace.TraceID]*kept)}
 }
 
 // OnStart implements sdktrace.SpanProcessor.
@@ -78,7 +94,6 @@ func (*Recent) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 // OnEnd implements sdktrace.SpanProcessor: it keeps the span.
 func (r *Recent) OnEnd(s sdktrace.ReadOnlySpan) {
 	id := s.SpanContext().TraceID()
-	span := convert(s)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t, ok := r.traces[id]
@@ -87,15 +102,15 @@ func (r *Recent) OnEnd(s sdktrace.ReadOnlySpan) {
 			delete(r.traces, r.order[0])
 			r.order = r.order[1:]
 		}
-		t = &Trace{TraceID: id.String()}
+		t = &kept{}
 		r.traces[id] = t
 		r.order = append(r.order, id)
 	}
-	if len(t.Spans) == MaxSpansPerTrace {
-		t.Dropped++
+	if len(t.spans) == MaxSpansPerTrace {
+		t.dropped++
 		return
 	}
-	t.Spans = append(t.Spans, span)
+	t.spans = append(t.spans, s)
 }
 
 // Shutdown implements sdktrace.SpanProcessor.
@@ -113,7 +128,7 @@ func (r *Recent) List(limit int) []Summary {
 		if len(out) == limit {
 			break
 		}
-		out = append(out, summarize(r.traces[id]))
+		out = append(out, summarize(id, r.traces[id]))
 	}
 	return out
 }
@@ -126,21 +141,19 @@ func (r *Recent) Get(id trace.TraceID) (Trace, bool) {
 	if !ok {
 		return Trace{}, false
 	}
-	c := *t
-	c.Spans = slices.Clone(t.Spans)
-	return c, true
+	return t.trace(id), true
 }
 
-func summarize(t *Trace) Summary {
-	s := Summary{TraceID: t.TraceID, Spans: len(t.Spans) + t.Dropped}
-	for i, sp := range t.Spans {
-		if i == 0 || sp.Start.Before(s.Start) {
-			s.Start, s.Name = sp.Start, sp.Name
+func summarize(id trace.TraceID, t *kept) Summary {
+	s := Summary{TraceID: id.String(), Spans: len(t.spans) + t.dropped}
+	for i, sp := range t.spans {
+		if start := sp.StartTime().UTC(); i == 0 || start.Before(s.Start) {
+			s.Start, s.Name = start, sp.Name()
 		}
-		if sp.End.After(s.End) {
-			s.End = sp.End
+		if end := sp.EndTime().UTC(); end.After(s.End) {
+			s.End = end
 		}
-		s.Error = s.Error || sp.Status == "error"
+		s.Error = s.Error || sp.Status().Code == codes.Error
 	}
 	return s
 }

@@ -1,0 +1,53 @@
+package telemetry_test
+
+import (
+	"context"
+	"testing"
+
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/eventshop/eventshop/internal/telemetry"
+)
+
+// Reads are traced at ReadTraces, unless their caller sent a sampled trace;
+// writes, and spans that are not requests, always.
+func TestReadsAreSampled(t *testing.T) {
+	tp, err := telemetry.NewProvider(t.Context(), "test", telemetry.NewRecent(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracer := tp.Tracer("test")
+	sampled := func(ctx context.Context, kind trace.SpanKind, method string) int {
+		n := 0
+		for range 2000 {
+			_, s := tracer.Start(ctx, method, trace.WithSpanKind(kind), trace.WithAttributes(semconv.HTTPRequestMethodKey.String(method)))
+			if s.SpanContext().IsSampled() {
+				n++
+			}
+			s.End()
+		}
+		return n
+	}
+	ctx := t.Context()
+	if n := sampled(ctx, trace.SpanKindServer, "GET"); n == 0 || n > 2000*telemetry.ReadTraces*3 {
+		t.Errorf("%d of 2000 reads traced, want about %.0f", n, 2000*telemetry.ReadTraces)
+	}
+	if n := sampled(ctx, trace.SpanKindServer, "HEAD"); n > 2000*telemetry.ReadTraces*3 {
+		t.Errorf("%d of 2000 HEAD requests traced, want about %.0f", n, 2000*telemetry.ReadTraces)
+	}
+	for _, c := range []struct {
+		kind   trace.SpanKind
+		method string
+	}{{trace.SpanKindServer, "POST"}, {trace.SpanKindServer, "DELETE"}, {trace.SpanKindInternal, "GET"}} {
+		if n := sampled(ctx, c.kind, c.method); n != 2000 {
+			t.Errorf("%d of 2000 %v %s spans traced, want all", n, c.kind, c.method)
+		}
+	}
+	parent := trace.ContextWithRemoteSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, TraceFlags: trace.FlagsSampled, Remote: true,
+	}))
+	if n := sampled(parent, trace.SpanKindServer, "GET"); n != 2000 {
+		t.Errorf("%d of 2000 reads in a caller's sampled trace traced, want all", n)
+	}
+}
