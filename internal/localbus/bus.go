@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
@@ -111,7 +113,13 @@ type queue struct {
 	rule events.Rule
 	q    *goqite.Queue
 	dlq  *goqite.Queue
+	vt   time.Duration // the visibility timeout
 	wake chan struct{}
+	// idle is set while the queue's consumer waits for work. A publisher that
+	// clears it owes the consumer exactly one hand-off: the messages it
+	// received for it in its own transaction (none, if that failed).
+	idle   atomic.Bool
+	handed chan []received
 }
 
 // Open makes a bus for rules on db, creating its tables. The caller must be
@@ -145,9 +153,11 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 			rule: r,
 			// One receive more than the rule allows, so that the bus itself sees a
 			// message that exhausted its receives and moves it to the DLQ.
-			q:    goqite.New(goqite.NewOpts{DB: db, Name: r.Queue, MaxReceive: r.MaxReceives + 1, Timeout: vt}),
-			dlq:  goqite.New(goqite.NewOpts{DB: db, Name: r.DeadLetterQueue()}),
-			wake: make(chan struct{}, 1),
+			q:      goqite.New(goqite.NewOpts{DB: db, Name: r.Queue, MaxReceive: r.MaxReceives + 1, Timeout: vt}),
+			dlq:    goqite.New(goqite.NewOpts{DB: db, Name: r.DeadLetterQueue()}),
+			vt:     vt,
+			wake:   make(chan struct{}, 1),
+			handed: make(chan []received, 1),
 		}
 	}
 	return b, nil
@@ -157,9 +167,26 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 // matches its envelope (EventBridge's pattern language, content filters
 // included), all in one transaction; an event no rule matches is dropped, as
 // on EventBridge.
+//
+// A queue whose consumer is waiting for work gets its messages (up to a
+// batch) received in the same transaction and handed over in memory once it
+// commits: the consumer's receive costs no commit of its own. A handed
+// message is in flight as a received one is, and comes back the same way if
+// the process dies before it is settled.
 func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	var woken []*queue
 	var routed []Published
+	claimed := map[*queue][]received{}
+	now := time.Now().UTC()
+	committed := false
+	defer func() { // a claimed consumer gets its hand-off whatever happens, even a panic
+		for q, batch := range claimed {
+			if !committed {
+				batch = nil // rolled back: the consumer receives them itself
+			}
+			q.handed <- batch
+		}
+	}()
 	err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
 		routed = routed[:0]
 		for _, e := range evts {
@@ -174,8 +201,12 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 					continue
 				}
 				q := b.queues[r.Queue]
-				if err := q.q.SendTx(ctx, tx, goqite.Message{Body: body}); err != nil {
+				id, err := q.q.SendAndGetIDTx(ctx, tx, goqite.Message{Body: body})
+				if err != nil {
 					return fmt.Errorf("send to %s: %w", r.Queue, err)
+				}
+				if err := b.handOver(ctx, tx, q, claimed, received{id: id, body: body, count: 1, created: now}, now); err != nil {
+					return err
 				}
 				woken = append(woken, q)
 				p.Queues = append(p.Queues, r.Queue)
@@ -187,6 +218,7 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	if err != nil {
 		return err
 	}
+	committed = true
 	b.feed.add(time.Now().UTC(), routed)
 	for _, q := range woken {
 		select {
@@ -197,8 +229,31 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	return nil
 }
 
-// Consume runs h on queueName's messages until ctx ends. A batch in flight when
-// ctx ends is finished and settled, not abandoned.
+// handOver receives m in tx for q's consumer if it is waiting for work (or
+// was claimed earlier in tx) and its batch has room.
+func (b *Bus) handOver(ctx context.Context, tx *sql.Tx, q *queue, claimed map[*queue][]received, m received, now time.Time) error {
+	batch, ours := claimed[q]
+	if !ours && !q.idle.CompareAndSwap(true, false) || len(batch) >= q.rule.BatchSize {
+		return nil
+	}
+	if !ours {
+		claimed[q] = nil // from here on, q's consumer waits for this hand-off
+	}
+	// What goqite's ReceiveTx does to a message it receives.
+	if _, err := tx.ExecContext(ctx, `update goqite set timeout = ?, received = received + 1 where id = ?`,
+		now.Add(q.vt).Format(goqiteTime), m.id); err != nil {
+		return fmt.Errorf("hand over to %s: %w", q.rule.Queue, err)
+	}
+	claimed[q] = append(batch, m)
+	return nil
+}
+
+// goqiteTime is how goqite writes a message's timeout.
+const goqiteTime = "2006-01-02T15:04:05.000Z07:00"
+
+// Consume runs h on queueName's messages until ctx ends; a queue has one
+// consumer. A batch in flight when ctx ends is finished and settled, not
+// abandoned.
 //
 // A batch's settlement (deletes, retries, dead letters) commits in the same
 // transaction as the next receive: one commit per batch instead of two while
@@ -226,16 +281,30 @@ func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
 		if stopping {
 			return nil
 		}
-		if len(batch) > 0 {
-			done = settlement{batch: batch, failed: b.run(work, q, h, batch)}
-			continue // settle it with the next receive: there may be more
+		if len(batch) == 0 {
+			batch = b.await(ctx, q, t.C)
 		}
-		select {
-		case <-ctx.Done():
-		case <-q.wake:
-		case <-t.C:
+		if len(batch) > 0 { // settled with the next receive: there may be more
+			done.add(batch, b.run(work, q, h, batch))
 		}
 	}
+}
+
+// await waits for work on q: messages a publisher hands over, or a wake-up,
+// the next poll or the end of ctx (then it returns none).
+func (b *Bus) await(ctx context.Context, q *queue, poll <-chan time.Time) []received {
+	q.idle.Store(true)
+	select {
+	case batch := <-q.handed:
+		return batch
+	case <-ctx.Done():
+	case <-q.wake:
+	case <-poll:
+	}
+	if !q.idle.CompareAndSwap(true, false) {
+		return <-q.handed // a publisher claimed the consumer first: take what it hands over
+	}
+	return nil
 }
 
 type received struct {
@@ -245,10 +314,21 @@ type received struct {
 	created time.Time // when the message was sent to the queue
 }
 
-// settlement is a handled batch and why each of its failed messages failed, by id.
+// settlement is handled messages and why each failed one failed, by id.
 type settlement struct {
 	batch  []received
 	failed map[string]string
+}
+
+// add adds a handled batch to s (which holds more than one batch only when
+// settling failed).
+func (s *settlement) add(batch []received, failed map[string]string) {
+	s.batch = append(s.batch, batch...)
+	if s.failed == nil {
+		s.failed = failed
+		return
+	}
+	maps.Copy(s.failed, failed)
 }
 
 // settleAndReceive settles done and, when receive is set, receives up to

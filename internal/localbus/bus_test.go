@@ -637,3 +637,73 @@ func TestDeadLettersKeepTheirLastError(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A consumer waiting for work is handed what is published, received in the
+// publishing transaction: no commit of its own before it runs the batch.
+// Handed messages are in flight, and come back when the bus reopens after
+// a crash before they were settled, one receive counted.
+func TestAWaitingConsumerIsHandedItsMessages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bus.db")
+	db := openDB(t, path)
+	defer db.Close()
+	b, err := localbus.Open(t.Context(), db, testRules, localbus.Options{PollInterval: time.Hour, VisibilityTimeout: time.Hour}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, release := make(chan awsevents.SQSEvent, 1), make(chan struct{})
+	stop := consume(t, b, "qa", func(_ context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		got <- ev
+		<-release
+		return awsevents.SQSEventResponse{}, nil
+	})
+	waittest.For(t, "the consumer to wait", func() bool { return localbus.Waiting(b, "qa") })
+	before := sqlitedb.Commits(db)
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "T", "1"), event(t, "src.a", "T", "2")}); err != nil {
+		t.Fatal(err)
+	}
+	ev := <-got
+	if n := sqlitedb.Commits(db) - before; n != 1 || len(ev.Records) != 2 {
+		t.Fatalf("%d commits before the consumer ran a batch of %d; want only the publish's, and both messages", n, len(ev.Records))
+	}
+	all, err := b.Stats(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if qa := all[0]; qa.Messages != 2 || qa.InFlight != 2 {
+		t.Fatalf("while handled: %+v, want both in flight", qa)
+	}
+	// The process dies here: the batch is never settled.
+	b2 := openBus(t, db)
+	r := &recorder{}
+	defer consume(t, b2, "qa", r.handle)()
+	waittest.For(t, "the handed messages again", func() bool { return len(r.details()) == 2 })
+	for _, m := range r.seen {
+		if m.Attributes["ApproximateReceiveCount"] != "2" {
+			t.Fatalf("redelivered with receive count %s, want 2", m.Attributes["ApproximateReceiveCount"])
+		}
+	}
+	close(release)
+	stop()
+}
+
+// A publish that fails after claiming a waiting consumer hands it nothing:
+// the consumer goes on, and sees what a later publish sends, once.
+func TestAFailedPublishHandsNothing(t *testing.T) {
+	b := newBus(t)
+	r := &recorder{}
+	defer consume(t, b, "qa", r.handle)()
+	waittest.For(t, "the consumer to wait", func() bool { return localbus.Waiting(b, "qa") })
+	bad := event(t, "src.a", "T", "bad")
+	bad.Detail = json.RawMessage(`{"not json`)
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "T", "lost"), bad}); err == nil {
+		t.Fatal("published an event whose detail is not JSON")
+	}
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "T", "kept")}); err != nil {
+		t.Fatal(err)
+	}
+	waittest.For(t, "the later event", func() bool { return len(r.details()) > 0 })
+	time.Sleep(50 * time.Millisecond) // anything else would have come by now
+	if got := r.details(); !slices.Equal(got, []string{`{"n":"kept"}`}) {
+		t.Fatalf("handled %v, want only the later event", got)
+	}
+}

@@ -47,7 +47,7 @@ func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	batch := g.waiting
 	g.waiting = nil
 	g.mu.Unlock()
-	own := commit(ctx, db, batch, w)
+	own := g.commit(ctx, db, batch, w)
 	g.mu.Lock()
 	if len(g.waiting) > 0 {
 		g.waiting[0].done <- outcome{lead: true}
@@ -63,7 +63,12 @@ type group struct {
 	mu      sync.Mutex
 	leading bool // a writer is committing a group now
 	waiting []*write
+	commits atomic.Int64
 }
+
+// Commits counts the transactions InTx has committed on db: what a test or
+// a benchmark compares with the writes it made.
+func Commits(db *sql.DB) int64 { return groupOf(db).commits.Load() }
 
 type write struct {
 	ctx  context.Context
@@ -87,9 +92,6 @@ func (o outcome) result() error {
 
 var groups sync.Map // weak.Pointer[sql.DB] → *group
 
-// commits counts the transactions groups committed, for tests.
-var commits atomic.Int64
-
 func groupOf(db *sql.DB) *group {
 	key := weak.Make(db)
 	if g, ok := groups.Load(key); ok {
@@ -105,7 +107,7 @@ func groupOf(db *sql.DB) *group {
 // commit runs batch in one transaction, begun under the leader's context
 // (its trace holds the begin and commit), tells every other write its
 // outcome and returns the leader's.
-func commit(ctx context.Context, db *sql.DB, batch []*write, leader *write) outcome {
+func (g *group) commit(ctx context.Context, db *sql.DB, batch []*write, leader *write) outcome {
 	outcomes := make([]outcome, len(batch))
 	tx, err := db.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
@@ -130,7 +132,7 @@ func commit(ctx context.Context, db *sql.DB, batch []*write, leader *write) outc
 				}
 			}
 		} else {
-			commits.Add(1)
+			g.commits.Add(1)
 		}
 	}
 	var own outcome

@@ -77,7 +77,7 @@ func waitQueued(t *testing.T, db *sql.DB, n int) {
 func TestWritesArrivingTogetherShareACommit(t *testing.T) {
 	db := openT(t)
 	release := holdLead(t, db)
-	before := commits.Load()
+	before := Commits(db)
 	var wg sync.WaitGroup
 	errs := make([]error, 5)
 	for i := range errs {
@@ -96,7 +96,7 @@ func TestWritesArrivingTogetherShareACommit(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	if n := commits.Load() - before; n != 2 {
+	if n := Commits(db) - before; n != 2 {
 		t.Fatalf("%d commits for the held write and the five behind it, want 2", n)
 	}
 	if got := stored(t, db); !slices.Equal(got, []int{0, 1, 2, 3, 4, 5}) {
