@@ -168,7 +168,11 @@ type Store interface {
 	// (ErrVersionConflict if one exists); a later version replaces the basket
 	// stored at b.Version-1 (ErrNotFound, ErrVersionConflict otherwise).
 	Put(ctx context.Context, b Basket, evts ...events.Outgoing) error
-	// Delete removes userName's basket; deleting a missing basket is not an error.
+	// Delete empties userName's basket and forgets its last checkout; its
+	// version goes on. A basket's versions never repeat, so that a write made
+	// against the basket as it was before the delete (a checkout that read
+	// it) cannot land on one made after it. Deleting a missing basket is not
+	// an error, and makes none.
 	Delete(ctx context.Context, userName string) error
 }
 

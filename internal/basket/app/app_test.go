@@ -161,35 +161,47 @@ func TestReplaceRefusesUnknownProducts(t *testing.T) {
 	}
 }
 
-// racingStore replaces the basket just before each Put, as a PUT
-// /basket/{userName} would between a checkout's read and its write.
+// racingStore replaces the basket just before each Put (deleting it first
+// when deleteFirst is set), as a POST /basket (after a DELETE
+// /basket/{userName}) would between a checkout's read and its write.
 type racingStore struct {
 	basket.Store
-	items []basket.Item
+	items       []basket.Item
+	deleteFirst bool
 }
 
 func (r racingStore) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoing) error {
+	if r.deleteFirst {
+		if err := r.Store.Delete(ctx, b.UserName); err != nil {
+			return err
+		}
+	}
 	if _, err := r.Store.Replace(ctx, b.UserName, r.items); err != nil {
 		return err
 	}
 	return r.Store.Put(ctx, b, evts...)
 }
 
+// A checkout whose basket is replaced (or deleted and made again, which
+// once restarted its versions) between its read and its write checks out
+// neither basket: every attempt loses, and no event is made.
 func TestCheckoutRacingAReplaceChecksOutNeither(t *testing.T) {
-	a, s := setup(t)
-	if _, err := a.Replace(t.Context(), "erin", []basket.Item{{ProductID: "p1", Quantity: 1}}); err != nil {
-		t.Fatal(err)
-	}
-	replaced := []basket.Item{{ProductID: "p2", Quantity: 5}}
-	racing := app.New(racingStore{Store: s, items: replaced}, s)
-	if _, err := racing.Checkout(t.Context(), "erin", buyer, ""); !errors.Is(err, basket.ErrVersionConflict) {
-		t.Fatalf("Checkout racing a replace on every attempt: %v, want ErrVersionConflict", err)
-	}
-	if got, err := a.Get(t.Context(), "erin"); err != nil || len(got.Items) != 1 || got.Items[0].ProductID != "p2" {
-		t.Fatalf("basket after the race = %+v, %v; want the replacing write's", got, err)
-	}
-	if n := len(relayed(t, s)); n != 0 {
-		t.Fatalf("%d events from checkouts that lost every race, want none", n)
+	for _, deleteFirst := range []bool{false, true} {
+		a, s := setup(t)
+		if _, err := a.Replace(t.Context(), "erin", []basket.Item{{ProductID: "p1", Quantity: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		replaced := []basket.Item{{ProductID: "p2", Quantity: 5}}
+		racing := app.New(racingStore{Store: s, items: replaced, deleteFirst: deleteFirst}, s)
+		if _, err := racing.Checkout(t.Context(), "erin", buyer, ""); !errors.Is(err, basket.ErrVersionConflict) {
+			t.Fatalf("delete first %v: Checkout racing on every attempt: %v, want ErrVersionConflict", deleteFirst, err)
+		}
+		if got, err := a.Get(t.Context(), "erin"); err != nil || len(got.Items) != 1 || got.Items[0].ProductID != "p2" {
+			t.Fatalf("delete first %v: basket after the race = %+v, %v; want the replacing write's", deleteFirst, got, err)
+		}
+		if n := len(relayed(t, s)); n != 0 {
+			t.Fatalf("delete first %v: %d events from checkouts that lost every race, want none", deleteFirst, n)
+		}
 	}
 }
 

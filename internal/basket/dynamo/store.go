@@ -206,10 +206,21 @@ func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoin
 	return nil
 }
 
-// Delete implements basket.Store. A basket's deletion carries no event, so
-// the delete is a real one.
+// Delete implements basket.Store with an update that empties the basket
+// and counts on its version, only if there is a basket.
 func (s *Store) Delete(ctx context.Context, userName string) error {
-	if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.basketTable, Key: userKey(userName)}); err != nil {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &s.basketTable,
+		Key:                      userKey(userName),
+		ConditionExpression:      aws.String("attribute_exists(userName)"),
+		UpdateExpression:         aws.String("SET #items = :empty, version = version + :one REMOVE lastCheckout, lastCheckoutKey, #outbox, #write"),
+		ExpressionAttributeNames: map[string]string{"#items": "items", "#outbox": outboxitem.Attribute, "#write": dynamoput.WriteID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}}, ":one": &types.AttributeValueMemberN{Value: "1"},
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) { // a missing basket stays missing
 		return fmt.Errorf("delete basket %s: %w", userName, err)
 	}
 	return nil

@@ -182,7 +182,7 @@ func (s *Store) missingOrConflict(ctx context.Context, tx *sql.Tx, b basket.Bask
 
 // Delete implements basket.Store.
 func (s *Store) Delete(ctx context.Context, userName string) error {
-	if _, err := sqlitedb.Exec(ctx, s.db, `delete from baskets where user_name = ?`, userName); err != nil {
+	if _, err := sqlitedb.Exec(ctx, s.db, `update baskets set items = '[]', version = version + 1, last_checkout = '' where user_name = ?`, userName); err != nil {
 		return fmt.Errorf("delete basket %s: %w", userName, err)
 	}
 	return nil

@@ -98,11 +98,24 @@ func testDelete(t *testing.T, s basket.Store) {
 	if err := s.Delete(ctx, "carol"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Get(ctx, "carol"); !errors.Is(err, basket.ErrNotFound) {
-		t.Fatalf("Get after Delete: %v", err)
+	want := basket.Basket{UserName: "carol", Items: []basket.Item{}, Version: 2}
+	if got, err := s.Get(ctx, "carol"); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Get after Delete = %+v, %v; want %+v: emptied, its version counted on", got, err, want)
 	}
-	if err := s.Put(ctx, sample("carol", 1)); err != nil {
-		t.Fatalf("create after Delete: %v", err)
+	// A checkout that read the basket before the delete writes against v1;
+	// the basket made again after it must not take that write.
+	if v, err := s.Replace(ctx, "carol", sample("carol", 1).Items); err != nil || v != 3 {
+		t.Fatalf("Replace after Delete = v%d, %v; want v3", v, err)
+	}
+	stale := basket.Basket{UserName: "carol", Items: []basket.Item{}, Version: 2, LastCheckout: "c-1"}
+	if err := s.Put(ctx, stale); !errors.Is(err, basket.ErrVersionConflict) {
+		t.Fatalf("Put against the version before the delete: %v, want ErrVersionConflict", err)
+	}
+	if err := s.Delete(ctx, "nobody-here"); err != nil {
+		t.Fatalf("Delete of a missing basket: %v", err)
+	}
+	if _, err := s.Get(ctx, "nobody-here"); !errors.Is(err, basket.ErrNotFound) {
+		t.Fatalf("Get after deleting a missing basket: %v, want ErrNotFound", err)
 	}
 }
 
