@@ -40,6 +40,7 @@ import (
 	"github.com/eventshop/eventshop/internal/outbox/streams/eventbridgetest"
 	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
 	"github.com/eventshop/eventshop/internal/telemetry/otlptest"
+	"github.com/eventshop/eventshop/internal/testenv"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
 
@@ -57,11 +58,7 @@ func rie(t *testing.T) string {
 	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
 		return p
 	}
-	msg := "aws-lambda-rie not found; make test installs it into bin/"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testenv.Missing(t, "aws-lambda-rie not found; make test installs it into bin/")
 	return ""
 }
 
@@ -301,20 +298,35 @@ func (f *function) want(status int, method, path, body string) string {
 	return res.Body
 }
 
+// tableInputs describes the table behind each environment variable that
+// names one.
+var tableInputs = map[string]func(string) *dynamodb.CreateTableInput{
+	awsenv.CatalogTable:     catalogdynamo.TableInput,
+	awsenv.BasketTable:      basketdynamo.BasketTableInput,
+	awsenv.PriceTable:       basketdynamo.PriceTableInput,
+	awsenv.OrderTable:       orderingdynamo.TableInput,
+	awsenv.IdempotencyTable: idemdynamo.TableInput,
+	awsenv.ParkedTable:      streams.ParkingTableInput,
+	awsenv.InventoryTable:   inventorydynamo.TableInput,
+	awsenv.PaymentTable:     paymentdynamo.TableInput,
+}
+
+// makeTables creates the tables the variables name and returns each one's
+// name by its variable.
+func makeTables(t *testing.T, db *dynamodb.Client, vars ...string) map[string]string {
+	t.Helper()
+	tables := make(map[string]string, len(vars))
+	for _, v := range vars {
+		tables[v] = dynamotest.Table(t, db, tableInputs[v])
+	}
+	return tables
+}
+
 func TestLambdaArtifacts(t *testing.T) {
 	emulator := rie(t)
 	db := dynamotest.Client(t)
 	endpoint := dynamotest.Endpoint(t)
-	tables := map[string]string{
-		awsenv.CatalogTable:     dynamotest.Table(t, db, catalogdynamo.TableInput),
-		awsenv.BasketTable:      dynamotest.Table(t, db, basketdynamo.BasketTableInput),
-		awsenv.PriceTable:       dynamotest.Table(t, db, basketdynamo.PriceTableInput),
-		awsenv.OrderTable:       dynamotest.Table(t, db, orderingdynamo.TableInput),
-		awsenv.IdempotencyTable: dynamotest.Table(t, db, idemdynamo.TableInput),
-		awsenv.ParkedTable:      dynamotest.Table(t, db, streams.ParkingTableInput),
-		awsenv.InventoryTable:   dynamotest.Table(t, db, inventorydynamo.TableInput),
-		awsenv.PaymentTable:     dynamotest.Table(t, db, paymentdynamo.TableInput),
-	}
+	tables := makeTables(t, db, slices.Collect(maps.Keys(tableInputs))...)
 	bus := &eventbridgetest.Bus{}
 	settings := map[string]string{awsenv.EventBusName: "SwnEventBus"}
 	maps.Copy(settings, tables)
@@ -601,13 +613,8 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 	emulator := rie(t)
 	db := dynamotest.Client(t)
 	collector := otlptest.Start(t)
-	tables := map[string]string{
-		awsenv.CatalogTable:     dynamotest.Table(t, db, catalogdynamo.TableInput),
-		awsenv.IdempotencyTable: dynamotest.Table(t, db, idemdynamo.TableInput),
-		awsenv.PriceTable:       dynamotest.Table(t, db, basketdynamo.PriceTableInput),
-		awsenv.ParkedTable:      dynamotest.Table(t, db, streams.ParkingTableInput),
-		awsenv.EventBusName:     "SwnEventBus",
-	}
+	tables := makeTables(t, db, awsenv.CatalogTable, awsenv.IdempotencyTable, awsenv.PriceTable, awsenv.ParkedTable)
+	tables[awsenv.EventBusName] = "SwnEventBus"
 	bus := &eventbridgetest.Bus{}
 	env := map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": dynamotest.Endpoint(t), "AWS_ENDPOINT_URL_EVENTBRIDGE": eventbridgetest.Start(t, bus),

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -13,11 +11,11 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/eventshop/eventshop/internal/catalog"
 	catalogsqlite "github.com/eventshop/eventshop/internal/catalog/sqlite"
+	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/ordering"
-	"github.com/eventshop/eventshop/internal/ordering/record"
 	orderingsqlite "github.com/eventshop/eventshop/internal/ordering/sqlite"
-	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
 
 // The scale phase: a shop whose catalog holds scaleProducts products in
@@ -39,10 +37,11 @@ func scale(shopBin, dir string, conns int, dur time.Duration) ([]row, error) {
 		return nil, err
 	}
 	fmt.Printf("seeding %d products and %d orders\n", scaleProducts, scaleOrders)
-	if err := seed(filepath.Join(data, "catalog.db"), catalogsqlite.Schema, scaleProducts, seedProduct); err != nil {
+	ctx := context.Background()
+	if err := catalogsqlite.Seed(ctx, filepath.Join(data, "catalog.db"), scaleProducts, seedProduct); err != nil {
 		return nil, fmt.Errorf("seed products: %w", err)
 	}
-	if err := seed(filepath.Join(data, "ordering.db"), orderingsqlite.Schema, scaleOrders, seedOrder); err != nil {
+	if err := orderingsqlite.Seed(ctx, filepath.Join(data, "ordering.db"), scaleOrders, seedOrder); err != nil {
 		return nil, fmt.Errorf("seed orders: %w", err)
 	}
 	url, proc, err := startShopOn(shopBin, data)
@@ -91,50 +90,19 @@ func scale(shopBin, dir string, conns int, dur time.Duration) ([]row, error) {
 
 func productID(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-000000000000", i) }
 
-func seedProduct(ctx context.Context, tx *sql.Tx, i int) error {
-	_, err := tx.ExecContext(ctx, `insert into products (id, name, description, image_file, category, price_cents, version) values (?, ?, ?, ?, ?, ?, 1)`,
-		productID(i), fmt.Sprintf("Product %d", i), "A product of the seeded catalog, described in a sentence or two for its page.",
-		"product.png", fmt.Sprintf("Category %d", i%scaleCategories), 100+i%10_000)
-	return err
+func seedProduct(i int) catalog.Product {
+	return catalog.Product{ID: productID(i), Name: fmt.Sprintf("Product %d", i), Description: "A product of the seeded catalog, described in a sentence or two for its page.",
+		ImageFile: "product.png", Category: fmt.Sprintf("Category %d", i%scaleCategories), Price: money.Cents(100 + i%10_000), Version: 1}
 }
 
-func seedOrder(ctx context.Context, tx *sql.Tx, i int) error {
+func seedOrder(i int) ordering.Order {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
 	p := i % scaleProducts
-	o := ordering.Order{
+	return ordering.Order{
 		OrderID: fmt.Sprintf("%08x-0000-7000-8000-000000000000", i), UserName: fmt.Sprintf("user%d", i%scaleUsers), Status: ordering.StatusPaid,
 		Lines:      []ordering.Line{{ProductID: productID(p), ProductName: fmt.Sprintf("Product %d", p), Quantity: 2, UnitPrice: 1999, LineTotal: 3998}},
 		TotalPrice: 3998, FirstName: "Load", LastName: "Test", Email: "load@example.com", Address: "1 Bench St", PaymentMethod: "invoice",
 		OrderDate: at, Version: 3,
 		History: []ordering.Change{{Status: ordering.StatusPlaced, At: at}, {Status: ordering.StatusReserved, At: at}, {Status: ordering.StatusPaid, At: at}},
 	}
-	body, err := json.Marshal(record.FromOrder(o))
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `insert into orders (user_name, order_id, body) values (?, ?, ?)`, o.UserName, o.OrderID, string(body))
-	return err
-}
-
-// seed creates the database at path with schema and writes n rows into it
-// with row, in one transaction: straight into the tables, as the stores
-// would have written them one commit at a time.
-func seed(path, schema string, n int, row func(context.Context, *sql.Tx, int) error) error {
-	ctx := context.Background()
-	db, err := sqlitedb.Open(ctx, path, schema)
-	if err != nil {
-		return err
-	}
-	err = sqlitedb.InTx(ctx, db, func(tx *sql.Tx) error {
-		for i := range n {
-			if err := row(ctx, tx, i); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

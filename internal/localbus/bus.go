@@ -188,7 +188,6 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 		}
 	}()
 	err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
-		routed = routed[:0]
 		for _, e := range evts {
 			body, err := json.Marshal(e.Wrap(b.opts.Account, b.opts.Region))
 			if err != nil {
@@ -340,12 +339,12 @@ func (b *Bus) settleAndReceive(ctx context.Context, q *queue, done settlement, r
 	var batch, exhausted []received
 	var dead int
 	err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
-		batch, exhausted, dead = batch[:0], exhausted[:0], 0
 		var err error
 		if dead, err = b.settle(ctx, tx, q, done); err != nil {
 			return err
 		}
-		for receive && len(batch) < q.rule.BatchSize {
+		var got []received
+		for receive && len(got) < q.rule.BatchSize {
 			m, err := q.q.ReceiveTx(ctx, tx)
 			if err != nil {
 				return fmt.Errorf("receive: %w", err)
@@ -353,17 +352,17 @@ func (b *Bus) settleAndReceive(ctx context.Context, q *queue, done settlement, r
 			if m == nil {
 				break
 			}
-			r := received{id: m.ID, body: m.Body}
-			var created string
-			if err := tx.QueryRowContext(ctx, `select received, created from goqite where id = ?`, m.ID).Scan(&r.count, &created); err != nil {
-				return fmt.Errorf("read receive count: %w", err)
-			}
-			r.created, _ = time.Parse(time.RFC3339Nano, created) // goqite's own format; only the delivery span reads it
+			got = append(got, received{id: m.ID, body: m.Body})
+		}
+		if err := receiveCounts(ctx, tx, got); err != nil {
+			return err
+		}
+		for _, r := range got {
 			if r.count > q.rule.MaxReceives {
 				exhausted = append(exhausted, r)
-				continue
+			} else {
+				batch = append(batch, r)
 			}
-			batch = append(batch, r)
 		}
 		for _, r := range exhausted {
 			reason := fmt.Sprintf("received %d times and never settled: its consumer died or hung past the visibility timeout", r.count-1)
@@ -378,6 +377,36 @@ func (b *Bus) settleAndReceive(ctx context.Context, q *queue, done settlement, r
 	}
 	countDeadLettered(ctx, q, dead+len(exhausted))
 	return batch, nil
+}
+
+// receiveCounts reads how many times each of got has been received and when
+// it was sent (goqite's ReceiveTx returns neither), in one query.
+func receiveCounts(ctx context.Context, tx *sql.Tx, got []received) error {
+	if len(got) == 0 {
+		return nil
+	}
+	ids := make([]string, len(got))
+	at := make(map[goqite.ID]int, len(got))
+	for i, r := range got {
+		ids[i], at[r.id] = string(r.id), i
+	}
+	list, _ := json.Marshal(ids)
+	rows, err := tx.QueryContext(ctx, `select id, received, created from goqite where id in (select value from json_each(?))`, string(list))
+	if err != nil {
+		return fmt.Errorf("read receive counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, created string
+		var count int
+		if err := rows.Scan(&id, &count, &created); err != nil {
+			return fmt.Errorf("read receive counts: %w", err)
+		}
+		r := &got[at[goqite.ID(id)]]
+		r.count = count
+		r.created, _ = time.Parse(time.RFC3339Nano, created) // goqite's own format; only the delivery span reads it
+	}
+	return rows.Err()
 }
 
 // settle settles done in tx and returns how many messages it dead-lettered.

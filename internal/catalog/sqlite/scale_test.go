@@ -1,42 +1,29 @@
 package sqlite_test
 
 import (
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
 
+	"github.com/eventshop/eventshop/internal/catalog"
 	"github.com/eventshop/eventshop/internal/catalog/sqlite"
+	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/page"
-	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
 
 // categories is how many categories the seeded catalogs spread over: the
 // smallest has 100 products in each, five pages.
 const categories = 10
 
-// seeded opens a catalog of n products in 10 categories, written straight
-// into its table in one transaction (n creates through the store would each
-// wait for a commit).
+// seeded opens a catalog of n products in 10 categories (sqlite.Seed: n
+// creates through the store would each wait for a commit).
 func seeded(b *testing.B, n int) *sqlite.Store {
 	path := filepath.Join(b.TempDir(), "catalog.db")
-	db, err := sqlitedb.Open(b.Context(), path, sqlite.Schema)
-	if err != nil {
-		b.Fatal(err)
-	}
-	err = sqlitedb.InTx(b.Context(), db, func(tx *sql.Tx) error {
-		for i := range n {
-			if _, err := tx.ExecContext(b.Context(), `insert into products (id, name, description, image_file, category, price_cents, version) values (?, ?, ?, ?, ?, ?, 1)`,
-				fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), fmt.Sprintf("Product %d", i), "A product of the seeded catalog, described in a sentence or two.",
-				"p.png", fmt.Sprintf("Category %d", i%categories), 100+i%10_000); err != nil {
-				return err
-			}
-		}
-		return nil
+	err := sqlite.Seed(b.Context(), path, n, func(i int) catalog.Product {
+		return catalog.Product{ID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i), Name: fmt.Sprintf("Product %d", i),
+			Description: "A product of the seeded catalog, described in a sentence or two.", ImageFile: "p.png",
+			Category: fmt.Sprintf("Category %d", i%categories), Price: money.Cents(100 + i%10_000), Version: 1}
 	})
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -132,11 +132,26 @@ func (s *Store) list(ctx context.Context, query string, req page.Request, keys .
 	return res, nil
 }
 
+// Seed writes n products, product(0) to product(n-1), straight into a new
+// catalog database at path, in one transaction and with no events: a load
+// test's or a benchmark's catalog, not a running shop's.
+func Seed(ctx context.Context, path string, n int, product func(i int) catalog.Product) error {
+	return sqlitedb.Fill(ctx, path, Schema, n, func(tx *sql.Tx, i int) error {
+		_, err := insert(ctx, tx, product(i))
+		return err
+	})
+}
+
+// insert adds p unless its id is taken; the result says which.
+func insert(ctx context.Context, tx *sql.Tx, p catalog.Product) (sql.Result, error) {
+	return tx.ExecContext(ctx, `insert into products (`+columns+`) values (?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing`,
+		p.ID, p.Name, p.Description, p.ImageFile, p.Category, p.Price, p.Version)
+}
+
 // Create implements catalog.Store.
 func (s *Store) Create(ctx context.Context, p catalog.Product, evts ...events.Outgoing) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `insert into products (`+columns+`) values (?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing`,
-			p.ID, p.Name, p.Description, p.ImageFile, p.Category, p.Price, p.Version)
+		res, err := insert(ctx, tx, p)
 		if err != nil {
 			return fmt.Errorf("create product %s: %w", p.ID, err)
 		}

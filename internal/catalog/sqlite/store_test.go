@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -76,5 +77,24 @@ func TestReadsAreCachedUntilAWrite(t *testing.T) {
 	}
 	if _, err := s.Get(ctx, "p1"); !errors.Is(err, catalog.ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
+	}
+}
+
+// Seed writes products the store reads back as they were given.
+func TestSeededProductsReadBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	product := func(i int) catalog.Product {
+		return catalog.Product{ID: fmt.Sprintf("p%d", i), Name: "Widget", Description: "d", ImageFile: "w.png", Category: "Tools", Price: 1999, Version: 1}
+	}
+	if err := sqlite.Seed(t.Context(), path, 3, product); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, err := s.Get(t.Context(), "p2"); err != nil || got != product(2) {
+		t.Fatalf("Get = %+v, %v; want %+v", got, err, product(2))
 	}
 }

@@ -76,6 +76,21 @@ func (s *Store) Update(ctx context.Context, o ordering.Order, evts ...events.Out
 		})
 }
 
+// Seed writes n orders, order(0) to order(n-1), straight into a new ordering
+// database at path, in one transaction and with no events: a load test's
+// orders, not a running shop's.
+func Seed(ctx context.Context, path string, n int, order func(i int) ordering.Order) error {
+	return sqlitedb.Fill(ctx, path, Schema, n, func(tx *sql.Tx, i int) error {
+		o := order(i)
+		body, err := json.Marshal(record.FromOrder(o))
+		if err != nil {
+			return fmt.Errorf("encode order %s: %w", o.OrderID, err)
+		}
+		_, err = tx.ExecContext(ctx, `insert into orders (user_name, order_id, body) values (?, ?, ?)`, o.UserName, o.OrderID, string(body))
+		return err
+	})
+}
+
 // write runs query with the order's body and adds evts to the outbox, in one
 // transaction; when the query changes no row, none says why.
 func (s *Store) write(ctx context.Context, o ordering.Order, evts []events.Outgoing, query string, args func(body string) []any, none func(context.Context, *sql.Tx) error) error {
