@@ -14,7 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/auth/devsignin"
@@ -246,13 +247,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	}
 	web.Register(mux, web.Config{SignIn: signIn, Console: true})
 	// Every request is a span, continuing the caller's traceparent if it
-	// sends one; the events it causes carry the trace on (events.MetaFrom).
-	a.handler = rest.Middleware(log, keys.Verifier(log).Middleware(rest.Routes(mux)))
-	if !cfg.Untraced {
-		// rest.Routes names the span after the route matched, "GET /product/{id}".
-		a.handler = otelhttp.NewHandler(a.handler, "http",
-			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }))
+	// sends one (rest.Routes names it after the route matched, "GET
+	// /product/{id}"); the events it causes carry the trace on (events.MetaFrom).
+	spans := otel.GetTracerProvider()
+	if cfg.Untraced {
+		spans = tracenoop.NewTracerProvider()
 	}
+	a.handler = rest.Middleware(log, spans, otel.GetMeterProvider(), keys.Verifier(log).Middleware(rest.Routes(mux)))
 
 	if cfg.Demo {
 		n, err := catalogUC.LoadDemo(ctx)

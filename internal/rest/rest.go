@@ -16,12 +16,10 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventshop/eventshop/internal/auth"
-	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/validation"
 )
@@ -234,62 +232,6 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	WriteProblem(w, status, o.Error())
 }
 
-// Middleware gives each request a correlation id (kept from the request header
-// when well formed), recovers panics into a 500 and logs one line per request.
-func Middleware(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := correlation.Sanitize(r.Header.Get(correlation.Header))
-		ctx := correlation.With(r.Context(), id)
-		w.Header().Set(correlation.Header, id)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				log.ErrorContext(ctx, "panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
-				if !rec.wrote {
-					WriteProblem(rec, http.StatusInternalServerError, "internal error")
-				}
-			}
-			// The access log: answered requests at debug level (a line per read
-			// was a measurable part of its cost), refused ones at info, failed
-			// ones at error.
-			level := slog.LevelDebug
-			switch {
-			case rec.status >= 500:
-				level = slog.LevelError
-			case rec.status >= 400:
-				level = slog.LevelInfo
-			}
-			log.Log(ctx, level, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status)
-		}()
-		next.ServeHTTP(rec, r.WithContext(ctx))
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	wrote  bool
-}
-
-// Unwrap lets http.ResponseController reach the writer's Flush and deadlines
-// (the console's event stream needs both).
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if !s.wrote {
-		s.status, s.wrote = code, true
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	s.wrote = true
-	return s.ResponseWriter.Write(b)
-}
-
 // Routes wraps mux so that requests no route matches (404) or whose method no
 // route allows (405, with its Allow header) are answered with problem+json too.
 func Routes(mux *http.ServeMux) http.Handler {
@@ -299,17 +241,16 @@ func Routes(mux *http.ServeMux) http.Handler {
 			mux.ServeHTTP(&unmatched{ResponseWriter: w}, r)
 			return
 		}
-		nameRoute(r, pattern[strings.IndexByte(pattern, ' ')+1:])
+		nameRoute(w, r, pattern[strings.IndexByte(pattern, ' ')+1:])
 		mux.ServeHTTP(w, r)
 	})
 }
 
-// nameRoute gives the request's span and metrics (otelhttp's, further out,
-// which sees a copy of the request the mux never routed) the route matched:
-// "GET /product/{id}", not the path with its id.
-func nameRoute(r *http.Request, route string) {
-	if l, ok := otelhttp.LabelerFromContext(r.Context()); ok {
-		l.Add(semconv.HTTPRoute(route))
+// nameRoute gives the request's span and its duration metric the route
+// matched, "GET /product/{id}", not the path with its id.
+func nameRoute(w http.ResponseWriter, r *http.Request, route string) {
+	if rec := recorderOf(w); rec != nil {
+		rec.route = route
 	}
 	if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
 		span.SetName(r.Method + " " + route)

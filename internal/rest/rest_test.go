@@ -13,6 +13,8 @@ import (
 	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/validation"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 type sample struct {
@@ -89,7 +91,7 @@ func TestDecode(t *testing.T) {
 }
 
 func TestMiddlewareRecoversAndKeepsCorrelationID(t *testing.T) {
-	h := Middleware(slog.New(slog.DiscardHandler), http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	h := Middleware(slog.New(slog.DiscardHandler), noop.NewTracerProvider(), metricnoop.NewMeterProvider(), http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("X-Correlation-Id", "abc-123")

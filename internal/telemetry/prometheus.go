@@ -7,7 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.opentelemetry.io/otel/attribute"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/exemplar"
@@ -22,9 +21,9 @@ var LatencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.
 
 // NewPrometheus makes a meter provider for service whose metrics the returned
 // handler serves in Prometheus text format, with the Go runtime's and the
-// process's own (memory, CPU, open files). Of otelhttp's metrics it keeps the
-// request duration (whose count is the request count, by route, method and
-// status) and drops the body-size histograms.
+// process's own (memory, CPU, open files), and the request duration
+// rest.Middleware records (whose count is the request count, by route, method
+// and status) in LatencyBuckets.
 func NewPrometheus(service string) (*sdkmetric.MeterProvider, http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {
@@ -40,19 +39,11 @@ func NewPrometheus(service string) (*sdkmetric.MeterProvider, http.Handler, erro
 	mp := sdkmetric.NewMeterProvider(
 		sdkmetric.WithResource(resource.NewSchemaless(semconv.ServiceName(service))),
 		sdkmetric.WithReader(exp),
-		// No exemplars: traces are found from the console, and an exemplar
-		// would carry the attributes the view drops, past Prometheus' limit.
+		// No exemplars: traces are found from the console.
 		sdkmetric.WithExemplarFilter(exemplar.AlwaysOffFilter),
 		sdkmetric.WithView(
 			sdkmetric.NewView(sdkmetric.Instrument{Name: "http.server.request.duration"},
-				sdkmetric.Stream{
-					Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: LatencyBuckets},
-					// By route, method and status; the server's address, port and
-					// protocol are the same on every request.
-					AttributeFilter: attribute.NewAllowKeysFilter("http.route", "http.request.method", "http.response.status_code", "error.type"),
-				}),
-			sdkmetric.NewView(sdkmetric.Instrument{Name: "http.server.*.body.size"},
-				sdkmetric.Stream{Aggregation: sdkmetric.AggregationDrop{}}),
+				sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: LatencyBuckets}}),
 		),
 	)
 	return mp, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), nil

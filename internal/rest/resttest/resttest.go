@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/idempotency"
 	idemsqlite "github.com/eventshop/eventshop/internal/idempotency/sqlite"
@@ -21,7 +24,7 @@ import (
 // Handler wraps mux as the runtimes do, with every request made by caller.
 func Handler(mux *http.ServeMux, caller auth.Claims) http.Handler {
 	routes := rest.Routes(mux)
-	return rest.Middleware(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return rest.Middleware(slog.New(slog.DiscardHandler), noop.NewTracerProvider(), metricnoop.NewMeterProvider(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		routes.ServeHTTP(w, r.WithContext(auth.WithClaims(r.Context(), caller)))
 	}))
 }

@@ -41,8 +41,7 @@ func observe(ctx context.Context, function string, log *slog.Logger) error {
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	res := resource.NewSchemaless(semconv.ServiceName(function))
 	reader := emf.NewReader()
-	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithResource(res), sdkmetric.WithReader(reader),
-		sdkmetric.WithView(sdkmetric.NewView(sdkmetric.Instrument{Name: "http.server.*"}, sdkmetric.Stream{Aggregation: sdkmetric.AggregationDrop{}}))))
+	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithResource(res), sdkmetric.WithReader(reader)))
 	flushSpans := func(context.Context) error { return nil }
 	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" {
 		var err error
