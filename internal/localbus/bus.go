@@ -119,7 +119,14 @@ type queue struct {
 	// clears it owes the consumer exactly one hand-off: the messages it
 	// received for it in its own transaction (none, if that failed).
 	idle   atomic.Bool
-	handed chan []received
+	handed chan handOff
+}
+
+// handOff is what a publisher hands a waiting consumer: a batch, and a
+// channel the consumer closes once it has run it.
+type handOff struct {
+	batch []received
+	ran   chan struct{}
 }
 
 // Open makes a bus for rules on db, creating its tables. The caller must be
@@ -157,7 +164,7 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 			dlq:    goqite.New(goqite.NewOpts{DB: db, Name: r.DeadLetterQueue()}),
 			vt:     vt,
 			wake:   make(chan struct{}, 1),
-			handed: make(chan []received, 1),
+			handed: make(chan handOff, 1),
 		}
 	}
 	return b, nil
@@ -169,24 +176,32 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 // on EventBridge.
 //
 // A queue whose consumer is waiting for work gets its messages (up to a
-// batch) received in the same transaction and handed over in memory once it
-// commits: the consumer's receive costs no commit of its own. A handed
-// message is in flight as a received one is, and comes back the same way if
-// the process dies before it is settled.
+// batch) received in the same transaction and handed over in memory: the
+// consumer's receive costs no commit of its own. A handed message is in
+// flight as a received one is, and comes back the same way if the process
+// dies before it is settled.
+//
+// The hand-off comes before the commit, and the commit waits (up to
+// HandOffWait) for the consumers to run what they were handed: their writes
+// reach the disk first, and the publish's fsync is not on the way from an
+// event to its effect. This takes nothing from the bus's guarantees, since a
+// publisher's events are durable before it publishes them (an outbox: the
+// relay deletes its rows only once Publish returns). Should the publish not
+// commit after a consumer ran its messages, the relay publishes them again and
+// the consumer meets them a second time, as it does any redelivery (consumers
+// are idempotent); a consumer settles what it was handed only in a
+// transaction after the publish's (the bus's transactions commit in order), so
+// it never settles a message before the message exists.
 func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	var woken []*queue
 	var routed []Published
 	claimed := map[*queue][]received{}
-	now := time.Now().UTC()
-	committed := false
 	defer func() { // a claimed consumer gets its hand-off whatever happens, even a panic
-		for q, batch := range claimed {
-			if !committed {
-				batch = nil // rolled back: the consumer receives them itself
-			}
-			q.handed <- batch
+		for q := range claimed {
+			q.handed <- handOff{} // not handed before the commit: it failed
 		}
 	}()
+	now := time.Now().UTC()
 	err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
 		for _, e := range evts {
 			body, err := json.Marshal(e.Wrap(b.opts.Account, b.opts.Region))
@@ -212,12 +227,12 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 			}
 			routed = append(routed, p)
 		}
+		b.runFirst(ctx, claimed)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	committed = true
 	b.feed.add(time.Now().UTC(), routed)
 	for _, q := range woken {
 		select {
@@ -226,6 +241,38 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 		}
 	}
 	return nil
+}
+
+// HandOffWait is the longest a publish waits, before its commit, for the
+// consumers it handed messages to (Publish). Consumers that commit take about
+// one fsync; one that takes longer then overlaps the publish's commit, as if
+// it had been handed its messages after it.
+const HandOffWait = 5 * time.Millisecond
+
+// runFirst hands the claimed consumers their batches and waits, up to
+// HandOffWait, until they have run them.
+func (b *Bus) runFirst(ctx context.Context, claimed map[*queue][]received) {
+	ran := make([]chan struct{}, 0, len(claimed))
+	for q, batch := range claimed {
+		r := make(chan struct{})
+		q.handed <- handOff{batch: batch, ran: r}
+		delete(claimed, q)
+		ran = append(ran, r)
+	}
+	if len(ran) == 0 {
+		return
+	}
+	t := time.NewTimer(HandOffWait)
+	defer t.Stop()
+	for _, r := range ran {
+		select {
+		case <-r:
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // handOver receives m in tx for q's consumer if it is waiting for work (or
@@ -280,30 +327,36 @@ func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
 		if stopping {
 			return nil
 		}
+		var ran chan struct{}
 		if len(batch) == 0 {
-			batch = b.await(ctx, q, t.C)
+			batch, ran = b.await(ctx, q, t.C)
 		}
 		if len(batch) > 0 { // settled with the next receive: there may be more
 			done.add(batch, b.run(work, q, h, batch))
 		}
+		if ran != nil {
+			close(ran) // the publisher that handed the batch may commit
+		}
 	}
 }
 
-// await waits for work on q: messages a publisher hands over, or a wake-up,
-// the next poll or the end of ctx (then it returns none).
-func (b *Bus) await(ctx context.Context, q *queue, poll <-chan time.Time) []received {
+// await waits for work on q: messages a publisher hands over (with the
+// channel to close once they have run), or a wake-up, the next poll or the
+// end of ctx (then it returns none).
+func (b *Bus) await(ctx context.Context, q *queue, poll <-chan time.Time) ([]received, chan struct{}) {
 	q.idle.Store(true)
 	select {
-	case batch := <-q.handed:
-		return batch
+	case h := <-q.handed:
+		return h.batch, h.ran
 	case <-ctx.Done():
 	case <-q.wake:
 	case <-poll:
 	}
 	if !q.idle.CompareAndSwap(true, false) {
-		return <-q.handed // a publisher claimed the consumer first: take what it hands over
+		h := <-q.handed // a publisher claimed the consumer first: take what it hands over
+		return h.batch, h.ran
 	}
-	return nil
+	return nil, nil
 }
 
 type received struct {
@@ -413,6 +466,17 @@ func receiveCounts(ctx context.Context, tx *sql.Tx, got []received) error {
 func (b *Bus) settle(ctx context.Context, tx *sql.Tx, q *queue, done settlement) (dead int, err error) {
 	for _, r := range done.batch {
 		reason, failed := done.failed[string(r.id)]
+		if failed {
+			// A message handed over before a publish that then failed to
+			// commit does not exist: nothing to retry (its publisher sends it again).
+			var n int
+			if err := tx.QueryRowContext(ctx, `select count(*) from goqite where id = ?`, r.id).Scan(&n); err != nil {
+				return 0, fmt.Errorf("find failed message: %w", err)
+			}
+			if n == 0 {
+				continue
+			}
+		}
 		switch {
 		case !failed:
 			if err := q.q.DeleteTx(ctx, tx, r.id); err != nil {

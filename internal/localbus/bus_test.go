@@ -686,6 +686,51 @@ func TestAWaitingConsumerIsHandedItsMessages(t *testing.T) {
 	stop()
 }
 
+// A waiting consumer runs what it is handed before the publish commits, and
+// the publish commits once it has: the consumer's writes reach the disk
+// first. One that takes longer than HandOffWait does not hold the publish up.
+func TestAHandedConsumerRunsBeforeThePublishCommits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bus.db")
+	db := openDB(t, path)
+	defer db.Close()
+	b := openBus(t, db)
+	var commitsWhenRun atomic.Int64
+	ran, slow := make(chan struct{}, 2), make(chan struct{})
+	defer consume(t, b, "qa", func(_ context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		commitsWhenRun.Store(sqlitedb.Commits(db))
+		if strings.Contains(ev.Records[0].Body, "slow") {
+			<-slow
+		}
+		ran <- struct{}{}
+		return awsevents.SQSEventResponse{}, nil
+	})()
+	defer close(slow) // before the consumer stops (defers run last first)
+
+	waittest.For(t, "the consumer to wait", func() bool { return localbus.Waiting(b, "qa") })
+	before := sqlitedb.Commits(db)
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "T", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ran:
+	default:
+		t.Fatal("the publish returned before the consumer had run what it was handed")
+	}
+	if commitsWhenRun.Load() != before || sqlitedb.Commits(db) != before+1 {
+		t.Fatalf("consumer ran after %d commits, publish done after %d; want the consumer before the publish's commit",
+			commitsWhenRun.Load()-before, sqlitedb.Commits(db)-before)
+	}
+
+	waittest.For(t, "the consumer to wait again", func() bool { return localbus.Waiting(b, "qa") })
+	start := time.Now()
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "T", "slow")}); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < localbus.HandOffWait {
+		t.Fatalf("the publish waited %v for a consumer still running, want HandOffWait (%v)", waited, localbus.HandOffWait)
+	}
+}
+
 // A publish that fails after claiming a waiting consumer hands it nothing:
 // the consumer goes on, and sees what a later publish sends, once.
 func TestAFailedPublishHandsNothing(t *testing.T) {
