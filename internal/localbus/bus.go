@@ -65,6 +65,11 @@ type Options struct {
 	// VisibilityTimeout, when set, replaces every rule's visibility timeout: the
 	// time after which a message received by a consumer that died is delivered again.
 	VisibilityTimeout time.Duration
+	// HandOffWait is the longest a publish waits, before its commit, for the
+	// consumers it handed messages to (Publish); default 5ms. Consumers that
+	// commit take about one fsync; one that takes longer then overlaps the
+	// publish's commit, as if it had been handed its messages after it.
+	HandOffWait time.Duration
 }
 
 // withDefaults returns o with its zero fields set to their defaults.
@@ -81,6 +86,9 @@ func (o Options) withDefaults() Options {
 	if o.PollInterval == 0 {
 		o.PollInterval = time.Second
 	}
+	if o.HandOffWait == 0 {
+		o.HandOffWait = 5 * time.Millisecond
+	}
 	return o
 }
 
@@ -95,6 +103,9 @@ func (o Options) Validate() error {
 	}
 	if o.VisibilityTimeout < 0 {
 		errs = append(errs, fmt.Errorf("visibility timeout %v is negative", o.VisibilityTimeout))
+	}
+	if o.HandOffWait < 0 {
+		errs = append(errs, fmt.Errorf("hand-off wait %v is negative", o.HandOffWait))
 	}
 	return errors.Join(errs...)
 }
@@ -115,12 +126,14 @@ type queue struct {
 	dlq  *goqite.Queue
 	vt   time.Duration // the visibility timeout
 	wake chan struct{}
-	// idle is set while the queue's consumer waits for work. A publisher that
-	// clears it owes the consumer exactly one hand-off: the messages it
-	// received for it in its own transaction (none, if that failed).
-	idle   atomic.Bool
-	handed chan handOff
+	// waiting is the consumer waiting for work, if one is. A publisher that
+	// takes it owes it exactly one hand-off: the messages it received for it
+	// in its own transaction (none, if that failed).
+	waiting atomic.Pointer[waiter]
 }
+
+// waiter is one consumer (Consume) waiting for work.
+type waiter struct{ handed chan handOff }
 
 // handOff is what a publisher hands a waiting consumer: a batch, and a
 // channel the consumer closes once it has run it.
@@ -160,11 +173,10 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 			rule: r,
 			// One receive more than the rule allows, so that the bus itself sees a
 			// message that exhausted its receives and moves it to the DLQ.
-			q:      goqite.New(goqite.NewOpts{DB: db, Name: r.Queue, MaxReceive: r.MaxReceives + 1, Timeout: vt}),
-			dlq:    goqite.New(goqite.NewOpts{DB: db, Name: r.DeadLetterQueue()}),
-			vt:     vt,
-			wake:   make(chan struct{}, 1),
-			handed: make(chan handOff, 1),
+			q:    goqite.New(goqite.NewOpts{DB: db, Name: r.Queue, MaxReceive: r.MaxReceives + 1, Timeout: vt}),
+			dlq:  goqite.New(goqite.NewOpts{DB: db, Name: r.DeadLetterQueue()}),
+			vt:   vt,
+			wake: make(chan struct{}, 1),
 		}
 	}
 	return b, nil
@@ -182,7 +194,7 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 // dies before it is settled.
 //
 // The hand-off comes before the commit, and the commit waits (up to
-// HandOffWait) for the consumers to run what they were handed: their writes
+// Options.HandOffWait) for the consumers to run what they were handed: their writes
 // reach the disk first, and the publish's fsync is not on the way from an
 // event to its effect. This takes nothing from the bus's guarantees, since a
 // publisher's events are durable before it publishes them (an outbox: the
@@ -195,10 +207,10 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	var woken []*queue
 	var routed []Published
-	claimed := map[*queue][]received{}
+	claimed := map[*queue]*claim{}
 	defer func() { // a claimed consumer gets its hand-off whatever happens, even a panic
-		for q := range claimed {
-			q.handed <- handOff{} // not handed before the commit: it failed
+		for _, c := range claimed {
+			c.w.handed <- handOff{} // not handed before the commit: it failed
 		}
 	}()
 	now := time.Now().UTC()
@@ -243,26 +255,20 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	return nil
 }
 
-// HandOffWait is the longest a publish waits, before its commit, for the
-// consumers it handed messages to (Publish). Consumers that commit take about
-// one fsync; one that takes longer then overlaps the publish's commit, as if
-// it had been handed its messages after it.
-const HandOffWait = 5 * time.Millisecond
-
 // runFirst hands the claimed consumers their batches and waits, up to
-// HandOffWait, until they have run them.
-func (b *Bus) runFirst(ctx context.Context, claimed map[*queue][]received) {
+// Options.HandOffWait, until they have run them.
+func (b *Bus) runFirst(ctx context.Context, claimed map[*queue]*claim) {
 	ran := make([]chan struct{}, 0, len(claimed))
-	for q, batch := range claimed {
+	for q, c := range claimed {
 		r := make(chan struct{})
-		q.handed <- handOff{batch: batch, ran: r}
+		c.w.handed <- handOff{batch: c.batch, ran: r}
 		delete(claimed, q)
 		ran = append(ran, r)
 	}
 	if len(ran) == 0 {
 		return
 	}
-	t := time.NewTimer(HandOffWait)
+	t := time.NewTimer(b.opts.HandOffWait)
 	defer t.Stop()
 	for _, r := range ran {
 		select {
@@ -275,22 +281,33 @@ func (b *Bus) runFirst(ctx context.Context, claimed map[*queue][]received) {
 	}
 }
 
-// handOver receives m in tx for q's consumer if it is waiting for work (or
+// claim is a waiting consumer a publisher took, and what it received for it.
+type claim struct {
+	w     *waiter
+	batch []received
+}
+
+// handOver receives m in tx for q's consumer if one is waiting for work (or
 // was claimed earlier in tx) and its batch has room.
-func (b *Bus) handOver(ctx context.Context, tx *sql.Tx, q *queue, claimed map[*queue][]received, m received, now time.Time) error {
-	batch, ours := claimed[q]
-	if !ours && !q.idle.CompareAndSwap(true, false) || len(batch) >= q.rule.BatchSize {
-		return nil
+func (b *Bus) handOver(ctx context.Context, tx *sql.Tx, q *queue, claimed map[*queue]*claim, m received, now time.Time) error {
+	c := claimed[q]
+	if c == nil {
+		w := q.waiting.Swap(nil)
+		if w == nil {
+			return nil
+		}
+		c = &claim{w: w} // from here on, the consumer waits for this hand-off
+		claimed[q] = c
 	}
-	if !ours {
-		claimed[q] = nil // from here on, q's consumer waits for this hand-off
+	if len(c.batch) >= q.rule.BatchSize {
+		return nil
 	}
 	// What goqite's ReceiveTx does to a message it receives.
 	if _, err := tx.ExecContext(ctx, `update goqite set timeout = ?, received = received + 1 where id = ?`,
 		now.Add(q.vt).Format(goqiteTime), m.id); err != nil {
 		return fmt.Errorf("hand over to %s: %w", q.rule.Queue, err)
 	}
-	claimed[q] = append(batch, m)
+	c.batch = append(c.batch, m)
 	return nil
 }
 
@@ -315,6 +332,7 @@ func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
 	t := time.NewTicker(b.opts.PollInterval)
 	defer t.Stop()
 	work := context.WithoutCancel(ctx)
+	me := &waiter{handed: make(chan handOff, 1)}
 	var done settlement // the last batch, handled, not yet settled
 	for {
 		stopping := ctx.Err() != nil
@@ -329,7 +347,7 @@ func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
 		}
 		var ran chan struct{}
 		if len(batch) == 0 {
-			batch, ran = b.await(ctx, q, t.C)
+			batch, ran = b.await(ctx, q, me, t.C)
 		}
 		if len(batch) > 0 { // settled with the next receive: there may be more
 			done.add(batch, b.run(work, q, h, batch))
@@ -340,20 +358,21 @@ func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
 	}
 }
 
-// await waits for work on q: messages a publisher hands over (with the
+// await waits for work on q as w: messages a publisher hands over (with the
 // channel to close once they have run), or a wake-up, the next poll or the
-// end of ctx (then it returns none).
-func (b *Bus) await(ctx context.Context, q *queue, poll <-chan time.Time) ([]received, chan struct{}) {
-	q.idle.Store(true)
+// end of ctx (then it returns none). While another consumer of q waits, w
+// is not handed anything and finds work on the next wake-up or poll.
+func (b *Bus) await(ctx context.Context, q *queue, w *waiter, poll <-chan time.Time) ([]received, chan struct{}) {
+	listed := q.waiting.CompareAndSwap(nil, w)
 	select {
-	case h := <-q.handed:
+	case h := <-w.handed:
 		return h.batch, h.ran
 	case <-ctx.Done():
 	case <-q.wake:
 	case <-poll:
 	}
-	if !q.idle.CompareAndSwap(true, false) {
-		h := <-q.handed // a publisher claimed the consumer first: take what it hands over
+	if listed && !q.waiting.CompareAndSwap(w, nil) {
+		h := <-w.handed // a publisher took w first: take what it hands over
 		return h.batch, h.ran
 	}
 	return nil, nil
