@@ -28,6 +28,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
@@ -149,7 +150,11 @@ func ratioRow(figure string, shop, ref float64, format string, target float64) r
 }
 
 func printRows(rows []row) {
-	fmt.Printf("\n%-78s %16s %16s %7s %12s\n", "figure", "eventshop", "reference", "ratio", "target")
+	w := 0
+	for _, r := range rows {
+		w = max(w, utf8.RuneCountInString(r.figure))
+	}
+	fmt.Printf("\n%-*s %16s %16s %7s %12s\n", w, "figure", "eventshop", "reference", "ratio", "target")
 	for _, r := range rows {
 		ratio := ""
 		if r.ratio != 0 {
@@ -162,7 +167,7 @@ func printRows(rows []row) {
 		case !r.met:
 			met = "NOT met"
 		}
-		fmt.Printf("%-78s %16s %16s %7s %12s  %s\n", r.figure, r.shop, r.ref, ratio, r.target, met)
+		fmt.Printf("%-*s %16s %16s %7s %12s  %s\n", w+len(r.figure)-utf8.RuneCountInString(r.figure), r.figure, r.shop, r.ref, ratio, r.target, met)
 	}
 }
 
