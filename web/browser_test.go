@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +18,7 @@ import (
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/localapp"
-	"github.com/eventshop/eventshop/internal/localbus"
+	"github.com/eventshop/eventshop/internal/localapp/localapptest"
 	"github.com/eventshop/eventshop/internal/testenv"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
@@ -51,29 +49,8 @@ type shop struct {
 // sign-in on, behind a test server.
 func start(t *testing.T) *shop {
 	t.Helper()
-	dir := t.TempDir()
-	app, err := localapp.Open(t.Context(), localapp.Config{
-		DataDir: dir, Demo: true, DevSignIn: true, RelayInterval: 10 * time.Millisecond,
-		Bus: localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond},
-	}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	srv := httptest.NewServer(app.Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		<-done
-		app.Close()
-	})
-	keys, err := localjwt.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &shop{url: srv.URL, app: app, keys: keys}
+	s := localapptest.Start(t, localapp.Config{DataDir: t.TempDir(), Demo: true, DevSignIn: true})
+	return &shop{url: s.Server.URL, app: s.App, keys: s.Keys}
 }
 
 // call is the API as the test sees it, beside the browser.

@@ -32,7 +32,7 @@ import (
 	inventoryapp "github.com/eventshop/eventshop/internal/inventory/app"
 	inventorysqlite "github.com/eventshop/eventshop/internal/inventory/sqlite"
 	"github.com/eventshop/eventshop/internal/localapp"
-	"github.com/eventshop/eventshop/internal/localbus"
+	"github.com/eventshop/eventshop/internal/localapp/localapptest"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
 
@@ -52,37 +52,8 @@ func start(t testing.TB, dir string, demo bool) *shop {
 
 func startWith(t testing.TB, dir string, demo, untraced bool) *shop {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
-	app, err := localapp.Open(t.Context(), localapp.Config{
-		DataDir:       dir,
-		Demo:          demo,
-		Untraced:      untraced,
-		DevSignIn:     true,
-		RelayInterval: 10 * time.Millisecond,
-		Bus:           localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond},
-	}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	keys, err := localjwt.LoadOrCreate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &shop{t: t, app: app, keys: keys, srv: httptest.NewServer(app.Handler())}
-	s.stop = func() {
-		s.srv.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if err := app.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	}
-	return s
+	s := localapptest.Start(t, localapp.Config{DataDir: dir, Demo: demo, Untraced: untraced, DevSignIn: true})
+	return &shop{t: t, app: s.App, keys: s.Keys, srv: s.Server, stop: s.Stop}
 }
 
 // specRouter finds operations in the OpenAPI document, whatever the server.
