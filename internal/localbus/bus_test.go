@@ -42,7 +42,12 @@ func openDB(t *testing.T, path string) *sql.DB {
 
 func openBus(t *testing.T, db *sql.DB) *localbus.Bus {
 	t.Helper()
-	b, err := localbus.Open(t.Context(), db, testRules, fast, slog.New(slog.DiscardHandler))
+	return openBusWith(t, db, testRules, fast)
+}
+
+func openBusWith(t *testing.T, db *sql.DB, rules []events.Rule, opts localbus.Options) *localbus.Bus {
+	t.Helper()
+	b, err := localbus.Open(t.Context(), db, rules, opts, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,10 +280,7 @@ func TestDeadLetterAndRedrive(t *testing.T) {
 func TestDurableAcrossRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bus.db")
 	db := openDB(t, path)
-	b, err := localbus.Open(t.Context(), db, testRules, localbus.Options{PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openBusWith(t, db, testRules, localbus.Options{PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour})
 	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1"), event(t, "src.a", "X", "2")}); err != nil {
 		t.Fatal(err)
 	}
@@ -299,10 +301,7 @@ func TestDurableAcrossRestart(t *testing.T) {
 	defer db.Close()
 	// A visibility timeout far longer than the test: only the release of
 	// in-flight messages at Open can bring them back in time.
-	b, err = localbus.Open(t.Context(), db, testRules, localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b = openBusWith(t, db, testRules, localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour})
 	var rec recorder
 	stop := consume(t, b, "qa", rec.handle)
 	waittest.For(t, "redelivery after the restart", func() bool { return depth(t, b, "qa") == 0 })
@@ -464,10 +463,7 @@ func TestZeroOptionsMeanTheirDefaults(t *testing.T) {
 func TestPublishAndRedriveWakeAnIdleConsumer(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
 	defer db.Close()
-	b, err := localbus.Open(t.Context(), db, testRules, localbus.Options{PollInterval: time.Hour, VisibilityTimeout: time.Hour}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openBusWith(t, db, testRules, localbus.Options{PollInterval: time.Hour, VisibilityTimeout: time.Hour})
 	var rec recorder
 	stop := consume(t, b, "qb", rec.handle)
 	defer stop()
@@ -504,10 +500,7 @@ func TestDeadLetteringOneSettlesTheRest(t *testing.T) {
 	once := []events.Rule{{Name: "Once", Pattern: events.MustPattern(`{"source":["src.a"]}`), Queue: "qa", BatchSize: 10, MaxReceives: 1, ConsumerTimeout: time.Second}}
 	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
 	defer db.Close()
-	b, err := localbus.Open(t.Context(), db, once, localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openBusWith(t, db, once, localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour})
 	rec := recorder{fail: func(m awsevents.SQSMessage, _ int) bool {
 		e, _ := events.Unwrap(m.Body)
 		return strings.Contains(string(e.Detail), "poison")
@@ -532,10 +525,7 @@ func TestVisibilityTimeoutOverride(t *testing.T) {
 	slow := []events.Rule{{Name: "Slow", Pattern: events.MustPattern(`{"source":["src.a"]}`), Queue: "qa", BatchSize: 1, MaxReceives: 3, ConsumerTimeout: 15 * time.Minute}}
 	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
 	defer db.Close()
-	b, err := localbus.Open(t.Context(), db, slow, localbus.Options{PollInterval: 10 * time.Millisecond, VisibilityTimeout: 100 * time.Millisecond}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openBusWith(t, db, slow, localbus.Options{PollInterval: 10 * time.Millisecond, VisibilityTimeout: 100 * time.Millisecond})
 	release := make(chan struct{})
 	var mu sync.Mutex
 	deliveries := 0
@@ -575,10 +565,7 @@ func TestContentFilteredRouting(t *testing.T) {
 	}}
 	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
 	defer db.Close()
-	b, err := localbus.Open(t.Context(), db, rules, fast, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openBusWith(t, db, rules, fast)
 	cancelled := func(from string) events.Outgoing {
 		e, err := events.New("shop.ordering", "OrderCancelled", map[string]any{"from": from, "lines": []map[string]int{{"quantity": 2}}}, time.Now())
 		if err != nil {
@@ -646,10 +633,7 @@ func TestAWaitingConsumerIsHandedItsMessages(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bus.db")
 	db := openDB(t, path)
 	defer db.Close()
-	b, err := localbus.Open(t.Context(), db, testRules, localbus.Options{PollInterval: time.Hour, VisibilityTimeout: time.Hour}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openBusWith(t, db, testRules, localbus.Options{PollInterval: time.Hour, VisibilityTimeout: time.Hour})
 	got, release := make(chan awsevents.SQSEvent, 1), make(chan struct{})
 	stop := consume(t, b, "qa", func(_ context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
 		got <- ev
@@ -692,10 +676,7 @@ func TestAWaitingConsumerIsHandedItsMessages(t *testing.T) {
 func TestAHandedConsumerRunsBeforeThePublishCommits(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
 	defer db.Close()
-	b, err := localbus.Open(t.Context(), db, testRules, localbus.Options{PollInterval: time.Hour, HandOffWait: time.Hour}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openBusWith(t, db, testRules, localbus.Options{PollInterval: time.Hour, HandOffWait: time.Hour})
 	var commitsWhenRun atomic.Int64
 	ran := make(chan struct{}, 1)
 	defer consume(t, b, "qa", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
@@ -724,10 +705,7 @@ func TestASlowHandedConsumerDoesNotHoldThePublish(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
 	defer db.Close()
 	const wait = 20 * time.Millisecond
-	b, err := localbus.Open(t.Context(), db, testRules, localbus.Options{PollInterval: time.Hour, HandOffWait: wait}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openBusWith(t, db, testRules, localbus.Options{PollInterval: time.Hour, HandOffWait: wait})
 	release := make(chan struct{})
 	defer consume(t, b, "qa", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
 		<-release

@@ -40,7 +40,7 @@ func Middleware(log *slog.Logger, traces trace.TracerProvider, meters metric.Met
 		method := methodOf(r.Method)
 		ctx, span := o.tracer.Start(o.propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header)), method, starts[method]...)
 		if span.IsRecording() {
-			span.SetAttributes(requestAttributes(r)...)
+			span.SetAttributes(requestAttributes(r, method)...)
 		}
 		id := correlation.Sanitize(r.Header.Get(correlation.Header))
 		ctx = correlation.With(ctx, id)
@@ -157,16 +157,15 @@ var starts = func() map[string][]trace.SpanStartOption {
 // methodOf is method as the semantic conventions name it: a method not in
 // HTTP's registry is "_OTHER" (a client must not grow the metrics).
 func methodOf(method string) string {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+	if _, ok := starts[method]; ok {
 		return method
 	}
 	return "_OTHER"
 }
 
-// requestAttributes are a recorded span's attributes besides its method.
-func requestAttributes(r *http.Request) []attribute.KeyValue {
+// requestAttributes are a recorded span's attributes besides its method, the
+// request's as methodOf names it.
+func requestAttributes(r *http.Request, method string) []attribute.KeyValue {
 	kv := []attribute.KeyValue{semconv.URLPath(r.URL.Path), semconv.ServerAddress(r.Host)}
 	if ua := r.UserAgent(); ua != "" {
 		kv = append(kv, semconv.UserAgentOriginal(ua))
@@ -174,7 +173,7 @@ func requestAttributes(r *http.Request) []attribute.KeyValue {
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		kv = append(kv, semconv.ClientAddress(host))
 	}
-	if r.Method != methodOf(r.Method) {
+	if r.Method != method {
 		kv = append(kv, semconv.HTTPRequestMethodOriginal(r.Method))
 	}
 	return kv

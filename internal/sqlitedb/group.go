@@ -83,6 +83,8 @@ type outcome struct {
 	lead     bool
 }
 
+func (o outcome) ok() bool { return o.err == nil && o.panicked == nil }
+
 func (o outcome) result() error {
 	if o.panicked != nil {
 		panic(o.panicked)
@@ -116,18 +118,18 @@ func (g *group) commit(ctx context.Context, db *sql.DB, batch []*write, leader *
 		}
 	} else {
 		alone := len(batch) == 1
-		ok := 0
+		succeeded := 0
 		for i, w := range batch {
 			outcomes[i] = run(tx, w, alone)
-			if outcomes[i].err == nil && outcomes[i].panicked == nil {
-				ok++
+			if outcomes[i].ok() {
+				succeeded++
 			}
 		}
-		if ok == 0 {
+		if succeeded == 0 {
 			_ = tx.Rollback()
 		} else if err := tx.Commit(); err != nil {
 			for i := range outcomes {
-				if outcomes[i].err == nil && outcomes[i].panicked == nil {
+				if outcomes[i].ok() {
 					outcomes[i].err = fmt.Errorf("commit: %w", err)
 				}
 			}
@@ -164,12 +166,12 @@ func run(tx *sql.Tx, w *write, alone bool) (o outcome) {
 		if alone {
 			return
 		}
-		if o.err != nil || o.panicked != nil {
+		if !o.ok() {
 			if _, err := tx.ExecContext(context.WithoutCancel(w.ctx), "rollback to write"); err != nil && o.err != nil {
 				o.err = fmt.Errorf("%w; and undoing it: %w", o.err, err)
 			}
 		}
-		if _, err := tx.ExecContext(context.WithoutCancel(w.ctx), "release write"); err != nil && o.err == nil && o.panicked == nil {
+		if _, err := tx.ExecContext(context.WithoutCancel(w.ctx), "release write"); err != nil && o.ok() {
 			o.err = fmt.Errorf("release savepoint: %w", err)
 		}
 	}()

@@ -20,12 +20,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/eventshop/eventshop/internal/auth"
+	"github.com/eventshop/eventshop/internal/expiring"
 	"github.com/eventshop/eventshop/internal/validation"
 )
 
@@ -173,15 +173,7 @@ type Verifier struct {
 	parser *jwt.Parser
 	log    *slog.Logger
 	now    func() time.Time
-	cache  struct {
-		sync.Mutex
-		tokens map[string]verified
-	}
-}
-
-type verified struct {
-	claims  auth.Claims
-	expires time.Time
+	cache  *expiring.Map[string, auth.Claims] // verified tokens, until they expire
 }
 
 // verifiedMax bounds the tokens a Verifier remembers; when full it starts afresh.
@@ -189,7 +181,8 @@ const verifiedMax = 10_000
 
 // Verifier returns the verifier of k's tokens.
 func (k *Keys) Verifier(log *slog.Logger) *Verifier {
-	v := &Verifier{keys: map[string]crypto.PublicKey{k.kid: &k.private.PublicKey}, log: log, now: time.Now}
+	v := &Verifier{keys: map[string]crypto.PublicKey{k.kid: &k.private.PublicKey}, log: log, now: time.Now,
+		cache: expiring.New[string, auth.Claims](verifiedMax)}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{"ES256", "RS256"}),
 		jwt.WithIssuer(Issuer),
@@ -202,12 +195,8 @@ func (k *Keys) Verifier(log *slog.Logger) *Verifier {
 
 // Verify checks token and returns its claims.
 func (v *Verifier) Verify(token string) (auth.Claims, error) {
-	now := v.now()
-	v.cache.Lock()
-	hit, ok := v.cache.tokens[token]
-	v.cache.Unlock()
-	if ok && now.Before(hit.expires) {
-		return hit.claims, nil
+	if claims, ok := v.cache.Get(token, v.now()); ok {
+		return claims, nil
 	}
 	var c tokenClaims
 	_, err := v.parser.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
@@ -225,12 +214,7 @@ func (v *Verifier) Verify(token string) (auth.Claims, error) {
 		return auth.Claims{}, errors.New("token lacks a subject or a valid cognito:username")
 	}
 	claims := auth.Claims{Subject: c.Subject, UserName: c.UserName, Groups: c.Groups}
-	v.cache.Lock()
-	if v.cache.tokens == nil || len(v.cache.tokens) >= verifiedMax {
-		v.cache.tokens = map[string]verified{}
-	}
-	v.cache.tokens[token] = verified{claims: claims, expires: c.ExpiresAt.Time} // required and checked by the parser
-	v.cache.Unlock()
+	v.cache.Put(token, claims, c.ExpiresAt.Time) // required and checked by the parser
 	return claims, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/eventshop/eventshop/internal/dynamopage"
 	"github.com/eventshop/eventshop/internal/dynamoput"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/expiring"
 	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
@@ -65,7 +66,8 @@ var (
 type Store struct {
 	db                      API
 	basketTable, priceTable string
-	cache                   priceCache
+	now                     func() time.Time
+	prices                  *expiring.Map[string, basket.Price] // read in the last PriceTTL
 }
 
 // New returns the store on its two tables.
@@ -75,7 +77,8 @@ func New(db API, basketTable, priceTable string) *Store {
 
 // NewAt is New with a clock: when prices read are no longer fresh (PriceTTL).
 func NewAt(db API, basketTable, priceTable string, now func() time.Time) *Store {
-	return &Store{db: db, basketTable: basketTable, priceTable: priceTable, cache: priceCache{now: now}}
+	return &Store{db: db, basketTable: basketTable, priceTable: priceTable, now: now,
+		prices: expiring.New[string, basket.Price](priceCacheMax)}
 }
 
 // NewPriceView returns the store for the price view alone, for a function
@@ -238,20 +241,40 @@ const batchGetAttempts = 8
 // ErrBusy reports prices still unread after every retry: the table is throttled.
 var ErrBusy = kind.New(kind.Unavailable, "prices cannot be read right now; retry shortly")
 
+// PriceTTL is how long a store answers from a price it has read, without
+// reading it again: what DAX does for eventually consistent reads, in the
+// function itself. The view is a projection that trails the catalog by the
+// time its events take, and its reads are eventually consistent; a second
+// more changes no guarantee (an order is priced from the view as the server
+// holds it, never from the client) and saves a round trip on every basket
+// write and checkout whose products were priced in the last second.
+const PriceTTL = time.Second
+
+// priceCacheMax bounds the prices a store keeps; when full it starts afresh.
+const priceCacheMax = 10_000
+
 // Prices implements basket.PriceView: the prices read in the last PriceTTL
 // from memory, the others with eventually consistent reads.
 func (s *Store) Prices(ctx context.Context, ids []string) (map[string]basket.Price, error) {
-	out, missing := s.cache.get(ids)
+	now := s.now()
+	out := make(map[string]basket.Price, len(ids))
+	var missing []string
+	for _, id := range ids {
+		if p, ok := s.prices.Get(id, now); ok {
+			out[id] = p
+		} else {
+			missing = append(missing, id)
+		}
+	}
 	if len(missing) == 0 {
 		return out, nil
 	}
-	read := s.cache.now()
 	fetched, err := s.fetchPrices(ctx, missing)
 	if err != nil {
 		return nil, err
 	}
-	s.cache.put(read, fetched)
-	for id, p := range fetched {
+	for id, p := range fetched { // a price that was missing is not kept: a new product is found as soon as the view has it
+		s.prices.Put(id, p, now.Add(PriceTTL))
 		out[id] = p
 	}
 	return out, nil
@@ -314,6 +337,6 @@ func (s *Store) ApplyPrice(ctx context.Context, p basket.Price) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("apply price %s v%d: %w", p.ProductID, p.Version, err)
 	}
-	s.cache.forget(p.ProductID)
+	s.prices.Delete(p.ProductID) // this store just wrote it
 	return true, nil
 }
