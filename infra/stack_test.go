@@ -364,10 +364,11 @@ func TestRoutes(t *testing.T) {
 }
 
 // grants lists, per function, the DynamoDB tables (by logical id) its role may
-// act on with writes and with any action, and whether it may put events.
+// act on with writes, with condition checks and with any action, and whether
+// it may put events.
 type grants struct {
-	write, any map[string]bool
-	putEvents  bool
+	write, check, any map[string]bool
+	putEvents         bool
 }
 
 var dynamoWrites = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
@@ -378,7 +379,7 @@ func functionGrants(t *testing.T, res map[string]resource) map[string]grants {
 	out := map[string]grants{}
 	for fnID, fn := range ofType(res, "AWS::Lambda::Function") {
 		role := fn.Properties["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
-		g := grants{write: map[string]bool{}, any: map[string]bool{}}
+		g := grants{write: map[string]bool{}, check: map[string]bool{}, any: map[string]bool{}}
 		for _, p := range ofType(res, "AWS::IAM::Policy") {
 			if !strings.Contains(mustJSON(p.Properties["Roles"]), `"`+role+`"`) {
 				continue
@@ -396,6 +397,9 @@ func functionGrants(t *testing.T, res map[string]resource) map[string]grants {
 						continue
 					}
 					g.any[table] = true
+					if strings.Contains(actions, `"dynamodb:ConditionCheckItem"`) {
+						g.check[table] = true
+					}
 					for _, w := range dynamoWrites {
 						if strings.Contains(actions, w) || strings.Contains(actions, `"dynamodb:*"`) {
 							g.write[table] = true
@@ -438,6 +442,10 @@ func TestLeastPrivilege(t *testing.T) {
 		if !sameSet(g.any, w.any) || !sameSet(g.write, w.write) || g.putEvents != w.putEvents {
 			t.Errorf("%s may touch %v, write %v, put events %v; want %v, %v, %v", prefix, keysOf(g.any), keysOf(g.write), g.putEvents, w.any, w.write, w.putEvents)
 		}
+	}
+	// A checkout is one transaction: the basket's write and a check of each price.
+	if basketAPI := got[logicalID(t, res, "AWS::Lambda::Function", "BasketApiFunction")]; !basketAPI.check[prices] {
+		t.Errorf("BasketApiFunction may not check conditions on the price table (TransactWriteItems' ConditionCheck)")
 	}
 	for prefix := range want {
 		if strings.HasPrefix(prefix, "Basket") && got[logicalID(t, res, "AWS::Lambda::Function", prefix)].write[orders] {

@@ -443,27 +443,7 @@ func TestLambdaArtifacts(t *testing.T) {
 		t.Fatalf("GET basket = %s", body)
 	}
 
-	// The ordering consumer makes one order from a CheckoutBasket, however often it comes.
-	checkout := events.CheckoutBasket{
-		CheckoutID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", UserName: "alice", FirstName: "Ada", LastName: "Lovelace",
-		Email: "ada@example.com", Address: "1 St", PaymentMethod: "invoice", TotalPrice: 5997, CheckedOutAt: time.Now().UTC(),
-		Lines: []events.Line{{ProductID: p.ID, ProductName: "Widget", Quantity: 3, UnitPrice: 1999, LineTotal: 5997}},
-	}
-	for i := range 2 {
-		m := eventstest.Message(t, fmt.Sprintf("c%d", i), events.SourceCheckout, events.TypeCheckoutBasket, checkout)
-		fn["ordering-consumer"].invoke(eventstest.Batch(m), &sqsResp)
-		if len(sqsResp.BatchItemFailures) != 0 {
-			t.Fatalf("ordering consumer failed %v", sqsResp.BatchItemFailures)
-		}
-	}
-	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: ptr(tables[awsenv.OrderTable])})
-	if err != nil || len(out.Items) != 1 {
-		t.Fatalf("orders table holds %d items (%v), want 1", len(out.Items), err)
-	}
-
-	// The saga: the order's OrderPlaced (on its item, for the stream
-	// publisher) reaches the inventory, which reserves and says so on its own
-	// item; that StockReserved reaches the ordering consumer: RESERVED.
+	// outboxOf reads the one event an item carries for its stream publisher.
 	outboxOf := func(table, keyName, keyValue string, more ...string) events.Outgoing {
 		t.Helper()
 		key := map[string]ddbtypes.AttributeValue{keyName: &ddbtypes.AttributeValueMemberS{Value: keyValue}}
@@ -484,6 +464,33 @@ func TestLambdaArtifacts(t *testing.T) {
 		}
 		return evts[0]
 	}
+
+	// Checkout: one transaction writes the emptied basket with its
+	// CheckoutBasket and checks the price it was priced with. The ordering
+	// consumer makes one order from it, however often it comes.
+	answer := fn["basket-api"].as(aliceClaims).want(202, "POST", "/basket/checkout",
+		`{"userName":"alice","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","address":"1 St","paymentMethod":"invoice"}`)
+	checkedOut := outboxOf(tables[awsenv.BasketTable], "userName", "alice")
+	var checkout events.CheckoutBasket
+	if err := json.Unmarshal(checkedOut.Detail, &checkout); err != nil || checkedOut.DetailType != events.TypeCheckoutBasket ||
+		!strings.Contains(answer, checkout.CheckoutID) || checkout.TotalPrice != 5997 {
+		t.Fatalf("checkout answered %s and wrote %s %s", answer, checkedOut.DetailType, checkedOut.Detail)
+	}
+	for i := range 2 {
+		m := eventstest.Message(t, fmt.Sprintf("c%d", i), checkedOut.Source, checkedOut.DetailType, json.RawMessage(checkedOut.Detail))
+		fn["ordering-consumer"].invoke(eventstest.Batch(m), &sqsResp)
+		if len(sqsResp.BatchItemFailures) != 0 {
+			t.Fatalf("ordering consumer failed %v", sqsResp.BatchItemFailures)
+		}
+	}
+	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: ptr(tables[awsenv.OrderTable])})
+	if err != nil || len(out.Items) != 1 {
+		t.Fatalf("orders table holds %d items (%v), want 1", len(out.Items), err)
+	}
+
+	// The saga: the order's OrderPlaced (on its item, for the stream
+	// publisher) reaches the inventory, which reserves and says so on its own
+	// item; that StockReserved reaches the ordering consumer: RESERVED.
 	deliver := func(name string, e events.Outgoing) {
 		t.Helper()
 		fn[name].invoke(eventstest.Batch(eventstest.Message(t, e.ID, e.Source, e.DetailType, json.RawMessage(e.Detail))), &sqsResp)

@@ -4,6 +4,7 @@ package basket
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/eventshop/eventshop/internal/events"
@@ -18,6 +19,10 @@ var (
 	ErrNotFound        = kind.New(kind.NotFound, "basket not found")
 	ErrVersionConflict = kind.New(kind.Conflict, "basket was changed by another request; read it again and retry")
 	ErrEmpty           = kind.New(kind.Unprocessable, "basket is empty")
+	// ErrPriceUnconfirmed reports that the view did not confirm a price a
+	// write was made on: it changed, or could not be checked just then (other
+	// checkouts were checking it too). The write did not happen.
+	ErrPriceUnconfirmed = errors.New("the prices the basket was priced with could not be confirmed")
 )
 
 // UnknownProductError names a product the price view does not know (never
@@ -47,13 +52,16 @@ type Item struct {
 // Basket is one user's basket. Version counts its writes. LastCheckout is the
 // checkout that last emptied it and LastCheckoutKey the Idempotency-Key that
 // checkout was sent with, so that the same request retried after a crash
-// finds its order again.
+// finds its order again. Prices are the view's entries its items were priced
+// with when they were written, as a PriceKeepingStore keeps them (nil from
+// other stores).
 type Basket struct {
-	UserName        string `json:"userName"`
-	Items           []Item `json:"items"`
-	Version         int64  `json:"version"`
-	LastCheckout    string `json:"-"`
-	LastCheckoutKey string `json:"-"`
+	UserName        string  `json:"userName"`
+	Items           []Item  `json:"items"`
+	Version         int64   `json:"version"`
+	LastCheckout    string  `json:"-"`
+	LastCheckoutKey string  `json:"-"`
+	Prices          []Price `json:"-"`
 }
 
 // ValidateItems checks a basket's lines.
@@ -159,7 +167,7 @@ type Store interface {
 	// List pages through all baskets in user name order.
 	List(ctx context.Context, req page.Request) (page.Of[Basket], error)
 	// Replace makes items userName's basket, creating it if there is none,
-	// forgets its last checkout, and returns its new version. It neither reads
+	// forgets its last checkout (and any prices kept), and returns its new version. It neither reads
 	// nor checks a version: a basket replaced whole is the last writer's, and
 	// its new version still fails a Put made against the old one. One round
 	// trip on DynamoDB.
@@ -174,6 +182,21 @@ type Store interface {
 	// it) cannot land on one made after it. Deleting a missing basket is not
 	// an error, and makes none.
 	Delete(ctx context.Context, userName string) error
+}
+
+// PriceKeepingStore is a Store that keeps, beside a basket's items, the
+// view's entries they were priced with, and writes on condition that the view
+// still holds them: a checkout priced from them need not read the view (on
+// DynamoDB, one round trip fewer), and is priced as the view stands when it
+// is written.
+type PriceKeepingStore interface {
+	Store
+	// ReplacePriced is Replace, keeping prices beside the items.
+	ReplacePriced(ctx context.Context, userName string, items []Item, prices []Price) (version int64, err error)
+	// PutIfPrices is Put on condition that the view holds each of prices at
+	// its version: ErrPriceUnconfirmed, and nothing written, when it does not
+	// or cannot tell.
+	PutIfPrices(ctx context.Context, b Basket, prices []Price, evts ...events.Outgoing) error
 }
 
 // PriceView is the basket service's copy of catalog prices.

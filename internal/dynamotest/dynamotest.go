@@ -1,6 +1,7 @@
 // Package dynamotest runs dynalite, a DynamoDB-compatible server from the npm
 // registry (pinned in tools/dynalite), on a free loopback port for the tests of
-// the DynamoDB adapters, and creates a fresh table for each test.
+// the DynamoDB adapters, and creates a fresh table for each test. It starts
+// dynalite through tools/dynalite/server.js, which adds TransactWriteItems.
 package dynamotest
 
 import (
@@ -33,6 +34,7 @@ var (
 	startErr error
 	proc     *exec.Cmd
 	tables   atomic.Int64
+	tokens   atomic.Int64
 )
 
 // Main runs a test binary's tests and stops dynalite afterwards; call it from TestMain.
@@ -62,16 +64,17 @@ func Endpoint(t testing.TB) string {
 
 var errNotInstalled = errors.New("not installed; run: npm ci --prefix tools/dynalite (make test does)")
 
-// CLI finds dynalite's cli.js in tools/dynalite above the working directory.
-func CLI() (string, error) {
+// Server finds tools/dynalite/server.js above the working directory, with
+// dynalite installed beside it.
+func Server() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
-		cli := filepath.Join(dir, "tools", "dynalite", "node_modules", "dynalite", "cli.js")
-		if _, err := os.Stat(cli); err == nil {
-			return cli, nil
+		tools := filepath.Join(dir, "tools", "dynalite")
+		if _, err := os.Stat(filepath.Join(tools, "node_modules", "dynalite", "cli.js")); err == nil {
+			return filepath.Join(tools, "server.js"), nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -82,7 +85,7 @@ func CLI() (string, error) {
 }
 
 func start() (string, error) {
-	cli, err := CLI()
+	server, err := Server()
 	if err != nil {
 		return "", err
 	}
@@ -90,7 +93,7 @@ func start() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command("node", cli, "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	cmd := exec.Command("node", server, "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", err
@@ -160,9 +163,22 @@ func Table(t testing.TB, db *dynamodb.Client, in func(name string) *dynamodb.Cre
 	return name
 }
 
-// RetriedPuts is a client whose every PutItem is sent twice, as the SDK's
-// retryer sends it again when the answer to a write that landed is lost.
+// RetriedPuts is a client whose every PutItem and TransactWriteItems is sent
+// twice, as the SDK's retryer sends it again when the answer to a write that
+// landed is lost (a transaction under the same client request token).
 type RetriedPuts struct{ *dynamodb.Client }
+
+// TransactWriteItems sends in twice under one client request token and
+// answers with the second answer.
+func (r RetriedPuts) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	if in.ClientRequestToken == nil {
+		in.ClientRequestToken = aws.String(fmt.Sprintf("retried-%d", tokens.Add(1)))
+	}
+	if _, err := r.Client.TransactWriteItems(ctx, in, opts...); err != nil {
+		return nil, err
+	}
+	return r.Client.TransactWriteItems(ctx, in, opts...)
+}
 
 // PutItem writes in, then sends the same request again and answers with the
 // second answer.

@@ -14,14 +14,16 @@ import (
 
 // Baskets runs the basket use cases.
 type Baskets struct {
-	store basket.Store
-	view  basket.PriceView
-	now   func() time.Time
+	store  basket.Store
+	keeper basket.PriceKeepingStore // store, when it keeps prices; nil otherwise
+	view   basket.PriceView
+	now    func() time.Time
 }
 
 // New returns the use cases over store and view.
 func New(store basket.Store, view basket.PriceView) *Baskets {
-	return &Baskets{store: store, view: view, now: time.Now}
+	keeper, _ := store.(basket.PriceKeepingStore)
+	return &Baskets{store: store, keeper: keeper, view: view, now: time.Now}
 }
 
 // Get returns userName's basket priced as the view stands now; a user with no
@@ -34,7 +36,7 @@ func (s *Baskets) Get(ctx context.Context, userName string) (basket.Priced, erro
 	if err != nil {
 		return basket.Priced{}, err
 	}
-	priced, err := s.price(ctx, b)
+	priced, _, err := s.price(ctx, b)
 	var unknown *basket.UnknownProductError
 	if errors.As(err, &unknown) {
 		return priced, nil // a read shows the line as unavailable
@@ -81,11 +83,25 @@ func (s *Baskets) current(ctx context.Context, userName string) (basket.Basket, 
 }
 
 // price prices b from the view; the error is an *basket.UnknownProductError
-// (beside a priced basket) when a product is missing from the view.
-func (s *Baskets) price(ctx context.Context, b basket.Basket) (basket.Priced, error) {
+// (beside a priced basket) when a product is missing from the view. It also
+// returns the view's entries b was priced with.
+func (s *Baskets) price(ctx context.Context, b basket.Basket) (basket.Priced, map[string]basket.Price, error) {
 	prices, err := s.view.Prices(ctx, basket.ProductIDs(b))
 	if err != nil {
-		return basket.Priced{}, err
+		return basket.Priced{}, nil, err
 	}
-	return basket.PriceBasket(b, prices)
+	priced, err := basket.PriceBasket(b, prices)
+	return priced, prices, err
+}
+
+// kept returns b priced from the prices kept with it, if they price every
+// line; ok is false when they do not (a store that keeps none, a line whose
+// product was gone).
+func kept(b basket.Basket) (priced basket.Priced, ok bool) {
+	prices := make(map[string]basket.Price, len(b.Prices))
+	for _, p := range b.Prices {
+		prices[p.ProductID] = p
+	}
+	priced, err := basket.PriceBasket(b, prices)
+	return priced, err == nil && len(b.Items) > 0
 }

@@ -52,16 +52,26 @@ func (s *Baskets) Checkout(ctx context.Context, userName string, buyer Buyer, re
 	if err := validation.First(validation.UserName("userName", userName), buyer.Validate()); err != nil {
 		return "", err
 	}
-	for range maxCheckoutAttempts {
-		id, err := s.checkoutOnce(ctx, userName, buyer, requestKey)
-		if !errors.Is(err, basket.ErrVersionConflict) {
+	fromKept := s.keeper != nil
+	for attempt := 0; attempt < maxCheckoutAttempts; {
+		id, err := s.checkoutOnce(ctx, userName, buyer, requestKey, fromKept)
+		switch {
+		case errors.Is(err, basket.ErrPriceUnconfirmed):
+			fromKept = false // the view did not confirm the kept prices: price from it
+		case errors.Is(err, basket.ErrVersionConflict):
+			attempt++
+		default:
 			return id, err
 		}
 	}
 	return "", basket.ErrVersionConflict
 }
 
-func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer, requestKey string) (string, error) {
+// checkoutOnce checks out the basket as it reads it. fromKept prices it from
+// the prices kept with it, if they price every line, on condition that the
+// view still holds them when the checkout is written; otherwise it is priced
+// from the view.
+func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer, requestKey string, fromKept bool) (string, error) {
 	b, err := s.current(ctx, userName)
 	if err != nil {
 		return "", err
@@ -72,9 +82,12 @@ func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer
 		}
 		return "", basket.ErrEmpty
 	}
-	priced, err := s.price(ctx, b)
-	if err != nil {
-		return "", err
+	priced, ok := kept(b)
+	fromKept = fromKept && ok
+	if !fromKept {
+		if priced, _, err = s.price(ctx, b); err != nil {
+			return "", err
+		}
 	}
 	// UUIDv7 ids sort by time, so orders keyed by them list newest first.
 	id, err := uuid.NewV7()
@@ -103,7 +116,12 @@ func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer
 		return "", err
 	}
 	emptied := basket.Basket{UserName: userName, Items: []basket.Item{}, Version: b.Version + 1, LastCheckout: id.String(), LastCheckoutKey: requestKey}
-	if err := s.store.Put(ctx, emptied, evt); err != nil {
+	if fromKept {
+		err = s.keeper.PutIfPrices(ctx, emptied, b.Prices, evt)
+	} else {
+		err = s.store.Put(ctx, emptied, evt)
+	}
+	if err != nil {
 		if isNotFound(err) {
 			return "", basket.ErrVersionConflict
 		}

@@ -3,13 +3,16 @@ package app
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 
 	"github.com/eventshop/eventshop/internal/basket"
 	"github.com/eventshop/eventshop/internal/validation"
 )
 
 // Replace makes items userName's basket. Every product must be in the price
-// view. It does not read the basket first (two round trips on DynamoDB: the
+// view; a PriceKeepingStore keeps the prices beside the items, for the
+// checkout. It does not read the basket first (two round trips on DynamoDB: the
 // prices and the write): of two writes racing, the later one stands, as if
 // they had come one after the other; a checkout that read the basket before
 // either fails its version check and reads it again.
@@ -17,11 +20,16 @@ func (s *Baskets) Replace(ctx context.Context, userName string, items []basket.I
 	if err := validation.First(validation.UserName("userName", userName), basket.ValidateItems(items)); err != nil {
 		return basket.Priced{}, err
 	}
-	priced, err := s.price(ctx, basket.Basket{UserName: userName, Items: items})
+	priced, prices, err := s.price(ctx, basket.Basket{UserName: userName, Items: items})
 	if err != nil {
 		return basket.Priced{}, err
 	}
-	if priced.Version, err = s.store.Replace(ctx, userName, items); err != nil {
+	if s.keeper != nil {
+		priced.Version, err = s.keeper.ReplacePriced(ctx, userName, items, slices.Collect(maps.Values(prices)))
+	} else {
+		priced.Version, err = s.store.Replace(ctx, userName, items)
+	}
+	if err != nil {
 		return basket.Priced{}, err
 	}
 	return priced, nil

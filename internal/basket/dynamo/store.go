@@ -1,12 +1,15 @@
 // Package dynamo is the basket service's store on DynamoDB: baskets keyed by
-// user name with conditional writes on a version and the write's events on the
-// item, and the price view keyed by product id, written only by newer versions.
+// user name with conditional writes on a version, the write's events and the
+// prices its items were priced with on the item, and the price view keyed by
+// product id, written only by newer versions. A checkout priced from the kept
+// prices is one transaction: the basket's write and a check of each price.
 package dynamo
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,15 +57,16 @@ type API interface {
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
 var (
-	_ basket.Store     = (*Store)(nil)
-	_ basket.PriceView = (*Store)(nil)
+	_ basket.PriceKeepingStore = (*Store)(nil)
+	_ basket.PriceView         = (*Store)(nil)
 )
 
-// Store implements basket.Store and basket.PriceView.
+// Store implements basket.PriceKeepingStore and basket.PriceView.
 type Store struct {
 	db                      API
 	basketTable, priceTable string
@@ -93,6 +97,7 @@ type basketItem struct {
 	Version      int64         `dynamodbav:"version"`
 	LastCheckout string        `dynamodbav:"lastCheckout,omitempty"`
 	CheckoutKey  string        `dynamodbav:"lastCheckoutKey,omitempty"`
+	Prices       []priceItem   `dynamodbav:"prices,omitempty"`
 }
 
 type priceItem struct {
@@ -101,6 +106,29 @@ type priceItem struct {
 	Price     money.Cents `dynamodbav:"price"`
 	Version   int64       `dynamodbav:"version"`
 	Deleted   bool        `dynamodbav:"deleted,omitempty"`
+}
+
+func priceItemOf(p basket.Price) priceItem {
+	return priceItem{ProductID: p.ProductID, Name: p.Name, Price: p.Price, Version: p.Version, Deleted: p.Deleted}
+}
+
+func (it priceItem) price() basket.Price {
+	return basket.Price{ProductID: it.ProductID, Name: it.Name, Price: it.Price, Version: it.Version, Deleted: it.Deleted}
+}
+
+func priceItems(prices []basket.Price) []priceItem {
+	if len(prices) == 0 {
+		return nil
+	}
+	out := make([]priceItem, len(prices))
+	for i, p := range prices {
+		out[i] = priceItemOf(p)
+	}
+	return out
+}
+
+func productKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{KeyProductID: &types.AttributeValueMemberS{Value: id}}
 }
 
 func userKey(userName string) map[string]types.AttributeValue {
@@ -127,7 +155,11 @@ func decodeBasket(raw map[string]types.AttributeValue) (basket.Basket, error) {
 	if it.Items == nil {
 		it.Items = []basket.Item{}
 	}
-	return basket.Basket{UserName: it.UserName, Items: it.Items, Version: it.Version, LastCheckout: it.LastCheckout, LastCheckoutKey: it.CheckoutKey}, nil
+	b := basket.Basket{UserName: it.UserName, Items: it.Items, Version: it.Version, LastCheckout: it.LastCheckout, LastCheckoutKey: it.CheckoutKey}
+	for _, p := range it.Prices {
+		b.Prices = append(b.Prices, p.price())
+	}
+	return b, nil
 }
 
 // List implements basket.Store by a scan: listing every basket is an
@@ -151,6 +183,12 @@ func (s *Store) List(ctx context.Context, req page.Request) (page.Of[basket.Bask
 // this write carries no events of an earlier one. An update the SDK sends
 // twice adds two to the version: a version is only ever compared for equality.
 func (s *Store) Replace(ctx context.Context, userName string, items []basket.Item) (int64, error) {
+	return s.ReplacePriced(ctx, userName, items, nil)
+}
+
+// ReplacePriced implements basket.PriceKeepingStore: Replace, with the prices
+// in the same update.
+func (s *Store) ReplacePriced(ctx context.Context, userName string, items []basket.Item, prices []basket.Price) (int64, error) {
 	if items == nil {
 		items = []basket.Item{}
 	}
@@ -158,15 +196,21 @@ func (s *Store) Replace(ctx context.Context, userName string, items []basket.Ite
 	if err != nil {
 		return 0, fmt.Errorf("replace basket %s: %w", userName, err)
 	}
+	values := map[string]types.AttributeValue{":items": av, ":zero": &types.AttributeValueMemberN{Value: "0"}, ":one": &types.AttributeValueMemberN{Value: "1"}}
+	update := "SET #items = :items, version = if_not_exists(version, :zero) + :one REMOVE lastCheckout, lastCheckoutKey, #outbox, #write, #prices"
+	if len(prices) > 0 {
+		if values[":prices"], err = attributevalue.Marshal(priceItems(prices)); err != nil {
+			return 0, fmt.Errorf("replace basket %s: %w", userName, err)
+		}
+		update = "SET #items = :items, #prices = :prices, version = if_not_exists(version, :zero) + :one REMOVE lastCheckout, lastCheckoutKey, #outbox, #write"
+	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &s.basketTable,
-		Key:                      userKey(userName),
-		UpdateExpression:         aws.String("SET #items = :items, version = if_not_exists(version, :zero) + :one REMOVE lastCheckout, lastCheckoutKey, #outbox, #write"),
-		ExpressionAttributeNames: map[string]string{"#items": "items", "#outbox": outboxitem.Attribute, "#write": dynamoput.WriteID},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":items": av, ":zero": &types.AttributeValueMemberN{Value: "0"}, ":one": &types.AttributeValueMemberN{Value: "1"},
-		},
-		ReturnValues: types.ReturnValueUpdatedNew,
+		TableName:                 &s.basketTable,
+		Key:                       userKey(userName),
+		UpdateExpression:          aws.String(update),
+		ExpressionAttributeNames:  map[string]string{"#items": "items", "#prices": "prices", "#outbox": outboxitem.Attribute, "#write": dynamoput.WriteID},
+		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueUpdatedNew,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("replace basket %s: %w", userName, err)
@@ -180,33 +224,105 @@ func (s *Store) Replace(ctx context.Context, userName string, items []basket.Ite
 
 // Put implements basket.Store.
 func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoing) error {
-	av, err := attributevalue.MarshalMap(basketItem{UserName: b.UserName, Items: b.Items, Version: b.Version, LastCheckout: b.LastCheckout, CheckoutKey: b.LastCheckoutKey})
-	if err != nil {
-		return fmt.Errorf("put basket %s: %w", b.UserName, err)
-	}
-	if len(evts) > 0 {
-		if av[outboxitem.Attribute], err = outboxitem.Encode(evts); err != nil {
-			return fmt.Errorf("put basket %s: %w", b.UserName, err)
-		}
-	}
-	in := &dynamodb.PutItemInput{TableName: &s.basketTable, Item: av, ConditionExpression: aws.String("attribute_not_exists(userName)")}
-	if b.Version > 1 {
-		in.ConditionExpression = aws.String("version = :prev")
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": &types.AttributeValueMemberN{Value: fmt.Sprint(b.Version - 1)}}
-	}
-	err = dynamoput.Put(ctx, s.db, in, KeyUserName)
-	if errors.Is(err, dynamoput.ErrConditionFailed) {
-		err = basket.ErrVersionConflict
-		if b.Version > 1 {
-			if _, getErr := s.Get(ctx, b.UserName); errors.Is(getErr, basket.ErrNotFound) {
-				err = basket.ErrNotFound
-			}
+	in, err := s.putInput(b, evts)
+	if err == nil {
+		err = dynamoput.Put(ctx, s.db, in, KeyUserName)
+		if errors.Is(err, dynamoput.ErrConditionFailed) {
+			err = s.conflict(ctx, b)
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("put basket %s: %w", b.UserName, err)
 	}
 	return nil
+}
+
+// PutIfPrices implements basket.PriceKeepingStore with one transaction: the
+// basket's write, and a check of each price's version in the view. The SDK
+// sends a transaction it retries under the same client request token, so a
+// retry of one that landed succeeds without writing again.
+func (s *Store) PutIfPrices(ctx context.Context, b basket.Basket, prices []basket.Price, evts ...events.Outgoing) error {
+	in, err := s.putInput(b, evts)
+	if err != nil {
+		return fmt.Errorf("put basket %s: %w", b.UserName, err)
+	}
+	actions := make([]types.TransactWriteItem, 0, 1+len(prices))
+	actions = append(actions, types.TransactWriteItem{Put: &types.Put{
+		TableName: in.TableName, Item: in.Item, ConditionExpression: in.ConditionExpression, ExpressionAttributeValues: in.ExpressionAttributeValues,
+	}})
+	for _, p := range prices {
+		actions = append(actions, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: &s.priceTable, Key: productKey(p.ProductID), ConditionExpression: aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.FormatInt(p.Version, 10)}},
+		}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		err = s.cancelled(ctx, b, prices, canceled)
+	}
+	if err != nil {
+		return fmt.Errorf("put basket %s: %w", b.UserName, err)
+	}
+	return nil
+}
+
+// cancelled tells why a PutIfPrices transaction was cancelled: its reasons
+// come in the order of its actions, the basket's write first, then prices.
+// The basket's: another version (or none), or another write in flight. A
+// price's: changed (and forgotten, if this store remembers it, so that the
+// view is read again), or not checked because other transactions held it or
+// its partition was busy: a product in many baskets at many checkouts a
+// second. Either way the caller prices from the view instead.
+func (s *Store) cancelled(ctx context.Context, b basket.Basket, prices []basket.Price, e *types.TransactionCanceledException) error {
+	err := error(e)
+	for i, r := range e.CancellationReasons {
+		code := aws.ToString(r.Code)
+		switch {
+		case i == 0 && code == "ConditionalCheckFailed":
+			return s.conflict(ctx, b)
+		case i == 0 && code == "TransactionConflict":
+			return basket.ErrVersionConflict
+		case i == 0 || i > len(prices): // the basket's write throttled: an error
+		case code == "ConditionalCheckFailed":
+			s.prices.Delete(prices[i-1].ProductID)
+			err = basket.ErrPriceUnconfirmed
+		case code == "TransactionConflict" || code == "ThrottlingError" || code == "ProvisionedThroughputExceeded":
+			err = basket.ErrPriceUnconfirmed
+		}
+	}
+	return err
+}
+
+// putInput is the conditional write of b, with its events.
+func (s *Store) putInput(b basket.Basket, evts []events.Outgoing) (*dynamodb.PutItemInput, error) {
+	av, err := attributevalue.MarshalMap(basketItem{UserName: b.UserName, Items: b.Items, Version: b.Version,
+		LastCheckout: b.LastCheckout, CheckoutKey: b.LastCheckoutKey, Prices: priceItems(b.Prices)})
+	if err != nil {
+		return nil, err
+	}
+	if len(evts) > 0 {
+		if av[outboxitem.Attribute], err = outboxitem.Encode(evts); err != nil {
+			return nil, err
+		}
+	}
+	in := &dynamodb.PutItemInput{TableName: &s.basketTable, Item: av, ConditionExpression: aws.String("attribute_not_exists(userName)")}
+	if b.Version > 1 {
+		in.ConditionExpression = aws.String("version = :prev")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": &types.AttributeValueMemberN{Value: strconv.FormatInt(b.Version-1, 10)}}
+	}
+	return in, nil
+}
+
+// conflict tells why b's write found another version stored: there is none
+// (ErrNotFound) or another (ErrVersionConflict).
+func (s *Store) conflict(ctx context.Context, b basket.Basket) error {
+	if b.Version > 1 {
+		if _, err := s.Get(ctx, b.UserName); errors.Is(err, basket.ErrNotFound) {
+			return basket.ErrNotFound
+		}
+	}
+	return basket.ErrVersionConflict
 }
 
 // Delete implements basket.Store with an update that empties the basket
@@ -286,7 +402,7 @@ func (s *Store) fetchPrices(ctx context.Context, ids []string) (map[string]baske
 	for start := 0; start < len(ids); start += batchGetMax {
 		keys := make([]map[string]types.AttributeValue, 0, batchGetMax)
 		for _, id := range ids[start:min(start+batchGetMax, len(ids))] {
-			keys = append(keys, map[string]types.AttributeValue{KeyProductID: &types.AttributeValueMemberS{Value: id}})
+			keys = append(keys, productKey(id))
 		}
 		// Eventually consistent, at half the cost: the view is fed by events,
 		// seconds behind the catalog, and a read a second older changes nothing.
@@ -309,7 +425,7 @@ func (s *Store) fetchPrices(ctx context.Context, ids []string) (map[string]baske
 				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 					return nil, fmt.Errorf("decode price: %w", err)
 				}
-				out[it.ProductID] = basket.Price{ProductID: it.ProductID, Name: it.Name, Price: it.Price, Version: it.Version, Deleted: it.Deleted}
+				out[it.ProductID] = it.price()
 			}
 			request = res.UnprocessedKeys
 		}
@@ -320,7 +436,7 @@ func (s *Store) fetchPrices(ctx context.Context, ids []string) (map[string]baske
 // ApplyPrice implements basket.PriceView with a write conditional on the
 // stored version being older.
 func (s *Store) ApplyPrice(ctx context.Context, p basket.Price) (bool, error) {
-	av, err := attributevalue.MarshalMap(priceItem{ProductID: p.ProductID, Name: p.Name, Price: p.Price, Version: p.Version, Deleted: p.Deleted})
+	av, err := attributevalue.MarshalMap(priceItemOf(p))
 	if err != nil {
 		return false, err
 	}

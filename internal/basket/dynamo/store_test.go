@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -9,13 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/eventshop/eventshop/internal/basket"
+	basketapp "github.com/eventshop/eventshop/internal/basket/app"
 	"github.com/eventshop/eventshop/internal/basket/dynamo"
 	"github.com/eventshop/eventshop/internal/basket/storetest"
 	"github.com/eventshop/eventshop/internal/dynamotest"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 )
 
@@ -28,6 +32,10 @@ func open(t *testing.T) *dynamo.Store {
 
 func TestStoreContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) basket.Store { return open(t) })
+}
+
+func TestPriceKeepingContract(t *testing.T) {
+	storetest.RunPriceKeeping(t, func(t *testing.T) storetest.PriceKeeping { return open(t) })
 }
 
 func TestPriceViewContract(t *testing.T) {
@@ -168,4 +176,114 @@ func TestPricesAreReusedForPriceTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	read(basket.Price{ProductID: "p1", Name: "Widget", Price: 175, Version: 3}, 1) // read again, not from memory
+}
+
+// A checkout's transaction that the SDK sends again after the first landed
+// (its answer lost) succeeds: DynamoDB knows its client request token.
+func TestARetriedCheckoutThatLandedIsASuccess(t *testing.T) {
+	db := dynamotest.Client(t)
+	s := dynamo.New(dynamotest.RetriedPuts{Client: db}, dynamotest.Table(t, db, dynamo.BasketTableInput), dynamotest.Table(t, db, dynamo.PriceTableInput))
+	ctx := t.Context()
+	price := basket.Price{ProductID: "p1", Name: "Widget", Price: 100, Version: 1}
+	if _, err := s.ApplyPrice(ctx, price); err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.ReplacePriced(ctx, "alice", []basket.Item{{ProductID: "p1", Quantity: 1}}, []basket.Price{price})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emptied := basket.Basket{UserName: "alice", Items: []basket.Item{}, Version: v + 1, LastCheckout: "c-1"}
+	if err := s.PutIfPrices(ctx, emptied, []basket.Price{price}); err != nil {
+		t.Fatalf("a checkout whose transaction was sent twice: %v", err)
+	}
+	if got, err := s.Get(ctx, "alice"); err != nil || got.Version != v+1 || got.LastCheckout != "c-1" {
+		t.Fatalf("Get = %+v, %v; want version %d, checked out", got, err, v+1)
+	}
+}
+
+// A checkout is priced from the prices kept with the basket when the view
+// still holds them as it is written (two round trips: the basket and one
+// transaction), and from the view when a price moved since the basket was
+// written, even one this function read a moment ago.
+func TestCheckoutIsPricedAsTheViewStandsWhenWritten(t *testing.T) {
+	db, trips := dynamotest.CountingClient(t)
+	table, prices := dynamotest.Table(t, db, dynamo.BasketTableInput), dynamotest.Table(t, db, dynamo.PriceTableInput)
+	s := dynamo.New(db, table, prices)
+	consumer := dynamo.New(db, "", prices) // the basket consumer's store, in another function
+	baskets := basketapp.New(s, s)
+	ctx := t.Context()
+	setPrice := func(price, version int64) {
+		t.Helper()
+		if _, err := consumer.ApplyPrice(ctx, basket.Price{ProductID: "p1", Name: "Widget", Price: money.Cents(price), Version: version}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buyer := basketapp.Buyer{FirstName: "A", LastName: "B", Email: "a@example.com", Address: "1 St", PaymentMethod: "invoice"}
+	checkout := func(between func(), wantTotal money.Cents, wantTrips int) {
+		t.Helper()
+		if _, err := baskets.Replace(ctx, "alice", []basket.Item{{ProductID: "p1", Quantity: 2}}); err != nil {
+			t.Fatal(err)
+		}
+		between()
+		trips.Take()
+		if _, err := baskets.Checkout(ctx, "alice", buyer, ""); err != nil {
+			t.Fatal(err)
+		}
+		calls, n := trips.Take()
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: map[string]ddbtypes.AttributeValue{dynamo.KeyUserName: &ddbtypes.AttributeValueMemberS{Value: "alice"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evts, err := outboxitem.Decode(out.Item[outboxitem.Attribute].(*ddbtypes.AttributeValueMemberS).Value)
+		if err != nil || len(evts) != 1 {
+			t.Fatalf("outbox = %v, %v", evts, err)
+		}
+		var detail events.CheckoutBasket
+		if err := json.Unmarshal(evts[0].Detail, &detail); err != nil {
+			t.Fatal(err)
+		}
+		if detail.TotalPrice != wantTotal || n != wantTrips {
+			t.Fatalf("checkout priced %d in %d trips (%v); want %d in %d", detail.TotalPrice, n, calls, wantTotal, wantTrips)
+		}
+	}
+	setPrice(100, 1)
+	checkout(func() {}, 200, 2)
+	// Refused transaction; the basket read again, the view read (not this
+	// function's memory of it) and the basket written.
+	checkout(func() { setPrice(150, 2) }, 300, 5)
+}
+
+// contended is DynamoDB with other transactions holding the price items:
+// every transaction is cancelled with TransactionConflict on its checks.
+type contended struct{ *dynamodb.Client }
+
+func (c contended) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	reasons := []ddbtypes.CancellationReason{{Code: aws.String("None")}}
+	for range in.TransactItems[1:] {
+		reasons = append(reasons, ddbtypes.CancellationReason{Code: aws.String("TransactionConflict")})
+	}
+	return nil, &ddbtypes.TransactionCanceledException{CancellationReasons: reasons}
+}
+
+// A product in many baskets at many checkouts a second: checks of its price
+// conflict with each other's transactions. A checkout then prices from the
+// view instead of failing.
+func TestACheckoutWhosePriceCheckIsContendedPricesFromTheView(t *testing.T) {
+	db := dynamotest.Client(t)
+	s := dynamo.New(contended{db}, dynamotest.Table(t, db, dynamo.BasketTableInput), dynamotest.Table(t, db, dynamo.PriceTableInput))
+	baskets := basketapp.New(s, s)
+	ctx := t.Context()
+	if _, err := s.ApplyPrice(ctx, basket.Price{ProductID: "p1", Name: "Widget", Price: 100, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := baskets.Replace(ctx, "alice", []basket.Item{{ProductID: "p1", Quantity: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := baskets.Checkout(ctx, "alice", basketapp.Buyer{FirstName: "A", LastName: "B", Email: "a@example.com", Address: "1 St", PaymentMethod: "invoice"}, "")
+	if err != nil {
+		t.Fatalf("checkout with its price check contended: %v", err)
+	}
+	if got, err := s.Get(ctx, "alice"); err != nil || got.LastCheckout != id || len(got.Items) != 0 {
+		t.Fatalf("basket after checkout = %+v, %v; want emptied by checkout %s", got, err, id)
+	}
 }

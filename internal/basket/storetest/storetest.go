@@ -32,6 +32,105 @@ func RunPriceView(t *testing.T, newView func(t *testing.T) basket.PriceView) {
 	t.Run("ManyAndMissing", func(t *testing.T) { t.Parallel(); testMany(t, newView(t)) })
 }
 
+// PriceKeeping is a store that keeps prices, over its own price view.
+type PriceKeeping interface {
+	basket.PriceKeepingStore
+	basket.PriceView
+}
+
+// RunPriceKeeping runs the basket.PriceKeepingStore contract against stores
+// made by newStore.
+func RunPriceKeeping(t *testing.T, newStore func(t *testing.T) PriceKeeping) {
+	t.Run("KeepsPricesUntilTheNextWrite", func(t *testing.T) { t.Parallel(); testKeepsPrices(t, newStore(t)) })
+	t.Run("PutIfPrices", func(t *testing.T) { t.Parallel(); testPutIfPrices(t, newStore(t)) })
+}
+
+// pricedSample is sample("alice") with the view's entries for its products,
+// applied to s's view.
+func pricedSample(t *testing.T, s PriceKeeping) ([]basket.Item, []basket.Price) {
+	t.Helper()
+	prices := []basket.Price{{ProductID: "p1", Name: "One", Price: 100, Version: 1}, {ProductID: "p2", Name: "Two", Price: 250, Version: 4}}
+	for _, p := range prices {
+		if _, err := s.ApplyPrice(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sample("alice", 1).Items, prices
+}
+
+func testKeepsPrices(t *testing.T, s PriceKeeping) {
+	ctx := t.Context()
+	items, prices := pricedSample(t, s)
+	keptAfter := func(what string, want []basket.Price) {
+		t.Helper()
+		got, err := s.Get(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Prices, want) {
+			t.Fatalf("prices kept after %s = %+v, want %+v", what, got.Prices, want)
+		}
+	}
+	if _, err := s.ReplacePriced(ctx, "alice", items, prices); err != nil {
+		t.Fatal(err)
+	}
+	keptAfter("ReplacePriced", prices)
+	if _, err := s.Replace(ctx, "alice", items); err != nil {
+		t.Fatal(err)
+	}
+	keptAfter("Replace", nil)
+	v, err := s.ReplacePriced(ctx, "alice", items, prices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, basket.Basket{UserName: "alice", Items: []basket.Item{}, Version: v + 1}); err != nil {
+		t.Fatal(err)
+	}
+	keptAfter("a Put of a basket that has none", nil)
+}
+
+func testPutIfPrices(t *testing.T, s PriceKeeping) {
+	ctx := t.Context()
+	items, prices := pricedSample(t, s)
+	v, err := s.ReplacePriced(ctx, "alice", items, prices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emptied := func(version int64) basket.Basket {
+		return basket.Basket{UserName: "alice", Items: []basket.Item{}, Version: version, LastCheckout: fmt.Sprintf("c-%d", version)}
+	}
+	if err := s.PutIfPrices(ctx, emptied(v+1), prices); err != nil {
+		t.Fatalf("PutIfPrices with the view's prices: %v", err)
+	}
+	if got, _ := s.Get(ctx, "alice"); !reflect.DeepEqual(got, emptied(v+1)) {
+		t.Fatalf("Get = %+v, want %+v", got, emptied(v+1))
+	}
+
+	if v, err = s.ReplacePriced(ctx, "alice", items, prices); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApplyPrice(ctx, basket.Price{ProductID: "p2", Name: "Two", Price: 300, Version: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutIfPrices(ctx, emptied(v+1), prices); !errors.Is(err, basket.ErrPriceUnconfirmed) {
+		t.Fatalf("PutIfPrices after a price changed: %v, want ErrPriceUnconfirmed", err)
+	}
+	if got, _ := s.Get(ctx, "alice"); got.Version != v || len(got.Items) != len(items) {
+		t.Fatalf("after a refused PutIfPrices the basket is %+v, want version %d with its items", got, v)
+	}
+
+	current := []basket.Price{prices[0], {ProductID: "p2", Name: "Two", Price: 300, Version: 5}}
+	if err := s.PutIfPrices(ctx, emptied(v), current); !errors.Is(err, basket.ErrVersionConflict) {
+		t.Fatalf("PutIfPrices against an older version: %v, want ErrVersionConflict", err)
+	}
+	if err := s.PutIfPrices(ctx, basket.Basket{UserName: "nobody", Items: []basket.Item{}, Version: 3}, current); !errors.Is(err, basket.ErrNotFound) {
+		t.Fatalf("PutIfPrices of a missing basket: %v, want ErrNotFound", err)
+	}
+	if err := s.PutIfPrices(ctx, emptied(v+1), current); err != nil {
+		t.Fatalf("PutIfPrices with the view's new prices: %v", err)
+	}
+}
+
 func sample(user string, version int64) basket.Basket {
 	return basket.Basket{UserName: user, Version: version, Items: []basket.Item{
 		{ProductID: "p1", Quantity: 2, Color: "red"},
