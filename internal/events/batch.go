@@ -1,14 +1,17 @@
 package events
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
+	jsonv2 "github.com/go-json-experiment/json"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -163,32 +166,46 @@ func (s PublishSpan) Done(ctx context.Context, err error) {
 // once e is published or has failed. An event with no trace, or no tracer
 // provider to record one, is left as it is.
 func StartPublish(ctx context.Context, e *Outgoing) PublishSpan {
-	var (
-		detail map[string]json.RawMessage
-		meta   Meta
-	)
-	if json.Unmarshal(e.Detail, &detail) != nil || json.Unmarshal(detail["traceparent"], &meta.TraceParent) != nil || meta.TraceParent == "" {
+	var meta Meta
+	if jsonv2.Unmarshal(e.Detail, &meta) != nil || meta.TraceParent == "" {
 		return PublishSpan{trace.SpanFromContext(context.Background()), e.DetailType} // a no-op span
-	}
-	if ts, ok := detail["tracestate"]; ok && json.Unmarshal(ts, &meta.TraceState) != nil {
-		return PublishSpan{trace.SpanFromContext(context.Background()), e.DetailType}
 	}
 	ctx, span := otel.Tracer(tracerName).Start(meta.Context(ctx), "publish "+e.DetailType, trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(attribute.String("event.source", e.Source), attribute.String("event.id", e.ID)))
-	if !span.IsRecording() {
-		return PublishSpan{span, e.DetailType}
+	if span.IsRecording() {
+		e.Detail = withTrace(e.Detail, meta, MetaFrom(ctx))
 	}
-	next := MetaFrom(ctx)
+	return PublishSpan{span, e.DetailType}
+}
+
+// withTrace returns detail carrying next's trace context instead of was's.
+// A child span changes only the span id in traceparent: then the one value
+// is replaced where the encoder wrote it, and the rest of the detail is
+// copied as it is, not decoded and encoded again (the most of a publish's
+// time in a profile). Otherwise the detail is rewritten.
+func withTrace(detail []byte, was, next Meta) []byte {
+	if next.TraceState == was.TraceState && next.TraceParent != "" {
+		old, _ := json.Marshal(was.TraceParent)
+		nu, _ := json.Marshal(next.TraceParent)
+		key := []byte(`"traceparent":`)
+		if i := bytes.Index(detail, append(key, old...)); i >= 0 {
+			return slices.Concat(detail[:i+len(key)], nu, detail[i+len(key)+len(old):])
+		}
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(detail, &fields) != nil {
+		return detail
+	}
 	for k, v := range map[string]string{"traceparent": next.TraceParent, "tracestate": next.TraceState} {
 		if v == "" {
-			delete(detail, k)
+			delete(fields, k)
 			continue
 		}
 		b, _ := json.Marshal(v)
-		detail[k] = b
+		fields[k] = b
 	}
-	if b, err := json.Marshal(detail); err == nil {
-		e.Detail = b
+	if b, err := json.Marshal(fields); err == nil {
+		return b
 	}
-	return PublishSpan{span, e.DetailType}
+	return detail
 }

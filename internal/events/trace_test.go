@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +125,57 @@ func TestPublishingIsASpanOfTheEventsTrace(t *testing.T) {
 	want := "00-" + pub.SpanContext().TraceID().String() + "-" + pub.SpanContext().SpanID().String() + "-01"
 	if got.TraceParent != want || got.N != 7 {
 		t.Fatalf("detail %s: traceparent %q, want %q, and n kept", e.Detail, got.TraceParent, want)
+	}
+}
+
+// Publishing replaces the traceparent in the detail and keeps every other
+// byte as it was; a detail laid out otherwise than the encoder lays it out is
+// rewritten, with the same outcome.
+func TestPublishingChangesOnlyTheTraceparent(t *testing.T) {
+	rec, tracer := recording(t)
+	ctx, producer := tracer.Start(context.Background(), "checkout")
+	meta := events.MetaFrom(ctx)
+	producer.End()
+	compact := `{"correlationId":"c-1","traceparent":"` + meta.TraceParent + `","note":"\"traceparent\":\"` + meta.TraceParent + `\"","n":7}`
+	spaced := `{"correlationId": "c-1", "traceparent": "` + meta.TraceParent + `", "n": 7}`
+	for name, detail := range map[string]string{"as encoded": compact, "spaced": spaced} {
+		e := events.Outgoing{ID: "e-1", Source: "src", DetailType: "Thing", Detail: json.RawMessage(detail)}
+		events.StartPublish(context.Background(), &e).Done(context.Background(), nil)
+		pub := rec.Ended()[len(rec.Ended())-1]
+		want := "00-" + pub.SpanContext().TraceID().String() + "-" + pub.SpanContext().SpanID().String() + "-01"
+		var got struct {
+			events.Meta
+			Note string `json:"note"`
+			N    int    `json:"n"`
+		}
+		if err := json.Unmarshal(e.Detail, &got); err != nil || got.TraceParent != want || got.CorrelationID != "c-1" || got.N != 7 {
+			t.Fatalf("%s: detail %s (%v); want traceparent %s, the rest kept", name, e.Detail, err, want)
+		}
+		if name == "as encoded" && string(e.Detail) != strings.Replace(compact, meta.TraceParent, want, 1) {
+			t.Errorf("detail %s; want only the traceparent field changed (the note's text is not a field)", e.Detail)
+		}
+	}
+}
+
+// BenchmarkStartPublish measures what the relay adds to each traced event it
+// publishes: the span, and the detail made to carry it (a checkout's, three
+// lines).
+func BenchmarkStartPublish(b *testing.B) {
+	tp := sdktrace.NewTracerProvider()
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(tp)
+	b.Cleanup(func() { otel.SetTracerProvider(prev) })
+	ctx, span := tp.Tracer("bench").Start(context.Background(), "checkout")
+	defer span.End()
+	line := events.Line{ProductID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", ProductName: "Widget", Quantity: 2, UnitPrice: 1999, LineTotal: 3998}
+	e, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{Meta: events.MetaFrom(ctx),
+		CheckoutID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c", UserName: "alice", FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com",
+		Address: "1 St", PaymentMethod: "invoice", Lines: []events.Line{line, line, line}, TotalPrice: 11994, CheckedOutAt: time.Now()}, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		c := e
+		events.StartPublish(ctx, &c).Done(ctx, nil)
 	}
 }

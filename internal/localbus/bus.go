@@ -227,12 +227,8 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 					continue
 				}
 				q := b.queues[r.Queue]
-				id, err := q.q.SendAndGetIDTx(ctx, tx, goqite.Message{Body: body})
-				if err != nil {
+				if err := b.send(ctx, tx, q, claimed, body, now); err != nil {
 					return fmt.Errorf("send to %s: %w", r.Queue, err)
-				}
-				if err := b.handOver(ctx, tx, q, claimed, received{id: id, body: body, count: 1, created: now}, now); err != nil {
-					return err
 				}
 				woken = append(woken, q)
 				p.Queues = append(p.Queues, r.Queue)
@@ -287,27 +283,28 @@ type claim struct {
 	batch []received
 }
 
-// handOver receives m in tx for q's consumer if one is waiting for work (or
-// was claimed earlier in tx) and its batch has room.
-func (b *Bus) handOver(ctx context.Context, tx *sql.Tx, q *queue, claimed map[*queue]*claim, m received, now time.Time) error {
+// send puts body on q in tx. When a consumer of q is waiting (or was
+// claimed by this publish) and its batch has room, the message goes in as
+// already received by it, as goqite's send and then ReceiveTx would leave it,
+// in one statement, and joins the batch the consumer is handed. Otherwise it
+// is goqite's own send.
+func (b *Bus) send(ctx context.Context, tx *sql.Tx, q *queue, claimed map[*queue]*claim, body []byte, now time.Time) error {
 	c := claimed[q]
 	if c == nil {
-		w := q.waiting.Swap(nil)
-		if w == nil {
-			return nil
+		if w := q.waiting.Swap(nil); w != nil {
+			c = &claim{w: w} // from here on, the consumer waits for this hand-off
+			claimed[q] = c
 		}
-		c = &claim{w: w} // from here on, the consumer waits for this hand-off
-		claimed[q] = c
 	}
-	if len(c.batch) >= q.rule.BatchSize {
-		return nil
+	if c == nil || len(c.batch) >= q.rule.BatchSize {
+		return q.q.SendTx(ctx, tx, goqite.Message{Body: body})
 	}
-	// What goqite's ReceiveTx does to a message it receives.
-	if _, err := tx.ExecContext(ctx, `update goqite set timeout = ?, received = received + 1 where id = ?`,
-		now.Add(q.vt).Format(goqiteTime), m.id); err != nil {
-		return fmt.Errorf("hand over to %s: %w", q.rule.Queue, err)
+	var id goqite.ID
+	if err := tx.QueryRowContext(ctx, `insert into goqite (queue, body, timeout, received) values (?, ?, ?, 1) returning id`,
+		q.rule.Queue, body, now.Add(q.vt).Format(goqiteTime)).Scan(&id); err != nil {
+		return err
 	}
-	c.batch = append(c.batch, m)
+	c.batch = append(c.batch, received{id: id, body: body, count: 1, created: now})
 	return nil
 }
 

@@ -17,9 +17,14 @@ import (
 )
 
 // Schema creates the outbox table; stores append it to their own schema.
+// seq is the rowid, with no AUTOINCREMENT: that would write sqlite_sequence's
+// page too on every insert, one more page in each commit's fsync. SQLite may
+// number an event as an earlier one once the outbox is empty; the relay
+// deletes only rows it has read, and while those exist a new row numbers
+// after them.
 const Schema = `
 create table if not exists outbox (
-  seq   integer primary key autoincrement,
+  seq   integer primary key,
   event text not null
 );`
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -16,12 +17,17 @@ import (
 )
 
 type publisher struct {
-	mu   sync.Mutex
-	fail bool
-	got  []string
+	mu     sync.Mutex
+	fail   bool
+	got    []string
+	during func() // runs inside Publish, once
 }
 
 func (p *publisher) Publish(_ context.Context, evts []events.Outgoing) error {
+	if during := p.during; during != nil {
+		p.during = nil
+		during()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.fail {
@@ -93,6 +99,38 @@ func TestFlushKeepsEventsUntilPublished(t *testing.T) {
 	}
 	if p, _ := ob.Pending(ctx); p != 0 {
 		t.Fatalf("%d events still pending", p)
+	}
+}
+
+// The outbox numbers events by rowid, which SQLite may give again once the
+// table is empty: an event committed while the relay publishes, and one after
+// the outbox emptied, are still relayed, each once.
+func TestEventsAfterAFlushAreRelayedOnce(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlitedb.Open(ctx, filepath.Join(t.TempDir(), "x.db"), outbox.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ob := outbox.New(db)
+	want := add(t, db, ob, 2)
+	pub := &publisher{}
+	pub.during = func() { want = append(want, add(t, db, ob, 1)...) } // committed between the relay's read and its delete
+	for {
+		n, err := ob.Flush(ctx, pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	want = append(want, add(t, db, ob, 2)...) // into the emptied outbox
+	if _, err := ob.Flush(ctx, pub); err != nil {
+		t.Fatal(err)
+	}
+	if got := pub.ids(); !slices.Equal(got, want) {
+		t.Fatalf("published %v, want each once, in commit order: %v", got, want)
 	}
 }
 
