@@ -87,6 +87,27 @@ func TestEveryFunctionIsDeclared(t *testing.T) {
 	}
 }
 
+// A function links the metric SDK and writes EMF lines (its main calls
+// lambdametrics.Install) exactly when its code records a metric: the
+// consumers count deliveries (events.HandleBatch), the publishers events
+// (events.StartPublish). The API functions and the trigger record none, and
+// link none of it.
+func TestMetricsAreInstalledWhereRecorded(t *testing.T) {
+	has := func(symbols []byte, name string) bool { return bytes.Contains(symbols, []byte(" "+name+"\n")) }
+	for _, name := range functions {
+		symbols, err := exec.Command("go", "tool", "nm", binary(t, "lambda.norpc", name)).Output()
+		if err != nil {
+			t.Fatalf("go tool nm %s: %v", name, err)
+		}
+		records := has(symbols, "github.com/eventshop/eventshop/internal/events.HandleBatch") || has(symbols, "github.com/eventshop/eventshop/internal/events.StartPublish")
+		writes := has(symbols, "github.com/eventshop/eventshop/internal/telemetry/emf.Write")
+		sdk := has(symbols, "go.opentelemetry.io/otel/sdk/metric.NewMeterProvider")
+		if records != writes || writes != sdk {
+			t.Errorf("%s: records metrics %v, writes EMF %v, links the metric SDK %v; want all or none", name, records, writes, sdk)
+		}
+	}
+}
+
 // binary compiles function with tags, once per test process.
 func binary(t *testing.T, tags, function string) string {
 	t.Helper()

@@ -4,6 +4,7 @@ package main
 
 import (
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdametrics"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/basket/app"
 	"github.com/eventshop/eventshop/internal/basket/consumer"
@@ -12,6 +13,7 @@ import (
 
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.BasketConsumer)
+	lambdametrics.Install(awsenv.BasketConsumer, log)
 	view := dynamo.NewPriceView(lambdaenv.DynamoDB(cfg), env[awsenv.PriceTable])
 	lambdaenv.Start(consumer.New(app.NewPrices(view), log))
 }

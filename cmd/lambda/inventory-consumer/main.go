@@ -4,6 +4,7 @@ package main
 
 import (
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdametrics"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/inventory/app"
 	"github.com/eventshop/eventshop/internal/inventory/consumer"
@@ -12,5 +13,6 @@ import (
 
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.InventoryConsumer)
+	lambdametrics.Install(awsenv.InventoryConsumer, log)
 	lambdaenv.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.InventoryTable])), log))
 }

@@ -7,12 +7,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdametrics"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
 )
 
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.OutboxPublisher)
+	lambdametrics.Install(awsenv.OutboxPublisher, log)
 	parking := streams.NewParkingTable(lambdaenv.DynamoDB(cfg), env[awsenv.ParkedTable])
 	lambdaenv.Start(streams.NewPublisher(eventbridge.NewFromConfig(cfg), env[awsenv.EventBusName], parking, log).Handle)
 }

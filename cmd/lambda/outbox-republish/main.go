@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdametrics"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
 )
@@ -22,6 +23,7 @@ type Result struct {
 
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.OutboxRepublish)
+	lambdametrics.Install(awsenv.OutboxRepublish, log)
 	parking := streams.NewParkingTable(lambdaenv.DynamoDB(cfg), env[awsenv.ParkedTable])
 	pub := streams.NewPublisher(eventbridge.NewFromConfig(cfg), env[awsenv.EventBusName], parking, log)
 	lambdaenv.Start(func(ctx context.Context, _ any) (Result, error) {

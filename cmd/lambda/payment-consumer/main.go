@@ -6,6 +6,7 @@ package main
 
 import (
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdametrics"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/payment/app"
 	"github.com/eventshop/eventshop/internal/payment/consumer"
@@ -15,6 +16,7 @@ import (
 
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.PaymentConsumer)
+	lambdametrics.Install(awsenv.PaymentConsumer, log)
 	store := dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.PaymentTable])
 	lambdaenv.Start(consumer.New(app.New(store, simulator.Simulator{}), log))
 }

@@ -12,16 +12,18 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 )
 
-// exportSpans installs a tracer provider for res that exports over OTLP/HTTP
-// to the endpoint, with the headers and timeouts, the OpenTelemetry
+// exportSpans installs a tracer provider for function that exports over
+// OTLP/HTTP to the endpoint, with the headers and timeouts, the OpenTelemetry
 // environment variables give, and returns what sends the spans recorded so far.
-func exportSpans(ctx context.Context, res *resource.Resource) (func(context.Context) error, error) {
+func exportSpans(ctx context.Context, function string) (func(context.Context) error, error) {
 	exp, err := otlptracehttp.New(ctx)
 	if err != nil {
 		return nil, err
 	}
+	res := resource.NewSchemaless(semconv.ServiceName(function))
 	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithBatcher(exp),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())))
 	otel.SetTracerProvider(tp)
