@@ -118,7 +118,7 @@ bench:
 
 # The performance targets, measured (not asserted) on this machine: the shop
 # against a bare net/http server, the disk's commit rate and hello-world
-# Lambda functions. About three minutes.
+# Lambda functions. About two minutes.
 loadtest: build $(RIE)
 	$(GO) run ./cmd/loadtest --shop bin/shop --rie $(RIE)
 
