@@ -84,10 +84,12 @@ function validationError (msg) { return db.validationError(msg) }
 
 // The single-item operation whose validation (types, expressions) an action
 // shares, and the fields it carries.
+var putItem = require(path.join(__dirname, 'node_modules', 'dynalite', 'validations', 'putItem')),
+  deleteItem = require(path.join(__dirname, 'node_modules', 'dynalite', 'validations', 'deleteItem'))
 var kinds = {
-  ConditionCheck: { action: 'deleteItem', key: 'Key' },
-  Put: { action: 'putItem', key: 'Item' },
-  Delete: { action: 'deleteItem', key: 'Key' },
+  ConditionCheck: { spec: deleteItem, key: 'Key' },
+  Put: { spec: putItem, key: 'Item' },
+  Delete: { spec: deleteItem, key: 'Key' },
 }
 
 function transactWriteItems (data, cb) {
@@ -117,11 +119,10 @@ function transactWriteItems (data, cb) {
     delete raw.ReturnValuesOnConditionCheckFailure
     if (name == 'ConditionCheck' && !raw.ConditionExpression)
       return cb(validationError('The parameter \'ConditionExpression\' is required but was not present in the request'))
-    var spec = require(path.join(__dirname, 'node_modules', 'dynalite', 'validations', kind.action))
     var parsed
     try {
-      parsed = validations.checkTypes(raw, spec.types)
-      validations.checkValidations(parsed, spec.types, spec.custom, store)
+      parsed = validations.checkTypes(raw, kind.spec.types)
+      validations.checkValidations(parsed, kind.spec.types, kind.spec.custom, store)
     }
     catch (err) {
       return cb(err)

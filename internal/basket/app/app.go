@@ -103,5 +103,5 @@ func kept(b basket.Basket) (priced basket.Priced, ok bool) {
 		prices[p.ProductID] = p
 	}
 	priced, err := basket.PriceBasket(b, prices)
-	return priced, err == nil && len(b.Items) > 0
+	return priced, err == nil
 }

@@ -275,19 +275,26 @@ func (s *Store) PutIfPrices(ctx context.Context, b basket.Basket, prices []baske
 // its partition was busy: a product in many baskets at many checkouts a
 // second. Either way the caller prices from the view instead.
 func (s *Store) cancelled(ctx context.Context, b basket.Basket, prices []basket.Price, e *types.TransactionCanceledException) error {
-	err := error(e)
+	err := error(e) // a reason of neither kind (throttled on the basket): the error itself
 	for i, r := range e.CancellationReasons {
 		code := aws.ToString(r.Code)
-		switch {
-		case i == 0 && code == "ConditionalCheckFailed":
-			return s.conflict(ctx, b)
-		case i == 0 && code == "TransactionConflict":
-			return basket.ErrVersionConflict
-		case i == 0 || i > len(prices): // the basket's write throttled: an error
-		case code == "ConditionalCheckFailed":
+		if i == 0 { // the basket's write
+			switch code {
+			case "ConditionalCheckFailed":
+				return s.conflict(ctx, b)
+			case "TransactionConflict":
+				return basket.ErrVersionConflict
+			}
+			continue
+		}
+		if i > len(prices) {
+			continue
+		}
+		switch code {
+		case "ConditionalCheckFailed":
 			s.prices.Delete(prices[i-1].ProductID)
 			err = basket.ErrPriceUnconfirmed
-		case code == "TransactionConflict" || code == "ThrottlingError" || code == "ProvisionedThroughputExceeded":
+		case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
 			err = basket.ErrPriceUnconfirmed
 		}
 	}
