@@ -486,9 +486,10 @@ func TestLambdaArtifacts(t *testing.T) {
 		return evts[0]
 	}
 
-	// Checkout: one transaction writes the emptied basket with its
-	// CheckoutBasket and checks the price it was priced with. The ordering
-	// consumer makes one order from it, however often it comes.
+	// Checkout: priced from the price kept with the basket (the function
+	// read it a moment ago: no check of it), it writes the emptied basket
+	// with its CheckoutBasket. The ordering consumer makes one order from it,
+	// however often it comes.
 	answer := fn["basket-api"].as(aliceClaims).want(202, "POST", "/basket/checkout",
 		`{"userName":"alice","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","address":"1 St","paymentMethod":"invoice"}`)
 	checkedOut := outboxOf(tables[awsenv.BasketTable], "userName", "alice")

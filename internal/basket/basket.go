@@ -193,9 +193,11 @@ type PriceKeepingStore interface {
 	Store
 	// ReplacePriced is Replace, keeping prices beside the items.
 	ReplacePriced(ctx context.Context, userName string, items []Item, prices []Price) (version int64, err error)
-	// PutIfPrices is Put on condition that the view holds each of prices at
-	// its version: ErrPriceUnconfirmed, and nothing written, when it does not
-	// or cannot tell.
+	// PutIfPrices is Put on condition that each of prices is the view's
+	// entry at its version, as the store's PriceView would answer now (one
+	// that answers from prices it read a moment ago may hold them to those):
+	// ErrPriceUnconfirmed, and nothing written, when it is not or the store
+	// cannot tell.
 	PutIfPrices(ctx context.Context, b Basket, prices []Price, evts ...events.Outgoing) error
 }
 

@@ -52,26 +52,20 @@ func (s *Baskets) Checkout(ctx context.Context, userName string, buyer Buyer, re
 	if err := validation.First(validation.UserName("userName", userName), buyer.Validate()); err != nil {
 		return "", err
 	}
-	fromKept := s.keeper != nil
-	for attempt := 0; attempt < maxCheckoutAttempts; {
-		id, err := s.checkoutOnce(ctx, userName, buyer, requestKey, fromKept)
-		switch {
-		case errors.Is(err, basket.ErrPriceUnconfirmed):
-			fromKept = false // the view did not confirm the kept prices: price from it
-		case errors.Is(err, basket.ErrVersionConflict):
-			attempt++
-		default:
+	for range maxCheckoutAttempts {
+		id, err := s.checkoutOnce(ctx, userName, buyer, requestKey)
+		if !errors.Is(err, basket.ErrVersionConflict) {
 			return id, err
 		}
 	}
 	return "", basket.ErrVersionConflict
 }
 
-// checkoutOnce checks out the basket as it reads it. fromKept prices it from
-// the prices kept with it, if they price every line, on condition that the
-// view still holds them when the checkout is written; otherwise it is priced
-// from the view.
-func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer, requestKey string, fromKept bool) (string, error) {
+// checkoutOnce checks out the basket as it reads it: priced from the prices
+// kept with it, if the store keeps them and they price every line, on
+// condition that they are still the view's when the checkout is written;
+// otherwise, or when they are not, priced from the view.
+func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer, requestKey string) (string, error) {
 	b, err := s.current(ctx, userName)
 	if err != nil {
 		return "", err
@@ -82,13 +76,25 @@ func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer
 		}
 		return "", basket.ErrEmpty
 	}
-	priced, ok := kept(b)
-	fromKept = fromKept && ok
-	if !fromKept {
-		if priced, _, err = s.price(ctx, b); err != nil {
-			return "", err
+	if s.keeper != nil {
+		if priced, ok := kept(b); ok {
+			id, err := s.write(ctx, b, priced, buyer, requestKey, b.Prices)
+			if !errors.Is(err, basket.ErrPriceUnconfirmed) {
+				return id, err
+			}
 		}
 	}
+	priced, _, err := s.price(ctx, b)
+	if err != nil {
+		return "", err
+	}
+	return s.write(ctx, b, priced, buyer, requestKey, nil)
+}
+
+// write empties b with the CheckoutBasket event of priced, on condition
+// that prices are still the view's if there are any, and returns the
+// checkout's id.
+func (s *Baskets) write(ctx context.Context, b basket.Basket, priced basket.Priced, buyer Buyer, requestKey string, prices []basket.Price) (string, error) {
 	// UUIDv7 ids sort by time, so orders keyed by them list newest first.
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -102,7 +108,7 @@ func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer
 	evt, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{
 		Meta:          events.MetaFrom(ctx),
 		CheckoutID:    id.String(),
-		UserName:      userName,
+		UserName:      b.UserName,
 		FirstName:     buyer.FirstName,
 		LastName:      buyer.LastName,
 		Email:         buyer.Email,
@@ -115,16 +121,16 @@ func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer
 	if err != nil {
 		return "", err
 	}
-	emptied := basket.Basket{UserName: userName, Items: []basket.Item{}, Version: b.Version + 1, LastCheckout: id.String(), LastCheckoutKey: requestKey}
-	if fromKept {
-		err = s.keeper.PutIfPrices(ctx, emptied, b.Prices, evt)
+	emptied := basket.Basket{UserName: b.UserName, Items: []basket.Item{}, Version: b.Version + 1, LastCheckout: id.String(), LastCheckoutKey: requestKey}
+	if prices != nil {
+		err = s.keeper.PutIfPrices(ctx, emptied, prices, evt)
 	} else {
 		err = s.store.Put(ctx, emptied, evt)
 	}
+	if isNotFound(err) {
+		return "", basket.ErrVersionConflict
+	}
 	if err != nil {
-		if isNotFound(err) {
-			return "", basket.ErrVersionConflict
-		}
 		return "", err
 	}
 	return id.String(), nil

@@ -237,11 +237,23 @@ func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoin
 	return nil
 }
 
-// PutIfPrices implements basket.PriceKeepingStore with one transaction: the
+// PutIfPrices implements basket.PriceKeepingStore. Prices this store read in
+// the last PriceTTL are what its Prices answers: when it holds each of
+// prices at the same version, the basket is written as one priced from the
+// view would be, with no check (so the prices of products in many baskets,
+// which every warm function holds, are not checked by many transactions at
+// once, where they would conflict); when it holds one at a newer version,
+// that is ErrPriceUnconfirmed at once. Otherwise it is one transaction: the
 // basket's write, and a check of each price's version in the view. The SDK
 // sends a transaction it retries under the same client request token, so a
 // retry of one that landed succeeds without writing again.
 func (s *Store) PutIfPrices(ctx context.Context, b basket.Basket, prices []basket.Price, evts ...events.Outgoing) error {
+	switch s.remembered(prices) {
+	case allSame:
+		return s.Put(ctx, b, evts...)
+	case newer:
+		return fmt.Errorf("put basket %s: %w", b.UserName, basket.ErrPriceUnconfirmed)
+	}
 	in, err := s.putInput(b, evts)
 	if err != nil {
 		return fmt.Errorf("put basket %s: %w", b.UserName, err)
@@ -265,6 +277,28 @@ func (s *Store) PutIfPrices(ctx context.Context, b basket.Basket, prices []baske
 		return fmt.Errorf("put basket %s: %w", b.UserName, err)
 	}
 	return nil
+}
+
+// What this store remembers of a basket's prices.
+const (
+	notAll  = iota // some it has not read in the last PriceTTL, or read at an older version
+	allSame        // every one, at the same version
+	newer          // one at a newer version
+)
+
+// remembered compares prices with the ones this store read in the last PriceTTL.
+func (s *Store) remembered(prices []basket.Price) int {
+	now, all := s.now(), allSame
+	for _, p := range prices {
+		held, ok := s.prices.Get(p.ProductID, now)
+		switch {
+		case ok && held.Version > p.Version:
+			return newer
+		case !ok || held.Version < p.Version:
+			all = notAll
+		}
+	}
+	return all
 }
 
 // cancelled tells why a PutIfPrices transaction was cancelled: its reasons

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"sync"
 	"testing"
@@ -201,56 +202,83 @@ func TestARetriedCheckoutThatLandedIsASuccess(t *testing.T) {
 	}
 }
 
-// A checkout is priced from the prices kept with the basket when the view
-// still holds them as it is written (two round trips: the basket and one
-// transaction), and from the view when a price moved since the basket was
-// written, even one this function read a moment ago.
+// A checkout is priced as the view stands when it is written, in two round
+// trips (the basket, then its write): from the prices kept with the basket,
+// written plainly when this function read the same ones in the last
+// PriceTTL (as a checkout priced from the view would be), checked in one
+// transaction when it has not; and from the view when a price moved since
+// the basket was written (at once if this function holds the newer price,
+// after the refused transaction if not).
 func TestCheckoutIsPricedAsTheViewStandsWhenWritten(t *testing.T) {
 	db, trips := dynamotest.CountingClient(t)
 	table, prices := dynamotest.Table(t, db, dynamo.BasketTableInput), dynamotest.Table(t, db, dynamo.PriceTableInput)
-	s := dynamo.New(db, table, prices)
-	consumer := dynamo.New(db, "", prices) // the basket consumer's store, in another function
-	baskets := basketapp.New(s, s)
+	clock := time.Now()
+	now := func() time.Time { return clock }
+	s := dynamo.NewAt(db, table, prices, now)
+	other := dynamo.NewAt(db, table, prices, now) // another basket-api function's store
+	elsewhere := basketapp.New(other, other)
+	consumer := dynamo.New(db, "", prices) // the basket consumer's store
 	ctx := t.Context()
-	setPrice := func(price, version int64) {
+	version := int64(0)
+	setPrice := func(price money.Cents) {
 		t.Helper()
-		if _, err := consumer.ApplyPrice(ctx, basket.Price{ProductID: "p1", Name: "Widget", Price: money.Cents(price), Version: version}); err != nil {
+		version++
+		if _, err := consumer.ApplyPrice(ctx, basket.Price{ProductID: "p1", Name: "Widget", Price: price, Version: version}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	setPrice(100)
 	buyer := basketapp.Buyer{FirstName: "A", LastName: "B", Email: "a@example.com", Address: "1 St", PaymentMethod: "invoice"}
-	checkout := func(between func(), wantTotal money.Cents, wantTrips int) {
-		t.Helper()
-		if _, err := baskets.Replace(ctx, "alice", []basket.Item{{ProductID: "p1", Quantity: 2}}); err != nil {
+	for _, c := range []struct {
+		name      string
+		writer    *basketapp.Baskets // who writes the basket
+		between   func()
+		wantTotal money.Cents
+		wantTrips map[string]int
+	}{
+		{"prices read a moment ago", nil, func() {}, 200, map[string]int{"GetItem consistent": 1, "PutItem": 1}},
+		{"prices older than PriceTTL", nil, func() { clock = clock.Add(dynamo.PriceTTL) }, 200,
+			map[string]int{"GetItem consistent": 1, "TransactWriteItems": 1}},
+		{"a price moved since, unknown here", nil, func() { setPrice(150); clock = clock.Add(dynamo.PriceTTL) }, 300,
+			map[string]int{"GetItem consistent": 1, "TransactWriteItems": 1, "BatchGetItem": 1, "PutItem": 1}},
+		{"a price moved since, read here a moment ago", elsewhere, func() {
+			setPrice(200)
+			if _, err := s.Prices(ctx, []string{"p1"}); err != nil {
+				t.Fatal(err)
+			}
+		}, 400, map[string]int{"GetItem consistent": 1, "PutItem": 1}},
+	} {
+		baskets := basketapp.New(s, s)
+		writer := c.writer
+		if writer == nil {
+			writer = baskets
+		}
+		clock = clock.Add(dynamo.PriceTTL) // nothing held from the last case
+		if _, err := writer.Replace(ctx, "alice", []basket.Item{{ProductID: "p1", Quantity: 2}}); err != nil {
 			t.Fatal(err)
 		}
-		between()
+		c.between()
 		trips.Take()
 		if _, err := baskets.Checkout(ctx, "alice", buyer, ""); err != nil {
 			t.Fatal(err)
 		}
-		calls, n := trips.Take()
+		calls, _ := trips.Take()
 		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: map[string]ddbtypes.AttributeValue{dynamo.KeyUserName: &ddbtypes.AttributeValueMemberS{Value: "alice"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		evts, err := outboxitem.Decode(out.Item[outboxitem.Attribute].(*ddbtypes.AttributeValueMemberS).Value)
 		if err != nil || len(evts) != 1 {
-			t.Fatalf("outbox = %v, %v", evts, err)
+			t.Fatalf("%s: outbox = %v, %v", c.name, evts, err)
 		}
 		var detail events.CheckoutBasket
 		if err := json.Unmarshal(evts[0].Detail, &detail); err != nil {
 			t.Fatal(err)
 		}
-		if detail.TotalPrice != wantTotal || n != wantTrips {
-			t.Fatalf("checkout priced %d in %d trips (%v); want %d in %d", detail.TotalPrice, n, calls, wantTotal, wantTrips)
+		if detail.TotalPrice != c.wantTotal || !maps.Equal(calls, c.wantTrips) {
+			t.Errorf("%s: checkout priced %d with %v; want %d with %v", c.name, detail.TotalPrice, calls, c.wantTotal, c.wantTrips)
 		}
 	}
-	setPrice(100, 1)
-	checkout(func() {}, 200, 2)
-	// Refused transaction; the basket read again, the view read (not this
-	// function's memory of it) and the basket written.
-	checkout(func() { setPrice(150, 2) }, 300, 5)
 }
 
 // contended is DynamoDB with other transactions holding the price items:
@@ -269,8 +297,10 @@ func (c contended) TransactWriteItems(_ context.Context, in *dynamodb.TransactWr
 // conflict with each other's transactions. A checkout then prices from the
 // view instead of failing.
 func TestACheckoutWhosePriceCheckIsContendedPricesFromTheView(t *testing.T) {
-	db := dynamotest.Client(t)
-	s := dynamo.New(contended{db}, dynamotest.Table(t, db, dynamo.BasketTableInput), dynamotest.Table(t, db, dynamo.PriceTableInput))
+	db, trips := dynamotest.CountingClient(t)
+	clock := time.Now()
+	s := dynamo.NewAt(contended{db}, dynamotest.Table(t, db, dynamo.BasketTableInput), dynamotest.Table(t, db, dynamo.PriceTableInput),
+		func() time.Time { return clock })
 	baskets := basketapp.New(s, s)
 	ctx := t.Context()
 	if _, err := s.ApplyPrice(ctx, basket.Price{ProductID: "p1", Name: "Widget", Price: 100, Version: 1}); err != nil {
@@ -279,9 +309,14 @@ func TestACheckoutWhosePriceCheckIsContendedPricesFromTheView(t *testing.T) {
 	if _, err := baskets.Replace(ctx, "alice", []basket.Item{{ProductID: "p1", Quantity: 1}}); err != nil {
 		t.Fatal(err)
 	}
+	clock = clock.Add(dynamo.PriceTTL) // its price is checked, not taken from memory
+	trips.Take()
 	id, err := baskets.Checkout(ctx, "alice", basketapp.Buyer{FirstName: "A", LastName: "B", Email: "a@example.com", Address: "1 St", PaymentMethod: "invoice"}, "")
 	if err != nil {
 		t.Fatalf("checkout with its price check contended: %v", err)
+	}
+	if calls, _ := trips.Take(); calls["BatchGetItem"] != 1 {
+		t.Fatalf("checkout made %v; want the view read after the refused check", calls)
 	}
 	if got, err := s.Get(ctx, "alice"); err != nil || got.LastCheckout != id || len(got.Items) != 0 {
 		t.Fatalf("basket after checkout = %+v, %v; want emptied by checkout %s", got, err, id)
