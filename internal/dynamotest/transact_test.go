@@ -76,7 +76,7 @@ func TestTransactWriteItems(t *testing.T) {
 
 	t.Run("a token that succeeded succeeds again without writing", func(t *testing.T) {
 		in := write("c", "1")
-		in.ClientRequestToken = aws.String("token-c")
+		in.ClientRequestToken = aws.String("token-" + one) // tokens are per account: one per test run
 		if _, err := db.TransactWriteItems(ctx, in); err != nil {
 			t.Fatal(err)
 		}
