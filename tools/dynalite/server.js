@@ -3,8 +3,8 @@
 //
 // dynalite (pinned in package.json) serves every operation the project uses
 // except TransactWriteItems. This file starts dynalite as its own cli.js does
-// (its flags, each as --name value) and answers TransactWriteItems itself, on dynalite's own store,
-// with DynamoDB's documented behaviour:
+// (its flags, each as --name value) and answers TransactWriteItems itself, on
+// dynalite's own store, with DynamoDB's documented behaviour:
 //   - 1 to 100 actions, each exactly one of ConditionCheck, Put or Delete
 //     (Update is not served here: the project does not send it, and a request
 //     with one is refused with a ValidationException that says so);
