@@ -463,22 +463,34 @@ func lambdaInit(rie, dir string) ([]row, error) {
 	// other, 15 times each: the machine's drift (tens of percent over a
 	// minute here) falls on both alike.
 	const starts = 15
-	median := func(bin string, env []string) (time.Duration, error) {
-		var inits []time.Duration
+	type binary struct {
+		path string
+		env  []string
+	}
+	// medians starts each of bins cold in turn, starts times, and returns
+	// each one's median init.
+	medians := func(bins ...binary) ([]time.Duration, error) {
+		inits := make([][]time.Duration, len(bins))
 		for range starts {
-			d, err := coldStart(rie, bin, env)
-			if err != nil {
-				return 0, fmt.Errorf("%s: %w", bin, err)
+			for i, b := range bins {
+				d, err := coldStart(rie, b.path, b.env)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", b.path, err)
+				}
+				inits[i] = append(inits[i], d)
 			}
-			inits = append(inits, d)
 		}
-		return p50(inits), nil
+		out := make([]time.Duration, len(bins))
+		for i := range inits {
+			out[i] = p50(inits[i])
+		}
+		return out, nil
 	}
 	plainBin, err := build("hello-plain", "./cmd/loadtest/hello/plain")
 	if err != nil {
 		return nil, err
 	}
-	plain, err := median(plainBin, nil)
+	plain, err := medians(binary{path: plainBin})
 	if err != nil {
 		return nil, err
 	}
@@ -489,20 +501,6 @@ func lambdaInit(rie, dir string) ([]row, error) {
 	busBin, err := build("hello-eventbridge", "./cmd/loadtest/hello/eventbridge")
 	if err != nil {
 		return nil, err
-	}
-	// beside starts bin and floor one after the other and returns their medians.
-	beside := func(bin string, env []string, floor string) (d, f time.Duration, err error) {
-		var bins, floors []time.Duration
-		for range starts {
-			if f, err = coldStart(rie, floor, nil); err != nil {
-				return 0, 0, fmt.Errorf("%s: %w", floor, err)
-			}
-			if d, err = coldStart(rie, bin, env); err != nil {
-				return 0, 0, fmt.Errorf("%s: %w", bin, err)
-			}
-			bins, floors = append(bins, d), append(floors, f)
-		}
-		return p50(bins), p50(floors), nil
 	}
 	var rows []row
 	for _, fn := range slices.Sorted(maps.Keys(awsenv.Required)) {
@@ -521,20 +519,21 @@ func lambdaInit(rie, dir string) ([]row, error) {
 		if err != nil {
 			return nil, err
 		}
-		d, floor, err := beside(bin, env, floorBin)
+		m, err := medians(binary{path: floorBin}, binary{path: bin, env: env})
 		if err != nil {
 			return nil, err
 		}
+		floor, d := m[0], m[1]
 		rows = append(rows, row{figure: "Lambda init, " + fn + " (vs hello-world with " + floorName + ")", shop: ms(d), ref: ms(floor),
 			ratio: float64(d) / float64(floor), target: "≤ 1.0×", met: d <= floor})
 	}
-	self, again, err := beside(dynamoBin, nil, dynamoBin)
+	self, err := medians(binary{path: dynamoBin}, binary{path: dynamoBin})
 	if err != nil {
 		return nil, err
 	}
-	rows = append(rows, row{figure: "  (the hello-world with a DynamoDB client against itself: the noise)", shop: ms(self), ref: ms(again),
-		ratio: float64(self) / float64(again), target: "", met: true},
-		row{figure: "  (hello-world without an AWS client)", shop: "", ref: ms(plain), target: "", met: true})
+	rows = append(rows, row{figure: "  (the hello-world with a DynamoDB client against itself: the noise)", shop: ms(self[1]), ref: ms(self[0]),
+		ratio: float64(self[1]) / float64(self[0]), target: "", met: true},
+		row{figure: "  (hello-world without an AWS client)", shop: "", ref: ms(plain[0]), target: "", met: true})
 	return rows, nil
 }
 

@@ -2,7 +2,8 @@
 // user name with conditional writes on a version, the write's events and the
 // prices its items were priced with on the item, and the price view keyed by
 // product id, written only by newer versions. A checkout priced from the kept
-// prices is one transaction: the basket's write and a check of each price.
+// prices is written plainly when the store read the same prices a moment ago,
+// otherwise in one transaction with a check of each price.
 package dynamo
 
 import (
@@ -197,17 +198,19 @@ func (s *Store) ReplacePriced(ctx context.Context, userName string, items []bask
 		return 0, fmt.Errorf("replace basket %s: %w", userName, err)
 	}
 	values := map[string]types.AttributeValue{":items": av, ":zero": &types.AttributeValueMemberN{Value: "0"}, ":one": &types.AttributeValueMemberN{Value: "1"}}
-	update := "SET #items = :items, version = if_not_exists(version, :zero) + :one REMOVE lastCheckout, lastCheckoutKey, #outbox, #write, #prices"
+	set, remove := "SET #items = :items, version = if_not_exists(version, :zero) + :one", " REMOVE lastCheckout, lastCheckoutKey, #outbox, #write"
 	if len(prices) > 0 {
 		if values[":prices"], err = attributevalue.Marshal(priceItems(prices)); err != nil {
 			return 0, fmt.Errorf("replace basket %s: %w", userName, err)
 		}
-		update = "SET #items = :items, #prices = :prices, version = if_not_exists(version, :zero) + :one REMOVE lastCheckout, lastCheckoutKey, #outbox, #write"
+		set += ", #prices = :prices"
+	} else {
+		remove += ", #prices"
 	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.basketTable,
 		Key:                       userKey(userName),
-		UpdateExpression:          aws.String(update),
+		UpdateExpression:          aws.String(set + remove),
 		ExpressionAttributeNames:  map[string]string{"#items": "items", "#prices": "prices", "#outbox": outboxitem.Attribute, "#write": dynamoput.WriteID},
 		ExpressionAttributeValues: values,
 		ReturnValues:              types.ReturnValueUpdatedNew,
@@ -279,15 +282,17 @@ func (s *Store) PutIfPrices(ctx context.Context, b basket.Basket, prices []baske
 	return nil
 }
 
-// What this store remembers of a basket's prices.
+// memory is what this store remembers of a basket's prices.
+type memory int
+
 const (
-	notAll  = iota // some it has not read in the last PriceTTL, or read at an older version
-	allSame        // every one, at the same version
-	newer          // one at a newer version
+	notAll  memory = iota // some it has not read in the last PriceTTL, or read at an older version
+	allSame               // every one, at the same version
+	newer                 // one at a newer version
 )
 
 // remembered compares prices with the ones this store read in the last PriceTTL.
-func (s *Store) remembered(prices []basket.Price) int {
+func (s *Store) remembered(prices []basket.Price) memory {
 	now, all := s.now(), allSame
 	for _, p := range prices {
 		held, ok := s.prices.Get(p.ProductID, now)
