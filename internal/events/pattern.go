@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Pattern is an EventBridge event pattern: the JSON a rule filters events
@@ -95,20 +97,53 @@ func (p Pattern) Matches(event []byte) bool {
 	return ok && p.MatchesEvent(ev)
 }
 
-// Event is an event decoded once for matching against many patterns.
+// Event is an event decoded once for matching against many patterns. Its
+// top-level fields are decoded when a pattern first looks at them: rules
+// mostly test "source" and "detail-type", and a detail (a checkout's lines)
+// can be most of the event. An Event is for one goroutine at a time.
 type Event struct{ obj map[string]any }
 
 // ParseEvent decodes event, a JSON object, for MatchesEvent; ok is false
 // when it is not one (and then no pattern matches it).
 func ParseEvent(event []byte) (ev Event, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(event))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	dec := jsontext.NewDecoder(bytes.NewReader(event), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return Event{}, false
 	}
-	obj, ok := v.(map[string]any)
-	return Event{obj: obj}, ok
+	obj := map[string]any{}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return Event{}, false
+		}
+		key := name.String() // before the next read voids the token
+		raw, err := dec.ReadValue()
+		if err != nil {
+			return Event{}, false
+		}
+		obj[key] = &lazyValue{raw: slices.Clone(raw)}
+	}
+	if _, err := dec.ReadToken(); err != nil { // the closing brace
+		return Event{}, false
+	}
+	return Event{obj: obj}, true
+}
+
+// lazyValue is a top-level field of an Event, decoded on first use.
+type lazyValue struct {
+	raw     []byte
+	decoded bool
+	v       any
+}
+
+func (l *lazyValue) value() any {
+	if !l.decoded {
+		dec := json.NewDecoder(bytes.NewReader(l.raw))
+		dec.UseNumber()
+		_ = dec.Decode(&l.v) // valid JSON: ParseEvent decoded it as raw
+		l.decoded = true
+	}
+	return l.v
 }
 
 // MatchesEvent is Matches for an event already decoded.
@@ -136,6 +171,7 @@ func compileObject(obj map[string]any, path string) (*objectMatcher, error) {
 		return nil, fmt.Errorf("%s: an empty object matches nothing", where(path))
 	}
 	m := &objectMatcher{}
+	var later []fieldMatcher // nested objects, matched after the values
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		keys = append(keys, k)
@@ -166,11 +202,11 @@ func compileObject(obj map[string]any, path string) (*objectMatcher, error) {
 		default:
 			switch v := v.(type) {
 			case map[string]any:
-				nested, err := compileObject(v, p)
+				n, err := compileObject(v, p)
 				if err != nil {
 					return nil, err
 				}
-				m.fields = append(m.fields, fieldMatcher{key: k, nested: nested})
+				later = append(later, fieldMatcher{key: k, nested: n})
 			case []any:
 				if len(v) == 0 {
 					return nil, fmt.Errorf("%s: an empty array matches nothing", where(p))
@@ -189,6 +225,10 @@ func compileObject(obj map[string]any, path string) (*objectMatcher, error) {
 			}
 		}
 	}
+	// Every field must match, so their order is free: values first, nested
+	// objects after, so that an event whose source or type differs is
+	// refused before its detail is decoded.
+	m.fields = append(m.fields, later...)
 	return m, nil
 }
 
@@ -215,6 +255,9 @@ func (m *objectMatcher) match(event map[string]any) bool {
 
 func (f fieldMatcher) match(event map[string]any) bool {
 	v, present := event[f.key]
+	if l, ok := v.(*lazyValue); ok {
+		v = l.value()
+	}
 	if f.nested != nil {
 		switch v := v.(type) {
 		case map[string]any:

@@ -1,7 +1,10 @@
 package events_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/eventshop/eventshop/internal/events"
 )
@@ -106,8 +109,13 @@ func TestPatternMatchesAsEventBridgeDoes(t *testing.T) {
 			}
 		})
 	}
-	if events.MustPattern(`{"source":["a"]}`).Matches([]byte(`not json`)) {
-		t.Error("malformed JSON matched")
+	for _, bad := range []string{`not json`, `{"source":"a","detail":{"n":}}`, `{"source":"a"`, `["source","a"]`, `null`} {
+		if events.MustPattern(`{"source":["a"]}`).Matches([]byte(bad)) {
+			t.Errorf("malformed or not an object, matched: %s", bad)
+		}
+	}
+	if !events.MustPattern(`{"source":["a"]}`).Matches([]byte(`{"source":"x","source":"a"}`)) {
+		t.Error("a repeated field did not match by its last value, as encoding/json reads it")
 	}
 }
 
@@ -126,5 +134,36 @@ func TestMalformedPatternsAreRefused(t *testing.T) {
 	p := events.MustPattern(`{ "source" : [ "a" ] }`)
 	if p.JSON() != `{"source":["a"]}` {
 		t.Errorf("JSON() = %s, want the compact form", p.JSON())
+	}
+}
+
+// BenchmarkRoute decodes a checkout's envelope and matches it against every
+// rule, as the local bus routes each event it is published.
+func BenchmarkRoute(b *testing.B) {
+	lines := make([]events.Line, 10)
+	for i := range lines {
+		lines[i] = events.Line{ProductID: fmt.Sprintf("p%d", i), ProductName: "A product with a name", Quantity: 2, UnitPrice: 1999, LineTotal: 3998}
+	}
+	e, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{UserName: "alice", Lines: lines, TotalPrice: 39980}, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := json.Marshal(e.Wrap("000000000000", "local"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rules := events.Rules()
+	b.ReportAllocs()
+	for b.Loop() {
+		ev, ok := events.ParseEvent(body)
+		matched := 0
+		for _, r := range rules {
+			if ok && r.Pattern.MatchesEvent(ev) {
+				matched++
+			}
+		}
+		if matched != 1 {
+			b.Fatalf("matched %d rules, want 1", matched)
+		}
 	}
 }
