@@ -7,14 +7,18 @@ package localbus
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -118,6 +122,10 @@ type Bus struct {
 	log    *slog.Logger
 	queues map[string]*queue
 	feed   feed
+	// beforeTx, when set (by tests), runs in each publish once its consumers
+	// ran what they were handed, or it stopped waiting, and before its
+	// transaction.
+	beforeTx func()
 }
 
 type queue struct {
@@ -135,11 +143,11 @@ type queue struct {
 // waiter is one consumer (Consume) waiting for work.
 type waiter struct{ handed chan handOff }
 
-// handOff is what a publisher hands a waiting consumer: a batch, and a
-// channel the consumer closes once it has run it.
+// handOff is what a publisher hands a waiting consumer: a batch, and the
+// run the two share (nil when the publish failed before handing anything).
 type handOff struct {
 	batch []received
-	ran   chan struct{}
+	run   *handedRun
 }
 
 // Open makes a bus for rules on db, creating its tables. The caller must be
@@ -187,59 +195,92 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 // included), all in one transaction; an event no rule matches is dropped, as
 // on EventBridge.
 //
-// A queue whose consumer is waiting for work gets its messages (up to a
-// batch) received in the same transaction and handed over in memory: the
-// consumer's receive costs no commit of its own. A handed message is in
-// flight as a received one is, and comes back the same way if the process
-// dies before it is settled.
+// A queue whose consumer is waiting for work has its messages (up to a
+// batch) handed over in memory instead, and the publish waits (up to
+// Options.HandOffWait) for the consumer to run them before its transaction:
+// a message that succeeded is then settled already, and never written; one
+// that failed is written as received once and failed (to come again after
+// Options.RetryDelay, or dead-lettered), as a consumer's settlement would
+// leave it. A consumer that takes longer is left to settle its batch itself:
+// the publish writes it as received, in flight, and the consumer settles it
+// once the publish's transaction has ended, so never before it exists. A
+// publish whose every message was handed over and succeeded writes nothing.
 //
-// The hand-off comes before the commit, and the commit waits (up to
-// Options.HandOffWait) for the consumers to run what they were handed: their writes
-// reach the disk first, and the publish's fsync is not on the way from an
-// event to its effect. This takes nothing from the bus's guarantees, since a
-// publisher's events are durable before it publishes them (an outbox: the
-// relay deletes its rows only once Publish returns). Should the publish not
-// commit after a consumer ran its messages, the relay publishes them again and
-// the consumer meets them a second time, as it does any redelivery (consumers
-// are idempotent); a consumer settles what it was handed only in a
-// transaction after the publish's (the bus's transactions commit in order), so
-// it never settles a message before the message exists.
+// So the way from an event to its effect holds no commit of the bus's, and
+// the consumer's writes reach the disk before the publish's. This takes
+// nothing from the bus's guarantees, since a publisher's events are durable
+// before it publishes them (an outbox: the relay deletes its rows only once
+// Publish returns): should the process die, or the publish fail, after a
+// consumer ran its messages, the relay publishes them again and the consumer
+// meets them a second time, as it does any redelivery (consumers are
+// idempotent).
 func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
-	var woken []*queue
-	var routed []Published
 	claimed := map[*queue]*claim{}
 	defer func() { // a claimed consumer gets its hand-off whatever happens, even a panic
 		for _, c := range claimed {
-			c.w.handed <- handOff{} // not handed before the commit: it failed
+			c.w.handed <- handOff{} // not handed: the publish failed first
 		}
 	}()
 	now := time.Now().UTC()
-	err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
-		for _, e := range evts {
-			body, err := json.Marshal(e.Wrap(b.opts.Account, b.opts.Region))
-			if err != nil {
-				return fmt.Errorf("encode envelope: %w", err)
-			}
-			p := Published{Envelope: body, Queues: []string{}}
-			parsed, ok := events.ParseEvent(body)
-			for _, r := range b.rules {
-				if !ok || !r.Pattern.MatchesEvent(parsed) {
-					continue
-				}
-				q := b.queues[r.Queue]
-				if err := b.send(ctx, tx, q, claimed, body, now); err != nil {
-					return fmt.Errorf("send to %s: %w", r.Queue, err)
-				}
-				woken = append(woken, q)
-				p.Queues = append(p.Queues, r.Queue)
-			}
-			routed = append(routed, p)
+	var (
+		routed []Published
+		sends  []message
+		woken  []*queue
+	)
+	for _, e := range evts {
+		body, err := json.Marshal(e.Wrap(b.opts.Account, b.opts.Region))
+		if err != nil {
+			return fmt.Errorf("encode envelope: %w", err)
 		}
-		b.runFirst(ctx, claimed)
-		return nil
-	})
-	if err != nil {
-		return err
+		p := Published{Envelope: body, Queues: []string{}}
+		parsed, ok := events.ParseEvent(body)
+		for _, r := range b.rules {
+			if !ok || !r.Pattern.MatchesEvent(parsed) {
+				continue
+			}
+			q := b.queues[r.Queue]
+			if !b.claim(q, claimed, body, now) {
+				sends = append(sends, message{q: q, body: body})
+				woken = append(woken, q)
+			}
+			p.Queues = append(p.Queues, r.Queue)
+		}
+		routed = append(routed, p)
+	}
+	runs := b.handOver(claimed)
+	defer func() { // a consumer left to settle its batch does so once this has run
+		for _, r := range runs {
+			close(r.ended)
+		}
+	}()
+	b.awaitRuns(ctx, runs)
+	if b.beforeTx != nil {
+		b.beforeTx()
+	}
+	var dead map[*queue]int
+	if len(sends) > 0 || slices.ContainsFunc(runs, (*handedRun).leavesWrites) {
+		err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
+			dead = map[*queue]int{}
+			for _, r := range runs {
+				n, err := b.write(ctx, tx, r, now)
+				if err != nil {
+					return fmt.Errorf("send to %s: %w", r.q.rule.Queue, err)
+				}
+				dead[r.q] += n
+			}
+			for _, m := range sends {
+				if err := m.q.q.SendTx(ctx, tx, goqite.Message{Body: m.body}); err != nil {
+					return fmt.Errorf("send to %s: %w", m.q.rule.Queue, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for q, n := range dead {
+		countDeadLettered(ctx, q, n)
 	}
 	b.feed.add(time.Now().UTC(), routed)
 	for _, q := range woken {
@@ -251,30 +292,10 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	return nil
 }
 
-// runFirst hands the claimed consumers their batches and waits, up to
-// Options.HandOffWait, until they have run them.
-func (b *Bus) runFirst(ctx context.Context, claimed map[*queue]*claim) {
-	ran := make([]chan struct{}, 0, len(claimed))
-	for q, c := range claimed {
-		r := make(chan struct{})
-		c.w.handed <- handOff{batch: c.batch, ran: r}
-		delete(claimed, q)
-		ran = append(ran, r)
-	}
-	if len(ran) == 0 {
-		return
-	}
-	t := time.NewTimer(b.opts.HandOffWait)
-	defer t.Stop()
-	for _, r := range ran {
-		select {
-		case <-r:
-		case <-t.C:
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
+// message is a message to send to q.
+type message struct {
+	q    *queue
+	body []byte
 }
 
 // claim is a waiting consumer a publisher took, and what it received for it.
@@ -283,29 +304,132 @@ type claim struct {
 	batch []received
 }
 
-// send puts body on q in tx. When a consumer of q is waiting (or was
-// claimed by this publish) and its batch has room, the message goes in as
-// already received by it, as goqite's send and then ReceiveTx would leave it,
-// in one statement, and joins the batch the consumer is handed. Otherwise it
-// is goqite's own send.
-func (b *Bus) send(ctx context.Context, tx *sql.Tx, q *queue, claimed map[*queue]*claim, body []byte, now time.Time) error {
+// claim adds body to the batch a waiting consumer of q is to be handed (taking
+// the consumer, if this publish has not yet), and reports whether it did: it
+// does not when no consumer of q waits or its batch is full.
+func (b *Bus) claim(q *queue, claimed map[*queue]*claim, body []byte, now time.Time) bool {
 	c := claimed[q]
 	if c == nil {
-		if w := q.waiting.Swap(nil); w != nil {
-			c = &claim{w: w} // from here on, the consumer waits for this hand-off
-			claimed[q] = c
+		w := q.waiting.Swap(nil)
+		if w == nil {
+			return false
+		}
+		c = &claim{w: w} // from here on, the consumer waits for this hand-off
+		claimed[q] = c
+	}
+	if len(c.batch) >= q.rule.BatchSize {
+		return false
+	}
+	c.batch = append(c.batch, received{id: newID(), body: body, count: 1, created: now})
+	return true
+}
+
+// newID makes a message id as goqite's schema does.
+func newID() goqite.ID {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails
+	return goqite.ID("m_" + hex.EncodeToString(b[:]))
+}
+
+// handedRun is a batch handed to a consumer of q, as its publisher and the
+// consumer share it while the consumer runs it.
+type handedRun struct {
+	q     *queue
+	batch []received
+	ran   chan struct{} // closed by the consumer once it has run the batch
+	ended chan struct{} // closed by the publisher once it has written what it had to
+	mu    sync.Mutex
+	// Under mu: the consumer's outcome, if it ran the batch before its
+	// publisher stopped waiting; or, if the publisher stopped first, that the
+	// consumer settles the batch itself.
+	reported  bool
+	failed    map[string]string
+	abandoned bool
+}
+
+// report is the consumer's outcome of r: it reports whether the consumer is
+// to settle the batch itself (its publisher stopped waiting), which it may
+// do only once the publisher has ended.
+func (r *handedRun) report(failed map[string]string) (settleOwn bool) {
+	r.mu.Lock()
+	if !r.abandoned {
+		r.reported, r.failed = true, failed
+	}
+	settleOwn = r.abandoned
+	r.mu.Unlock()
+	close(r.ran)
+	return settleOwn
+}
+
+// abandon leaves r's consumer to settle its batch, unless it has reported.
+func (r *handedRun) abandon() {
+	r.mu.Lock()
+	r.abandoned = !r.reported
+	r.mu.Unlock()
+}
+
+// leavesWrites reports whether the publisher has anything of r's to write:
+// failed messages, or a batch its consumer settles itself. Called once the
+// publisher stopped waiting for r.
+func (r *handedRun) leavesWrites() bool { return r.abandoned || len(r.failed) > 0 }
+
+// write writes what r leaves to write in tx, and returns how many messages it
+// dead-lettered: the whole batch, as received and in flight, if its consumer
+// settles it; otherwise each failed message, received and settled as failed.
+func (b *Bus) write(ctx context.Context, tx *sql.Tx, r *handedRun, now time.Time) (dead int, err error) {
+	inFlight := r.batch
+	if !r.abandoned {
+		inFlight = nil
+		for _, m := range r.batch {
+			if _, failed := r.failed[string(m.id)]; failed {
+				inFlight = append(inFlight, m)
+			}
 		}
 	}
-	if c == nil || len(c.batch) >= q.rule.BatchSize {
-		return q.q.SendTx(ctx, tx, goqite.Message{Body: body})
+	for _, m := range inFlight {
+		if _, err := tx.ExecContext(ctx, `insert into goqite (id, queue, body, timeout, received) values (?, ?, ?, ?, 1)`,
+			m.id, r.q.rule.Queue, m.body, now.Add(r.q.vt).Format(goqiteTime)); err != nil {
+			return 0, err
+		}
 	}
-	var id goqite.ID
-	if err := tx.QueryRowContext(ctx, `insert into goqite (queue, body, timeout, received) values (?, ?, ?, 1) returning id`,
-		q.rule.Queue, body, now.Add(q.vt).Format(goqiteTime)).Scan(&id); err != nil {
-		return err
+	if r.abandoned {
+		return 0, nil
 	}
-	c.batch = append(c.batch, received{id: id, body: body, count: 1, created: now})
-	return nil
+	return b.settle(ctx, tx, r.q, settlement{batch: inFlight, failed: r.failed})
+}
+
+// handOver hands each claimed consumer its batch.
+func (b *Bus) handOver(claimed map[*queue]*claim) []*handedRun {
+	runs := make([]*handedRun, 0, len(claimed))
+	for q, c := range claimed {
+		r := &handedRun{q: q, batch: c.batch, ran: make(chan struct{}), ended: make(chan struct{})}
+		c.w.handed <- handOff{batch: c.batch, run: r}
+		delete(claimed, q)
+		runs = append(runs, r)
+	}
+	return runs
+}
+
+// awaitRuns waits, up to Options.HandOffWait, until the consumers handed
+// batches have run them, and leaves those that have not to settle their own.
+func (b *Bus) awaitRuns(ctx context.Context, runs []*handedRun) {
+	if len(runs) == 0 {
+		return
+	}
+	t := time.NewTimer(b.opts.HandOffWait)
+	defer t.Stop()
+	for _, r := range runs {
+		select {
+		case <-r.ran:
+			continue
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		for _, r := range runs {
+			r.abandon()
+		}
+		return
+	}
 }
 
 // goqiteTime is how goqite writes a message's timeout.
@@ -342,37 +466,41 @@ func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
 		if stopping {
 			return nil
 		}
-		var ran chan struct{}
+		var handed handOff
 		if len(batch) == 0 {
-			batch, ran = b.await(ctx, q, me, t.C)
+			handed = b.await(ctx, q, me, t.C)
+			batch = handed.batch
 		}
-		if len(batch) > 0 { // settled with the next receive: there may be more
-			done.add(batch, b.run(work, q, h, batch))
+		if len(batch) == 0 {
+			continue
 		}
-		if ran != nil {
-			close(ran) // the publisher that handed the batch may commit
+		failed := b.run(work, q, h, batch)
+		if handed.run == nil {
+			done.add(batch, failed) // settled with the next receive: there may be more
+		} else if handed.run.report(failed) {
+			<-handed.run.ended // its publisher has written the batch (or failed to)
+			done.add(batch, failed)
 		}
 	}
 }
 
-// await waits for work on q as w: messages a publisher hands over (with the
-// channel to close once they have run), or a wake-up, the next poll or the
-// end of ctx (then it returns none). While another consumer of q waits, w
-// is not handed anything and finds work on the next wake-up or poll.
-func (b *Bus) await(ctx context.Context, q *queue, w *waiter, poll <-chan time.Time) ([]received, chan struct{}) {
+// await waits for work on q as w: messages a publisher hands over, or a
+// wake-up, the next poll or the end of ctx (then it returns none). While
+// another consumer of q waits, w is not handed anything and finds work on
+// the next wake-up or poll.
+func (b *Bus) await(ctx context.Context, q *queue, w *waiter, poll <-chan time.Time) handOff {
 	listed := q.waiting.CompareAndSwap(nil, w)
 	select {
 	case h := <-w.handed:
-		return h.batch, h.ran
+		return h
 	case <-ctx.Done():
 	case <-q.wake:
 	case <-poll:
 	}
 	if listed && !q.waiting.CompareAndSwap(w, nil) {
-		h := <-w.handed // a publisher took w first: take what it hands over
-		return h.batch, h.ran
+		return <-w.handed // a publisher took w first: take what it hands over
 	}
-	return nil, nil
+	return handOff{}
 }
 
 type received struct {

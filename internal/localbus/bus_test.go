@@ -625,10 +625,11 @@ func TestDeadLettersKeepTheirLastError(t *testing.T) {
 	}
 }
 
-// A consumer waiting for work is handed what is published, received in the
-// publishing transaction: no commit of its own before it runs the batch.
-// Handed messages are in flight, and come back when the bus reopens after
-// a crash before they were settled, one receive counted.
+// A consumer waiting for work is handed what is published: no commit of its
+// own before it runs the batch. One that takes longer than HandOffWait has
+// its messages written by the publish as received, in flight: they come back
+// when the bus reopens after a crash before they were settled, one receive
+// counted.
 func TestAWaitingConsumerIsHandedItsMessages(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bus.db")
 	db := openDB(t, path)
@@ -670,33 +671,119 @@ func TestAWaitingConsumerIsHandedItsMessages(t *testing.T) {
 	stop()
 }
 
-// A waiting consumer runs what it is handed before the publish commits, and
-// the publish commits once it has: the consumer's writes reach the disk
-// first.
-func TestAHandedConsumerRunsBeforeThePublishCommits(t *testing.T) {
-	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+// countInserts makes db count the messages written to any queue.
+func countInserts(t *testing.T, db *sql.DB) func() int {
+	t.Helper()
+	if _, err := db.ExecContext(t.Context(), `create table sent (id text);
+create trigger count_sent after insert on goqite begin insert into sent values (new.id); end;`); err != nil {
+		t.Fatal(err)
+	}
+	return func() int {
+		var n int
+		if err := db.QueryRowContext(t.Context(), `select count(*) from sent`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+}
+
+// A message handed to a waiting consumer that runs it without failing, in
+// HandOffWait, is settled before the publish writes anything, and so never
+// written: a publish with nothing else to write ends even while another
+// writer holds the database. One that fails is written once, as a settlement
+// would leave it, and comes again after RetryDelay.
+func TestAHandedMessageIsWrittenOnlyIfItFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bus.db")
+	db := openDB(t, path)
 	defer db.Close()
 	b := openBusWith(t, db, testRules, localbus.Options{PollInterval: time.Hour, HandOffWait: time.Hour})
-	var commitsWhenRun atomic.Int64
+	sent := countInserts(t, db)
+	r := &recorder{}
+	stop := consume(t, b, "qa", r.handle)
+	waittest.For(t, "the consumer to wait", func() bool { return localbus.Waiting(b, "qa") })
+	other := openDB(t, path)
+	defer other.Close()
+	lock, err := other.BeginTx(t.Context(), nil) // immediate: the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "T", "ok")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.details(); !slices.Equal(got, []string{`{"n":"ok"}`}) {
+		t.Fatalf("handled %v before the publish ended, want the message", got)
+	}
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if n := sent(); n != 0 {
+		t.Fatalf("%d messages written, want none", n)
+	}
+
+	// A visibility timeout of an hour: a failed message written as in flight
+	// would not come again during the test.
+	b = openBusWith(t, db, testRules, localbus.Options{PollInterval: 10 * time.Millisecond, HandOffWait: time.Hour,
+		RetryDelay: 10 * time.Millisecond, VisibilityTimeout: time.Hour})
+	r = &recorder{fail: func(_ awsevents.SQSMessage, receives int) bool { return receives == 1 }}
+	defer consume(t, b, "qa", r.handle)()
+	waittest.For(t, "the consumer to wait", func() bool { return localbus.Waiting(b, "qa") })
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "T", "fails")}); err != nil {
+		t.Fatal(err)
+	}
+	waittest.For(t, "the failed message again", func() bool { return len(r.details()) == 2 })
+	if n := sent(); n != 1 {
+		t.Fatalf("%d messages written, want the failed one", n)
+	}
+	if got := r.seen[1].Attributes["ApproximateReceiveCount"]; got != "2" {
+		t.Fatalf("the failed message came again with receive count %s, want 2", got)
+	}
+	waittest.For(t, "the queue to empty", func() bool {
+		n, err := b.Depth(t.Context(), "qa")
+		return err == nil && n == 0
+	})
+}
+
+// A consumer that ran what it was handed after the publish stopped waiting
+// settles it only once the publish has written it: settled earlier, the
+// message would not yet exist, and would then stay in flight and come again
+// after its visibility timeout.
+func TestALateHandedBatchIsSettledAfterThePublishWroteIt(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+	defer db.Close()
+	const vt = 100 * time.Millisecond
+	b := openBusWith(t, db, testRules, localbus.Options{PollInterval: 10 * time.Millisecond, HandOffWait: time.Millisecond, VisibilityTimeout: vt})
+	sent := countInserts(t, db)
+	r := &recorder{}
 	ran := make(chan struct{}, 1)
-	defer consume(t, b, "qa", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
-		commitsWhenRun.Store(sqlitedb.Commits(db))
-		ran <- struct{}{}
-		return awsevents.SQSEventResponse{}, nil
+	defer consume(t, b, "qa", func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		time.Sleep(20 * time.Millisecond) // past HandOffWait
+		defer func() {
+			select {
+			case ran <- struct{}{}:
+			default:
+			}
+		}()
+		return r.handle(ctx, ev)
 	})()
 	waittest.For(t, "the consumer to wait", func() bool { return localbus.Waiting(b, "qa") })
-	before := sqlitedb.Commits(db)
+	localbus.BeforePublishTx(b, func() {
+		<-ran
+		time.Sleep(50 * time.Millisecond) // time for a consumer that did not wait to settle
+	})
 	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "T", "1")}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-ran:
-	default:
-		t.Fatal("the publish returned before the consumer had run what it was handed")
+	if n := sent(); n != 1 {
+		t.Fatalf("%d messages written, want the one its consumer settles", n)
 	}
-	if commitsWhenRun.Load() != before || sqlitedb.Commits(db) != before+1 {
-		t.Fatalf("consumer ran after %d commits, publish done after %d; want the consumer before the publish's commit",
-			commitsWhenRun.Load()-before, sqlitedb.Commits(db)-before)
+	waittest.For(t, "the message settled", func() bool {
+		n, err := b.Depth(t.Context(), "qa")
+		return err == nil && n == 0
+	})
+	time.Sleep(3 * vt) // a message left in flight would have come again by now
+	if got := r.details(); len(got) != 1 {
+		t.Fatalf("handled %v, want the message once", got)
 	}
 }
 
