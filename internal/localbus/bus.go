@@ -69,10 +69,10 @@ type Options struct {
 	// VisibilityTimeout, when set, replaces every rule's visibility timeout: the
 	// time after which a message received by a consumer that died is delivered again.
 	VisibilityTimeout time.Duration
-	// HandOffWait is the longest a publish waits, before its commit, for the
+	// HandOffWait is the longest a publish waits, before it writes, for the
 	// consumers it handed messages to (Publish); default 5ms. Consumers that
-	// commit take about one fsync; one that takes longer then overlaps the
-	// publish's commit, as if it had been handed its messages after it.
+	// commit take about one fsync; one that takes longer settles its batch
+	// itself, once the publish has written it.
 	HandOffWait time.Duration
 }
 
@@ -135,20 +135,13 @@ type queue struct {
 	vt   time.Duration // the visibility timeout
 	wake chan struct{}
 	// waiting is the consumer waiting for work, if one is. A publisher that
-	// takes it owes it exactly one hand-off: the messages it received for it
-	// in its own transaction (none, if that failed).
+	// takes it owes it exactly one hand-off: the batch it routed to it (nil,
+	// if the publish failed first).
 	waiting atomic.Pointer[waiter]
 }
 
 // waiter is one consumer (Consume) waiting for work.
-type waiter struct{ handed chan handOff }
-
-// handOff is what a publisher hands a waiting consumer: a batch, and the
-// run the two share (nil when the publish failed before handing anything).
-type handOff struct {
-	batch []received
-	run   *handedRun
-}
+type waiter struct{ handed chan *handedRun }
 
 // Open makes a bus for rules on db, creating its tables. The caller must be
 // the only process using db: messages that are in flight when the bus opens
@@ -218,7 +211,7 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	claimed := map[*queue]*claim{}
 	defer func() { // a claimed consumer gets its hand-off whatever happens, even a panic
 		for _, c := range claimed {
-			c.w.handed <- handOff{} // not handed: the publish failed first
+			c.w.handed <- nil // not handed: the publish failed first
 		}
 	}()
 	now := time.Now().UTC()
@@ -369,8 +362,8 @@ func (r *handedRun) abandon() {
 }
 
 // leavesWrites reports whether the publisher has anything of r's to write:
-// failed messages, or a batch its consumer settles itself. Called once the
-// publisher stopped waiting for r.
+// failed messages, or a batch its consumer settles itself. Called after
+// abandon.
 func (r *handedRun) leavesWrites() bool { return r.abandoned || len(r.failed) > 0 }
 
 // write writes what r leaves to write in tx, and returns how many messages it
@@ -403,7 +396,7 @@ func (b *Bus) handOver(claimed map[*queue]*claim) []*handedRun {
 	runs := make([]*handedRun, 0, len(claimed))
 	for q, c := range claimed {
 		r := &handedRun{q: q, batch: c.batch, ran: make(chan struct{}), ended: make(chan struct{})}
-		c.w.handed <- handOff{batch: c.batch, run: r}
+		c.w.handed <- r
 		delete(claimed, q)
 		runs = append(runs, r)
 	}
@@ -418,17 +411,18 @@ func (b *Bus) awaitRuns(ctx context.Context, runs []*handedRun) {
 	}
 	t := time.NewTimer(b.opts.HandOffWait)
 	defer t.Stop()
+wait:
 	for _, r := range runs {
 		select {
 		case <-r.ran:
-			continue
 		case <-t.C:
+			break wait
 		case <-ctx.Done():
+			break wait
 		}
-		for _, r := range runs {
-			r.abandon()
-		}
-		return
+	}
+	for _, r := range runs {
+		r.abandon()
 	}
 }
 
@@ -453,7 +447,7 @@ func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
 	t := time.NewTicker(b.opts.PollInterval)
 	defer t.Stop()
 	work := context.WithoutCancel(ctx)
-	me := &waiter{handed: make(chan handOff, 1)}
+	me := &waiter{handed: make(chan *handedRun, 1)}
 	var done settlement // the last batch, handled, not yet settled
 	for {
 		stopping := ctx.Err() != nil
@@ -466,29 +460,30 @@ func (b *Bus) Consume(ctx context.Context, queueName string, h Handler) error {
 		if stopping {
 			return nil
 		}
-		var handed handOff
+		var handed *handedRun
 		if len(batch) == 0 {
-			handed = b.await(ctx, q, me, t.C)
-			batch = handed.batch
+			if handed = b.await(ctx, q, me, t.C); handed != nil {
+				batch = handed.batch
+			}
 		}
 		if len(batch) == 0 {
 			continue
 		}
 		failed := b.run(work, q, h, batch)
-		if handed.run == nil {
+		if handed == nil {
 			done.add(batch, failed) // settled with the next receive: there may be more
-		} else if handed.run.report(failed) {
-			<-handed.run.ended // its publisher has written the batch (or failed to)
+		} else if handed.report(failed) {
+			<-handed.ended // its publisher has written the batch (or failed to)
 			done.add(batch, failed)
 		}
 	}
 }
 
-// await waits for work on q as w: messages a publisher hands over, or a
-// wake-up, the next poll or the end of ctx (then it returns none). While
+// await waits for work on q as w: a batch a publisher hands over, or a
+// wake-up, the next poll or the end of ctx (then it returns nil). While
 // another consumer of q waits, w is not handed anything and finds work on
 // the next wake-up or poll.
-func (b *Bus) await(ctx context.Context, q *queue, w *waiter, poll <-chan time.Time) handOff {
+func (b *Bus) await(ctx context.Context, q *queue, w *waiter, poll <-chan time.Time) *handedRun {
 	listed := q.waiting.CompareAndSwap(nil, w)
 	select {
 	case h := <-w.handed:
@@ -500,7 +495,7 @@ func (b *Bus) await(ctx context.Context, q *queue, w *waiter, poll <-chan time.T
 	if listed && !q.waiting.CompareAndSwap(w, nil) {
 		return <-w.handed // a publisher took w first: take what it hands over
 	}
-	return handOff{}
+	return nil
 }
 
 type received struct {
