@@ -108,6 +108,23 @@ func TestMetricsAreInstalledWhereRecorded(t *testing.T) {
 	}
 }
 
+// No function links the SDK's config package: lambdaenv.AWS reads the
+// configuration Lambda provides, and the config package's credential
+// providers (shared files, SSO, STS, IMDS) would only lengthen a cold start.
+func TestNoFunctionLinksTheConfigLoader(t *testing.T) {
+	for _, name := range functions {
+		symbols, err := exec.Command("go", "tool", "nm", binary(t, "lambda.norpc", name)).Output()
+		if err != nil {
+			t.Fatalf("go tool nm %s: %v", name, err)
+		}
+		for _, pkg := range []string{"github.com/aws/aws-sdk-go-v2/config.", "github.com/aws/aws-sdk-go-v2/service/sts."} {
+			if bytes.Contains(symbols, []byte(" "+pkg)) {
+				t.Errorf("%s links %s", name, strings.TrimSuffix(pkg, "."))
+			}
+		}
+	}
+}
+
 // binary compiles function with tags, once per test process.
 func binary(t *testing.T, tags, function string) string {
 	t.Helper()

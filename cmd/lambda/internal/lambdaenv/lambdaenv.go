@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric/noop"
@@ -48,17 +47,6 @@ func Logger() *slog.Logger {
 	return slog.New(correlation.LogHandler{Handler: slog.NewJSONHandler(os.Stdout, nil)})
 }
 
-// AWS loads the SDK configuration from the function's environment (region,
-// credentials and, for tests, AWS_ENDPOINT_URL_<SERVICE> overrides).
-func AWS(ctx context.Context) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
-	}
-	instrumentAWS(&cfg) // spans of every AWS call, when traces are exported
-	return cfg, nil
-}
-
 // DynamoDB builds the DynamoDB client.
 func DynamoDB(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) }
 
@@ -90,7 +78,7 @@ func Init(function string) (*slog.Logger, map[string]string, aws.Config) {
 	env, err := Require(names...)
 	Must(log, err)
 	Must(log, observe(context.Background(), function, log))
-	cfg, err := AWS(context.Background())
+	cfg, err := AWS()
 	Must(log, err)
 	return log, env, cfg
 }
