@@ -291,10 +291,10 @@ func TestShopEndToEnd(t *testing.T) {
 		t.Fatalf("basket after checkout = %+v, want empty", b)
 	}
 
-	// The order appears.
-	waittest.For(t, "the order", func() bool { return alice.do("GET", "/order/alice/"+co.OrderID, "").status == 200 })
+	// The order appears: a read that asks to wait (Prefer: wait, RFC 7240)
+	// is answered once it is placed.
 	var o order
-	alice.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &o)
+	alice.with("Prefer", "wait=5").want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &o)
 	if string(o.TotalPrice) != "69.97" || len(o.Lines) != 2 || o.UserName != "alice" || o.OrderDate.IsZero() {
 		t.Fatalf("order = %+v", o)
 	}

@@ -50,6 +50,15 @@ type Line struct {
 	LineTotal   money.Cents `json:"lineTotal"`
 }
 
+// Arrivals is offered by a store that sees every write to its orders (the
+// local one, in process): word that an order was created, so that a reader
+// waiting for it need not poll (app.Orders.Await).
+type Arrivals interface {
+	// Arrival returns a channel closed once userName's order orderID has
+	// been created and committed, and stop, to call when no longer waiting.
+	Arrival(userName, orderID string) (created <-chan struct{}, stop func())
+}
+
 // Store keeps orders under (userName, orderId); order ids sort by time.
 // Every write commits the events it is given atomically with it.
 type Store interface {

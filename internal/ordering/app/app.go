@@ -89,6 +89,50 @@ func (o *Orders) Get(ctx context.Context, userName, orderID string) (ordering.Or
 	return o.store.Get(ctx, userName, orderID)
 }
 
+// MaxWait bounds how long Await waits for an order: well inside the API
+// functions' 10 s timeout.
+const MaxWait = 5 * time.Second
+
+// pollEvery is how often Await reads a store that cannot say when an order
+// arrives (DynamoDB).
+const pollEvery = 50 * time.Millisecond
+
+// Await is Get for a client that has just checked out and asks to wait for
+// its order (Prefer: wait): an order not placed yet is waited for, up to
+// wait (at most MaxWait), and returned as soon as it is stored. A store
+// that offers ordering.Arrivals says when; another is read every pollEvery.
+func (o *Orders) Await(ctx context.Context, userName, orderID string, wait time.Duration) (ordering.Order, error) {
+	var created <-chan struct{}
+	if a, ok := o.store.(ordering.Arrivals); ok && wait > 0 {
+		var stop func()
+		created, stop = a.Arrival(userName, orderID) // before the read, so that no creation falls between
+		defer stop()
+	}
+	ord, err := o.Get(ctx, userName, orderID)
+	if wait <= 0 || !errors.Is(err, ordering.ErrNotFound) {
+		return ord, err
+	}
+	deadline := time.NewTimer(min(wait, MaxWait))
+	defer deadline.Stop()
+	for {
+		var tick <-chan time.Time
+		if created == nil {
+			tick = time.After(pollEvery)
+		}
+		select {
+		case <-created:
+		case <-tick:
+		case <-deadline.C:
+			return ord, err
+		case <-ctx.Done():
+			return ordering.Order{}, ctx.Err()
+		}
+		if ord, err = o.Get(ctx, userName, orderID); created != nil || !errors.Is(err, ordering.ErrNotFound) {
+			return ord, err
+		}
+	}
+}
+
 // ListByUser pages through userName's orders, newest first.
 func (o *Orders) ListByUser(ctx context.Context, userName string, req page.Request) (page.Of[ordering.Order], error) {
 	if err := validation.UserName("userName", userName); err != nil {

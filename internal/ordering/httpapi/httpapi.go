@@ -87,12 +87,15 @@ func (h *handler) listByUser(w http.ResponseWriter, r *http.Request) error {
 	return rest.JSON(w, http.StatusOK, res)
 }
 
+// get reads one order; with "Prefer: wait=<seconds>" (RFC 7240), an order
+// not placed yet is waited for (app.Orders.Await), as a client that has just
+// checked out wants, instead of polling.
 func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
 	userName := r.PathValue("userName")
 	if err := auth.CanRead(r.Context(), userName); err != nil {
 		return err
 	}
-	o, err := h.app.Get(r.Context(), userName, r.PathValue("orderId"))
+	o, err := h.app.Await(r.Context(), userName, r.PathValue("orderId"), rest.PreferredWait(r))
 	if err != nil {
 		return err
 	}

@@ -33,10 +33,13 @@ create unique index if not exists orders_by_id on orders (order_id);
 
 var _ ordering.Store = (*Store)(nil)
 
-// Store implements ordering.Store.
+var _ ordering.Arrivals = (*Store)(nil)
+
+// Store implements ordering.Store and ordering.Arrivals.
 type Store struct {
-	db *sql.DB
-	ob *outbox.Outbox
+	db       *sql.DB
+	ob       *outbox.Outbox
+	arrivals arrivals
 }
 
 // Open opens the ordering database at path.
@@ -56,9 +59,18 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Create implements ordering.Store.
 func (s *Store) Create(ctx context.Context, o ordering.Order, evts ...events.Outgoing) error {
-	return s.write(ctx, o, evts, `insert into orders (user_name, order_id, body) values (?, ?, ?) on conflict do nothing`,
+	err := s.write(ctx, o, evts, `insert into orders (user_name, order_id, body) values (?, ?, ?) on conflict do nothing`,
 		func(body string) []any { return []any{o.UserName, o.OrderID, body} },
 		func(context.Context, *sql.Tx) error { return ordering.ErrExists })
+	if err == nil {
+		s.arrivals.created(o.UserName, o.OrderID)
+	}
+	return err
+}
+
+// Arrival implements ordering.Arrivals.
+func (s *Store) Arrival(userName, orderID string) (<-chan struct{}, func()) {
+	return s.arrivals.await(userName, orderID)
 }
 
 // Update implements ordering.Store with a write conditional on the stored
