@@ -94,7 +94,7 @@ func (sf *storefront) cors() *awsapigatewayv2.CorsPreflightOptions {
 	return &awsapigatewayv2.CorsPreflightOptions{
 		AllowOrigins:  &[]*string{sf.url},
 		AllowMethods:  &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_PUT, awsapigatewayv2.CorsHttpMethod_DELETE},
-		AllowHeaders:  jsii.Strings("authorization", "content-type", "idempotency-key", "traceparent", "tracestate", "x-correlation-id"),
+		AllowHeaders:  jsii.Strings("authorization", "content-type", "idempotency-key", "prefer", "traceparent", "tracestate", "x-correlation-id"),
 		ExposeHeaders: jsii.Strings("location", "idempotent-replayed", "retry-after", "x-correlation-id"),
 		MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -248,6 +249,11 @@ func TestStorefrontAndConsole(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#order-id`)),
 	)
 	orderID := textOf(t, ctx, "#order-id")
+	// The page asked for the order with Prefer: wait and shows it as placed
+	// (or further along, if the saga was quicker than the page).
+	if got := textOf(t, ctx, "#order-status"); !slices.Contains([]string{"PLACED", "RESERVED", "PAID"}, got) {
+		t.Fatalf("order status after checkout %q", got)
+	}
 	run(t, ctx, "my orders", open(s.url+"/#/orders"))
 	waitText(t, ctx, fmt.Sprintf(`[data-order=%q] [data-status]`, orderID), "PAID") // the page updates itself
 	if os.Getenv("UPDATE_SCREENSHOTS") != "" {

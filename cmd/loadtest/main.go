@@ -464,7 +464,7 @@ func peakRSS(pid int) (float64, error) {
 
 // lambdaInit builds every function and the hello-worlds as make lambdas
 // builds them (for this machine), starts each function cold under the
-// emulator 15 times, each time beside the hello-world that builds the
+// emulator 25 times, each time beside the hello-world that builds the
 // AWS clients it builds (DynamoDB's; EventBridge's too for the outbox
 // functions), and compares the median inits. The hello-world is measured
 // against itself the same way: how far apart two medians of one binary
@@ -480,9 +480,9 @@ func lambdaInit(rie, dir string) ([]row, error) {
 		return out, nil
 	}
 	// Each function is started cold beside the hello-world, one after the
-	// other, 15 times each: the machine's drift (tens of percent over a
+	// other, 25 times each: the machine's drift (tens of percent over a
 	// minute here) falls on both alike.
-	const starts = 15
+	const starts = 25
 	type binary struct {
 		path string
 		env  []string

@@ -166,8 +166,16 @@ async function basketPage() {
     const body = Object.fromEntries(new FormData(checkout));
     try {
       const res = await api('POST', '/basket/checkout', body, { 'Idempotency-Key': key });
+      // The order is placed by the ordering service from the checkout's
+      // event: ask the API to answer once it is (Prefer: wait), not poll.
+      let order = null;
+      try {
+        order = await api('GET', `/order/${encodeURIComponent(s.userName)}/${encodeURIComponent(res.orderId)}`, undefined, { Prefer: 'wait=5' });
+      } catch { /* not placed within the wait: My orders shows it once it is */ }
       show(h('section', {}, h('h1', {}, 'Thank you'),
-        h('p', {}, 'Your order ', h('code', { id: 'order-id' }, res.orderId), ' is on its way through the shop. '),
+        h('p', {}, 'Your order ', h('code', { id: 'order-id' }, res.orderId),
+          order ? [' is ', h('strong', { id: 'order-status', class: 'status-' + order.status, 'data-status': order.status }, order.status), ', total ', money(order.totalPrice), '. ']
+            : ' is on its way through the shop. '),
         h('p', {}, h('a', { href: '#/orders' }, 'Follow it in My orders'))));
       status('Order placed.');
     } catch (err) { fail(err); }
