@@ -39,12 +39,16 @@ func (a *arrivals) await(userName, orderID string) (<-chan struct{}, func()) {
 	}
 }
 
-func (a *arrivals) created(userName, orderID string) {
+// created tells the readers of userName's order orderID, if any, that it
+// was created, and reports whether any waited.
+func (a *arrivals) created(userName, orderID string) bool {
 	k := orderKey{userName, orderID}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if w := a.waiting[k]; w != nil {
+	w := a.waiting[k]
+	if w != nil {
 		close(w.created)
 		delete(a.waiting, k)
 	}
+	return w != nil
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 
 	jsonv2 "github.com/go-json-experiment/json"
 
@@ -62,8 +63,11 @@ func (s *Store) Create(ctx context.Context, o ordering.Order, evts ...events.Out
 	err := s.write(ctx, o, evts, `insert into orders (user_name, order_id, body) values (?, ?, ?) on conflict do nothing`,
 		func(body string) []any { return []any{o.UserName, o.OrderID, body} },
 		func(context.Context, *sql.Tx) error { return ordering.ErrExists })
-	if err == nil {
-		s.arrivals.created(o.UserName, o.OrderID)
+	if err == nil && s.arrivals.created(o.UserName, o.OrderID) {
+		// The reader waiting for this order runs first. Woken, it would
+		// wait in this goroutine's run queue until the consumer calling
+		// Create blocks: 0.3 ms of a 3 ms checkout-to-readable here.
+		runtime.Gosched()
 	}
 	return err
 }
