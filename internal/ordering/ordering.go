@@ -51,12 +51,13 @@ type Line struct {
 }
 
 // Arrivals is offered by a store that sees every write to its orders (the
-// local one, in process): word that an order was created, so that a reader
-// waiting for it need not poll (app.Orders.Await).
+// local one, in process): the order once it is created, so that a reader
+// waiting for it need neither poll nor read it (app.Orders.Await).
 type Arrivals interface {
-	// Arrival returns a channel closed once userName's order orderID has
-	// been created and committed, and stop, to call when no longer waiting.
-	Arrival(userName, orderID string) (created <-chan struct{}, stop func())
+	// Arrival returns a channel that gets userName's order orderID once it
+	// has been created and committed, and stop, to call when no longer
+	// waiting.
+	Arrival(userName, orderID string) (created <-chan Order, stop func())
 }
 
 // Store keeps orders under (userName, orderId); order ids sort by time.

@@ -100,9 +100,10 @@ const pollEvery = 50 * time.Millisecond
 // Await is Get for a client that has just checked out and asks to wait for
 // its order (Prefer: wait): an order not placed yet is waited for, up to
 // wait (at most MaxWait), and returned as soon as it is stored. A store
-// that offers ordering.Arrivals says when; another is read every pollEvery.
+// that offers ordering.Arrivals hands it over; another is read every
+// pollEvery.
 func (o *Orders) Await(ctx context.Context, userName, orderID string, wait time.Duration) (ordering.Order, error) {
-	var created <-chan struct{}
+	var created <-chan ordering.Order
 	if a, ok := o.store.(ordering.Arrivals); ok && wait > 0 {
 		var stop func()
 		created, stop = a.Arrival(userName, orderID) // before the read, so that no creation falls between
@@ -120,14 +121,15 @@ func (o *Orders) Await(ctx context.Context, userName, orderID string, wait time.
 			tick = time.After(pollEvery)
 		}
 		select {
-		case <-created:
+		case placed := <-created:
+			return placed, nil
 		case <-tick:
 		case <-deadline.C:
 			return ord, err
 		case <-ctx.Done():
 			return ordering.Order{}, ctx.Err()
 		}
-		if ord, err = o.Get(ctx, userName, orderID); created != nil || !errors.Is(err, ordering.ErrNotFound) {
+		if ord, err = o.Get(ctx, userName, orderID); !errors.Is(err, ordering.ErrNotFound) {
 			return ord, err
 		}
 	}

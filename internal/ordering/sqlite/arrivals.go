@@ -1,54 +1,53 @@
 package sqlite
 
-import "sync"
+import (
+	"slices"
+	"sync"
 
-// arrivals tells readers waiting for an order (Store.Arrival) that it was
-// created: one channel per awaited order, closed by the Create that
-// committed it.
+	"github.com/eventshop/eventshop/internal/ordering"
+)
+
+// arrivals hands readers waiting for an order (Store.Arrival) the order once
+// it is created: each reader has a channel of its own, to which the Create
+// that committed the order sends it.
 type arrivals struct {
 	mu      sync.Mutex
-	waiting map[orderKey]*arrival
+	waiting map[orderKey][]chan ordering.Order
 }
 
 type orderKey struct{ userName, orderID string }
 
-type arrival struct {
-	created chan struct{}
-	readers int
-}
-
-func (a *arrivals) await(userName, orderID string) (<-chan struct{}, func()) {
+func (a *arrivals) await(userName, orderID string) (<-chan ordering.Order, func()) {
 	k := orderKey{userName, orderID}
+	c := make(chan ordering.Order, 1)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.waiting == nil {
-		a.waiting = map[orderKey]*arrival{}
+		a.waiting = map[orderKey][]chan ordering.Order{}
 	}
-	w := a.waiting[k]
-	if w == nil {
-		w = &arrival{created: make(chan struct{})}
-		a.waiting[k] = w
-	}
-	w.readers++
-	return w.created, func() {
+	a.waiting[k] = append(a.waiting[k], c)
+	return c, func() {
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		if w.readers--; w.readers == 0 && a.waiting[k] == w {
+		readers := slices.DeleteFunc(a.waiting[k], func(r chan ordering.Order) bool { return r == c })
+		if len(readers) == 0 {
 			delete(a.waiting, k)
+		} else {
+			a.waiting[k] = readers
 		}
 	}
 }
 
-// created tells the readers of userName's order orderID, if any, that it
-// was created, and reports whether any waited.
-func (a *arrivals) created(userName, orderID string) bool {
-	k := orderKey{userName, orderID}
+// created hands o to the readers waiting for it, if any, and reports
+// whether any waited.
+func (a *arrivals) created(o ordering.Order) bool {
+	k := orderKey{o.UserName, o.OrderID}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	w := a.waiting[k]
-	if w != nil {
-		close(w.created)
-		delete(a.waiting, k)
+	readers := a.waiting[k]
+	for _, c := range readers {
+		c <- o // never blocks: each reader's channel holds one order, and gets one
 	}
-	return w != nil
+	delete(a.waiting, k)
+	return len(readers) > 0
 }

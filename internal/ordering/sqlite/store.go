@@ -63,7 +63,7 @@ func (s *Store) Create(ctx context.Context, o ordering.Order, evts ...events.Out
 	err := s.write(ctx, o, evts, `insert into orders (user_name, order_id, body) values (?, ?, ?) on conflict do nothing`,
 		func(body string) []any { return []any{o.UserName, o.OrderID, body} },
 		func(context.Context, *sql.Tx) error { return ordering.ErrExists })
-	if err == nil && s.arrivals.created(o.UserName, o.OrderID) {
+	if err == nil && s.arrivals.created(o) {
 		// The reader waiting for this order runs first. Woken, it would
 		// wait in this goroutine's run queue until the consumer calling
 		// Create blocks: 0.3 ms of a 3 ms checkout-to-readable here.
@@ -72,8 +72,9 @@ func (s *Store) Create(ctx context.Context, o ordering.Order, evts ...events.Out
 	return err
 }
 
-// Arrival implements ordering.Arrivals.
-func (s *Store) Arrival(userName, orderID string) (<-chan struct{}, func()) {
+// Arrival implements ordering.Arrivals: the order a reader gets is the one
+// Create stored, as Get would read it back.
+func (s *Store) Arrival(userName, orderID string) (<-chan ordering.Order, func()) {
 	return s.arrivals.await(userName, orderID)
 }
 
