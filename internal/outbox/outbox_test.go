@@ -159,3 +159,40 @@ func TestRelayWakesOnCommit(t *testing.T) {
 		t.Fatalf("relayed %d of %d events", got, len(ids))
 	}
 }
+
+type collector struct{ got []events.Outgoing }
+
+func (c *collector) Publish(_ context.Context, evts []events.Outgoing) error {
+	c.got = append(c.got, evts...)
+	return nil
+}
+
+// The relay publishes each event as it was added: its id, source, type,
+// time and detail, byte for byte.
+func TestFlushPublishesTheEventAsAdded(t *testing.T) {
+	db, err := sqlitedb.Open(t.Context(), filepath.Join(t.TempDir(), "o.db"), outbox.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ob := outbox.New(db)
+	e, err := events.New("eventshop.basket", "CheckoutBasket", map[string]any{"name": "Café «x» \"q\" <b>&", "price": 19.99, "lines": []int{1, 2}},
+		time.Date(2026, 11, 28, 19, 0, 0, 123456789, time.FixedZone("CET", 3600)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlitedb.InTx(t.Context(), db, func(tx *sql.Tx) error { return ob.Add(t.Context(), tx, e) }); err != nil {
+		t.Fatal(err)
+	}
+	var c collector
+	if _, err := ob.Flush(t.Context(), &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.got) != 1 {
+		t.Fatalf("published %d events, want 1", len(c.got))
+	}
+	got := c.got[0]
+	if got.ID != e.ID || got.Source != e.Source || got.DetailType != e.DetailType || !got.Time.Equal(e.Time) || string(got.Detail) != string(e.Detail) {
+		t.Errorf("published %+v (detail %s)\nadded     %+v (detail %s)", got, got.Detail, e, e.Detail)
+	}
+}
