@@ -44,7 +44,7 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 			errs[i] = err
 			continue
 		}
-		_ = json.Unmarshal(env.Detail, &metas[i]) // optional: an event without it has no correlation id or trace
+		_ = unmarshal(env.Detail, &metas[i]) // optional: an event without it has no correlation id or trace
 		envs[i] = env
 		key := metas[i].CorrelationID
 		if _, ok := flows[key]; !ok {
@@ -136,7 +136,7 @@ func queueOf(arn string) string {
 
 // DecodeDetail reads an envelope's detail into v, strictly.
 func DecodeDetail(env Envelope, v any) error {
-	if err := json.Unmarshal(env.Detail, v); err != nil {
+	if err := unmarshal(env.Detail, v); err != nil {
 		return fmt.Errorf("decode %s detail of event %s: %w", env.DetailType, env.ID, err)
 	}
 	return nil
