@@ -575,6 +575,15 @@ func TestLambdaArtifacts(t *testing.T) {
 		t.Fatalf("orders = %+v", orders)
 	}
 	fn["ordering-api"].as(aliceClaims).want(404, "GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "")
+	// Asked to wait (Prefer: wait), the function reads the table until the
+	// order is placed or the wait is over: a placed order at once, a missing
+	// one 404 once the second has passed.
+	fn["ordering-api"].as(aliceClaims).with("Prefer", "wait=5").want(200, "GET", "/order/alice/"+checkout.CheckoutID, "")
+	start := time.Now()
+	fn["ordering-api"].as(aliceClaims).with("Prefer", "wait=1").want(404, "GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "")
+	if waited := time.Since(start); waited < time.Second {
+		t.Errorf("a missing order with Prefer: wait=1 answered 404 after %v, want after the second", waited)
+	}
 	fn["ordering-api"].as(map[string]string{"sub": "s-bob", "cognito:username": "bob"}).want(403, "GET", "/order/alice", "")
 	// Its owner cancels it; the cancellation rides on the order's item; the
 	// payment consumer refunds it, and the refund reaches the order's history.
