@@ -97,6 +97,13 @@ func (r *recorder) handle(_ context.Context, ev awsevents.SQSEvent) (awsevents.S
 	return resp, nil
 }
 
+// deliveries returns the messages r saw so far, in order.
+func (r *recorder) deliveries() []awsevents.SQSMessage {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.seen)
+}
+
 func (r *recorder) details() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -158,7 +165,7 @@ func TestRoutingByPattern(t *testing.T) {
 	if len(got) != 1 || got[0] != `{"n":"2"}` {
 		t.Fatalf("qb consumer saw %v", got)
 	}
-	env, _ := events.Unwrap(rec.seen[0].Body)
+	env, _ := events.Unwrap(rec.deliveries()[0].Body)
 	if env.Source != "src.b" || env.DetailType != "Wanted" || env.Version != "0" || env.AccountID == "" || env.Region == "" {
 		t.Fatalf("envelope %+v is not EventBridge-shaped", env)
 	}
@@ -173,8 +180,8 @@ func TestRedeliveryAfterFailure(t *testing.T) {
 	stop := consume(t, b, "qa", rec.handle)
 	waittest.For(t, "success on second receive", func() bool { return depth(t, b, "qa") == 0 })
 	stop()
-	if len(rec.seen) != 2 || rec.seen[1].Attributes["ApproximateReceiveCount"] != "2" {
-		t.Fatalf("want 2 deliveries, the second with receive count 2; got %d: %+v", len(rec.seen), rec.seen)
+	if len(rec.deliveries()) != 2 || rec.deliveries()[1].Attributes["ApproximateReceiveCount"] != "2" {
+		t.Fatalf("want 2 deliveries, the second with receive count 2; got %d: %+v", len(rec.deliveries()), rec.deliveries())
 	}
 }
 
@@ -255,8 +262,8 @@ func TestDeadLetterAndRedrive(t *testing.T) {
 	stop := consume(t, b, "qa", rec.handle)
 	waittest.For(t, "dead letter", func() bool { return depth(t, b, "qa-dlq") == 1 })
 	stop()
-	if len(rec.seen) != 3 {
-		t.Fatalf("delivered %d times before dead-lettering, want MaxReceives = 3", len(rec.seen))
+	if len(rec.deliveries()) != 3 {
+		t.Fatalf("delivered %d times before dead-lettering, want MaxReceives = 3", len(rec.deliveries()))
 	}
 	dl, err := b.DeadLetters(t.Context(), "qa")
 	if err != nil || len(dl) != 1 {
@@ -272,8 +279,8 @@ func TestDeadLetterAndRedrive(t *testing.T) {
 	stop = consume(t, b, "qa", rec.handle)
 	waittest.For(t, "redriven message consumed", func() bool { return depth(t, b, "qa") == 0 })
 	stop()
-	if depth(t, b, "qa-dlq") != 0 || len(rec.seen) != 4 {
-		t.Fatalf("after redrive: dlq depth %d, deliveries %d", depth(t, b, "qa-dlq"), len(rec.seen))
+	if depth(t, b, "qa-dlq") != 0 || len(rec.deliveries()) != 4 {
+		t.Fatalf("after redrive: dlq depth %d, deliveries %d", depth(t, b, "qa-dlq"), len(rec.deliveries()))
 	}
 }
 
@@ -310,8 +317,8 @@ func TestDurableAcrossRestart(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("after restart delivered %v, want both messages", got)
 	}
-	if rec.seen[0].Attributes["ApproximateReceiveCount"] != "2" {
-		t.Fatalf("receive count = %s, want 2", rec.seen[0].Attributes["ApproximateReceiveCount"])
+	if rec.deliveries()[0].Attributes["ApproximateReceiveCount"] != "2" {
+		t.Fatalf("receive count = %s, want 2", rec.deliveries()[0].Attributes["ApproximateReceiveCount"])
 	}
 }
 
@@ -327,11 +334,11 @@ func TestDuplicatePublishIsDeliveredWithSameEventID(t *testing.T) {
 	stop := consume(t, b, "qa", rec.handle)
 	waittest.For(t, "both deliveries", func() bool { return depth(t, b, "qa") == 0 })
 	stop()
-	if len(rec.seen) != 2 {
-		t.Fatalf("delivered %d, want 2 (at least once)", len(rec.seen))
+	if len(rec.deliveries()) != 2 {
+		t.Fatalf("delivered %d, want 2 (at least once)", len(rec.deliveries()))
 	}
-	a, _ := events.Unwrap(rec.seen[0].Body)
-	c, _ := events.Unwrap(rec.seen[1].Body)
+	a, _ := events.Unwrap(rec.deliveries()[0].Body)
+	c, _ := events.Unwrap(rec.deliveries()[1].Body)
 	if a.ID != e.ID || c.ID != e.ID {
 		t.Fatalf("envelope ids %s, %s; want both %s so consumers can tell duplicates", a.ID, c.ID, e.ID)
 	}
