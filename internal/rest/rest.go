@@ -3,6 +3,7 @@
 package rest
 
 import (
+	"context"
 	stdjson "encoding/json"
 	"errors"
 	"fmt"
@@ -210,10 +211,24 @@ var statuses = map[kind.Kind]int{
 	kind.Unavailable:      http.StatusServiceUnavailable,
 }
 
+// StatusClientClosedRequest answers a request its client abandoned (Fail).
+const StatusClientClosedRequest = 499
+
 // Fail is the one place that answers an error: a declared outcome (package
 // kind) gets its status and its own message; anything else is logged and
 // answered with a generic 500, so that no internal detail reaches the client.
+//
+// A request its client abandoned (its context canceled, which a handler that
+// waits, such as a read with Prefer: wait, returns) is no failure of the
+// shop's: it is logged at info and its status is 499, nginx's "client
+// closed request", with no body: no one reads it but the request's log and
+// metrics.
 func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		log.InfoContext(r.Context(), "request abandoned by its client", "method", r.Method, "path", r.URL.Path)
+		w.WriteHeader(StatusClientClosedRequest)
+		return
+	}
 	o, k := kind.Of(err)
 	status, ok := statuses[k]
 	if !ok {

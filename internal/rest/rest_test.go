@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,6 +108,36 @@ func TestMiddlewareRecoversAndKeepsCorrelationID(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if got := w.Header().Get("X-Correlation-Id"); got == "" || strings.Contains(got, " ") {
 		t.Fatalf("malformed correlation id was kept: %q", got)
+	}
+}
+
+// levels records the level of each log record.
+type levels struct{ seen []slog.Level }
+
+func (l *levels) Enabled(context.Context, slog.Level) bool { return true }
+func (l *levels) Handle(_ context.Context, r slog.Record) error {
+	l.seen = append(l.seen, r.Level)
+	return nil
+}
+func (l *levels) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *levels) WithGroup(string) slog.Handler      { return l }
+
+// A request its client abandoned is answered 499 and logged at info, not as
+// the shop's failure; a canceled context the client did not cause is one.
+func TestFailOfAnAbandonedRequest(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var logged levels
+	rec := httptest.NewRecorder()
+	Fail(rec, httptest.NewRequest("GET", "/", nil).WithContext(ctx), slog.New(&logged), fmt.Errorf("await: %w", context.Canceled))
+	if rec.Code != StatusClientClosedRequest || len(logged.seen) != 1 || logged.seen[0] != slog.LevelInfo {
+		t.Errorf("abandoned request → %d, logged %v; want 499 at info", rec.Code, logged.seen)
+	}
+	logged = levels{}
+	rec = httptest.NewRecorder()
+	Fail(rec, httptest.NewRequest("GET", "/", nil), slog.New(&logged), context.Canceled)
+	if rec.Code != 500 || len(logged.seen) != 1 || logged.seen[0] != slog.LevelError {
+		t.Errorf("canceled work of a live request → %d, logged %v; want 500 at error", rec.Code, logged.seen)
 	}
 }
 
