@@ -63,8 +63,9 @@ func rie(t *testing.T) string {
 }
 
 var (
-	buildMu sync.Mutex
-	built   = map[string]string{} // binary by tags and function
+	buildMu  sync.Mutex
+	built    = map[string]string{} // binary by tags and function
+	nmOutput = map[string][]byte{} // go tool nm's output by binary
 )
 
 // functions lists every Lambda function; TestEveryFunctionIsDeclared holds
@@ -95,10 +96,7 @@ func TestEveryFunctionIsDeclared(t *testing.T) {
 func TestMetricsAreInstalledWhereRecorded(t *testing.T) {
 	has := func(symbols []byte, name string) bool { return bytes.Contains(symbols, []byte(" "+name+"\n")) }
 	for _, name := range functions {
-		symbols, err := exec.Command("go", "tool", "nm", binary(t, "lambda.norpc", name)).Output()
-		if err != nil {
-			t.Fatalf("go tool nm %s: %v", name, err)
-		}
+		symbols := symbolsOf(t, name)
 		records := has(symbols, "github.com/eventshop/eventshop/internal/events.HandleBatch") || has(symbols, "github.com/eventshop/eventshop/internal/events.StartPublish")
 		writes := has(symbols, "github.com/eventshop/eventshop/internal/telemetry/emf.Write")
 		sdk := has(symbols, "go.opentelemetry.io/otel/sdk/metric.NewMeterProvider")
@@ -113,16 +111,31 @@ func TestMetricsAreInstalledWhereRecorded(t *testing.T) {
 // providers (shared files, SSO, STS, IMDS) would only lengthen a cold start.
 func TestNoFunctionLinksTheConfigLoader(t *testing.T) {
 	for _, name := range functions {
-		symbols, err := exec.Command("go", "tool", "nm", binary(t, "lambda.norpc", name)).Output()
-		if err != nil {
-			t.Fatalf("go tool nm %s: %v", name, err)
-		}
+		symbols := symbolsOf(t, name)
 		for _, pkg := range []string{"github.com/aws/aws-sdk-go-v2/config.", "github.com/aws/aws-sdk-go-v2/service/sts."} {
 			if bytes.Contains(symbols, []byte(" "+pkg)) {
 				t.Errorf("%s links %s", name, strings.TrimSuffix(pkg, "."))
 			}
 		}
 	}
+}
+
+// symbolsOf lists the symbols of function's binary (go tool nm), once per
+// test process.
+func symbolsOf(t *testing.T, function string) []byte {
+	t.Helper()
+	bin := binary(t, "lambda.norpc", function)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if s, ok := nmOutput[bin]; ok {
+		return s
+	}
+	s, err := exec.Command("go", "tool", "nm", bin).Output()
+	if err != nil {
+		t.Fatalf("go tool nm %s: %v", function, err)
+	}
+	nmOutput[bin] = s
+	return s
 }
 
 // binary compiles function with tags, once per test process.

@@ -742,7 +742,7 @@ func TestAHandedMessageIsWrittenOnlyIfItFails(t *testing.T) {
 	if n := sent(); n != 1 {
 		t.Fatalf("%d messages written, want the failed one", n)
 	}
-	if got := r.seen[1].Attributes["ApproximateReceiveCount"]; got != "2" {
+	if got := r.deliveries()[1].Attributes["ApproximateReceiveCount"]; got != "2" {
 		t.Fatalf("the failed message came again with receive count %s, want 2", got)
 	}
 	waittest.For(t, "the queue to empty", func() bool {
