@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// The read load is driven by wrk, not by vegeta: on two cores the load
+// generator shares the servers' CPU, and vegeta (a Go HTTP client that keeps
+// every result) spent as much of it per request as the bare server did,
+// so that both servers were held to vegeta's rate (a ratio of 0.86–0.98 that
+// said nothing about the shop). wrk's one event-loop thread costs a fraction
+// of that: the figures measure the servers. One thread, not two: two gave both
+// servers a worse p99 on two cores.
+
+// wrkReport has wrk print its summary as one line of JSON when it is done.
+const wrkReport = `done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('\n{"requests":%d,"micros":%d,"p50":%d,"p99":%d,"errors":%d,"status":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+`
+
+// readLoad is what one closed-loop read load measured.
+type readLoad struct {
+	rate     float64 // answered requests per second
+	p50, p99 time.Duration
+}
+
+// wrk drives url with conns connections from one thread as fast as the
+// server answers (a closed loop) for dur. A request that fails or is answered
+// with anything but 2xx or 3xx fails the measurement.
+func wrk(dir, url string, conns int, dur time.Duration) (readLoad, error) {
+	script := filepath.Join(dir, "report.lua")
+	if err := os.WriteFile(script, []byte(wrkReport), 0o600); err != nil {
+		return readLoad{}, err
+	}
+	out, err := exec.Command("wrk", "--threads", "1", "--connections", strconv.Itoa(conns),
+		"--duration", fmt.Sprintf("%ds", max(1, int(dur.Seconds()))), "--script", script, url).Output()
+	if err != nil {
+		return readLoad{}, fmt.Errorf("wrk (make loadtest installs it; apt-get install wrk): %w", err)
+	}
+	var r struct{ Requests, Micros, P50, P99, Errors, Status int64 }
+	if err := json.Unmarshal(out[bytes.LastIndexByte(bytes.TrimSpace(out), '\n')+1:], &r); err != nil {
+		return readLoad{}, fmt.Errorf("read wrk's report %q: %w", out, err)
+	}
+	if r.Errors+r.Status > 0 || r.Requests == 0 {
+		return readLoad{}, fmt.Errorf("wrk against %s: %d requests, %d failed, %d answered with an error status", url, r.Requests, r.Errors, r.Status)
+	}
+	return readLoad{
+		rate: float64(r.Requests) / (float64(r.Micros) / 1e6),
+		p50:  time.Duration(r.P50) * time.Microsecond,
+		p99:  time.Duration(r.P99) * time.Microsecond,
+	}, nil
+}
