@@ -174,14 +174,29 @@ func jsonKind(t reflect.Type) string {
 // encoded before anything is written, so that a failure to encode it can
 // still be answered with a 500.
 func JSON(w http.ResponseWriter, status int, v any) error {
+	b, err := Encode(v)
+	if err != nil {
+		return err
+	}
+	Encoded(w, status, b)
+	return nil
+}
+
+// Encode encodes v as JSON would answer it: encoding/json's output and a
+// newline.
+func Encode(v any) ([]byte, error) {
 	b, err := stdjson.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode response: %w", err)
+		return nil, fmt.Errorf("encode response: %w", err)
 	}
+	return append(b, '\n'), nil
+}
+
+// Encoded writes a response whose body b a call of Encode made.
+func Encoded(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-	return nil
+	_, _ = w.Write(b)
 }
 
 // WriteProblem writes a problem+json response.

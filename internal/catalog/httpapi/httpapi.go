@@ -17,8 +17,9 @@ import (
 )
 
 type handler struct {
-	app *app.Catalog
-	log *slog.Logger
+	app    *app.Catalog
+	log    *slog.Logger
+	bodies bodies
 }
 
 // Register adds the catalog's routes to mux.
@@ -83,7 +84,12 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, p)
+	b, err := h.bodies.of(p)
+	if err != nil {
+		return err
+	}
+	rest.Encoded(w, http.StatusOK, b)
+	return nil
 }
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
