@@ -3,9 +3,11 @@ package httpapi
 import (
 	"bytes"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/eventshop/eventshop/internal/catalog"
+	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/rest"
 )
 
@@ -47,4 +49,28 @@ func bodyOf(t *testing.T, c *bodies, p catalog.Product) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestBodiesServeReadersAtOnce is for the race detector: readers of the same
+// and of other products, one of them changing, at once.
+func TestBodiesServeReadersAtOnce(t *testing.T) {
+	var c bodies
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				p := catalog.Product{ID: fmt.Sprint(i % 3), Price: money.Cents(g*(i%2) + 1)}
+				want, err := rest.Encode(p)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if got, err := c.of(p); err != nil || !bytes.Equal(got, want) {
+					t.Errorf("body %s, %v; want %s", got, err, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
