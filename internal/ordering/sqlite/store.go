@@ -66,7 +66,11 @@ func (s *Store) Create(ctx context.Context, o ordering.Order, evts ...events.Out
 	if err == nil && s.arrivals.created(o) {
 		// The reader waiting for this order runs first. Woken, it would
 		// wait in this goroutine's run queue until the consumer calling
-		// Create blocks: 0.3 ms of a 3 ms checkout-to-readable here.
+		// Create blocks: 0.3 ms of a 3 ms checkout-to-readable here. It
+		// was readied after write woke the outbox relay, so it holds the
+		// run queue's next slot (the goroutine readied last does); readied
+		// before the relay, it ran after it, and the load test's ratio
+		// rose from 1.81–1.94× to 2.04–2.28×.
 		runtime.Gosched()
 	}
 	return err
