@@ -118,7 +118,7 @@ bench:
 
 # The performance targets, measured (not asserted) on this machine: the shop
 # against a bare net/http server, the disk's commit rate and hello-world
-# Lambda functions. About two and a half minutes. wrk, the reads' load
+# Lambda functions. About three minutes. wrk, the reads' load
 # generator, comes from Debian's package.
 WRK := /usr/bin/wrk
 
