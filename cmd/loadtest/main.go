@@ -59,7 +59,15 @@ type row struct {
 	met               bool
 }
 
+// where is where the servers and wrk run (run sets it first).
+var where cores
+
 func run(shopBin, rieBin string, conns, users int, dur time.Duration, skipLambda bool) error {
+	var err error
+	if where, err = placement(); err != nil {
+		return err
+	}
+	fmt.Println(where)
 	dir, err := os.MkdirTemp("", "loadtest")
 	if err != nil {
 		return err
@@ -222,7 +230,7 @@ func startShopOn(bin, data string) (string, *exec.Cmd, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", data)
+	cmd := where.server(bin, "serve", "--addr", addr, "--data", data)
 	if err := cmd.Start(); err != nil {
 		return "", nil, err
 	}
@@ -239,7 +247,7 @@ func startBare(body []byte) (string, *exec.Cmd, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command(self, "bare", addr)
+	cmd := where.server(self, "bare", addr)
 	cmd.Stdin = bytes.NewReader(body)
 	if err := cmd.Start(); err != nil {
 		return "", nil, err

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -16,8 +15,8 @@ import (
 // every result) spent as much of it per request as the bare server did,
 // so that both servers were held to vegeta's rate (a ratio of 0.86–0.98 that
 // said nothing about the shop). wrk's one event-loop thread costs a fraction
-// of that: the figures measure the servers. One thread, not two: two gave both
-// servers a worse p99 on two cores.
+// of that: the figures measure the servers. On a machine with four CPUs or
+// more, wrk runs on CPUs of its own (cores).
 
 // wrkReport has wrk print its summary as one line of JSON when it is done.
 const wrkReport = `done = function(summary, latency, requests)
@@ -34,15 +33,15 @@ type readLoad struct {
 	p50, p99 time.Duration
 }
 
-// wrk drives url with conns connections from one thread as fast as the
-// server answers (a closed loop) for dur. A request that fails or is answered
-// with anything but 2xx or 3xx fails the measurement.
+// wrk drives url with conns connections as fast as the server answers (a
+// closed loop) for dur, on the CPUs where gives it. A request that fails or
+// is answered with anything but 2xx or 3xx fails the measurement.
 func wrk(dir, url string, conns int, dur time.Duration) (readLoad, error) {
 	script := filepath.Join(dir, "report.lua")
 	if err := os.WriteFile(script, []byte(wrkReport), 0o600); err != nil {
 		return readLoad{}, err
 	}
-	out, err := exec.Command("wrk", "--threads", "1", "--connections", strconv.Itoa(conns),
+	out, err := where.wrk(conns, "--connections", strconv.Itoa(conns),
 		"--duration", fmt.Sprintf("%ds", max(1, int(dur.Seconds()))), "--script", script, url).Output()
 	if err != nil {
 		return readLoad{}, fmt.Errorf("wrk (make loadtest installs it; apt-get install wrk): %w", err)
