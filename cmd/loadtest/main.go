@@ -41,7 +41,7 @@ func main() {
 	}
 	shop := flag.String("shop", "bin/shop", "the shop binary")
 	rie := flag.String("rie", "bin/aws-lambda-rie", "the Lambda Runtime Interface Emulator")
-	conns := flag.Int("connections", 64, "connections of the read load")
+	conns := flag.Int("connections", 64, "connections of the first read load (the second has twice as many)")
 	users := flag.Int("users", 32, "users writing baskets and checking out at once")
 	dur := flag.Duration("duration", 10*time.Second, "how long each load runs")
 	skipLambda := flag.Bool("skip-lambda", false, "leave out the Lambda init figures")

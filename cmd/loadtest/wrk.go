@@ -14,9 +14,9 @@ import (
 // generator shares the servers' CPU, and vegeta (a Go HTTP client that keeps
 // every result) spent as much of it per request as the bare server did,
 // so that both servers were held to vegeta's rate (a ratio of 0.86–0.98 that
-// said nothing about the shop). wrk's one event-loop thread costs a fraction
-// of that: the figures measure the servers. On a machine with four CPUs or
-// more, wrk runs on CPUs of its own (cores).
+// said nothing about the shop). wrk's event loop costs a fraction of that:
+// the figures measure the servers. On a machine with four CPUs or more, wrk
+// runs on CPUs of its own (cores).
 
 // wrkReport has wrk print its summary as one line of JSON when it is done.
 const wrkReport = `done = function(summary, latency, requests)
