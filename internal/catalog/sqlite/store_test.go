@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/eventshop/eventshop/internal/catalog/sqlite"
 	"github.com/eventshop/eventshop/internal/catalog/storetest"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/page"
 )
 
 func open(t *testing.T) *sqlite.Store {
@@ -78,6 +80,58 @@ func TestReadsAreCachedUntilAWrite(t *testing.T) {
 	if _, err := s.Get(ctx, "p1"); !errors.Is(err, catalog.ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}
+}
+
+// Pages, of a category and of the whole catalog, are served from memory
+// until a write, and never stale after one, with readers racing the writes.
+func TestPagesAreCachedUntilAWrite(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	p := catalog.Product{ID: "p1", Name: "n", Category: "c", Price: 100, Version: 1}
+	if err := s.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	req := page.Request{Limit: 20}
+	pages := map[string]func() (page.Of[catalog.Product], error){
+		"category": func() (page.Of[catalog.Product], error) { return s.ListByCategory(ctx, "c", req) },
+		"catalog":  func() (page.Of[catalog.Product], error) { return s.List(ctx, req) },
+	}
+	want := func(step string, products ...catalog.Product) {
+		t.Helper()
+		for name, read := range pages {
+			for range 2 { // the first read fills the cache, the second is served from it
+				got, err := read()
+				if err != nil || !slices.Equal(got.Items, products) {
+					t.Fatalf("after %s, the %s page: %+v, %v; want %+v", step, name, got.Items, err, products)
+				}
+			}
+		}
+	}
+	race := func(write func() error) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() { // readers racing the write
+			defer close(done)
+			for _, read := range pages {
+				_, _ = read()
+			}
+		}()
+		if err := write(); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+	}
+	want("the create", p)
+	for v := int64(2); v <= 100; v++ {
+		p.Version, p.Price = v, p.Price+1
+		race(func() error { return s.Update(ctx, p) })
+		want(fmt.Sprintf("update %d", v), p)
+	}
+	q := catalog.Product{ID: "p2", Name: "m", Category: "c", Price: 5, Version: 1}
+	race(func() error { return s.Create(ctx, q) })
+	want("a second product", p, q)
+	race(func() error { return s.Delete(ctx, "p1", p.Version) })
+	want("the delete", q)
 }
 
 // Seed writes products the store reads back as they were given.
