@@ -90,12 +90,16 @@ func run(shopBin, rieBin string, conns, users int, dur time.Duration, skipLambda
 		return err
 	}
 	defer bareProc.Process.Kill()
+	report, err := writeReport(dir)
+	if err != nil {
+		return err
+	}
 	for _, n := range []int{conns, 2 * conns} {
-		shopRead, err := wrk(dir, shopURL+"/product/"+id, n, dur)
+		shopRead, err := wrk(report, shopURL+"/product/"+id, n, dur)
 		if err != nil {
 			return err
 		}
-		bareRead, err := wrk(dir, bareURL+"/product/"+id, n, dur)
+		bareRead, err := wrk(report, bareURL+"/product/"+id, n, dur)
 		if err != nil {
 			return err
 		}

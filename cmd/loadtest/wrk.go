@@ -33,14 +33,17 @@ type readLoad struct {
 	p50, p99 time.Duration
 }
 
-// wrk drives url with conns connections as fast as the server answers (a
-// closed loop) for dur, on the CPUs where gives it. A request that fails or
-// is answered with anything but 2xx or 3xx fails the measurement.
-func wrk(dir, url string, conns int, dur time.Duration) (readLoad, error) {
+// writeReport writes wrkReport into dir, for every wrk run to load.
+func writeReport(dir string) (string, error) {
 	script := filepath.Join(dir, "report.lua")
-	if err := os.WriteFile(script, []byte(wrkReport), 0o600); err != nil {
-		return readLoad{}, err
-	}
+	return script, os.WriteFile(script, []byte(wrkReport), 0o600)
+}
+
+// wrk drives url with conns connections as fast as the server answers (a
+// closed loop) for dur, on the CPUs where gives it, with script (writeReport)
+// reporting. A request that fails or is answered with anything but 2xx or
+// 3xx fails the measurement.
+func wrk(script, url string, conns int, dur time.Duration) (readLoad, error) {
 	out, err := where.wrk(conns, "--connections", strconv.Itoa(conns),
 		"--duration", fmt.Sprintf("%ds", max(1, int(dur.Seconds()))), "--script", script, url).Output()
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 type publisher struct {
 	mu     sync.Mutex
 	fail   bool
-	got    []string
+	got    []events.Outgoing
 	during func() // runs inside Publish, once
 }
 
@@ -33,16 +33,18 @@ func (p *publisher) Publish(_ context.Context, evts []events.Outgoing) error {
 	if p.fail {
 		return errors.New("bus down")
 	}
-	for _, e := range evts {
-		p.got = append(p.got, e.ID)
-	}
+	p.got = append(p.got, evts...)
 	return nil
 }
 
 func (p *publisher) ids() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]string(nil), p.got...)
+	ids := make([]string, len(p.got))
+	for i, e := range p.got {
+		ids[i] = e.ID
+	}
+	return ids
 }
 
 func add(t *testing.T, db *sql.DB, ob *outbox.Outbox, n int) []string {
@@ -160,13 +162,6 @@ func TestRelayWakesOnCommit(t *testing.T) {
 	}
 }
 
-type collector struct{ got []events.Outgoing }
-
-func (c *collector) Publish(_ context.Context, evts []events.Outgoing) error {
-	c.got = append(c.got, evts...)
-	return nil
-}
-
 // The relay publishes each event as it was added: its id, source, type,
 // time and detail, byte for byte.
 func TestFlushPublishesTheEventAsAdded(t *testing.T) {
@@ -184,14 +179,14 @@ func TestFlushPublishesTheEventAsAdded(t *testing.T) {
 	if err := sqlitedb.InTx(t.Context(), db, func(tx *sql.Tx) error { return ob.Add(t.Context(), tx, e) }); err != nil {
 		t.Fatal(err)
 	}
-	var c collector
-	if _, err := ob.Flush(t.Context(), &c); err != nil {
+	var p publisher
+	if _, err := ob.Flush(t.Context(), &p); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.got) != 1 {
-		t.Fatalf("published %d events, want 1", len(c.got))
+	if len(p.got) != 1 {
+		t.Fatalf("published %d events, want 1", len(p.got))
 	}
-	got := c.got[0]
+	got := p.got[0]
 	if got.ID != e.ID || got.Source != e.Source || got.DetailType != e.DetailType || !got.Time.Equal(e.Time) || string(got.Detail) != string(e.Detail) {
 		t.Errorf("published %+v (detail %s)\nadded     %+v (detail %s)", got, got.Detail, e, e.Detail)
 	}

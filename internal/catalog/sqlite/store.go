@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/eventshop/eventshop/internal/catalog"
 	"github.com/eventshop/eventshop/internal/events"
@@ -37,16 +36,9 @@ var _ catalog.Store = (*Store)(nil)
 type Store struct {
 	db *sql.DB
 	ob *outbox.Outbox
-	// cache holds products and pages read, until the next write: this
-	// process is the catalog database's only writer (the data dir is
-	// locked), and writes are rare beside reads.
-	cache struct {
-		sync.RWMutex
-		gen       uint64 // counts writes, so a read that raced one caches nothing
-		products  map[string]catalog.Product
-		pages     map[pageKey]page.Of[catalog.Product]
-		pageItems int // the products the pages hold
-	}
+	// products and pages hold what reads returned, until the next write.
+	products *readCache[string, catalog.Product]
+	pages    *readCache[pageKey, page.Of[catalog.Product]]
 }
 
 // CacheMax bounds the products the store keeps in memory.
@@ -69,7 +61,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, ob: outbox.New(db)}, nil
+	return &Store{db: db, ob: outbox.New(db),
+		products: &readCache[string, catalog.Product]{max: CacheMax, weight: func(catalog.Product) int { return 1 }},
+		pages:    &readCache[pageKey, page.Of[catalog.Product]]{max: PageCacheMax, weight: func(p page.Of[catalog.Product]) int { return len(p.Items) }},
+	}, nil
 }
 
 // Outbox is where the store's events wait for the relay.
@@ -88,10 +83,7 @@ func scan(row sqlitedb.Scanner) (catalog.Product, error) {
 
 // Get implements catalog.Store, from the cache when it can.
 func (s *Store) Get(ctx context.Context, id string) (catalog.Product, error) {
-	s.cache.RLock()
-	p, ok := s.cache.products[id]
-	gen := s.cache.gen
-	s.cache.RUnlock()
+	p, gen, ok := s.products.get(id)
 	if ok {
 		return p, nil
 	}
@@ -102,14 +94,7 @@ func (s *Store) Get(ctx context.Context, id string) (catalog.Product, error) {
 	if err != nil {
 		return catalog.Product{}, fmt.Errorf("get product %s: %w", id, err)
 	}
-	s.cache.Lock()
-	if s.cache.gen == gen { // no write since the read began
-		if s.cache.products == nil || len(s.cache.products) >= CacheMax {
-			s.cache.products = map[string]catalog.Product{}
-		}
-		s.cache.products[id] = p
-	}
-	s.cache.Unlock()
+	s.products.put(gen, id, p)
 	return p, nil
 }
 
@@ -136,10 +121,7 @@ func (s *Store) ListByCategory(ctx context.Context, category string, req page.Re
 // category page was 170 µs, half of it SQLite stepping through its rows).
 // The page's items are shared with the cache: callers only read them.
 func (s *Store) list(ctx context.Context, key pageKey, query string, keys ...any) (page.Of[catalog.Product], error) {
-	s.cache.RLock()
-	res, ok := s.cache.pages[key]
-	gen := s.cache.gen
-	s.cache.RUnlock()
+	res, gen, ok := s.pages.get(key)
 	if ok {
 		return res, nil
 	}
@@ -154,15 +136,7 @@ func (s *Store) list(ctx context.Context, key pageKey, query string, keys ...any
 		return page.Of[catalog.Product]{}, fmt.Errorf("list products: %w", err)
 	}
 	res.Items = slices.Clip(res.Items) // a caller's append copies
-	s.cache.Lock()
-	if s.cache.gen == gen { // no write since the read began
-		if s.cache.pages == nil || s.cache.pageItems+len(res.Items) > PageCacheMax {
-			s.cache.pages, s.cache.pageItems = map[pageKey]page.Of[catalog.Product]{}, 0
-		}
-		s.cache.pages[key] = res
-		s.cache.pageItems += len(res.Items)
-	}
-	s.cache.Unlock()
+	s.pages.put(gen, key, res)
 	return res, nil
 }
 
@@ -225,7 +199,7 @@ func (s *Store) Delete(ctx context.Context, id string, version int64, evts ...ev
 	})
 }
 
-// write runs fn in a transaction and forgets the cached products, whether
+// write runs fn in a transaction and forgets the cached products and pages, whether
 // or not it commits (a commit whose answer was lost still changed them).
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	defer s.forget()
@@ -237,11 +211,8 @@ func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 func (s *Store) forget() {
-	s.cache.Lock()
-	s.cache.gen++
-	s.cache.products = nil
-	s.cache.pages, s.cache.pageItems = nil, 0
-	s.cache.Unlock()
+	s.products.forget()
+	s.pages.forget()
 }
 
 // conditionHeld tells a version conflict from a missing product when a
