@@ -2,6 +2,7 @@ package dynamotest_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -111,14 +112,14 @@ func TestTransactWriteItems(t *testing.T) {
 			{Put: &types.Put{TableName: &one, Item: map[string]types.AttributeValue{"id": s("e")}}},
 			{ConditionCheck: &types.ConditionCheck{TableName: &one, Key: map[string]types.AttributeValue{"id": s("e")}, ConditionExpression: aws.String("attribute_not_exists(id)")}},
 		}}
-		update := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-			{Update: &types.Update{TableName: &one, Key: map[string]types.AttributeValue{"id": s("e")}, UpdateExpression: aws.String("SET n = :n"),
+		key := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{TableName: &one, Key: map[string]types.AttributeValue{"id": s("e")}, UpdateExpression: aws.String("SET id = :n"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":n": s("x")}}},
 		}}
 		noCondition := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 			{ConditionCheck: &types.ConditionCheck{TableName: &one, Key: map[string]types.AttributeValue{"id": s("e")}}},
 		}}
-		for name, in := range map[string]*dynamodb.TransactWriteItemsInput{"two actions on one item": twice, "an Update": update} {
+		for name, in := range map[string]*dynamodb.TransactWriteItemsInput{"two actions on one item": twice, "an Update of the key": key} {
 			var api smithy.APIError
 			if _, err := db.TransactWriteItems(ctx, in); !errors.As(err, &api) || api.ErrorCode() != "ValidationException" {
 				t.Errorf("%s: %v, want ValidationException", name, err)
@@ -129,6 +130,76 @@ func TestTransactWriteItems(t *testing.T) {
 		}
 		if got := get(one, "e"); got != nil {
 			t.Fatalf("a refused request wrote item e: %v", got)
+		}
+	})
+
+	t.Run("Update: conditions and expressions on the items as they are", func(t *testing.T) {
+		n := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &one, Item: map[string]types.AttributeValue{"id": s("stock"), "available": n("5"), "reserved": n("0"), "tag": s("x"), "note": s("ten")}}); err != nil {
+			t.Fatal(err)
+		}
+		take := func(q string) *dynamodb.TransactWriteItemsInput {
+			return &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+				{Update: &types.Update{TableName: &one, Key: map[string]types.AttributeValue{"id": s("stock")},
+					UpdateExpression:    aws.String("SET available = available - :q, reserved = reserved + :q, seen = if_not_exists(seen, :zero) + :one REMOVE tag"),
+					ConditionExpression: aws.String("available >= :q"), ExpressionAttributeValues: map[string]types.AttributeValue{":q": n(q), ":zero": n("0"), ":one": n("1")},
+					ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+				{Update: &types.Update{TableName: &two, Key: map[string]types.AttributeValue{"id": s("hold-" + q)}, // no such item yet: created
+					UpdateExpression: aws.String("SET quantity = :q"), ConditionExpression: aws.String("attribute_not_exists(id)"),
+					ExpressionAttributeValues: map[string]types.AttributeValue{":q": n(q)}}},
+			}}
+		}
+		if _, err := db.TransactWriteItems(ctx, take("3")); err != nil {
+			t.Fatal(err)
+		}
+		stock := get(one, "stock")
+		want := map[string]string{"available": "2", "reserved": "3", "seen": "1"}
+		for name, v := range want {
+			if got, ok := stock[name].(*types.AttributeValueMemberN); !ok || got.Value != v {
+				t.Errorf("%s = %v, want %s", name, stock[name], v)
+			}
+		}
+		if _, ok := stock["tag"]; ok {
+			t.Error("REMOVE tag left it")
+		}
+		if hold := get(two, "hold-3"); hold == nil || hold["quantity"].(*types.AttributeValueMemberN).Value != "3" {
+			t.Errorf("the Update of a missing item: %v, want it created with quantity 3", hold)
+		}
+
+		_, err := db.TransactWriteItems(ctx, take("4"))
+		var canceled *types.TransactionCanceledException
+		if !errors.As(err, &canceled) || len(canceled.CancellationReasons) != 2 || aws.ToString(canceled.CancellationReasons[0].Code) != "ConditionalCheckFailed" {
+			t.Fatalf("taking 4 of 2: %v, want the first action's condition failed", err)
+		}
+		if old := canceled.CancellationReasons[0].Item["available"]; old == nil || old.(*types.AttributeValueMemberN).Value != "2" {
+			t.Errorf("the old item with the reason: %v", canceled.CancellationReasons[0].Item)
+		}
+		if got := get(two, "hold-4"); got != nil {
+			t.Fatalf("the other action of a cancelled transaction landed: %v", got)
+		}
+
+		wrongType := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{TableName: &one, Key: map[string]types.AttributeValue{"id": s("stock")}, UpdateExpression: aws.String("SET reserved = note + :one"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":one": n("1")}}},
+			{Put: &types.Put{TableName: &two, Item: map[string]types.AttributeValue{"id": s("after-wrong-type")}}},
+		}}
+		_, err = db.TransactWriteItems(ctx, wrongType)
+		if !errors.As(err, &canceled) || aws.ToString(canceled.CancellationReasons[0].Code) != "ValidationError" || aws.ToString(canceled.CancellationReasons[1].Code) != "None" {
+			t.Fatalf("a string attribute plus a number: %v, want cancelled with ValidationError", err)
+		}
+		if get(two, "after-wrong-type") != nil {
+			t.Fatal("a transaction cancelled by a ValidationError wrote")
+		}
+
+		big := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{TableName: &one, Key: map[string]types.AttributeValue{"id": s("stock")}, UpdateExpression: aws.String("SET padding = :b"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":b": s(strings.Repeat("x", 401*1024))}}},
+		}}
+		if _, err := db.TransactWriteItems(ctx, big); !errors.As(err, &canceled) || aws.ToString(canceled.CancellationReasons[0].Code) != "ValidationError" {
+			t.Fatalf("an item past 400 KB: %v, want cancelled with ValidationError", err)
+		}
+		if _, ok := get(one, "stock")["padding"]; ok {
+			t.Fatal("the item past 400 KB was written")
 		}
 	})
 }

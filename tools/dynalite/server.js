@@ -5,16 +5,21 @@
 // except TransactWriteItems. This file starts dynalite as its own cli.js does
 // (its flags, each as --name value) and answers TransactWriteItems itself, on
 // dynalite's own store, with DynamoDB's documented behaviour:
-//   - 1 to 100 actions, each exactly one of ConditionCheck, Put or Delete
-//     (Update is not served here: the project does not send it, and a request
-//     with one is refused with a ValidationException that says so);
+//   - 1 to 100 actions, each exactly one of ConditionCheck, Put, Update or
+//     Delete; an Update applies its UpdateExpression with dynalite's own
+//     UpdateItem code (SET with arithmetic, if_not_exists and list_append,
+//     REMOVE, ADD, DELETE), creating the item when there is none, as
+//     UpdateItem does;
 //   - no two actions on the same item (ValidationException);
 //   - every condition is evaluated against the items as they are, under the
 //     locks dynalite's own writes take, and only if all hold are the writes
 //     applied, in one LevelDB batch: readers see all of them or none;
 //   - otherwise TransactionCanceledException with one CancellationReason per
 //     action, in order (ConditionalCheckFailed or None; the old item when
-//     ReturnValuesOnConditionCheckFailure is ALL_OLD);
+//     ReturnValuesOnConditionCheckFailure is ALL_OLD); an Update whose
+//     expression cannot apply to the item (a number added to a string, say)
+//     or whose result passes the 400 KB item limit cancels the transaction
+//     with ValidationError as its reason;
 //   - a ClientRequestToken that succeeded in the last 10 minutes makes the
 //     same request succeed again without writing (the SDK's retry of a
 //     transaction whose answer was lost), and a different request under it
@@ -85,11 +90,33 @@ function validationError (msg) { return db.validationError(msg) }
 // The single-item operation whose validation (types, expressions) an action
 // shares, and the fields it carries.
 var putItem = require(path.join(__dirname, 'node_modules', 'dynalite', 'validations', 'putItem')),
-  deleteItem = require(path.join(__dirname, 'node_modules', 'dynalite', 'validations', 'deleteItem'))
+  deleteItem = require(path.join(__dirname, 'node_modules', 'dynalite', 'validations', 'deleteItem')),
+  updateItem = require(path.join(__dirname, 'node_modules', 'dynalite', 'validations', 'updateItem'))
 var kinds = {
   ConditionCheck: { spec: deleteItem, key: 'Key' },
   Put: { spec: putItem, key: 'Item' },
+  Update: { spec: updateItem, key: 'Key' },
   Delete: { spec: deleteItem, key: 'Key' },
+}
+
+// dynalite's UpdateItem keeps the code that applies an update expression to
+// an item private to its module; the module is loaded again here with those
+// functions exported, so that an Update action changes an item exactly as
+// UpdateItem would.
+var updateCode = privateFunctions(path.join(__dirname, 'node_modules', 'dynalite', 'actions', 'updateItem.js'),
+  [ 'applyUpdateExpression', 'deepClone' ])
+
+function privateFunctions (file, names) {
+  var Module = require('module'), fs = require('fs')
+  var m = new Module(file, module)
+  m.filename = file
+  m.paths = Module._nodeModulePaths(path.dirname(file))
+  m._compile(fs.readFileSync(file, 'utf8') + '\nmodule.exports = { ' +
+    names.map(function (n) { return n + ': ' + n }).join(', ') + ' }\n', file)
+  names.forEach(function (n) {
+    if (typeof m.exports[n] != 'function') throw new Error(file + ' has no function ' + n + ': the pinned dynalite changed')
+  })
+  return m.exports
 }
 
 function transactWriteItems (data, cb) {
@@ -112,13 +139,14 @@ function transactWriteItems (data, cb) {
     var names = Object.keys(items[i] || {})
     if (names.length != 1) return cb(validationError('TransactItems can only contain one of ConditionCheck, Put, Update or Delete'))
     var name = names[0]
-    if (name == 'Update') return cb(validationError('Update is not served by this emulator (tools/dynalite/server.js): use Put, Delete or ConditionCheck'))
     var kind = kinds[name]
     if (!kind) return cb(validationError('TransactItems can only contain one of ConditionCheck, Put, Update or Delete'))
     var raw = Object.assign({}, items[i][name]), returnOld = raw.ReturnValuesOnConditionCheckFailure == 'ALL_OLD'
     delete raw.ReturnValuesOnConditionCheckFailure
     if (name == 'ConditionCheck' && !raw.ConditionExpression)
       return cb(validationError('The parameter \'ConditionExpression\' is required but was not present in the request'))
+    if (name == 'Update' && !raw.UpdateExpression)
+      return cb(validationError('The parameter \'UpdateExpression\' is required but was not present in the request'))
     var parsed
     try {
       parsed = validations.checkTypes(raw, kind.spec.types)
@@ -137,6 +165,7 @@ function transactWriteItems (data, cb) {
     for (var i = 0; i < actions.length; i++) {
       var a = actions[i], table = tables[a.data.TableName], k = kinds[a.name].key
       var invalid = k == 'Item' ? db.validateItem(a.data.Item, table) : db.validateKey(a.data.Key, table)
+      if (!invalid && a.name == 'Update') invalid = db.validateUpdates(a.data.AttributeUpdates, a.data._updates, table)
       if (invalid) return cb(invalid)
       a.table = table
       a.key = db.createKey(a.data[k], table)
@@ -158,11 +187,20 @@ function transactWriteItems (data, cb) {
         if (err) return done(err)
         var failed = false
         var reasons = actions.map(function (a) {
-          if (db.checkConditional(a.data, a.existing) == null) return { Code: 'None' }
-          failed = true
-          var reason = { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }
-          if (a.returnOld && a.existing) reason.Item = a.existing
-          return reason
+          if (db.checkConditional(a.data, a.existing) != null) {
+            failed = true
+            var reason = { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }
+            if (a.returnOld && a.existing) reason.Item = a.existing
+            return reason
+          }
+          if (a.name == 'Update') {
+            var invalid = updated(a)
+            if (invalid) {
+              failed = true
+              return { Code: 'ValidationError', Message: invalid.body ? invalid.body.message : String(invalid) }
+            }
+          }
+          return { Code: 'None' }
         })
         if (failed) return done(canceled(reasons))
         store.db.batch(writes(actions), function (err) {
@@ -201,13 +239,26 @@ function readAll (actions, i, cb) {
   })
 }
 
-// writes is the LevelDB batch of every Put and Delete with its index entries,
+// updated sets a.item to what a's update expression makes of the item as it
+// is (or of its key alone, when there is none), or returns the error that
+// stops it.
+function updated (a) {
+  var item = a.existing ? updateCode.deepClone(a.existing) : updateCode.deepClone(a.data.Key)
+  var err = updateCode.applyUpdateExpression(a.data._updates.sections, a.table, item)
+  if (err) return err
+  if (db.itemSize(item) > store.options.maxItemSize)
+    return validationError('Item size to update has exceeded the maximum allowed size')
+  a.item = item
+  return null
+}
+
+// writes is the LevelDB batch of every Put, Update and Delete with its index entries,
 // under the key prefixes dynalite's store gives its item and index databases.
 function writes (actions) {
   var ops = []
   actions.forEach(function (a) {
     if (a.name == 'ConditionCheck') return
-    var item = a.name == 'Put' ? a.data.Item : null, table = a.table
+    var item = a.name == 'Put' ? a.data.Item : a.name == 'Update' ? a.item : null, table = a.table
     ops.push(item ? { type: 'put', key: 'item-' + table.TableName + '~' + a.key, value: item } :
       { type: 'del', key: 'item-' + table.TableName + '~' + a.key })
     ;[ 'Local', 'Global' ].forEach(function (indexType) {
