@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -40,6 +41,7 @@ import (
 	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
+	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
 	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
 	"github.com/eventshop/eventshop/internal/rest"
@@ -68,9 +70,13 @@ const (
 	apiRateLimit  = 100
 	apiBurstLimit = 200
 	// Reserved concurrency: the most instances of each kind of function that
-	// may run at once (it is also taken from the account's pool for them).
+	// may run at once (it is also taken from the account's pool for them). A
+	// consumer reserves consumerMaxConc per queue it reads: AWS asks that a
+	// function's reserved concurrency be at least the sum of its SQS event
+	// sources' maximum concurrency, or the event sources' receives are
+	// throttled, and a throttled receive counts towards a message's
+	// maxReceives (dead-lettering good messages).
 	apiConcurrency       = 20
-	consumerConcurrency  = 5 // as many as the queue's event source may invoke
 	publisherConcurrency = 2 // one per shard at a time; a spare for resharding
 	singleConcurrency    = 1
 	triggerConcurrency   = 5
@@ -117,8 +123,10 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	idempotencyRecords := s.table("IdempotencyTable", idemdynamo.TableInput("idempotency"), "", idemdynamo.TTLAttribute)
 	// Payments per order.
 	payments := s.table("PaymentTable", paymentdynamo.TableInput("payments"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
-	// Stock per product and reservations per order.
-	stock := s.table("InventoryTable", inventorydynamo.TableInput("inventory"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
+	// Stock per product (no stream: it holds no events), and reservations
+	// per order, whose items carry the inventory's events.
+	stock := s.table("InventoryTable", inventorydynamo.TableInput("inventory"), "", "")
+	reservations := s.table("ReservationTable", inventorydynamo.ReservationTableInput("reservations"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
 	// Stream records the publishers set aside rather than block their shard.
 	parked := s.table("ParkedRecordsTable", streams.ParkingTableInput("parked"), "", "")
 
@@ -129,51 +137,63 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		Retention:    awscdk.Duration_Days(jsii.Number(30)),
 	})
 
+	// Each function may call on each table the actions its adapters call,
+	// and nothing else.
 	catalogAPI := s.function("CatalogApiFunction", awsenv.CatalogAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.CatalogTable: products.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
-	products.GrantReadWriteData(catalogAPI)
-	suppress(catalogAPI, "AwsSolutions-IAM5", "Listing a category queries the table's category index, which IAM names as the table's ARN + /index/*",
+	grant(catalogAPI, products, "GetItem", "PutItem", "Query", "Scan")
+	grantIndexes(catalogAPI, products, "Query")
+	suppress(catalogAPI.Role(), "AwsSolutions-IAM5", "Listing a category queries the table's category index, which IAM names as the table's ARN + /index/*",
 		"Resource::<"+*stack.GetLogicalId(products.Node().DefaultChild().(awsdynamodb.CfnTable))+".Arn>/index/*")
-	idempotencyRecords.GrantReadWriteData(catalogAPI)
+	grant(catalogAPI, idempotencyRecords, idempotencyActions...)
 
 	basketAPI := s.function("BasketApiFunction", awsenv.BasketAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.BasketTable: baskets.TableName(), awsenv.PriceTable: prices.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
-	baskets.GrantReadWriteData(basketAPI)
-	idempotencyRecords.GrantReadWriteData(basketAPI)
-	prices.GrantReadData(basketAPI)
+	grant(basketAPI, baskets, "GetItem", "PutItem", "UpdateItem", "Scan")
+	grant(basketAPI, prices, "BatchGetItem", "ConditionCheckItem") // a checkout's transaction checks the prices it read
+	grant(basketAPI, idempotencyRecords, idempotencyActions...)
 
 	orderingAPI := s.function("OrderingApiFunction", awsenv.OrderingAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.OrderTable: orders.TableName()})
-	orders.GrantReadWriteData(orderingAPI) // cancel and ship write the order
+	grant(orderingAPI, orders, "GetItem", "PutItem", "Query", "Scan") // cancel and ship write the order
 
+	// The inventory API reads and sets stock; it may not touch reservations,
+	// whose items carry the events the publisher sends.
 	inventoryAPI := s.function("InventoryApiFunction", awsenv.InventoryAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.InventoryTable: stock.TableName()})
-	stock.GrantReadWriteData(inventoryAPI)
+	grant(inventoryAPI, stock, "GetItem", "UpdateItem")
 
-	// One function per consuming service, reading every queue its rules fill.
+	// One function per consuming service, reading every queue its rules
+	// fill, with consumerMaxConc reserved per queue.
+	queues := map[string]int{}
+	for _, r := range events.Rules() {
+		queues[consumerOf(r.Queue)]++
+	}
 	consumers := map[string]awslambda.Function{}
-	consumer := func(id, dir string, timeout time.Duration, env map[string]*string, grant func(awslambda.Function)) awslambda.Function {
+	consumer := func(id, dir string, timeout time.Duration, env map[string]*string, grants func(awslambda.Function)) awslambda.Function {
 		if fn, ok := consumers[dir]; ok {
 			return fn
 		}
-		fn := s.function(id, dir, timeout, consumerConcurrency, env)
-		grant(fn)
+		fn := s.function(id, dir, timeout, consumerMaxConc*queues[dir], env)
+		grants(fn)
 		consumers[dir] = fn
 		return fn
 	}
 	for _, r := range events.Rules() {
 		var fn awslambda.Function
-		switch r.Queue {
-		case events.QueueBasketPrices:
+		switch consumerOf(r.Queue) {
+		case awsenv.BasketConsumer:
 			fn = consumer("BasketConsumerFunction", awsenv.BasketConsumer, r.ConsumerTimeout, map[string]*string{awsenv.PriceTable: prices.TableName()},
-				func(fn awslambda.Function) { prices.GrantWriteData(fn) })
-		case events.QueueInventoryCatalog, events.QueueInventoryOrders:
-			fn = consumer("InventoryConsumerFunction", awsenv.InventoryConsumer, r.ConsumerTimeout, map[string]*string{awsenv.InventoryTable: stock.TableName()},
-				func(fn awslambda.Function) { stock.GrantReadWriteData(fn) })
-		case events.QueuePaymentOrders:
+				func(fn awslambda.Function) { grant(fn, prices, "PutItem") })
+		case awsenv.InventoryConsumer:
+			fn = consumer("InventoryConsumerFunction", awsenv.InventoryConsumer, r.ConsumerTimeout,
+				map[string]*string{awsenv.InventoryTable: stock.TableName(), awsenv.ReservationTable: reservations.TableName()},
+				func(fn awslambda.Function) {
+					grant(fn, stock, "BatchGetItem", "UpdateItem", "ConditionCheckItem")
+					grant(fn, reservations, "BatchGetItem", "GetItem", "PutItem", "UpdateItem")
+				})
+		case awsenv.PaymentConsumer:
 			fn = consumer("PaymentConsumerFunction", awsenv.PaymentConsumer, r.ConsumerTimeout, map[string]*string{awsenv.PaymentTable: payments.TableName()},
-				func(fn awslambda.Function) { payments.GrantReadWriteData(fn) })
-		case events.QueueOrderingOrders, events.QueueOrderingFulfil:
+				func(fn awslambda.Function) { grant(fn, payments, "GetItem", "PutItem") })
+		case awsenv.OrderingConsumer:
 			fn = consumer("OrderingConsumerFunction", awsenv.OrderingConsumer, r.ConsumerTimeout, map[string]*string{awsenv.OrderTable: orders.TableName()},
-				func(fn awslambda.Function) { orders.GrantReadWriteData(fn) })
-		default:
-			panic(fmt.Sprintf("rule %s targets queue %s, which has no consumer in the stack", r.Name, r.Queue))
+				func(fn awslambda.Function) { grant(fn, orders, "GetItem", "PutItem") })
 		}
 		s.route(bus, r, fn)
 	}
@@ -181,11 +201,11 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	s.publisher("CatalogPublisherFunction", products, bus, parked)
 	s.publisher("BasketPublisherFunction", baskets, bus, parked)
 	s.publisher("OrderingPublisherFunction", orders, bus, parked)
-	s.publisher("InventoryPublisherFunction", stock, bus, parked)
+	s.publisher("InventoryPublisherFunction", reservations, bus, parked)
 	s.publisher("PaymentPublisherFunction", payments, bus, parked)
 	republish := s.function("OutboxRepublishFunction", awsenv.OutboxRepublish, republishTimeout, singleConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
 	bus.GrantPutEventsTo(republish, nil)
-	parked.GrantReadWriteData(republish)
+	grant(republish, parked, "Scan", "DeleteItem", "PutItem") // a record that fails again is parked again
 	awscdk.NewCfnOutput(stack, jsii.String("RepublishFunctionName"), &awscdk.CfnOutputProps{
 		Value:       republish.FunctionName(),
 		Description: jsii.String("Invoke it to publish the parked stream records again (see README: On AWS)"),
@@ -295,7 +315,12 @@ func (s *shop) function(id, dir string, timeout time.Duration, concurrency int, 
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	s.logs[id] = logs
+	// A role of its own, which may write to the function's log group and
+	// nowhere else (the managed basic execution role grants every log group).
+	role := awsiam.NewRole(s.stack, jsii.String(id+"Role"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil)})
+	logs.GrantWrite(role)
 	fn := awslambda.NewFunction(s.stack, jsii.String(id), &awslambda.FunctionProps{
+		Role:          role,
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
@@ -310,9 +335,48 @@ func (s *shop) function(id, dir string, timeout time.Duration, concurrency int, 
 		// flood of events cannot take the account's whole concurrency.
 		ReservedConcurrentExecutions: jsii.Number(concurrency),
 	})
-	suppress(fn, "AwsSolutions-IAM4", "AWSLambdaBasicExecutionRole grants only what writing the function's own logs takes (logs:CreateLogGroup, CreateLogStream, PutLogEvents)",
-		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 	return fn
+}
+
+// idempotencyActions are what the idempotency store calls on its table.
+var idempotencyActions = []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem"}
+
+// grant lets fn call DynamoDB's actions (named without the dynamodb: prefix)
+// on table.
+func grant(fn awslambda.Function, table awsdynamodb.Table, actions ...string) {
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: dynamoActions(actions), Resources: &[]*string{table.TableArn()},
+	}))
+}
+
+// grantIndexes lets fn call actions on table's secondary indexes.
+func grantIndexes(fn awslambda.Function, table awsdynamodb.Table, actions ...string) {
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: dynamoActions(actions), Resources: &[]*string{jsii.String(*table.TableArn() + "/index/*")},
+	}))
+}
+
+func dynamoActions(actions []string) *[]*string {
+	out := make([]*string, len(actions))
+	for i, a := range actions {
+		out[i] = jsii.String("dynamodb:" + a)
+	}
+	return &out
+}
+
+// consumerOf names the consumer function that reads queue.
+func consumerOf(queue string) string {
+	switch queue {
+	case events.QueueBasketPrices:
+		return awsenv.BasketConsumer
+	case events.QueueInventoryCatalog, events.QueueInventoryOrders:
+		return awsenv.InventoryConsumer
+	case events.QueuePaymentOrders:
+		return awsenv.PaymentConsumer
+	case events.QueueOrderingOrders, events.QueueOrderingFulfil:
+		return awsenv.OrderingConsumer
+	}
+	panic(fmt.Sprintf("queue %s has no consumer in the stack", queue))
 }
 
 // route sends the events rule r matches to its queue, with a dead-letter
@@ -371,7 +435,7 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.F
 func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.EventBus, parked awsdynamodb.Table) {
 	fn := s.function(id, awsenv.OutboxPublisher, publisherTimeout, publisherConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
 	bus.GrantPutEventsTo(fn, nil)
-	parked.GrantWriteData(fn)
+	grant(fn, parked, "PutItem")
 	parkedRecords := awslogs.NewMetricFilter(s.stack, jsii.String(id+"ParkedFilter"), &awslogs.MetricFilterProps{
 		LogGroup:        s.logs[id],
 		FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.msg"), jsii.String("="), jsii.String(streams.ParkedLogMessage)),
@@ -401,7 +465,7 @@ func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.Event
 	})
 	s.alarm(id+"FailuresAlarm", failures)
 	suppress(failures, "AwsSolutions-SQS3", "This queue is itself a dead-letter queue: the on-failure destination of the stream's event source; cdk-nag recognises only SQS redrive policies")
-	suppress(fn, "AwsSolutions-IAM5", "Reading a DynamoDB stream takes dynamodb:ListStreams, which IAM grants only on all resources", "Resource::*")
+	suppress(fn.Role(), "AwsSolutions-IAM5", "Reading a DynamoDB stream takes dynamodb:ListStreams, which IAM grants only on all resources", "Resource::*")
 	fn.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
 		BatchSize:               jsii.Number(100),
@@ -409,6 +473,12 @@ func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.Event
 		ReportBatchItemFailures: jsii.Bool(true),
 		ParallelizationFactor:   jsii.Number(1),
 		OnFailure:               awslambdaeventsources.NewSqsDlq(failures),
+		// Only the writes that carry events invoke the publisher: every other
+		// record (a stock count, a status with nothing to tell) is dropped by
+		// the event source, unbilled.
+		Filters: &[]*map[string]any{awslambda.FilterCriteria_Filter(&map[string]any{
+			"dynamodb": map[string]any{"NewImage": map[string]any{outboxitem.Attribute: map[string]any{"S": awslambda.FilterRule_Exists()}}},
+		})},
 	}))
 }
 
@@ -455,6 +525,8 @@ func (s *shop) identity(selfSignUp bool) (awscognito.UserPool, awscognito.UserPo
 		AuthFlows:      &awscognito.AuthFlow{UserSrp: jsii.Bool(true), UserPassword: jsii.Bool(true)},
 		GenerateSecret: jsii.Bool(false),
 		DisableOAuth:   jsii.Bool(true),
+		// A failed sign-in says the same whether or not the user exists.
+		PreventUserExistenceErrors: jsii.Bool(true),
 	})
 	awscognito.NewCfnUserPoolGroup(s.stack, jsii.String("AdminGroup"), &awscognito.CfnUserPoolGroupProps{
 		UserPoolId:  users.UserPoolId(),

@@ -28,6 +28,7 @@ import (
 	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
+	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
 	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
 	"github.com/eventshop/eventshop/internal/rest"
@@ -140,8 +141,8 @@ func TestFunctions(t *testing.T) {
 
 func TestTablesMatchTheAdapters(t *testing.T) {
 	tm, res := template(t)
-	if n := len(ofType(res, "AWS::DynamoDB::Table")); n != 8 {
-		t.Fatalf("%d tables, want 8", n)
+	if n := len(ofType(res, "AWS::DynamoDB::Table")); n != 9 {
+		t.Fatalf("%d tables, want 9", n)
 	}
 	tm.AllResourcesProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
 		"BillingMode":                      "PAY_PER_REQUEST",
@@ -158,7 +159,8 @@ func TestTablesMatchTheAdapters(t *testing.T) {
 		{"OrderTable", keys(orderingdynamo.TableInput("x").KeySchema), true},
 		{"IdempotencyTable", keys(idemdynamo.TableInput("x").KeySchema), false},
 		{"ParkedRecordsTable", keys(streams.ParkingTableInput("x").KeySchema), false},
-		{"InventoryTable", keys(inventorydynamo.TableInput("x").KeySchema), true},
+		{"InventoryTable", keys(inventorydynamo.TableInput("x").KeySchema), false},
+		{"ReservationTable", keys(inventorydynamo.ReservationTableInput("x").KeySchema), true},
 		{"PaymentTable", keys(paymentdynamo.TableInput("x").KeySchema), true},
 	} {
 		table := res[logicalID(t, res, "AWS::DynamoDB::Table", in.id)]
@@ -278,9 +280,14 @@ func TestStreamPublishers(t *testing.T) {
 			mustJSON(p["FunctionResponseTypes"]) != `["ReportBatchItemFailures"]` || p["DestinationConfig"] == nil {
 			t.Errorf("stream mapping %v", p)
 		}
+		// Only records whose new image carries events invoke the publisher.
+		want := `{"Filters":[{"Pattern":"{\"dynamodb\":{\"NewImage\":{\"` + outboxitem.Attribute + `\":{\"S\":[{\"exists\":true}]}}}}"}]}`
+		if got := mustJSON(p["FilterCriteria"]); got != want {
+			t.Errorf("stream mapping filter %s, want %s", got, want)
+		}
 	}
 	if streams != 5 {
-		t.Fatalf("%d stream mappings, want 5 (products, baskets, orders, inventory, payments)", streams)
+		t.Fatalf("%d stream mappings, want 5 (products, baskets, orders, reservations, payments)", streams)
 	}
 }
 
@@ -363,93 +370,160 @@ func TestRoutes(t *testing.T) {
 	tm.AllResourcesProperties(jsii.String("AWS::ApiGatewayV2::Integration"), map[string]any{"PayloadFormatVersion": "2.0", "IntegrationType": "AWS_PROXY"})
 }
 
-// grants lists, per function, the DynamoDB tables (by logical id) its role may
-// act on with writes, with condition checks and with any action, and whether
-// it may put events.
-type grants struct {
-	write, check, any map[string]bool
-	putEvents         bool
-}
-
-var dynamoWrites = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
-
-func functionGrants(t *testing.T, res map[string]resource) map[string]grants {
+// grantedActions returns, per function (by logical id), the DynamoDB actions
+// its role allows on each table (by logical id; a table's indexes count as
+// the table), and every action it allows on a resource that is no table.
+func grantedActions(t *testing.T, res map[string]resource) (onTables map[string]map[string][]string, elsewhere map[string][]string) {
 	t.Helper()
 	tables := ofType(res, "AWS::DynamoDB::Table")
-	out := map[string]grants{}
-	for fnID, fn := range ofType(res, "AWS::Lambda::Function") {
+	onTables, elsewhere = map[string]map[string][]string{}, map[string][]string{}
+	for fnID, fn := range shopFunctions(res) {
 		role := fn.Properties["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
-		g := grants{write: map[string]bool{}, check: map[string]bool{}, any: map[string]bool{}}
+		onTables[fnID] = map[string][]string{}
 		for _, p := range ofType(res, "AWS::IAM::Policy") {
 			if !strings.Contains(mustJSON(p.Properties["Roles"]), `"`+role+`"`) {
 				continue
 			}
-			doc := p.Properties["PolicyDocument"].(map[string]any)
-			for _, st := range doc["Statement"].([]any) {
+			for _, st := range p.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any) {
 				st := st.(map[string]any)
-				actions := mustJSON(st["Action"])
-				resourcesJSON := mustJSON(st["Resource"])
-				if strings.Contains(actions, "events:PutEvents") {
-					g.putEvents = true
+				var actions []string
+				switch a := st["Action"].(type) {
+				case string:
+					actions = []string{a}
+				case []any:
+					for _, x := range a {
+						actions = append(actions, x.(string))
+					}
 				}
+				on := mustJSON(st["Resource"])
+				matched := false
 				for table := range tables {
-					if !strings.Contains(resourcesJSON, `"`+table+`"`) {
-						continue
+					if strings.Contains(on, `"`+table+`"`) && !strings.Contains(on, "StreamArn") {
+						matched = true
+						onTables[fnID][table] = append(onTables[fnID][table], actions...)
 					}
-					g.any[table] = true
-					if strings.Contains(actions, `"dynamodb:ConditionCheckItem"`) {
-						g.check[table] = true
-					}
-					for _, w := range dynamoWrites {
-						if strings.Contains(actions, w) || strings.Contains(actions, `"dynamodb:*"`) {
-							g.write[table] = true
-						}
-					}
+				}
+				if !matched {
+					elsewhere[fnID] = append(elsewhere[fnID], actions...)
 				}
 			}
 		}
-		out[fnID] = g
+		for table, actions := range onTables[fnID] {
+			slices.Sort(actions)
+			onTables[fnID][table] = slices.Compact(actions)
+		}
 	}
-	return out
+	return onTables, elsewhere
 }
 
+// Each function may call, on each table, exactly the actions its adapters
+// call: no wildcard, no Scan or BatchWriteItem it does not use, no table it
+// does not read or write.
 func TestLeastPrivilege(t *testing.T) {
 	_, res := template(t)
 	table := func(prefix string) string { return logicalID(t, res, "AWS::DynamoDB::Table", prefix) }
 	products, baskets, prices, orders := table("ProductTable"), table("BasketTable"), table("PriceTable"), table("OrderTable")
-	idem, parked, stock, pays := table("IdempotencyTable"), table("ParkedRecordsTable"), table("InventoryTable"), table("PaymentTable")
-	want := map[string]struct {
-		any, write []string
-		putEvents  bool
-	}{
-		"CatalogApiFunction":         {any: []string{products, idem}, write: []string{products, idem}},
-		"BasketApiFunction":          {any: []string{baskets, prices, idem}, write: []string{baskets, idem}},
-		"BasketConsumerFunction":     {any: []string{prices}, write: []string{prices}},
-		"OrderingApiFunction":        {any: []string{orders}, write: []string{orders}},
-		"OrderingConsumerFunction":   {any: []string{orders}, write: []string{orders}},
-		"CatalogPublisherFunction":   {any: []string{products, parked}, write: []string{parked}, putEvents: true},
-		"BasketPublisherFunction":    {any: []string{baskets, parked}, write: []string{parked}, putEvents: true},
-		"OrderingPublisherFunction":  {any: []string{orders, parked}, write: []string{parked}, putEvents: true},
-		"InventoryPublisherFunction": {any: []string{stock, parked}, write: []string{parked}, putEvents: true},
-		"PaymentPublisherFunction":   {any: []string{pays, parked}, write: []string{parked}, putEvents: true},
-		"PaymentConsumerFunction":    {any: []string{pays}, write: []string{pays}},
-		"OutboxRepublishFunction":    {any: []string{parked}, write: []string{parked}, putEvents: true},
-		"InventoryConsumerFunction":  {any: []string{stock}, write: []string{stock}},
+	idem, parked, stock, reservations, pays := table("IdempotencyTable"), table("ParkedRecordsTable"), table("InventoryTable"), table("ReservationTable"), table("PaymentTable")
+	idemActions := []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+	parks := map[string][]string{parked: {"dynamodb:PutItem"}}
+	want := map[string]map[string][]string{
+		"CatalogApiFunction": {products: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan"}, idem: idemActions},
+		"BasketApiFunction": {baskets: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"},
+			prices: {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"}, idem: idemActions},
+		"BasketConsumerFunction":   {prices: {"dynamodb:PutItem"}},
+		"OrderingApiFunction":      {orders: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan"}},
+		"OrderingConsumerFunction": {orders: {"dynamodb:GetItem", "dynamodb:PutItem"}},
+		"InventoryApiFunction":     {stock: {"dynamodb:GetItem", "dynamodb:UpdateItem"}},
+		"InventoryConsumerFunction": {stock: {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"},
+			reservations: {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}},
+		"PaymentConsumerFunction":    {pays: {"dynamodb:GetItem", "dynamodb:PutItem"}},
+		"CatalogPublisherFunction":   parks,
+		"BasketPublisherFunction":    parks,
+		"OrderingPublisherFunction":  parks,
+		"InventoryPublisherFunction": parks,
+		"PaymentPublisherFunction":   parks,
+		"OutboxRepublishFunction":    {parked: {"dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Scan"}},
+		"PreSignUpFunction":          {},
 	}
-	got := functionGrants(t, res)
+	onTables, elsewhere := grantedActions(t, res)
+	if len(onTables) != len(want) {
+		t.Errorf("%d functions, %d expected", len(onTables), len(want))
+	}
 	for prefix, w := range want {
-		g := got[logicalID(t, res, "AWS::Lambda::Function", prefix)]
-		if !sameSet(g.any, w.any) || !sameSet(g.write, w.write) || g.putEvents != w.putEvents {
-			t.Errorf("%s may touch %v, write %v, put events %v; want %v, %v, %v", prefix, keysOf(g.any), keysOf(g.write), g.putEvents, w.any, w.write, w.putEvents)
+		fn := logicalID(t, res, "AWS::Lambda::Function", prefix)
+		if got := onTables[fn]; mustJSON(got) != mustJSON(w) {
+			t.Errorf("%s may call %v on tables; want %v", prefix, got, w)
+		}
+		putsEvents := strings.Contains(prefix, "Publisher") || strings.Contains(prefix, "Republish")
+		for _, a := range elsewhere[fn] {
+			switch {
+			case strings.Contains(a, "*"):
+				t.Errorf("%s is allowed %s", prefix, a)
+			case a == "events:PutEvents" && putsEvents:
+			case strings.HasPrefix(a, "logs:"):
+			case strings.HasPrefix(a, "dynamodb:") && strings.Contains(prefix, "Publisher") &&
+				slices.Contains([]string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}, a):
+			case strings.HasPrefix(a, "sqs:") && (strings.Contains(prefix, "Consumer") || strings.Contains(prefix, "Publisher")):
+			default:
+				t.Errorf("%s is allowed %s elsewhere than on its tables", prefix, a)
+			}
 		}
 	}
-	// A checkout is one transaction: the basket's write and a check of each price.
-	if basketAPI := got[logicalID(t, res, "AWS::Lambda::Function", "BasketApiFunction")]; !basketAPI.check[prices] {
-		t.Errorf("BasketApiFunction may not check conditions on the price table (TransactWriteItems' ConditionCheck)")
+}
+
+// Each function's role writes its own log group and no other, and carries
+// no managed policy (AWSLambdaBasicExecutionRole grants every log group).
+func TestEachFunctionLogsToItsOwnGroup(t *testing.T) {
+	_, res := template(t)
+	for fnID, fn := range shopFunctions(res) {
+		role := fn.Properties["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		if managed := res[role].Properties["ManagedPolicyArns"]; managed != nil {
+			t.Errorf("%s's role has managed policies %v", fnID, managed)
+		}
+		group := fn.Properties["LoggingConfig"].(map[string]any)["LogGroup"]
+		groupID := group.(map[string]any)["Ref"].(string)
+		var logStatements []string
+		for _, p := range ofType(res, "AWS::IAM::Policy") {
+			if !strings.Contains(mustJSON(p.Properties["Roles"]), `"`+role+`"`) {
+				continue
+			}
+			for _, st := range p.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				if strings.Contains(mustJSON(st.(map[string]any)["Action"]), "logs:") {
+					logStatements = append(logStatements, mustJSON(st))
+				}
+			}
+		}
+		if len(logStatements) != 1 || !strings.Contains(logStatements[0], `"`+groupID+`"`) || !strings.Contains(logStatements[0], "logs:PutLogEvents") ||
+			strings.Contains(logStatements[0], `"*"`) {
+			t.Errorf("%s (log group %s) may write logs per %v", fnID, groupID, logStatements)
+		}
 	}
-	for prefix := range want {
-		if strings.HasPrefix(prefix, "Basket") && got[logicalID(t, res, "AWS::Lambda::Function", prefix)].write[orders] {
-			t.Errorf("%s can write the orders table", prefix)
+}
+
+// AWS asks that a function's reserved concurrency be at least the sum of
+// the maximum concurrency of its SQS event sources: otherwise receives are
+// throttled, and a throttled receive counts towards a message's maxReceives.
+func TestConsumersAreNeverThrottledByTheirOwnSettings(t *testing.T) {
+	_, res := template(t)
+	sum := map[string]float64{}
+	for _, m := range ofType(res, "AWS::Lambda::EventSourceMapping") {
+		if !strings.Contains(mustJSON(m.Properties["EventSourceArn"]), "Queue") {
+			continue
+		}
+		sc, _ := m.Properties["ScalingConfig"].(map[string]any)
+		max, ok := sc["MaximumConcurrency"].(float64)
+		if !ok {
+			t.Errorf("an SQS event source without a maximum concurrency: %v", m.Properties)
+		}
+		sum[m.Properties["FunctionName"].(map[string]any)["Ref"].(string)] += max
+	}
+	if len(sum) != 4 {
+		t.Fatalf("%d functions read queues, want 4", len(sum))
+	}
+	for fnID, fn := range shopFunctions(res) {
+		reserved, _ := fn.Properties["ReservedConcurrentExecutions"].(float64)
+		if reserved < sum[fnID] {
+			t.Errorf("%s: reserved concurrency %v, its queues' event sources may invoke %v at once", fnID, reserved, sum[fnID])
 		}
 	}
 }
@@ -520,6 +594,8 @@ func TestAuthorizerOnEveryProtectedRoute(t *testing.T) {
 	tm.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolGroup"), map[string]any{"GroupName": auth.AdminGroup})
 	tm.ResourceCountIs(jsii.String("AWS::Cognito::UserPool"), jsii.Number(1))
 	tm.HasResourceProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{"GenerateSecret": false})
+	// A failed sign-in says the same whether or not the user exists.
+	tm.AllResourcesProperties(jsii.String("AWS::Cognito::UserPoolClient"), map[string]any{"PreventUserExistenceErrors": "ENABLED"})
 }
 
 func TestWhoMayComeIn(t *testing.T) {

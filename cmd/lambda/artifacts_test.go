@@ -359,6 +359,7 @@ var tableInputs = map[string]func(string) *dynamodb.CreateTableInput{
 	awsenv.IdempotencyTable: idemdynamo.TableInput,
 	awsenv.ParkedTable:      streams.ParkingTableInput,
 	awsenv.InventoryTable:   inventorydynamo.TableInput,
+	awsenv.ReservationTable: inventorydynamo.ReservationTableInput,
 	awsenv.PaymentTable:     paymentdynamo.TableInput,
 }
 
@@ -473,7 +474,7 @@ func TestLambdaArtifacts(t *testing.T) {
 	}
 	// The inventory consumer learns of the product from the same event.
 	fn["inventory-consumer"].invoke(eventstest.Batch(msg), &sqsResp)
-	if st, err := inventorydynamo.New(db, tables[awsenv.InventoryTable]).Get(context.Background(), p.ID); len(sqsResp.BatchItemFailures) != 0 || err != nil || st.CatalogVersion != 1 {
+	if st, err := inventorydynamo.New(db, tables[awsenv.InventoryTable], "").Get(context.Background(), p.ID); len(sqsResp.BatchItemFailures) != 0 || err != nil || st.CatalogVersion != 1 {
 		t.Fatalf("inventory consumer: failures %v, stock %+v, %v", sqsResp.BatchItemFailures, st, err)
 	}
 	// Inventory API: an admin sets the stock; anyone reads what is available.
@@ -483,6 +484,13 @@ func TestLambdaArtifacts(t *testing.T) {
 		t.Fatalf("public stock = %s", body)
 	}
 	fn["inventory-api"].want(404, "GET", "/inventory/never-announced", "")
+	fn["inventory-api"].as(aliceClaims).want(403, "POST", "/inventory/"+p.ID+"/adjustments", `{"delta":5,"reason":"delivery"}`)
+	if body := fn["inventory-api"].as(adminClaims).want(200, "POST", "/inventory/"+p.ID+"/adjustments", `{"delta":5,"reason":"delivery"}`); !strings.Contains(body, `"available":55`) || !strings.Contains(body, `"version":2`) {
+		t.Fatalf("stock after adjusting by 5 = %s", body)
+	}
+	fn["inventory-api"].as(adminClaims).want(422, "POST", "/inventory/"+p.ID+"/adjustments", `{"delta":-56,"reason":"count"}`)
+	fn["inventory-api"].as(adminClaims).want(200, "PUT", "/inventory/"+p.ID, `{"available":50,"version":2}`)
+	fn["inventory-api"].as(adminClaims).want(409, "PUT", "/inventory/"+p.ID, `{"available":50,"version":2}`)
 
 	// Basket API: write and read a basket, priced by the server.
 	basket := fn["basket-api"].as(aliceClaims).want(200, "POST", "/basket", `{"userName":"alice","items":[{"productId":"`+p.ID+`","quantity":3,"price":0.01}]}`)
@@ -555,7 +563,7 @@ func TestLambdaArtifacts(t *testing.T) {
 		t.Fatalf("the order's item carries %s", placed.DetailType)
 	}
 	deliver("inventory-consumer", placed)
-	reserved := outboxOf(tables[awsenv.InventoryTable], "id", "order#"+checkout.CheckoutID)
+	reserved := outboxOf(tables[awsenv.ReservationTable], "id", checkout.CheckoutID)
 	if reserved.DetailType != events.TypeStockReserved {
 		t.Fatalf("the reservation's item carries %s", reserved.DetailType)
 	}

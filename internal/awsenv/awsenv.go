@@ -10,8 +10,10 @@ const (
 	PriceTable     = "PRICE_TABLE"
 	OrderTable     = "ORDER_TABLE"
 	InventoryTable = "INVENTORY_TABLE"
-	PaymentTable   = "PAYMENT_TABLE"
-	EventBusName   = "EVENT_BUS_NAME"
+	// ReservationTable keeps each order's reservation of stock.
+	ReservationTable = "RESERVATION_TABLE"
+	PaymentTable     = "PAYMENT_TABLE"
+	EventBusName     = "EVENT_BUS_NAME"
 	// ParkedTable keeps the stream records the outbox publisher set aside.
 	ParkedTable = "PARKED_TABLE"
 	// IdempotencyTable keeps the responses of requests sent with an Idempotency-Key.
@@ -44,7 +46,7 @@ var Required = map[string][]string{
 	OutboxPublisher:   {EventBusName, ParkedTable},
 	OutboxRepublish:   {EventBusName, ParkedTable},
 	CognitoPreSignUp:  {},
-	InventoryConsumer: {InventoryTable},
+	InventoryConsumer: {InventoryTable, ReservationTable},
 	PaymentConsumer:   {PaymentTable},
 	InventoryAPI:      {InventoryTable},
 }

@@ -244,3 +244,55 @@ func CountingClient(t testing.TB) (*dynamodb.Client, *Trips) {
 		HTTPClient:   trips,
 	}), trips
 }
+
+// ErrDied is what a Dying client answers from the call its process died at on.
+var ErrDied = errors.New("the process died (dynamotest.Dying)")
+
+// Dying is a DynamoDB client in a process that dies at its At-th call (from
+// 1): that call is made and its answer lost, and every later call fails
+// without being made; with At 0 the first call fails unmade. It stands for
+// a Lambda function that timed out or crashed after a write.
+type Dying struct {
+	API   *dynamodb.Client
+	At    int
+	calls atomic.Int64
+}
+
+// die makes a call as the dying process would.
+func die[In, Out any](ctx context.Context, d *Dying, in In, call func(context.Context, In, ...func(*dynamodb.Options)) (Out, error), opts []func(*dynamodb.Options)) (Out, error) {
+	var zero Out
+	n := int(d.calls.Add(1))
+	if n > d.At {
+		return zero, ErrDied
+	}
+	out, err := call(ctx, in, opts...)
+	if n == d.At {
+		return zero, ErrDied
+	}
+	return out, err
+}
+
+// GetItem reads as the process would.
+func (d *Dying) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	return die(ctx, d, in, d.API.GetItem, opts)
+}
+
+// BatchGetItem reads as the process would.
+func (d *Dying) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return die(ctx, d, in, d.API.BatchGetItem, opts)
+}
+
+// PutItem writes as the process would.
+func (d *Dying) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return die(ctx, d, in, d.API.PutItem, opts)
+}
+
+// UpdateItem writes as the process would.
+func (d *Dying) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return die(ctx, d, in, d.API.UpdateItem, opts)
+}
+
+// TransactWriteItems writes as the process would.
+func (d *Dying) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return die(ctx, d, in, d.API.TransactWriteItems, opts)
+}

@@ -19,10 +19,17 @@ var (
 	ErrNotFound        = kind.New(kind.NotFound, "the catalog has not announced this product")
 	ErrVersionConflict = kind.New(kind.Conflict, "stock was changed by another request; read it again and retry")
 	ErrDeleted         = kind.New(kind.Unprocessable, "the product was deleted from the catalog")
+	ErrNotTracked      = kind.New(kind.Unprocessable, "the product's stock is not tracked yet: set it before adjusting it")
+	ErrOutOfRange      = kind.New(kind.Unprocessable, fmt.Sprintf("the adjustment would take the units available below 0 or above %d", MaxAvailable))
 )
 
 // MaxAvailable is the most units of a product the shop may hold.
 const MaxAvailable = 1_000_000
+
+// MaxLines is the most products one order may reserve: on DynamoDB a
+// reservation is one transaction of at most 100 actions, one for the
+// order's reservation and one per product.
+const MaxLines = 99
 
 // Stock is what the shop holds of one product.
 type Stock struct {
@@ -31,7 +38,7 @@ type Stock struct {
 	Available      int   // units free to reserve
 	Reserved       int   // units held by orders
 	Deleted        bool  // the catalog deleted the product: nothing more is reserved
-	Version        int64 // counts the stock's writes, for an admin's optimistic lock
+	Version        int64 // counts every change of Tracked, Available or Reserved, for an admin's optimistic lock
 	CatalogVersion int64 // the catalog version last announced
 }
 
@@ -45,6 +52,9 @@ type Line struct {
 func ValidateLines(lines []Line) error {
 	if len(lines) == 0 {
 		return validation.Field("lines", "must not be empty")
+	}
+	if len(lines) > MaxLines {
+		return validation.Field("lines", "must hold at most %d products", MaxLines)
 	}
 	seen := map[string]bool{}
 	for i, l := range lines {
@@ -79,6 +89,20 @@ func Merge(lines []Line) []Line {
 	return out
 }
 
+// AdjustRefused says why adjusting stock that was was by delta was refused: the outcome the
+// store's condition stood for.
+func AdjustRefused(was Stock, delta int) error {
+	switch {
+	case was.Deleted:
+		return ErrDeleted
+	case !was.Tracked:
+		return ErrNotTracked
+	case was.Available+delta < 0 || was.Available+delta > MaxAvailable:
+		return ErrOutOfRange
+	}
+	return ErrVersionConflict // changed between the write and the read of why
+}
+
 // Outcome is how a reservation ended.
 type Outcome string
 
@@ -111,10 +135,16 @@ type Store interface {
 	// makes it tracked. With ifVersion not 0, the stock must still be at that
 	// version (ErrVersionConflict). ErrNotFound, ErrDeleted as they say.
 	SetAvailable(ctx context.Context, productID string, available int, ifVersion int64) (Stock, error)
+	// Adjust adds delta (negative to take away) to the units free to reserve
+	// of a tracked product: ErrNotTracked, ErrDeleted, ErrNotFound as they
+	// say, ErrOutOfRange if the result would leave 0 to MaxAvailable.
+	Adjust(ctx context.Context, productID string, delta int) (Stock, error)
 	// Reserve holds every line for orderID, or none, and commits the events
 	// emit gives for the outcome with it. A reservation made before is
 	// reported again, without new events; one released before it was made
-	// (a cancellation that came first) takes nothing: AlreadyReleased.
+	// (a cancellation that came first) takes nothing: AlreadyReleased. emit
+	// may be called for an outcome a store then does not commit (its write
+	// was overtaken); only the events of the outcome reported are committed.
 	Reserve(ctx context.Context, orderID string, lines []Line, emit EmitReserve) (Outcome, error)
 	// Release gives back what orderID holds, with the events emit gives for
 	// the lines released. Releasing an order that holds nothing records the

@@ -505,6 +505,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/inventory/" + p.ID, "", [4]int{200, 200, 200, 200}},
 		{"GET", "/inventory/" + p.ID + "/admin", "", [4]int{401, 403, 200, 403}},
 		{"PUT", "/inventory/" + p.ID, `{"available":500}`, [4]int{401, 403, 200, 403}},
+		{"POST", "/inventory/" + p.ID + "/adjustments", `{"delta":-1,"reason":"breakage"}`, [4]int{401, 403, 200, 403}},
 		{"POST", "/order/alice/" + co.OrderID + "/ship", "", [4]int{401, 403, 200, 403}},   // paid: the admin ships it
 		{"POST", "/order/alice/" + co.OrderID + "/cancel", "", [4]int{401, 403, 409, 409}}, // shipped: too late
 		// Another user learns nothing from an order id that does not exist either.
@@ -722,6 +723,27 @@ func TestSettingStock(t *testing.T) {
 	admin.want(200, "GET", "/inventory/"+p.ID+"/admin", "").decode(t, &st)
 	if st.Available != 7 || st.Version != 1 {
 		t.Fatalf("admin view: %+v", st)
+	}
+
+	adjust := "/inventory/" + p.ID + "/adjustments"
+	admin.want(200, "POST", adjust, `{"delta":-3,"reason":"3 broken in the stockroom"}`).decode(t, &st)
+	if st.Available != 4 || st.Version != 2 {
+		t.Fatalf("after -3: %+v", st)
+	}
+	admin.wantProblem(422, "POST", adjust, `{"delta":-5,"reason":"count"}`, "below 0")
+	admin.wantProblem(400, "POST", adjust, `{"delta":0,"reason":"count"}`, "delta")
+	admin.wantProblem(400, "POST", adjust, `{"reason":"count"}`, "delta: is required")
+	admin.wantProblem(400, "POST", adjust, `{"delta":2}`, "reason")
+	admin.wantProblem(400, "POST", adjust, `{"delta":2,"reason":"`+strings.Repeat("x", 201)+`"}`, "reason")
+	admin.wantProblem(400, "POST", adjust, `{"delta":2,"reason":"count","version":2}`, "version")
+	admin.wantProblem(404, "POST", "/inventory/never-announced/adjustments", `{"delta":2,"reason":"count"}`, "has not announced")
+	var q product
+	admin.want(201, "POST", "/product", `{"name":"Gadget","category":"Tools","price":1}`).decode(t, &q)
+	waittest.For(t, "the inventory to know the other product", func() bool { return s.anonymous().do("GET", "/inventory/"+q.ID, "").status == 200 })
+	admin.wantProblem(422, "POST", "/inventory/"+q.ID+"/adjustments", `{"delta":2,"reason":"count"}`, "not tracked")
+	admin.want(200, "GET", "/inventory/"+p.ID+"/admin", "").decode(t, &st)
+	if st.Available != 4 || st.Version != 2 {
+		t.Fatalf("refused adjustments changed the stock: %+v", st)
 	}
 }
 

@@ -15,7 +15,9 @@ import (
 
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.InventoryAPI)
-	uc := app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.InventoryTable]))
+	// No reservations table: the API reads and sets stock, and its role may
+	// not touch reservations, whose items carry the events the publisher sends.
+	uc := app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.InventoryTable], ""))
 	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log) })
 	lambdaenv.Start(httpadapter.NewV2(h).ProxyWithContext)
 }

@@ -1,5 +1,6 @@
 // Command inventory-consumer is the Lambda function that keeps the
-// inventory's list of products current from the catalog's events.
+// inventory's list of products current from the catalog's events, and
+// reserves, releases and sells orders' stock.
 package main
 
 import (
@@ -14,5 +15,5 @@ import (
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.InventoryConsumer)
 	lambdametrics.Install(awsenv.InventoryConsumer, log)
-	lambdaenv.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.InventoryTable])), log))
+	lambdaenv.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.InventoryTable], env[awsenv.ReservationTable])), log))
 }

@@ -1,25 +1,23 @@
-// Package dynamo is the inventory service's store on DynamoDB. One table
-// holds an item per product (its stock, and the units each order holds of it
-// in a map keyed by order) and an item per order's reservation. There are no
-// transactions: every step is a conditional write on one item, ordered so
-// that a crash or a repeat at any point converges.
+// Package dynamo is the inventory service's store on DynamoDB, in two
+// tables: stock, an item per product, and reservations, an item per order.
+// Every change that touches both is one TransactWriteItems: a reservation is
+// its order's item, put if there is none, and an update of each line's stock
+// conditional on enough being available; releasing and selling change the
+// reservation's outcome and the same lines' stock. A product's item holds
+// its counts and nothing per order, so it stays small whatever the number of
+// orders that hold it.
 //
-//   - A reservation first claims its order's item (outcome "pending", with a
-//     lease), so that one attempt at a time works on an order.
-//   - It then takes each tracked line with a write conditional on enough
-//     stock and on the order not holding the product yet; a line already
-//     held (a retry after a crash) counts as taken.
-//   - It ends by writing the outcome, with its events, conditional on no
-//     release having been asked meanwhile; if one was, or a line could not
-//     be taken, it gives back what the order holds.
-//
-// The order's item carries the events of the write that made it (outbox),
-// and every other write to it removes them, so that the stream publisher
-// sends each event once per write.
+// A reservation's item carries the events of the write that made it
+// (outbox), and every later write to it replaces or removes them, so that
+// the stream publisher sends each event once per write. The stock table has
+// no stream: nothing it holds is an event.
 package dynamo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -29,31 +27,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/google/uuid"
 
-	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/backoff"
 	"github.com/eventshop/eventshop/internal/inventory"
 	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 )
 
-// KeyID is the table's key: a product id, or orderPrefix and an order id.
+// KeyID is both tables' key: a product id in the stock table, an order id
+// in the reservations table.
 const KeyID = "id"
 
-// orderPrefix marks an order's item; product ids cannot hold '#'.
-const orderPrefix = "order#"
+// TableInput describes the stock table; the CDK stack declares the same.
+func TableInput(name string) *dynamodb.CreateTableInput { return idTable(name) }
 
-// Lease is how long an attempt at a reservation may work on its order before
-// another may take over: far longer than a reservation takes, so only an
-// attempt whose process died leaves its order behind that long.
-const Lease = time.Minute
+// ReservationTableInput describes the reservations table; the CDK stack
+// declares the same, with a stream for the publisher.
+func ReservationTableInput(name string) *dynamodb.CreateTableInput { return idTable(name) }
 
-// ErrBusy reports an order another attempt is reserving right now; the
-// caller retries later (a consumer fails the message, and it comes back).
-var ErrBusy = kind.New(kind.Unavailable, "another attempt is reserving this order")
-
-// TableInput describes the table the store needs; the CDK stack declares the same.
-func TableInput(name string) *dynamodb.CreateTableInput {
+func idTable(name string) *dynamodb.CreateTableInput {
 	return &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
 		BillingMode:          types.BillingModePayPerRequest,
@@ -65,42 +57,58 @@ func TableInput(name string) *dynamodb.CreateTableInput {
 // API is the part of the DynamoDB client the store uses.
 type API interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 var _ inventory.Store = (*Store)(nil)
 
 // Store implements inventory.Store.
 type Store struct {
-	db    API
-	table string
-	now   func() time.Time
+	db                  API
+	stock, reservations string
+	retry               backoff.Policy
 }
 
-// New returns the store on table.
-func New(db API, table string) *Store { return &Store{db: db, table: table, now: time.Now} }
+// ErrNoReservations is what a reservation, release or sale answers on a
+// store made without the reservations table (the inventory API's: it never
+// reserves, and its role may not touch reservations).
+var ErrNoReservations = errors.New("this inventory store has no reservations table")
+
+// maxAttempts bounds the tries of one operation whose transactions other
+// transactions keep cancelling (TransactionConflict), or whose reads were
+// overtaken; then the error goes to the caller, and the message comes back.
+const maxAttempts = 8
+
+// New returns the store on the stock and reservations tables;
+// reservationTable may be empty for a store that only reads and sets stock.
+func New(db API, stockTable, reservationTable string) *Store {
+	return &Store{db: db, stock: stockTable, reservations: reservationTable, retry: backoff.Policy{First: 10 * time.Millisecond, Max: 400 * time.Millisecond}}
+}
 
 // stockItem is a product's item.
 type stockItem struct {
-	ID             string         `dynamodbav:"id"`
-	Tracked        bool           `dynamodbav:"tracked"`
-	Available      int            `dynamodbav:"available"`
-	Reserved       int            `dynamodbav:"reserved"`
-	Deleted        bool           `dynamodbav:"deleted"`
-	Version        int64          `dynamodbav:"version"`
-	CatalogVersion int64          `dynamodbav:"catalogVersion"`
-	Holds          map[string]int `dynamodbav:"holds"`
+	ID             string `dynamodbav:"id"`
+	Tracked        bool   `dynamodbav:"tracked"`
+	Available      int    `dynamodbav:"available"`
+	Reserved       int    `dynamodbav:"reserved"`
+	Deleted        bool   `dynamodbav:"deleted"`
+	Version        int64  `dynamodbav:"version"`
+	CatalogVersion int64  `dynamodbav:"catalogVersion"`
 }
 
-// orderItem is an order's reservation.
-type orderItem struct {
-	ID               string     `dynamodbav:"id"`
-	Outcome          string     `dynamodbav:"outcome"` // pending, an inventory.Outcome, or released
-	Attempt          string     `dynamodbav:"attempt,omitempty"`
-	Started          int64      `dynamodbav:"started,omitempty"`
-	ReleaseRequested bool       `dynamodbav:"releaseRequested,omitempty"`
-	Lines            []lineItem `dynamodbav:"lines,omitempty"` // what the order holds, once reserved
+func (it stockItem) stock() inventory.Stock {
+	return inventory.Stock{ProductID: it.ID, Tracked: it.Tracked, Available: it.Available, Reserved: it.Reserved, Deleted: it.Deleted, Version: it.Version, CatalogVersion: it.CatalogVersion}
+}
+
+// reservationItem is an order's reservation: its outcome, and the tracked
+// lines it holds (or held, once released or sold).
+type reservationItem struct {
+	ID      string     `dynamodbav:"id"`
+	Outcome string     `dynamodbav:"outcome"` // an inventory.Outcome, released or shipped
+	Lines   []lineItem `dynamodbav:"lines,omitempty"`
 }
 
 type lineItem struct {
@@ -108,29 +116,47 @@ type lineItem struct {
 	Quantity  int    `dynamodbav:"quantity"`
 }
 
+// Outcomes a reservation item reaches after its reservation.
 const (
-	pending  = "pending"
-	released = "released"
-	shipped  = "shipped"
+	released = "released" // given back, or released before it was made
+	shipped  = "shipped"  // sold
 )
+
+func (r reservationItem) lines() []inventory.Line {
+	out := make([]inventory.Line, len(r.Lines))
+	for i, l := range r.Lines {
+		out[i] = inventory.Line{ProductID: l.ProductID, Quantity: l.Quantity}
+	}
+	return out
+}
+
+// outcome is what a reservation reports when asked again.
+func (r reservationItem) outcome() inventory.Outcome {
+	switch r.Outcome {
+	case released:
+		return inventory.AlreadyReleased
+	case shipped:
+		return inventory.Reserved
+	}
+	return inventory.Outcome(r.Outcome)
+}
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 func n(v int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
-func b(v bool) types.AttributeValue { return &types.AttributeValueMemberBOOL{Value: v} }
 
 func isCCF(err error) bool {
 	var ccf *types.ConditionalCheckFailedException
 	return errors.As(err, &ccf)
 }
 
-func (st *Store) key(id string) map[string]types.AttributeValue {
+func key(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{KeyID: s(id)}
 }
 
-func (st *Store) getItem(ctx context.Context, id string, v any) (bool, error) {
-	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &st.table, Key: st.key(id), ConsistentRead: aws.Bool(true)})
+func (st *Store) getItem(ctx context.Context, table, id string, v any) (bool, error) {
+	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: key(id), ConsistentRead: aws.Bool(true)})
 	if err != nil || len(out.Item) == 0 {
 		return false, err
 	}
@@ -140,26 +166,26 @@ func (st *Store) getItem(ctx context.Context, id string, v any) (bool, error) {
 // Get implements inventory.Store.
 func (st *Store) Get(ctx context.Context, productID string) (inventory.Stock, error) {
 	var it stockItem
-	found, err := st.getItem(ctx, productID, &it)
+	found, err := st.getItem(ctx, st.stock, productID, &it)
 	if err != nil {
 		return inventory.Stock{}, fmt.Errorf("stock of %s: %w", productID, err)
 	}
 	if !found {
 		return inventory.Stock{}, fmt.Errorf("stock of %s: %w", productID, inventory.ErrNotFound)
 	}
-	return inventory.Stock{ProductID: it.ID, Tracked: it.Tracked, Available: it.Available, Reserved: it.Reserved, Deleted: it.Deleted, Version: it.Version, CatalogVersion: it.CatalogVersion}, nil
+	return it.stock(), nil
 }
 
 // Announce implements inventory.Store with an update conditional on the
 // catalog version being newer; a new product's item starts untracked.
 func (st *Store) Announce(ctx context.Context, productID string, catalogVersion int64, deleted bool) (bool, error) {
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &st.table, Key: st.key(productID),
+		TableName: &st.stock, Key: key(productID),
 		UpdateExpression: aws.String("SET deleted = :d, catalogVersion = :v, tracked = if_not_exists(tracked, :f), available = if_not_exists(available, :zero), " +
-			"reserved = if_not_exists(reserved, :zero), version = if_not_exists(version, :zero), holds = if_not_exists(holds, :empty)"),
+			"reserved = if_not_exists(reserved, :zero), version = if_not_exists(version, :zero)"),
 		ConditionExpression: aws.String("attribute_not_exists(id) OR catalogVersion < :v"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":d": b(deleted), ":v": n(catalogVersion), ":f": b(false), ":zero": n(0), ":empty": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}},
+			":d": boolean(deleted), ":v": n(catalogVersion), ":f": boolean(false), ":zero": n(0),
 		},
 	})
 	if isCCF(err) {
@@ -171,8 +197,10 @@ func (st *Store) Announce(ctx context.Context, productID string, catalogVersion 
 	return true, nil
 }
 
+func boolean(v bool) types.AttributeValue { return &types.AttributeValueMemberBOOL{Value: v} }
+
 // SetAvailable implements inventory.Store with an update conditional on the
-// version read.
+// version read (or given).
 func (st *Store) SetAvailable(ctx context.Context, productID string, available int, ifVersion int64) (inventory.Stock, error) {
 	cur, err := st.Get(ctx, productID)
 	switch {
@@ -183,11 +211,12 @@ func (st *Store) SetAvailable(ctx context.Context, productID string, available i
 	case ifVersion != 0 && ifVersion != cur.Version:
 		return inventory.Stock{}, fmt.Errorf("set stock of %s: %w", productID, inventory.ErrVersionConflict)
 	}
-	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &st.table, Key: st.key(productID),
-		UpdateExpression:          aws.String("SET tracked = :t, available = :a, version = :next"),
+	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &st.stock, Key: key(productID),
+		UpdateExpression:          aws.String("SET tracked = :t, available = :a, version = version + :one"),
 		ConditionExpression:       aws.String("version = :cur AND deleted = :f"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": b(true), ":a": n(int64(available)), ":next": n(cur.Version + 1), ":cur": n(cur.Version), ":f": b(false)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": boolean(true), ":a": n(int64(available)), ":one": n(1), ":cur": n(cur.Version), ":f": boolean(false)},
+		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if isCCF(err) {
 		if now, gerr := st.Get(ctx, productID); gerr == nil && now.Deleted {
@@ -198,327 +227,387 @@ func (st *Store) SetAvailable(ctx context.Context, productID string, available i
 	if err != nil {
 		return inventory.Stock{}, fmt.Errorf("set stock of %s: %w", productID, err)
 	}
-	cur.Tracked, cur.Available, cur.Version = true, available, cur.Version+1
-	return cur, nil
+	return decodeStock(out.Attributes)
 }
 
-// Reserve implements inventory.Store; the package comment says how.
+// Adjust implements inventory.Store with one update conditional on the
+// product being tracked and the result staying from 0 to MaxAvailable; a
+// failed condition is told apart by reading the item.
+func (st *Store) Adjust(ctx context.Context, productID string, delta int) (inventory.Stock, error) {
+	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &st.stock, Key: key(productID),
+		UpdateExpression:    aws.String("SET available = available + :d, version = version + :one"),
+		ConditionExpression: aws.String("attribute_exists(id) AND tracked = :t AND deleted = :f AND available >= :low AND available <= :high"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t": boolean(true), ":f": boolean(false), ":d": n(int64(delta)), ":one": n(1),
+			":low": n(int64(max(0, -delta))), ":high": n(int64(inventory.MaxAvailable - max(0, delta))),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if isCCF(err) {
+		was, err := st.Get(ctx, productID)
+		if err != nil {
+			return inventory.Stock{}, fmt.Errorf("adjust: %w", err)
+		}
+		return inventory.Stock{}, fmt.Errorf("adjust stock of %s: %w", productID, inventory.AdjustRefused(was, delta))
+	}
+	if err != nil {
+		return inventory.Stock{}, fmt.Errorf("adjust stock of %s: %w", productID, err)
+	}
+	return decodeStock(out.Attributes)
+}
+
+func decodeStock(av map[string]types.AttributeValue) (inventory.Stock, error) {
+	var it stockItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return inventory.Stock{}, fmt.Errorf("decode stock: %w", err)
+	}
+	return it.stock(), nil
+}
+
+// Reserve implements inventory.Store. It reads the order's reservation and
+// its lines' stock in one request; with no reservation yet and enough stock,
+// it writes the reservation and takes every tracked line in one
+// transaction, whose conditions hold the stock to what was read: enough
+// available, and each untracked product still untracked. A cancelled
+// transaction tells why in its reasons: the reservation exists now (a
+// repeat, or a release came first), a line is short or deleted (a refusal,
+// written as the reservation), or an item was held by another transaction
+// or changed since the read (tried again).
 func (st *Store) Reserve(ctx context.Context, orderID string, lines []inventory.Line, emit inventory.EmitReserve) (inventory.Outcome, error) {
-	attempt, prev, err := st.claim(ctx, orderID)
-	if err != nil {
-		return "", fmt.Errorf("reserve for order %s: %w", orderID, err)
+	if st.reservations == "" {
+		return "", ErrNoReservations
 	}
-	if prev != "" {
-		return prev, nil
+	if len(lines) > inventory.MaxLines {
+		return "", fmt.Errorf("reserve for order %s: %d lines, more than one transaction holds (%d)", orderID, len(lines), inventory.MaxLines)
 	}
-	outcome, held, err := st.take(ctx, orderID, lines)
-	if err != nil {
-		return "", fmt.Errorf("reserve for order %s: %w", orderID, err)
-	}
-	if outcome != inventory.Reserved {
-		if err := st.giveBack(ctx, orderID, lines); err != nil {
+	for attempt := 1; ; attempt++ {
+		outcome, done, err := st.tryReserve(ctx, orderID, lines, emit)
+		if err != nil {
 			return "", fmt.Errorf("reserve for order %s: %w", orderID, err)
 		}
-		held = nil
-	}
-	var evts []events.Outgoing
-	if emit != nil {
-		if evts, err = emit(outcome); err != nil {
+		if done {
+			return outcome, nil
+		}
+		if attempt == maxAttempts {
+			return "", fmt.Errorf("reserve for order %s: %w", orderID, errContended)
+		}
+		if err := st.retry.Sleep(ctx, attempt); err != nil {
 			return "", err
 		}
 	}
-	if err := st.finish(ctx, orderID, attempt, outcome, held, evts); err != nil {
-		if !errors.Is(err, errReleaseAsked) {
-			return "", fmt.Errorf("reserve for order %s: %w", orderID, err)
-		}
-		// A release came while this attempt worked: give everything back.
-		if err := st.giveBack(ctx, orderID, lines); err != nil {
-			return "", fmt.Errorf("reserve for order %s: %w", orderID, err)
-		}
-		if err := st.setReleased(ctx, orderID, attempt); err != nil {
-			return "", fmt.Errorf("reserve for order %s: %w", orderID, err)
-		}
-		return inventory.AlreadyReleased, nil
-	}
-	return outcome, nil
 }
 
-// claim makes this attempt the one working on orderID. prev is the outcome
-// of a reservation already made (AlreadyReleased for a released order), in
-// which case there is nothing to do.
-func (st *Store) claim(ctx context.Context, orderID string) (attempt string, prev inventory.Outcome, err error) {
-	attempt = uuid.NewString()
-	now := st.now()
-	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &st.table,
-		Item: map[string]types.AttributeValue{
-			KeyID: s(orderPrefix + orderID), "outcome": s(pending), "attempt": s(attempt), "started": n(now.UnixNano()),
-		},
-		ConditionExpression: aws.String("attribute_not_exists(id) OR (outcome = :p AND started < :stale AND attribute_not_exists(releaseRequested))"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":p": s(pending), ":stale": n(now.Add(-Lease).UnixNano()),
-		},
-	})
-	if err == nil {
-		return attempt, "", nil
-	}
-	if !isCCF(err) {
-		return "", "", err
-	}
-	var it orderItem
-	if _, err := st.getItem(ctx, orderPrefix+orderID, &it); err != nil {
-		return "", "", err
-	}
-	switch it.Outcome {
-	case released:
-		return "", inventory.AlreadyReleased, nil
-	case pending:
-		if it.ReleaseRequested {
-			return "", inventory.AlreadyReleased, nil
-		}
-		return "", "", ErrBusy
-	}
-	return "", inventory.Outcome(it.Outcome), nil
-}
+// errContended reports an operation whose every attempt met another
+// transaction on the same items.
+var errContended = kind.New(kind.Unavailable, "other transactions kept holding the same stock; try again")
 
-// take holds each tracked line for orderID, in order, until one cannot be
-// held; it returns the outcome and the lines held.
-func (st *Store) take(ctx context.Context, orderID string, lines []inventory.Line) (inventory.Outcome, []inventory.Line, error) {
-	var held []inventory.Line
+// tryReserve makes one attempt; done is false when it should be made again.
+func (st *Store) tryReserve(ctx context.Context, orderID string, lines []inventory.Line, emit inventory.EmitReserve) (outcome inventory.Outcome, done bool, err error) {
+	prev, stocks, err := st.read(ctx, orderID, lines)
+	switch {
+	case err != nil:
+		return "", false, err
+	case prev != nil:
+		return prev.outcome(), true, nil
+	}
+	refusal := inventory.Outcome("")
 	for _, l := range lines {
-		var it stockItem
-		found, err := st.getItem(ctx, l.ProductID, &it)
+		it := stocks[l.ProductID]
 		switch {
-		case err != nil:
-			return "", nil, err
-		case found && it.Deleted:
-			return inventory.ProductUnavailable, held, nil
-		case !found || !it.Tracked:
+		case it.Deleted:
+			refusal = inventory.ProductUnavailable
+		case it.Tracked && it.Available < l.Quantity && refusal == "":
+			refusal = inventory.OutOfStock
+		}
+	}
+	if refusal != "" {
+		return st.refuse(ctx, orderID, refusal, emit)
+	}
+	item := reservationItem{ID: orderID, Outcome: string(inventory.Reserved)}
+	actions := []types.TransactWriteItem{{}} // the reservation's put, set below
+	for _, l := range lines {
+		if !stocks[l.ProductID].Tracked {
 			// Untracked, or not announced yet (its event is on its way; the
-			// basket only checks out announced products): always reservable.
+			// basket only checks out announced products): reservable, as
+			// long as nobody starts tracking it meanwhile.
+			actions = append(actions, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+				TableName: &st.stock, Key: key(l.ProductID),
+				ConditionExpression:                 aws.String("attribute_not_exists(id) OR (tracked = :f AND deleted = :f)"),
+				ExpressionAttributeValues:           map[string]types.AttributeValue{":f": boolean(false)},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			}})
 			continue
 		}
-		_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: &st.table, Key: st.key(l.ProductID),
-			UpdateExpression:          aws.String("SET available = available - :q, reserved = reserved + :q, holds.#o = :q"),
-			ConditionExpression:       aws.String("tracked = :t AND deleted = :f AND available >= :q AND attribute_not_exists(holds.#o)"),
-			ExpressionAttributeNames:  map[string]string{"#o": orderID},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":q": n(int64(l.Quantity)), ":t": b(true), ":f": b(false)},
-		})
-		if isCCF(err) {
-			if _, err := st.getItem(ctx, l.ProductID, &it); err != nil {
-				return "", nil, err
-			}
-			switch _, mine := it.Holds[orderID]; {
-			case mine: // taken by an earlier attempt at this order
-			case it.Deleted:
-				return inventory.ProductUnavailable, held, nil
-			default:
-				return inventory.OutOfStock, held, nil
-			}
-		} else if err != nil {
-			return "", nil, err
-		}
-		held = append(held, l)
+		item.Lines = append(item.Lines, lineItem{ProductID: l.ProductID, Quantity: l.Quantity})
+		actions = append(actions, types.TransactWriteItem{Update: &types.Update{
+			TableName: &st.stock, Key: key(l.ProductID),
+			UpdateExpression:                    aws.String("SET available = available - :q, reserved = reserved + :q, version = version + :one"),
+			ConditionExpression:                 aws.String("tracked = :t AND deleted = :f AND available >= :q"),
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":q": n(int64(l.Quantity)), ":one": n(1), ":t": boolean(true), ":f": boolean(false)},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}})
 	}
-	return inventory.Reserved, held, nil
+	put, err := st.putReservation(item, emit, inventory.Reserved)
+	if err != nil {
+		return "", false, err
+	}
+	actions[0] = types.TransactWriteItem{Put: put}
+	err = st.transact(ctx, actions)
+	var canceled *types.TransactionCanceledException
+	if !errors.As(err, &canceled) {
+		return inventory.Reserved, err == nil, err
+	}
+	if !retriable(canceled) || len(canceled.CancellationReasons) != len(actions) {
+		return "", false, err
+	}
+	if code(canceled.CancellationReasons[0]) == "ConditionalCheckFailed" {
+		return "", false, nil // the reservation exists now: the next attempt reads it
+	}
+	for i, r := range canceled.CancellationReasons[1:] {
+		if code(r) != "ConditionalCheckFailed" {
+			continue
+		}
+		var was stockItem
+		if err := attributevalue.UnmarshalMap(r.Item, &was); err != nil {
+			return "", false, err
+		}
+		l := lines[i]
+		switch {
+		case was.Deleted:
+			refusal = inventory.ProductUnavailable
+		case was.Tracked && stocks[l.ProductID].Tracked && was.Available < l.Quantity && refusal == "":
+			refusal = inventory.OutOfStock
+		}
+	}
+	if refusal == "" {
+		return "", false, nil // held by another transaction, or tracked since the read: again
+	}
+	return st.refuse(ctx, orderID, refusal, emit)
 }
 
-// giveBack releases what orderID holds of the products of lines; a line it
-// does not hold is left alone, so giving back twice is harmless.
-func (st *Store) giveBack(ctx context.Context, orderID string, lines []inventory.Line) error {
-	for _, l := range lines {
-		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: &st.table, Key: st.key(l.ProductID),
-			UpdateExpression:          aws.String("SET available = available + :q, reserved = reserved - :q REMOVE holds.#o"),
-			ConditionExpression:       aws.String("holds.#o = :q"),
-			ExpressionAttributeNames:  map[string]string{"#o": orderID},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":q": n(int64(l.Quantity))},
-		})
-		if err != nil && !isCCF(err) {
-			return err
-		}
+func code(r types.CancellationReason) string { return aws.ToString(r.Code) }
+
+// refuse writes a refused reservation with its events; if the order's
+// reservation exists by now, the attempt is made again (and reads it).
+func (st *Store) refuse(ctx context.Context, orderID string, outcome inventory.Outcome, emit inventory.EmitReserve) (inventory.Outcome, bool, error) {
+	put, err := st.putReservation(reservationItem{ID: orderID, Outcome: string(outcome)}, emit, outcome)
+	if err != nil {
+		return "", false, err
 	}
-	return nil
+	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression})
+	if isCCF(err) {
+		return "", false, nil
+	}
+	return outcome, err == nil, err
 }
 
-var errReleaseAsked = errors.New("a release was asked during the reservation")
-
-// finish writes the reservation's outcome and events, unless a release was
-// asked meanwhile (errReleaseAsked).
-func (st *Store) finish(ctx context.Context, orderID, attempt string, outcome inventory.Outcome, held []inventory.Line, evts []events.Outgoing) error {
-	it := orderItem{ID: orderPrefix + orderID, Outcome: string(outcome)}
-	for _, l := range held {
-		it.Lines = append(it.Lines, lineItem{ProductID: l.ProductID, Quantity: l.Quantity})
+// putReservation is the put of a new reservation item, with the events emit
+// gives for outcome.
+func (st *Store) putReservation(item reservationItem, emit inventory.EmitReserve, outcome inventory.Outcome) (*types.Put, error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return nil, err
 	}
-	av, err := attributevalue.MarshalMap(it)
+	if emit != nil {
+		evts, err := emit(outcome)
+		if err != nil {
+			return nil, err
+		}
+		if len(evts) > 0 {
+			if av[outboxitem.Attribute], err = outboxitem.Encode(evts); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &types.Put{TableName: &st.reservations, Item: av, ConditionExpression: aws.String("attribute_not_exists(id)")}, nil
+}
+
+// read reads orderID's reservation (nil if there is none) and the stock of
+// lines' products (a product never announced is absent), strongly
+// consistent, in one BatchGetItem (and more for keys it leaves unprocessed).
+func (st *Store) read(ctx context.Context, orderID string, lines []inventory.Line) (*reservationItem, map[string]stockItem, error) {
+	keys := make([]map[string]types.AttributeValue, len(lines))
+	for i, l := range lines {
+		keys[i] = key(l.ProductID)
+	}
+	var prev *reservationItem
+	stocks := make(map[string]stockItem, len(lines))
+	request := map[string]types.KeysAndAttributes{
+		st.stock:        {Keys: keys, ConsistentRead: aws.Bool(true)},
+		st.reservations: {Keys: []map[string]types.AttributeValue{key(orderID)}, ConsistentRead: aws.Bool(true)},
+	}
+	for attempt := 1; len(request) > 0; attempt++ {
+		if attempt > 1 {
+			if attempt > maxAttempts {
+				return nil, nil, errContended
+			}
+			if err := st.retry.Sleep(ctx, attempt-1); err != nil {
+				return nil, nil, err
+			}
+		}
+		got, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: request})
+		if err != nil {
+			return nil, nil, fmt.Errorf("read stock: %w", err)
+		}
+		for _, av := range got.Responses[st.stock] {
+			var it stockItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return nil, nil, fmt.Errorf("read stock: %w", err)
+			}
+			stocks[it.ID] = it
+		}
+		for _, av := range got.Responses[st.reservations] {
+			prev = &reservationItem{}
+			if err := attributevalue.UnmarshalMap(av, prev); err != nil {
+				return nil, nil, fmt.Errorf("read reservation: %w", err)
+			}
+		}
+		request = got.UnprocessedKeys
+	}
+	return prev, stocks, nil
+}
+
+// transact runs actions as one transaction, under a client request token
+// that is a digest of the request: the SDK's retry of a transaction whose
+// answer was lost succeeds without writing again, and two different
+// requests never share a token (IdempotentParameterMismatch).
+func (st *Store) transact(ctx context.Context, actions []types.TransactWriteItem) error {
+	body, err := json.Marshal(actions)
 	if err != nil {
 		return err
 	}
-	if len(evts) > 0 {
-		if av[outboxitem.Attribute], err = outboxitem.Encode(evts); err != nil {
-			return err
-		}
-	}
-	_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &st.table, Item: av,
-		ConditionExpression:       aws.String("attempt = :a AND attribute_not_exists(releaseRequested)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":a": s(attempt)},
+	sum := sha256.Sum256(body)
+	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems:      actions,
+		ClientRequestToken: aws.String(hex.EncodeToString(sum[:18])),
 	})
-	if !isCCF(err) {
-		return err
-	}
-	var now orderItem
-	if _, err := st.getItem(ctx, orderPrefix+orderID, &now); err != nil {
-		return err
-	}
-	if now.Attempt == attempt && now.ReleaseRequested {
-		return errReleaseAsked
-	}
-	// Another attempt took the order over (this one outlived its lease): it
-	// settles the order; a retry will read its outcome.
-	return ErrBusy
-}
-
-// setReleased records that orderID was released before its reservation ended.
-func (st *Store) setReleased(ctx context.Context, orderID, attempt string) error {
-	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &st.table, Item: map[string]types.AttributeValue{KeyID: s(orderPrefix + orderID), "outcome": s(released)},
-		ConditionExpression:       aws.String("attempt = :a"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":a": s(attempt)},
-	})
-	if isCCF(err) {
-		return nil // another attempt took over and will settle it
-	}
 	return err
 }
 
-// Release implements inventory.Store.
+// Release implements inventory.Store: a reserved order's outcome becomes
+// released and its lines go back to available, in one transaction; an order
+// with no reservation gets one, released, so that a late reservation takes
+// nothing.
 func (st *Store) Release(ctx context.Context, orderID string, emit inventory.EmitRelease) error {
-	id := orderPrefix + orderID
-	for {
-		var it orderItem
-		found, err := st.getItem(ctx, id, &it)
-		if err != nil {
-			return fmt.Errorf("release order %s: %w", orderID, err)
+	if st.reservations == "" {
+		return ErrNoReservations
+	}
+	err := st.settle(ctx, orderID, true, func(r reservationItem) (*types.Update, []types.TransactWriteItem, error) {
+		update := &types.Update{
+			TableName: &st.reservations, Key: key(orderID),
+			UpdateExpression:          aws.String("SET outcome = :to REMOVE " + outboxitem.Attribute),
+			ConditionExpression:       aws.String("outcome = :from"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":to": s(released), ":from": s(string(inventory.Reserved))},
 		}
+		if emit != nil && len(r.Lines) > 0 {
+			evts, err := emit(r.lines())
+			if err != nil {
+				return nil, nil, err
+			}
+			if len(evts) > 0 {
+				if update.ExpressionAttributeValues[":o"], err = outboxitem.Encode(evts); err != nil {
+					return nil, nil, err
+				}
+				update.UpdateExpression = aws.String("SET outcome = :to, " + outboxitem.Attribute + " = :o")
+			}
+		}
+		return update, st.lineUpdates(r, "SET available = available + :q, reserved = reserved - :q, version = version + :one"), nil
+	})
+	if err != nil {
+		return fmt.Errorf("release order %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// Commit implements inventory.Store: a reserved order's outcome becomes
+// shipped and its lines leave the reserved counts, in one transaction. An
+// order never reserved holds nothing to sell.
+func (st *Store) Commit(ctx context.Context, orderID string) error {
+	if st.reservations == "" {
+		return ErrNoReservations
+	}
+	err := st.settle(ctx, orderID, false, func(r reservationItem) (*types.Update, []types.TransactWriteItem, error) {
+		return &types.Update{
+			TableName: &st.reservations, Key: key(orderID),
+			UpdateExpression:          aws.String("SET outcome = :to REMOVE " + outboxitem.Attribute),
+			ConditionExpression:       aws.String("outcome = :from"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":to": s(shipped), ":from": s(string(inventory.Reserved))},
+		}, st.lineUpdates(r, "SET reserved = reserved - :q, version = version + :one"), nil
+	})
+	if err != nil {
+		return fmt.Errorf("commit order %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// lineUpdates applies update to the stock of each line r holds.
+func (st *Store) lineUpdates(r reservationItem, update string) []types.TransactWriteItem {
+	out := make([]types.TransactWriteItem, 0, len(r.Lines))
+	for _, l := range r.Lines {
+		out = append(out, types.TransactWriteItem{Update: &types.Update{
+			TableName: &st.stock, Key: key(l.ProductID), UpdateExpression: aws.String(update),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":q": n(int64(l.Quantity)), ":one": n(1)},
+		}})
+	}
+	return out
+}
+
+// settle moves orderID's reservation on from reserved: change gives the
+// reservation's update (conditional on it still being reserved) and the
+// lines' updates. A reservation in any other state is left as it is; a
+// missing one is written released if releaseMissing, and left missing
+// otherwise.
+func (st *Store) settle(ctx context.Context, orderID string, releaseMissing bool, change func(reservationItem) (*types.Update, []types.TransactWriteItem, error)) error {
+	for attempt := 1; ; attempt++ {
+		var r reservationItem
+		found, err := st.getItem(ctx, st.reservations, orderID, &r)
 		switch {
+		case err != nil:
+			return err
+		case !found && !releaseMissing:
+			return nil
 		case !found:
-			// Released before any reservation: remember it, so that a late one takes nothing.
-			_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
-				TableName: &st.table, Item: map[string]types.AttributeValue{KeyID: s(id), "outcome": s(released)},
+			// Released (or sold) before any reservation: remember it, so that a late one takes nothing.
+			_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{
+				TableName: &st.reservations, Item: map[string]types.AttributeValue{KeyID: s(orderID), "outcome": s(released)},
 				ConditionExpression: aws.String("attribute_not_exists(id)"),
 			})
-			if isCCF(err) {
-				continue // a reservation began meanwhile: look again
+			if !isCCF(err) {
+				return err
 			}
-			if err != nil {
-				return fmt.Errorf("release order %s: %w", orderID, err)
-			}
-			return nil
-		case it.Outcome == pending:
-			// A reservation is under way: ask it to give everything back.
-			_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName: &st.table, Key: st.key(id),
-				UpdateExpression:          aws.String("SET releaseRequested = :t REMOVE " + outboxitem.Attribute),
-				ConditionExpression:       aws.String("outcome = :p AND attempt = :a"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":t": b(true), ":p": s(pending), ":a": s(it.Attempt)},
-			})
-			if isCCF(err) {
-				continue // it ended meanwhile: look again
-			}
-			if err != nil {
-				return fmt.Errorf("release order %s: %w", orderID, err)
-			}
-			return nil
-		case it.Outcome == string(inventory.Reserved):
-			lines := make([]inventory.Line, len(it.Lines))
-			for i, l := range it.Lines {
-				lines[i] = inventory.Line{ProductID: l.ProductID, Quantity: l.Quantity}
-			}
-			update := "SET outcome = :r REMOVE " + outboxitem.Attribute
-			values := map[string]types.AttributeValue{":r": s(released), ":res": s(string(inventory.Reserved))}
-			if emit != nil && len(lines) > 0 {
-				evts, err := emit(lines)
-				if err != nil {
-					return err
-				}
-				if len(evts) > 0 {
-					av, err := outboxitem.Encode(evts)
-					if err != nil {
-						return err
-					}
-					update, values[":o"] = "SET outcome = :r, "+outboxitem.Attribute+" = :o", av
-				}
-			}
-			_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName: &st.table, Key: st.key(id), UpdateExpression: aws.String(update),
-				ConditionExpression: aws.String("outcome = :res"), ExpressionAttributeValues: values,
-			})
-			if isCCF(err) {
-				continue // released by another call meanwhile: it gives the lines back
-			}
-			if err != nil {
-				return fmt.Errorf("release order %s: %w", orderID, err)
-			}
-			if err := st.giveBack(ctx, orderID, lines); err != nil {
-				return fmt.Errorf("release order %s: %w", orderID, err)
-			}
-			return nil
-		case it.Outcome == released:
-			// Released already; finish giving back in case a crash cut it short.
-			lines := make([]inventory.Line, len(it.Lines))
-			for i, l := range it.Lines {
-				lines[i] = inventory.Line{ProductID: l.ProductID, Quantity: l.Quantity}
-			}
-			if err := st.giveBack(ctx, orderID, lines); err != nil {
-				return fmt.Errorf("release order %s: %w", orderID, err)
-			}
-			return nil
+		case r.Outcome != string(inventory.Reserved):
+			return nil // released, refused or sold already: nothing held
 		default:
-			return nil // refused: the order holds nothing
+			update, lines, err := change(r)
+			if err != nil {
+				return err
+			}
+			err = st.transact(ctx, append([]types.TransactWriteItem{{Update: update}}, lines...))
+			var canceled *types.TransactionCanceledException
+			if !errors.As(err, &canceled) || !retriable(canceled) {
+				return err
+			}
+		}
+		if attempt == maxAttempts {
+			return errContended
+		}
+		if err := st.retry.Sleep(ctx, attempt); err != nil {
+			return err
 		}
 	}
 }
 
-// Commit implements inventory.Store: the order's item is marked shipped
-// first, then each held line leaves the reserved count.
-func (st *Store) Commit(ctx context.Context, orderID string) error {
-	id := orderPrefix + orderID
-	var it orderItem
-	found, err := st.getItem(ctx, id, &it)
-	if err != nil || !found {
-		return err
-	}
-	switch it.Outcome {
-	case string(inventory.Reserved):
-		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: &st.table, Key: st.key(id),
-			UpdateExpression:          aws.String("SET outcome = :s REMOVE " + outboxitem.Attribute),
-			ConditionExpression:       aws.String("outcome = :r"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":s": s(shipped), ":r": s(string(inventory.Reserved))},
-		})
-		if isCCF(err) {
-			return st.Commit(ctx, orderID) // released or shipped meanwhile: look again
-		}
-		if err != nil {
-			return fmt.Errorf("commit order %s: %w", orderID, err)
-		}
-	case shipped:
-	default:
-		return nil // nothing held
-	}
-	for _, l := range it.Lines {
-		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: &st.table, Key: st.key(l.ProductID),
-			UpdateExpression:          aws.String("SET reserved = reserved - :q REMOVE holds.#o"),
-			ConditionExpression:       aws.String("holds.#o = :q"),
-			ExpressionAttributeNames:  map[string]string{"#o": orderID},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":q": n(int64(l.Quantity))},
-		})
-		if err != nil && !isCCF(err) {
-			return fmt.Errorf("commit order %s: %w", orderID, err)
+// retriable reports whether a cancelled transaction may go through if made
+// again: its reasons are conditions overtaken by another write, conflicts
+// with other transactions, or throttling.
+func retriable(e *types.TransactionCanceledException) bool {
+	for _, r := range e.CancellationReasons {
+		switch code(r) {
+		case "None", "ConditionalCheckFailed", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
+		default:
+			return false
 		}
 	}
-	return nil
+	return true
 }

@@ -15,11 +15,12 @@ import (
 
 type handler struct {
 	app *app.Inventory
+	log *slog.Logger
 }
 
 // Register adds the inventory's routes to mux.
 func Register(mux *http.ServeMux, a *app.Inventory, log *slog.Logger) {
-	rest.Register(mux, (&handler{app: a}).routes(), log, nil)
+	rest.Register(mux, (&handler{app: a, log: log}).routes(), log, nil)
 }
 
 // Routes lists the inventory's routes; the AWS stack gives each an API Gateway route.
@@ -32,6 +33,7 @@ func (h *handler) routes() []rest.Route {
 		{Method: "GET", Path: "/inventory/{productId}", Access: auth.Public, Handler: h.get},
 		{Method: "GET", Path: "/inventory/{productId}/admin", Access: auth.Admin, Handler: h.getAdmin},
 		{Method: "PUT", Path: "/inventory/{productId}", Access: auth.Admin, Handler: h.set},
+		{Method: "POST", Path: "/inventory/{productId}/adjustments", Access: auth.Admin, Handler: h.adjust},
 	}
 }
 
@@ -57,6 +59,32 @@ func view(st inventory.Stock) Stock {
 type setRequest struct {
 	Available *int  `json:"available"`
 	Version   int64 `json:"version"`
+}
+
+type adjustRequest struct {
+	Delta  *int   `json:"delta"`
+	Reason string `json:"reason"`
+}
+
+// adjust answers 200 with the stock after the adjustment: the request is
+// not a resource of its own (the reason goes to the log).
+func (h *handler) adjust(w http.ResponseWriter, r *http.Request) error {
+	var body adjustRequest
+	if err := rest.Decode(w, r, &body); err != nil {
+		return err
+	}
+	if body.Delta == nil {
+		return validation.Field("delta", "is required")
+	}
+	c := app.AdjustStock{ProductID: r.PathValue("productId"), Delta: *body.Delta, Reason: body.Reason}
+	st, err := h.app.Adjust(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	by, _ := auth.Caller(r.Context()) // an admin route: the caller is known
+	h.log.InfoContext(r.Context(), "stock adjusted", "productId", c.ProductID, "delta", c.Delta, "reason", c.Reason,
+		"available", st.Available, "version", st.Version, "by", by.UserName)
+	return rest.JSON(w, http.StatusOK, view(st))
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) error {

@@ -123,6 +123,28 @@ func (s *Store) SetAvailable(ctx context.Context, productID string, available in
 	return st, nil
 }
 
+// Adjust implements inventory.Store.
+func (s *Store) Adjust(ctx context.Context, productID string, delta int) (inventory.Stock, error) {
+	var st inventory.Stock
+	err := sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+		cur, err := get(ctx, tx, productID)
+		if err != nil {
+			return err
+		}
+		if cur.Deleted || !cur.Tracked || cur.Available+delta < 0 || cur.Available+delta > inventory.MaxAvailable {
+			return inventory.AdjustRefused(cur, delta)
+		}
+		st = cur
+		st.Available, st.Version = cur.Available+delta, cur.Version+1
+		_, err = tx.ExecContext(ctx, `update stock set available = ?, version = ? where product_id = ?`, st.Available, st.Version, productID)
+		return err
+	})
+	if err != nil {
+		return inventory.Stock{}, fmt.Errorf("adjust stock of %s: %w", productID, err)
+	}
+	return st, nil
+}
+
 // Reserve implements inventory.Store in one transaction: every line is
 // checked, then every tracked line is taken, or none.
 func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.Line, emit inventory.EmitReserve) (inventory.Outcome, error) {
@@ -164,7 +186,7 @@ func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.L
 				if !stocks[i].Tracked {
 					continue
 				}
-				if _, err := tx.ExecContext(ctx, `update stock set available = available - ?, reserved = reserved + ? where product_id = ?`, l.Quantity, l.Quantity, l.ProductID); err != nil {
+				if _, err := tx.ExecContext(ctx, `update stock set available = available - ?, reserved = reserved + ?, version = version + 1 where product_id = ?`, l.Quantity, l.Quantity, l.ProductID); err != nil {
 					return err
 				}
 				if _, err := tx.ExecContext(ctx, `insert into holds (order_id, product_id, quantity) values (?, ?, ?)`, orderID, l.ProductID, l.Quantity); err != nil {
@@ -208,7 +230,7 @@ func (s *Store) Release(ctx context.Context, orderID string, emit inventory.Emit
 			return err
 		}
 		for _, l := range held {
-			if _, err := tx.ExecContext(ctx, `update stock set available = available + ?, reserved = reserved - ? where product_id = ?`, l.Quantity, l.Quantity, l.ProductID); err != nil {
+			if _, err := tx.ExecContext(ctx, `update stock set available = available + ?, reserved = reserved - ?, version = version + 1 where product_id = ?`, l.Quantity, l.Quantity, l.ProductID); err != nil {
 				return err
 			}
 		}
@@ -252,7 +274,7 @@ func (s *Store) add(ctx context.Context, tx *sql.Tx, emitted *bool, list func() 
 // Commit implements inventory.Store.
 func (s *Store) Commit(ctx context.Context, orderID string) error {
 	err := sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `update stock set reserved = reserved - (select quantity from holds where holds.product_id = stock.product_id and holds.order_id = ?)
+		if _, err := tx.ExecContext(ctx, `update stock set reserved = reserved - (select quantity from holds where holds.product_id = stock.product_id and holds.order_id = ?), version = version + 1
 where product_id in (select product_id from holds where order_id = ?)`, orderID, orderID); err != nil {
 			return err
 		}

@@ -1,6 +1,8 @@
 package sqlite_test
 
 import (
+	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,14 +15,37 @@ import (
 )
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) inventory.Store {
-		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "inventory.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
+	storetest.Run(t, storetest.Adapter{
+		New: func(t *testing.T) inventory.Store {
+			s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "inventory.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+		Dying: func(t *testing.T, s inventory.Store, n int) inventory.Store { return dying{s, n} },
 	})
+}
+
+// dying is a store whose every operation is one transaction: its process
+// dies before it (n 0) or once it committed (n 1), the answer lost.
+type dying struct {
+	inventory.Store
+	n int
+}
+
+var errDied = errors.New("the process died")
+
+func (d dying) Reserve(ctx context.Context, orderID string, lines []inventory.Line, emit inventory.EmitReserve) (inventory.Outcome, error) {
+	if d.n == 0 {
+		return "", errDied
+	}
+	o, err := d.Store.Reserve(ctx, orderID, lines, emit)
+	if d.n == 1 {
+		return "", errDied
+	}
+	return o, err
 }
 
 // A reservation's events commit with it, in the outbox; a repeat adds none.

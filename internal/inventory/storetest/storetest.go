@@ -12,10 +12,25 @@ import (
 	"github.com/eventshop/eventshop/internal/inventory"
 )
 
-// Run runs the contract against stores newStore makes.
-func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
+// Adapter is what the contract needs of an adapter.
+type Adapter struct {
+	// New returns an empty store.
+	New func(t *testing.T) inventory.Store
+	// Dying returns a store on s's data whose process dies at its nth call
+	// to the database (from 1): that call is made and its answer lost, and
+	// every later call fails without being made; with n 0 the first call
+	// fails unmade. A store whose every operation is one call (a local
+	// transaction) dies before it (n 0) or after it (n 1).
+	Dying func(t *testing.T, s inventory.Store, n int) inventory.Store
+}
+
+// Run runs the contract against stores a makes.
+func Run(t *testing.T, a Adapter) {
+	newStore := a.New
 	t.Run("Announce", func(t *testing.T) { t.Parallel(); testAnnounce(t, newStore(t)) })
 	t.Run("SetAvailable", func(t *testing.T) { t.Parallel(); testSetAvailable(t, newStore(t)) })
+	t.Run("Adjust", func(t *testing.T) { t.Parallel(); testAdjust(t, newStore(t)) })
+	t.Run("VersionCountsEveryChange", func(t *testing.T) { t.Parallel(); testVersions(t, newStore(t)) })
 	t.Run("ReserveAllOrNothing", func(t *testing.T) { t.Parallel(); testReserve(t, newStore(t)) })
 	t.Run("ReserveIsIdempotent", func(t *testing.T) { t.Parallel(); testReserveTwice(t, newStore(t)) })
 	t.Run("Release", func(t *testing.T) { t.Parallel(); testRelease(t, newStore(t)) })
@@ -23,6 +38,10 @@ func Run(t *testing.T, newStore func(t *testing.T) inventory.Store) {
 	t.Run("NoOverselling", func(t *testing.T) { t.Parallel(); testNoOverselling(t, newStore(t)) })
 	t.Run("CommitSells", func(t *testing.T) { t.Parallel(); testCommit(t, newStore(t)) })
 	t.Run("ReserveAndReleaseRace", func(t *testing.T) { t.Parallel(); testRace(t, newStore(t)) })
+	t.Run("TwoOrdersRaceForTheLastOfTwoProducts", func(t *testing.T) { t.Parallel(); testScarcePair(t, newStore(t)) })
+	t.Run("ManyOutstandingOrdersOfOneProduct", func(t *testing.T) { t.Parallel(); testManyHolds(t, newStore(t)) })
+	t.Run("ReservationThatDiedThenCancelled", func(t *testing.T) { t.Parallel(); testDied(t, a, true) })
+	t.Run("ReservationThatDiedThenRedelivered", func(t *testing.T) { t.Parallel(); testDied(t, a, false) })
 }
 
 // stocked announces productID and gives it available units.
@@ -303,5 +322,228 @@ func testCommit(t *testing.T, s inventory.Store) {
 	want(t, s, "a", 3, 0) // sold units do not come back
 	if err := s.Commit(ctx, "never-reserved"); err != nil {
 		t.Fatalf("commit of an order that holds nothing: %v", err)
+	}
+}
+
+func testAdjust(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	if _, err := s.Adjust(ctx, "ghost", 5); !errors.Is(err, inventory.ErrNotFound) {
+		t.Fatalf("unknown product: %v", err)
+	}
+	if _, err := s.Announce(ctx, "p1", 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Adjust(ctx, "p1", 5); !errors.Is(err, inventory.ErrNotTracked) {
+		t.Fatalf("untracked product: %v", err)
+	}
+	if _, err := s.SetAvailable(ctx, "p1", 284, 0); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Adjust(ctx, "p1", -20)
+	if err != nil || st.Available != 264 || st.Version != 2 || !st.Tracked {
+		t.Fatalf("adjusted by -20: %+v, %v; want 264 available at version 2", st, err)
+	}
+	if got, _ := s.Get(ctx, "p1"); got != st {
+		t.Fatalf("read back %+v, adjusted %+v", got, st)
+	}
+	for _, delta := range []int{-265, inventory.MaxAvailable - 263} {
+		if _, err := s.Adjust(ctx, "p1", delta); !errors.Is(err, inventory.ErrOutOfRange) {
+			t.Fatalf("by %d from 264: %v", delta, err)
+		}
+	}
+	if st, err := s.Adjust(ctx, "p1", -264); err != nil || st.Available != 0 {
+		t.Fatalf("down to zero: %+v, %v", st, err)
+	}
+	if st, err := s.Adjust(ctx, "p1", inventory.MaxAvailable); err != nil || st.Available != inventory.MaxAvailable {
+		t.Fatalf("up to the most: %+v, %v", st, err)
+	}
+	if _, err := s.Announce(ctx, "p1", 2, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Adjust(ctx, "p1", -1); !errors.Is(err, inventory.ErrDeleted) {
+		t.Fatalf("deleted product: %v", err)
+	}
+}
+
+// Every change of the units available or reserved moves the version on, so
+// that an admin who read the stock before an order took some cannot set it
+// from what they read.
+func testVersions(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	stocked(t, s, "a", 10)
+	version := func() int64 {
+		t.Helper()
+		st, err := s.Get(ctx, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Version
+	}
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"reserve", func() error { _, err := s.Reserve(ctx, "o1", []inventory.Line{line("a", 2)}, nil); return err }},
+		{"release", func() error { return s.Release(ctx, "o1", nil) }},
+		{"reserve another", func() error { _, err := s.Reserve(ctx, "o2", []inventory.Line{line("a", 3)}, nil); return err }},
+		{"commit", func() error { return s.Commit(ctx, "o2") }},
+		{"adjust", func() error { _, err := s.Adjust(ctx, "a", 4); return err }},
+	}
+	for _, step := range steps {
+		read := version()
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if now := version(); now <= read {
+			t.Fatalf("%s: version %d -> %d, want it moved on", step.name, read, now)
+		}
+		if _, err := s.SetAvailable(ctx, "a", 1, read); !errors.Is(err, inventory.ErrVersionConflict) {
+			t.Fatalf("set from the version read before %s: %v, want ErrVersionConflict", step.name, err)
+		}
+	}
+	want(t, s, "a", 11, 0)
+	if st, err := s.SetAvailable(ctx, "a", 1, version()); err != nil || st.Available != 1 {
+		t.Fatalf("set from the current version: %+v, %v", st, err)
+	}
+}
+
+// Two orders want the same two products, each stocked for one order only,
+// and name them in opposite orders: exactly one gets both, the other is
+// refused and holds nothing.
+func testScarcePair(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	for round := range 10 {
+		a, b := fmt.Sprintf("a%d", round), fmt.Sprintf("b%d", round)
+		stocked(t, s, a, 1)
+		stocked(t, s, b, 1)
+		orders := [2]string{fmt.Sprintf("x%d", round), fmt.Sprintf("y%d", round)}
+		lines := [2][]inventory.Line{{line(a, 1), line(b, 1)}, {line(b, 1), line(a, 1)}}
+		var outcomes [2]inventory.Outcome
+		var errs [2]error
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() { outcomes[i], errs[i] = s.Reserve(ctx, orders[i], lines[i], nil) })
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("round %d: %v, %v", round, errs[0], errs[1])
+		}
+		won := 0
+		for _, o := range outcomes {
+			if o == inventory.Reserved {
+				won++
+			} else if o != inventory.OutOfStock {
+				t.Fatalf("round %d: outcome %v", round, o)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: outcomes %v, want exactly one reserved", round, outcomes)
+		}
+		want(t, s, a, 0, 1)
+		want(t, s, b, 0, 1)
+		loser := orders[0]
+		if outcomes[0] == inventory.Reserved {
+			loser = orders[1]
+		}
+		if err := s.Release(ctx, loser, nil); err != nil {
+			t.Fatal(err)
+		}
+		want(t, s, a, 0, 1) // the loser held nothing to give back
+		want(t, s, b, 0, 1)
+	}
+}
+
+// manyHolds is more orders holding one product at once than a DynamoDB item
+// could list (400 KB): what an order holds is not kept in the product's item.
+const manyHolds = 12_000
+
+func testManyHolds(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	stocked(t, s, "bestseller", manyHolds)
+	const workers = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < manyHolds; i += workers {
+				o, err := s.Reserve(ctx, fmt.Sprintf("o%05d", i), []inventory.Line{line("bestseller", 1)}, nil)
+				if err == nil && o != inventory.Reserved {
+					err = fmt.Errorf("order %d: %v", i, o)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	want(t, s, "bestseller", 0, manyHolds)
+	if o, err := s.Reserve(ctx, "one-more", []inventory.Line{line("bestseller", 1)}, nil); err != nil || o != inventory.OutOfStock {
+		t.Fatalf("one order more: %v, %v", o, err)
+	}
+	for _, i := range []int{0, manyHolds / 2, manyHolds - 1} {
+		if err := s.Release(ctx, fmt.Sprintf("o%05d", i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want(t, s, "bestseller", 3, manyHolds-3)
+}
+
+// A reservation's process dies at each of its calls to the database in
+// turn; then the order is cancelled and its OrderPlaced redelivered (or the
+// other way round). Whatever the call it died at, the order ends holding
+// nothing and every unit is back, and the events committed are one outcome.
+func testDied(t *testing.T, a Adapter, cancelFirst bool) {
+	ctx := t.Context()
+	lines := []inventory.Line{line("a", 2), line("b", 3), line("free", 1)}
+	for n := 0; ; n++ {
+		s := a.New(t)
+		stocked(t, s, "a", 5)
+		stocked(t, s, "b", 5)
+		if _, err := s.Announce(ctx, "free", 1, false); err != nil {
+			t.Fatal(err)
+		}
+		var rec recorder
+		if _, err := a.Dying(t, s, n).Reserve(ctx, "o1", lines, rec.reserve); err == nil {
+			if n == 0 {
+				t.Fatal("a store that died before its first call reserved")
+			}
+			return // it lived through every call: each one has been a place to die
+		}
+		if cancelFirst {
+			if err := s.Release(ctx, "o1", rec.release); err != nil {
+				t.Fatalf("died at call %d, then released: %v", n, err)
+			}
+			got, err := s.Reserve(ctx, "o1", lines, rec.reserve)
+			if err != nil || (got != inventory.AlreadyReleased && got != inventory.Reserved) {
+				t.Fatalf("died at call %d, released, redelivered: %v, %v", n, got, err)
+			}
+			if got == inventory.Reserved { // the dead attempt had committed: the release gave it back
+				if len(rec.released) != 1 {
+					t.Fatalf("died at call %d after committing: released %v, want the lines once", n, rec.released)
+				}
+			}
+		} else {
+			got, err := s.Reserve(ctx, "o1", lines, rec.reserve)
+			if err != nil || got != inventory.Reserved {
+				t.Fatalf("died at call %d, redelivered: %v, %v", n, got, err)
+			}
+			want(t, s, "a", 3, 2)
+			want(t, s, "b", 2, 3)
+			if err := s.Release(ctx, "o1", rec.release); err != nil {
+				t.Fatalf("died at call %d, redelivered, released: %v", n, err)
+			}
+		}
+		want(t, s, "a", 5, 0)
+		want(t, s, "b", 5, 0)
+		want(t, s, "free", 0, 0)
+		if n > 20 {
+			t.Fatal("the reservation still dies after 20 calls")
+		}
 	}
 }
