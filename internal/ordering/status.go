@@ -19,9 +19,14 @@ const (
 	StatusCancelled = "CANCELLED"
 )
 
-// StatusRefunded appears only in an order's history: the payment of a
-// cancelled order went back to the buyer.
-const StatusRefunded = "REFUNDED"
+// Facts that appear only in an order's history, whatever its status: the
+// payment of a cancelled order went back to the buyer; a payment was
+// captured for an order cancelled meanwhile (the capture raced the
+// cancellation, and its refund follows).
+const (
+	StatusRefunded        = "REFUNDED"
+	StatusPaymentCaptured = "PAYMENT_CAPTURED"
+)
 
 // Why an order was cancelled.
 const (
@@ -72,19 +77,7 @@ func Transition(from, to, reason string, at time.Time) (Change, error) {
 	return Change{Status: to, At: at.UTC(), Reason: reason}, nil
 }
 
-// RefundDue reports whether an order with history has a payment to give
-// back: it was paid, then cancelled, and not yet refunded.
-func RefundDue(history []Change) bool {
-	paid, cancelled := false, false
-	for _, c := range history {
-		switch c.Status {
-		case StatusPaid:
-			paid = true
-		case StatusCancelled:
-			cancelled = paid
-		case StatusRefunded:
-			return false
-		}
-	}
-	return cancelled
+// Holds reports whether history has a change to status.
+func Holds(history []Change, status string) bool {
+	return slices.ContainsFunc(history, func(c Change) bool { return c.Status == status })
 }

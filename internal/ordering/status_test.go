@@ -63,26 +63,11 @@ func TestCancelReasons(t *testing.T) {
 	}
 }
 
-func TestRefundDue(t *testing.T) {
-	h := func(statuses ...string) []ordering.Change {
-		var out []ordering.Change
-		for _, s := range statuses {
-			out = append(out, ordering.Change{Status: s})
-		}
-		return out
-	}
-	for _, tt := range []struct {
-		history []ordering.Change
-		due     bool
-	}{
-		{h(ordering.StatusPlaced, ordering.StatusReserved, ordering.StatusPaid, ordering.StatusCancelled), true},
-		{h(ordering.StatusPlaced, ordering.StatusReserved, ordering.StatusPaid, ordering.StatusCancelled, ordering.StatusRefunded), false},
-		{h(ordering.StatusPlaced, ordering.StatusReserved, ordering.StatusCancelled), false},
-		{h(ordering.StatusPlaced, ordering.StatusReserved, ordering.StatusPaid), false},
-		{h(ordering.StatusPlaced, ordering.StatusReserved, ordering.StatusPaid, ordering.StatusShipped), false},
-	} {
-		if got := ordering.RefundDue(tt.history); got != tt.due {
-			t.Errorf("%v: %v, want %v", tt.history, got, tt.due)
+func TestHolds(t *testing.T) {
+	history := []ordering.Change{{Status: ordering.StatusPlaced}, {Status: ordering.StatusCancelled}, {Status: ordering.StatusRefunded}}
+	for status, want := range map[string]bool{ordering.StatusPlaced: true, ordering.StatusRefunded: true, ordering.StatusPaid: false, ordering.StatusPaymentCaptured: false} {
+		if got := ordering.Holds(history, status); got != want {
+			t.Errorf("Holds(%s) = %v, want %v", status, got, want)
 		}
 	}
 }

@@ -230,7 +230,66 @@ func TestSagaCancellationsGiveTheirReason(t *testing.T) {
 	if evts := relayed(t, s); len(evts) != 1 || !strings.Contains(string(evts[0].Detail), `"from":"PLACED"`) {
 		t.Fatalf("emitted %+v", evts)
 	}
-	if ok, err := a.RecordRefund(t.Context(), c.UserName, c.CheckoutID); ok || err != nil {
-		t.Fatalf("a refund of an order never paid: %v, %v", ok, err)
+}
+
+// A customer cancels a RESERVED order while its payment is being captured:
+// PaymentCaptured finds it cancelled, and the payment service refunds. The
+// history shows the charge and the refund, once each, whichever of the two
+// events arrives first and however often.
+func TestACaptureThatRacedTheCancellationIsInTheHistory(t *testing.T) {
+	for name, arrivals := range map[string][]string{
+		"capture, then refund":   {"capture", "refund", "capture", "refund"},
+		"refund overtakes":       {"refund", "capture", "refund"},
+		"refund, twice, no more": {"refund", "refund"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, _, c := placed(t)
+			ctx := t.Context()
+			if _, err := a.Apply(ctx, app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusReserved}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.Cancel(ctx, c.UserName, c.CheckoutID); err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range arrivals {
+				var err error
+				if e == "capture" {
+					var paid bool
+					if paid, err = a.Apply(ctx, app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, Via: ordering.StatusReserved, To: ordering.StatusPaid}); paid {
+						t.Fatal("a cancelled order became PAID")
+					}
+					if err == nil {
+						_, err = a.RecordCapture(ctx, c.UserName, c.CheckoutID)
+					}
+				} else {
+					_, err = a.RecordRefund(ctx, c.UserName, c.CheckoutID)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, _ := a.Get(ctx, c.UserName, c.CheckoutID)
+			var path []string
+			for _, h := range got.History {
+				path = append(path, h.Status)
+			}
+			want := []string{"PLACED", "RESERVED", "CANCELLED", "PAYMENT_CAPTURED", "REFUNDED"}
+			if got.Status != ordering.StatusCancelled || !reflect.DeepEqual(path, want) {
+				t.Fatalf("order %s, history %v; want CANCELLED through %v", got.Status, path, want)
+			}
+		})
 	}
+	t.Run("a capture event is a charge; a refund needs a cancellation", func(t *testing.T) {
+		a, _, c := placed(t)
+		if _, err := a.Apply(t.Context(), app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusCancelled, Reason: ordering.ReasonOutOfStock}); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := a.RecordCapture(t.Context(), c.UserName, c.CheckoutID); err != nil || !ok {
+			t.Fatalf("RecordCapture = %v, %v", ok, err) // a capture event is a charge
+		}
+		a2, _, c2 := placed(t)
+		if ok, err := a2.RecordRefund(t.Context(), c2.UserName, c2.CheckoutID); ok || err != nil {
+			t.Fatalf("the refund of an order not cancelled: %v, %v", ok, err)
+		}
+	})
 }

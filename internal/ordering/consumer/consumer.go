@@ -58,7 +58,19 @@ func handle(ctx context.Context, a *app.Orders, log *slog.Logger, env events.Env
 		if err := events.DecodeDetail(env, &e); err != nil {
 			return err
 		}
-		ref, outcome = e.OrderRef, app.Outcome{Via: ordering.StatusReserved, To: ordering.StatusPaid}
+		paid, err := a.Apply(ctx, app.Outcome{OrderID: e.OrderID, UserName: e.UserName, Via: ordering.StatusReserved, To: ordering.StatusPaid})
+		if err != nil || paid {
+			log.InfoContext(ctx, "order status", "orderId", e.OrderID, "to", ordering.StatusPaid, "applied", paid)
+			return err
+		}
+		// Cancelled while the payment was being captured: the history keeps
+		// the charge, which the payment service refunds.
+		recorded, err := a.RecordCapture(ctx, e.UserName, e.OrderID)
+		if err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "order payment captured", "orderId", e.OrderID, "recorded", recorded)
+		return nil
 	case events.TypePaymentDeclined:
 		var e events.PaymentDeclined
 		if err := events.DecodeDetail(env, &e); err != nil {

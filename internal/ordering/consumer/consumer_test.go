@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -12,9 +13,12 @@ import (
 	awsevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/dynamotest"
 	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/ordering/app"
 	"github.com/eventshop/eventshop/internal/ordering/consumer"
+	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
 	"github.com/eventshop/eventshop/internal/ordering/sqlite"
 	"github.com/eventshop/eventshop/internal/page"
 )
@@ -129,6 +133,70 @@ func TestFulfilmentEventsInAnyOrder(t *testing.T) {
 			if o.Status != "PAID" || o.Version != 3 || !reflect.DeepEqual(path, []string{"PLACED", "RESERVED", "PAID"}) {
 				t.Fatalf("order %s v%d, history %v; want PAID v3 through PLACED, RESERVED, PAID", o.Status, o.Version, path)
 			}
+		})
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
+
+// The interleaving of a customer's cancellation with the payment's capture,
+// through the consumer, on each store: the order is RESERVED, the customer
+// cancels, then PaymentCaptured arrives (the capture was under way), then
+// PaymentRefunded. The history shows the charge and the refund.
+func TestCancelWhileCapturing(t *testing.T) {
+	stores := map[string]func(t *testing.T) ordering.Store{
+		"sqlite": func(t *testing.T) ordering.Store {
+			s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "ordering.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+		"dynamo": func(t *testing.T) ordering.Store {
+			db := dynamotest.Client(t)
+			return orderingdynamo.New(db, dynamotest.Table(t, db, orderingdynamo.TableInput))
+		},
+	}
+	for name, newStore := range stores {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			orders := app.New(newStore(t))
+			handle := consumer.New(orders, slog.New(slog.DiscardHandler))
+			c := checkout("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c")
+			ref := events.OrderRef{OrderID: c.CheckoutID, UserName: c.UserName}
+			deliver := func(id, source, detailType string, detail any) {
+				t.Helper()
+				if resp, err := handle(ctx, eventstest.Batch(eventstest.Message(t, id, source, detailType, detail))); err != nil || len(resp.BatchItemFailures) != 0 {
+					t.Fatalf("%s: %+v, %v", detailType, resp, err)
+				}
+			}
+			deliver("m1", events.SourceCheckout, events.TypeCheckoutBasket, c)
+			deliver("m2", events.SourceInventory, events.TypeStockReserved, events.StockReserved{OrderRef: ref, TotalPrice: c.TotalPrice})
+			if _, err := orders.Cancel(ctx, c.UserName, c.CheckoutID); err != nil {
+				t.Fatal(err)
+			}
+			captured := events.PaymentCaptured{OrderRef: ref, PaymentID: "pay-1", Amount: c.TotalPrice}
+			refunded := events.PaymentRefunded{OrderRef: ref, PaymentID: "pay-1", Amount: c.TotalPrice}
+			history := func(want ...string) {
+				t.Helper()
+				o, err := orders.Get(ctx, c.UserName, c.CheckoutID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var path []string
+				for _, h := range o.History {
+					path = append(path, h.Status)
+				}
+				if o.Status != "CANCELLED" || !reflect.DeepEqual(path, want) {
+					t.Fatalf("order %s, history %v; want CANCELLED through %v", o.Status, path, want)
+				}
+			}
+			deliver("m3", events.SourcePayment, events.TypePaymentCaptured, captured)
+			history("PLACED", "RESERVED", "CANCELLED", "PAYMENT_CAPTURED")
+			deliver("m4", events.SourcePayment, events.TypePaymentRefunded, refunded)
+			deliver("m3", events.SourcePayment, events.TypePaymentCaptured, captured) // redelivered
+			history("PLACED", "RESERVED", "CANCELLED", "PAYMENT_CAPTURED", "REFUNDED")
 		})
 	}
 }
