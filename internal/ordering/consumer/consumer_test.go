@@ -12,8 +12,8 @@ import (
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 
-	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/dynamotest"
+	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/events/eventstest"
 	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/ordering/app"
