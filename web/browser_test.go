@@ -274,11 +274,17 @@ func TestStorefrontAndConsole(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(row+` input[aria-label^="Price"]`), "123.45"),
 		chromedp.Click(chromedp.CSS(row+` td:nth-child(3) button`)))
 	waitText(t, ctx, "#status", "Price saved.")
+	run(t, ctx, "take two broken units out of the stock",
+		chromedp.WaitVisible(chromedp.CSS(row+` input[aria-label^="Units to add"]`)),
+		chromedp.SetValue(chromedp.CSS(row+` input[aria-label^="Units to add"]`), "-2"),
+		chromedp.SendKeys(chromedp.CSS(row+` input[aria-label^="Why"]`), "2 broken in the stockroom"),
+		chromedp.Click(chromedp.CSS(row+` .adjust button`)))
+	waitText(t, ctx, "#status", "Stock adjusted.")
 	var stock struct{ Available int }
 	var edited struct{ Price float64 }
 	s.call(t, "root", true, "GET", "/inventory/"+phone.ID+"/admin", "", &stock)
 	s.call(t, "root", true, "GET", "/product/"+phone.ID, "", &edited)
-	if stock.Available != 42 || edited.Price != 123.45 {
+	if stock.Available != 40 || edited.Price != 123.45 {
 		t.Fatalf("after the admin's edits: stock %d, price %v", stock.Available, edited.Price)
 	}
 

@@ -266,6 +266,10 @@ async function adminPage() {
     try { stock = await api('GET', `/inventory/${encodeURIComponent(p.id)}/admin`); } catch { /* not announced yet */ }
     const price = h('input', { type: 'number', step: '0.01', min: '0.01', value: money(p.price), 'aria-label': 'Price of ' + p.name });
     const available = h('input', { type: 'number', min: 0, value: stock ? String(stock.available) : '0', 'aria-label': 'Stock of ' + p.name, disabled: !stock });
+    // A relative adjustment needs no version: orders reserving meanwhile do not change it.
+    const tracked = stock && stock.tracked;
+    const delta = h('input', { type: 'number', step: 1, placeholder: '±', 'aria-label': 'Units to add to ' + p.name + ' (negative to take away)', disabled: !tracked });
+    const reason = h('input', { type: 'text', maxlength: 200, placeholder: 'Why', 'aria-label': 'Why the stock of ' + p.name + ' changes', disabled: !tracked });
     return h('tr', { 'data-product': p.id },
       h('td', {}, text(p.name)), h('td', { class: 'opt' }, text(p.category)),
       h('td', {}, price, ' ', h('button', { type: 'button', class: 'secondary', onclick: async () => {
@@ -280,7 +284,13 @@ async function adminPage() {
             await api('PUT', '/inventory/' + encodeURIComponent(p.id), { available: Number(available.value), version: stock.version });
             await adminPage(); status('Stock saved.');
           } catch (err) { fail(err); }
-        } }, 'Set stock')),
+        } }, 'Set stock'),
+        tracked ? h('div', { class: 'adjust' }, delta, ' ', reason, ' ', h('button', { type: 'button', class: 'secondary', onclick: async () => {
+          try {
+            await api('POST', `/inventory/${encodeURIComponent(p.id)}/adjustments`, { delta: Number(delta.value), reason: reason.value });
+            await adminPage(); status('Stock adjusted.');
+          } catch (err) { fail(err); }
+        } }, 'Adjust')) : null),
       h('td', {}, h('button', { type: 'button', class: 'danger', onclick: async () => {
         if (!confirm('Delete this product?')) return;
         try { await api('DELETE', '/product/' + encodeURIComponent(p.id)); await adminPage(); status('Product deleted.'); } catch (err) { fail(err); }
