@@ -216,12 +216,14 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	if webDir == "" {
 		webDir = filepath.Join("..", "web", "static")
 	}
-	shopfront := s.storefront(users, webDir)
+	// No CORS: the storefront's pages reach the API through their own
+	// distribution, under /api/.
+	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("ShopApi"), &awsapigatewayv2.HttpApiProps{ApiName: jsii.String("eventshop")})
+	s.guardStage(api)
+	shopfront := s.storefront(users, webDir, api)
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), users, &awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
 		UserPoolClients: &[]awscognito.IUserPoolClient{client, shopfront.client},
 	})
-	api := awsapigatewayv2.NewHttpApi(stack, jsii.String("ShopApi"), &awsapigatewayv2.HttpApiProps{ApiName: jsii.String("eventshop"), CorsPreflight: shopfront.cors()})
-	s.guardStage(api)
 	s.routes(api, authorizer, "Catalog", cataloghttp.Routes(), catalogAPI)
 	s.routes(api, authorizer, "Basket", baskethttp.Routes(), basketAPI)
 	s.routes(api, authorizer, "Ordering", orderinghttp.Routes(), orderingAPI)
@@ -229,7 +231,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.Url(), Description: jsii.String("Base URL of the shop's HTTP API")})
 	awscdk.NewCfnOutput(stack, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{Value: users.UserPoolId()})
 	awscdk.NewCfnOutput(stack, jsii.String("UserPoolClientId"), &awscdk.CfnOutputProps{Value: client.UserPoolClientId()})
-	shopfront.deploy(s, api)
+	shopfront.deploy(s)
 	return stack
 }
 

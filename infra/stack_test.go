@@ -709,10 +709,10 @@ func TestBuiltWithOTLPReadsTheBuildTags(t *testing.T) {
 
 // The storefront's files sit in a private, encrypted bucket that only
 // CloudFront reads (origin access control), served over HTTPS with the
-// pages' security headers; its Cognito client signs users in with the
-// authorization code flow and no secret (PKCE), back to the distribution;
-// the API's CORS allows the distribution's origin, and its authorizer takes
-// the client's tokens; the deployment leaves the console out.
+// pages' security headers; the API is served under /api/ by the same
+// distribution; its Cognito client signs users in with the authorization
+// code flow and no secret (PKCE), back to the distribution; the API's
+// authorizer takes the client's tokens; the deployment leaves the console out.
 func TestStorefront(t *testing.T) {
 	tm, res := template(t)
 	tm.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
@@ -724,12 +724,32 @@ func TestStorefront(t *testing.T) {
 	behavior, _ := cfg["DefaultCacheBehavior"].(map[string]any)
 	origins, _ := cfg["Origins"].([]any)
 	if cfg["DefaultRootObject"] != "index.html" || behavior["ViewerProtocolPolicy"] != "redirect-to-https" || behavior["ResponseHeadersPolicyId"] == nil ||
-		len(origins) != 1 || origins[0].(map[string]any)["OriginAccessControlId"] == nil {
+		len(origins) != 2 || origins[0].(map[string]any)["OriginAccessControlId"] == nil {
 		t.Fatalf("distribution %s", mustJSON(cfg))
+	}
+	// The API under /api/: API Gateway's host as the origin, over HTTPS,
+	// uncached (so the Authorization header goes with every request), every
+	// method, the path's /api taken off on the way.
+	api := logicalID(t, res, "AWS::ApiGatewayV2::Api", "ShopApi")
+	behaviors, _ := cfg["CacheBehaviors"].([]any)
+	if len(behaviors) != 1 {
+		t.Fatalf("cache behaviors %s, want one for the API", mustJSON(behaviors))
+	}
+	apiBehavior := behaviors[0].(map[string]any)
+	const cachingDisabled, allViewerExceptHost = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+	apiOrigin := origins[1].(map[string]any)
+	if apiBehavior["PathPattern"] != APIPath+"/*" || apiBehavior["CachePolicyId"] != cachingDisabled || apiBehavior["OriginRequestPolicyId"] != allViewerExceptHost ||
+		!strings.Contains(mustJSON(apiBehavior["AllowedMethods"]), "POST") || !strings.Contains(mustJSON(apiBehavior["AllowedMethods"]), "DELETE") ||
+		apiBehavior["TargetOriginId"] != apiOrigin["Id"] || !strings.Contains(mustJSON(apiOrigin["DomainName"]), api) ||
+		mustJSON(apiOrigin["CustomOriginConfig"].(map[string]any)["OriginProtocolPolicy"]) != `"https-only"` ||
+		!strings.Contains(mustJSON(apiBehavior["FunctionAssociations"]), "viewer-request") {
+		t.Fatalf("API behavior %s, origin %s", mustJSON(apiBehavior), mustJSON(apiOrigin))
 	}
 	for _, p := range ofType(res, "AWS::CloudFront::ResponseHeadersPolicy") {
 		csp := mustJSON(p.Properties)
-		if !strings.Contains(csp, `script-src 'self'`) || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "execute-api.") || !strings.Contains(csp, "amazoncognito.com") {
+		// connect-src: the page's own origin and the user pool's own sign-in domain; no wildcard host.
+		if !strings.Contains(csp, `script-src 'self'`) || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "execute-api") ||
+			strings.Contains(csp, "*.") || !strings.Contains(csp, "connect-src 'self' https://") || !strings.Contains(csp, "amazoncognito.com") {
 			t.Errorf("response headers %s", csp)
 		}
 	}
@@ -747,13 +767,9 @@ func TestStorefront(t *testing.T) {
 	if len(ofType(res, "AWS::Cognito::UserPoolDomain")) != 1 {
 		t.Fatal("no hosted sign-in domain")
 	}
-	for _, api := range ofType(res, "AWS::ApiGatewayV2::Api") {
-		cors := mustJSON(api.Properties["CorsConfiguration"])
-		// The storefront sends an Idempotency-Key with its checkout and
-		// Prefer: wait when it reads the order the checkout named.
-		if !strings.Contains(cors, dist) || !strings.Contains(cors, "idempotency-key") || !strings.Contains(cors, `"prefer"`) || strings.Contains(cors, `"*"`) {
-			t.Errorf("API CORS %s", cors)
-		}
+	// The pages call their own origin: the API answers no cross-origin request.
+	if cors := res[api].Properties["CorsConfiguration"]; cors != nil {
+		t.Errorf("API CORS %s", mustJSON(cors))
 	}
 	for _, a := range ofType(res, "AWS::ApiGatewayV2::Authorizer") {
 		if aud, _ := a.Properties["JwtConfiguration"].(map[string]any)["Audience"].([]any); len(aud) != 2 {
@@ -767,6 +783,47 @@ func TestStorefront(t *testing.T) {
 	for _, d := range deployments {
 		if ex := mustJSON(d.Properties["Exclude"]); !strings.Contains(ex, "console.html") || d.Properties["DistributionPaths"] == nil {
 			t.Errorf("deployment %s", mustJSON(d.Properties))
+		}
+	}
+}
+
+// The CloudFront Function in front of the API, run under Node.js as
+// CloudFront runs it: the request's path without /api, the rest untouched.
+func TestTheAPIPathFunction(t *testing.T) {
+	_, res := template(t)
+	fns := ofType(res, "AWS::CloudFront::Function")
+	if len(fns) != 1 {
+		t.Fatalf("%d CloudFront functions", len(fns))
+	}
+	var code string
+	for _, f := range fns {
+		code, _ = f.Properties["FunctionCode"].(string)
+		if cfg := f.Properties["FunctionConfig"].(map[string]any); cfg["Runtime"] != "cloudfront-js-2.0" {
+			t.Fatalf("runtime %v", cfg["Runtime"])
+		}
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node: %v", err) // make test installs npm packages with it: it is there
+	}
+	for in, want := range map[string]string{"/api/product": "/product", "/api/order/alice/o-1/cancel": "/order/alice/o-1/cancel", "/api/": "/"} {
+		script := code + `
+var out = handler({request: {method: 'GET', uri: ` + mustJSON(in) + `, querystring: {category: {value: 'Phone'}}, headers: {authorization: {value: 'Bearer t'}}}});
+process.stdout.write(JSON.stringify(out));`
+		got, err := exec.Command(node, "-e", script).Output()
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		var req struct {
+			URI         string         `json:"uri"`
+			Querystring map[string]any `json:"querystring"`
+			Headers     map[string]any `json:"headers"`
+		}
+		if err := json.Unmarshal(got, &req); err != nil {
+			t.Fatalf("%s: %s: %v", in, got, err)
+		}
+		if req.URI != want || req.Querystring["category"] == nil || req.Headers["authorization"] == nil {
+			t.Errorf("%s → %s, want uri %s with the query and headers kept", in, got, want)
 		}
 	}
 }

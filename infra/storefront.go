@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -28,16 +29,24 @@ type storefront struct {
 	dir    string
 }
 
-// connectSrc is what the pages may call besides their own origin: the
-// region's API Gateway APIs and Cognito sign-in domains. Wildcards keep the
-// distribution independent of the API, whose CORS names the distribution.
-func connectSrc(region string) string {
-	return " https://*.execute-api." + region + ".amazonaws.com https://*.auth." + region + ".amazoncognito.com"
-}
+// APIPath is where the distribution serves the API, beside the pages: the
+// pages call their own origin, so their CSP names no API host and the API
+// needs no CORS.
+const APIPath = "/api"
 
-// storefront declares the bucket, the distribution with the pages' security
-// headers, the user pool's hosted sign-in domain and the pages' client.
-func (s *shop) storefront(users awscognito.UserPool, dir string) *storefront {
+// apiPathFunction is the CloudFront Function (cloudfront-js-2.0) that takes
+// APIPath off a request's path before it goes to API Gateway, whose routes
+// start at /; the query string is apart from the path, and stays.
+var apiPathFunction = `function handler(event) {
+  var request = event.request;
+  request.uri = request.uri.slice(` + strconv.Itoa(len(APIPath)) + `) || '/';
+  return request;
+}`
+
+// storefront declares the bucket, the distribution (the pages, with their
+// security headers, and api under APIPath), the user pool's hosted sign-in
+// domain and the pages' client.
+func (s *shop) storefront(users awscognito.UserPool, dir string, api awsapigatewayv2.HttpApi) *storefront {
 	bucket := awss3.NewBucket(s.stack, jsii.String("StorefrontBucket"), &awss3.BucketProps{
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
@@ -45,10 +54,15 @@ func (s *shop) storefront(users awscognito.UserPool, dir string) *storefront {
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 	})
 	suppress(bucket, "AwsSolutions-S1", "The bucket holds only the storefront's static files; CloudFront is its only reader, through origin access control")
+	domain := users.AddDomain(jsii.String("SignIn"), &awscognito.UserPoolDomainOptions{
+		CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("eventshop-"), s.stack.Account()})},
+	})
+	// The pages call their own origin (the API under APIPath) and the hosted
+	// sign-in's token endpoint, nothing else.
 	headers := awscloudfront.NewResponseHeadersPolicy(s.stack, jsii.String("StorefrontHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
 		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
 			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
-				ContentSecurityPolicy: jsii.String(web.CSP(connectSrc(*s.stack.Region()))), Override: jsii.Bool(true)},
+				ContentSecurityPolicy: jsii.String(web.CSP(" " + *domain.BaseUrl(nil))), Override: jsii.Bool(true)},
 			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
 			FrameOptions:       &awscloudfront.ResponseHeadersFrameOptions{FrameOption: awscloudfront.HeadersFrameOption_DENY, Override: jsii.Bool(true)},
 			ReferrerPolicy:     &awscloudfront.ResponseHeadersReferrerPolicy{ReferrerPolicy: awscloudfront.HeadersReferrerPolicy_NO_REFERRER, Override: jsii.Bool(true)},
@@ -56,12 +70,33 @@ func (s *shop) storefront(users awscognito.UserPool, dir string) *storefront {
 				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(365)), IncludeSubdomains: jsii.Bool(true), Override: jsii.Bool(true)},
 		},
 	})
+	stripAPIPath := awscloudfront.NewFunction(s.stack, jsii.String("ApiPathFunction"), &awscloudfront.FunctionProps{
+		Code:    awscloudfront.FunctionCode_FromInline(jsii.String(apiPathFunction)),
+		Runtime: awscloudfront.FunctionRuntime_JS_2_0(),
+		Comment: jsii.String("Takes " + APIPath + " off the path before the request goes to API Gateway"),
+	})
+	apiHost := awscdk.Fn_Select(jsii.Number(2), awscdk.Fn_Split(jsii.String("/"), api.ApiEndpoint(), nil)) // https://<host>
 	dist := awscloudfront.NewDistribution(s.stack, jsii.String("Storefront"), &awscloudfront.DistributionProps{
 		DefaultRootObject: jsii.String("index.html"),
 		DefaultBehavior: &awscloudfront.BehaviorOptions{
 			Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(bucket, nil),
 			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
 			ResponseHeadersPolicy: headers,
+		},
+		// The API, uncached: every header but Host goes to API Gateway (with
+		// caching disabled, Authorization among them).
+		AdditionalBehaviors: &map[string]*awscloudfront.BehaviorOptions{
+			APIPath + "/*": {
+				Origin:                awscloudfrontorigins.NewHttpOrigin(apiHost, &awscloudfrontorigins.HttpOriginProps{ProtocolPolicy: awscloudfront.OriginProtocolPolicy_HTTPS_ONLY}),
+				ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
+				AllowedMethods:        awscloudfront.AllowedMethods_ALLOW_ALL(),
+				CachePolicy:           awscloudfront.CachePolicy_CACHING_DISABLED(),
+				OriginRequestPolicy:   awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
+				ResponseHeadersPolicy: headers,
+				FunctionAssociations: &[]*awscloudfront.FunctionAssociation{{
+					Function: stripAPIPath, EventType: awscloudfront.FunctionEventType_VIEWER_REQUEST,
+				}},
+			},
 		},
 		MinimumProtocolVersion: awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021,
 	})
@@ -71,9 +106,6 @@ func (s *shop) storefront(users awscognito.UserPool, dir string) *storefront {
 	suppress(dist, "AwsSolutions-CFR4", "The default CloudFront domain's certificate allows TLSv1 by CloudFront's own rule; with a custom domain and its certificate, MinimumProtocolVersion TLSv1.2_2021 applies")
 	url := jsii.String("https://" + *dist.DistributionDomainName())
 
-	domain := users.AddDomain(jsii.String("SignIn"), &awscognito.UserPoolDomainOptions{
-		CognitoDomain: &awscognito.CognitoDomainOptions{DomainPrefix: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("eventshop-"), s.stack.Account()})},
-	})
 	client := users.AddClient(jsii.String("WebClient"), &awscognito.UserPoolClientOptions{
 		GenerateSecret: jsii.Bool(false), // a browser keeps no secret: PKCE instead
 		AuthFlows:      &awscognito.AuthFlow{UserSrp: jsii.Bool(true)},
@@ -89,26 +121,15 @@ func (s *shop) storefront(users awscognito.UserPool, dir string) *storefront {
 	return &storefront{url: url, client: client, domain: domain, bucket: bucket, dist: dist, dir: dir}
 }
 
-// cors lets the storefront's pages call the API from their origin.
-func (sf *storefront) cors() *awsapigatewayv2.CorsPreflightOptions {
-	return &awsapigatewayv2.CorsPreflightOptions{
-		AllowOrigins:  &[]*string{sf.url},
-		AllowMethods:  &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_PUT, awsapigatewayv2.CorsHttpMethod_DELETE},
-		AllowHeaders:  jsii.Strings("authorization", "content-type", "idempotency-key", "prefer", "traceparent", "tracestate", "x-correlation-id"),
-		ExposeHeaders: jsii.Strings("location", "idempotent-replayed", "retry-after", "x-correlation-id"),
-		MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
-	}
-}
-
 // deploy copies the pages to the bucket with their config.json (the API's
-// URL and the sign-in's ids, known at deploy time), leaving out the console,
+// path and the sign-in's ids, known at deploy time), leaving out the console,
 // whose admin API only the local shop has, and refreshes CloudFront's cache.
-func (sf *storefront) deploy(s *shop, api awsapigatewayv2.HttpApi) {
+func (sf *storefront) deploy(s *shop) {
 	// The same fields the local shop serves, as JSON-shaped values: their
 	// tokens become the deployed values.
 	var cfg map[string]any
 	b, _ := json.Marshal(web.Config{
-		APIURL: *api.ApiEndpoint(), SignIn: "cognito",
+		APIURL: APIPath, SignIn: "cognito",
 		Cognito: &web.Cognito{Domain: *sf.domain.BaseUrl(nil), ClientID: *sf.client.UserPoolClientId(), RedirectURI: *sf.url + "/"},
 	})
 	if err := json.Unmarshal(b, &cfg); err != nil {
