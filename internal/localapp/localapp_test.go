@@ -28,7 +28,9 @@ import (
 
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
+	"github.com/eventshop/eventshop/internal/basket"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/inventory"
 	inventoryapp "github.com/eventshop/eventshop/internal/inventory/app"
 	inventorysqlite "github.com/eventshop/eventshop/internal/inventory/sqlite"
 	"github.com/eventshop/eventshop/internal/localapp"
@@ -1045,5 +1047,16 @@ func TestMetricsMoveWithACheckout(t *testing.T) {
 	}
 	if after["go_goroutines"] == nil || after["process_resident_memory_bytes"] == nil {
 		t.Error("no Go runtime or process metrics")
+	}
+}
+
+// An order holds a basket's products (its lines, colours merged), and a
+// reservation on DynamoDB takes them all in one transaction of at most
+// inventory.MaxLines products: no basket may hold an order the inventory
+// could not reserve, and the basket's own limit (a 400 naming it) is what
+// refuses a larger one before any checkout.
+func TestABasketFitsInOneReservation(t *testing.T) {
+	if basket.MaxLines > inventory.MaxLines {
+		t.Fatalf("a basket holds up to %d lines; a reservation takes at most %d products", basket.MaxLines, inventory.MaxLines)
 	}
 }
