@@ -1,7 +1,7 @@
 # eventshop: `make run` starts the shop on one machine, `make test` runs every test.
 GO ?= go
 
-.PHONY: run build test vet check-tree api-check fmt fuzz bench loadtest mutation clean lambdas synth deploy destroy
+.PHONY: run build test vet check-tree api-check fmt fuzz bench loadtest sim mutation clean lambdas synth deploy destroy
 
 run: build
 	./bin/shop serve --addr 127.0.0.1:8080 --data ./data
@@ -127,6 +127,15 @@ $(WRK):
 
 loadtest: build $(RIE) $(WRK)
 	$(GO) run ./cmd/loadtest --shop bin/shop --rie $(RIE)
+
+# The whole AWS choreography under faults (internal/awssim), for SEEDS seeds
+# (make test runs 10): the runs, the faults injected by kind, the orders by
+# status, and every broken invariant with its seed and trace. Replay one
+# seed: go test ./internal/awssim -run TestSimulation -seed=N
+SEEDS ?= 500
+
+sim: $(DYNALITE)
+	$(GO) test -count=1 -timeout 60m -run TestSimulation -v ./internal/awssim -args -seeds $(SEEDS)
 
 # Mutation testing (not part of make test; takes several minutes): gremlins mutates
 # the packages that hold the shop's rules and runs each one's own tests, then prints

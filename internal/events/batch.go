@@ -57,8 +57,10 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 			errs[i] = handleOne(ctx, ev.Records[i], envs[i], metas[i], handle)
 		}
 	}
-	if len(order) == 1 {
-		flow(flows[order[0]])
+	if len(order) == 1 || ctx.Value(oneFlowAtATimeKey{}) != nil {
+		for _, key := range order {
+			flow(flows[key])
+		}
 	} else {
 		var wg sync.WaitGroup
 		for _, key := range order {
@@ -83,6 +85,16 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 }
 
 type failuresKey struct{}
+
+type oneFlowAtATimeKey struct{}
+
+// OneFlowAtATime returns ctx telling HandleBatch to handle a batch's flows
+// one after the other, in batch order, instead of side by side: the AWS
+// simulation (package awssim) replays a seed exactly only if nothing it
+// runs races.
+func OneFlowAtATime(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oneFlowAtATimeKey{}, true)
+}
 
 // WithFailures returns ctx carrying f, which HandleBatch tells why each
 // message it fails failed. The local bus keeps the last reason of each

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -106,5 +107,32 @@ func TestHandleBatchRunsFlowsSideBySide(t *testing.T) {
 		if !slices.Equal(seen[flow], []int{1, 2}) {
 			t.Errorf("flow %q handled %v, want 1 then 2", flow, seen[flow])
 		}
+	}
+}
+
+// Asked to, HandleBatch handles one flow after another, each whole, in the
+// order their first messages came: nothing of two flows interleaves.
+func TestHandleBatchOneFlowAtATime(t *testing.T) {
+	msg := func(id, flow string, n int) awsevents.SQSMessage {
+		return eventstest.Message(t, id, "src", "T", map[string]any{"correlationId": flow, "n": n})
+	}
+	batch := eventstest.Batch(msg("b1", "b", 1), msg("a1", "a", 1), msg("b2", "b", 2), msg("c1", "c", 1), msg("a2", "a", 2))
+	var handled []string
+	resp := events.HandleBatch(events.OneFlowAtATime(t.Context()), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
+		var d struct {
+			CorrelationID string `json:"correlationId"`
+			N             int    `json:"n"`
+		}
+		if err := json.Unmarshal(env.Detail, &d); err != nil {
+			return err
+		}
+		handled = append(handled, fmt.Sprint(d.CorrelationID, d.N)) // no lock: one goroutine at a time, or -race says so
+		return nil
+	})
+	if failed := eventstest.Failed(resp); len(failed) > 0 {
+		t.Fatalf("failed %v", failed)
+	}
+	if want := []string{"b1", "b2", "a1", "a2", "c1"}; !slices.Equal(handled, want) {
+		t.Fatalf("handled %v, want %v", handled, want)
 	}
 }

@@ -4,13 +4,29 @@
 package apigw
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/eventshop/eventshop/internal/auth"
+	"github.com/eventshop/eventshop/internal/rest"
 )
+
+// Handler builds the handler an API function serves behind the API proxy:
+// the routes register adds, with the caller taken from API Gateway's JWT
+// authorizer (Middleware), problem+json for unmatched routes, correlation
+// ids and request logs. A span per request continues the caller's
+// traceparent, as locally; no request metrics: API Gateway's own count and
+// time every request.
+func Handler(log *slog.Logger, register func(*http.ServeMux)) http.Handler {
+	mux := http.NewServeMux()
+	register(mux)
+	return rest.Middleware(log, otel.GetTracerProvider(), noop.NewMeterProvider(), Middleware(rest.Routes(mux)))
+}
 
 // Middleware puts the authorizer's claims where handlers read them. Routes
 // without an authorizer (the public ones) carry none. The authorizer lets a

@@ -14,13 +14,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/eventshop/eventshop/internal/auth/apigw"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/correlation"
-	"github.com/eventshop/eventshop/internal/rest"
 )
 
 // Require reads the named environment variables; it fails naming every one
@@ -50,16 +47,9 @@ func Logger() *slog.Logger {
 // DynamoDB builds the DynamoDB client.
 func DynamoDB(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) }
 
-// HTTP builds the handler an API function serves: the routes register adds,
-// with the caller taken from API Gateway's JWT authorizer, problem+json for
-// unmatched routes, correlation ids and request logs.
+// HTTP builds the handler an API function serves (apigw.Handler).
 func HTTP(log *slog.Logger, register func(*http.ServeMux)) http.Handler {
-	mux := http.NewServeMux()
-	register(mux)
-	// A span per request, continuing the caller's traceparent, as locally;
-	// rest.Routes names it after the route. No request metrics: API
-	// Gateway's own count and time every request.
-	return rest.Middleware(log, otel.GetTracerProvider(), noop.NewMeterProvider(), apigw.Middleware(rest.Routes(mux)))
+	return apigw.Handler(log, register)
 }
 
 // Init is what every main does first: its logger, its telemetry (observe),

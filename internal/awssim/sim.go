@@ -1,0 +1,438 @@
+// Package awssim runs eventshop's AWS side in one process, against dynalite,
+// deterministically from a seed: the API functions as their Lambda mains
+// build them (the same apigw.Handler behind the API proxy, the caller's
+// claims as API Gateway's JWT authorizer passes them), the consumers on
+// their rules' queues, and the outbox publishers on their tables' streams.
+// A seeded workload of shoppers and admins drives it while a seeded plan
+// injects faults; once the workload is over and the faults stop, the run
+// waits until nothing is left to deliver and checks the shop's invariants
+// (Check).
+//
+// What it models, and how:
+//   - DynamoDB Streams (dynalite has none): after each successful write the
+//     written items are read back and, if they changed, appended to their
+//     table's stream; the publisher's event source takes the records with an
+//     outbox (the stack's filter), 100 at a time, resumes from the first
+//     record it reports failed, and halves the batch after a failed
+//     invocation; nothing expires.
+//   - EventBridge: PutEvents with its limits (10 entries, 256 KB; going over
+//     breaks the run), each entry in EventBridge's envelope routed by the
+//     rules of package events through the project's pattern matcher.
+//   - SQS and its event source mappings: the rules' batch sizes, partial
+//     batch responses, a visibility timeout of 6× the consumer's timeout, a
+//     message moved to the dead-letter queue when received after MaxReceives
+//     receives; at-least-once and in no set order.
+//   - Faults (Plan): a function that dies after any call it makes to
+//     DynamoDB or EventBridge (what it wrote stays, its answer is lost: an
+//     SQS batch or a stream batch comes back, an API client sees a 502),
+//     ProvisionedThroughputExceeded on a DynamoDB call and TransactionConflict
+//     on a transaction (as they reach the code once the SDK's retries are
+//     spent), failed PutEvents calls and entries, duplicate and delayed
+//     deliveries, and received batches in shuffled order.
+//
+// What it does not model: invocations run one at a time, so two functions
+// never interleave their calls, and a consumer handles a batch's flows one
+// after the other in the batch's (shuffled) order rather than side by side
+// (events.OneFlowAtATime): a seed replays exactly only if nothing races.
+// The contract suites race the stores on their own; the stack's maximum
+// concurrency per queue is not simulated. Nor are a
+// stream's shards, their splits and the parallelization factor; the
+// stream's 24-hour retention and the publisher's parking of old records;
+// EventBridge's own retries to a queue and the rules' dead-letter queues;
+// Lambda's timeouts (a death stands for one); clocks (the run has a virtual
+// clock for delays, visibility timeouts and the basket's price cache, but
+// the services' own timestamps are real).
+package awssim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	"github.com/eventshop/eventshop/internal/auth/apigw"
+	"github.com/eventshop/eventshop/internal/awsenv"
+	basketapp "github.com/eventshop/eventshop/internal/basket/app"
+	basketconsumer "github.com/eventshop/eventshop/internal/basket/consumer"
+	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
+	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
+	catalogapp "github.com/eventshop/eventshop/internal/catalog/app"
+	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
+	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/idempotency"
+	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
+	inventoryapp "github.com/eventshop/eventshop/internal/inventory/app"
+	inventoryconsumer "github.com/eventshop/eventshop/internal/inventory/consumer"
+	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
+	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
+	orderingapp "github.com/eventshop/eventshop/internal/ordering/app"
+	orderingconsumer "github.com/eventshop/eventshop/internal/ordering/consumer"
+	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
+	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
+	"github.com/eventshop/eventshop/internal/outbox/streams"
+	paymentapp "github.com/eventshop/eventshop/internal/payment/app"
+	paymentconsumer "github.com/eventshop/eventshop/internal/payment/consumer"
+	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
+	"github.com/eventshop/eventshop/internal/payment/simulator"
+)
+
+// Plan is how often each fault happens, from 0 to 1.
+type Plan struct {
+	Die          float64 // an invocation dies after one of its first 4 calls
+	Throttle     float64 // a DynamoDB call is refused: ProvisionedThroughputExceeded
+	Conflict     float64 // a transaction is cancelled: TransactionConflict
+	PutEventsErr float64 // a PutEvents call fails whole
+	EntryErr     float64 // a PutEvents entry fails (ThrottlingException or InternalFailure)
+	Duplicate    float64 // a message is delivered twice
+	Delay        float64 // a message is delivered up to 30 s late
+}
+
+// DefaultPlan is the faults' rates of the runs make test and make sim make.
+var DefaultPlan = Plan{Die: 0.06, Throttle: 0.02, Conflict: 0.1, PutEventsErr: 0.04, EntryErr: 0.04, Duplicate: 0.08, Delay: 0.25}
+
+// Config is one run.
+type Config struct {
+	Seed     uint64
+	Plan     Plan
+	Users    int // shoppers; 4 if 0
+	Products int // 5 if 0
+	Actions  int // the workload's requests after the set-up; 60 if 0
+	// Tables makes a table from its description and returns its name; the
+	// tests create them on dynalite.
+	Tables func(in func(name string) *dynamodb.CreateTableInput) string
+	// Client is the DynamoDB client every function uses (dynalite's).
+	Client *dynamodb.Client
+}
+
+// maxSteps bounds a run: a shop that never quiesces is a failure, not a hang.
+const maxSteps = 200_000
+
+// Sim is one run.
+type Sim struct {
+	cfg     Config
+	plan    Plan
+	rand    *rand.Rand
+	seq     int
+	now     int64 // virtual milliseconds
+	db      *db
+	queues  []*queue
+	streams []*stream
+	pubs    map[string]*streams.Publisher
+	apis    map[string]http.Handler
+	inv     *invocation
+	faults  map[string]int
+	log     []string
+	broke   []error
+	tables  map[string]string // by awsenv variable
+	shop    *workload
+	quiet   bool // no faults: the workload is over
+	parking *streams.ParkingTable
+}
+
+// invocation is the function running now, and where it dies.
+type invocation struct {
+	fn     string
+	dieAt  int // after this call (from 1); 0: it lives
+	calls  int
+	dead   bool
+	cancel context.CancelFunc
+}
+
+// New makes the tables and the functions of a run.
+func New(cfg Config) *Sim {
+	if cfg.Users == 0 {
+		cfg.Users = 4
+	}
+	if cfg.Products == 0 {
+		cfg.Products = 5
+	}
+	if cfg.Actions == 0 {
+		cfg.Actions = 60
+	}
+	s := &Sim{cfg: cfg, plan: cfg.Plan, rand: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)), faults: map[string]int{},
+		pubs: map[string]*streams.Publisher{}, apis: map[string]http.Handler{}, tables: map[string]string{}}
+	s.db = &db{sim: s, c: cfg.Client, tables: map[string]*table{}}
+	// The tables, with a stream where the stack gives one (infra/stack.go).
+	for _, t := range []struct {
+		env       string
+		in        func(string) *dynamodb.CreateTableInput
+		publisher string
+	}{
+		{awsenv.CatalogTable, catalogdynamo.TableInput, "catalog-publisher"},
+		{awsenv.BasketTable, basketdynamo.BasketTableInput, "basket-publisher"},
+		{awsenv.PriceTable, basketdynamo.PriceTableInput, ""},
+		{awsenv.OrderTable, orderingdynamo.TableInput, "ordering-publisher"},
+		{awsenv.IdempotencyTable, idemdynamo.TableInput, ""},
+		{awsenv.ParkedTable, streams.ParkingTableInput, ""},
+		{awsenv.InventoryTable, inventorydynamo.TableInput, ""},
+		{awsenv.ReservationTable, inventorydynamo.ReservationTableInput, "inventory-publisher"},
+		{awsenv.PaymentTable, paymentdynamo.TableInput, "payment-publisher"},
+	} {
+		name := cfg.Tables(t.in)
+		s.tables[t.env] = name
+		tb := &table{name: name, last: map[string]map[string]types.AttributeValue{}}
+		for _, k := range t.in(name).KeySchema {
+			tb.keys = append(tb.keys, *k.AttributeName)
+		}
+		if t.publisher != "" {
+			tb.stream = &stream{table: name, publisher: t.publisher, batch: streamBatchSize}
+			s.streams = append(s.streams, tb.stream)
+		}
+		s.db.tables[name] = tb
+	}
+	log := slog.New(slog.DiscardHandler)
+	tables := s.tables
+
+	// The functions, built as their mains build them (cmd/lambda).
+	catalog := catalogapp.New(catalogdynamo.New(s.db, tables[awsenv.CatalogTable]))
+	guard := idempotency.NewGuard(idemdynamo.New(s.db, tables[awsenv.IdempotencyTable]), log)
+	s.apis[awsenv.CatalogAPI] = apigw.Handler(log, func(mux *http.ServeMux) { cataloghttp.Register(mux, catalog, log, guard) })
+	baskets := basketdynamo.NewAt(s.db, tables[awsenv.BasketTable], tables[awsenv.PriceTable], s.clock)
+	basketUC := basketapp.New(baskets, baskets)
+	s.apis[awsenv.BasketAPI] = apigw.Handler(log, func(mux *http.ServeMux) { baskethttp.Register(mux, basketUC, log, guard) })
+	orders := orderingapp.New(orderingdynamo.New(s.db, tables[awsenv.OrderTable]))
+	s.apis[awsenv.OrderingAPI] = apigw.Handler(log, func(mux *http.ServeMux) { orderinghttp.Register(mux, orders, log, nil) })
+	stockAPI := inventoryapp.New(inventorydynamo.New(s.db, tables[awsenv.InventoryTable], ""))
+	s.apis[awsenv.InventoryAPI] = apigw.Handler(log, func(mux *http.ServeMux) { inventoryhttp.Register(mux, stockAPI, log) })
+
+	consumers := map[string]func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error){
+		awsenv.BasketConsumer:    basketconsumer.New(basketapp.NewPrices(basketdynamo.NewPriceView(s.db, tables[awsenv.PriceTable])), log),
+		awsenv.OrderingConsumer:  orderingconsumer.New(orderingapp.New(orderingdynamo.New(s.db, tables[awsenv.OrderTable])), log),
+		awsenv.InventoryConsumer: inventoryconsumer.New(inventoryapp.New(inventorydynamo.New(s.db, tables[awsenv.InventoryTable], tables[awsenv.ReservationTable])), log),
+		awsenv.PaymentConsumer:   paymentconsumer.New(paymentapp.New(paymentdynamo.New(s.db, tables[awsenv.PaymentTable]), simulator.Simulator{}), log),
+	}
+	for _, r := range events.Rules() {
+		fn := consumerOf(r.Queue)
+		s.queues = append(s.queues, &queue{sim: s, rule: r, fn: fn, handler: consumers[fn]})
+	}
+	s.parking = streams.NewParkingTable(s.db, tables[awsenv.ParkedTable])
+	for _, st := range s.streams {
+		s.pubs[st.publisher] = streams.NewPublisher(&eventBridge{sim: s}, events.BusName, s.parking, log, streams.WithBackoff(time.Millisecond, 4*time.Millisecond))
+	}
+	s.shop = newWorkload(s)
+	return s
+}
+
+// consumerOf names the consumer of queue, as the stack wires them.
+func consumerOf(queue string) string {
+	switch queue {
+	case events.QueueBasketPrices:
+		return awsenv.BasketConsumer
+	case events.QueueInventoryCatalog, events.QueueInventoryOrders:
+		return awsenv.InventoryConsumer
+	case events.QueuePaymentOrders:
+		return awsenv.PaymentConsumer
+	}
+	return awsenv.OrderingConsumer
+}
+
+// clock is the run's virtual time.
+func (s *Sim) clock() time.Time { return time.UnixMilli(1_800_000_000_000 + s.now).UTC() }
+
+func (s *Sim) chance(p float64) bool { return !s.quiet && p > 0 && s.rand.Float64() < p }
+
+func (s *Sim) count(fault string) { s.faults[fault]++; s.trace("fault: %s", fault) }
+
+func (s *Sim) trace(format string, args ...any) {
+	s.log = append(s.log, fmt.Sprintf("%7d ", s.now)+fmt.Sprintf(format, args...))
+}
+
+// broken records something the shop did that breaks its contract with AWS
+// (a PutEvents over its limits, a stream record that could not be made).
+func (s *Sim) broken(err error) { s.broke = append(s.broke, err) }
+
+// invoke runs a function's invocation, which the plan may have die after one
+// of its calls: its context is then cancelled, as the process is gone, and
+// the death is its error whatever the function answered. An invocation has
+// invocationTimeout, as Lambda gives a function its timeout.
+func (s *Sim) invoke(ctx context.Context, fn string, run func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, invocationTimeout)
+	defer cancel()
+	s.inv = &invocation{fn: fn, cancel: cancel}
+	if s.chance(s.plan.Die) {
+		s.inv.dieAt = 1 + s.rand.IntN(4)
+	}
+	defer func() { s.inv = nil }()
+	err := run(ctx)
+	if s.inv.dead {
+		return ErrDied
+	}
+	return err
+}
+
+// invocationTimeout bounds an invocation in real time: the shortest of the
+// stack's function timeouts.
+const invocationTimeout = 10 * time.Second
+
+// before is a call's faults, if the plan injects one.
+func (s *Sim) before(op string, in any) error {
+	inv := s.inv
+	if inv == nil {
+		return nil // the harness's own calls
+	}
+	if inv.dead {
+		return ErrDied
+	}
+	switch {
+	case op == "PutEvents" && s.chance(s.plan.PutEventsErr):
+		s.count("PutEvents call failed")
+		return &smithy.GenericAPIError{Code: "InternalException", Message: "injected by awssim"}
+	case op == "PutEvents":
+	case op == "TransactWriteItems" && s.chance(s.plan.Conflict):
+		s.count("TransactionConflict")
+		n := len(in.(*dynamodb.TransactWriteItemsInput).TransactItems)
+		reasons := make([]types.CancellationReason, n)
+		for i := range reasons {
+			reasons[i].Code = aws.String("None")
+		}
+		reasons[s.rand.IntN(n)].Code = aws.String("TransactionConflict")
+		return &types.TransactionCanceledException{Message: aws.String("Transaction cancelled (injected by awssim)"), CancellationReasons: reasons}
+	case s.chance(s.plan.Throttle):
+		s.count("ProvisionedThroughputExceeded")
+		return &types.ProvisionedThroughputExceededException{Message: aws.String("injected by awssim")}
+	}
+	return nil
+}
+
+// after counts a call made; the invocation dies after it if the plan says so.
+func (s *Sim) after(op string) error {
+	inv := s.inv
+	if inv == nil {
+		return nil
+	}
+	inv.calls++
+	if inv.dieAt != 0 && inv.calls == inv.dieAt {
+		inv.dead = true
+		inv.cancel()
+		s.count("function died after a call")
+		s.trace("%s died after its call %d (%s)", inv.fn, inv.calls, op)
+		return ErrDied
+	}
+	return nil
+}
+
+// entryFault is the error code the plan gives a PutEvents entry, or "".
+func (s *Sim) entryFault() string {
+	if !s.chance(s.plan.EntryErr) {
+		return ""
+	}
+	code := []string{"ThrottlingException", "InternalFailure"}[s.rand.IntN(2)]
+	s.count("PutEvents entry " + code)
+	return code
+}
+
+// api invokes an API function with an HTTP API (payload 2.0) event; a
+// function that dies is API Gateway's 502.
+func (s *Sim) api(ctx context.Context, fn, method, path, body string, claims map[string]string, header map[string]string) (int, string) {
+	raw, query, _ := strings.Cut(path, "?")
+	s.seq++
+	req := awsevents.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "$default", RawPath: raw, RawQueryString: query, Body: body,
+		Headers: map[string]string{"content-type": "application/json"},
+		RequestContext: awsevents.APIGatewayV2HTTPRequestContext{
+			DomainName: "api.example.test", Stage: "$default", RequestID: fmt.Sprintf("req-%d", s.seq),
+			HTTP: awsevents.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: raw, Protocol: "HTTP/1.1", SourceIP: "192.0.2.1"},
+		},
+	}
+	for k, v := range header {
+		req.Headers[k] = v
+	}
+	if claims != nil {
+		req.RequestContext.Authorizer = &awsevents.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &awsevents.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+		}
+	}
+	var res awsevents.APIGatewayV2HTTPResponse
+	err := s.invoke(ctx, fn, func(ctx context.Context) error {
+		var err error
+		res, err = httpadapter.NewV2(s.apis[fn]).ProxyWithContext(ctx, req)
+		return err
+	})
+	if err != nil {
+		res = awsevents.APIGatewayV2HTTPResponse{StatusCode: http.StatusBadGateway, Body: `{"message":"Internal Server Error"}`}
+	}
+	s.trace("%s %s → %d", method, path, res.StatusCode)
+	return res.StatusCode, res.Body
+}
+
+// Run drives the workload and the system until the workload is over and
+// nothing is left to deliver, then checks the invariants.
+func (s *Sim) Run(ctx context.Context) (*Report, error) {
+	if err := s.shop.setUp(ctx); err != nil {
+		return nil, err
+	}
+	for step := 0; ; step++ {
+		if step == maxSteps {
+			return s.report(ctx, errors.New("the shop did not quiesce"))
+		}
+		if !s.quiet && s.shop.done() {
+			s.quiet = true
+			s.trace("the workload is over: no more faults")
+		}
+		var options []func()
+		if !s.shop.done() {
+			options = append(options, func() { s.shop.act(ctx) })
+		}
+		for _, st := range s.streams {
+			if st.pos < len(st.records) {
+				options = append(options, func() { st.poll(ctx, s, s.pubs[st.publisher]) })
+			}
+		}
+		for _, q := range s.queues {
+			if len(q.visible()) > 0 {
+				options = append(options, func() { q.poll(ctx) })
+			}
+		}
+		if len(options) > 0 {
+			options[s.rand.IntN(len(options))]()
+			s.now += int64(s.rand.IntN(50))
+			continue
+		}
+		next := int64(-1)
+		for _, q := range s.queues {
+			for _, m := range q.msgs {
+				if next < 0 || m.visibleAt < next {
+					next = m.visibleAt
+				}
+			}
+		}
+		if next < 0 {
+			return s.report(ctx, nil) // quiet: nothing waits anywhere
+		}
+		s.now = next
+	}
+}
+
+// Trace is the run's log of requests, deliveries and faults, one line per
+// step, each with its virtual millisecond; lines naming any of about, if
+// given, only.
+func (s *Sim) Trace(about ...string) []string {
+	if len(about) == 0 {
+		return slices.Clone(s.log)
+	}
+	var out []string
+	for _, l := range s.log {
+		for _, a := range about {
+			if a != "" && strings.Contains(l, a) {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return out
+}
+
+var _ streams.PutEventsAPI = (*eventBridge)(nil)

@@ -1,0 +1,233 @@
+package awssim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/eventshop/eventshop/internal/awsenv"
+	"github.com/eventshop/eventshop/internal/inventory"
+	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
+)
+
+// workload is the shoppers and the admin: what they do and what they were
+// told (accepted checkouts, the stock they set).
+type workload struct {
+	s        *Sim
+	left     int
+	users    []string
+	products []*product
+	accepted []checkout
+	supply   map[string]int // what the admin brought in, per tracked product
+	deleted  bool
+	stock    *inventorydynamo.Store // the harness's own reads
+}
+
+type product struct {
+	id, name string
+	gone     bool
+}
+
+// checkout is one the shop accepted (202).
+type checkout struct {
+	orderID, user, method string
+}
+
+func newWorkload(s *Sim) *workload {
+	w := &workload{s: s, left: s.cfg.Actions, supply: map[string]int{},
+		stock: inventorydynamo.New(s.db, s.tables[awsenv.InventoryTable], s.tables[awsenv.ReservationTable])}
+	for i := range s.cfg.Users {
+		w.users = append(w.users, fmt.Sprintf("shopper%d", i))
+	}
+	return w
+}
+
+var admin = map[string]string{"sub": "s-root", "cognito:username": "root", "cognito:groups": "[admin]"}
+
+func claims(user string) map[string]string {
+	return map[string]string{"sub": "s-" + user, "cognito:username": user}
+}
+
+func (w *workload) done() bool { return w.left <= 0 }
+
+// setUp creates the products, without faults.
+func (w *workload) setUp(ctx context.Context) error {
+	s := w.s
+	s.quiet = true
+	defer func() { s.quiet = false }()
+	for i := range s.cfg.Products {
+		name := fmt.Sprintf("Product %d", i)
+		body := fmt.Sprintf(`{"name":%q,"category":"Things","price":%d.%02d}`, name, 1+s.rand.IntN(50), s.rand.IntN(100))
+		status, resp := s.api(ctx, awsenv.CatalogAPI, "POST", "/product", body, admin, nil)
+		var p struct{ ID string }
+		if status != http.StatusCreated || json.Unmarshal([]byte(resp), &p) != nil {
+			return fmt.Errorf("create %s: %d %s", name, status, resp)
+		}
+		w.products = append(w.products, &product{id: p.ID, name: name})
+	}
+	return nil
+}
+
+// act makes the workload's next request.
+func (w *workload) act(ctx context.Context) {
+	w.left--
+	s := w.s
+	switch n := s.rand.IntN(100); {
+	case n < 28:
+		w.fill(ctx)
+	case n < 50:
+		w.checkout(ctx)
+	case n < 58:
+		w.cancel(ctx)
+	case n < 68:
+		w.ship(ctx)
+	case n < 74:
+		w.reprice(ctx)
+	case n < 86:
+		w.setStock(ctx)
+	case n < 98:
+		w.adjust(ctx)
+	default:
+		w.delete(ctx)
+	}
+}
+
+func (w *workload) user() string { return w.users[w.s.rand.IntN(len(w.users))] }
+
+func (w *workload) product() *product { return w.products[w.s.rand.IntN(len(w.products))] }
+
+func (w *workload) fill(ctx context.Context) {
+	s := w.s
+	var items []map[string]any
+	seen := map[string]bool{}
+	for range 1 + s.rand.IntN(3) {
+		p := w.product()
+		if seen[p.id] || p.gone {
+			continue
+		}
+		seen[p.id] = true
+		items = append(items, map[string]any{"productId": p.id, "quantity": 1 + s.rand.IntN(3)})
+	}
+	body, _ := json.Marshal(map[string]any{"items": items})
+	s.api(ctx, awsenv.BasketAPI, "POST", "/basket", string(body), claims(w.user()), nil)
+}
+
+// checkout checks the user's basket out with an Idempotency-Key, retrying
+// with the same key after a 5xx or a 409 (the first attempt still holds the
+// key), as a client should.
+func (w *workload) checkout(ctx context.Context) {
+	s := w.s
+	user := w.user()
+	method := "invoice"
+	if s.rand.IntN(5) == 0 {
+		method = "test-decline"
+	}
+	body := fmt.Sprintf(`{"firstName":"Ada","lastName":"Lovelace","email":"%s@example.com","address":"1 St","paymentMethod":%q}`, user, method)
+	s.seq++
+	key := map[string]string{"idempotency-key": "k" + strconv.Itoa(s.seq)}
+	for range 3 {
+		status, resp := s.api(ctx, awsenv.BasketAPI, "POST", "/basket/checkout", body, claims(user), key)
+		if status == http.StatusAccepted {
+			var co struct{ OrderID string }
+			if err := json.Unmarshal([]byte(resp), &co); err != nil || co.OrderID == "" {
+				s.broken(fmt.Errorf("checkout answered 202 with %s", resp))
+				return
+			}
+			w.accepted = append(w.accepted, checkout{orderID: co.OrderID, user: user, method: method})
+			s.trace("accepted checkout: order %s of %s, paying by %s", co.OrderID, user, method)
+			return
+		}
+		if status < 500 && status != http.StatusConflict {
+			return // an empty basket, say
+		}
+	}
+}
+
+func (w *workload) order() (checkout, bool) {
+	if len(w.accepted) == 0 {
+		return checkout{}, false
+	}
+	return w.accepted[w.s.rand.IntN(len(w.accepted))], true
+}
+
+func (w *workload) cancel(ctx context.Context) {
+	if o, ok := w.order(); ok {
+		w.s.api(ctx, awsenv.OrderingAPI, "POST", "/order/"+o.user+"/"+o.orderID+"/cancel", "", claims(o.user), nil)
+	}
+}
+
+func (w *workload) ship(ctx context.Context) {
+	if o, ok := w.order(); ok {
+		w.s.api(ctx, awsenv.OrderingAPI, "POST", "/order/"+o.user+"/"+o.orderID+"/ship", "", admin, nil)
+	}
+}
+
+func (w *workload) reprice(ctx context.Context) {
+	s := w.s
+	p := w.product()
+	body := fmt.Sprintf(`{"name":%q,"category":"Things","price":%d.%02d}`, p.name, 1+s.rand.IntN(50), s.rand.IntN(100))
+	s.api(ctx, awsenv.CatalogAPI, "PUT", "/product/"+p.id, body, admin, nil)
+}
+
+func (w *workload) delete(ctx context.Context) {
+	if w.deleted {
+		return
+	}
+	p := w.product()
+	if status, _ := w.s.api(ctx, awsenv.CatalogAPI, "DELETE", "/product/"+p.id, "", admin, nil); status == http.StatusNoContent {
+		p.gone, w.deleted = true, true
+	}
+}
+
+// setStock reads a product's stock as the admin page does, and sets it
+// from the version read.
+func (w *workload) setStock(ctx context.Context) {
+	s := w.s
+	p := w.product()
+	status, resp := s.api(ctx, awsenv.InventoryAPI, "GET", "/inventory/"+p.id+"/admin", "", admin, nil)
+	var st struct{ Version int64 }
+	if status != http.StatusOK || json.Unmarshal([]byte(resp), &st) != nil {
+		return
+	}
+	body := fmt.Sprintf(`{"available":%d,"version":%d}`, s.rand.IntN(9), st.Version)
+	w.ledger(ctx, p.id, func() { s.api(ctx, awsenv.InventoryAPI, "PUT", "/inventory/"+p.id, body, admin, nil) }, false)
+}
+
+func (w *workload) adjust(ctx context.Context) {
+	s := w.s
+	p := w.product()
+	delta := 1 + s.rand.IntN(4)
+	if s.rand.IntN(3) == 0 {
+		delta = -delta
+	}
+	body := fmt.Sprintf(`{"delta":%d,"reason":"count"}`, delta)
+	w.ledger(ctx, p.id, func() { s.api(ctx, awsenv.InventoryAPI, "POST", "/inventory/"+p.id+"/adjustments", body, admin, nil) }, true)
+}
+
+// ledger runs an admin's stock request and records what it changed, read
+// from the table before and after (nothing else runs meanwhile), whatever
+// the admin was answered: a request whose function died may have landed.
+func (w *workload) ledger(ctx context.Context, id string, request func(), relative bool) {
+	before, _ := w.stock.Get(ctx, id)
+	request()
+	after, err := w.stock.Get(ctx, id)
+	if err != nil || after == before {
+		return
+	}
+	if relative {
+		w.supply[id] += after.Available - before.Available
+		w.s.trace("supply of %s: %+d, now %d", id, after.Available-before.Available, w.supply[id])
+		return
+	}
+	sold, err := w.s.sold(ctx)
+	if err != nil {
+		w.s.broken(err)
+		return
+	}
+	w.supply[id] = after.Available + after.Reserved + sold[id]
+	w.s.trace("supply of %s set: %d (available %d, reserved %d, sold %d)", id, w.supply[id], after.Available, after.Reserved, sold[id])
+}
+
+var _ inventory.Store = (*inventorydynamo.Store)(nil)
