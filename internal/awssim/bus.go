@@ -175,8 +175,10 @@ func (q *queue) poll(ctx context.Context) {
 		return err
 	})
 	if err != nil {
-		s.trace("%s failed: %v", q.fn, err)
-		return // the whole batch comes back
+		for _, m := range batch { // the whole batch comes back
+			s.trace("%s failed (%v): %s comes back: %s", q.fn, err, m.id, summary(m.body))
+		}
+		return
 	}
 	failed := map[string]bool{}
 	for _, f := range resp.BatchItemFailures {
@@ -186,7 +188,7 @@ func (q *queue) poll(ctx context.Context) {
 		if !failed[m.id] {
 			q.remove(m)
 		} else {
-			s.trace("%s reported %s failed", q.fn, m.id)
+			s.trace("%s reported %s failed: %s", q.fn, m.id, summary(m.body))
 		}
 	}
 }

@@ -158,9 +158,17 @@ func (w *workload) cancel(ctx context.Context) {
 	}
 }
 
+// ship ships an order the admin reads as PAID, as the admin page offers.
 func (w *workload) ship(ctx context.Context) {
-	if o, ok := w.order(); ok {
-		w.s.api(ctx, awsenv.OrderingAPI, "POST", "/order/"+o.user+"/"+o.orderID+"/ship", "", admin, nil)
+	o, ok := w.order()
+	if !ok {
+		return
+	}
+	path := "/order/" + o.user + "/" + o.orderID
+	status, resp := w.s.api(ctx, awsenv.OrderingAPI, "GET", path, "", admin, nil)
+	var read struct{ Status string }
+	if status == http.StatusOK && json.Unmarshal([]byte(resp), &read) == nil && read.Status == "PAID" {
+		w.s.api(ctx, awsenv.OrderingAPI, "POST", path+"/ship", "", admin, nil)
 	}
 }
 
