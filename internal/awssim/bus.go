@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -108,6 +109,10 @@ type queue struct {
 // may deliver it twice) and after a delay the plan may choose (reordering).
 func (q *queue) send(body string) {
 	s := q.sim
+	if s.cfg.Lose != nil && s.cfg.Lose(q.rule.Queue, strings.Fields(summary(body))[0]) {
+		s.trace("lost (not an AWS fault): %s on %s", summary(body), q.rule.Queue)
+		return
+	}
 	copies := 1
 	if s.chance(s.plan.Duplicate) {
 		copies = 2

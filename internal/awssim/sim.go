@@ -115,6 +115,10 @@ type Config struct {
 	Tables func(in func(name string) *dynamodb.CreateTableInput) string
 	// Client is the DynamoDB client every function uses (dynalite's).
 	Client *dynamodb.Client
+	// Lose, if set, drops the messages it names by queue and detail-type
+	// instead of delivering them: a fault AWS never makes, for the tests that
+	// show the checks catch what a loss breaks.
+	Lose func(queue, detailType string) bool
 }
 
 // maxSteps bounds a run: a shop that never quiesces is a failure, not a hang.

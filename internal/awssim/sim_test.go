@@ -26,9 +26,13 @@ func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 
 // run makes one simulation run of seed on fresh tables.
 func run(t *testing.T, seed uint64, plan awssim.Plan) (*awssim.Sim, *awssim.Report) {
+	return runLosing(t, seed, plan, nil)
+}
+
+func runLosing(t *testing.T, seed uint64, plan awssim.Plan, lose func(queue, detailType string) bool) (*awssim.Sim, *awssim.Report) {
 	t.Helper()
 	db := dynamotest.Client(t)
-	sim := awssim.New(awssim.Config{Seed: seed, Plan: plan, Client: db,
+	sim := awssim.New(awssim.Config{Seed: seed, Plan: plan, Client: db, Lose: lose,
 		Tables: func(in func(string) *dynamodb.CreateTableInput) string { return dynamotest.Table(t, db, in) }})
 	r, err := sim.Run(t.Context())
 	if err != nil {
@@ -119,3 +123,29 @@ func normalise(lines []string) []string {
 
 // tableName is the shape of dynamotest's table names.
 var tableName = regexp.MustCompile(`^t\d+-\d+:?$`)
+
+// The checks catch what a lost message breaks: orders left half way, and
+// stock a cancelled order still holds.
+func TestTheChecksCatchALoss(t *testing.T) {
+	for name, lose := range map[string]struct {
+		queue, detailType, want string
+	}{
+		"OrderPlaced never reaches the inventory":    {"inventory-orders", "OrderPlaced", "left PLACED"},
+		"OrderCancelled never reaches the inventory": {"inventory-orders", "OrderCancelled", "still holds stock"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			found := false
+			for sd := uint64(1); sd <= 5 && !found; sd++ {
+				_, r := runLosing(t, sd, awssim.DefaultPlan, func(queue, detailType string) bool {
+					return queue == lose.queue && detailType == lose.detailType
+				})
+				for _, v := range r.Violations {
+					found = found || strings.Contains(v, lose.want)
+				}
+			}
+			if !found {
+				t.Fatalf("5 seeds losing every %s on %s: no violation says %q", lose.detailType, lose.queue, lose.want)
+			}
+		})
+	}
+}
