@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -17,16 +19,22 @@ import (
 // by the very pattern the AWS stack deploys. It speaks exact values at any
 // depth, prefix, suffix, equals-ignore-case (alone, and within prefix,
 // suffix and anything-but), anything-but (values, prefix, suffix, wildcard),
-// numeric ranges, exists, wildcard and $or, with EventBridge's array
-// semantics: an array in the event matches if any of its elements does.
-//
-// Where an event holds an array of objects, a nested pattern must match
-// within one element: stricter than EventBridge, which may combine fields
-// of different elements. The shop's rules never lean on the difference.
+// numeric ranges, cidr, exists, wildcard and $or, with EventBridge's array
+// semantics: an array in the event (arrays within arrays too) matches if any
+// of its elements does, and where it holds objects a nested pattern matches
+// within one element, as EventBridge's matcher (aws/event-ruler) does.
+// "exists" looks at leaf values, as EventBridge flattens an event into them:
+// a field whose parent is missing, an empty array, or an object does not
+// exist. A pattern longer than MaxPatternLength is refused, as EventBridge
+// refuses it by default.
 type Pattern struct {
 	raw  string
 	root *objectMatcher
 }
+
+// MaxPatternLength is the longest event pattern EventBridge takes, in
+// characters, without a quota increase.
+const MaxPatternLength = 2048
 
 // ParsePattern reads and checks an event pattern.
 func ParsePattern(js string) (Pattern, error) {
@@ -47,6 +55,9 @@ func ParsePattern(js string) (Pattern, error) {
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, []byte(js)); err != nil {
 		return Pattern{}, fmt.Errorf("event pattern: %w", err)
+	}
+	if n := utf8.RuneCount(compact.Bytes()); n > MaxPatternLength {
+		return Pattern{}, fmt.Errorf("event pattern: %d characters, more than EventBridge's %d", n, MaxPatternLength)
 	}
 	return Pattern{raw: compact.String(), root: root}, nil
 }
@@ -263,14 +274,40 @@ func (f fieldMatcher) match(event map[string]any) bool {
 		case map[string]any:
 			return f.nested.match(v)
 		case []any:
-			return slices.ContainsFunc(v, func(e any) bool {
-				o, ok := e.(map[string]any)
-				return ok && f.nested.match(o)
-			})
+			objects := false
+			for _, e := range flatten(v) {
+				if o, ok := e.(map[string]any); ok {
+					if f.nested.match(o) {
+						return true
+					}
+					objects = true
+				}
+			}
+			if objects {
+				return false
+			}
 		}
-		return false
+		// Nothing below this field: only a pattern all of whose fields may
+		// be absent ({"exists": false}) matches.
+		return f.nested.match(nil)
 	}
 	return slices.ContainsFunc(f.conds, func(c condition) bool { return c.match(v, present) })
+}
+
+// flatten lists the elements of an array, and of the arrays within it.
+func flatten(arr []any) []any {
+	if !slices.ContainsFunc(arr, func(e any) bool { _, ok := e.([]any); return ok }) {
+		return arr
+	}
+	var out []any
+	for _, e := range arr {
+		if inner, ok := e.([]any); ok {
+			out = append(out, flatten(inner)...)
+		} else {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // A condition is one element of a pattern's array.
@@ -278,13 +315,14 @@ type condition interface {
 	match(v any, present bool) bool
 }
 
-// leaf applies test to a present value, or to each element of an array.
+// leaf applies test to a present value, or to each element of an array
+// (and of the arrays within it).
 func leaf(v any, present bool, test func(any) bool) bool {
 	if !present {
 		return false
 	}
 	if arr, ok := v.([]any); ok {
-		return slices.ContainsFunc(arr, test)
+		return slices.ContainsFunc(flatten(arr), test)
 	}
 	return test(v)
 }
@@ -333,6 +371,16 @@ func compileOperator(op string, arg any, path string) (condition, error) {
 		return exists{b}, nil
 	case "numeric":
 		return compileNumeric(arg, bad)
+	case "cidr":
+		a, ok := arg.(string)
+		if !ok {
+			return nil, bad("a string")
+		}
+		prefix, err := netip.ParsePrefix(a)
+		if err != nil {
+			return nil, bad(fmt.Sprintf("an IPv4 or IPv6 prefix such as 10.0.0.0/24 (%v)", err))
+		}
+		return cidr{prefix.Masked()}, nil
 	case "anything-but":
 		return compileAnythingBut(arg, path, bad)
 	}
@@ -446,13 +494,27 @@ func wildcardMatch(pattern, s string) bool {
 	return strings.HasSuffix(s, last)
 }
 
-// exists matches a field that is present with a value that is not an
-// object (EventBridge matches exists on leaves only), or one that is not.
+// exists matches a field that has a leaf value: present, and not an object
+// nor an array without one (EventBridge matches exists on the leaves it
+// flattens an event into); or, wanting false, one that has none.
 type exists struct{ want bool }
 
 func (e exists) match(v any, present bool) bool {
-	_, isObject := v.(map[string]any)
-	return (present && !isObject) == e.want
+	return leaf(v, present, func(x any) bool { _, isObject := x.(map[string]any); return !isObject }) == e.want
+}
+
+// cidr matches strings that are IP addresses within a prefix.
+type cidr struct{ prefix netip.Prefix }
+
+func (c cidr) match(v any, present bool) bool {
+	return leaf(v, present, func(x any) bool {
+		s, ok := x.(string)
+		if !ok {
+			return false
+		}
+		addr, err := netip.ParseAddr(s)
+		return err == nil && c.prefix.Contains(addr.Unmap())
+	})
 }
 
 // numeric holds every comparison of a range.

@@ -3,6 +3,7 @@ package events_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,6 +72,27 @@ func TestPatternMatchesAsEventBridgeDoes(t *testing.T) {
 		{"does not exist", `{"detail":{"c-count":[{"exists":false}]}}`, ec2, true},
 		{"does not exist, present", `{"detail":{"state":[{"exists":false}]}}`, ec2, false},
 		{"exists on an object (leaves only)", `{"detail":{"state":[{"exists":true}]}}`, `{"detail":{"state":{"a":1}}}`, false},
+		{"does not exist: its parent missing", `{"detail":{"c":[{"exists":false}]}}`, `{}`, true},
+		{"does not exist: its parent not an object", `{"detail":{"c":[{"exists":false}]}}`, `{"detail":"text"}`, true},
+		{"does not exist: its parent an array of values", `{"detail":{"c":[{"exists":false}]}}`, `{"detail":[1,2]}`, true},
+		{"exists: its parent missing", `{"detail":{"c":[{"exists":true}]}}`, `{}`, false},
+		{"exists on an empty array", `{"d":[{"exists":true}]}`, `{"d":[]}`, false},
+		{"does not exist: an empty array", `{"d":[{"exists":false}]}`, `{"d":[]}`, true},
+		{"exists on an array of values", `{"d":[{"exists":true}]}`, `{"d":[1]}`, true},
+		{"exists on an array of objects (leaves only)", `{"d":[{"exists":true}]}`, `{"d":[{"a":1}]}`, false},
+
+		{"arrays within arrays", `{"a":["x"]}`, `{"a":[["x"]]}`, true},
+		{"arrays within arrays, no element", `{"a":["x"]}`, `{"a":[["y"],["z"]]}`, false},
+		{"objects in arrays within arrays", `{"a":{"b":["x"]}}`, `{"a":[[{"b":"x"}]]}`, true},
+		{"objects in arrays within arrays misses", `{"a":{"b":["x"]}}`, `{"a":[[{"b":"y"}]]}`, false},
+		{"a nested pattern within one element", `{"a":{"b":["x"],"c":["y"]}}`, `{"a":[{"b":"x","c":"z"},{"b":"w","c":"y"}]}`, false},
+
+		{"cidr, IPv4", `{"detail":{"sourceIPAddress":[{"cidr":"10.0.0.0/24"}]}}`, `{"detail":{"sourceIPAddress":"10.0.0.255"}}`, true},
+		{"cidr, IPv4 outside", `{"detail":{"sourceIPAddress":[{"cidr":"10.0.0.0/24"}]}}`, `{"detail":{"sourceIPAddress":"10.0.1.0"}}`, false},
+		{"cidr, IPv6", `{"detail":{"sourceIPAddress":[{"cidr":"bcde:6f::/48"}]}}`, `{"detail":{"sourceIPAddress":"bcde:6f::1"}}`, true},
+		{"cidr, IPv6 outside", `{"detail":{"sourceIPAddress":[{"cidr":"bcde:6f::/48"}]}}`, `{"detail":{"sourceIPAddress":"bcde:70::1"}}`, false},
+		{"cidr on what is no address", `{"detail":{"sourceIPAddress":[{"cidr":"10.0.0.0/24"}]}}`, `{"detail":{"sourceIPAddress":"10.0.0"}}`, false},
+		{"cidr, IPv4 against an IPv6 prefix", `{"ip":[{"cidr":"bcde:6f::/48"}]}`, `{"ip":"10.0.0.1"}`, false},
 
 		{"equals-ignore-case", `{"detail-type":[{"equals-ignore-case":"ec2 instance state-change notification"}]}`, ec2, true},
 		{"equals-ignore-case misses", `{"detail-type":[{"equals-ignore-case":"ec2 instance"}]}`, ec2, false},
@@ -120,7 +142,9 @@ func TestPatternMatchesAsEventBridgeDoes(t *testing.T) {
 }
 
 func TestMalformedPatternsAreRefused(t *testing.T) {
+	long := `{"source":["` + strings.Repeat("x", events.MaxPatternLength) + `"]}`
 	for _, p := range []string{
+		long, `{"a":[{"cidr":"10.0.0.0"}]}`, `{"a":[{"cidr":"10.0.0.0/33"}]}`, `{"a":[{"cidr":10}]}`,
 		`[]`, `{}`, `{"a":[]}`, `{"a":"x"}`, `{"a":{}}`, `{"a":[{"prefix":1}]}`, `{"a":[{"numeric":[">"]}]}`,
 		`{"a":[{"numeric":[">",1,"<"]}]}`, `{"a":[{"numeric":["!=",1]}]}`, `{"a":[{"numeric":[">",6e9]}]}`,
 		`{"a":[{"nope":1}]}`, `{"a":[{"prefix":"x","suffix":"y"}]}`, `{"$or":[{"a":["b"]}]}`, `{"$or":"x"}`,
