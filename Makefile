@@ -1,7 +1,7 @@
 # eventshop: `make run` starts the shop on one machine, `make test` runs every test.
 GO ?= go
 
-.PHONY: run build test vet check-tree api-check fmt fuzz bench loadtest sim mutation clean lambdas synth deploy destroy
+.PHONY: run build test vet check-tree api-check fmt fuzz bench loadtest sim schemas mutation clean lambdas synth deploy destroy
 
 run: build
 	./bin/shop serve --addr 127.0.0.1:8080 --data ./data
@@ -93,6 +93,11 @@ destroy: $(CDK)
 
 vet:
 	$(GO) vet ./...
+
+# The events' JSON Schemas in api/events, from their Go types (package
+# eventschema); make test fails while the committed ones differ.
+schemas:
+	$(GO) run ./cmd/eventschemas --dir api/events
 
 # No build output is tracked: an executable must be a script, and no file an ELF binary.
 check-tree:

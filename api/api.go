@@ -1,8 +1,20 @@
 // Package api holds the HTTP contract, api/openapi.yaml, which the local shop
-// serves at /openapi.yaml and a test holds to the services' routes.
+// serves at /openapi.yaml and a test holds to the services' routes, and the
+// events' JSON Schemas, api/events (made by make schemas, package
+// eventschema), to which the tests hold every producer.
 package api
 
-import _ "embed"
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed events/*.json
+var eventSchemas embed.FS
+
+// EventSchemas holds each event detail's schema (<detail-type>.json) and the
+// envelope's (Envelope.json).
+var EventSchemas, _ = fs.Sub(eventSchemas, "events")
 
 // OpenAPI is the OpenAPI 3.0 document of the shop's HTTP API.
 //

@@ -57,6 +57,9 @@ func (e *eventBridge) PutEvents(ctx context.Context, in *eventbridge.PutEventsIn
 		if err != nil {
 			return nil, err
 		}
+		if err := s.schemas.Envelope(body); err != nil {
+			s.broken(fmt.Errorf("an event broke its schema: %w", err))
+		}
 		for _, q := range s.queues {
 			if q.rule.Pattern.Matches(body) {
 				s.trace("route %s %s %s → %s", id, env.DetailType, orderOf(env.Detail), q.rule.Queue)

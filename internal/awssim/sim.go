@@ -16,8 +16,9 @@
 //     record it reports failed, and halves the batch after a failed
 //     invocation; nothing expires.
 //   - EventBridge: PutEvents with its limits (10 entries, 256 KB; going over
-//     breaks the run), each entry in EventBridge's envelope routed by the
-//     rules of package events through the project's pattern matcher.
+//     breaks the run), each entry in EventBridge's envelope, held to its
+//     schema (api/events: one that breaks it breaks the run), and routed by
+//     the rules of package events through the project's pattern matcher.
 //   - SQS and its event source mappings: the rules' batch sizes, partial
 //     batch responses, a visibility timeout of 6× the consumer's timeout, a
 //     message moved to the dead-letter queue when received after MaxReceives
@@ -62,6 +63,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/auth/apigw"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	basketapp "github.com/eventshop/eventshop/internal/basket/app"
@@ -72,6 +74,7 @@ import (
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/events/eventschema"
 	"github.com/eventshop/eventshop/internal/idempotency"
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	inventoryapp "github.com/eventshop/eventshop/internal/inventory/app"
@@ -144,6 +147,7 @@ type Sim struct {
 	shop    *workload
 	quiet   bool // no faults: the workload is over
 	parking *streams.ParkingTable
+	schemas *eventschema.Validator // every event published is held to its schema
 }
 
 // invocation is the function running now, and where it dies.
@@ -169,6 +173,10 @@ func New(cfg Config) *Sim {
 	s := &Sim{cfg: cfg, plan: cfg.Plan, rand: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)), faults: map[string]int{},
 		pubs: map[string]*streams.Publisher{}, apis: map[string]http.Handler{}, tables: map[string]string{}}
 	s.db = &db{sim: s, c: cfg.Client, tables: map[string]*table{}}
+	var err error
+	if s.schemas, err = eventschema.NewValidator(api.EventSchemas); err != nil {
+		panic(err) // the committed schemas compile: a test holds them
+	}
 	// The tables, with a stream where the stack gives one (infra/stack.go).
 	for _, t := range []struct {
 		env       string

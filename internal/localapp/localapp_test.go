@@ -30,11 +30,13 @@ import (
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	"github.com/eventshop/eventshop/internal/basket"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/events/eventschema"
 	"github.com/eventshop/eventshop/internal/inventory"
 	inventoryapp "github.com/eventshop/eventshop/internal/inventory/app"
 	inventorysqlite "github.com/eventshop/eventshop/internal/inventory/sqlite"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localapp/localapptest"
+	"github.com/eventshop/eventshop/internal/localbus"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
 
@@ -55,7 +57,67 @@ func start(t testing.TB, dir string, demo bool) *shop {
 func startWith(t testing.TB, dir string, demo, untraced bool) *shop {
 	t.Helper()
 	s := localapptest.Start(t, localapp.Config{DataDir: dir, Demo: demo, Untraced: untraced, DevSignIn: true})
+	holdToSchemas(t, s.App.Bus())
 	return &shop{t: t, app: s.App, keys: s.Keys, srv: s.Server, stop: s.Stop}
+}
+
+// unchecked are events tests publish on purpose against their schema.
+var unchecked sync.Map
+
+// holdToSchemas validates every event the bus takes while the test runs
+// against its schema (api/events): the local producers are held to them.
+// A watcher more than 256 events behind misses the newest (localbus.Watch);
+// it checks all it sees, and fails the test at its end for any that breaks
+// a schema.
+func holdToSchemas(t testing.TB, bus *localbus.Bus) {
+	t.Helper()
+	v, err := eventschema.NewValidator(api.EventSchemas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent, live, stop := bus.Watch()
+	var errs []error
+	check := func(p localbus.Published) {
+		var id struct{ ID string }
+		if json.Unmarshal(p.Envelope, &id) == nil {
+			if _, skip := unchecked.Load(id.ID); skip {
+				return
+			}
+		}
+		if err := v.Envelope(p.Envelope); err != nil {
+			errs = append(errs, fmt.Errorf("%w\n%s", err, p.Envelope))
+		}
+	}
+	for _, p := range recent {
+		check(p)
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case p := <-live:
+				check(p)
+			case <-done:
+				for {
+					select {
+					case p := <-live:
+						check(p)
+					default:
+						return
+					}
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		stop()
+		close(done)
+		<-finished
+		for _, err := range errs {
+			t.Errorf("an event broke its schema: %v", err)
+		}
+	})
 }
 
 // specRouter finds operations in the OpenAPI document, whatever the server.
@@ -576,6 +638,7 @@ func TestDeadLetterAdminAPI(t *testing.T) {
 	q := events.QueueOrderingOrders
 	// A checkout the ordering consumer can never place: it ends in the dead-letter queue.
 	poison := events.Outgoing{ID: "poison-1", Source: events.SourceCheckout, DetailType: events.TypeCheckoutBasket, Detail: json.RawMessage(`{"checkoutId":"a/b"}`), Time: time.Now()}
+	unchecked.Store(poison.ID, true)
 	if err := s.app.Bus().Publish(t.Context(), []events.Outgoing{poison}); err != nil {
 		t.Fatal(err)
 	}

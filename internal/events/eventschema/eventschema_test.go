@@ -1,0 +1,102 @@
+package eventschema_test
+
+import (
+	"encoding/json"
+	"io/fs"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventshop/eventshop/api"
+	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/events/eventschema"
+	"github.com/eventshop/eventshop/internal/money"
+)
+
+// The committed schemas are what the Go types make: make schemas writes them.
+func TestCommittedSchemasAreGenerated(t *testing.T) {
+	want, err := eventschema.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := fs.Glob(api.EventSchemas, "*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(maps.Keys(want)); !slices.Equal(committed, got) {
+		t.Fatalf("api/events holds %v; the types make %v: run make schemas", committed, got)
+	}
+	for name, b := range want {
+		have, err := fs.ReadFile(api.EventSchemas, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(have) != string(b) {
+			t.Errorf("api/events/%s differs from what the Go types make: run make schemas", name)
+		}
+	}
+}
+
+// Every detail-type a rule routes has a contract, and every contract a schema.
+func TestEveryRoutedEventHasAContract(t *testing.T) {
+	types := map[string]bool{}
+	for _, c := range events.Contracts() {
+		types[c.DetailType] = true
+	}
+	for _, r := range events.Rules() {
+		if !slices.ContainsFunc(events.Contracts(), func(c events.Contract) bool {
+			return strings.Contains(r.Pattern.JSON(), `"`+c.DetailType+`"`)
+		}) {
+			t.Errorf("rule %s routes no detail-type a contract names: %s", r.Name, r.Pattern.JSON())
+		}
+	}
+	for _, dt := range []string{events.TypeProductChanged, events.TypeProductDeleted, events.TypeCheckoutBasket, events.TypeOrderPlaced,
+		events.TypeOrderCancelled, events.TypeOrderShipped, events.TypeStockReserved, events.TypeStockRejected,
+		events.TypePaymentCaptured, events.TypePaymentDeclined, events.TypePaymentRefunded} {
+		if !types[dt] {
+			t.Errorf("%s has no contract", dt)
+		}
+	}
+}
+
+// The validator takes what the producers write and refuses what breaks a
+// schema: a missing field, a wrong type, money with three decimals, a
+// field no schema knows, an envelope without its detail-type.
+func TestTheValidatorHoldsEventsToTheSchemas(t *testing.T) {
+	v, err := eventschema.NewValidator(api.EventSchemas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := events.OrderPlaced{OrderRef: events.OrderRef{OrderID: "o1", UserName: "ada"}, Lines: []events.OrderLine{{ProductID: "p1", Quantity: 2}},
+		TotalPrice: money.Cents(3998), PaymentMethod: "invoice"}
+	good, err := events.New(events.SourceOrdering, events.TypeOrderPlaced, placed, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Detail(good.DetailType, good.Detail); err != nil {
+		t.Fatalf("a producer's OrderPlaced: %v", err)
+	}
+	env, _ := json.Marshal(good.Wrap("123456789012", "us-east-1"))
+	if err := v.Envelope(env); err != nil {
+		t.Fatalf("its envelope: %v", err)
+	}
+	for name, detail := range map[string]string{
+		"no orderId":               `{"userName":"ada","lines":[],"totalPrice":1,"paymentMethod":"invoice"}`,
+		"quantity a string":        `{"orderId":"o1","userName":"ada","lines":[{"productId":"p1","quantity":"2"}],"totalPrice":1,"paymentMethod":"invoice"}`,
+		"three decimals":           `{"orderId":"o1","userName":"ada","lines":[],"totalPrice":1.005,"paymentMethod":"invoice"}`,
+		"an unknown field":         `{"orderId":"o1","userName":"ada","lines":[],"totalPrice":1,"paymentMethod":"invoice","discount":1}`,
+		"lines null (a nil slice)": `{"orderId":"o1","userName":"ada","lines":null,"totalPrice":1,"paymentMethod":"invoice"}`,
+	} {
+		if err := v.Detail(events.TypeOrderPlaced, []byte(detail)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if err := v.Detail("Unheard", []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "no schema") {
+		t.Errorf("an unknown detail-type: %v", err)
+	}
+	if err := v.Envelope([]byte(`{"version":"0","id":"1","source":"s","account":"1","time":"2026-01-01T00:00:00Z","region":"r","resources":[],"detail":{}}`)); err == nil {
+		t.Error("an envelope without detail-type: accepted")
+	}
+}
