@@ -1,7 +1,7 @@
 # eventshop: `make run` starts the shop on one machine, `make test` runs every test.
 GO ?= go
 
-.PHONY: run build test vet check-tree api-check fmt fuzz bench loadtest sim schemas mutation clean lambdas synth deploy destroy
+.PHONY: run build test vet check-tree api-check fmt fuzz bench loadtest sim schemas release-schemas mutation clean lambdas synth deploy destroy
 
 run: build
 	./bin/shop serve --addr 127.0.0.1:8080 --data ./data
@@ -98,6 +98,11 @@ vet:
 # eventschema); make test fails while the committed ones differ.
 schemas:
 	$(GO) run ./cmd/eventschemas --dir api/events
+
+# The schemas as released, which make test holds the current ones
+# compatible with: run when a release goes out.
+release-schemas: schemas
+	rm -rf api/events/released && mkdir -p api/events/released && cp api/events/*.json api/events/released/
 
 # No build output is tracked: an executable must be a script, and no file an ELF binary.
 check-tree:

@@ -16,6 +16,14 @@ var eventSchemas embed.FS
 // envelope's (Envelope.json).
 var EventSchemas, _ = fs.Sub(eventSchemas, "events")
 
+//go:embed events/released/*.json
+var releasedSchemas embed.FS
+
+// ReleasedEventSchemas holds the schemas as last released (make
+// release-schemas copies them): consumers may be written against them, so
+// the current ones must stay compatible (eventschema.Breaking).
+var ReleasedEventSchemas, _ = fs.Sub(releasedSchemas, "events/released")
+
 // OpenAPI is the OpenAPI 3.0 document of the shop's HTTP API.
 //
 //go:embed openapi.yaml

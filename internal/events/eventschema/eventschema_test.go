@@ -100,3 +100,55 @@ func TestTheValidatorHoldsEventsToTheSchemas(t *testing.T) {
 		t.Error("an envelope without detail-type: accepted")
 	}
 }
+
+// The schemas stay compatible with the released ones: nothing a consumer of
+// a released event reads is removed, retyped or newly required, and no
+// released event stops being described.
+func TestSchemasStayCompatibleWithTheReleasedOnes(t *testing.T) {
+	released, err := fs.Glob(api.ReleasedEventSchemas, "*.json")
+	if err != nil || len(released) == 0 {
+		t.Fatalf("no released schemas (%v): run make release-schemas", err)
+	}
+	for _, name := range released {
+		old, _ := fs.ReadFile(api.ReleasedEventSchemas, name)
+		now, err := fs.ReadFile(api.EventSchemas, name)
+		if err != nil {
+			t.Errorf("%s was released and is gone: keep publishing it, beside its new version", name)
+			continue
+		}
+		found, err := eventschema.Breaking(old, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range found {
+			t.Errorf("%s breaks its consumers: %s (a breaking change is a new detail-type, published beside this one)", name, f)
+		}
+	}
+}
+
+func TestBreakingChanges(t *testing.T) {
+	const base = `{"type":"object","required":["id","lines"],"properties":{
+		"id":{"type":"string"},"note":{"type":"string"},"status":{"type":"string","enum":["A","B"]},
+		"lines":{"type":"array","items":{"type":"object","required":["sku"],"properties":{"sku":{"type":"string"},"n":{"type":"integer"}}}}}}`
+	for _, tt := range []struct {
+		name, new, want string
+	}{
+		{"an optional field added", `{"type":"object","required":["id","lines"],"properties":{"id":{"type":"string"},"note":{"type":"string"},"extra":{"type":"string"},"status":{"type":"string","enum":["A","B","C"]},"lines":{"type":"array","items":{"type":"object","required":["sku"],"properties":{"sku":{"type":"string"},"n":{"type":"integer"}}}}}}`, ""},
+		{"a field removed", `{"type":"object","required":["id","lines"],"properties":{"id":{"type":"string"},"status":{"type":"string","enum":["A","B"]},"lines":{"type":"array","items":{"type":"object","required":["sku"],"properties":{"sku":{"type":"string"},"n":{"type":"integer"}}}}}}`, "note removed"},
+		{"a type changed", `{"type":"object","required":["id","lines"],"properties":{"id":{"type":"integer"},"note":{"type":"string"},"status":{"type":"string","enum":["A","B"]},"lines":{"type":"array","items":{"type":"object","required":["sku"],"properties":{"sku":{"type":"string"},"n":{"type":"integer"}}}}}}`, "id: type string became integer"},
+		{"a field made required", `{"type":"object","required":["id","lines","note"],"properties":{"id":{"type":"string"},"note":{"type":"string"},"status":{"type":"string","enum":["A","B"]},"lines":{"type":"array","items":{"type":"object","required":["sku"],"properties":{"sku":{"type":"string"},"n":{"type":"integer"}}}}}}`, "note made required"},
+		{"an enum value removed", `{"type":"object","required":["id","lines"],"properties":{"id":{"type":"string"},"note":{"type":"string"},"status":{"type":"string","enum":["A"]},"lines":{"type":"array","items":{"type":"object","required":["sku"],"properties":{"sku":{"type":"string"},"n":{"type":"integer"}}}}}}`, "status: enum value B removed"},
+		{"a field of an array's items renamed", `{"type":"object","required":["id","lines"],"properties":{"id":{"type":"string"},"note":{"type":"string"},"status":{"type":"string","enum":["A","B"]},"lines":{"type":"array","items":{"type":"object","required":["sku"],"properties":{"sku":{"type":"string"},"count":{"type":"integer"}}}}}}`, "lines[].n removed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			found, err := eventschema.Breaking([]byte(base), []byte(tt.new))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(found, "; ")
+			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+				t.Fatalf("found %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
