@@ -131,6 +131,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	parked := s.table("ParkedRecordsTable", streams.ParkingTableInput("parked"), "", "")
 
 	bus := awsevents.NewEventBus(stack, jsii.String("SwnEventBus"), &awsevents.EventBusProps{EventBusName: jsii.String(events.BusName)})
+	s.schemaRegistry()
 	bus.Archive(jsii.String("SwnEventArchive"), &awsevents.BaseArchiveProps{
 		Description:  jsii.String("Every event on the bus, for replay"),
 		EventPattern: &awsevents.EventPattern{Account: &[]*string{stack.Account()}},

@@ -827,3 +827,38 @@ process.stdout.write(JSON.stringify(out));`
 		}
 	}
 }
+
+// Every event's schema is in the EventBridge schema registry, as draft 4
+// (what the registry takes): the whole event, its source and detail-type
+// fixed, its detail the committed schema's.
+func TestEventSchemasAreInTheRegistry(t *testing.T) {
+	_, res := template(t)
+	if n := len(ofType(res, "AWS::EventSchemas::Registry")); n != 1 {
+		t.Fatalf("%d schema registries", n)
+	}
+	schemas := ofType(res, "AWS::EventSchemas::Schema")
+	if len(schemas) != len(events.Contracts()) {
+		t.Fatalf("%d schemas in the registry, %d events", len(schemas), len(events.Contracts()))
+	}
+	for _, c := range events.Contracts() {
+		s := schemas[logicalID(t, res, "AWS::EventSchemas::Schema", "EventSchema"+c.DetailType)].Properties
+		var content struct {
+			Schema     string `json:"$schema"`
+			Required   []string
+			Properties map[string]struct {
+				Enum       []string
+				Required   []string
+				Properties map[string]any
+			}
+		}
+		if s["Type"] != "JSONSchemaDraft4" || s["SchemaName"] != c.Source+"@"+c.DetailType || json.Unmarshal([]byte(s["Content"].(string)), &content) != nil {
+			t.Fatalf("%s: %v", c.DetailType, s)
+		}
+		detail := content.Properties["detail"]
+		if content.Schema != "http://json-schema.org/draft-04/schema#" || mustJSON(content.Properties["detail-type"].Enum) != mustJSON([]string{c.DetailType}) ||
+			mustJSON(content.Properties["source"].Enum) != mustJSON([]string{c.Source}) || !slices.Contains(content.Required, "detail") || len(detail.Properties) == 0 ||
+			strings.Contains(s["Content"].(string), "2020-12") || strings.Contains(s["Content"].(string), `"const"`) {
+			t.Errorf("%s: content %s", c.DetailType, s["Content"])
+		}
+	}
+}
