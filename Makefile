@@ -64,6 +64,8 @@ export EVENTSHOP_OTLP_ENDPOINT := $(OTLP_ENDPOINT)
 # OTLP_LAYER_ARN=<arn> adds a layer to every function, such as the ADOT collector's
 # (then OTLP_ENDPOINT=http://localhost:4318).
 export EVENTSHOP_OTLP_LAYER_ARN := $(OTLP_LAYER_ARN)
+# ARCHIVE_DAYS=<days> sets how long the bus's archive keeps events (30 if unset).
+export EVENTSHOP_ARCHIVE_DAYS := $(ARCHIVE_DAYS)
 
 lambdas:
 	@for fn in $(LAMBDAS); do \

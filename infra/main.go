@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"slices"
 	"strings"
 
@@ -58,7 +59,17 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	// Set by make synth and make deploy from ARCHIVE_DAYS.
+	archiveDays := 0
+	if v := os.Getenv("EVENTSHOP_ARCHIVE_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "infra: ARCHIVE_DAYS=%s: must be a number of days, 1 or more\n", v)
+			os.Exit(1)
+		}
+		archiveDays = n
+	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
-	NewShopStack(app, "EventShop", &ShopStackProps{AssetDir: assets, OTLPEndpoint: otlp, OTLPLayerARN: layer})
+	NewShopStack(app, "EventShop", &ShopStackProps{AssetDir: assets, OTLPEndpoint: otlp, OTLPLayerARN: layer, ArchiveDays: archiveDays})
 	app.Synth(nil)
 }

@@ -99,7 +99,14 @@ type ShopStackProps struct {
 	// OTLPLayerARN, when set, is a Lambda layer added to every function: the
 	// ADOT collector's, say, with OTLPEndpoint http://localhost:4318.
 	OTLPLayerARN string
+	// ArchiveDays is how long the bus's archive keeps every event, for
+	// replay; 0 means DefaultArchiveDays (EventBridge's own 0, for ever, is
+	// not offered: an archive is billed per GB stored).
+	ArchiveDays int
 }
+
+// DefaultArchiveDays is how long the archive keeps events unless told.
+const DefaultArchiveDays = 30
 
 // NewShopStack defines eventshop on AWS: the HTTP API behind a Cognito JWT
 // authorizer, one Lambda function per service role, the tables, the event bus
@@ -132,10 +139,21 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 
 	bus := awsevents.NewEventBus(stack, jsii.String("SwnEventBus"), &awsevents.EventBusProps{EventBusName: jsii.String(events.BusName)})
 	s.schemaRegistry()
-	bus.Archive(jsii.String("SwnEventArchive"), &awsevents.BaseArchiveProps{
+	archiveDays := props.ArchiveDays
+	if archiveDays == 0 {
+		archiveDays = DefaultArchiveDays
+	}
+	if archiveDays < 0 {
+		panic(fmt.Sprintf("ArchiveDays %d: must be 1 or more (0 for %d)", archiveDays, DefaultArchiveDays))
+	}
+	archive := bus.Archive(jsii.String("SwnEventArchive"), &awsevents.BaseArchiveProps{
 		Description:  jsii.String("Every event on the bus, for replay"),
 		EventPattern: &awsevents.EventPattern{Account: &[]*string{stack.Account()}},
-		Retention:    awscdk.Duration_Days(jsii.Number(30)),
+		Retention:    awscdk.Duration_Days(jsii.Number(float64(archiveDays))),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("EventArchiveArn"), &awscdk.CfnOutputProps{
+		Value:       archive.ArchiveArn(),
+		Description: jsii.String("The bus's archive: replay from it with aws events start-replay (see README: Events)"),
 	})
 
 	// Each function may call on each table the actions its adapters call,

@@ -206,6 +206,11 @@ func TestBusArchiveAndRules(t *testing.T) {
 	tm, res := template(t)
 	tm.HasResourceProperties(jsii.String("AWS::Events::EventBus"), map[string]any{"Name": "SwnEventBus"})
 	tm.ResourceCountIs(jsii.String("AWS::Events::Archive"), jsii.Number(1))
+	tm.HasResourceProperties(jsii.String("AWS::Events::Archive"), map[string]any{"RetentionDays": DefaultArchiveDays})
+	tm.HasOutput(jsii.String("EventArchiveArn"), map[string]any{})
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	week := assertions.Template_FromStack(NewShopStack(app, "Week", &ShopStackProps{AssetDir: assetDir(t), ArchiveDays: 7}), nil)
+	week.HasResourceProperties(jsii.String("AWS::Events::Archive"), map[string]any{"RetentionDays": 7})
 	rules := ofType(res, "AWS::Events::Rule")
 	if len(rules) != len(events.Rules()) {
 		t.Fatalf("%d rules, want one per definition (%d)", len(rules), len(events.Rules()))
