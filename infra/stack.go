@@ -424,6 +424,7 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.F
 	})
 	rule := awsevents.NewRule(s.stack, jsii.String(r.Name), &awsevents.RuleProps{
 		EventBus: bus,
+		RuleName: jsii.String(r.Name), // the name a replay's FilterArns names (README: Events)
 		// The L2 construct types only a few pattern fields; the rule's real
 		// pattern, content filters and all, is set below from its JSON.
 		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("placeholder")},

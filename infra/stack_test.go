@@ -221,6 +221,9 @@ func TestBusArchiveAndRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		id := logicalID(t, res, "AWS::Events::Rule", r.Name)
+		if rules[id].Properties["Name"] != r.Name {
+			t.Errorf("rule %s is named %v on AWS", r.Name, rules[id].Properties["Name"])
+		}
 		got, _ := json.Marshal(rules[id].Properties["EventPattern"])
 		wantJSON, _ := json.Marshal(want)
 		if string(got) != string(wantJSON) {
