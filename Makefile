@@ -1,7 +1,7 @@
 # eventshop: `make run` starts the shop on one machine, `make test` runs every test.
 GO ?= go
 
-.PHONY: run build test vet check-tree api-check fmt fuzz bench loadtest sim schemas release-schemas mutation clean lambdas synth deploy destroy
+.PHONY: run build test vet check-tree api-check asyncapi-check fmt fuzz bench loadtest sim schemas release-schemas mutation clean lambdas synth deploy destroy
 
 run: build
 	./bin/shop serve --addr 127.0.0.1:8080 --data ./data
@@ -36,6 +36,23 @@ api-check: $(REDOCLY)
 	  -o tools/apiclient/client/client.gen.go api/openapi.yaml
 	cd tools/apiclient && $(GO) vet ./... && $(GO) run .
 
+# The AsyncAPI CLI, which validates api/asyncapi.yaml (its analytics off).
+ASYNCAPI := tools/asyncapi/node_modules/.bin/asyncapi
+
+$(ASYNCAPI): tools/asyncapi/package.json tools/asyncapi/package-lock.json
+	npm ci --prefix tools/asyncapi --no-audit --no-fund
+	@touch $@
+
+# api/asyncapi.yaml is valid AsyncAPI with no error or warning (information is
+# allowed: the CLI suggests the newer 3.1).
+asyncapi-check: $(ASYNCAPI)
+	@mkdir -p bin
+	@ASYNCAPI_METRICS_CONFIG_PATH=$(CURDIR)/tools/asyncapi/analytics.json SUPPRESS_NO_CONFIG_WARNING=true \
+	  $(ASYNCAPI) validate api/asyncapi.yaml > bin/asyncapi.log 2>&1 || { cat bin/asyncapi.log; exit 1; }
+	@if grep -Eq '\(([1-9][0-9]*) errors?|, [1-9][0-9]* warnings?' bin/asyncapi.log; then cat bin/asyncapi.log; echo "api/asyncapi.yaml: errors or warnings"; exit 1; fi
+	@grep -q 'is valid' bin/asyncapi.log || { cat bin/asyncapi.log; exit 1; }
+	@echo "api/asyncapi.yaml: valid AsyncAPI, no error or warning"
+
 # The AWS Lambda Runtime Interface Emulator, which runs the Lambda binaries in tests.
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := bin/aws-lambda-rie
@@ -46,7 +63,7 @@ $(RIE):
 # jsii (under the CDK Go bindings) warns on every start that Node.js 20, this machine's, is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-test: vet check-tree api-check $(DYNALITE) $(RIE)
+test: vet check-tree api-check asyncapi-check $(DYNALITE) $(RIE)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
 	@echo "infra: CDK assertion tests (the first build of the CDK module takes a few minutes)"

@@ -16,6 +16,12 @@ var eventSchemas embed.FS
 // envelope's (Envelope.json).
 var EventSchemas, _ = fs.Sub(eventSchemas, "events")
 
+// AsyncAPI is the AsyncAPI 3.0 document of the shop's events (make schemas
+// writes it; eventschema.AsyncAPI).
+//
+//go:embed asyncapi.yaml
+var AsyncAPI []byte
+
 //go:embed events/released/*.json
 var releasedSchemas embed.FS
 

@@ -39,6 +39,22 @@ func TestCommittedSchemasAreGenerated(t *testing.T) {
 	}
 }
 
+// The committed AsyncAPI document is what the definitions make.
+func TestCommittedAsyncAPIIsGenerated(t *testing.T) {
+	doc, err := eventschema.AsyncAPI(api.EventSchemas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(doc) != string(api.AsyncAPI) {
+		t.Fatal("api/asyncapi.yaml differs from what the definitions make: run make schemas")
+	}
+	for _, want := range []string{"asyncapi: 3.0.0", "action: send", "action: receive", "basket-price-view", "OrderPlaced"} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("the document has no %q", want)
+		}
+	}
+}
+
 // Every detail-type a rule routes has a contract, and every contract a schema.
 func TestEveryRoutedEventHasAContract(t *testing.T) {
 	types := map[string]bool{}
