@@ -45,7 +45,8 @@ func (s *shop) schemaRegistry() {
 // shares (type, properties, required, items, additionalProperties,
 // multipleOf, format, title, description), so converting them is naming the
 // draft in $schema, dropping $id (draft 4's is "id", and the registry names
-// the schema itself), and writing each constant as a one-value enum.
+// the schema itself) and the example (draft 4 has no "examples"), and
+// writing each constant as a one-value enum.
 func draft4(c events.Contract) ([]byte, error) {
 	read := func(file string) (map[string]any, error) {
 		b, err := fs.ReadFile(api.EventSchemas, file)
@@ -68,6 +69,7 @@ func draft4(c events.Contract) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	delete(detail, "examples") // a keyword of draft 6 on
 	props := env["properties"].(map[string]any)
 	props["source"] = map[string]any{"type": "string", "enum": []string{c.Source}}
 	props["detail-type"] = map[string]any{"type": "string", "enum": []string{c.DetailType}}

@@ -1,28 +1,38 @@
 package events
 
+import "time"
+
 // Contract is an event the shop publishes: who sends it, its source and
-// detail-type, and the Go type of its detail (a zero value of it). The JSON
-// Schemas in api/events are generated from these (package eventschema).
+// detail-type, and an example of its detail, whose Go type is the detail's.
+// The JSON Schemas in api/events are generated from these (package
+// eventschema), with the example in each.
 type Contract struct {
 	Publisher  string // the service that sends it
 	Source     string
 	DetailType string
-	Detail     any
+	Example    any
 }
 
-// Contracts lists every event the shop publishes.
+// Contracts lists every event the shop publishes. The examples tell one
+// order's story: a phone announced, checked out, reserved, paid, shipped.
 func Contracts() []Contract {
+	meta := Meta{CorrelationID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+	order := OrderRef{OrderID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", UserName: "ada"}
+	lines := []OrderLine{{ProductID: "phone-1", Quantity: 2}}
 	return []Contract{
-		{"catalog", SourceCatalog, TypeProductChanged, ProductChanged{}},
-		{"catalog", SourceCatalog, TypeProductDeleted, ProductDeleted{}},
-		{"basket", SourceCheckout, TypeCheckoutBasket, CheckoutBasket{}},
-		{"ordering", SourceOrdering, TypeOrderPlaced, OrderPlaced{}},
-		{"ordering", SourceOrdering, TypeOrderCancelled, OrderCancelled{}},
-		{"ordering", SourceOrdering, TypeOrderShipped, OrderShipped{}},
-		{"inventory", SourceInventory, TypeStockReserved, StockReserved{}},
-		{"inventory", SourceInventory, TypeStockRejected, StockRejected{}},
-		{"payment", SourcePayment, TypePaymentCaptured, PaymentCaptured{}},
-		{"payment", SourcePayment, TypePaymentDeclined, PaymentDeclined{}},
-		{"payment", SourcePayment, TypePaymentRefunded, PaymentRefunded{}},
+		{"catalog", SourceCatalog, TypeProductChanged, ProductChanged{Meta: meta, ProductID: "phone-1", Name: "Phone", Category: "Phone", Price: 19999, Version: 3}},
+		{"catalog", SourceCatalog, TypeProductDeleted, ProductDeleted{Meta: meta, ProductID: "phone-1", Version: 4}},
+		{"basket", SourceCheckout, TypeCheckoutBasket, CheckoutBasket{Meta: meta, CheckoutID: order.OrderID, UserName: "ada",
+			FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Address: "12 St James's Square, London", PaymentMethod: "invoice",
+			Lines:      []Line{{ProductID: "phone-1", ProductName: "Phone", Color: "black", Quantity: 2, UnitPrice: 19999, LineTotal: 39998}},
+			TotalPrice: 39998, CheckedOutAt: time.Date(2026, 12, 4, 10, 30, 0, 0, time.UTC)}},
+		{"ordering", SourceOrdering, TypeOrderPlaced, OrderPlaced{Meta: meta, OrderRef: order, Lines: lines, TotalPrice: 39998, PaymentMethod: "invoice"}},
+		{"ordering", SourceOrdering, TypeOrderCancelled, OrderCancelled{Meta: meta, OrderRef: order, From: "PAID", Reason: "customer_cancelled", Lines: lines, TotalPrice: 39998}},
+		{"ordering", SourceOrdering, TypeOrderShipped, OrderShipped{Meta: meta, OrderRef: order, Lines: lines}},
+		{"inventory", SourceInventory, TypeStockReserved, StockReserved{Meta: meta, OrderRef: order, TotalPrice: 39998, PaymentMethod: "invoice"}},
+		{"inventory", SourceInventory, TypeStockRejected, StockRejected{Meta: meta, OrderRef: order, Reason: "out_of_stock"}},
+		{"payment", SourcePayment, TypePaymentCaptured, PaymentCaptured{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}},
+		{"payment", SourcePayment, TypePaymentDeclined, PaymentDeclined{Meta: meta, OrderRef: order, Reason: "declined by the provider"}},
+		{"payment", SourcePayment, TypePaymentRefunded, PaymentRefunded{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}},
 	}
 }

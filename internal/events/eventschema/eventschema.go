@@ -35,7 +35,12 @@ func ID(file string) string { return "https://eventshop.example/schemas/events/"
 func Generate() (map[string][]byte, error) {
 	out := map[string][]byte{}
 	for _, c := range events.Contracts() {
-		s := reflector().Reflect(c.Detail)
+		s := reflector().Reflect(c.Example)
+		example, err := json.Marshal(c.Example)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.DetailType, err)
+		}
+		s.Examples = []any{json.RawMessage(example)}
 		s.ID = jsonschema.ID(ID(File(c.DetailType)))
 		s.Title = c.DetailType
 		s.Description = fmt.Sprintf("The detail of %s, sent by the %s service (source %s).", c.DetailType, c.Publisher, c.Source)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -51,6 +52,39 @@ func TestCommittedAsyncAPIIsGenerated(t *testing.T) {
 	for _, want := range []string{"asyncapi: 3.0.0", "action: send", "action: receive", "basket-price-view", "OrderPlaced"} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("the document has no %q", want)
+		}
+	}
+}
+
+// Each schema's example is valid by the schema, and what a consumer decodes
+// from it (events.DecodeDetail, into the detail's Go type) is the example:
+// the schemas and the consumers agree.
+func TestConsumersDecodeTheSchemasExamples(t *testing.T) {
+	v, err := eventschema.NewValidator(api.EventSchemas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range events.Contracts() {
+		b, err := fs.ReadFile(api.EventSchemas, eventschema.File(c.DetailType))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var schema struct{ Examples []json.RawMessage }
+		if err := json.Unmarshal(b, &schema); err != nil || len(schema.Examples) != 1 {
+			t.Fatalf("%s: examples %v, %v", c.DetailType, schema.Examples, err)
+		}
+		example := schema.Examples[0]
+		if err := v.Detail(c.DetailType, example); err != nil {
+			t.Errorf("%s's example breaks its schema: %v", c.DetailType, err)
+		}
+		got := reflect.New(reflect.TypeOf(c.Example))
+		env := events.Outgoing{ID: "e1", Source: c.Source, DetailType: c.DetailType, Detail: example, Time: time.Now()}.Wrap("1", "r")
+		if err := events.DecodeDetail(env, got.Interface()); err != nil {
+			t.Errorf("%s: %v", c.DetailType, err)
+			continue
+		}
+		if !reflect.DeepEqual(got.Elem().Interface(), c.Example) {
+			t.Errorf("%s decoded as %+v, the example is %+v", c.DetailType, got.Elem().Interface(), c.Example)
 		}
 	}
 }
