@@ -142,19 +142,28 @@ func openDeadLetters(ctx context.Context, dir string) (deadLetters, func() error
 	case !errors.Is(err, localapp.ErrInUse):
 		return nil, nil, err
 	}
+	client, err := runningShop(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, func() error { return nil }, nil
+}
+
+// runningShop is the admin API of the shop running on dir.
+func runningShop(dir string) (*adminClient, error) {
 	addr, err := os.ReadFile(filepath.Join(dir, AddressFile))
 	if err != nil {
-		return nil, nil, fmt.Errorf("a shop runs on %s but its address is unknown (%s is missing): %w", dir, AddressFile, err)
+		return nil, fmt.Errorf("a shop runs on %s but its address is unknown (%s is missing): %w", dir, AddressFile, err)
 	}
 	keys, err := localjwt.Load(dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	tok, err := keys.Issue("shop-cli", true, 5*time.Minute, time.Now())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return &adminClient{base: strings.TrimSpace(string(addr)), token: tok}, func() error { return nil }, nil
+	return &adminClient{base: strings.TrimSpace(string(addr)), token: tok}, nil
 }
 
 // adminClient is the running shop's dead-letter admin API.

@@ -27,6 +27,7 @@ usage:
   shop dlq [--data DIR] show QUEUE ID                          print one dead letter
   shop dlq [--data DIR] redrive QUEUE [ID]                     move dead letters back to their queue
   shop dlq [--data DIR] delete QUEUE ID                        delete a dead letter for good
+  shop replay [--data DIR] --from TIME [--to TIME] --rule NAME  send archived events to a rule's queue again
   shop help [COMMAND]                                          print this, or a command's help
 
 Run shop COMMAND --help for a command's flags.
@@ -36,9 +37,10 @@ Run shop COMMAND --help for a command's flags.
 type command func(args []string, stdout, stderr io.Writer) error
 
 var commands = map[string]command{
-	"serve": serve,
-	"token": token,
-	"dlq":   dlq,
+	"serve":  serve,
+	"token":  token,
+	"dlq":    dlq,
+	"replay": replay,
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

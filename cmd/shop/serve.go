@@ -18,6 +18,7 @@ import (
 
 	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/localapp"
+	"github.com/eventshop/eventshop/internal/localbus"
 	"github.com/eventshop/eventshop/internal/rest"
 	"github.com/eventshop/eventshop/internal/telemetry"
 )
@@ -42,6 +43,7 @@ type serveConfig struct {
 	app       localapp.Config
 	devSignIn optionalBool
 	logLevel  slog.Level
+	archiveMB int64
 }
 
 // optionalBool is a boolean flag that knows whether it was given.
@@ -79,13 +81,15 @@ func devSignInOn(b optionalBool, addr string) bool {
 }
 
 func serveFlags(c *serveConfig) *flags {
-	fs := newFlags("serve", "shop serve [--addr HOST:PORT] [--data DIR] [--demo=false] [--dev-signin=BOOL] [--log-level LEVEL]",
+	fs := newFlags("serve", "shop serve [--addr HOST:PORT] [--data DIR] [--demo=false] [--dev-signin=BOOL] [--log-level LEVEL] [--archive-age 168h] [--archive-mb 256]",
 		"\nThe shop logs JSON lines to stderr. It stops on SIGINT or SIGTERM after finishing\nthe requests and events in flight.\n")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.app.DataDir, "data", "./data", "directory for the shop's databases, created if missing")
 	fs.BoolVar(&c.app.Demo, "demo", true, "load the demo catalog into an empty catalog")
 	fs.Var(&c.devSignIn, "dev-signin", "offer the storefront's development sign-in, a token for any user, admins included (default: only on a loopback address)")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "least level logged: debug (every request), info (refused requests too), warn or error")
+	fs.DurationVar(&c.app.Bus.ArchiveAge, "archive-age", localbus.DefaultArchiveAge, "how long the bus's archive keeps events, for shop replay")
+	fs.Int64Var(&c.archiveMB, "archive-mb", localbus.DefaultArchiveBytes>>20, "the most the archive keeps, in MB of envelopes (the oldest go first)")
 	return fs
 }
 
@@ -104,6 +108,10 @@ func parseServe(args []string, stdout io.Writer) (serveConfig, error) {
 	if c.app.DataDir == "" {
 		return c, fs.fail("--data must not be empty")
 	}
+	if c.app.Bus.ArchiveAge <= 0 || c.archiveMB <= 0 {
+		return c, fs.fail("--archive-age and --archive-mb must be more than 0")
+	}
+	c.app.Bus.ArchiveBytes = c.archiveMB << 20
 	c.app.DevSignIn = devSignInOn(c.devSignIn, c.addr)
 	return c, nil
 }

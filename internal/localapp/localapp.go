@@ -302,12 +302,12 @@ func (a *App) Handler() http.Handler { return a.handler }
 // Bus is the local event bus, for inspecting and redriving dead letters.
 func (a *App) Bus() *localbus.Bus { return a.bus }
 
-// Run relays the outboxes to the bus and runs the consumers until ctx ends,
-// then waits for work in flight to finish.
+// Run relays the outboxes to the bus and runs the consumers and the bus's
+// archiver until ctx ends, then waits for work in flight to finish.
 func (a *App) Run(ctx context.Context) error {
 	context.AfterFunc(ctx, func() { close(a.stopping) })
 	var wg sync.WaitGroup
-	errs := make(chan error, 6)
+	errs := make(chan error, 7)
 	for _, ob := range a.outboxes() {
 		wg.Go(func() { ob.Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
 	}
@@ -317,6 +317,7 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueInventoryOrders, a.inventoryConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueOrderingFulfil, a.orderingConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueuePaymentOrders, a.paymentConsumer) })
+	wg.Go(func() { errs <- a.bus.Archive(ctx) })
 	wg.Wait()
 	close(errs)
 	var all []error

@@ -37,6 +37,8 @@ import (
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localapp/localapptest"
 	"github.com/eventshop/eventshop/internal/localbus"
+	"github.com/eventshop/eventshop/internal/money"
+	"github.com/eventshop/eventshop/internal/sqlitedb"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
 
@@ -1122,4 +1124,87 @@ func TestABasketFitsInOneReservation(t *testing.T) {
 	if basket.MaxLines > inventory.MaxLines {
 		t.Fatalf("a basket holds up to %d lines; a reservation takes at most %d products", basket.MaxLines, inventory.MaxLines)
 	}
+}
+
+// The basket service's price view is lost (its rows deleted); a replay of
+// the catalog's archived events to its queue rebuilds it, and every basket
+// prices as before. A second replay, while prices change and baskets are
+// written, leaves the view at the catalog's newest prices: an old event
+// replayed never undoes a newer one.
+func TestReplayRebuildsThePriceView(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, false)
+	defer s.stop()
+	ctx := t.Context()
+	admin, alice := s.as("root", true), s.as("alice", false)
+	began := time.Now().Add(-time.Minute)
+	var ids []string
+	for i := range 3 {
+		var p product
+		admin.want(201, "POST", "/product", fmt.Sprintf(`{"name":"P%d","category":"Tools","price":%d.50}`, i, 10+i)).decode(t, &p)
+		ids = append(ids, p.ID)
+	}
+	fill := fmt.Sprintf(`{"items":[{"productId":%q,"quantity":1},{"productId":%q,"quantity":2},{"productId":%q,"quantity":3}]}`, ids[0], ids[1], ids[2])
+	waittest.For(t, "the price view to know the products", func() bool { return alice.do("POST", "/basket", fill).status == 200 })
+	before := string(alice.want(200, "GET", "/basket/alice", "").body)
+
+	basketDB, err := sqlitedb.Open(ctx, filepath.Join(dir, "basket.db"), "select 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer basketDB.Close()
+	if _, err := basketDB.ExecContext(ctx, `delete from prices`); err != nil {
+		t.Fatal(err)
+	}
+	if now := string(alice.want(200, "GET", "/basket/alice", "").body); now == before || !strings.Contains(now, `"unavailable":true`) {
+		t.Fatalf("the basket without its price view: %s", now)
+	}
+
+	replay := func() int {
+		n, err := s.app.Bus().Replay(ctx, localbus.ReplayRequest{Queue: events.QueueBasketPrices, From: began, To: time.Now()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waittest.For(t, "the archive to hold the catalog's events", func() bool { return replay() >= 3 })
+	waittest.For(t, "the basket to price as before", func() bool { return string(alice.do("GET", "/basket/alice", "").body) == before })
+
+	// While prices change and baskets are written.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			admin.want(200, "PUT", "/product/"+ids[i%3], fmt.Sprintf(`{"name":"P%d","category":"Tools","price":%d.%02d}`, i%3, 20+i, i%100))
+			alice.do("POST", "/basket", fill)
+		}
+	})
+	for range 3 {
+		replay()
+	}
+	close(stop)
+	wg.Wait()
+	waittest.For(t, "the price view to show the catalog's prices", func() bool {
+		alice.want(200, "POST", "/basket", fill)
+		var b struct {
+			Items []struct {
+				ProductID string      `json:"productId"`
+				UnitPrice money.Cents `json:"unitPrice"`
+			} `json:"items"`
+		}
+		alice.want(200, "GET", "/basket/alice", "").decode(t, &b)
+		for _, it := range b.Items {
+			var p struct{ Price money.Cents }
+			admin.want(200, "GET", "/product/"+it.ProductID, "").decode(t, &p)
+			if it.UnitPrice != p.Price {
+				return false
+			}
+		}
+		return len(b.Items) == 3
+	})
 }

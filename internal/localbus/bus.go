@@ -74,6 +74,12 @@ type Options struct {
 	// commit take about one fsync; one that takes longer settles its batch
 	// itself, once the publish has written it.
 	HandOffWait time.Duration
+	// ArchiveAge and ArchiveBytes bound the archive of every event the bus
+	// took (Archive, Replay): what is older, and the oldest beyond the size
+	// (the envelopes' bytes), is forgotten; defaults DefaultArchiveAge and
+	// DefaultArchiveBytes.
+	ArchiveAge   time.Duration
+	ArchiveBytes int64
 }
 
 // withDefaults returns o with its zero fields set to their defaults.
@@ -93,6 +99,12 @@ func (o Options) withDefaults() Options {
 	if o.HandOffWait == 0 {
 		o.HandOffWait = 5 * time.Millisecond
 	}
+	if o.ArchiveAge == 0 {
+		o.ArchiveAge = DefaultArchiveAge
+	}
+	if o.ArchiveBytes == 0 {
+		o.ArchiveBytes = DefaultArchiveBytes
+	}
 	return o
 }
 
@@ -111,17 +123,21 @@ func (o Options) Validate() error {
 	if o.HandOffWait < 0 {
 		errs = append(errs, fmt.Errorf("hand-off wait %v is negative", o.HandOffWait))
 	}
+	if o.ArchiveAge < 0 || o.ArchiveBytes < 0 {
+		errs = append(errs, fmt.Errorf("archive bounds %v and %d bytes: must not be negative", o.ArchiveAge, o.ArchiveBytes))
+	}
 	return errors.Join(errs...)
 }
 
 // Bus routes events to queues and runs their consumers.
 type Bus struct {
-	db     *sql.DB
-	rules  []events.Rule
-	opts   Options
-	log    *slog.Logger
-	queues map[string]*queue
-	feed   feed
+	db      *sql.DB
+	rules   []events.Rule
+	opts    Options
+	log     *slog.Logger
+	queues  map[string]*queue
+	feed    feed
+	archive archiver
 	// beforeTx, when set (by tests), runs in each publish once its consumers
 	// ran what they were handed, or it stopped waiting, and before its
 	// transaction.
@@ -152,7 +168,7 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 	if err := errors.Join(opts.Validate(), events.ValidateRules(rules)); err != nil {
 		return nil, fmt.Errorf("local bus: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, Schema); err != nil {
+	if _, err := db.ExecContext(ctx, Schema+ArchiveSchema); err != nil {
 		return nil, fmt.Errorf("create queue tables: %w", err)
 	}
 	for _, r := range rules {
@@ -275,7 +291,12 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	for q, n := range dead {
 		countDeadLettered(ctx, q, n)
 	}
-	b.feed.add(time.Now().UTC(), routed)
+	at := time.Now().UTC()
+	for i := range routed {
+		routed[i].At = at
+	}
+	b.feed.add(at, routed)
+	b.archive.add(routed)
 	for _, q := range woken {
 		select {
 		case q.wake <- struct{}{}:

@@ -1,5 +1,6 @@
-// Package httpapi is the local bus's admin API: its queues, and their dead
-// letters listed, read, redriven and deleted while the shop runs. It exists
+// Package httpapi is the local bus's admin API: its queues, their dead
+// letters listed, read, redriven and deleted, and archived events replayed
+// to them, while the shop runs. It exists
 // only in the local binary; on AWS the queues are SQS's and its console and
 // CLI do this.
 package httpapi
@@ -7,10 +8,12 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/localbus"
 	"github.com/eventshop/eventshop/internal/rest"
+	"github.com/eventshop/eventshop/internal/validation"
 )
 
 type handler struct{ bus *localbus.Bus }
@@ -31,7 +34,36 @@ func (h *handler) routes() []rest.Route {
 		{Method: "GET", Path: "/admin/queues/{queue}/dead-letters/{id}", Access: auth.Admin, Handler: h.get},
 		{Method: "DELETE", Path: "/admin/queues/{queue}/dead-letters/{id}", Access: auth.Admin, Handler: h.delete},
 		{Method: "POST", Path: "/admin/queues/{queue}/dead-letters/{id}/redrive", Access: auth.Admin, Handler: h.redriveOne},
+		{Method: "POST", Path: "/admin/queues/{queue}/replays", Access: auth.Admin, Handler: h.replay},
 	}
+}
+
+// Replayed answers a replay.
+type Replayed struct {
+	Sent     int `json:"sent"`     // the events sent to the queue again
+	Archived int `json:"archived"` // the events the archive holds in the range
+}
+
+// replay sends archived events to a queue again (localbus.Replay): from and
+// to are RFC 3339 times in the query, detailType optional.
+func (h *handler) replay(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	req := localbus.ReplayRequest{Queue: r.PathValue("queue"), DetailType: q.Get("detailType"), To: time.Now()}
+	var err error
+	if req.From, err = time.Parse(time.RFC3339Nano, q.Get("from")); err != nil {
+		return validation.Field("from", "must be an RFC 3339 time")
+	}
+	if to := q.Get("to"); to != "" {
+		if req.To, err = time.Parse(time.RFC3339Nano, to); err != nil {
+			return validation.Field("to", "must be an RFC 3339 time")
+		}
+	}
+	var out Replayed
+	out.Sent, err = h.bus.Replay(r.Context(), req, func(_, of int) { out.Archived = of })
+	if err != nil {
+		return err
+	}
+	return rest.JSON(w, http.StatusOK, out)
 }
 
 // Redriven answers a redrive.
