@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -1207,4 +1208,52 @@ func TestReplayRebuildsThePriceView(t *testing.T) {
 		}
 		return len(b.Items) == 3
 	})
+}
+
+// Every consumer takes the schemas' own examples (api/events), one order's
+// story published in order: none ends in a dead-letter queue.
+func TestConsumersTakeTheSchemasExamples(t *testing.T) {
+	s := start(t, t.TempDir(), false)
+	defer s.stop()
+	ctx := t.Context()
+	var evts []events.Outgoing
+	for _, c := range events.Contracts() {
+		b, err := fs.ReadFile(api.EventSchemas, eventschema.File(c.DetailType))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var schema struct{ Examples []json.RawMessage }
+		if err := json.Unmarshal(b, &schema); err != nil || len(schema.Examples) == 0 {
+			t.Fatalf("%s has no example: %v", c.DetailType, err)
+		}
+		evts = append(evts, events.Outgoing{ID: "example-" + c.DetailType, Source: c.Source, DetailType: c.DetailType, Detail: schema.Examples[0], Time: time.Now()})
+	}
+	for _, e := range evts {
+		if err := s.app.Bus().Publish(ctx, []events.Outgoing{e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bus := s.app.Bus()
+	waittest.For(t, "every queue to be empty", func() bool {
+		stats, err := bus.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range stats {
+			if st.Messages > 0 {
+				return false
+			}
+		}
+		return true
+	})
+	stats, err := bus.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range stats {
+		if st.DeadLetters > 0 {
+			letters, _ := bus.DeadLetters(ctx, st.Queue)
+			t.Errorf("%s: %d dead letters: %+v", st.Queue, st.DeadLetters, letters)
+		}
+	}
 }
