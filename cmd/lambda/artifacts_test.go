@@ -484,6 +484,11 @@ func TestLambdaArtifacts(t *testing.T) {
 		t.Fatalf("public stock = %s", body)
 	}
 	fn["inventory-api"].want(404, "GET", "/inventory/never-announced", "")
+
+	// Hostile input is refused, naming the field, as locally.
+	if body := fn["catalog-api"].as(adminClaims).want(400, "PUT", "/product/"+p.ID, `{"name":"x","category":"c","price":1,"imageFile":"../../etc/passwd"}`); !strings.Contains(body, "imageFile") {
+		t.Fatalf("an image file with a path: %s", body)
+	}
 	fn["inventory-api"].as(aliceClaims).want(403, "POST", "/inventory/"+p.ID+"/adjustments", `{"delta":5,"reason":"delivery"}`)
 	if body := fn["inventory-api"].as(adminClaims).want(200, "POST", "/inventory/"+p.ID+"/adjustments", `{"delta":5,"reason":"delivery"}`); !strings.Contains(body, `"available":55`) || !strings.Contains(body, `"version":2`) {
 		t.Fatalf("stock after adjusting by 5 = %s", body)
@@ -528,6 +533,10 @@ func TestLambdaArtifacts(t *testing.T) {
 	// read it a moment ago: no check of it), it writes the emptied basket
 	// with its CheckoutBasket. The ordering consumer makes one order from it,
 	// however often it comes.
+	if body := fn["basket-api"].as(aliceClaims).want(400, "POST", "/basket/checkout",
+		`{"userName":"alice","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","address":"1 St","paymentMethod":"<svg/onload=alert(1)>"}`); !strings.Contains(body, "paymentMethod") {
+		t.Fatalf("a payment method the shop does not offer: %s", body)
+	}
 	answer := fn["basket-api"].as(aliceClaims).want(202, "POST", "/basket/checkout",
 		`{"userName":"alice","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","address":"1 St","paymentMethod":"invoice"}`)
 	checkedOut := outboxOf(tables[awsenv.BasketTable], "userName", "alice")

@@ -43,7 +43,7 @@ func (d Details) Validate() error {
 	return validation.First(
 		validation.Text("name", d.Name, true, 200),
 		validation.Text("description", d.Description, false, 2000),
-		validation.Text("imageFile", d.ImageFile, false, 200),
+		validation.FileName("imageFile", d.ImageFile),
 		validation.Text("category", d.Category, true, 64),
 		ValidatePrice(d.Price),
 	)

@@ -33,6 +33,18 @@ const (
 	TypeCheckoutBasket = "CheckoutBasket" // as in the seed
 )
 
+// The payment methods a checkout may name (CheckoutBasket.PaymentMethod):
+// the payment service's provider takes them, and the simulator declines
+// PaymentTestDecline.
+const (
+	PaymentInvoice      = "invoice"
+	PaymentBankTransfer = "bank-transfer"
+	PaymentTestDecline  = "test-decline"
+)
+
+// PaymentMethods lists them.
+var PaymentMethods = []string{PaymentInvoice, PaymentBankTransfer, PaymentTestDecline}
+
 // Meta is carried by every payload so that a request can be followed through
 // the events it causes. An EventBridge envelope has no headers, so the W3C
 // trace context of the span that caused the event rides here, and the

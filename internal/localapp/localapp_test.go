@@ -616,6 +616,14 @@ func TestHostileInputChangesNothing(t *testing.T) {
 		alice.with("Content-Type", ct).wantProblem(415, "POST", "/basket", `{"items":[]}`, "Content-Type: application/json")
 	}
 	alice.with("Content-Type", "application/json; charset=utf-8").want(200, "POST", "/basket", basket)
+	// A checkout's buyer fields: a payment method the shop offers, one bare
+	// e-mail address.
+	for field, body := range map[string]string{
+		"paymentMethod": `{"firstName":"A","lastName":"L","email":"ada@example.com","address":"1 St","paymentMethod":"<svg/onload=alert(1)>"}`,
+		"email":         `{"firstName":"A","lastName":"L","email":"<img src=x onerror=alert(1)>@evil.example","address":"1 St","paymentMethod":"invoice"}`,
+	} {
+		alice.wantProblem(400, "POST", "/basket/checkout", body, field)
+	}
 	var b basketResp
 	alice.want(200, "GET", "/basket/alice", "").decode(t, &b)
 	if len(b.Items) != 1 || b.Items[0].Quantity != 2 {
@@ -625,6 +633,7 @@ func TestHostileInputChangesNothing(t *testing.T) {
 	admin.wantProblem(400, "POST", "/product", `{"NAME":"x","category":"c","price":1}`, "NAME: is not a known field")
 	admin.wantProblem(400, "POST", "/product", `{"name":"x","category":"c","price":"19.99"}`, "price: must be a JSON number")
 	admin.wantProblem(400, "PUT", "/product/"+widget.ID, `{"name":"x","category":"c","price":null}`, "price")
+	admin.wantProblem(400, "PUT", "/product/"+widget.ID, `{"name":"x","category":"c","price":1,"imageFile":"../../etc/passwd"}`, "imageFile")
 	var got product
 	admin.want(200, "GET", "/product/"+widget.ID, "").decode(t, &got)
 	if got.Version != 1 || string(got.Price) != "19.99" {

@@ -4,6 +4,9 @@ package validation
 
 import (
 	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/eventshop/eventshop/internal/kind"
@@ -75,6 +78,48 @@ func UserName(field, value string) error {
 	if len(value) < 1 || len(value) > 64 || !alnum(value[0]) ||
 		!each(value[1:], func(c byte) bool { return alnum(c) || c == '.' || c == '_' || c == '@' || c == '-' }) {
 		return Field(field, "must match %s", UserNamePattern)
+	}
+	return nil
+}
+
+// FileNamePattern is the documented shape of a plain file name: no
+// directory, no leading dot.
+const FileNamePattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`
+
+// FileName checks an optional file name against FileNamePattern.
+func FileName(field, value string) error {
+	if value == "" {
+		return nil
+	}
+	if len(value) > 200 || !alnum(value[0]) || !each(value[1:], func(c byte) bool { return alnum(c) || c == '.' || c == '_' || c == '-' }) {
+		return Field(field, "must be a plain file name matching %s", FileNamePattern)
+	}
+	return nil
+}
+
+// Email checks a required e-mail address: one bare address as net/mail
+// parses it (no display name, no comment), within the lengths RFC 5321
+// allows (a local part of at most 64 octets, a domain of at most 255, a
+// path of at most 254).
+func Email(field, value string) error {
+	if value == "" {
+		return Field(field, "is required")
+	}
+	addr, err := mail.ParseAddress(value)
+	if err != nil || addr.Name != "" || addr.Address != value {
+		return Field(field, "must be an e-mail address such as ada@example.com")
+	}
+	at := strings.LastIndexByte(value, '@')
+	if len(value) > 254 || at > 64 || len(value)-at-1 > 255 {
+		return Field(field, "must be an e-mail address of at most 254 characters, 64 before the @")
+	}
+	return nil
+}
+
+// OneOf checks that a required value is one of values.
+func OneOf(field, value string, values []string) error {
+	if !slices.Contains(values, value) {
+		return Field(field, "must be one of %s", strings.Join(values, ", "))
 	}
 	return nil
 }

@@ -72,3 +72,24 @@ func TestChecksMatchTheirPatterns(t *testing.T) {
 		}
 	}
 }
+
+func TestFileName(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"": true, "phone.png": true, "iPhone_15-pro.v2.JPG": true,
+		"../../etc/passwd": false, ".hidden": false, "dir/a.png": false, `dir\a.png`: false, "a b.png": false, "<x>.png": false,
+		strings.Repeat("a", 200): true, strings.Repeat("a", 201): false,
+	} {
+		if err := FileName("imageFile", name); (err == nil) != ok {
+			t.Errorf("%q: %v, want ok = %v", name, err, ok)
+		}
+	}
+}
+
+func TestOneOf(t *testing.T) {
+	if err := OneOf("m", "b", []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := OneOf("m", "c", []string{"a", "b"}); err == nil || !strings.Contains(err.Error(), "a, b") {
+		t.Fatalf("c: %v", err)
+	}
+}

@@ -216,6 +216,10 @@ func TestBuyerValidate(t *testing.T) {
 		{"ada@", false},
 		{"ada.example.com", false},
 		{"", false},
+		{"<img src=x onerror=alert(1)>@evil.example", false},
+		{"Ada <ada@example.com>", false}, // a display name: the address alone, please
+		{strings.Repeat("a", 65) + "@example.com", false},
+		{"ada@" + strings.Repeat("d", 250) + ".com", false},
 	}
 	for _, tt := range tests {
 		b := buyer
@@ -230,7 +234,7 @@ func TestBuyerValidate(t *testing.T) {
 		"firstName":     func(b *app.Buyer) { b.FirstName = "" },
 		"lastName":      func(b *app.Buyer) { b.LastName = strings.Repeat("l", 101) },
 		"address":       func(b *app.Buyer) { b.Address = strings.Repeat("a", 501) },
-		"paymentMethod": func(b *app.Buyer) { b.PaymentMethod = strings.Repeat("p", 33) },
+		"paymentMethod": func(b *app.Buyer) { b.PaymentMethod = "<svg/onload=alert(1)>" },
 	} {
 		b := buyer
 		change(&b)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -24,19 +23,13 @@ type Buyer struct {
 
 // Validate checks every field of b.
 func (b Buyer) Validate() error {
-	if err := validation.First(
+	return validation.First(
 		validation.Text("firstName", b.FirstName, true, 100),
 		validation.Text("lastName", b.LastName, true, 100),
-		validation.Text("email", b.Email, true, 254),
+		validation.Email("email", b.Email),
 		validation.Text("address", b.Address, true, 500),
-		validation.Text("paymentMethod", b.PaymentMethod, true, 32),
-	); err != nil {
-		return err
-	}
-	if at := strings.IndexByte(b.Email, '@'); at < 1 || at == len(b.Email)-1 {
-		return validation.Field("email", "must be an email address")
-	}
-	return nil
+		validation.OneOf("paymentMethod", b.PaymentMethod, events.PaymentMethods),
+	)
 }
 
 // maxCheckoutAttempts bounds retries when a concurrent write to the basket wins.

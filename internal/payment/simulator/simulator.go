@@ -8,12 +8,13 @@ package simulator
 import (
 	"context"
 
+	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/payment"
 )
 
 // TestDecline is the payment method the simulator declines.
-const TestDecline = "test-decline"
+const TestDecline = events.PaymentTestDecline
 
 // Simulator implements payment.Provider without a real provider.
 type Simulator struct{}
