@@ -113,6 +113,13 @@ func parseServe(args []string, stdout io.Writer) (serveConfig, error) {
 	}
 	c.app.Bus.ArchiveBytes = c.archiveMB << 20
 	c.app.DevSignIn = devSignInOn(c.devSignIn, c.addr)
+	// The development sign-in answers the address the shop listens on too,
+	// when it names one (not 0.0.0.0 or ::), beside the loopback names.
+	if host, _, _ := net.SplitHostPort(c.addr); host != "" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+			c.app.DevSignInHosts = []string{host}
+		}
+	}
 	return c, nil
 }
 

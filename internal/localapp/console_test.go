@@ -94,6 +94,45 @@ func TestOutboxesSignInAndPages(t *testing.T) {
 	s.anonymous().with("Authorization", "Bearer "+tok.Token).want(200, "GET", "/console/api/outboxes", "")
 	s.anonymous().wantProblem(400, "POST", "/dev/sign-in", `{"userName":"José"}`, "userName")
 	s.anonymous().wantProblem(400, "POST", "/dev/sign-in", `{"userName":"ada","admin":"yes"}`, "admin")
+	// Another site's page reaches it only by rebinding its name to this
+	// machine (Host is then its name) or by posting from its own origin.
+	signIn := func(host, origin string) int {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), "POST", s.srv.URL+"/dev/sign-in", strings.NewReader(`{"userName":"ada","admin":true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if host != "" {
+			req.Host = host
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	own := strings.TrimPrefix(s.srv.URL, "http://")
+	for _, tt := range []struct {
+		host, origin string
+		want         int
+	}{
+		{"", "", 200},
+		{"", s.srv.URL, 200},
+		{"localhost:8080", "http://localhost:8080", 200},
+		{"attacker.example", "", 403},
+		{"attacker.example:" + strings.Split(own, ":")[1], "http://attacker.example:" + strings.Split(own, ":")[1], 403},
+		{"", "http://attacker.example", 403},
+		{"", "null", 403},
+	} {
+		if got := signIn(tt.host, tt.origin); got != tt.want {
+			t.Errorf("sign-in with Host %q, Origin %q: %d, want %d", tt.host, tt.origin, got, tt.want)
+		}
+	}
 
 	for _, path := range []string{"/", "/console", "/assets/shop.js", "/config.json"} {
 		r := s.anonymous().do("GET", path, "")

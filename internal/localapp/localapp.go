@@ -64,8 +64,10 @@ type Config struct {
 	// measured against it (make bench). Events are traced all the same.
 	Untraced bool
 	// DevSignIn serves POST /dev/sign-in, which gives anyone a token for any
-	// user, admins included: for a shop only its user can reach.
-	DevSignIn bool
+	// user, admins included: for a shop only its user can reach. It answers
+	// loopback names and DevSignInHosts only (devsignin.Register).
+	DevSignIn      bool
+	DevSignInHosts []string
 }
 
 // ErrInUse reports a data dir that another shop process holds.
@@ -242,7 +244,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	console.Register(mux, console.Deps{Bus: a.bus, Outboxes: a.outboxStats, Stopping: a.stopping}, log)
 	signIn := "token" // a token from shop token, pasted
 	if cfg.DevSignIn {
-		devsignin.Register(mux, keys, log)
+		devsignin.Register(mux, keys, log, cfg.DevSignInHosts...)
 		signIn = "dev"
 	}
 	web.Register(mux, web.Config{SignIn: signIn, Console: true})
