@@ -757,7 +757,8 @@ func TestStorefront(t *testing.T) {
 		csp := mustJSON(p.Properties)
 		// connect-src: the page's own origin and the user pool's own sign-in domain; no wildcard host.
 		if !strings.Contains(csp, `script-src 'self'`) || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "execute-api") ||
-			strings.Contains(csp, "*.") || !strings.Contains(csp, "connect-src 'self' https://") || !strings.Contains(csp, "amazoncognito.com") {
+			strings.Contains(csp, "*.") || !strings.Contains(csp, "connect-src 'self' https://") || !strings.Contains(csp, "amazoncognito.com") ||
+			!strings.Contains(csp, "Permissions-Policy") || !strings.Contains(csp, "camera=()") {
 			t.Errorf("response headers %s", csp)
 		}
 	}

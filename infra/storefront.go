@@ -69,6 +69,9 @@ func (s *shop) storefront(users awscognito.UserPool, dir string, api awsapigatew
 			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
 				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(365)), IncludeSubdomains: jsii.Bool(true), Override: jsii.Bool(true)},
 		},
+		CustomHeadersBehavior: &awscloudfront.ResponseCustomHeadersBehavior{CustomHeaders: &[]*awscloudfront.ResponseCustomHeader{
+			{Header: jsii.String("Permissions-Policy"), Value: jsii.String(web.PermissionsPolicy), Override: jsii.Bool(true)},
+		}},
 	})
 	stripAPIPath := awscloudfront.NewFunction(s.stack, jsii.String("ApiPathFunction"), &awscloudfront.FunctionProps{
 		Code:    awscloudfront.FunctionCode_FromInline(jsii.String(apiPathFunction)),

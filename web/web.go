@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"net/http"
+	"strings"
 )
 
 //go:embed static
@@ -58,6 +59,10 @@ func Register(mux *http.ServeMux, cfg Config) {
 	assets := http.FileServerFS(Static)
 	mux.HandleFunc("GET /assets/", func(w http.ResponseWriter, r *http.Request) {
 		headers(w)
+		if strings.HasSuffix(r.URL.Path, "/") { // a directory: no listing
+			http.NotFound(w, r)
+			return
+		}
 		assets.ServeHTTP(w, r)
 	})
 	body, _ := json.Marshal(cfg)
@@ -69,9 +74,13 @@ func Register(mux *http.ServeMux, cfg Config) {
 	})
 }
 
+// PermissionsPolicy turns off the browser features the pages do not use.
+const PermissionsPolicy = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+
 func headers(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", CSP(""))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Permissions-Policy", PermissionsPolicy)
 }

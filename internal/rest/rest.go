@@ -299,7 +299,6 @@ func (u *unmatched) WriteHeader(code int) {
 		return
 	}
 	u.wrote = true
-	u.Header().Del("X-Content-Type-Options")
 	detail := "no such resource"
 	if code == http.StatusMethodNotAllowed {
 		detail = "method not allowed; allowed: " + u.Header().Get("Allow")
