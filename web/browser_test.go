@@ -308,6 +308,9 @@ func TestStorefrontAndConsole(t *testing.T) {
 	run(t, ctx, "find the order to ship, with its link to the console",
 		chromedp.WaitVisible(chromedp.CSS(ship)),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#to-ship [data-order=%q] a[href="/console#events/%s"]`, orderID, orderID))))
+	if got := textOf(t, ctx, fmt.Sprintf(`#to-ship [data-order=%q] .ship-to`, orderID)); got != "Ship to Alice Liddell, 1 Rabbit Hole · alice@example.com" {
+		t.Fatalf("the order to ship says %q; want its buyer, address and e-mail", got)
+	}
 	run(t, ctx, "ship the order", chromedp.Click(chromedp.CSS(ship)))
 	waitText(t, ctx, "#status", "Order shipped.")
 	var order struct{ Status string }

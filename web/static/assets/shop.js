@@ -191,7 +191,13 @@ async function basketPage() {
 
 // --- orders ---
 
-function orderView(o, actions) {
+// shipTo is who an order goes to and where, for the admin who ships it.
+function shipTo(o) {
+  return h('p', { class: 'ship-to' }, 'Ship to ', h('strong', {}, text(o.firstName + ' ' + o.lastName)), ', ', text(o.address), ' · ',
+    h('a', { href: 'mailto:' + o.email }, text(o.email)));
+}
+
+function orderView(o, ...actions) {
   return h('article', { class: 'card', 'data-order': o.orderId },
     h('h2', {}, 'Order ', h('code', {}, o.orderId)),
     h('p', {}, 'Status ', h('strong', { class: 'status-' + o.status, 'data-status': o.status }, o.status),
@@ -303,7 +309,7 @@ async function adminPage() {
     h('h2', {}, 'Products'),
     h('table', { id: 'admin-products' }, h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', { class: 'opt' }, 'Category'), h('th', {}, 'Price'), h('th', {}, 'Stock'), h('th', {}, ''))), h('tbody', {}, rows)),
     h('h2', {}, 'Paid orders to ship'),
-    paid.length ? h('div', { id: 'to-ship' }, paid.map((o) => orderView(o, h('button', { type: 'button', onclick: async () => {
+    paid.length ? h('div', { id: 'to-ship' }, paid.map((o) => orderView(o, shipTo(o), h('button', { type: 'button', onclick: async () => {
       try { await api('POST', `/order/${encodeURIComponent(o.userName)}/${encodeURIComponent(o.orderId)}/ship`); await adminPage(); status('Order shipped.'); } catch (err) { fail(err); }
     } }, 'Ship')))) : h('p', {}, 'No paid order waits.')));
 }
