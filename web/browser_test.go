@@ -217,6 +217,27 @@ func TestStorefrontAndConsole(t *testing.T) {
 		return s.call(t, "probe", false, "POST", "/basket", `{"items":[{"productId":"`+phone.ID+`","quantity":1}]}`, nil) == 200
 	})
 
+	// Honest stock: a product sold out says so and cannot be added; an
+	// untracked one is in stock, not "0 in stock".
+	soldOut := phones.Items[1]
+	if code := s.call(t, "root", true, "PUT", "/inventory/"+soldOut.ID, `{"available":0}`, nil); code != 200 {
+		t.Fatalf("set the stock to 0: %d", code)
+	}
+	run(t, ctx, "open a sold-out product", open(s.url+"/#/product/"+soldOut.ID), chromedp.WaitVisible(chromedp.CSS(`#stock`)))
+	waitText(t, ctx, "#stock", "Out of stock")
+	if disabled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#add button').disabled && document.getElementById('quantity').disabled`)); err != nil || !disabled {
+		t.Fatalf("a sold-out product can be added (%v)", err)
+	}
+	var untracked struct{ ID string }
+	s.call(t, "root", true, "POST", "/product", `{"name":"Untracked thing","category":"Tools","price":1}`, &untracked)
+	waittest.For(t, "the inventory to know the new product", func() bool {
+		return s.call(t, "probe", false, "GET", "/inventory/"+untracked.ID, "", nil) == 200
+	})
+	run(t, ctx, "open an untracked product", open(s.url+"/#/product/"+untracked.ID), chromedp.WaitVisible(chromedp.CSS(`#stock`)))
+	if got := textOf(t, ctx, "#stock"); got != "In stock" {
+		t.Fatalf("an untracked product says %q", got)
+	}
+
 	// --- a user buys ---
 	signIn(t, ctx, s.url, "alice", false)
 	run(t, ctx, "filter the category",

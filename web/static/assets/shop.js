@@ -92,8 +92,10 @@ async function productPage(id) {
   const p = await api('GET', '/product/' + encodeURIComponent(id));
   let stock = null;
   try { stock = await api('GET', '/inventory/' + encodeURIComponent(id)); } catch { /* not announced yet */ }
-  const qty = h('input', { type: 'number', id: 'quantity', name: 'quantity', min: 1, max: 99, value: '1', required: true });
-  const form = h('form', { class: 'inline', id: 'add' }, h('label', {}, 'Quantity', qty), h('button', { type: 'submit' }, 'Add to basket'));
+  // An untracked product is always available; a tracked one as many as it holds.
+  const soldOut = stock && stock.tracked && stock.available < 1;
+  const qty = h('input', { type: 'number', id: 'quantity', name: 'quantity', min: 1, max: 99, value: '1', required: true, disabled: soldOut });
+  const form = h('form', { class: 'inline', id: 'add' }, h('label', {}, 'Quantity', qty), h('button', { type: 'submit', disabled: soldOut }, 'Add to basket'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const s = session();
@@ -113,7 +115,7 @@ async function productPage(id) {
     h('p', { class: 'muted' }, text(p.category)),
     h('p', {}, text(p.description)),
     h('p', { class: 'price' }, money(p.price)),
-    h('p', { id: 'stock' }, stock ? stock.available + ' in stock' : 'Stock not known yet'),
+    h('p', { id: 'stock' }, !stock ? 'Stock not known yet' : !stock.tracked ? 'In stock' : soldOut ? 'Out of stock' : stock.available + ' in stock'),
     form));
 }
 
@@ -284,7 +286,7 @@ async function adminPage() {
           await adminPage(); status('Price saved.');
         } catch (err) { fail(err); }
       } }, 'Save price')),
-      h('td', {}, available, ' ', stock ? h('span', { class: 'muted' }, stock.reserved + ' reserved ') : null,
+      h('td', {}, available, ' ', stock ? h('span', { class: 'muted' }, tracked ? stock.reserved + ' reserved ' : 'not tracked (always available) ') : null,
         h('button', { type: 'button', class: 'secondary', disabled: !stock, onclick: async () => {
           try {
             await api('PUT', '/inventory/' + encodeURIComponent(p.id), { available: Number(available.value), version: stock.version });
