@@ -225,6 +225,10 @@ func TestStorefrontAndConsole(t *testing.T) {
 	}
 	run(t, ctx, "open a sold-out product", open(s.url+"/#/product/"+soldOut.ID), chromedp.WaitVisible(chromedp.CSS(`#stock`)))
 	waitText(t, ctx, "#stock", "Out of stock")
+	waittest.For(t, "the page's title", func() bool {
+		title, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.title`))
+		return err == nil && title == soldOut.Name+" · eventshop"
+	})
 	if disabled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#add button').disabled && document.getElementById('quantity').disabled`)); err != nil || !disabled {
 		t.Fatalf("a sold-out product can be added (%v)", err)
 	}

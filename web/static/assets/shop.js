@@ -31,6 +31,9 @@ async function route() {
           show(h('p', {}, 'Your session has ended. ', h('a', { href: '#/sign-in' }, 'Sign in'), ' again.'));
         } else fail(err);
       }
+      // Each page is titled by its heading, for tabs, history and screen readers.
+      const heading = document.querySelector('#main h1');
+      document.title = heading ? heading.textContent + ' · eventshop' : 'eventshop';
       document.getElementById('main').focus();
       return;
     }
