@@ -756,7 +756,10 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 	}) {
 		t.Fatalf("no DynamoDB call under the API's span: %+v", spans)
 	}
-	if logs := fn[awsenv.BasketConsumer].logs.String(); !strings.Contains(logs, `"eventshop.messages.delivered":1`) || !strings.Contains(logs, `"CloudWatchMetrics"`) {
-		t.Fatalf("the consumer wrote no EMF line of its delivery:\n%s", logs)
-	}
+	// The function's output reaches the log through a pipe, maybe after the
+	// emulator has answered: wait for the line.
+	waittest.For(t, "the consumer's EMF line of its delivery", func() bool {
+		logs := fn[awsenv.BasketConsumer].logs.String()
+		return strings.Contains(logs, `"eventshop.messages.delivered":1`) && strings.Contains(logs, `"CloudWatchMetrics"`)
+	})
 }
