@@ -3,13 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventschemas"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/events/eventschema/wholeevent"
 )
 
 // SchemaRegistry names the registry that holds the events' schemas on AWS.
@@ -38,44 +38,21 @@ func (s *shop) schemaRegistry() {
 	}
 }
 
-// draft4 is the registry's schema of a whole event of contract c: the
-// envelope of api/events/Envelope.json with c's source and detail-type, and
-// the detail of api/events/<detail-type>.json. The registry takes JSON
-// Schema draft 4 (or OpenAPI 3); the 2020-12 files use only keywords draft 4
-// shares (type, properties, required, items, additionalProperties,
-// multipleOf, format, title, description), so converting them is naming the
-// draft in $schema, dropping $id (draft 4's is "id", and the registry names
-// the schema itself) and the example (draft 4 has no "examples"), and
-// writing each constant as a one-value enum.
+// draft4 is the registry's schema of a whole event of contract c
+// (wholeevent.Schema). The registry takes JSON Schema draft 4 (or OpenAPI
+// 3); the 2020-12 files use only keywords draft 4 shares (type, properties,
+// required, items, additionalProperties, multipleOf, format, title,
+// description) but for the example, so converting is naming the draft,
+// dropping the example, and writing each constant as a one-value enum.
 func draft4(c events.Contract) ([]byte, error) {
-	read := func(file string) (map[string]any, error) {
-		b, err := fs.ReadFile(api.EventSchemas, file)
-		if err != nil {
-			return nil, err
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		delete(m, "$schema")
-		delete(m, "$id")
-		return m, nil
-	}
-	env, err := read("Envelope.json")
+	s, err := wholeevent.Schema(api.EventSchemas, c)
 	if err != nil {
 		return nil, err
 	}
-	detail, err := read(c.DetailType + ".json")
-	if err != nil {
-		return nil, err
-	}
-	delete(detail, "examples") // a keyword of draft 6 on
-	props := env["properties"].(map[string]any)
+	props := s["properties"].(map[string]any)
+	delete(props["detail"].(map[string]any), "examples")
 	props["source"] = map[string]any{"type": "string", "enum": []string{c.Source}}
 	props["detail-type"] = map[string]any{"type": "string", "enum": []string{c.DetailType}}
-	props["detail"] = detail
-	env["$schema"] = "http://json-schema.org/draft-04/schema#"
-	env["title"] = c.DetailType
-	env["description"] = detail["description"]
-	return json.Marshal(env)
+	s["$schema"] = "http://json-schema.org/draft-04/schema#"
+	return json.Marshal(s)
 }

@@ -182,7 +182,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	// fill, with consumerMaxConc reserved per queue.
 	queues := map[string]int{}
 	for _, r := range events.Rules() {
-		queues[consumerOf(r.Queue)]++
+		queues[awsenv.ConsumerFunction(r.Consumer)]++
 	}
 	consumers := map[string]awslambda.Function{}
 	consumer := func(id, dir string, timeout time.Duration, env map[string]*string, grants func(awslambda.Function)) awslambda.Function {
@@ -196,7 +196,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	}
 	for _, r := range events.Rules() {
 		var fn awslambda.Function
-		switch consumerOf(r.Queue) {
+		switch awsenv.ConsumerFunction(r.Consumer) {
 		case awsenv.BasketConsumer:
 			fn = consumer("BasketConsumerFunction", awsenv.BasketConsumer, r.ConsumerTimeout, map[string]*string{awsenv.PriceTable: prices.TableName()},
 				func(fn awslambda.Function) { grant(fn, prices, "PutItem") })
@@ -213,6 +213,8 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		case awsenv.OrderingConsumer:
 			fn = consumer("OrderingConsumerFunction", awsenv.OrderingConsumer, r.ConsumerTimeout, map[string]*string{awsenv.OrderTable: orders.TableName()},
 				func(fn awslambda.Function) { grant(fn, orders, "GetItem", "PutItem") })
+		default:
+			panic(fmt.Sprintf("rule %s is read by %q, which has no consumer function in the stack", r.Name, r.Consumer))
 		}
 		s.route(bus, r, fn)
 	}
@@ -383,21 +385,6 @@ func dynamoActions(actions []string) *[]*string {
 		out[i] = jsii.String("dynamodb:" + a)
 	}
 	return &out
-}
-
-// consumerOf names the consumer function that reads queue.
-func consumerOf(queue string) string {
-	switch queue {
-	case events.QueueBasketPrices:
-		return awsenv.BasketConsumer
-	case events.QueueInventoryCatalog, events.QueueInventoryOrders:
-		return awsenv.InventoryConsumer
-	case events.QueuePaymentOrders:
-		return awsenv.PaymentConsumer
-	case events.QueueOrderingOrders, events.QueueOrderingFulfil:
-		return awsenv.OrderingConsumer
-	}
-	panic(fmt.Sprintf("queue %s has no consumer in the stack", queue))
 }
 
 // route sends the events rule r matches to its queue, with a dead-letter

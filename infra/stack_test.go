@@ -378,6 +378,21 @@ func TestRoutes(t *testing.T) {
 	tm.AllResourcesProperties(jsii.String("AWS::ApiGatewayV2::Integration"), map[string]any{"PayloadFormatVersion": "2.0", "IntegrationType": "AWS_PROXY"})
 }
 
+// roleStatements lists the statements of every policy attached to fn's role.
+func roleStatements(res map[string]resource, fn resource) []map[string]any {
+	role := fn.Properties["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+	var out []map[string]any
+	for _, p := range ofType(res, "AWS::IAM::Policy") {
+		if !strings.Contains(mustJSON(p.Properties["Roles"]), `"`+role+`"`) {
+			continue
+		}
+		for _, st := range p.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			out = append(out, st.(map[string]any))
+		}
+	}
+	return out
+}
+
 // grantedActions returns, per function (by logical id), the DynamoDB actions
 // its role allows on each table (by logical id; a table's indexes count as
 // the table), and every action it allows on a resource that is no table.
@@ -386,34 +401,27 @@ func grantedActions(t *testing.T, res map[string]resource) (onTables map[string]
 	tables := ofType(res, "AWS::DynamoDB::Table")
 	onTables, elsewhere = map[string]map[string][]string{}, map[string][]string{}
 	for fnID, fn := range shopFunctions(res) {
-		role := fn.Properties["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
 		onTables[fnID] = map[string][]string{}
-		for _, p := range ofType(res, "AWS::IAM::Policy") {
-			if !strings.Contains(mustJSON(p.Properties["Roles"]), `"`+role+`"`) {
-				continue
+		for _, st := range roleStatements(res, fn) {
+			var actions []string
+			switch a := st["Action"].(type) {
+			case string:
+				actions = []string{a}
+			case []any:
+				for _, x := range a {
+					actions = append(actions, x.(string))
+				}
 			}
-			for _, st := range p.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-				st := st.(map[string]any)
-				var actions []string
-				switch a := st["Action"].(type) {
-				case string:
-					actions = []string{a}
-				case []any:
-					for _, x := range a {
-						actions = append(actions, x.(string))
-					}
+			on := mustJSON(st["Resource"])
+			matched := false
+			for table := range tables {
+				if strings.Contains(on, `"`+table+`"`) && !strings.Contains(on, "StreamArn") {
+					matched = true
+					onTables[fnID][table] = append(onTables[fnID][table], actions...)
 				}
-				on := mustJSON(st["Resource"])
-				matched := false
-				for table := range tables {
-					if strings.Contains(on, `"`+table+`"`) && !strings.Contains(on, "StreamArn") {
-						matched = true
-						onTables[fnID][table] = append(onTables[fnID][table], actions...)
-					}
-				}
-				if !matched {
-					elsewhere[fnID] = append(elsewhere[fnID], actions...)
-				}
+			}
+			if !matched {
+				elsewhere[fnID] = append(elsewhere[fnID], actions...)
 			}
 		}
 		for table, actions := range onTables[fnID] {
@@ -491,14 +499,9 @@ func TestEachFunctionLogsToItsOwnGroup(t *testing.T) {
 		group := fn.Properties["LoggingConfig"].(map[string]any)["LogGroup"]
 		groupID := group.(map[string]any)["Ref"].(string)
 		var logStatements []string
-		for _, p := range ofType(res, "AWS::IAM::Policy") {
-			if !strings.Contains(mustJSON(p.Properties["Roles"]), `"`+role+`"`) {
-				continue
-			}
-			for _, st := range p.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-				if strings.Contains(mustJSON(st.(map[string]any)["Action"]), "logs:") {
-					logStatements = append(logStatements, mustJSON(st))
-				}
+		for _, st := range roleStatements(res, fn) {
+			if strings.Contains(mustJSON(st["Action"]), "logs:") {
+				logStatements = append(logStatements, mustJSON(st))
 			}
 		}
 		if len(logStatements) != 1 || !strings.Contains(logStatements[0], `"`+groupID+`"`) || !strings.Contains(logStatements[0], "logs:PutLogEvents") ||

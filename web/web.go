@@ -77,10 +77,11 @@ func Register(mux *http.ServeMux, cfg Config) {
 // PermissionsPolicy turns off the browser features the pages do not use.
 const PermissionsPolicy = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
 
+// headers are the pages' own; rest.Middleware, in front of them, sets
+// nosniff on every answer.
 func headers(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", CSP(""))
-	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Permissions-Policy", PermissionsPolicy)
 }

@@ -50,3 +50,7 @@ var Required = map[string][]string{
 	PaymentConsumer:   {PaymentTable},
 	InventoryAPI:      {InventoryTable},
 }
+
+// ConsumerFunction names the consumer function of a service (an
+// events.Rule's Consumer): "basket" is BasketConsumer's "basket-consumer".
+func ConsumerFunction(service string) string { return service + "-consumer" }

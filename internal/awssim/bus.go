@@ -125,7 +125,7 @@ func (q *queue) send(body string) {
 		s.seq++
 		m := &message{id: "m" + strconv.Itoa(s.seq), body: body, visibleAt: s.now}
 		if s.chance(s.plan.Delay) {
-			m.visibleAt += int64(s.rand.IntN(30_000))
+			m.visibleAt += s.rand.Int64N(maxDelay.Milliseconds())
 			s.count("delayed delivery")
 		}
 		q.msgs = append(q.msgs, m)

@@ -178,7 +178,8 @@ func (s *Sim) report(ctx context.Context, runErr error) (*Report, error) {
 	// Nothing set aside: every dead-letter queue empty, no parked record.
 	for _, q := range s.queues {
 		for _, m := range q.dead {
-			fail(strings.Fields(summary(m.body))[len(strings.Fields(summary(m.body)))-1], "dead letter on %s: %s", q.rule.DeadLetterQueue(), summary(m.body))
+			about := strings.Fields(summary(m.body)) // the detail-type, then what it is about: "order <id>"
+			fail(about[len(about)-1], "dead letter on %s: %s", q.rule.DeadLetterQueue(), summary(m.body))
 		}
 	}
 	parked, err := s.parking.All(ctx)

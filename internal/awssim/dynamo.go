@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/eventshop/eventshop/internal/dynamotest"
 )
 
 // table is one of the simulation's tables: its key, and its stream if the
@@ -81,8 +83,8 @@ func (d *db) record(ctx context.Context, tableName string, key map[string]types.
 		EventID: "r" + strconv.Itoa(d.sim.seq), EventName: string(name), EventSource: "aws:dynamodb", AWSRegion: region,
 		Change: awsevents.DynamoDBStreamRecord{
 			ApproximateCreationDateTime: awsevents.SecondsEpochTime{Time: time.Now()},
-			Keys:                        image(keyOnly(t.keys, key)),
-			NewImage:                    image(out.Item),
+			Keys:                        dynamotest.StreamImage(keyOnly(t.keys, key)),
+			NewImage:                    dynamotest.StreamImage(out.Item),
 			SequenceNumber:              fmt.Sprintf("%021d", d.sim.seq),
 			StreamViewType:              string(awsevents.DynamoDBStreamViewTypeNewImage),
 		},
@@ -175,46 +177,4 @@ func (d *db) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteI
 		}
 		return out
 	}, d.c.TransactWriteItems, opts)
-}
-
-// image turns an item into a stream record's image.
-func image(item map[string]types.AttributeValue) map[string]awsevents.DynamoDBAttributeValue {
-	if item == nil {
-		return nil
-	}
-	out := make(map[string]awsevents.DynamoDBAttributeValue, len(item))
-	for k, v := range item {
-		out[k] = value(v)
-	}
-	return out
-}
-
-func value(v types.AttributeValue) awsevents.DynamoDBAttributeValue {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return awsevents.NewStringAttribute(v.Value)
-	case *types.AttributeValueMemberN:
-		return awsevents.NewNumberAttribute(v.Value)
-	case *types.AttributeValueMemberBOOL:
-		return awsevents.NewBooleanAttribute(v.Value)
-	case *types.AttributeValueMemberB:
-		return awsevents.NewBinaryAttribute(v.Value)
-	case *types.AttributeValueMemberNULL:
-		return awsevents.NewNullAttribute()
-	case *types.AttributeValueMemberSS:
-		return awsevents.NewStringSetAttribute(v.Value)
-	case *types.AttributeValueMemberNS:
-		return awsevents.NewNumberSetAttribute(v.Value)
-	case *types.AttributeValueMemberBS:
-		return awsevents.NewBinarySetAttribute(v.Value)
-	case *types.AttributeValueMemberL:
-		l := make([]awsevents.DynamoDBAttributeValue, len(v.Value))
-		for i, x := range v.Value {
-			l[i] = value(x)
-		}
-		return awsevents.NewListAttribute(l)
-	case *types.AttributeValueMemberM:
-		return awsevents.NewMapAttribute(image(v.Value))
-	}
-	panic(fmt.Sprintf("attribute value of type %T", v))
 }

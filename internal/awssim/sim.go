@@ -100,8 +100,11 @@ type Plan struct {
 	PutEventsErr float64 // a PutEvents call fails whole
 	EntryErr     float64 // a PutEvents entry fails (ThrottlingException or InternalFailure)
 	Duplicate    float64 // a message is delivered twice
-	Delay        float64 // a message is delivered up to 30 s late
+	Delay        float64 // a message is delivered up to maxDelay late
 }
+
+// maxDelay is the longest a delayed delivery waits, in virtual time.
+const maxDelay = 30 * time.Second
 
 // DefaultPlan is the faults' rates of the runs make test and make sim make.
 var DefaultPlan = Plan{Die: 0.06, Throttle: 0.02, Conflict: 0.1, PutEventsErr: 0.04, EntryErr: 0.04, Duplicate: 0.08, Delay: 0.25}
@@ -227,7 +230,10 @@ func New(cfg Config) *Sim {
 		awsenv.PaymentConsumer:   paymentconsumer.New(paymentapp.New(paymentdynamo.New(s.db, tables[awsenv.PaymentTable]), simulator.Simulator{}), log),
 	}
 	for _, r := range events.Rules() {
-		fn := consumerOf(r.Queue)
+		fn := awsenv.ConsumerFunction(r.Consumer)
+		if consumers[fn] == nil {
+			panic(fmt.Sprintf("rule %s is read by %q, which has no consumer function here", r.Name, r.Consumer))
+		}
 		s.queues = append(s.queues, &queue{sim: s, rule: r, fn: fn, handler: consumers[fn]})
 	}
 	s.parking = streams.NewParkingTable(s.db, tables[awsenv.ParkedTable])
@@ -236,19 +242,6 @@ func New(cfg Config) *Sim {
 	}
 	s.shop = newWorkload(s)
 	return s
-}
-
-// consumerOf names the consumer of queue, as the stack wires them.
-func consumerOf(queue string) string {
-	switch queue {
-	case events.QueueBasketPrices:
-		return awsenv.BasketConsumer
-	case events.QueueInventoryCatalog, events.QueueInventoryOrders:
-		return awsenv.InventoryConsumer
-	case events.QueuePaymentOrders:
-		return awsenv.PaymentConsumer
-	}
-	return awsenv.OrderingConsumer
 }
 
 // clock is the run's virtual time.

@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/eventshop/eventshop/internal/awsenv"
-	"github.com/eventshop/eventshop/internal/inventory"
 	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
 )
 
@@ -237,5 +236,3 @@ func (w *workload) ledger(ctx context.Context, id string, request func(), relati
 	w.supply[id] = after.Available + after.Reserved + sold[id]
 	w.s.trace("supply of %s set: %d (available %d, reserved %d, sold %d)", id, w.supply[id], after.Available, after.Reserved, sold[id])
 }
-
-var _ inventory.Store = (*inventorydynamo.Store)(nil)

@@ -22,9 +22,11 @@ import (
 	"testing"
 	"time"
 
+	awsevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/eventshop/eventshop/internal/testenv"
 )
 
@@ -295,4 +297,47 @@ func (d *Dying) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, op
 // TransactWriteItems writes as the process would.
 func (d *Dying) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	return die(ctx, d, in, d.API.TransactWriteItems, opts)
+}
+
+// StreamImage is item as a DynamoDB stream record carries it (Keys,
+// NewImage): what Lambda hands a stream's consumer.
+func StreamImage(item map[string]ddbtypes.AttributeValue) map[string]awsevents.DynamoDBAttributeValue {
+	if item == nil {
+		return nil
+	}
+	out := make(map[string]awsevents.DynamoDBAttributeValue, len(item))
+	for k, v := range item {
+		out[k] = value(v)
+	}
+	return out
+}
+
+func value(v ddbtypes.AttributeValue) awsevents.DynamoDBAttributeValue {
+	switch v := v.(type) {
+	case *ddbtypes.AttributeValueMemberS:
+		return awsevents.NewStringAttribute(v.Value)
+	case *ddbtypes.AttributeValueMemberN:
+		return awsevents.NewNumberAttribute(v.Value)
+	case *ddbtypes.AttributeValueMemberBOOL:
+		return awsevents.NewBooleanAttribute(v.Value)
+	case *ddbtypes.AttributeValueMemberB:
+		return awsevents.NewBinaryAttribute(v.Value)
+	case *ddbtypes.AttributeValueMemberNULL:
+		return awsevents.NewNullAttribute()
+	case *ddbtypes.AttributeValueMemberSS:
+		return awsevents.NewStringSetAttribute(v.Value)
+	case *ddbtypes.AttributeValueMemberNS:
+		return awsevents.NewNumberSetAttribute(v.Value)
+	case *ddbtypes.AttributeValueMemberBS:
+		return awsevents.NewBinarySetAttribute(v.Value)
+	case *ddbtypes.AttributeValueMemberL:
+		l := make([]awsevents.DynamoDBAttributeValue, len(v.Value))
+		for i, x := range v.Value {
+			l[i] = value(x)
+		}
+		return awsevents.NewListAttribute(l)
+	case *ddbtypes.AttributeValueMemberM:
+		return awsevents.NewMapAttribute(StreamImage(v.Value))
+	}
+	panic(fmt.Sprintf("attribute value of type %T", v))
 }

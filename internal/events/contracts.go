@@ -20,19 +20,19 @@ func Contracts() []Contract {
 	order := OrderRef{OrderID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", UserName: "ada"}
 	lines := []OrderLine{{ProductID: "phone-1", Quantity: 2}}
 	return []Contract{
-		{"catalog", SourceCatalog, TypeProductChanged, ProductChanged{Meta: meta, ProductID: "phone-1", Name: "Phone", Category: "Phone", Price: 19999, Version: 3}},
-		{"catalog", SourceCatalog, TypeProductDeleted, ProductDeleted{Meta: meta, ProductID: "phone-1", Version: 4}},
-		{"basket", SourceCheckout, TypeCheckoutBasket, CheckoutBasket{Meta: meta, CheckoutID: order.OrderID, UserName: "ada",
+		{ServiceCatalog, SourceCatalog, TypeProductChanged, ProductChanged{Meta: meta, ProductID: "phone-1", Name: "Phone", Category: "Phone", Price: 19999, Version: 3}},
+		{ServiceCatalog, SourceCatalog, TypeProductDeleted, ProductDeleted{Meta: meta, ProductID: "phone-1", Version: 4}},
+		{ServiceBasket, SourceCheckout, TypeCheckoutBasket, CheckoutBasket{Meta: meta, CheckoutID: order.OrderID, UserName: "ada",
 			FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Address: "12 St James's Square, London", PaymentMethod: "invoice",
 			Lines:      []Line{{ProductID: "phone-1", ProductName: "Phone", Color: "black", Quantity: 2, UnitPrice: 19999, LineTotal: 39998}},
 			TotalPrice: 39998, CheckedOutAt: time.Date(2026, 12, 4, 10, 30, 0, 0, time.UTC)}},
-		{"ordering", SourceOrdering, TypeOrderPlaced, OrderPlaced{Meta: meta, OrderRef: order, Lines: lines, TotalPrice: 39998, PaymentMethod: "invoice"}},
-		{"ordering", SourceOrdering, TypeOrderCancelled, OrderCancelled{Meta: meta, OrderRef: order, From: "PAID", Reason: "customer_cancelled", Lines: lines, TotalPrice: 39998}},
-		{"ordering", SourceOrdering, TypeOrderShipped, OrderShipped{Meta: meta, OrderRef: order, Lines: lines}},
-		{"inventory", SourceInventory, TypeStockReserved, StockReserved{Meta: meta, OrderRef: order, TotalPrice: 39998, PaymentMethod: "invoice"}},
-		{"inventory", SourceInventory, TypeStockRejected, StockRejected{Meta: meta, OrderRef: order, Reason: "out_of_stock"}},
-		{"payment", SourcePayment, TypePaymentCaptured, PaymentCaptured{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}},
-		{"payment", SourcePayment, TypePaymentDeclined, PaymentDeclined{Meta: meta, OrderRef: order, Reason: "declined by the provider"}},
-		{"payment", SourcePayment, TypePaymentRefunded, PaymentRefunded{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}},
+		{ServiceOrdering, SourceOrdering, TypeOrderPlaced, OrderPlaced{Meta: meta, OrderRef: order, Lines: lines, TotalPrice: 39998, PaymentMethod: "invoice"}},
+		{ServiceOrdering, SourceOrdering, TypeOrderCancelled, OrderCancelled{Meta: meta, OrderRef: order, From: "PAID", Reason: "customer_cancelled", Lines: lines, TotalPrice: 39998}},
+		{ServiceOrdering, SourceOrdering, TypeOrderShipped, OrderShipped{Meta: meta, OrderRef: order, Lines: lines}},
+		{ServiceInventory, SourceInventory, TypeStockReserved, StockReserved{Meta: meta, OrderRef: order, TotalPrice: 39998, PaymentMethod: "invoice"}},
+		{ServiceInventory, SourceInventory, TypeStockRejected, StockRejected{Meta: meta, OrderRef: order, Reason: "out_of_stock"}},
+		{ServicePayment, SourcePayment, TypePaymentCaptured, PaymentCaptured{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}},
+		{ServicePayment, SourcePayment, TypePaymentDeclined, PaymentDeclined{Meta: meta, OrderRef: order, Reason: "declined by the provider"}},
+		{ServicePayment, SourcePayment, TypePaymentRefunded, PaymentRefunded{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}},
 	}
 }

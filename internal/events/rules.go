@@ -15,6 +15,7 @@ type Rule struct {
 	Name            string
 	Pattern         Pattern
 	Queue           string
+	Consumer        string // the service whose consumer reads Queue: on AWS, function Consumer + "-consumer"
 	BatchSize       int
 	MaxReceives     int
 	ConsumerTimeout time.Duration
@@ -96,6 +97,16 @@ func (r Rule) VisibilityTimeout() time.Duration { return 6 * r.ConsumerTimeout }
 // DeadLetterQueue names the queue that keeps what Queue could not process.
 func (r Rule) DeadLetterQueue() string { return r.Queue + "-dlq" }
 
+// The services, as the rules name their consumers and the contracts their
+// publishers; each service's consumer function on AWS is "<service>-consumer".
+const (
+	ServiceCatalog   = "catalog"
+	ServiceBasket    = "basket"
+	ServiceOrdering  = "ordering"
+	ServiceInventory = "inventory"
+	ServicePayment   = "payment"
+)
+
 // Queues consumed by the services.
 const (
 	QueueBasketPrices     = "basket-price-view"
@@ -117,6 +128,7 @@ var rules = sync.OnceValue(func() []Rule {
 			Name:            "CatalogProductToBasket",
 			Pattern:         SourceAndTypes(SourceCatalog, TypeProductChanged, TypeProductDeleted),
 			Queue:           QueueBasketPrices,
+			Consumer:        ServiceBasket,
 			BatchSize:       10,
 			MaxReceives:     5,
 			ConsumerTimeout: 10 * time.Second,
@@ -125,6 +137,7 @@ var rules = sync.OnceValue(func() []Rule {
 			Name:            "CheckoutBasketToOrdering",
 			Pattern:         SourceAndTypes(SourceCheckout, TypeCheckoutBasket),
 			Queue:           QueueOrderingOrders,
+			Consumer:        ServiceOrdering,
 			BatchSize:       10,
 			MaxReceives:     5,
 			ConsumerTimeout: 10 * time.Second,
@@ -133,6 +146,7 @@ var rules = sync.OnceValue(func() []Rule {
 			Name:            "CatalogProductToInventory",
 			Pattern:         SourceAndTypes(SourceCatalog, TypeProductChanged, TypeProductDeleted),
 			Queue:           QueueInventoryCatalog,
+			Consumer:        ServiceInventory,
 			BatchSize:       10,
 			MaxReceives:     5,
 			ConsumerTimeout: 10 * time.Second,
@@ -147,6 +161,7 @@ var rules = sync.OnceValue(func() []Rule {
 				`{"detail-type":["` + TypeOrderPlaced + `","` + TypeOrderShipped + `"]},` +
 				`{"detail-type":["` + TypeOrderCancelled + `"],"detail":{"reason":[{"anything-but":["out_of_stock","product_unavailable"]}]}}]}`),
 			Queue:           QueueInventoryOrders,
+			Consumer:        ServiceInventory,
 			BatchSize:       10,
 			MaxReceives:     5,
 			ConsumerTimeout: 10 * time.Second,
@@ -160,6 +175,7 @@ var rules = sync.OnceValue(func() []Rule {
 				`{"source":["` + SourceOrdering + `"],"detail-type":["` + TypeOrderCancelled + `"],` +
 				`"detail":{"reason":[{"anything-but":["out_of_stock","product_unavailable","payment_declined"]}]}}]}`),
 			Queue:           QueuePaymentOrders,
+			Consumer:        ServicePayment,
 			BatchSize:       10,
 			MaxReceives:     5,
 			ConsumerTimeout: 10 * time.Second,
@@ -169,6 +185,7 @@ var rules = sync.OnceValue(func() []Rule {
 			Pattern: MustPattern(`{"source":["` + SourceInventory + `","` + SourcePayment + `"],"detail-type":["` + TypeStockReserved + `","` + TypeStockRejected + `","` +
 				TypePaymentCaptured + `","` + TypePaymentDeclined + `","` + TypePaymentRefunded + `"]}`),
 			Queue:           QueueOrderingFulfil,
+			Consumer:        ServiceOrdering,
 			BatchSize:       10,
 			MaxReceives:     5,
 			ConsumerTimeout: 10 * time.Second,

@@ -60,11 +60,13 @@ func (a *archiver) take() []Published {
 }
 
 // Archive writes the events the bus takes to its archive, a batch every
-// 100 ms, off the way from an event to its consumers, and forgets those
+// archiveEvery, off the way from an event to its consumers, and forgets those
 // older than Options.ArchiveAge and the oldest beyond Options.ArchiveBytes,
 // until ctx ends; then it writes what waits and returns. The archive is
 // history for replay, not a delivery: the events of the last moment before
-// the process died may be missing from it (their queues have them).
+// the process died may be missing from it (their queues have them). Run it
+// beside the bus's publishers: until it runs, what the bus took waits in
+// memory.
 func (b *Bus) Archive(ctx context.Context) error {
 	t := time.NewTicker(archiveEvery)
 	defer t.Stop()

@@ -295,7 +295,7 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	for i := range routed {
 		routed[i].At = at
 	}
-	b.feed.add(at, routed)
+	b.feed.add(routed)
 	b.archive.add(routed)
 	for _, q := range woken {
 		select {

@@ -30,11 +30,10 @@ type feed struct {
 	watchers map[chan Published]struct{}
 }
 
-func (f *feed) add(at time.Time, ps []Published) {
+func (f *feed) add(ps []Published) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, p := range ps {
-		p.At = at
 		f.recent[f.next] = p
 		f.next = (f.next + 1) % FeedRecent
 		f.full = f.full || f.next == 0

@@ -2,7 +2,6 @@ package eventschema
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -10,21 +9,21 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/events/eventschema/wholeevent"
 )
 
 // AsyncAPI returns the AsyncAPI 3.0 document of the shop's events, from the
 // same definitions as the schemas (files, api.EventSchemas) and the rules:
 // the bus and each rule's queue are channels, each detail-type a message
 // whose payload is the envelope carrying its detail, and who sends and who
-// receives are operations. Each queue is read by the service its name
-// starts with.
+// receives are operations.
 func AsyncAPI(files fs.FS) ([]byte, error) {
 	type ref = map[string]string
 	messages := map[string]any{}
 	busMessages := map[string]any{}
 	operations := map[string]any{}
 	for _, c := range events.Contracts() {
-		payload, err := envelopeWith(files, c)
+		payload, err := wholeevent.Schema(files, c)
 		if err != nil {
 			return nil, err
 		}
@@ -61,16 +60,15 @@ func AsyncAPI(files fs.FS) ([]byte, error) {
 				refs = append(refs, ref{"$ref": "#/channels/" + r.Queue + "/messages/" + c.DetailType})
 			}
 		}
-		service, _, _ := strings.Cut(r.Queue, "-")
 		channels[r.Queue] = map[string]any{
 			"address":     r.Queue,
 			"title":       "Queue " + r.Queue,
 			"description": fmt.Sprintf("The SQS queue rule %s fills, with pattern %s; batches of %d, a dead-letter queue after %d receives.", r.Name, r.Pattern.JSON(), r.BatchSize, r.MaxReceives),
 			"messages":    routed,
 		}
-		operations["receive"+pascal(r.Queue)] = map[string]any{
+		operations["receive-"+r.Queue] = map[string]any{
 			"action":      "receive",
-			"summary":     fmt.Sprintf("The %s service consumes queue %s.", service, r.Queue),
+			"summary":     fmt.Sprintf("The %s service consumes queue %s.", r.Consumer, r.Queue),
 			"description": "At least once and in no set order: the consumer is idempotent and reports the messages it failed.",
 			"channel":     ref{"$ref": "#/channels/" + r.Queue},
 			"messages":    refs,
@@ -101,49 +99,4 @@ func AsyncAPI(files fs.FS) ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), nil
-}
-
-// envelopeWith is the envelope's schema with c's detail schema as its
-// detail and c's source and detail-type as constants, without the
-// 2020-12 $schema and $id (AsyncAPI's default schema format is a superset
-// of draft 7, and the files use only keywords both share).
-func envelopeWith(files fs.FS, c events.Contract) (map[string]any, error) {
-	read := func(file string) (map[string]any, error) {
-		b, err := fs.ReadFile(files, file)
-		if err != nil {
-			return nil, err
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		delete(m, "$schema")
-		delete(m, "$id")
-		return m, nil
-	}
-	env, err := read(EnvelopeFile)
-	if err != nil {
-		return nil, err
-	}
-	detail, err := read(File(c.DetailType))
-	if err != nil {
-		return nil, err
-	}
-	props := env["properties"].(map[string]any)
-	props["source"] = map[string]any{"type": "string", "const": c.Source}
-	props["detail-type"] = map[string]any{"type": "string", "const": c.DetailType}
-	props["detail"] = detail
-	env["title"] = c.DetailType + " envelope"
-	return env, nil
-}
-
-// pascal turns "basket-price-view" into "BasketPriceView".
-func pascal(s string) string {
-	var b strings.Builder
-	for _, part := range strings.Split(s, "-") {
-		if part != "" {
-			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-		}
-	}
-	return b.String()
 }

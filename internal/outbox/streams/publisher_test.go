@@ -94,7 +94,7 @@ func (r *recorder) record(id, eventName string) awsevents.DynamoDBEventRecord {
 		Change: awsevents.DynamoDBStreamRecord{
 			SequenceNumber: fmt.Sprintf("%021d", r.seq),
 			Keys:           map[string]awsevents.DynamoDBAttributeValue{"id": awsevents.NewStringAttribute(id)},
-			NewImage:       image(out.Item),
+			NewImage:       dynamotest.StreamImage(out.Item),
 			StreamViewType: "NEW_IMAGE",
 		},
 	}
@@ -107,35 +107,6 @@ func (r *recorder) create(name string) (catalog.Product, awsevents.DynamoDBEvent
 		r.t.Fatal(err)
 	}
 	return p, r.record(p.ID, "INSERT")
-}
-
-func image(item map[string]ddbtypes.AttributeValue) map[string]awsevents.DynamoDBAttributeValue {
-	out := make(map[string]awsevents.DynamoDBAttributeValue, len(item))
-	for k, v := range item {
-		out[k] = convert(v)
-	}
-	return out
-}
-
-func convert(v ddbtypes.AttributeValue) awsevents.DynamoDBAttributeValue {
-	switch v := v.(type) {
-	case *ddbtypes.AttributeValueMemberS:
-		return awsevents.NewStringAttribute(v.Value)
-	case *ddbtypes.AttributeValueMemberN:
-		return awsevents.NewNumberAttribute(v.Value)
-	case *ddbtypes.AttributeValueMemberBOOL:
-		return awsevents.NewBooleanAttribute(v.Value)
-	case *ddbtypes.AttributeValueMemberL:
-		l := make([]awsevents.DynamoDBAttributeValue, len(v.Value))
-		for i, e := range v.Value {
-			l[i] = convert(e)
-		}
-		return awsevents.NewListAttribute(l)
-	case *ddbtypes.AttributeValueMemberM:
-		return awsevents.NewMapAttribute(image(v.Value))
-	default:
-		return awsevents.NewNullAttribute()
-	}
 }
 
 func failed(resp awsevents.DynamoDBEventResponse) []string {
