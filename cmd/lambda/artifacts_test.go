@@ -689,11 +689,12 @@ func mustJSON(t *testing.T, body string, v any) {
 func ptr(s string) *string { return &s }
 
 // One trace crosses the functions built with the otlp tag and given an OTLP
-// endpoint: the catalog API continues the caller's traceparent, the stream
-// publisher's span is the child of the API's, the consumer's the child of the
-// publisher's, and the DynamoDB calls are spans of the request. Each
-// invocation sends its spans before it answers, and its counters as an EMF
-// line on standard output.
+// endpoint (here over gRPC): the catalog API continues the caller's
+// traceparent, the stream publisher's span is the child of the API's, the
+// consumer's the child of the publisher's, and the DynamoDB calls are spans
+// of the request. Each function's spans are its service's, with the
+// function named in the resource. Each invocation sends its spans before it
+// answers, and its counters and histograms as EMF lines on standard output.
 func TestATraceCrossesTheFunctions(t *testing.T) {
 	emulator := rie(t)
 	db := dynamotest.Client(t)
@@ -703,7 +704,7 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 	bus := &eventbridgetest.Bus{}
 	env := map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": dynamotest.Endpoint(t), "AWS_ENDPOINT_URL_EVENTBRIDGE": eventbridgetest.Start(t, bus),
-		"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL,
+		"OTEL_EXPORTER_OTLP_ENDPOINT": collector.GRPC, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
 	}
 	fn := startEach(t, emulator, "lambda.norpc,otlp", []string{awsenv.CatalogAPI, awsenv.OutboxPublisher, awsenv.BasketConsumer}, tables, env)
 
@@ -734,19 +735,26 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 	}
 
 	spans := collector.Spans() // each invocation exported before it answered
-	find := func(service, name string) otlptest.Span {
+	find := func(function, name string) otlptest.Span {
 		t.Helper()
+		service := awsenv.ServiceOf(function)
 		for _, s := range spans {
-			if s.Service == service && s.Name == name && s.TraceID == traceID {
+			// The emulator names every function test_function.
+			if s.Service == service && s.Resource["faas.name"] != "" && s.Resource["service.namespace"] == "eventshop" &&
+				s.Name == name && s.TraceID == traceID {
 				return s
 			}
 		}
-		t.Fatalf("no span %q of %s in trace %s; spans: %+v", name, service, traceID, spans)
+		t.Fatalf("no span %q of %s (%s) in trace %s; spans: %+v", name, service, function, traceID, spans)
 		return otlptest.Span{}
 	}
 	api := find(awsenv.CatalogAPI, "POST /product")
 	publish := find(awsenv.OutboxPublisher, "publish "+events.TypeProductChanged)
 	process := find(awsenv.BasketConsumer, "process "+events.TypeProductChanged)
+	if process.Attributes["messaging.system"] != events.SystemSQS || publish.Attributes["messaging.system"] != events.SystemEventBridge ||
+		publish.Attributes["messaging.destination.name"] != "SwnEventBus" || api.Attributes["url.scheme"] == "" {
+		t.Fatalf("attributes: process %v, publish %v, API %v", process.Attributes, publish.Attributes, api.Attributes)
+	}
 	if api.ParentSpanID != callerSpan || publish.ParentSpanID != api.SpanID || process.ParentSpanID != publish.SpanID {
 		t.Fatalf("parents: API %s (want the caller's %s), publish %s (want %s), process %s (want %s)",
 			api.ParentSpanID, callerSpan, publish.ParentSpanID, api.SpanID, process.ParentSpanID, publish.SpanID)
@@ -760,6 +768,7 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 	// emulator has answered: wait for the line.
 	waittest.For(t, "the consumer's EMF line of its delivery", func() bool {
 		logs := fn[awsenv.BasketConsumer].logs.String()
-		return strings.Contains(logs, `"eventshop.messages.delivered":1`) && strings.Contains(logs, `"CloudWatchMetrics"`)
+		return strings.Contains(logs, `"eventshop.messages.delivered":1`) && strings.Contains(logs, `"CloudWatchMetrics"`) &&
+			strings.Contains(logs, `"messaging.process.duration":[`)
 	})
 }

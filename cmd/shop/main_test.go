@@ -256,3 +256,18 @@ func TestServeFlags(t *testing.T) {
 		t.Errorf("--log-level debug: %v, %v", c.logLevel, err)
 	}
 }
+
+// An OpenTelemetry setting the shop cannot honour stops it at start, naming
+// the variable, before anything is written: no span is lost unsaid.
+func TestAnUnsupportedOTLPSettingStopsTheShop(t *testing.T) {
+	data := t.TempDir()
+	cmd := exec.Command(shopBin, "serve", "--addr", "127.0.0.1:0", "--data", data)
+	cmd.Env = append(os.Environ(), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318", "OTEL_EXPORTER_OTLP_PROTOCOL=http/json")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "OTEL_EXPORTER_OTLP_PROTOCOL") {
+		t.Fatalf("exit %v, output %s: want a failure naming OTEL_EXPORTER_OTLP_PROTOCOL", err, out)
+	}
+	if entries, _ := os.ReadDir(data); len(entries) != 0 {
+		t.Fatalf("the data dir holds %v after a refused start", entries)
+	}
+}

@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localbus"
 	"github.com/eventshop/eventshop/internal/rest"
@@ -145,7 +144,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(correlation.LogHandler{Handler: slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel})})
+	log, err := localapp.Logger(context.Background(), stderr, cfg.logLevel)
+	if err != nil {
+		return err
+	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(HeapLimit)
 	}
@@ -189,7 +191,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	go func() { workDone <- app.Run(workCtx) }()
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(rest.ProblemListener(ln)) }()
+	go func() { serveErr <- srv.Serve(rest.ProblemListener(ln, log)) }()
 	log.Info("shop listening", "addr", url, "data", cfg.app.DataDir, "storefront", url+"/", "console", url+"/console")
 	if cfg.app.DevSignIn {
 		log.Warn("development sign-in is on (POST /dev/sign-in): whoever reaches " + url + " can act as any user, admins included; --dev-signin=false turns it off")
@@ -211,7 +213,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	if ferr := telemetry.Flush(flushCtx); ferr != nil {
-		log.Warn("traces not exported", "err", ferr) // the shop's own work is done and safe
+		log.Warn("traces or logs not exported", "err", ferr) // the shop's own work is done and safe
 	}
 	cancel()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

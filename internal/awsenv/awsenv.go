@@ -3,6 +3,8 @@
 // and the stack sets. Both import these names, so they cannot drift apart.
 package awsenv
 
+import "strings"
+
 // Environment variables.
 const (
 	CatalogTable   = "CATALOG_TABLE"
@@ -49,6 +51,21 @@ var Required = map[string][]string{
 	InventoryConsumer: {InventoryTable, ReservationTable},
 	PaymentConsumer:   {PaymentTable},
 	InventoryAPI:      {InventoryTable},
+}
+
+// ServiceOf is the service a function is part of, its service.name in
+// telemetry: "ordering" for OrderingAPI and OrderingConsumer; the outbox
+// publishers serve every service ("outbox"), the sign-up trigger the user
+// pool ("identity").
+func ServiceOf(function string) string {
+	switch function {
+	case OutboxPublisher, OutboxRepublish:
+		return "outbox"
+	case CognitoPreSignUp:
+		return "identity"
+	}
+	service, _, _ := strings.Cut(function, "-")
+	return service
 }
 
 // ConsumerFunction names the consumer function of a service (an

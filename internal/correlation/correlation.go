@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/eventshop/eventshop/internal/telemetry/service"
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -49,19 +50,26 @@ func Sanitize(id string) string {
 	return uuid.NewString()
 }
 
-// LogHandler adds the context's correlation id, and the trace and span ids
-// of its span (trace_id, span_id) when it has one, to every record logged
-// with a context. The correlation id stays its own: a trace id is made by
-// the tracer, a correlation id may come from the caller.
+// LogHandler adds to every record logged with a context: the service whose
+// work it is (service.From), the context's correlation id, and the trace
+// and span ids of its span (trace_id, span_id) when it has one, with
+// trace_sampled saying whether that trace is recorded: a line does not
+// point at a trace that was never exported without saying so. The
+// correlation id stays its own: a trace id is made by the tracer, a
+// correlation id may come from the caller.
 type LogHandler struct{ slog.Handler }
 
 // Handle implements slog.Handler.
 func (h LogHandler) Handle(ctx context.Context, r slog.Record) error {
+	if s := service.From(ctx); s != "" {
+		r.AddAttrs(slog.String("service", s))
+	}
 	if id := ID(ctx); id != "" {
 		r.AddAttrs(slog.String("correlationId", id))
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()),
+			slog.Bool("trace_sampled", sc.IsSampled()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

@@ -7,18 +7,22 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 	jsonv2 "github.com/go-json-experiment/json"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventshop/eventshop/internal/correlation"
+	"github.com/eventshop/eventshop/internal/kind"
 )
 
 // HandleBatch runs handle on the envelope of each SQS message and reports the
@@ -42,6 +46,8 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 		env, err := Unwrap(m.Body)
 		if err != nil {
 			errs[i] = err
+			log.ErrorContext(ctx, "message failed", "queue", queueOf(m.EventSourceARN), "messageId", m.MessageId,
+				"receives", m.Attributes["ApproximateReceiveCount"], "err", err)
 			continue
 		}
 		_ = unmarshal(env.Detail, &metas[i]) // optional: an event without it has no correlation id or trace
@@ -54,7 +60,7 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 	}
 	flow := func(indexes []int) {
 		for _, i := range indexes {
-			errs[i] = handleOne(ctx, ev.Records[i], envs[i], metas[i], handle)
+			errs[i] = handleOne(ctx, log, ev.Records[i], envs[i], metas[i], handle)
 		}
 	}
 	if len(order) == 1 || ctx.Value(oneFlowAtATimeKey{}) != nil {
@@ -77,7 +83,6 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 			if failures != nil {
 				failures(m.MessageId, err)
 			}
-			log.ErrorContext(ctx, "message failed", "messageId", m.MessageId, "receives", m.Attributes["ApproximateReceiveCount"], "err", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, awsevents.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}
 	}
@@ -109,34 +114,70 @@ func WithFailures(ctx context.Context, f func(messageID string, err error)) cont
 // (a no-op until one is set).
 const tracerName = "github.com/eventshop/eventshop/internal/events"
 
-func handleOne(ctx context.Context, m awsevents.SQSMessage, env Envelope, meta Meta, handle func(context.Context, Envelope) error) (err error) {
-	var span trace.Span
+// handleOne handles one message in a consumer span of the trace its event
+// carries, records how long it waited and took, and logs its failure, if
+// it fails, with its trace, span and correlation ids.
+func handleOne(ctx context.Context, log *slog.Logger, m awsevents.SQSMessage, env Envelope, meta Meta, handle func(context.Context, Envelope) error) (err error) {
+	start := time.Now()
+	queue, system := queueOf(m.EventSourceARN), systemOf(m.EventSource)
+	if sent, err := strconv.ParseInt(m.Attributes["SentTimestamp"], 10, 64); err == nil {
+		waitDuration.Record(ctx, max(start.Sub(time.UnixMilli(sent)).Seconds(), 0),
+			metric.WithAttributes(semconv.MessagingDestinationName(queue)))
+	}
+	if meta.CorrelationID != "" {
+		ctx = correlation.With(ctx, correlation.Sanitize(meta.CorrelationID))
+	}
+	ctx, span := otel.Tracer(tracerName).Start(meta.Context(ctx), "process "+env.DetailType, trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(
+			semconv.MessagingSystemKey.String(system),
+			semconv.MessagingOperationTypeProcess,
+			semconv.MessagingOperationName("process"),
+			semconv.MessagingMessageID(m.MessageId),
+			semconv.MessagingDestinationName(queue),
+			attribute.String("event.source", env.Source),
+			attribute.String("event.id", env.ID),
+		))
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
 		}
-		if span != nil {
-			if err != nil {
-				span.RecordError(err)
-				span.SetStatus(codes.Error, "message failed")
-			}
-			span.End()
+		attrs := []attribute.KeyValue{semconv.MessagingSystemKey.String(system), semconv.MessagingOperationName("process"),
+			semconv.MessagingDestinationName(queue)}
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "message failed")
+			_, k := kind.Of(err)
+			attrs = append(attrs, semconv.ErrorTypeKey.String(k.String()))
+			log.ErrorContext(ctx, "message failed", "queue", queue, "messageId", m.MessageId,
+				"receives", m.Attributes["ApproximateReceiveCount"], "detailType", env.DetailType, "err", err)
 		}
+		span.End()
+		processDuration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attrs...))
 	}()
-	if meta.CorrelationID != "" {
-		ctx = correlation.With(ctx, correlation.Sanitize(meta.CorrelationID))
-	}
-	ctx, span = otel.Tracer(tracerName).Start(meta.Context(ctx), "process "+env.DetailType, trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(
-			semconv.MessagingSystemAWSSQS,
-			semconv.MessagingOperationTypeProcess,
-			semconv.MessagingMessageID(m.MessageId),
-			semconv.MessagingDestinationName(queueOf(m.EventSourceARN)),
-			attribute.String("event.source", env.Source),
-			attribute.String("event.id", env.ID),
-		))
 	return handle(ctx, env)
 }
+
+// The messaging systems of the shop's spans (messaging.system): SQS
+// delivers to consumers and EventBridge takes publishes on AWS, the local
+// bus (whose messages say EventSourceLocalBus) does both locally.
+const (
+	SystemSQS           = "aws_sqs"
+	SystemEventBridge   = "aws_eventbridge"
+	SystemLocalBus      = "eventshop_localbus"
+	EventSourceLocalBus = "eventshop:localbus"
+)
+
+// systemOf is the messaging system of an SQS-shaped message by its event source.
+func systemOf(eventSource string) string {
+	if eventSource == EventSourceLocalBus {
+		return SystemLocalBus
+	}
+	return SystemSQS
+}
+
+// Destination is where events are published: a messaging system and the
+// bus's name, for the spans of publishing.
+type Destination struct{ System, Name string }
 
 // queueOf is the last part of a queue's ARN.
 func queueOf(arn string) string {
@@ -157,37 +198,44 @@ func DecodeDetail(env Envelope, v any) error {
 // PublishSpan is the span of publishing one event.
 type PublishSpan struct {
 	trace.Span
-	detailType string
+	event *Outgoing
 }
 
 // Done ends the span, marked failed if err is not nil, and counts the event
-// as published if it is.
+// as published, or as failed to.
 func (s PublishSpan) Done(ctx context.Context, err error) {
 	if err != nil {
 		s.RecordError(err)
 		s.SetStatus(codes.Error, "publish failed")
+		countPublishFailed(ctx, s.event.DetailType)
 	} else {
-		countPublished(ctx, s.detailType)
+		countPublished(ctx, s.event)
 	}
 	s.End()
 }
 
-// StartPublish starts the span of publishing e, a producer span continuing
+// StartPublish starts the span of publishing e to to, a producer span continuing
 // the trace e's detail carries, and makes e carry that span's context
 // instead, so that the consumer's span is its child. The caller calls Done
 // once e is published or has failed. An event with no trace, or no tracer
 // provider to record one, is left as it is.
-func StartPublish(ctx context.Context, e *Outgoing) PublishSpan {
+func StartPublish(ctx context.Context, to Destination, e *Outgoing) PublishSpan {
 	var meta Meta
 	if jsonv2.Unmarshal(e.Detail, &meta) != nil || meta.TraceParent == "" {
-		return PublishSpan{trace.SpanFromContext(context.Background()), e.DetailType} // a no-op span
+		return PublishSpan{trace.SpanFromContext(context.Background()), e} // a no-op span
 	}
 	ctx, span := otel.Tracer(tracerName).Start(meta.Context(ctx), "publish "+e.DetailType, trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(attribute.String("event.source", e.Source), attribute.String("event.id", e.ID)))
+		trace.WithAttributes(
+			semconv.MessagingSystemKey.String(to.System),
+			semconv.MessagingOperationTypeSend,
+			semconv.MessagingOperationName("publish"),
+			semconv.MessagingMessageID(e.ID),
+			semconv.MessagingDestinationName(to.Name),
+			attribute.String("event.source", e.Source), attribute.String("event.id", e.ID)))
 	if span.IsRecording() {
 		e.Detail = withTrace(e.Detail, meta, MetaFrom(ctx))
 	}
-	return PublishSpan{span, e.DetailType}
+	return PublishSpan{span, e}
 }
 
 // withTrace returns detail carrying next's trace context instead of was's.

@@ -46,7 +46,7 @@ func TestPublishedEventsAreCounted(t *testing.T) {
 	before := counted(t, "eventshop.events.published", events.DetailTypeKey, "CountedThing")
 	for _, err := range []error{nil, errors.New("throttled"), nil} {
 		e, _ := events.New("src", "CountedThing", map[string]int{"n": 1}, time.Now())
-		events.StartPublish(t.Context(), &e).Done(t.Context(), err)
+		events.StartPublish(t.Context(), testDestination, &e).Done(t.Context(), err)
 	}
 	if got := counted(t, "eventshop.events.published", events.DetailTypeKey, "CountedThing") - before; got != 2 {
 		t.Fatalf("published counter moved by %d, want 2 (the failed publish is not counted)", got)

@@ -107,6 +107,11 @@ const (
 	ServicePayment   = "payment"
 )
 
+// Services lists the services.
+func Services() []string {
+	return []string{ServiceCatalog, ServiceBasket, ServiceOrdering, ServiceInventory, ServicePayment}
+}
+
 // Queues consumed by the services.
 const (
 	QueueBasketPrices     = "basket-price-view"

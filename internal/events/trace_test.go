@@ -107,8 +107,8 @@ func TestPublishingIsASpanOfTheEventsTrace(t *testing.T) {
 	plain, _ := events.New("src", "Thing", map[string]int{"n": 8}, time.Now())
 	before := string(plain.Detail)
 
-	events.StartPublish(context.Background(), &e).Done(context.Background(), nil)
-	if s := events.StartPublish(context.Background(), &plain); s.IsRecording() || string(plain.Detail) != before {
+	events.StartPublish(context.Background(), testDestination, &e).Done(context.Background(), nil)
+	if s := events.StartPublish(context.Background(), testDestination, &plain); s.IsRecording() || string(plain.Detail) != before {
 		t.Fatalf("an event with no trace: recording %v, detail %s", s.IsRecording(), plain.Detail)
 	}
 	pub := rec.Ended()[1]
@@ -140,7 +140,7 @@ func TestPublishingChangesOnlyTheTraceparent(t *testing.T) {
 	spaced := `{"correlationId": "c-1", "traceparent": "` + meta.TraceParent + `", "n": 7}`
 	for name, detail := range map[string]string{"as encoded": compact, "spaced": spaced} {
 		e := events.Outgoing{ID: "e-1", Source: "src", DetailType: "Thing", Detail: json.RawMessage(detail)}
-		events.StartPublish(context.Background(), &e).Done(context.Background(), nil)
+		events.StartPublish(context.Background(), testDestination, &e).Done(context.Background(), nil)
 		pub := rec.Ended()[len(rec.Ended())-1]
 		want := "00-" + pub.SpanContext().TraceID().String() + "-" + pub.SpanContext().SpanID().String() + "-01"
 		var got struct {
@@ -176,6 +176,9 @@ func BenchmarkStartPublish(b *testing.B) {
 	}
 	for b.Loop() {
 		c := e
-		events.StartPublish(ctx, &c).Done(ctx, nil)
+		events.StartPublish(ctx, testDestination, &c).Done(ctx, nil)
 	}
 }
+
+// testDestination is where the tests' events are published.
+var testDestination = events.Destination{System: events.SystemLocalBus, Name: "test"}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,7 @@ import (
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 	"github.com/eventshop/eventshop/internal/telemetry"
 	tracehttp "github.com/eventshop/eventshop/internal/telemetry/httpapi"
+	"github.com/eventshop/eventshop/internal/telemetry/service"
 	"github.com/eventshop/eventshop/web"
 )
 
@@ -222,7 +224,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	orderinghttp.Register(mux, orderingUC, log, guard)
 	bushttp.Register(mux, a.bus, log)
 	inventoryhttp.Register(mux, inventoryUC, log)
-	traces, metrics, err := telemetry.Local(ctx, "eventshop")
+	traces, metrics, err := telemetry.Local(ctx, log, events.Services()...)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +257,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if cfg.Untraced {
 		spans = tracenoop.NewTracerProvider()
 	}
-	a.handler = rest.Middleware(log, spans, otel.GetMeterProvider(), keys.Verifier(log).Middleware(rest.Routes(mux)))
+	services, err := serviceOfPath()
+	if err != nil {
+		return nil, err
+	}
+	a.handler = services(rest.Middleware(log, spans, otel.GetMeterProvider(), keys.Verifier(log).Middleware(rest.Routes(mux))))
 
 	if cfg.Demo {
 		n, err := catalogUC.LoadDemo(ctx)
@@ -270,6 +276,40 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		}
 	}
 	return a, nil
+}
+
+// serviceOfPath returns what names, in a request's context, the service
+// whose API serves the request's path (its first segment: /product is the
+// catalog's), for its spans (service.With); paths of no service's API
+// (pages, console, bus administration) are the host's.
+func serviceOfPath() (func(http.Handler) http.Handler, error) {
+	bySegment := map[string]string{}
+	for name, routes := range map[string][]rest.Route{
+		events.ServiceCatalog: cataloghttp.Routes(), events.ServiceBasket: baskethttp.Routes(),
+		events.ServiceOrdering: orderinghttp.Routes(), events.ServiceInventory: inventoryhttp.Routes(),
+	} {
+		for _, r := range routes {
+			seg := firstSegment(r.Path)
+			if other, ok := bySegment[seg]; ok && other != name {
+				return nil, fmt.Errorf("/%s is a path of both %s and %s", seg, other, name)
+			}
+			bySegment[seg] = name
+		}
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if name, ok := bySegment[firstSegment(r.URL.Path)]; ok {
+				r = r.WithContext(service.With(r.Context(), name))
+			}
+			next.ServeHTTP(w, r)
+		})
+	}, nil
+}
+
+// firstSegment is "product" of "/product/{id}".
+func firstSegment(path string) string {
+	seg, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	return seg
 }
 
 // demoStock gives every product of a freshly loaded demo catalog
@@ -311,7 +351,7 @@ func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, 7)
 	for _, ob := range a.outboxes() {
-		wg.Go(func() { ob.Relay(ctx, a.bus, a.cfg.RelayInterval, a.log) })
+		wg.Go(func() { ob.Relay(service.With(ctx, ob.service), a.bus, a.cfg.RelayInterval, a.log) })
 	}
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueBasketPrices, a.basketConsumer) })
 	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueOrderingOrders, a.orderingConsumer) })

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -41,6 +42,7 @@ import (
 	"github.com/eventshop/eventshop/internal/localbus"
 	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
+	"github.com/eventshop/eventshop/internal/telemetry"
 	"github.com/eventshop/eventshop/internal/waittest"
 	"github.com/eventshop/eventshop/web"
 )
@@ -973,7 +975,7 @@ func TestACheckoutIsOneTrace(t *testing.T) {
 	})
 
 	root := s.as("root", true)
-	type span struct{ SpanID, ParentSpanID, Name, Kind, Status string }
+	type span struct{ SpanID, ParentSpanID, Name, Kind, Status, Service string }
 	var tr struct {
 		TraceID string
 		Spans   []span
@@ -1014,14 +1016,28 @@ func TestACheckoutIsOneTrace(t *testing.T) {
 			t.Errorf("parent of %q is %q, want %q", name, got.Name, want)
 		}
 	}
-	// The stores' writes are spans of the request or message that made them.
-	for name, parent := range map[string]string{
-		"basket.db commit":   "POST /basket/checkout",
-		"ordering.db commit": "process CheckoutBasket",
-		"payment.db commit":  "process StockReserved",
+	// Each span is its service's; the stores' writes are spans of the
+	// request or message that made them, in its service.
+	for name, service := range map[string]string{
+		"POST /basket/checkout": "basket", "publish CheckoutBasket": "basket",
+		"deliver CheckoutBasket": "ordering", "process CheckoutBasket": "ordering", "publish OrderPlaced": "ordering",
+		"process OrderPlaced": "inventory", "publish StockReserved": "inventory",
+		"process StockReserved": "payment", "publish PaymentCaptured": "payment",
+		"process PaymentCaptured": "ordering",
 	} {
-		if !slices.ContainsFunc(tr.Spans, func(s span) bool { return s.Name == name && byID[s.ParentSpanID].Name == parent }) {
-			t.Errorf("no span %q under %q", name, parent)
+		if !slices.ContainsFunc(tr.Spans, func(s span) bool { return s.Name == name && s.Service == service }) {
+			t.Errorf("no span %q of service %q", name, service)
+		}
+	}
+	for service, parent := range map[string]string{
+		"basket":   "POST /basket/checkout",
+		"ordering": "process CheckoutBasket",
+		"payment":  "process StockReserved",
+	} {
+		if !slices.ContainsFunc(tr.Spans, func(s span) bool {
+			return s.Name == "COMMIT" && s.Service == service && byID[s.ParentSpanID].Name == parent
+		}) {
+			t.Errorf("no COMMIT of %s under %q", service, parent)
 		}
 	}
 
@@ -1097,6 +1113,10 @@ func TestMetricsMoveWithACheckout(t *testing.T) {
 		{"eventshop_events_published_total", []string{"event_detail_type", events.TypePaymentCaptured}},
 		{"eventshop_messages_delivered_total", []string{"messaging_destination_name", events.QueueOrderingOrders}},
 		{"eventshop_messages_delivered_total", []string{"messaging_destination_name", events.QueuePaymentOrders}},
+		{"messaging_process_duration_seconds", []string{"messaging_destination_name", events.QueuePaymentOrders, "messaging_system", events.SystemLocalBus}},
+		{"eventshop_messages_wait_duration_seconds", []string{"messaging_destination_name", events.QueueOrderingOrders}},
+		{"eventshop_orders_outcomes_total", []string{"eventshop_order_outcome", "placed"}},
+		{"eventshop_orders_outcomes_total", []string{"eventshop_order_outcome", "paid"}},
 	} {
 		if d := value(after, c.family, c.labels...) - value(before, c.family, c.labels...); d < 1 {
 			t.Errorf("%s%v moved by %v over a checkout, want at least 1", c.family, c.labels, d)
@@ -1124,6 +1144,15 @@ func TestMetricsMoveWithACheckout(t *testing.T) {
 	}
 	if after["go_goroutines"] == nil || after["process_resident_memory_bytes"] == nil {
 		t.Error("no Go runtime or process metrics")
+	}
+	// target_info carries the resource: the host's service in the namespace.
+	if !hasLabel("target_info", "service_namespace", "eventshop") || !hasLabel("target_info", "service_name", telemetry.Host) {
+		t.Errorf("target_info %v, want the shop's resource", after["target_info"])
+	}
+	// The text passes client_golang's linter, the checks of promtool check metrics.
+	problems, err := promlint.New(bytes.NewReader(s.anonymous().want(200, "GET", "/metrics", "").body)).Lint()
+	if err != nil || len(problems) > 0 {
+		t.Errorf("/metrics lint: %v %+v", err, problems)
 	}
 }
 

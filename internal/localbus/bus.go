@@ -30,9 +30,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"maragu.dev/goqite"
 
+	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
+	"github.com/eventshop/eventshop/internal/telemetry/service"
 )
 
 // Schema is goqite's SQLite schema, made idempotent, and the bus's own table
@@ -197,6 +199,14 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 		}
 	}
 	return b, nil
+}
+
+// Name is the local bus's name, its messaging.destination.name when publishing.
+const Name = "eventshop"
+
+// Destination is where the bus's publishers send, for their spans.
+func (b *Bus) Destination() events.Destination {
+	return events.Destination{System: events.SystemLocalBus, Name: Name}
 }
 
 // Publish delivers each event to the queue of every rule whose pattern
@@ -677,16 +687,19 @@ func (b *Bus) run(ctx context.Context, q *queue, h Handler, batch []received) (f
 		return out
 	}
 	reasons := map[string]string{}
+	// The delivery and what the consumer does are the consumer's service's spans.
+	ctx = service.With(ctx, q.rule.Consumer)
 	ctx = events.WithFailures(ctx, func(id string, err error) { reasons[id] = err.Error() })
 	for i, r := range batch {
 		all[string(r.id)] = true
 		b.traceDelivery(ctx, q, r)
 		ev.Records[i] = awsevents.SQSMessage{
-			MessageId:      string(r.id),
-			ReceiptHandle:  string(r.id),
-			Body:           string(r.body),
-			Attributes:     map[string]string{"ApproximateReceiveCount": strconv.Itoa(r.count)},
-			EventSource:    "aws:sqs",
+			MessageId:     string(r.id),
+			ReceiptHandle: string(r.id),
+			Body:          string(r.body),
+			Attributes: map[string]string{"ApproximateReceiveCount": strconv.Itoa(r.count),
+				"SentTimestamp": strconv.FormatInt(r.created.UnixMilli(), 10)},
+			EventSource:    events.EventSourceLocalBus,
 			EventSourceARN: "arn:aws:sqs:" + b.opts.Region + ":" + b.opts.Account + ":" + q.rule.Queue,
 			AWSRegion:      b.opts.Region,
 		}
@@ -711,23 +724,36 @@ func (b *Bus) run(ctx context.Context, q *queue, h Handler, batch []received) (f
 	return failed
 }
 
-// traceDelivery records, as a span of the event's trace, r's time in q: from
-// its sending (or the send it was redriven from) to its delivery now.
+// traceDelivery records, as a span of the event's trace in the service
+// that consumes q, r's time in q: from its sending (or the send it was
+// redriven from) to its delivery now. A time the queue's table keeps
+// (SQLite's clock, to the millisecond) is rounded up, so that the span never
+// starts before the publish that sent r.
 func (b *Bus) traceDelivery(ctx context.Context, q *queue, r received) {
 	detailType, meta, ok := events.Peek(r.body)
 	if !ok || meta.TraceParent == "" {
 		return
 	}
+	now := time.Now()
+	sent := r.created
+	if sent.Truncate(time.Millisecond).Equal(sent) {
+		sent = sent.Add(time.Millisecond)
+	}
+	if sent.After(now) {
+		sent = now
+	}
 	_, span := otel.Tracer(tracerName).Start(meta.Context(ctx), "deliver "+detailType,
-		trace.WithTimestamp(r.created),
+		trace.WithTimestamp(sent),
+		trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(
-			semconv.MessagingSystemAWSSQS,
+			semconv.MessagingSystemKey.String(events.SystemLocalBus),
 			semconv.MessagingOperationTypeReceive,
+			semconv.MessagingOperationName("deliver"),
 			semconv.MessagingMessageID(string(r.id)),
 			semconv.MessagingDestinationName(q.rule.Queue),
 			attribute.Int("messaging.receive_count", r.count),
 		))
-	span.End()
+	span.End(trace.WithTimestamp(now))
 }
 
 // tracerName names the bus's spans and metrics.
@@ -750,6 +776,20 @@ func countDeadLettered(ctx context.Context, q *queue, n int) {
 	}
 }
 
+// messageContext is ctx carrying what a log line about a message of q names:
+// the service that consumes q, and the correlation id and trace context of
+// the message's event.
+func messageContext(ctx context.Context, q *queue, body []byte) context.Context {
+	ctx = service.With(ctx, q.rule.Consumer)
+	if _, meta, ok := events.Peek(body); ok {
+		if meta.CorrelationID != "" {
+			ctx = correlation.With(ctx, correlation.Sanitize(meta.CorrelationID))
+		}
+		ctx = meta.Context(ctx)
+	}
+	return ctx
+}
+
 // deadLetter moves r to q's dead-letter queue with reason, its last failure.
 func (b *Bus) deadLetter(ctx context.Context, tx *sql.Tx, q *queue, r received, reason string) error {
 	id, err := q.dlq.SendAndGetIDTx(ctx, tx, goqite.Message{Body: r.body})
@@ -765,7 +805,8 @@ func (b *Bus) deadLetter(ctx context.Context, tx *sql.Tx, q *queue, r received, 
 	if _, err := tx.ExecContext(ctx, `insert into goqite_errors (id, error) values (?, ?)`, id, reason); err != nil {
 		return fmt.Errorf("move failure: %w", err)
 	}
-	b.log.WarnContext(ctx, "message moved to dead-letter queue", "queue", q.rule.Queue, "messageId", r.id, "receives", r.count)
+	b.log.WarnContext(messageContext(ctx, q, r.body), "message moved to dead-letter queue", "queue", q.rule.Queue,
+		"messageId", r.id, "receives", r.count, "reason", reason)
 	return nil
 }
 

@@ -33,6 +33,8 @@ create table if not exists outbox (
 // Publisher takes events off the outbox; it may see an event more than once.
 type Publisher interface {
 	Publish(ctx context.Context, evts []events.Outgoing) error
+	// Destination names the bus, for the spans of publishing.
+	Destination() events.Destination
 }
 
 // Outbox is one database's outbox table.
@@ -134,7 +136,7 @@ func (o *Outbox) Flush(ctx context.Context, pub Publisher) (int, error) {
 	}
 	spans := make([]events.PublishSpan, len(evts))
 	for i := range evts {
-		spans[i] = events.StartPublish(ctx, &evts[i])
+		spans[i] = events.StartPublish(ctx, pub.Destination(), &evts[i])
 	}
 	err = pub.Publish(ctx, evts)
 	for _, s := range spans {

@@ -37,6 +37,10 @@ func (p *publisher) Publish(_ context.Context, evts []events.Outgoing) error {
 	return nil
 }
 
+func (p *publisher) Destination() events.Destination {
+	return events.Destination{System: events.SystemLocalBus, Name: "test"}
+}
+
 func (p *publisher) ids() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -2,12 +2,15 @@ package rest
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -22,7 +25,8 @@ func TestProblemListener(t *testing.T) {
 		Handler:        http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = JSON(w, 200, map[string]string{"path": r.URL.Path}) }),
 		MaxHeaderBytes: 4 << 10,
 	}
-	go func() { _ = srv.Serve(ProblemListener(ln)) }()
+	var logged lockedLog
+	go func() { _ = srv.Serve(ProblemListener(ln, slog.New(slog.NewJSONHandler(&logged, nil)))) }()
 	defer srv.Close()
 
 	tests := []struct {
@@ -70,8 +74,30 @@ func TestProblemListener(t *testing.T) {
 			if err := json.Unmarshal(body, &p); err != nil || p.Status != tt.status || p.Detail == "" {
 				t.Fatalf("problem %+v (%v) from %s", p, err, body)
 			}
+			// No handler saw it: the listener logs it.
+			if want := fmt.Sprintf(`"msg":"malformed request refused","status":%d`, tt.status); !strings.Contains(logged.String(), want) {
+				t.Fatalf("log %q has no %s", logged.String(), want)
+			}
 		})
 	}
+}
+
+// lockedLog is a log written by the server's goroutines.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // A Content-Length larger than the body sent ends at the server's read
@@ -94,7 +120,7 @@ func TestBodyThatNeverArrives(t *testing.T) {
 			_ = JSON(w, 200, v)
 		}),
 	}
-	go func() { _ = srv.Serve(ProblemListener(ln)) }()
+	go func() { _ = srv.Serve(ProblemListener(ln, slog.New(slog.DiscardHandler))) }()
 	defer srv.Close()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {

@@ -78,7 +78,8 @@ func Middleware(log *slog.Logger, traces trace.TracerProvider, meters metric.Met
 				level = slog.LevelInfo
 			}
 			if log.Enabled(ctx, level) {
-				log.Log(ctx, level, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status)
+				log.Log(ctx, level, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+					"duration_ms", float64(time.Since(start).Microseconds())/1000)
 			}
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
@@ -101,8 +102,10 @@ type requestKind struct {
 	status        int
 }
 
+// scope names this package's spans and instruments.
+const scope = "github.com/eventshop/eventshop/internal/rest"
+
 func newObserver(traces trace.TracerProvider, meters metric.MeterProvider) *observer {
-	const scope = "github.com/eventshop/eventshop/internal/rest"
 	duration, err := meters.Meter(scope).Float64Histogram("http.server.request.duration",
 		metric.WithUnit("s"), metric.WithDescription("Duration of HTTP server requests."))
 	if err != nil {
@@ -175,7 +178,18 @@ func methodOf(method string) string {
 // requestAttributes are a recorded span's attributes besides its method, the
 // request's as methodOf names it.
 func requestAttributes(r *http.Request, method string) []attribute.KeyValue {
-	kv := []attribute.KeyValue{semconv.URLPath(r.URL.Path), semconv.ServerAddress(r.Host)}
+	scheme := schemeOf(r)
+	kv := []attribute.KeyValue{semconv.URLPath(r.URL.Path), semconv.URLScheme(scheme)}
+	host, port, err := net.SplitHostPort(r.Host)
+	if err != nil { // no port: the scheme's
+		host, port = r.Host, map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	if host != "" {
+		kv = append(kv, semconv.ServerAddress(host))
+		if p, err := strconv.Atoi(port); err == nil {
+			kv = append(kv, semconv.ServerPort(p))
+		}
+	}
 	if ua := r.UserAgent(); ua != "" {
 		kv = append(kv, semconv.UserAgentOriginal(ua))
 	}
@@ -186,6 +200,15 @@ func requestAttributes(r *http.Request, method string) []attribute.KeyValue {
 		kv = append(kv, semconv.HTTPRequestMethodOriginal(r.Method))
 	}
 	return kv
+}
+
+// schemeOf is the scheme the client used: https when the request came over
+// TLS or through a proxy that says so (API Gateway, CloudFront), else http.
+func schemeOf(r *http.Request) string {
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		return "https"
+	}
+	return "http"
 }
 
 // statusRecorder keeps the status a request was answered with and the route

@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
-	"strings"
 
 	"github.com/XSAM/otelsql"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
@@ -50,20 +50,30 @@ func Open(ctx context.Context, path, schema string) (*sql.DB, error) {
 	return db, nil
 }
 
-// traced is how a database's calls become spans: one per statement and per
-// transaction's begin, commit or rollback, named "catalog.db query" and
-// holding the SQL (never its arguments), only within a trace that is already
-// running: a relay's or consumer's poll of an idle queue starts none.
+// traced is how a database's calls become spans, as the semantic
+// conventions name them: one per statement, "SELECT orders", with its
+// operation and table (db.operation.name, db.collection.name) and the SQL
+// (never its arguments), and one per transaction's BEGIN, COMMIT or
+// ROLLBACK; only within a trace that is already running: a relay's or
+// consumer's poll of an idle queue starts none.
 func traced(name string) []otelsql.Option {
 	return []otelsql.Option{
 		otelsql.WithAttributes(semconv.DBSystemNameSQLite, semconv.DBNamespace(name)),
-		otelsql.WithSpanNameFormatter(func(_ context.Context, method otelsql.Method, _ string) string {
-			return name + " " + string(method[strings.LastIndexByte(string(method), '.')+1:])
+		otelsql.WithSpanNameFormatter(func(_ context.Context, method otelsql.Method, query string) string {
+			return statementOf(method, query).name()
+		}),
+		otelsql.WithAttributesGetter(func(_ context.Context, method otelsql.Method, query string, _ []driver.NamedValue) []attribute.KeyValue {
+			s := statementOf(method, query)
+			if s.table == "" {
+				return []attribute.KeyValue{semconv.DBOperationName(s.operation)}
+			}
+			return []attribute.KeyValue{semconv.DBOperationName(s.operation), semconv.DBCollectionName(s.table)}
 		}),
 		otelsql.WithSpanOptions(otelsql.SpanOptions{
 			OmitConnResetSession: true,
 			OmitConnectorConnect: true,
 			OmitRows:             true,
+			OmitConnPrepare:      true,
 			DisableErrSkip:       true,
 			SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
 				return trace.SpanFromContext(ctx).SpanContext().IsValid()
@@ -72,6 +82,20 @@ func traced(name string) []otelsql.Option {
 		// Metrics stay those of the services and the bus.
 		otelsql.WithMeterProvider(noop.NewMeterProvider()),
 	}
+}
+
+// statementOf is the statement a call to the database runs: its SQL's, or
+// the transaction's step.
+func statementOf(method otelsql.Method, query string) statement {
+	switch method {
+	case otelsql.MethodConnBeginTx:
+		return statement{operation: "BEGIN"}
+	case otelsql.MethodTxCommit:
+		return statement{operation: "COMMIT"}
+	case otelsql.MethodTxRollback:
+		return statement{operation: "ROLLBACK"}
+	}
+	return summarize(query)
 }
 
 // Fill creates the database at path with schema and runs row for each i

@@ -1,17 +1,17 @@
 package telemetry
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
+	"github.com/eventshop/eventshop/internal/telemetry/identity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/exemplar"
-	"go.opentelemetry.io/otel/sdk/resource"
-	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 )
 
 // LatencyBuckets are the bounds, in seconds, of the request-duration
@@ -19,12 +19,16 @@ import (
 // default (from 5 ms) would put every request in its first bucket.
 var LatencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
-// NewPrometheus makes a meter provider for service whose metrics the returned
+// NewPrometheus makes a meter provider for the Host service, whose metrics the returned
 // handler serves in Prometheus text format, with the Go runtime's and the
 // process's own (memory, CPU, open files), and the request duration
 // rest.Middleware records (whose count is the request count, by route, method
 // and status) in LatencyBuckets.
-func NewPrometheus(service string) (*sdkmetric.MeterProvider, http.Handler, error) {
+func NewPrometheus(ctx context.Context) (*sdkmetric.MeterProvider, http.Handler, error) {
+	res, err := identity.Resource(ctx, Host)
+	if err != nil {
+		return nil, nil, err
+	}
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {
 		return nil, nil, fmt.Errorf("register Go metrics: %w", err)
@@ -37,7 +41,7 @@ func NewPrometheus(service string) (*sdkmetric.MeterProvider, http.Handler, erro
 		return nil, nil, fmt.Errorf("prometheus exporter: %w", err)
 	}
 	mp := sdkmetric.NewMeterProvider(
-		sdkmetric.WithResource(resource.NewSchemaless(semconv.ServiceName(service))),
+		sdkmetric.WithResource(res),
 		sdkmetric.WithReader(exp),
 		// No exemplars: traces are found from the console.
 		sdkmetric.WithExemplarFilter(exemplar.AlwaysOffFilter),

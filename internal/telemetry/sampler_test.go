@@ -13,11 +13,11 @@ import (
 // Reads are traced at ReadTraces, unless their caller sent a sampled trace;
 // writes, and spans that are not requests, always.
 func TestReadsAreSampled(t *testing.T) {
-	tp, err := telemetry.NewProvider(t.Context(), "test", telemetry.NewRecent(0))
+	services, err := telemetry.NewServices(t.Context(), telemetry.NewRecent(0), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tracer := tp.Tracer("test")
+	tracer := services.Provider("test").Tracer("test")
 	sampled := func(ctx context.Context, kind trace.SpanKind, method string) int {
 		n := 0
 		for range 2000 {

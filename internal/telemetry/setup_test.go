@@ -13,10 +13,11 @@ func TestSpansAreExportedOverOTLP(t *testing.T) {
 	collector := otlptest.Start(t)
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
 	rec := telemetry.NewRecent(10)
-	tp, err := telemetry.NewProvider(t.Context(), "test", rec)
+	services, err := telemetry.NewServices(t.Context(), rec, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
+	tp := services.Provider("test")
 	_, span := tp.Tracer("test").Start(t.Context(), "exported")
 	span.End()
 	if err := tp.ForceFlush(t.Context()); err != nil {

@@ -58,6 +58,11 @@ func (c *Collector) Publish(_ context.Context, evts []events.Outgoing) error {
 	return nil
 }
 
+// Destination names the collector as a bus.
+func (c *Collector) Destination() events.Destination {
+	return events.Destination{System: events.SystemLocalBus, Name: "eventstest"}
+}
+
 // Events returns what was published so far, in order.
 func (c *Collector) Events() []events.Outgoing {
 	c.mu.Lock()

@@ -32,13 +32,19 @@ type Shop struct {
 // publish come first anyway).
 func Start(t testing.TB, cfg localapp.Config) *Shop {
 	t.Helper()
+	return StartLogged(t, cfg, slog.New(slog.DiscardHandler))
+}
+
+// StartLogged is Start with the shop logging on log.
+func StartLogged(t testing.TB, cfg localapp.Config, log *slog.Logger) *Shop {
+	t.Helper()
 	if cfg.RelayInterval == 0 {
 		cfg.RelayInterval = 10 * time.Millisecond
 	}
 	if cfg.Bus == (localbus.Options{}) {
 		cfg.Bus = localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond}
 	}
-	app, err := localapp.Open(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	app, err := localapp.Open(t.Context(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

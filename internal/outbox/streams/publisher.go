@@ -147,7 +147,7 @@ func countBefore(all []pending, stop int) int {
 // pending starts publishing e, as a span of the trace it carries (which it
 // then carries on to its consumers).
 func (p *Publisher) pending(ctx context.Context, record int, e events.Outgoing) pending {
-	span := events.StartPublish(ctx, &e)
+	span := events.StartPublish(ctx, events.Destination{System: events.SystemEventBridge, Name: p.bus}, &e)
 	return pending{record: record, event: e, span: span, size: EntrySize(e.Source, e.DetailType, string(e.Detail)), entry: types.PutEventsRequestEntry{
 		EventBusName: aws.String(p.bus),
 		Source:       aws.String(e.Source),

@@ -26,7 +26,8 @@ type directive struct {
 // a collection after nothing happened writes nothing.
 func TestCountersBecomeEMFLines(t *testing.T) {
 	reader := emf.NewReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithResource(resource.NewSchemaless(semconv.ServiceName("ordering-consumer"))))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader), sdkmetric.WithResource(resource.NewSchemaless(
+		semconv.ServiceName("ordering-consumer"), semconv.ServiceNamespace("eventshop"))))
 	m := mp.Meter("test")
 	delivered, _ := m.Int64Counter("eventshop.messages.delivered", metric.WithUnit("{message}"))
 	failed, _ := m.Int64Counter("eventshop.messages.failed", metric.WithUnit("{message}"))
@@ -68,7 +69,8 @@ func TestCountersBecomeEMFLines(t *testing.T) {
 		byQueue[l["messaging.destination.name"]] = l
 	}
 	q1Line := byQueue["q1"]
-	if q1Line["eventshop.messages.delivered"] != 3.0 || q1Line["eventshop.messages.failed"] != 1.0 || q1Line["service.name"] != "ordering-consumer" {
+	if q1Line["eventshop.messages.delivered"] != 3.0 || q1Line["eventshop.messages.failed"] != 1.0 || q1Line["service.name"] != "ordering-consumer" ||
+		q1Line["service.namespace"] != "eventshop" {
 		t.Fatalf("q1 line %v", q1Line)
 	}
 	var aws struct {
@@ -100,5 +102,42 @@ func TestCountersBecomeEMFLines(t *testing.T) {
 	delivered.Add(t.Context(), 1, q2)
 	if again := collect(); len(again) != 1 || again[0]["eventshop.messages.delivered"] != 1.0 {
 		t.Fatalf("the next collection wrote %v, want q2's one delivery since the last", again)
+	}
+}
+
+// A histogram's measurements are written as EMF's values, each the middle
+// of its bucket, at most emf.MaxValues of them.
+func TestHistogramsBecomeValues(t *testing.T) {
+	reader := emf.NewReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	h, _ := mp.Meter("test").Float64Histogram("took", metric.WithUnit("s"), metric.WithExplicitBucketBoundaries(0.1, 1, 10))
+	for _, v := range []float64{0.04, 0.5, 0.6, 20} {
+		h.Record(t.Context(), v)
+	}
+	write := func() map[string]any {
+		t.Helper()
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(t.Context(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := emf.Write(&buf, "EventShop", &rm); err != nil {
+			t.Fatal(err)
+		}
+		var l map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &l); err != nil {
+			t.Fatalf("%s: %v", buf.Bytes(), err)
+		}
+		return l
+	}
+	got, _ := json.Marshal(write()["took"])
+	if string(got) != "[0.07,0.55,0.55,20]" {
+		t.Fatalf("values %s, want each bucket's middle per measurement, the last bucket's the maximum", got)
+	}
+	for range 1000 {
+		h.Record(t.Context(), 0.5)
+	}
+	if values, _ := write()["took"].([]any); len(values) != emf.MaxValues {
+		t.Fatalf("%d values for 1000 measurements, want %d", len(values), emf.MaxValues)
 	}
 }

@@ -140,6 +140,7 @@ async function showLetters(queue, into) {
           h('button', { type: 'button', onclick: act('POST', `/admin/queues/${q}/dead-letters/${encodeURIComponent(d.id)}/redrive`, 'Redriven.') }, 'Redrive'), ' ',
           h('button', { type: 'button', class: 'danger', onclick: act('DELETE', `/admin/queues/${q}/dead-letters/${encodeURIComponent(d.id)}`, 'Deleted.') }, 'Delete')),
         h('p', { class: 'last-error' }, 'Last error: ', d.lastError ? text(d.lastError) : h('span', { class: 'muted' }, 'not known')),
+        d.body && traceOf(d.body) ? h('p', {}, 'Trace: ', h('a', { href: '#trace/' + traceOf(d.body), 'data-trace-link': '' }, traceOf(d.body))) : '',
         h('pre', {}, d.body !== undefined ? JSON.stringify(d.body, null, 2) : d.raw))))
       : h('p', {}, 'None.'));
 }
@@ -183,12 +184,20 @@ async function tracePage(id) {
     if (!children.has(k)) children.set(k, []);
     children.get(k).push(s);
   }
+  // Each service's spans share a colour, and the summary lists the
+  // services in the order the trace reached them.
+  const services = [];
+  for (const s of [...t.spans].sort((a, b) => Date.parse(a.start) - Date.parse(b.start))) {
+    if (!services.includes(s.service)) services.push(s.service);
+  }
+  const hue = (service) => (services.indexOf(service) * 67 + 210) % 360;
   const rows = [];
   const walk = (parent, depth) => {
     for (const s of (children.get(parent) || []).sort((a, b) => Date.parse(a.start) - Date.parse(b.start))) {
       const bar = h('div', { class: 'span' + (s.status === 'error' ? ' error' : '') });
       bar.style.left = ((Date.parse(s.start) - start) / total * 100) + '%';
       bar.style.width = ((Date.parse(s.end) - Date.parse(s.start)) / total * 100) + '%';
+      if (s.status !== 'error') bar.style.background = `hsl(${hue(s.service)} 60% 45%)`;
       const name = h('td', {}, text(s.name));
       name.style.paddingLeft = (0.5 + depth) + 'rem';
       rows.push(h('tr', { 'data-span': s.spanId }, name, h('td', { class: 'opt' }, text(s.service)),
@@ -198,8 +207,19 @@ async function tracePage(id) {
   };
   walk('', 0);
   show(h('section', { class: 'waterfall' }, h('h1', {}, 'Trace ', h('code', {}, t.traceId)),
-    h('p', { class: 'muted' }, t.spans.length + ' spans over ' + total + ' ms'),
+    h('p', { class: 'muted' }, plural(t.spans.length, 'span') + ' over ' + total + ' ms in ' + plural(services.length, 'service')),
+    h('ul', { id: 'trace-services', class: 'services' }, services.map((name) => {
+      const own = t.spans.filter((s) => s.service === name);
+      const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
+      swatch.style.background = `hsl(${hue(name)} 60% 45%)`;
+      return h('li', { 'data-service': name }, swatch, text(name || 'unknown'), ' ', h('span', { class: 'muted' }, plural(own.length, 'span')));
+    })),
     h('table', { id: 'waterfall' }, h('thead', {}, h('tr', {}, h('th', {}, 'Span'), h('th', { class: 'opt' }, 'Service'), h('th', {}, 'Took'), h('th', {}, 'When'))), h('tbody', {}, rows))));
+}
+
+// plural is "1 span", "2 spans".
+function plural(n, noun) {
+  return n + ' ' + noun + (n === 1 ? '' : 's');
 }
 
 loadConfig().then(() => {

@@ -60,7 +60,7 @@ func Init(function string) (*slog.Logger, map[string]string, aws.Config) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(GCPercent)
 	}
-	log := Logger()
+	log := Logger().With("service", awsenv.ServiceOf(function))
 	names, ok := awsenv.Required[function]
 	if !ok {
 		Must(log, fmt.Errorf("function %q is not in awsenv.Required", function))

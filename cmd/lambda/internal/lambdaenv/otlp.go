@@ -9,23 +9,32 @@ import (
 	//lint:ignore SA1019 deprecated for the SDK's own tracing, whose OpenTelemetry adapter (smithy-go's smithyoteltracing module) the module proxy here does not serve; it works with the pinned SDK
 	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws"
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+
+	"github.com/eventshop/eventshop/internal/awsenv"
+	"github.com/eventshop/eventshop/internal/telemetry/identity"
+	"github.com/eventshop/eventshop/internal/telemetry/otelenv"
 )
 
-// exportSpans installs a tracer provider for function that exports over
-// OTLP/HTTP to the endpoint, with the headers and timeouts, the OpenTelemetry
-// environment variables give, and returns what sends the spans recorded so far.
+// exportSpans installs a tracer provider for function, its service's
+// resource (identity.Resource, with the function's cloud and FaaS
+// attributes), that exports as the OpenTelemetry environment variables say
+// (otelenv: OTLP over HTTP or gRPC, their endpoint, headers and sampler),
+// and returns what sends the spans recorded so far.
 func exportSpans(ctx context.Context, function string) (func(context.Context) error, error) {
-	exp, err := otlptracehttp.New(ctx)
+	exp, err := otelenv.SpanExporter(ctx)
+	if err != nil || exp == nil {
+		return nil, err
+	}
+	sampler, err := otelenv.Sampler(sdktrace.ParentBased(sdktrace.AlwaysSample()))
 	if err != nil {
 		return nil, err
 	}
-	res := resource.NewSchemaless(semconv.ServiceName(function))
-	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithBatcher(exp),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())))
+	res, err := identity.Resource(ctx, awsenv.ServiceOf(function), ResourceAttributes(function)...)
+	if err != nil {
+		return nil, err
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithBatcher(exp), sdktrace.WithSampler(sampler))
 	otel.SetTracerProvider(tp)
 	return tp.ForceFlush, nil
 }

@@ -1,14 +1,18 @@
 package lambdaenv
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 )
 
 // afterInvoke runs after each invocation, before its answer: what sends the
@@ -20,24 +24,27 @@ var afterInvoke []func(context.Context)
 func AfterInvoke(f func(context.Context)) { afterInvoke = append(afterInvoke, f) }
 
 // observe installs function's tracing: the W3C trace-context propagator and,
-// only when the environment names an OTLP endpoint
-// (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, which
-// the stack sets when deployed with one), a tracer provider that exports
-// spans over OTLP/HTTP, sent before each invocation returns. Without one,
-// spans cost nothing: the API's no-op provider records none, and trace
-// context still passes through. The tracing SDK, the exporter and the AWS
-// SDK's instrumentation are linked only into binaries built with the otlp
-// tag (make lambdas OTLP_ENDPOINT=...): they add 9 MB and about 4 ms of init
-// to each. Metrics are package lambdametrics', for the functions that
-// record some.
+// only when the environment asks for an OTLP export (an endpoint, or
+// OTEL_TRACES_EXPORTER; the stack sets them when deployed with one), a
+// tracer provider that exports spans as it says, sent before each
+// invocation returns. Without one, spans cost nothing: the API's no-op
+// provider records none, and trace context still passes through. The
+// tracing SDK, the exporters and the AWS SDK's instrumentation are linked
+// only into binaries built with the otlp tag (make lambdas
+// OTLP_ENDPOINT=...), which adds megabytes and init time to each. Metrics
+// are package lambdametrics', for the functions that record some.
 func observe(ctx context.Context, function string, log *slog.Logger) error {
 	otel.SetTextMapPropagator(propagation.TraceContext{})
-	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
+	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" &&
+		os.Getenv("OTEL_TRACES_EXPORTER") == "" {
 		return nil
 	}
 	flushSpans, err := exportSpans(ctx, function)
 	if err != nil {
-		return fmt.Errorf("OTLP trace exporter: %w", err)
+		return fmt.Errorf("tracing: %w", err)
+	}
+	if flushSpans == nil { // OTEL_TRACES_EXPORTER=none
+		return nil
 	}
 	AfterInvoke(func(ctx context.Context) {
 		if err := flushSpans(ctx); err != nil {
@@ -45,6 +52,27 @@ func observe(ctx context.Context, function string, log *slog.Logger) error {
 		}
 	})
 	return nil
+}
+
+// ResourceAttributes are what the Lambda runtime tells of function's
+// instance, for its telemetry's resource: the cloud, the region, the
+// function's name, version, memory and instance (its log stream), as the
+// semantic conventions for FaaS name them.
+func ResourceAttributes(function string) []attribute.KeyValue {
+	kv := []attribute.KeyValue{semconv.CloudProviderAWS, semconv.CloudPlatformAWSLambda, semconv.FaaSName(cmp.Or(os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), function))}
+	for env, attr := range map[string]attribute.Key{
+		"AWS_REGION":                  semconv.CloudRegionKey,
+		"AWS_LAMBDA_FUNCTION_VERSION": semconv.FaaSVersionKey,
+		"AWS_LAMBDA_LOG_STREAM_NAME":  semconv.FaaSInstanceKey,
+	} {
+		if v := os.Getenv(env); v != "" {
+			kv = append(kv, attr.String(v))
+		}
+	}
+	if mb, err := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")); err == nil {
+		kv = append(kv, semconv.FaaSMaxMemory(mb<<20))
+	}
+	return kv
 }
 
 // Start runs handler as the function's handler, sending the invocation's

@@ -15,22 +15,24 @@ import (
 	"go.opentelemetry.io/otel"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	"go.opentelemetry.io/otel/sdk/resource"
-	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
+	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/telemetry/emf"
+	"github.com/eventshop/eventshop/internal/telemetry/identity"
 )
 
 // Namespace is the CloudWatch namespace of the functions' metrics.
 const Namespace = "EventShop"
 
-// Install makes function's meter provider the process's, and has
+// Install makes function's meter provider the process's, its resource its
+// service's (identity.Resource), and has
 // lambdaenv.Start write what each invocation counted before it answers.
 func Install(function string, log *slog.Logger) {
 	reader := emf.NewReader()
-	otel.SetMeterProvider(sdkmetric.NewMeterProvider(
-		sdkmetric.WithResource(resource.NewSchemaless(semconv.ServiceName(function))), sdkmetric.WithReader(reader)))
+	res, err := identity.Resource(context.Background(), awsenv.ServiceOf(function), lambdaenv.ResourceAttributes(function)...)
+	lambdaenv.Must(log, err)
+	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithResource(res), sdkmetric.WithReader(reader)))
 	lambdaenv.AfterInvoke(func(ctx context.Context) {
 		var rm metricdata.ResourceMetrics
 		if err := reader.Collect(ctx, &rm); err != nil {

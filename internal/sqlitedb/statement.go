@@ -1,0 +1,123 @@
+package sqlitedb
+
+import (
+	"strings"
+	"sync"
+)
+
+// statement is what the semantic conventions name a SQL statement's span
+// by: its operation (SELECT, INSERT, ...) and the table it reads or writes.
+type statement struct{ operation, table string }
+
+// name is the span's name, "<operation> <table>", or the operation alone.
+func (s statement) name() string {
+	if s.table == "" {
+		return s.operation
+	}
+	return s.operation + " " + s.table
+}
+
+// statements memoises summarize: the shop's statements are constants, few.
+var statements sync.Map // query → statement
+
+// summarize reads query's operation and its table: the first keyword
+// (after a WITH clause's common table expressions) and the table that
+// follows FROM, INTO or UPDATE, outside parentheses. A statement it cannot
+// read has an operation only.
+func summarize(query string) statement {
+	if s, ok := statements.Load(query); ok {
+		return s.(statement)
+	}
+	words := tokens(query)
+	var s statement
+	i := 0
+	if i < len(words) && words[i] == "WITH" { // the statement after the CTEs, at depth 0
+		for i++; i < len(words) && !isOperation(words[i]); i++ {
+		}
+	}
+	if i < len(words) {
+		s.operation = strings.ToUpper(words[i])
+	}
+	for j := i + 1; j < len(words) && s.table == ""; j++ {
+		switch words[j] {
+		case "FROM", "INTO":
+			if s.operation != "UPDATE" && j+1 < len(words) {
+				s.table = strings.ToLower(words[j+1])
+			}
+		}
+		if s.operation == "UPDATE" && j == i+1 {
+			s.table = strings.ToLower(words[j])
+			if w := words[j]; w == "OR" && j+2 < len(words) { // UPDATE OR IGNORE t
+				s.table = strings.ToLower(words[j+2])
+			}
+		}
+	}
+	if s.table == "(" || isKeyword(strings.ToUpper(s.table)) {
+		s.table = ""
+	}
+	statements.Store(query, s)
+	return s
+}
+
+// tokens splits query into its words outside parentheses and quotes,
+// keywords upper-cased; a parenthesised group is one "(" token.
+func tokens(query string) []string {
+	var out []string
+	depth, quote := 0, byte(0)
+	start := -1
+	flush := func(end int) {
+		if start >= 0 && depth == 0 {
+			w := query[start:end]
+			if isKeyword(strings.ToUpper(w)) {
+				w = strings.ToUpper(w)
+			}
+			out = append(out, strings.Trim(w, `"`))
+		}
+		start = -1
+	}
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'':
+			flush(i)
+			quote = c
+		case c == '(':
+			flush(i)
+			if depth == 0 {
+				out = append(out, "(")
+			}
+			depth++
+		case c == ')':
+			flush(i)
+			depth = max(depth-1, 0)
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ';':
+			flush(i)
+		default:
+			if start < 0 {
+				start = i
+			}
+		}
+	}
+	flush(len(query))
+	return out
+}
+
+func isOperation(w string) bool {
+	switch w {
+	case "SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE":
+		return true
+	}
+	return false
+}
+
+func isKeyword(w string) bool {
+	switch w {
+	case "WITH", "SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "FROM", "INTO", "OR", "IGNORE", "WHERE", "SET", "VALUES", "AS", "JSON_EACH":
+		return true
+	}
+	return false
+}
