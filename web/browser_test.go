@@ -355,10 +355,16 @@ func TestStorefrontAndConsole(t *testing.T) {
 	run(t, ctx, "open its trace", chromedp.Click(chromedp.CSS(checkout+` a`)), chromedp.WaitVisible(chromedp.CSS(`#waterfall`)))
 	waitText(t, ctx, "#waterfall", "POST /basket/checkout")
 	waitText(t, ctx, "#waterfall", "process "+events.TypeCheckoutBasket)
+	// The trace went through four services, each listed with its spans.
+	for _, service := range []string{events.ServiceBasket, events.ServiceOrdering, events.ServiceInventory, events.ServicePayment} {
+		waitText(t, ctx, fmt.Sprintf(`#trace-services [data-service=%q]`, service), service)
+	}
 
 	// A message no consumer can read goes to the dead-letter queue after its
 	// receives; the console redrives it.
-	poison := events.Outgoing{ID: "poison-1", Source: events.SourceCheckout, DetailType: events.TypeCheckoutBasket, Detail: json.RawMessage(`{"checkoutId":"not-a-uuid"}`), Time: time.Now()}
+	const poisonTrace = "6bf92f3577b34da6a3ce929d0e0e4736"
+	poison := events.Outgoing{ID: "poison-1", Source: events.SourceCheckout, DetailType: events.TypeCheckoutBasket,
+		Detail: json.RawMessage(`{"checkoutId":"not-a-uuid","traceparent":"00-` + poisonTrace + `-00f067aa0ba902b7-01"}`), Time: time.Now()}
 	if err := s.app.Bus().Publish(t.Context(), []events.Outgoing{poison}); err != nil {
 		t.Fatal(err)
 	}
@@ -380,6 +386,7 @@ func TestStorefrontAndConsole(t *testing.T) {
 	if got := textOf(t, ctx, "#dead-letters .last-error"); strings.Contains(got, "not known") {
 		t.Fatalf("the dead letter's last error is %q, want the consumer's reason", got)
 	}
+	run(t, ctx, "see the link to its trace", chromedp.WaitVisible(chromedp.CSS(`#dead-letters a[data-trace-link][href="#trace/`+poisonTrace+`"]`)))
 	run(t, ctx, "redrive it", chromedp.Click(chromedp.CSS(`#dead-letters [data-dead-letter] button`)))
 	waitText(t, ctx, "#status", "Redriven.")
 	waitText(t, ctx, "#dead-letters", "None.")
