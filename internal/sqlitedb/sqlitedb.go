@@ -60,14 +60,10 @@ func traced(name string) []otelsql.Option {
 	return []otelsql.Option{
 		otelsql.WithAttributes(semconv.DBSystemNameSQLite, semconv.DBNamespace(name)),
 		otelsql.WithSpanNameFormatter(func(_ context.Context, method otelsql.Method, query string) string {
-			return statementOf(method, query).name()
+			return summaryOf(method, query).name
 		}),
 		otelsql.WithAttributesGetter(func(_ context.Context, method otelsql.Method, query string, _ []driver.NamedValue) []attribute.KeyValue {
-			s := statementOf(method, query)
-			if s.table == "" {
-				return []attribute.KeyValue{semconv.DBOperationName(s.operation)}
-			}
-			return []attribute.KeyValue{semconv.DBOperationName(s.operation), semconv.DBCollectionName(s.table)}
+			return summaryOf(method, query).attrs
 		}),
 		otelsql.WithSpanOptions(otelsql.SpanOptions{
 			OmitConnResetSession: true,
@@ -84,19 +80,25 @@ func traced(name string) []otelsql.Option {
 	}
 }
 
-// statementOf is the statement a call to the database runs: its SQL's, or
-// the transaction's step.
-func statementOf(method otelsql.Method, query string) statement {
+// summaryOf is the name and attributes of a call to the database: its SQL's,
+// or the transaction's step.
+func summaryOf(method otelsql.Method, query string) summary {
 	switch method {
 	case otelsql.MethodConnBeginTx:
-		return statement{operation: "BEGIN"}
+		return begin
 	case otelsql.MethodTxCommit:
-		return statement{operation: "COMMIT"}
+		return commit
 	case otelsql.MethodTxRollback:
-		return statement{operation: "ROLLBACK"}
+		return rollback
 	}
-	return summarize(query)
+	return summarized(query)
 }
+
+var (
+	begin    = statement{operation: "BEGIN"}.summary()
+	commit   = statement{operation: "COMMIT"}.summary()
+	rollback = statement{operation: "ROLLBACK"}.summary()
+)
 
 // Fill creates the database at path with schema and runs row for each i
 // from 0 to n-1, all in one transaction: a big database made fast, for load

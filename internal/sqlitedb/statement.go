@@ -3,11 +3,31 @@ package sqlitedb
 import (
 	"strings"
 	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 )
 
 // statement is what the semantic conventions name a SQL statement's span
 // by: its operation (SELECT, INSERT, ...) and the table it reads or writes.
 type statement struct{ operation, table string }
+
+// attributes are s's span attributes: db.operation.name and, when it names
+// one, db.collection.name.
+func (s statement) attributes() []attribute.KeyValue {
+	if s.table == "" {
+		return []attribute.KeyValue{semconv.DBOperationName(s.operation)}
+	}
+	return []attribute.KeyValue{semconv.DBOperationName(s.operation), semconv.DBCollectionName(s.table)}
+}
+
+// summary is a statement with its span's name and attributes, made once.
+type summary struct {
+	name  string
+	attrs []attribute.KeyValue
+}
+
+func (s statement) summary() summary { return summary{s.name(), s.attributes()} }
 
 // name is the span's name, "<operation> <table>", or the operation alone.
 func (s statement) name() string {
@@ -17,17 +37,25 @@ func (s statement) name() string {
 	return s.operation + " " + s.table
 }
 
-// statements memoises summarize: the shop's statements are constants, few.
-var statements sync.Map // query → statement
+// summaries memoises summarize's summaries: the shop's statements are
+// constants, few.
+var summaries sync.Map // query → summary
+
+// summarized is query's summary, made once.
+func summarized(query string) summary {
+	if s, ok := summaries.Load(query); ok {
+		return s.(summary)
+	}
+	s := summarize(query).summary()
+	summaries.Store(query, s)
+	return s
+}
 
 // summarize reads query's operation and its table: the first keyword
 // (after a WITH clause's common table expressions) and the table that
 // follows FROM, INTO or UPDATE, outside parentheses. A statement it cannot
 // read has an operation only.
 func summarize(query string) statement {
-	if s, ok := statements.Load(query); ok {
-		return s.(statement)
-	}
 	words := tokens(query)
 	var s statement
 	i := 0
@@ -55,7 +83,6 @@ func summarize(query string) statement {
 	if s.table == "(" || isKeyword(strings.ToUpper(s.table)) {
 		s.table = ""
 	}
-	statements.Store(query, s)
 	return s
 }
 
