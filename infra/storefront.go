@@ -132,7 +132,7 @@ func (sf *storefront) deploy(s *shop) {
 	// tokens become the deployed values.
 	var cfg map[string]any
 	b, _ := json.Marshal(web.Config{
-		APIURL: APIPath, SignIn: "cognito",
+		APIURL: APIPath, SignIn: "cognito", Currency: web.DefaultCurrency,
 		Cognito: &web.Cognito{Domain: *sf.domain.BaseUrl(nil), ClientID: *sf.client.UserPoolClientId(), RedirectURI: *sf.url + "/"},
 	})
 	if err := json.Unmarshal(b, &cfg); err != nil {

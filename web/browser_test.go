@@ -242,6 +242,30 @@ func TestStorefrontAndConsole(t *testing.T) {
 		t.Fatalf("an untracked product says %q", got)
 	}
 
+	// Prices are money in the shop's currency.
+	run(t, ctx, "the catalog", open(s.url+"/#/"), chromedp.WaitVisible(chromedp.CSS(`#products`)))
+	waitText(t, ctx, "#products", "$")
+
+	// Signed out, "Add to basket" leads to the sign-in, and back, with the item added.
+	run(t, ctx, "signed out, add the phone",
+		open(s.url+"/#/product/"+phone.ID),
+		chromedp.WaitVisible(chromedp.CSS(`#quantity`)),
+		chromedp.Click(chromedp.CSS(`#add button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#sign-in input[name=userName]`)),
+		chromedp.SendKeys(chromedp.CSS(`#sign-in input[name=userName]`), "alice"),
+		chromedp.Click(chromedp.CSS(`#sign-in button`)))
+	waitText(t, ctx, "#status", "Signed in, and added to your basket.")
+	if hash, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash`)); err != nil || hash != "#/product/"+phone.ID {
+		t.Fatalf("after the sign-in the page is %q (%v), want the product's", hash, err)
+	}
+	// Quantities outside 1 to 99 are refused with the reason, not cut down.
+	run(t, ctx, "try to add none", chromedp.SetValue(chromedp.CSS(`#quantity`), "0"), chromedp.Click(chromedp.CSS(`#add button`)))
+	if msg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('quantity').validationMessage`)); err != nil || msg == "" {
+		t.Fatalf("a quantity of 0 was not refused by the form (%q, %v)", msg, err)
+	}
+	run(t, ctx, "try to add 99 more", chromedp.SetValue(chromedp.CSS(`#quantity`), "99"), chromedp.Click(chromedp.CSS(`#add button`)))
+	waitText(t, ctx, "#status", "a line takes at most 99")
+
 	// --- a user buys ---
 	signIn(t, ctx, s.url, "alice", false)
 	run(t, ctx, "filter the category",
@@ -281,6 +305,51 @@ func TestStorefrontAndConsole(t *testing.T) {
 	}
 	run(t, ctx, "my orders", open(s.url+"/#/orders"))
 	waitText(t, ctx, fmt.Sprintf(`[data-order=%q] [data-status]`, orderID), "PAID") // the page updates itself
+
+	// A payment the provider declines: the thank-you page says so in words,
+	// and the status line does not say the order was placed.
+	if code := s.call(t, "alice", false, "POST", "/basket", `{"items":[{"productId":"`+phone.ID+`","quantity":1}]}`, nil); code != 200 {
+		t.Fatalf("refill the basket: %d", code)
+	}
+	checkOut := func(what, paymentMethod string) string {
+		t.Helper()
+		run(t, ctx, what,
+			open(s.url+"/#/basket"), chromedp.WaitVisible(chromedp.CSS(`#checkout`)),
+			chromedp.SendKeys(chromedp.CSS(`#checkout input[name=firstName]`), "Alice"),
+			chromedp.SendKeys(chromedp.CSS(`#checkout input[name=lastName]`), "Liddell"),
+			chromedp.SendKeys(chromedp.CSS(`#checkout input[name=email]`), "alice@example.com"),
+			chromedp.SendKeys(chromedp.CSS(`#checkout input[name=address]`), "1 Rabbit Hole"),
+			chromedp.SetValue(chromedp.CSS(`#checkout select[name=paymentMethod]`), paymentMethod),
+			chromedp.Click(chromedp.CSS(`#checkout button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#order-id`)))
+		return textOf(t, ctx, "#order-id")
+	}
+	declined := checkOut("check out with a payment to decline", "test-decline")
+	waitText(t, ctx, "#order-outcome", "Your payment was declined.")
+	if got := textOf(t, ctx, "#status"); strings.Contains(got, "Order placed.") {
+		t.Fatalf("the status line says %q beside a declined payment", got)
+	}
+	// A product sold out by the time the order reaches the stock: said in words.
+	if code := s.call(t, "alice", false, "POST", "/basket", `{"items":[{"productId":"`+soldOut.ID+`","quantity":1}]}`, nil); code != 200 {
+		t.Fatalf("fill the basket with the sold-out product: %d", code)
+	}
+	checkOut("check out a sold-out product", "invoice")
+	waitText(t, ctx, "#order-outcome", "Sold out")
+	waitText(t, ctx, "#status", "not placed")
+
+	// My orders updates in place: an open History stays open, the focus
+	// stays where it was, across the page's refreshes.
+	run(t, ctx, "my orders again", open(s.url+"/#/orders"), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-order=%q] details summary`, orderID))))
+	waitText(t, ctx, fmt.Sprintf(`[data-order=%q] .order-outcome`, declined), "Your payment was declined.")
+	run(t, ctx, "open a History and focus its summary", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-order=%q] details summary`, orderID))),
+		js(fmt.Sprintf(`document.querySelector('[data-order=%q] details summary').focus()`, orderID)))
+	polls, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`Number(document.getElementById('orders').dataset.polls)`))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`Number(document.getElementById('orders').dataset.polls) >= %d`, polls+2), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("My orders did not refresh: %v", err)
+	}
+	if kept, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const d = document.querySelector('[data-order=%q] details'); return d.open && document.activeElement === d.querySelector('summary'); })()`, orderID))); err != nil || !kept {
+		t.Fatalf("a refresh closed the History or moved the focus (%v)", err)
+	}
 	if os.Getenv("UPDATE_SCREENSHOTS") != "" {
 		screenshot(t, ctx, s.url+"/#/", "../docs/storefront.png")
 	}

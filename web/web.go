@@ -35,7 +35,13 @@ type Config struct {
 	SignIn  string   `json:"signIn"`
 	Console bool     `json:"console"` // the console's admin API exists (the local shop)
 	Cognito *Cognito `json:"cognito,omitempty"`
+	// Currency is the ISO 4217 code of the shop's prices, which the pages
+	// format with Intl.NumberFormat; DefaultCurrency when empty.
+	Currency string `json:"currency"`
 }
+
+// DefaultCurrency is the shop's currency unless configured.
+const DefaultCurrency = "USD"
 
 // Cognito names the user pool's hosted sign-in.
 type Cognito struct {
@@ -65,6 +71,9 @@ func Register(mux *http.ServeMux, cfg Config) {
 		}
 		assets.ServeHTTP(w, r)
 	})
+	if cfg.Currency == "" {
+		cfg.Currency = DefaultCurrency
+	}
 	body, _ := json.Marshal(cfg)
 	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, _ *http.Request) {
 		headers(w)

@@ -20,6 +20,7 @@ import (
 	"github.com/eventshop/eventshop/internal/localbus"
 	"github.com/eventshop/eventshop/internal/rest"
 	"github.com/eventshop/eventshop/internal/telemetry"
+	"github.com/eventshop/eventshop/web"
 )
 
 // AddressFile in the data dir holds the URL of the shop serving it, while it
@@ -80,11 +81,12 @@ func devSignInOn(b optionalBool, addr string) bool {
 }
 
 func serveFlags(c *serveConfig) *flags {
-	fs := newFlags("serve", "shop serve [--addr HOST:PORT] [--data DIR] [--demo=false] [--dev-signin=BOOL] [--log-level LEVEL] [--archive-age 168h] [--archive-mb 256]",
+	fs := newFlags("serve", "shop serve [--addr HOST:PORT] [--data DIR] [--demo=false] [--dev-signin=BOOL] [--log-level LEVEL] [--currency CODE] [--archive-age 168h] [--archive-mb 256]",
 		"\nThe shop logs JSON lines to stderr. It stops on SIGINT or SIGTERM after finishing\nthe requests and events in flight.\n")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.app.DataDir, "data", "./data", "directory for the shop's databases, created if missing")
 	fs.BoolVar(&c.app.Demo, "demo", true, "load the demo catalog into an empty catalog")
+	fs.StringVar(&c.app.Currency, "currency", web.DefaultCurrency, "the ISO 4217 code the storefront shows prices in")
 	fs.Var(&c.devSignIn, "dev-signin", "offer the storefront's development sign-in, a token for any user, admins included (default: only on a loopback address)")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "least level logged: debug (every request), info (refused requests too), warn or error")
 	fs.DurationVar(&c.app.Bus.ArchiveAge, "archive-age", localbus.DefaultArchiveAge, "how long the bus's archive keeps events, for shop replay")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -70,7 +71,12 @@ type Config struct {
 	// loopback names and DevSignInHosts only (devsignin.Register).
 	DevSignIn      bool
 	DevSignInHosts []string
+	// Currency is the ISO 4217 code the pages show prices in; web's default when empty.
+	Currency string
 }
+
+// currencyCode is the shape of an ISO 4217 code.
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // ErrInUse reports a data dir that another shop process holds.
 var ErrInUse = errors.New("in use by another shop process")
@@ -122,6 +128,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data dir must not be empty"))
+	}
+	if c.Currency != "" && !currencyCode.MatchString(c.Currency) {
+		errs = append(errs, fmt.Errorf("currency %q: want an ISO 4217 code such as EUR", c.Currency))
 	}
 	if c.RelayInterval < 0 {
 		errs = append(errs, fmt.Errorf("relay interval %v is negative", c.RelayInterval))
@@ -249,7 +258,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		devsignin.Register(mux, keys, log, cfg.DevSignInHosts...)
 		signIn = "dev"
 	}
-	web.Register(mux, web.Config{SignIn: signIn, Console: true})
+	web.Register(mux, web.Config{SignIn: signIn, Console: true, Currency: cfg.Currency})
 	// Every request is a span, continuing the caller's traceparent if it
 	// sends one (rest.Routes names it after the route matched, "GET
 	// /product/{id}"); the events it causes carry the trace on (events.MetaFrom).

@@ -2,7 +2,7 @@
 // session, the API client, and h(), which builds elements whose text is always
 // text: nothing the API returns is ever parsed as markup.
 
-export let config = { apiUrl: '', signIn: 'dev', console: false };
+export let config = { apiUrl: '', signIn: 'dev', console: false, currency: 'USD' };
 
 export async function loadConfig() {
   const res = await fetch('/config.json', { cache: 'no-cache' });
@@ -73,7 +73,14 @@ export function h(tag, attrs = {}, ...children) {
 // around it (bidirectional characters stay inside).
 export function text(s) { return h('bdi', {}, s ?? ''); }
 
-export function money(n) { return Number(n).toFixed(2); }
+// money is an amount in the shop's currency, with its symbol and the
+// reader's separators ("$1,299.00").
+export function money(n) {
+  return new Intl.NumberFormat(undefined, { style: 'currency', currency: config.currency || 'USD' }).format(Number(n));
+}
+
+// amount is an amount as a number field takes it ("1299.00").
+export function amount(n) { return Number(n).toFixed(2); }
 
 export function show(node) {
   const main = document.getElementById('main');

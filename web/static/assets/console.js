@@ -1,7 +1,7 @@
 // The console: the bus's events as they happen, the queues and their dead
 // letters, the outboxes, and the recent traces as waterfalls. For admins of
 // the local shop; it reads the console's admin API (documented with the rest).
-import { api, config, fail, h, loadConfig, session, show, status, text } from './api.js';
+import { api, APIError, config, fail, h, loadConfig, session, show, signOut, status, text } from './api.js';
 
 let leave = () => {};
 const events = []; // newest last, at most 500
@@ -18,6 +18,7 @@ async function route() {
     show(h('p', {}, 'The console is for admins: ', h('a', { href: '/#/sign-in' }, 'sign in'), ' as one, then come back.'));
     return;
   }
+  if (ended) return;
   const [view, arg] = location.hash.slice(1).split('/');
   try {
     if (view === 'queues') await queuesPage();
@@ -25,11 +26,25 @@ async function route() {
     else if (view === 'traces') await tracesPage();
     else if (view === 'trace') await tracePage(decodeURIComponent(arg));
     else eventsPage(arg ? decodeURIComponent(arg) : '');
-  } catch (err) { fail(err); }
+  } catch (err) { failed(err); }
+}
+
+// ended is set once the session has ended: nothing is retried with it.
+let ended = false;
+
+// failed reports err; a session that has ended (401) stops every refresh and
+// stream, and the page says how to sign in again rather than retry.
+function failed(err) {
+  if (!(err instanceof APIError && err.status === 401)) { fail(err); return; }
+  ended = true;
+  leave();
+  signOut();
+  status('');
+  show(h('p', { id: 'session-ended' }, 'Your session has ended. ', h('a', { href: '/#/sign-in' }, 'Sign in'), ' again, then come back.'));
 }
 
 function every(ms, draw) {
-  const timer = setInterval(() => draw().catch(fail), ms);
+  const timer = setInterval(() => draw().catch(failed), ms);
   leave = () => clearInterval(timer);
 }
 
@@ -49,6 +64,7 @@ async function stream() {
   for (;;) {
     try {
       const res = await fetch(config.apiUrl + '/console/api/events', { headers: { Authorization: 'Bearer ' + s.token } });
+      if (res.status === 401) { failed(new APIError(401, null)); return; }
       if (!res.ok) throw new Error('event stream: HTTP ' + res.status);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buf = '';
@@ -76,11 +92,12 @@ function eventsPage(filter) {
   if (filter) eventFilter = filter;
   const input = h('input', { type: 'search', id: 'event-filter', value: eventFilter, placeholder: 'type, source, order id, trace id…', 'aria-label': 'Filter events' });
   const body = h('tbody', {});
-  const detail = h('pre', { id: 'envelope', 'aria-label': 'Selected event' }, 'Select an event to see its envelope.');
+  const detail = h('pre', { id: 'envelope', 'aria-label': 'Selected event' });
+  const hint = h('p', { class: 'muted' }, 'Select an event to see its envelope.');
   redrawEvents = () => {
     const f = eventFilter.toLowerCase();
     const shown = events.filter((e) => !f || JSON.stringify(e).toLowerCase().includes(f)).slice(-200).reverse();
-    body.replaceChildren(...shown.map((e) => {
+    body.replaceChildren(...shown.flatMap((e) => {
       const env = JSON.parse(JSON.stringify(e.envelope));
       const trace = traceOf(env);
       const row = h('tr', { tabindex: 0, class: e === selected ? 'selected' : '', 'data-type': env['detail-type'] },
@@ -90,11 +107,18 @@ function eventsPage(filter) {
         h('td', { class: 'opt' }, text((env.detail && env.detail.correlationId) || '')),
         h('td', {}, trace ? h('a', { href: '#trace/' + trace }, trace.slice(0, 8) + '…') : ''),
         h('td', { class: 'opt' }, e.queues.join(', ') || 'no rule'));
-      const pick = () => { selected = e; detail.textContent = JSON.stringify(e.envelope, null, 2); redrawEvents(); };
+      const pick = () => {
+        selected = e;
+        detail.textContent = JSON.stringify(e.envelope, null, 2);
+        redrawEvents();
+        detail.scrollIntoView({ block: 'nearest' });
+      };
       row.addEventListener('click', pick);
       row.addEventListener('keydown', (k) => { if (k.key === 'Enter') pick(); });
-      return row;
+      // The selected event's envelope opens right under it.
+      return e === selected ? [row, h('tr', { class: 'envelope-row' }, h('td', { colspan: 6 }, detail))] : [row];
     }));
+    hint.hidden = selected !== null;
   };
   input.addEventListener('input', () => { eventFilter = input.value; redrawEvents(); });
   redrawEvents();
@@ -104,7 +128,7 @@ function eventsPage(filter) {
     h('table', { class: 'events', id: 'events' },
       h('thead', {}, h('tr', {}, h('th', {}, 'Time'), h('th', { class: 'opt' }, 'Source'), h('th', {}, 'Detail type'), h('th', { class: 'opt' }, 'Correlation id'), h('th', {}, 'Trace'), h('th', { class: 'opt' }, 'Queues'))),
       body),
-    h('h2', {}, 'Envelope'), detail));
+    hint));
   leave = () => { redrawEvents = () => {}; };
 }
 
@@ -116,7 +140,7 @@ async function queuesPage() {
   const draw = async () => {
     const qs = await api('GET', '/admin/queues');
     table.replaceChildren(...qs.items.map((q) => h('tr', { 'data-queue': q.queue },
-      h('td', {}, q.queue), h('td', {}, String(q.messages - q.inFlight)), h('td', {}, String(q.inFlight)), h('td', {}, String(q.deadLetters)),
+      h('td', {}, q.queue), h('td', { 'data-label': 'Waiting' }, String(q.messages - q.inFlight)), h('td', { 'data-label': 'In flight' }, String(q.inFlight)), h('td', { 'data-label': 'Dead letters' }, String(q.deadLetters)),
       h('td', {}, h('button', { type: 'button', class: 'secondary', onclick: () => showLetters(q.queue, letters).catch(fail) }, 'Dead letters')))));
   };
   await draw();

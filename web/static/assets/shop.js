@@ -1,6 +1,6 @@
 // The storefront: catalog, product, basket, checkout, my orders, the admin
 // area and the sign-in; one page, routed by the URL's hash.
-import { api, APIError, config, fail, h, loadConfig, money, session, setSession, show, signOut, startCognitoSignIn, status, text } from './api.js';
+import { amount, api, APIError, config, fail, h, loadConfig, money, session, setSession, show, signOut, startCognitoSignIn, status, text } from './api.js';
 
 const routes = [
   [/^#?\/?$/, catalogPage],
@@ -102,14 +102,14 @@ async function productPage(id) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const s = session();
-    if (!s) { location.hash = '#/sign-in'; return; }
+    if (!s) {
+      // Signed out: sign in first, then this item is added and the page comes back.
+      afterSignIn({ hash: location.hash, add: { productId: p.id, quantity: Number(qty.value) } });
+      location.hash = '#/sign-in';
+      return;
+    }
     try {
-      const basket = await currentBasket(s.userName);
-      const items = basket.items.map((l) => ({ productId: l.productId, quantity: l.quantity }));
-      const line = items.find((l) => l.productId === p.id);
-      if (line) line.quantity = Math.min(99, line.quantity + Number(qty.value));
-      else items.push({ productId: p.id, quantity: Number(qty.value) });
-      await api('POST', '/basket', { items });
+      await addToBasket(s, p.id, Number(qty.value));
       status('Added to your basket.');
     } catch (err) { fail(err); }
   });
@@ -123,6 +123,31 @@ async function productPage(id) {
 }
 
 // --- basket and checkout ---
+
+// addToBasket adds quantity of a product to the user's basket; a line may
+// hold at most MAX_QUANTITY, and more is refused, not cut down.
+async function addToBasket(s, productId, quantity) {
+  const basket = await currentBasket(s.userName);
+  const items = basket.items.map((l) => ({ productId: l.productId, quantity: l.quantity }));
+  const line = items.find((l) => l.productId === productId);
+  if (line && line.quantity + quantity > MAX_QUANTITY) {
+    throw new Error(`Your basket holds ${line.quantity} of it already: a line takes at most ${MAX_QUANTITY}.`);
+  }
+  if (line) line.quantity += quantity;
+  else items.push({ productId, quantity });
+  await api('POST', '/basket', { items });
+}
+
+const MAX_QUANTITY = 99;
+
+// quantityOf reads a quantity field, refusing what is not 1 to MAX_QUANTITY.
+function quantityOf(input) {
+  const n = Number(input.value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_QUANTITY) {
+    throw new Error(`A quantity is a whole number from 1 to ${MAX_QUANTITY}.`);
+  }
+  return n;
+}
 
 async function currentBasket(userName) {
   try {
@@ -149,11 +174,11 @@ async function basketPage() {
     const qty = h('input', { type: 'number', min: 1, max: 99, value: String(l.quantity), 'aria-label': 'Quantity of ' + l.productName });
     return h('tr', { 'data-product': l.productId },
       h('td', {}, text(l.productName), l.unavailable ? h('span', { class: 'muted' }, ' (no longer sold)') : null),
-      h('td', {}, qty),
-      h('td', {}, money(l.unitPrice)),
-      h('td', {}, money(l.lineTotal)),
+      h('td', { 'data-label': 'Quantity' }, qty),
+      h('td', { 'data-label': 'Price' }, money(l.unitPrice)),
+      h('td', { 'data-label': 'Total' }, money(l.lineTotal)),
       h('td', {},
-        h('button', { type: 'button', class: 'secondary', onclick: () => { const it = items(); it[i].quantity = Number(qty.value); save(it); } }, 'Update'), ' ',
+        h('button', { type: 'button', class: 'secondary', onclick: () => { try { const it = items(); it[i].quantity = quantityOf(qty); save(it); } catch (err) { fail(err); } } }, 'Update'), ' ',
         h('button', { type: 'button', class: 'danger', onclick: () => save(items().filter((_, j) => j !== i)) }, 'Remove')));
   });
   const field = (name, label, type = 'text') => h('label', {}, label, h('input', { name, type, required: true, autocomplete: type === 'email' ? 'email' : 'on' }));
@@ -177,12 +202,28 @@ async function basketPage() {
       try {
         order = await api('GET', `/order/${encodeURIComponent(s.userName)}/${encodeURIComponent(res.orderId)}`, undefined, { Prefer: 'wait=5' });
       } catch { /* not placed within the wait: My orders shows it once it is */ }
+      const outcome = h('p', { id: 'order-outcome' });
+      const shown = h('span', {}, ' is on its way through the shop. ');
       show(h('section', {}, h('h1', {}, 'Thank you'),
-        h('p', {}, 'Your order ', h('code', { id: 'order-id' }, res.orderId),
-          order ? [' is ', h('strong', { id: 'order-status', class: 'status-' + order.status, 'data-status': order.status }, order.status), ', total ', money(order.totalPrice), '. ']
-            : ' is on its way through the shop. '),
+        h('p', {}, 'Your order ', h('strong', { class: 'friendly' }, friendly(res.orderId)), ' (', h('code', { id: 'order-id' }, res.orderId), ')', shown),
+        outcome,
         h('p', {}, h('a', { href: '#/orders' }, 'Follow it in My orders'))));
-      status('Order placed.');
+      // The saga goes on after the answer: the page follows the order until
+      // it is paid or refused, and says which in words.
+      const follow = (o) => {
+        shown.replaceChildren(' is ', h('strong', { id: 'order-status', class: 'status-' + o.status, 'data-status': o.status }, o.status), ', total ', money(o.totalPrice), '. ');
+        const refused = o.status === 'CANCELLED';
+        outcome.replaceChildren(refused ? reasonWords(o.cancelReason) : o.status === 'PAID' ? 'Paid: we are getting it ready to ship.' : '');
+        outcome.classList.toggle('error', refused);
+        status(refused ? 'Your order was not placed: ' + reasonWords(o.cancelReason) : 'Order placed.', refused);
+        return refused || ['PAID', 'SHIPPED'].includes(o.status);
+      };
+      if (order && !follow(order)) {
+        live(async () => {
+          const o = await api('GET', `/order/${encodeURIComponent(s.userName)}/${encodeURIComponent(res.orderId)}`);
+          if (follow(o)) leave();
+        });
+      } else if (!order) status('Order placed.');
     } catch (err) { fail(err); }
   });
   show(h('section', {}, h('h1', {}, 'Your basket'),
@@ -202,17 +243,45 @@ function shipTo(o) {
     h('a', { href: 'mailto:' + o.email }, text(o.email)));
 }
 
+// reasonWords says why an order was cancelled, for its buyer.
+function reasonWords(reason) {
+  return {
+    out_of_stock: 'Sold out: a product in it is out of stock.',
+    product_unavailable: 'A product in it is no longer sold.',
+    payment_declined: 'Your payment was declined.',
+    customer_cancelled: 'Cancelled at your request.',
+  }[reason] || (reason ? 'Cancelled: ' + reason.replace(/_/g, ' ') + '.' : 'Cancelled.');
+}
+
+// friendly is an order's short number, for people: the last 8 characters
+// of its id, which is shown beside it.
+function friendly(orderId) { return '#' + orderId.replace(/-/g, '').slice(-8).toUpperCase(); }
+
+// orderView is an order's card. Its parts that change as the saga goes on
+// are filled by fillOrder, so that a card can be updated in place.
 function orderView(o, ...actions) {
-  return h('article', { class: 'card', 'data-order': o.orderId },
-    h('h2', {}, 'Order ', h('code', {}, o.orderId)),
-    h('p', {}, 'Status ', h('strong', { class: 'status-' + o.status, 'data-status': o.status }, o.status),
-      o.cancelReason ? ' (' + o.cancelReason.replace(/_/g, ' ') + ')' : '', ' · total ', money(o.totalPrice),
-      ' · ', new Date(o.orderDate).toLocaleString()),
+  const card = h('article', { class: 'card', 'data-order': o.orderId },
+    h('h2', {}, 'Order ', h('span', { class: 'friendly' }, friendly(o.orderId)), ' ', h('code', { class: 'muted' }, o.orderId)),
+    h('p', { class: 'order-status' }),
+    h('p', { class: 'order-outcome' }),
     h('ul', {}, o.lines.map((l) => h('li', {}, l.quantity + ' × ', text(l.productName), ' at ', money(l.unitPrice)))),
-    h('details', {}, h('summary', {}, 'History'),
-      h('ol', {}, o.history.map((c) => h('li', {}, c.status, c.reason ? ' (' + c.reason.replace(/_/g, ' ') + ')' : '', ' ', new Date(c.at).toLocaleTimeString())))),
+    h('details', {}, h('summary', {}, 'History'), h('ol', { class: 'history' })),
     consoleLink(o.orderId),
-    actions);
+    h('div', { class: 'actions' }, actions));
+  fillOrder(card, o);
+  return card;
+}
+
+// fillOrder writes o's status, outcome and history into its card.
+function fillOrder(card, o) {
+  card.querySelector('.order-status').replaceChildren('Status ', h('strong', { class: 'status-' + o.status, 'data-status': o.status }, o.status),
+    o.cancelReason ? ' (' + o.cancelReason.replace(/_/g, ' ') + ')' : '', ' · total ', money(o.totalPrice),
+    ' · ', new Date(o.orderDate).toLocaleString());
+  const outcome = card.querySelector('.order-outcome');
+  outcome.replaceChildren(o.status === 'CANCELLED' ? reasonWords(o.cancelReason) : '');
+  outcome.classList.toggle('error', o.status === 'CANCELLED');
+  card.querySelector('.history').replaceChildren(...o.history.map((c) => h('li', {}, c.status, c.reason ? ' (' + c.reason.replace(/_/g, ' ') + ')' : '', ' ', new Date(c.at).toLocaleTimeString())));
+  card.dataset.state = o.status + '/' + o.history.length;
 }
 
 // consoleLink leads an admin of the local shop to the order's events, and
@@ -226,17 +295,36 @@ function consoleLink(orderId) {
 async function ordersPage() {
   const s = needSession();
   if (!s) return;
+  const list = h('div', { id: 'orders' });
+  const empty = h('p', {}, 'No orders yet.');
+  const cancel = (o) => ['PLACED', 'RESERVED', 'PAID'].includes(o.status)
+    ? h('button', { type: 'button', class: 'danger', onclick: async () => {
+      if (!confirm(`Cancel order ${friendly(o.orderId)}? Its stock is released and a payment taken is refunded.`)) return;
+      try { await api('POST', `/order/${encodeURIComponent(s.userName)}/${encodeURIComponent(o.orderId)}/cancel`); await draw(); status('Order cancelled.'); } catch (err) { fail(err); }
+    } }, 'Cancel order')
+    : null;
+  // Each poll updates the cards in place: an open History stays open and
+  // the keyboard's focus stays where it was.
   const draw = async () => {
     const page = await api('GET', '/order/' + encodeURIComponent(s.userName) + '?limit=50');
-    show(h('section', {}, h('h1', {}, 'My orders'),
-      page.items.length ? h('div', { id: 'orders' }, page.items.map((o) => orderView(o,
-        ['PLACED', 'RESERVED', 'PAID'].includes(o.status)
-          ? h('button', { type: 'button', class: 'danger', onclick: async () => {
-            try { await api('POST', `/order/${encodeURIComponent(s.userName)}/${encodeURIComponent(o.orderId)}/cancel`); await draw(); status('Order cancelled.'); } catch (err) { fail(err); }
-          } }, 'Cancel order')
-          : null))) : h('p', {}, 'No orders yet.'),
-      h('p', { class: 'muted' }, 'Statuses update as the shop handles each order.')));
+    empty.hidden = page.items.length > 0;
+    let before = null;
+    for (const o of [...page.items].reverse()) { // newest first: insert each above the one after it
+      let card = list.querySelector(`[data-order="${CSS.escape(o.orderId)}"]`);
+      if (!card) {
+        card = orderView(o, cancel(o));
+        list.insertBefore(card, before); // before null: the oldest, last
+      } else if (card.dataset.state !== o.status + '/' + o.history.length) {
+        const wasStatus = card.querySelector('[data-status]').dataset.status;
+        fillOrder(card, o);
+        if (wasStatus !== o.status) card.querySelector('.actions').replaceChildren(...[cancel(o)].filter(Boolean));
+      }
+      before = card;
+    }
+    list.dataset.polls = String(Number(list.dataset.polls || 0) + 1);
   };
+  show(h('section', {}, h('h1', {}, 'My orders'), list, empty,
+    h('p', { class: 'muted' }, 'Statuses update as the shop handles each order.')));
   await draw();
   live(draw);
 }
@@ -275,7 +363,7 @@ async function adminPage() {
   const rows = await Promise.all(products.items.map(async (p) => {
     let stock = null;
     try { stock = await api('GET', `/inventory/${encodeURIComponent(p.id)}/admin`); } catch { /* not announced yet */ }
-    const price = h('input', { type: 'number', step: '0.01', min: '0.01', value: money(p.price), 'aria-label': 'Price of ' + p.name });
+    const price = h('input', { type: 'number', step: '0.01', min: '0.01', value: amount(p.price), 'aria-label': 'Price of ' + p.name });
     const available = h('input', { type: 'number', min: 0, value: stock ? String(stock.available) : '0', 'aria-label': 'Stock of ' + p.name, disabled: !stock });
     // A relative adjustment needs no version: orders reserving meanwhile do not change it.
     const tracked = stock && stock.tracked;
@@ -321,6 +409,24 @@ async function adminPage() {
 
 // --- sign-in ---
 
+// afterSignIn remembers, for the sign-in about to happen, where to come
+// back to and what to add to the basket then.
+function afterSignIn(next) { sessionStorage.setItem('eventshop.next', JSON.stringify(next)); }
+
+// signedIn finishes a sign-in: back where the user was, with the item they
+// wanted added.
+async function signedIn() {
+  const next = JSON.parse(sessionStorage.getItem('eventshop.next') || 'null');
+  sessionStorage.removeItem('eventshop.next');
+  location.hash = (next && next.hash) || '#/';
+  if (next && next.add) {
+    try {
+      await addToBasket(session(), next.add.productId, next.add.quantity);
+      status('Signed in, and added to your basket.');
+    } catch (err) { fail(err); }
+  }
+}
+
 async function signInPage() {
   if (config.signIn === 'cognito') { await startCognitoSignIn(); return; }
   if (config.signIn === 'token') { tokenSignIn(); return; }
@@ -335,7 +441,7 @@ async function signInPage() {
     try {
       const res = await api('POST', '/dev/sign-in', { userName: f.get('userName'), admin: f.get('admin') === 'on' });
       setSession(res);
-      location.hash = '#/';
+      await signedIn();
     } catch (err) { fail(err); }
   });
   show(h('section', {}, h('h1', {}, 'Sign in'), form));
@@ -350,12 +456,13 @@ function tokenSignIn() {
     h('button', { type: 'submit' }, 'Sign in'));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    let token;
     try {
-      const token = new FormData(form).get('token').trim();
+      token = new FormData(form).get('token').trim();
       const claims = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
       setSession({ token, userName: claims['cognito:username'], admin: (claims['cognito:groups'] || []).includes('admin'), expiresAt: new Date(claims.exp * 1000).toISOString() });
-      location.hash = '#/';
-    } catch { fail(new Error('That is not a token from shop token.')); }
+    } catch { fail(new Error('That is not a token from shop token.')); return; }
+    signedIn();
   });
   show(h('section', {}, h('h1', {}, 'Sign in'), form));
 }
