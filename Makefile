@@ -16,6 +16,13 @@ $(DYNALITE): tools/dynalite/package.json tools/dynalite/package-lock.json
 	npm ci --prefix tools/dynalite --no-audit --no-fund
 	@touch $@
 
+# axe-core, which the browser tests (web/) inject to check every page's accessibility.
+AXE := tools/axe/node_modules/axe-core/axe.min.js
+
+$(AXE): tools/axe/package.json tools/axe/package-lock.json
+	npm ci --prefix tools/axe --no-audit --no-fund
+	@touch $@
+
 # Redocly's OpenAPI linter, and the oapi-codegen that makes a Go client of the contract.
 REDOCLY := tools/redocly/node_modules/.bin/redocly
 OAPI_CODEGEN_VERSION := v2.8.2
@@ -63,7 +70,7 @@ $(RIE):
 # jsii (under the CDK Go bindings) warns on every start that Node.js 20, this machine's, is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-test: vet check-tree api-check asyncapi-check $(DYNALITE) $(RIE)
+test: vet check-tree api-check asyncapi-check $(DYNALITE) $(RIE) $(AXE)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
 	@echo "infra: CDK assertion tests (the first build of the CDK module takes a few minutes)"

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -242,6 +243,11 @@ func TestStorefrontAndConsole(t *testing.T) {
 		t.Fatalf("an untracked product says %q", got)
 	}
 
+	// Every page is accessible (axe-core: no serious or critical violation),
+	// signed out, as a customer and as an admin, here and on a phone.
+	signedOut := []string{"/#/", "/#/product/" + phone.ID, "/#/product/" + soldOut.ID, "/#/sign-in"}
+	checkEveryPage(t, ctx, s.url, "signed out", signedOut...)
+
 	// Prices are money in the shop's currency.
 	run(t, ctx, "the catalog", open(s.url+"/#/"), chromedp.WaitVisible(chromedp.CSS(`#products`)))
 	waitText(t, ctx, "#products", "$")
@@ -305,6 +311,9 @@ func TestStorefrontAndConsole(t *testing.T) {
 	}
 	run(t, ctx, "my orders", open(s.url+"/#/orders"))
 	waitText(t, ctx, fmt.Sprintf(`[data-order=%q] [data-status]`, orderID), "PAID") // the page updates itself
+
+	customer := []string{"/#/basket", "/#/orders"}
+	checkEveryPage(t, ctx, s.url, "as a customer", customer...)
 
 	// A payment the provider declines: the thank-you page says so in words,
 	// and the status line does not say the order was placed.
@@ -462,12 +471,85 @@ func TestStorefrontAndConsole(t *testing.T) {
 
 	// On a phone-sized window every page fits its width: nothing to scroll sideways.
 	run(t, ctx, "a phone-sized window", chromedp.EmulateViewport(390, 844))
-	for _, page := range []string{"/#/", "/#/product/" + phone.ID, "/#/basket", "/#/orders", "/#/admin", "/console#queues"} {
+	admin := []string{"/#/", "/#/product/" + phone.ID, "/#/basket", "/#/orders", "/#/admin", "/console#events", "/console#queues", "/console#outboxes", "/console#traces"}
+	for _, page := range admin {
 		run(t, ctx, "open "+page, open(s.url+page), chromedp.WaitVisible(chromedp.CSS("main h1")))
 		wide, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))
 		if err != nil || wide > 0 {
 			t.Errorf("%s at 390 px wide: %d px to scroll sideways (%v)", page, wide, err)
 		}
+		// No word is broken inside: "MacB ook", "Remov e".
+		if broken, err := chromedp.Run(ctx, chromedp.Evaluate[string](brokenWord)); err != nil || broken != "" {
+			t.Errorf("%s at 390 px wide: %q is broken inside a word (%v)", page, broken, err)
+		}
+		checkAccessible(t, ctx, page+" as an admin at 390 px")
+	}
+	run(t, ctx, "sign out on a phone", open(s.url+"/#/"), chromedp.Click(chromedp.CSS(`#nav button`)))
+	checkEveryPage(t, ctx, s.url, "signed out at 390 px", signedOut...)
+	signIn(t, ctx, s.url, "alice", false)
+	checkEveryPage(t, ctx, s.url, "as a customer at 390 px", customer...)
+}
+
+// brokenWord finds, in the page's buttons, links, headings and table cells,
+// a word the layout broke across lines; "" when there is none.
+const brokenWord = `(() => {
+  for (const el of document.querySelectorAll('main button, main a, main h1, main h2, main td, nav a, nav button')) {
+    for (const node of el.childNodes) {
+      if (node.nodeType !== Node.TEXT_NODE) continue;
+      const text = node.textContent;
+      const re = /[A-Za-z]{2,}/g;
+      let m;
+      while ((m = re.exec(text))) {
+        const r = document.createRange();
+        r.setStart(node, m.index);
+        r.setEnd(node, m.index + m[0].length);
+        if (r.getClientRects().length > 1) return m[0];
+      }
+    }
+  }
+  return '';
+})()`
+
+// axeSource is axe-core's script, pinned in tools/axe (make test installs it).
+var axeSource = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile("../tools/axe/node_modules/axe-core/axe.min.js")
+	return string(b), err
+})
+
+// violation is an accessibility rule a page breaks, as axe-core reports it.
+type violation struct {
+	ID, Impact, Help string
+	Nodes            []string
+}
+
+// checkAccessible runs axe-core on the page shown and fails on any serious
+// or critical violation, naming the page, the rule and the elements.
+func checkAccessible(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		t.Fatalf("axe-core: %v (npm ci --prefix tools/axe installs it; make test does)", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](src+";true")); err != nil {
+		t.Fatalf("inject axe-core: %v", err)
+	}
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[[]violation](`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations
+		.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+		.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) })))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("axe-core on %s: %v", page, err)
+	}
+	for _, v := range found {
+		t.Errorf("%s: %s (%s): %s at %v", page, v.ID, v.Impact, v.Help, v.Nodes)
+	}
+}
+
+// checkEveryPage opens each page of who's and checks its accessibility.
+func checkEveryPage(t *testing.T, ctx context.Context, base, who string, pages ...string) {
+	t.Helper()
+	for _, page := range pages {
+		run(t, ctx, "open "+page+" "+who, open(base+page), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		checkAccessible(t, ctx, page+" "+who)
 	}
 }
 

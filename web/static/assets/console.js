@@ -193,7 +193,7 @@ async function tracesPage() {
     h('table', { id: 'traces' }, h('thead', {}, h('tr', {}, h('th', {}, 'Trace'), h('th', {}, 'Root'), h('th', {}, 'Spans'), h('th', { class: 'opt' }, 'Started'))),
       h('tbody', {}, list.items.map((t) => h('tr', {},
         h('td', {}, h('a', { href: '#trace/' + t.traceId }, t.traceId.slice(0, 12) + '…')),
-        h('td', {}, text(t.name)), h('td', {}, String(t.spans)), h('td', { class: 'opt' }, new Date(t.start).toLocaleTimeString())))))));
+        h('td', {}, breakable(t.name)), h('td', {}, String(t.spans)), h('td', { class: 'opt' }, new Date(t.start).toLocaleTimeString())))))));
 }
 
 async function tracePage(id) {
@@ -222,7 +222,7 @@ async function tracePage(id) {
       bar.style.left = ((Date.parse(s.start) - start) / total * 100) + '%';
       bar.style.width = ((Date.parse(s.end) - Date.parse(s.start)) / total * 100) + '%';
       if (s.status !== 'error') bar.style.background = `hsl(${hue(s.service)} 60% 45%)`;
-      const name = h('td', {}, text(s.name));
+      const name = h('td', {}, breakable(s.name));
       name.style.paddingLeft = (0.5 + depth) + 'rem';
       rows.push(h('tr', { 'data-span': s.spanId }, name, h('td', { class: 'opt' }, text(s.service)),
         h('td', {}, ((Date.parse(s.end) - Date.parse(s.start))).toFixed(0) + ' ms'), h('td', { class: 'track-cell' }, h('div', { class: 'track' }, bar))));
@@ -239,6 +239,12 @@ async function tracePage(id) {
       return h('li', { 'data-service': name }, swatch, text(name || 'unknown'), ' ', h('span', { class: 'muted' }, plural(own.length, 'span')));
     })),
     h('table', { id: 'waterfall' }, h('thead', {}, h('tr', {}, h('th', {}, 'Span'), h('th', { class: 'opt' }, 'Service'), h('th', {}, 'Took'), h('th', {}, 'When'))), h('tbody', {}, rows))));
+}
+
+// breakable is a name such as "GET /console/api/traces/{traceId}" as text
+// that may wrap after each slash, never inside a word, on a narrow screen.
+function breakable(name) {
+  return h('bdi', {}, (name || '').split(/(?<=\/)/).flatMap((part, i) => (i ? [h('wbr'), part] : [part])));
 }
 
 // plural is "1 span", "2 spans".
