@@ -251,6 +251,25 @@ func TestStorefrontAndConsole(t *testing.T) {
 	// Prices are money in the shop's currency.
 	run(t, ctx, "the catalog", open(s.url+"/#/"), chromedp.WaitVisible(chromedp.CSS(`#products`)))
 	waitText(t, ctx, "#products", "$")
+	// Each product shows its picture, shipped with the pages.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const imgs = [...document.querySelectorAll('#products img')];
+		return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0) && imgs.some((i) => !i.src.endsWith('placeholder.svg')); })()`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("the catalog's pictures did not load: %v", err)
+	}
+	// A paged list leads on, back, and to its first page.
+	run(t, ctx, "the next page", chromedp.Click(chromedp.CSS(`#more`)), chromedp.WaitVisible(chromedp.CSS(`#first`)))
+	run(t, ctx, "back", chromedp.Click(chromedp.CSS(`#back`)))
+	waittest.For(t, "the first page again", func() bool {
+		hash, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.hash`))
+		return err == nil && (hash == "#/" || hash == "")
+	})
+	// A product with no picture has the placeholder.
+	run(t, ctx, "a product with no picture", open(s.url+"/#/product/"+untracked.ID), chromedp.WaitVisible(chromedp.CSS(`main img.picture`)))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const i = document.querySelector('main img.picture'); return i.complete && i.naturalWidth > 0 && i.src.endsWith('placeholder.svg'); })()`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("no placeholder: %v", err)
+	}
 
 	// Signed out, "Add to basket" leads to the sign-in, and back, with the item added.
 	run(t, ctx, "signed out, add the phone",
@@ -401,7 +420,7 @@ func TestStorefrontAndConsole(t *testing.T) {
 	waitText(t, ctx, "#status", "Product created.")
 	run(t, ctx, "list it", open(s.url+"/#/products?category=Tricks"))
 	waitText(t, ctx, "#products", evil)
-	images, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('main img').length`))
+	images, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('main img:not(.thumb):not(.picture)').length`))
 	if err != nil || images != 0 {
 		t.Fatalf("the product's name became %d img element(s) (%v)", images, err)
 	}

@@ -10,19 +10,19 @@ import (
 
 // Demo is the catalog a new local shop starts with.
 var Demo = []catalog.Details{
-	{Name: "IPhone X", Category: "Phone", Price: 950_00, ImageFile: "product-1.png", Description: "A phone with an edge-to-edge screen."},
-	{Name: "Samsung 10", Category: "Phone", Price: 840_00, ImageFile: "product-2.png", Description: "A large AMOLED phone."},
-	{Name: "Huawei Plus", Category: "Phone", Price: 650_00, ImageFile: "product-3.png", Description: "A phone with a triple camera."},
-	{Name: "Xiaomi Mi 9", Category: "Phone", Price: 470_00, ImageFile: "product-4.png", Description: "A fast phone for little money."},
-	{Name: "HTC U11+ Plus", Category: "Phone", Price: 380_00, ImageFile: "product-5.png", Description: "A phone you can squeeze."},
-	{Name: "LG G7 ThinQ", Category: "Phone", Price: 240_00, ImageFile: "product-6.png", Description: "A phone with a loud speaker."},
-	{Name: "MacBook Air 13", Category: "Laptop", Price: 1199_99, ImageFile: "product-7.png", Description: "A thin and light laptop."},
-	{Name: "ThinkPad X1 Carbon", Category: "Laptop", Price: 1549_00, ImageFile: "product-8.png", Description: "A business laptop with a good keyboard."},
-	{Name: "Dell XPS 15", Category: "Laptop", Price: 1399_50, ImageFile: "product-9.png", Description: "A laptop with a 15-inch OLED screen."},
-	{Name: "Sony WH-1000XM5", Category: "Headphones", Price: 349_99, ImageFile: "product-10.png", Description: "Noise-cancelling over-ear headphones."},
-	{Name: "AirPods Pro", Category: "Headphones", Price: 249_00, ImageFile: "product-11.png", Description: "In-ear headphones with noise cancelling."},
-	{Name: "Sennheiser HD 600", Category: "Headphones", Price: 299_95, ImageFile: "product-12.png", Description: "Open-back studio headphones."},
-	{Name: "Kindle Paperwhite", Category: "E-Reader", Price: 139_99, ImageFile: "product-13.png", Description: "A waterproof e-reader with a warm light."},
+	{Name: "IPhone X", Category: "Phone", Price: 950_00, ImageFile: "phone.svg", Description: "A phone with an edge-to-edge screen."},
+	{Name: "Samsung 10", Category: "Phone", Price: 840_00, ImageFile: "phone.svg", Description: "A large AMOLED phone."},
+	{Name: "Huawei Plus", Category: "Phone", Price: 650_00, ImageFile: "phone.svg", Description: "A phone with a triple camera."},
+	{Name: "Xiaomi Mi 9", Category: "Phone", Price: 470_00, ImageFile: "phone.svg", Description: "A fast phone for little money."},
+	{Name: "HTC U11+ Plus", Category: "Phone", Price: 380_00, ImageFile: "phone.svg", Description: "A phone you can squeeze."},
+	{Name: "LG G7 ThinQ", Category: "Phone", Price: 240_00, ImageFile: "phone.svg", Description: "A phone with a loud speaker."},
+	{Name: "MacBook Air 13", Category: "Laptop", Price: 1199_99, ImageFile: "laptop.svg", Description: "A thin and light laptop."},
+	{Name: "ThinkPad X1 Carbon", Category: "Laptop", Price: 1549_00, ImageFile: "laptop.svg", Description: "A business laptop with a good keyboard."},
+	{Name: "Dell XPS 15", Category: "Laptop", Price: 1399_50, ImageFile: "laptop.svg", Description: "A laptop with a 15-inch OLED screen."},
+	{Name: "Sony WH-1000XM5", Category: "Headphones", Price: 349_99, ImageFile: "headphones.svg", Description: "Noise-cancelling over-ear headphones."},
+	{Name: "AirPods Pro", Category: "Headphones", Price: 249_00, ImageFile: "headphones.svg", Description: "In-ear headphones with noise cancelling."},
+	{Name: "Sennheiser HD 600", Category: "Headphones", Price: 299_95, ImageFile: "headphones.svg", Description: "Open-back studio headphones."},
+	{Name: "Kindle Paperwhite", Category: "E-Reader", Price: 139_99, ImageFile: "e-reader.svg", Description: "A waterproof e-reader with a warm light."},
 }
 
 // LoadDemo creates the demo catalog through Create, so that its events flow like

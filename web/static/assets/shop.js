@@ -66,6 +66,17 @@ function needSession() {
 
 // --- catalog ---
 
+// productImage is a product's picture, from the images shipped with the
+// pages (assets/products/), or a placeholder when it has none or it is
+// missing. It is decorative: the product's name is beside it.
+function productImage(p, cls) {
+  const placeholder = '/assets/products/placeholder.svg';
+  const img = h('img', { class: cls, alt: '', width: 160, height: 120,
+    src: p.imageFile ? '/assets/products/' + encodeURIComponent(p.imageFile) : placeholder });
+  img.addEventListener('error', () => { if (!img.src.endsWith(placeholder)) img.src = placeholder; });
+  return img;
+}
+
 async function catalogPage(query = '') {
   const params = new URLSearchParams(query);
   const category = params.get('category') || '';
@@ -81,12 +92,14 @@ async function catalogPage(query = '') {
   select.addEventListener('change', () => { location.hash = select.value ? '#/products?' + new URLSearchParams({ category: select.value }) : '#/'; });
   const list = h('ul', { class: 'grid', id: 'products' }, page.items.map((p) =>
     h('li', { class: 'card', 'data-product': p.id },
+      productImage(p, 'thumb'),
       h('h2', {}, h('a', { href: '#/product/' + encodeURIComponent(p.id) }, text(p.name))),
       h('p', { class: 'muted' }, text(p.category)),
       h('p', { class: 'price' }, money(p.price)))));
-  const more = page.nextToken
-    ? h('p', {}, h('a', { href: '#/products?' + new URLSearchParams({ category, nextToken: page.nextToken }), id: 'more' }, 'More products'))
-    : null;
+  const more = h('p', { class: 'paging' },
+    token ? h('a', { href: '#', id: 'back', onclick: (e) => { e.preventDefault(); history.back(); } }, '← Back') : null,
+    token ? h('a', { href: category ? '#/products?' + new URLSearchParams({ category }) : '#/', id: 'first' }, 'First page') : null,
+    page.nextToken ? h('a', { href: '#/products?' + new URLSearchParams({ category, nextToken: page.nextToken }), id: 'more' }, 'More products') : null);
   show(h('section', {}, h('h1', {}, category ? text(category) : 'Products'),
     h('label', {}, 'Category', select), list, page.items.length ? null : h('p', {}, 'No products here.'), more));
 }
@@ -115,6 +128,7 @@ async function productPage(id) {
   });
   show(h('article', {},
     h('h1', {}, text(p.name)),
+    productImage(p, 'picture'),
     h('p', { class: 'muted' }, text(p.category)),
     h('p', {}, text(p.description)),
     h('p', { class: 'price' }, money(p.price)),
