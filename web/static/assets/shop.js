@@ -481,4 +481,9 @@ function tokenSignIn() {
   show(h('section', {}, h('h1', {}, 'Sign in'), form));
 }
 
-loadConfig().then(() => { window.addEventListener('hashchange', route); return route(); }).catch(fail);
+loadConfig().then(async () => {
+  window.addEventListener('hashchange', route);
+  // Back from Cognito's hosted sign-in: finish what the sign-in interrupted.
+  if (session() && sessionStorage.getItem('eventshop.next')) await signedIn();
+  return route();
+}).catch(fail);
