@@ -227,6 +227,7 @@ func start(t *testing.T, emulator, name, bootstrap string, env map[string]string
 	}
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
+	testenv.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
+	"github.com/eventshop/eventshop/internal/testenv"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
 
@@ -67,6 +68,7 @@ func launch(t *testing.T, dataDir string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testenv.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 // Package dynamotest runs dynalite, a DynamoDB-compatible server from the npm
 // registry (pinned in tools/dynalite), on a free loopback port for the tests of
 // the DynamoDB adapters, and creates a fresh table for each test. It starts
-// dynalite through tools/dynalite/server.js, which adds TransactWriteItems.
+// dynalite through tools/dynalite/server.js, which adds TransactWriteItems,
+// as a child that dies with the test process however it ends
+// (testenv.DieWithParent: a timeout's kill leaves no server running).
 package dynamotest
 
 import (
@@ -101,6 +103,7 @@ func start() (string, error) {
 		return "", err
 	}
 	cmd.Stderr = os.Stderr
+	testenv.DieWithParent(cmd) // a test binary killed by its timeout leaves no server behind
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("start node: %w", err)
 	}
