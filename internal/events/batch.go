@@ -78,7 +78,7 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 	failures, _ := ctx.Value(failuresKey{}).(func(string, error))
 	for i, m := range ev.Records {
 		err := errs[i]
-		countDelivered(ctx, queueOf(m.EventSourceARN), err != nil)
+		countDelivered(ctx, queueOf(m.EventSourceARN), systemOf(m.EventSource), err != nil)
 		if err != nil {
 			if failures != nil {
 				failures(m.MessageId, err)
@@ -121,8 +121,7 @@ func handleOne(ctx context.Context, log *slog.Logger, m awsevents.SQSMessage, en
 	start := time.Now()
 	queue, system := queueOf(m.EventSourceARN), systemOf(m.EventSource)
 	if sent, err := strconv.ParseInt(m.Attributes["SentTimestamp"], 10, 64); err == nil {
-		waitDuration.Record(ctx, max(start.Sub(time.UnixMilli(sent)).Seconds(), 0),
-			metric.WithAttributes(semconv.MessagingDestinationName(queue)))
+		waitDuration.Record(ctx, max(start.Sub(time.UnixMilli(sent)).Seconds(), 0), attributesOf(queue, system).queue)
 	}
 	if meta.CorrelationID != "" {
 		ctx = correlation.With(ctx, correlation.Sanitize(meta.CorrelationID))
@@ -141,18 +140,19 @@ func handleOne(ctx context.Context, log *slog.Logger, m awsevents.SQSMessage, en
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
 		}
-		attrs := []attribute.KeyValue{semconv.MessagingSystemKey.String(system), semconv.MessagingOperationName("process"),
-			semconv.MessagingDestinationName(queue)}
-		if err != nil {
+		took := time.Since(start).Seconds()
+		if err == nil {
+			processDuration.Record(ctx, took, attributesOf(queue, system).processed)
+		} else {
 			span.RecordError(err)
 			span.SetStatus(codes.Error, "message failed")
 			_, k := kind.Of(err)
-			attrs = append(attrs, semconv.ErrorTypeKey.String(k.String()))
+			processDuration.Record(ctx, took, metric.WithAttributes(semconv.MessagingSystemKey.String(system),
+				semconv.MessagingOperationName("process"), semconv.MessagingDestinationName(queue), semconv.ErrorTypeKey.String(k.String())))
 			log.ErrorContext(ctx, "message failed", "queue", queue, "messageId", m.MessageId,
 				"receives", m.Attributes["ApproximateReceiveCount"], "detailType", env.DetailType, "err", err)
 		}
 		span.End()
-		processDuration.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attrs...))
 	}()
 	return handle(ctx, env)
 }

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -35,9 +36,9 @@ var (
 )
 
 // LatencyBuckets are the bounds, in seconds, of the shop's duration
-// histograms: a local request or message takes about a tenth of a
-// millisecond, so the semantic conventions' default bounds (from 5 ms)
-// would put every one in the first bucket.
+// histograms (requests, message handling, queue waits): a local request or
+// message is far quicker than the semantic conventions' default first bound,
+// which would put every one in the first bucket.
 var LatencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
 func histogram(name, description string) metric.Float64Histogram {
@@ -98,10 +99,33 @@ func countPublishFailed(ctx context.Context, detailType string) {
 
 // countDelivered counts one message of queue handed to its consumer, and
 // whether it failed.
-func countDelivered(ctx context.Context, queue string, failed bool) {
-	attrs := metric.WithAttributeSet(attribute.NewSet(semconv.MessagingDestinationName(queue)))
+func countDelivered(ctx context.Context, queue, system string, failed bool) {
+	attrs := attributesOf(queue, system).queue
 	deliveredMessages.Add(ctx, 1, attrs)
 	if failed {
 		failedMessages.Add(ctx, 1, attrs)
 	}
+}
+
+// queueAttributes are a queue's metric attributes: by queue alone, and of
+// its processing (system, operation, queue).
+type queueAttributes struct{ queue, processed metric.MeasurementOption }
+
+type queueKey struct{ queue, system string }
+
+// queues keeps each queue's attributes, made once rather than per message.
+var queues sync.Map // queueKey → queueAttributes
+
+func attributesOf(queue, system string) queueAttributes {
+	k := queueKey{queue, system}
+	if a, ok := queues.Load(k); ok {
+		return a.(queueAttributes)
+	}
+	a := queueAttributes{
+		queue: metric.WithAttributeSet(attribute.NewSet(semconv.MessagingDestinationName(queue))),
+		processed: metric.WithAttributeSet(attribute.NewSet(semconv.MessagingSystemKey.String(system),
+			semconv.MessagingOperationName("process"), semconv.MessagingDestinationName(queue))),
+	}
+	queues.Store(k, a)
+	return a
 }

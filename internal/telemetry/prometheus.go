@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/telemetry/identity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -14,16 +15,11 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/exemplar"
 )
 
-// LatencyBuckets are the bounds, in seconds, of the request-duration
-// histogram: a local read takes about 0.1 ms, so the semantic conventions'
-// default (from 5 ms) would put every request in its first bucket.
-var LatencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
-
 // NewPrometheus makes a meter provider for the Host service, whose metrics the returned
 // handler serves in Prometheus text format, with the Go runtime's and the
 // process's own (memory, CPU, open files), and the request duration
 // rest.Middleware records (whose count is the request count, by route, method
-// and status) in LatencyBuckets.
+// and status) in events.LatencyBuckets.
 func NewPrometheus(ctx context.Context) (*sdkmetric.MeterProvider, http.Handler, error) {
 	res, err := identity.Resource(ctx, Host)
 	if err != nil {
@@ -47,7 +43,7 @@ func NewPrometheus(ctx context.Context) (*sdkmetric.MeterProvider, http.Handler,
 		sdkmetric.WithExemplarFilter(exemplar.AlwaysOffFilter),
 		sdkmetric.WithView(
 			sdkmetric.NewView(sdkmetric.Instrument{Name: "http.server.request.duration"},
-				sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: LatencyBuckets}}),
+				sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: events.LatencyBuckets}}),
 		),
 	)
 	return mp, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), nil

@@ -41,37 +41,34 @@ func Configured(signal string) bool {
 // with the endpoint, headers, timeout and compression the exporters read
 // from the environment themselves.
 func SpanExporter(ctx context.Context) (sdktrace.SpanExporter, error) {
-	protocol, err := Protocol("TRACES")
-	var exp sdktrace.SpanExporter
-	switch {
-	case err != nil || protocol == "":
-		return nil, err
-	case protocol == "grpc":
-		exp, err = otlptracegrpc.New(ctx)
-	default:
-		exp, err = otlptracehttp.New(ctx)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("OTLP trace exporter: %w", err)
-	}
-	return exp, nil
+	return exporter(ctx, "TRACES",
+		func(ctx context.Context) (sdktrace.SpanExporter, error) { return otlptracehttp.New(ctx) },
+		func(ctx context.Context) (sdktrace.SpanExporter, error) { return otlptracegrpc.New(ctx) })
 }
 
 // LogExporter is SpanExporter's counterpart for log records
 // (OTEL_LOGS_EXPORTER, OTEL_EXPORTER_OTLP_LOGS_*).
 func LogExporter(ctx context.Context) (sdklog.Exporter, error) {
-	protocol, err := Protocol("LOGS")
-	var exp sdklog.Exporter
-	switch {
-	case err != nil || protocol == "":
-		return nil, err
-	case protocol == "grpc":
-		exp, err = otlploggrpc.New(ctx)
-	default:
-		exp, err = otlploghttp.New(ctx)
+	return exporter(ctx, "LOGS",
+		func(ctx context.Context) (sdklog.Exporter, error) { return otlploghttp.New(ctx) },
+		func(ctx context.Context) (sdklog.Exporter, error) { return otlploggrpc.New(ctx) })
+}
+
+// exporter makes signal's exporter over the protocol the environment
+// chooses (Protocol); the zero E when it wants none.
+func exporter[E any](ctx context.Context, signal string, overHTTP, overGRPC func(context.Context) (E, error)) (E, error) {
+	var none E
+	protocol, err := Protocol(signal)
+	if err != nil || protocol == "" {
+		return none, err
 	}
+	newExporter := overHTTP
+	if protocol == "grpc" {
+		newExporter = overGRPC
+	}
+	exp, err := newExporter(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("OTLP log exporter: %w", err)
+		return none, fmt.Errorf("OTLP %s exporter: %w", strings.ToLower(signal), err)
 	}
 	return exp, nil
 }
