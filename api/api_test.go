@@ -18,6 +18,7 @@ import (
 	"github.com/eventshop/eventshop/internal/console"
 	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
 	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
+	"github.com/eventshop/eventshop/internal/ordering"
 	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/rest"
 	tracehttp "github.com/eventshop/eventshop/internal/telemetry/httpapi"
@@ -114,5 +115,37 @@ func TestSpecMatchesRoutes(t *testing.T) {
 	sort.Strings(documented)
 	if !slices.Equal(served, documented) {
 		t.Fatalf("documented %v\nserved     %v", documented, served)
+	}
+}
+
+// The document's order statuses and cancel reasons are the domain's.
+func TestSpecEnumsAreTheDomains(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enum := func(s *openapi3.Schema) []string {
+		var out []string
+		for _, v := range s.Enum {
+			out = append(out, v.(string))
+		}
+		return out
+	}
+	order := doc.Components.Schemas["Order"].Value
+	param := doc.Paths.Value("/order").Get.Parameters.GetByInAndName("query", "status")
+	if param == nil {
+		t.Fatal("GET /order takes no status")
+	}
+	for _, c := range []struct {
+		name      string
+		got, want []string
+	}{
+		{"Order.status", enum(order.Properties["status"].Value), ordering.Statuses},
+		{"GET /order's status", enum(param.Schema.Value), ordering.Statuses},
+		{"Order.cancelReason", enum(order.Properties["cancelReason"].Value), ordering.CancelReasons},
+	} {
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("%s enumerates %v, the domain %v", c.name, c.got, c.want)
+		}
 	}
 }

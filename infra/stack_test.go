@@ -447,7 +447,7 @@ func TestLeastPrivilege(t *testing.T) {
 		"BasketApiFunction": {baskets: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"},
 			prices: {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem"}, idem: idemActions},
 		"BasketConsumerFunction":   {prices: {"dynamodb:PutItem"}},
-		"OrderingApiFunction":      {orders: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan"}},
+		"OrderingApiFunction":      {orders: {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}},
 		"OrderingConsumerFunction": {orders: {"dynamodb:GetItem", "dynamodb:PutItem"}},
 		"InventoryApiFunction":     {stock: {"dynamodb:GetItem", "dynamodb:UpdateItem"}},
 		"InventoryConsumerFunction": {stock: {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"},

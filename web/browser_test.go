@@ -378,6 +378,42 @@ func TestStorefrontAndConsole(t *testing.T) {
 	if kept, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const d = document.querySelector('[data-order=%q] details'); return d.open && document.activeElement === d.querySelector('summary'); })()`, orderID))); err != nil || !kept {
 		t.Fatalf("a refresh closed the History or moved the focus (%v)", err)
 	}
+
+	// Cancel asks first: answered no, nothing is sent; yes, the order is
+	// cancelled. (The test fails on any dialog that opens, so the page's
+	// confirm is answered by the test.)
+	if code := s.call(t, "alice", false, "POST", "/basket", `{"items":[{"productId":"`+phone.ID+`","quantity":1}]}`, nil); code != 200 {
+		t.Fatalf("refill the basket: %d", code)
+	}
+	toCancel := checkOut("check out an order to cancel", "invoice")
+	cancel := fmt.Sprintf(`[data-order=%q] .actions button`, toCancel)
+	run(t, ctx, "my orders, to cancel one", open(s.url+"/#/orders"), chromedp.WaitVisible(chromedp.CSS(cancel)),
+		js(`window.asked = []; window.answer = false; window.posts = 0;
+			window.confirm = (m) => { window.asked.push(m); return window.answer; };
+			const send = window.fetch; window.fetch = (url, o) => { if (o && o.method === 'POST') window.posts++; return send(url, o); };`),
+		chromedp.Click(chromedp.CSS(cancel)))
+	answered := func() ([]string, int) {
+		t.Helper()
+		asked, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.asked`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		posts, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.posts`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return asked, posts
+	}
+	if asked, posts := answered(); len(asked) != 1 || !strings.HasPrefix(asked[0], "Cancel order #") || posts != 0 {
+		t.Fatalf("Cancel asked %q and sent %d requests; want one question and nothing sent on no", asked, posts)
+	}
+	run(t, ctx, "cancel, and answer yes", js(`window.answer = true`), chromedp.Click(chromedp.CSS(cancel)))
+	waitText(t, ctx, "#status", "Order cancelled.")
+	waitText(t, ctx, fmt.Sprintf(`[data-order=%q] [data-status]`, toCancel), "CANCELLED")
+	if asked, posts := answered(); len(asked) != 2 || posts != 1 {
+		t.Fatalf("Cancel asked %q and sent %d requests; want a second question and one cancel", asked, posts)
+	}
+
 	if os.Getenv("UPDATE_SCREENSHOTS") != "" {
 		screenshot(t, ctx, s.url+"/#/", "../docs/storefront.png")
 	}
@@ -441,6 +477,31 @@ func TestStorefrontAndConsole(t *testing.T) {
 		t.Fatalf("order %s is %s after shipping", orderID, order.Status)
 	}
 
+	// Every order, newest first, by status: the cancelled ones with their
+	// reason and refund, each with its buyer.
+	run(t, ctx, "every order", open(s.url+"/#/admin/orders"), chromedp.WaitVisible(chromedp.CSS(`#admin-orders`)))
+	listed, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#admin-orders [data-order]')].map((c) => c.dataset.order)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i, j := slices.Index(listed, toCancel), slices.Index(listed, orderID); i < 0 || j < 0 || i > j {
+		t.Fatalf("every order lists %v; want %s (newer) before %s", listed, toCancel, orderID)
+	}
+	waitText(t, ctx, fmt.Sprintf(`#admin-orders [data-order=%q] [data-status]`, orderID), "SHIPPED")
+	run(t, ctx, "only the cancelled ones",
+		js(`document.getElementById('order-status').value = 'CANCELLED'; document.getElementById('order-status').dispatchEvent(new Event('change'))`))
+	waitText(t, ctx, "main h1", "Orders CANCELLED")
+	cancelled := fmt.Sprintf(`#admin-orders [data-order=%q]`, toCancel)
+	waitText(t, ctx, cancelled+" .order-status", "customer cancelled")
+	waitText(t, ctx, cancelled+" .order-status", "refunded")
+	waitText(t, ctx, cancelled, "Bought by alice")
+	if got := textOf(t, ctx, cancelled+" .ship-to"); got != "Ship to Alice Liddell, 1 Rabbit Hole · alice@example.com" {
+		t.Fatalf("the cancelled order's buyer reads %q", got)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelectorAll('#admin-orders [data-status]')].filter((e) => e.dataset.status !== 'CANCELLED').length`)); err != nil || n != 0 {
+		t.Fatalf("the cancelled orders' list holds %d others (%v)", n, err)
+	}
+
 	// --- the console ---
 	run(t, ctx, "open the console on the order's events", open(s.url+"/console#events/"+orderID))
 	checkout := `#events tr[data-type="` + events.TypeCheckoutBasket + `"]`
@@ -488,9 +549,11 @@ func TestStorefrontAndConsole(t *testing.T) {
 	waitText(t, ctx, "#status", "Redriven.")
 	waitText(t, ctx, "#dead-letters", "None.")
 
+	admin := []string{"/#/", "/#/product/" + phone.ID, "/#/basket", "/#/orders", "/#/admin", "/#/admin/orders", "/console#events", "/console#queues", "/console#outboxes", "/console#traces"}
+	checkEveryPage(t, ctx, s.url, "as an admin", admin...)
+
 	// On a phone-sized window every page fits its width: nothing to scroll sideways.
 	run(t, ctx, "a phone-sized window", chromedp.EmulateViewport(390, 844))
-	admin := []string{"/#/", "/#/product/" + phone.ID, "/#/basket", "/#/orders", "/#/admin", "/console#events", "/console#queues", "/console#outboxes", "/console#traces"}
 	for _, page := range admin {
 		run(t, ctx, "open "+page, open(s.url+page), chromedp.WaitVisible(chromedp.CSS("main h1")))
 		wide, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`))

@@ -418,6 +418,12 @@ func TestShopEndToEnd(t *testing.T) {
 	if len(orders.Items) != 1 || orders.Items[0].OrderID != co.OrderID {
 		t.Fatalf("orders after restart = %+v, want exactly %s", orders.Items, co.OrderID)
 	}
+	for status, want := range map[string]int{"": 1, "CANCELLED": 1, "PAID": 0} {
+		admin.want(200, "GET", "/order?status="+status, "").decode(t, &orders)
+		if len(orders.Items) != want || (want == 1 && orders.Items[0].OrderID != co.OrderID) {
+			t.Fatalf("the admin's orders in status %q = %+v, want %d", status, orders.Items, want)
+		}
+	}
 	var all list[product]
 	admin.want(200, "GET", "/product", "").decode(t, &all)
 	if len(all.Items) != 1 || all.Items[0].ID != widget.ID {
@@ -509,6 +515,7 @@ func TestBadPageRequests(t *testing.T) {
 	s.anonymous().wantProblem(400, "GET", "/product?limit=101", "", "limit")
 	s.anonymous().wantProblem(400, "GET", "/product?nextToken=garbage!", "", "nextToken")
 	s.as("alice", false).wantProblem(400, "GET", "/order/alice?limit=x", "", "limit")
+	s.as("root", true).wantProblem(400, "GET", "/order?status=LOST", "", "status")
 	s.as("root", true).wantProblem(400, "GET", "/basket/"+strings.Repeat("a", 70), "", "userName")
 	s.anonymous().wantProblem(404, "GET", "/nowhere", "", "")
 	s.anonymous().wantProblem(405, "PATCH", "/product", "", "GET")

@@ -72,6 +72,7 @@ type Store interface {
 	Get(ctx context.Context, userName, orderID string) (Order, error)
 	// ListByUser pages through userName's orders, newest first.
 	ListByUser(ctx context.Context, userName string, req page.Request) (page.Of[Order], error)
-	// List pages through all orders.
-	List(ctx context.Context, req page.Request) (page.Of[Order], error)
+	// List pages through every order, or every order in status if status
+	// is not "", newest first.
+	List(ctx context.Context, status string, req page.Request) (page.Of[Order], error)
 }

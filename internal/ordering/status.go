@@ -19,6 +19,9 @@ const (
 	StatusCancelled = "CANCELLED"
 )
 
+// Statuses lists every status an order may have.
+var Statuses = []string{StatusPlaced, StatusReserved, StatusPaid, StatusShipped, StatusCancelled}
+
 // Facts that appear only in an order's history, whatever its status: the
 // payment of a cancelled order went back to the buyer; a payment was
 // captured for an order cancelled meanwhile (the capture raced the

@@ -143,7 +143,13 @@ func (o *Orders) ListByUser(ctx context.Context, userName string, req page.Reque
 	return o.store.ListByUser(ctx, userName, req)
 }
 
-// List pages through all orders.
-func (o *Orders) List(ctx context.Context, req page.Request) (page.Of[ordering.Order], error) {
-	return o.store.List(ctx, req)
+// List pages through every order, or every order in status if status is
+// not "", newest first.
+func (o *Orders) List(ctx context.Context, status string, req page.Request) (page.Of[ordering.Order], error) {
+	if status != "" {
+		if err := validation.OneOf("status", status, ordering.Statuses); err != nil {
+			return page.Of[ordering.Order]{}, err
+		}
+	}
+	return o.store.List(ctx, status, req)
 }

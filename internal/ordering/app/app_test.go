@@ -61,7 +61,7 @@ func TestPlace(t *testing.T) {
 				if created || !errors.As(err, &verr) || verr.Field != tt.field {
 					t.Fatalf("Place = %v, %v; want a validation error on %s", created, err, tt.field)
 				}
-				if res, _ := a.List(t.Context(), page.Request{Limit: 10}); len(res.Items) != 0 {
+				if res, _ := a.List(t.Context(), "", page.Request{Limit: 10}); len(res.Items) != 0 {
 					t.Fatalf("a refused command stored %+v", res.Items)
 				}
 				return

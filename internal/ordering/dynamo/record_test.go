@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"maps"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestStoredAttributesArePinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"address", "email", "firstName", "history", "lastName", "lines", "orderDate", "orderId", "paymentMethod", "status", "totalPrice", "userName", "version", "writeId"}
+	want := []string{"address", "email", "firstName", "history", "lastName", "lines", "orderDate", "orderId", "paymentMethod", "status", "statusShard", "totalPrice", "userName", "version", "writeId"}
 	if got := slices.Sorted(maps.Keys(out.Item)); !slices.Equal(got, want) {
 		t.Fatalf("attributes %v, want %v", got, want)
 	}
@@ -47,6 +48,9 @@ func TestStoredAttributesArePinned(t *testing.T) {
 	}
 	if n := out.Item["totalPrice"].(*types.AttributeValueMemberN).Value; n != "3998" {
 		t.Fatalf("totalPrice stored as %s, want 3998 (cents)", n)
+	}
+	if k := out.Item["statusShard"].(*types.AttributeValueMemberS).Value; !regexp.MustCompile(`^PLACED#[0-3]$`).MatchString(k) {
+		t.Fatalf("statusShard stored as %s, want PLACED#0 to PLACED#3", k)
 	}
 	if d := out.Item["orderDate"].(*types.AttributeValueMemberS).Value; d != "2026-01-02T03:04:05Z" {
 		t.Fatalf("orderDate stored as %s", d)

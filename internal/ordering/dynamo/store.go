@@ -7,11 +7,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/eventshop/eventshop/internal/dynamopage"
 	"github.com/eventshop/eventshop/internal/dynamoput"
@@ -22,11 +27,26 @@ import (
 	"github.com/eventshop/eventshop/internal/page"
 )
 
-// Key attributes of the orders table.
+// Key attributes of the orders table and of its status index.
 const (
-	KeyUserName = "userName"
-	KeyOrderID  = "orderId"
+	KeyUserName    = "userName"
+	KeyOrderID     = "orderId"
+	KeyStatusShard = "statusShard"
+	StatusIndex    = "byStatus"
 )
+
+// StatusShards is how many partitions of the status index each status is
+// spread over: one partition per status would take a write of every order
+// that enters or leaves it, and an index's partition throttled by its
+// writes throttles the table's writes (see docs/scale.md).
+const StatusShards = 4
+
+// statusShard is the status index's partition key of the order id in status.
+func statusShard(status, orderID string) string {
+	h := fnv.New32a()
+	h.Write([]byte(orderID))
+	return status + "#" + strconv.Itoa(int(h.Sum32()%StatusShards))
+}
 
 // TableInput describes the orders table; the CDK stack declares the same.
 func TableInput(name string) *dynamodb.CreateTableInput {
@@ -36,11 +56,20 @@ func TableInput(name string) *dynamodb.CreateTableInput {
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String(KeyUserName), AttributeType: types.ScalarAttributeTypeS},
 			{AttributeName: aws.String(KeyOrderID), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(KeyStatusShard), AttributeType: types.ScalarAttributeTypeS},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(KeyUserName), KeyType: types.KeyTypeHash},
 			{AttributeName: aws.String(KeyOrderID), KeyType: types.KeyTypeRange},
 		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(StatusIndex),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(KeyStatusShard), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(KeyOrderID), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
 	}
 }
 
@@ -101,6 +130,7 @@ func (s *Store) put(ctx context.Context, o ordering.Order, evts []events.Outgoin
 	if err != nil {
 		return err
 	}
+	av[KeyStatusShard] = &types.AttributeValueMemberS{Value: statusShard(o.Status, o.OrderID)}
 	if len(evts) > 0 {
 		if av[outboxitem.Attribute], err = outboxitem.Encode(evts); err != nil {
 			return err
@@ -150,16 +180,100 @@ func (s *Store) ListByUser(ctx context.Context, userName string, req page.Reques
 	})
 }
 
-// List implements ordering.Store by a scan: listing every order is an
-// administrator's read, not a user path, and comes in no particular order.
-func (s *Store) List(ctx context.Context, req page.Request) (page.Of[ordering.Order], error) {
-	return s.collect(ctx, req, func(ctx context.Context, start dynamopage.Item, limit int32) ([]dynamopage.Item, dynamopage.Item, error) {
-		out, err := s.db.Scan(ctx, &dynamodb.ScanInput{TableName: &s.table, ExclusiveStartKey: start, Limit: &limit})
-		if err != nil {
-			return nil, nil, err
+// List implements ordering.Store with a query of each of the status
+// index's partitions that hold the statuses asked for, read backwards and
+// merged by order id (ids sort by time). The index is eventually
+// consistent: an order that has just changed status may be missing from
+// its new status's list, or listed under its old one, for a moment.
+func (s *Store) List(ctx context.Context, status string, req page.Request) (page.Of[ordering.Order], error) {
+	var after cursor
+	if req.Token != "" {
+		if err := page.Decode(req.Token, &after); err != nil {
+			return page.Of[ordering.Order]{}, err
 		}
-		return out.Items, out.LastEvaluatedKey, nil
+	}
+	statuses := ordering.Statuses
+	if status != "" {
+		statuses = []string{status}
+	}
+	parts := make([]partition, len(statuses)*StatusShards)
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range parts {
+		key := statuses[i/StatusShards] + "#" + strconv.Itoa(i%StatusShards)
+		g.Go(func() (err error) {
+			// One more than a page tells whether another page follows.
+			parts[i], err = s.newest(gctx, key, after.OrderID, int32(req.Limit+1))
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return page.Of[ordering.Order]{}, fmt.Errorf("list orders: %w", err)
+	}
+	return merge(parts, req.Limit), nil
+}
+
+// cursor is where a page of List ended: the last order id it listed.
+type cursor struct {
+	OrderID string `json:"o"`
+}
+
+// partition is the newest orders of one partition of the status index.
+type partition struct {
+	orders []ordering.Order // newest first
+	more   bool             // older ones follow
+}
+
+// newest reads up to limit orders of the status index's partition key,
+// newest first, older than the order id before if it is not "".
+func (s *Store) newest(ctx context.Context, key, before string, limit int32) (partition, error) {
+	cond := "statusShard = :k"
+	values := map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: key}}
+	if before != "" {
+		cond += " AND orderId < :before"
+		values[":before"] = &types.AttributeValueMemberS{Value: before}
+	}
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName: &s.table, IndexName: aws.String(StatusIndex), Limit: &limit, ScanIndexForward: aws.Bool(false),
+		KeyConditionExpression: &cond, ExpressionAttributeValues: values,
 	})
+	if err != nil {
+		return partition{}, err
+	}
+	p := partition{orders: make([]ordering.Order, len(out.Items)), more: len(out.LastEvaluatedKey) > 0}
+	for i, item := range out.Items {
+		if p.orders[i], err = decode(item); err != nil {
+			return partition{}, err
+		}
+	}
+	return p, nil
+}
+
+// merge returns the newest limit orders of parts, and a token when more
+// follow. A partition with more orders than it returned bounds the page:
+// its next order, unread, may be newer than any order older than the last
+// one it returned.
+func merge(parts []partition, limit int) page.Of[ordering.Order] {
+	var orders []ordering.Order
+	bound, more := "", false
+	for _, p := range parts {
+		orders = append(orders, p.orders...)
+		if p.more && len(p.orders) > 0 {
+			bound, more = max(bound, p.orders[len(p.orders)-1].OrderID), true
+		}
+	}
+	slices.SortFunc(orders, func(a, b ordering.Order) int { return strings.Compare(b.OrderID, a.OrderID) })
+	orders = slices.CompactFunc(orders, func(a, b ordering.Order) bool { return a.OrderID == b.OrderID })
+	if i := slices.IndexFunc(orders, func(o ordering.Order) bool { return o.OrderID < bound }); i >= 0 {
+		orders, more = orders[:i], true
+	}
+	if len(orders) > limit {
+		orders, more = orders[:limit], true
+	}
+	res := page.Of[ordering.Order]{Items: orders}
+	if more && len(orders) > 0 {
+		res.NextToken = page.Encode(cursor{OrderID: orders[len(orders)-1].OrderID})
+	}
+	return res
 }
 
 func (s *Store) collect(ctx context.Context, req page.Request, fetch dynamopage.Fetch) (page.Of[ordering.Order], error) {

@@ -64,7 +64,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.app.List(r.Context(), req)
+	res, err := h.app.List(r.Context(), r.URL.Query().Get("status"), req)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,7 @@ create table if not exists orders (
   primary key (user_name, order_id)
 );
 create unique index if not exists orders_by_id on orders (order_id);
+create index if not exists orders_by_status on orders (json_extract(body, '$.status'), order_id);
 ` + outbox.Schema
 
 var _ ordering.Store = (*Store)(nil)
@@ -176,9 +177,13 @@ func (s *Store) ListByUser(ctx context.Context, userName string, req page.Reques
 	return s.list(ctx, `select body from orders where user_name = ? and (? = '' or order_id < ?) order by order_id desc limit ?`, req, userName)
 }
 
-// List implements ordering.Store.
-func (s *Store) List(ctx context.Context, req page.Request) (page.Of[ordering.Order], error) {
-	return s.list(ctx, `select body from orders where (? = '' or order_id < ?) order by order_id desc limit ?`, req)
+// List implements ordering.Store, with a status read from the index on
+// the body's status.
+func (s *Store) List(ctx context.Context, status string, req page.Request) (page.Of[ordering.Order], error) {
+	if status == "" {
+		return s.list(ctx, `select body from orders where (? = '' or order_id < ?) order by order_id desc limit ?`, req)
+	}
+	return s.list(ctx, `select body from orders where json_extract(body, '$.status') = ? and (? = '' or order_id < ?) order by order_id desc limit ?`, req, status)
 }
 
 func (s *Store) list(ctx context.Context, query string, req page.Request, keys ...any) (page.Of[ordering.Order], error) {

@@ -21,6 +21,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ordering.Store) {
 	t.Run("CreateIsConditional", func(t *testing.T) { t.Parallel(); testConditional(t, newStore(t)) })
 	t.Run("ConcurrentCreatesOneWins", func(t *testing.T) { t.Parallel(); testConcurrent(t, newStore(t)) })
 	t.Run("NewestFirstPagination", func(t *testing.T) { t.Parallel(); testPagination(t, newStore(t)) })
+	t.Run("ListByStatus", func(t *testing.T) { t.Parallel(); testListByStatus(t, newStore(t)) })
 	t.Run("UpdateVersions", func(t *testing.T) { t.Parallel(); testUpdate(t, newStore(t)) })
 	t.Run("ConcurrentUpdatesOneWins", func(t *testing.T) { t.Parallel(); testConcurrentUpdates(t, newStore(t)) })
 }
@@ -154,12 +155,82 @@ func testPagination(t *testing.T, s ordering.Store) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("ListByUser = %v, want newest first %v", got, want)
 	}
-	all, err := s.List(ctx, page.Request{Limit: 100})
-	if err != nil || len(all.Items) != 8 {
-		t.Fatalf("List = %d orders (%v), want 8", len(all.Items), err)
-	}
 	if _, err := s.ListByUser(ctx, "alice", page.Request{Limit: 2, Token: "!"}); err == nil {
 		t.Fatal("ListByUser accepted a malformed token")
+	}
+}
+
+// testListByStatus lists every user's orders, all of them and those in one
+// status, newest first in pages of 2, and sees an order move between
+// statuses.
+func testListByStatus(t *testing.T, s ordering.Store) {
+	ctx := t.Context()
+	var all, paid []string // newest first
+	for i := range 9 {
+		o := order([]string{"alice", "bob", "carol"}[i%3])
+		if err := s.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 != 1 {
+			for _, status := range []string{ordering.StatusReserved, ordering.StatusPaid} {
+				o = next(t, o, status, "")
+				if err := s.Update(ctx, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			paid = append([]string{o.OrderID}, paid...)
+		}
+		all = append([]string{o.OrderID}, all...)
+	}
+	list := func(status string) []string {
+		var ids []string
+		req := page.Request{Limit: 2}
+		for range 10 {
+			res, err := s.List(ctx, status, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Items) > 2 {
+				t.Fatalf("page of %d exceeds limit 2", len(res.Items))
+			}
+			for _, o := range res.Items {
+				if status != "" && o.Status != status {
+					t.Fatalf("List(%s) holds order %s in %s", status, o.OrderID, o.Status)
+				}
+				ids = append(ids, o.OrderID)
+			}
+			if res.NextToken == "" {
+				return ids
+			}
+			req.Token = res.NextToken
+		}
+		t.Fatalf("List(%q) did not end in 10 pages: %v", status, ids)
+		return nil
+	}
+	if got := list(""); !reflect.DeepEqual(got, all) {
+		t.Fatalf("List = %v, want newest first %v", got, all)
+	}
+	if got := list(ordering.StatusPaid); !reflect.DeepEqual(got, paid) {
+		t.Fatalf("List(PAID) = %v, want newest first %v", got, paid)
+	}
+	if got := list(ordering.StatusShipped); len(got) != 0 {
+		t.Fatalf("List(SHIPPED) = %v, want none", got)
+	}
+	shipped, err := s.Get(ctx, "alice", paid[len(paid)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, next(t, shipped, ordering.StatusShipped, "")); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(ordering.StatusPaid); !reflect.DeepEqual(got, paid[:len(paid)-1]) {
+		t.Fatalf("List(PAID) after shipping %s = %v, want %v", shipped.OrderID, got, paid[:len(paid)-1])
+	}
+	if got := list(ordering.StatusShipped); !reflect.DeepEqual(got, []string{shipped.OrderID}) {
+		t.Fatalf("List(SHIPPED) = %v, want [%s]", got, shipped.OrderID)
+	}
+	if _, err := s.List(ctx, "", page.Request{Limit: 2, Token: "!"}); err == nil {
+		t.Fatal("List accepted a malformed token")
 	}
 }
 

@@ -9,6 +9,7 @@ const routes = [
   [/^#\/basket$/, basketPage],
   [/^#\/orders$/, ordersPage],
   [/^#\/admin$/, adminPage],
+  [/^#\/admin\/orders(?:\?(.*))?$/, adminOrdersPage],
   [/^#\/sign-in$/, signInPage],
 ];
 
@@ -289,7 +290,8 @@ function orderView(o, ...actions) {
 // fillOrder writes o's status, outcome and history into its card.
 function fillOrder(card, o) {
   card.querySelector('.order-status').replaceChildren('Status ', h('strong', { class: 'status-' + o.status, 'data-status': o.status }, o.status),
-    o.cancelReason ? ' (' + o.cancelReason.replace(/_/g, ' ') + ')' : '', ' · total ', money(o.totalPrice),
+    o.cancelReason ? ' (' + o.cancelReason.replace(/_/g, ' ') + ')' : '',
+    o.history.some((c) => c.status === 'REFUNDED') ? ' · refunded' : '', ' · total ', money(o.totalPrice),
     ' · ', new Date(o.orderDate).toLocaleString());
   const outcome = card.querySelector('.order-outcome');
   outcome.replaceChildren(o.status === 'CANCELLED' ? reasonWords(o.cancelReason) : '');
@@ -355,8 +357,7 @@ async function adminPage() {
   const s = needSession();
   if (!s) return;
   if (!s.admin) { show(h('p', {}, 'The admin area is for admins.')); return; }
-  const products = await api('GET', '/product?limit=100');
-  const orders = await api('GET', '/order?limit=100');
+  const [products, paid] = await Promise.all([api('GET', '/product?limit=100'), api('GET', '/order?status=PAID&limit=100')]);
 
   const create = h('form', { class: 'inline', id: 'create-product' },
     h('label', {}, 'Name', h('input', { name: 'name', required: true, maxlength: 200 })),
@@ -410,15 +411,52 @@ async function adminPage() {
       } }, 'Delete')));
   }));
 
-  const paid = orders.items.filter((o) => o.status === 'PAID');
   show(h('section', {}, h('h1', {}, 'Admin'),
+    h('p', {}, h('a', { href: '#/admin/orders', id: 'all-orders' }, 'Every order, by status')),
     h('h2', {}, 'New product'), create,
     h('h2', {}, 'Products'),
     h('table', { id: 'admin-products' }, h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', { class: 'opt' }, 'Category'), h('th', {}, 'Price'), h('th', {}, 'Stock'), h('th', {}, ''))), h('tbody', {}, rows)),
     h('h2', {}, 'Paid orders to ship'),
-    paid.length ? h('div', { id: 'to-ship' }, paid.map((o) => orderView(o, shipTo(o), h('button', { type: 'button', onclick: async () => {
-      try { await api('POST', `/order/${encodeURIComponent(o.userName)}/${encodeURIComponent(o.orderId)}/ship`); await adminPage(); status('Order shipped.'); } catch (err) { fail(err); }
-    } }, 'Ship')))) : h('p', {}, 'No paid order waits.')));
+    paid.items.length ? h('div', { id: 'to-ship' }, paid.items.map((o) => adminOrder(o, adminPage))) : h('p', {}, 'No paid order waits.'),
+    paid.nextToken ? h('p', {}, h('a', { href: '#/admin/orders?status=PAID' }, 'More paid orders')) : null));
+}
+
+// adminOrder is an order's card for the admin: who bought it and where it
+// goes, and Ship while it is paid; after shipping, then is called.
+function adminOrder(o, then) {
+  const ship = o.status === 'PAID' ? h('button', { type: 'button', onclick: async () => {
+    try { await api('POST', `/order/${encodeURIComponent(o.userName)}/${encodeURIComponent(o.orderId)}/ship`); await then(); status('Order shipped.'); } catch (err) { fail(err); }
+  } }, 'Ship') : null;
+  return orderView(o, h('p', { class: 'muted' }, 'Bought by ', text(o.userName)), shipTo(o), ship);
+}
+
+// adminOrdersPage lists every order, or those in one status, newest first,
+// a page at a time.
+async function adminOrdersPage(query = '') {
+  const s = needSession();
+  if (!s) return;
+  if (!s.admin) { show(h('p', {}, 'The admin area is for admins.')); return; }
+  const params = new URLSearchParams(query);
+  const state = params.get('status') || '';
+  const token = params.get('nextToken') || '';
+  const q = new URLSearchParams({ limit: '20' });
+  if (state) q.set('status', state);
+  if (token) q.set('nextToken', token);
+  const page = await api('GET', '/order?' + q);
+  const at = (more) => '#/admin/orders?' + new URLSearchParams({ ...(state && { status: state }), ...more });
+  const select = h('select', { id: 'order-status', name: 'status' },
+    h('option', { value: '' }, 'Every status'),
+    ['PLACED', 'RESERVED', 'PAID', 'SHIPPED', 'CANCELLED'].map((v) => h('option', { value: v, selected: v === state }, v)));
+  select.addEventListener('change', () => { location.hash = '#/admin/orders?' + new URLSearchParams(select.value ? { status: select.value } : {}); });
+  const redraw = () => adminOrdersPage(query);
+  show(h('section', {}, h('h1', {}, state ? 'Orders ' + state : 'Orders'),
+    h('p', {}, h('a', { href: '#/admin' }, '← Admin')),
+    h('label', {}, 'Status', select),
+    page.items.length ? h('div', { id: 'admin-orders' }, page.items.map((o) => adminOrder(o, redraw))) : h('p', {}, 'No orders here.'),
+    h('p', { class: 'paging' },
+      token ? h('a', { href: '#', id: 'back', onclick: (e) => { e.preventDefault(); history.back(); } }, '← Back') : null,
+      token ? h('a', { href: at({}), id: 'first' }, 'First page') : null,
+      page.nextToken ? h('a', { href: at({ nextToken: page.nextToken }), id: 'more' }, 'Older orders') : null)));
 }
 
 // --- sign-in ---
