@@ -362,7 +362,7 @@ func TestStorefrontAndConsole(t *testing.T) {
 		t.Fatalf("fill the basket with the sold-out product: %d", code)
 	}
 	checkOut("check out a sold-out product", "invoice")
-	waitText(t, ctx, "#order-outcome", "Sold out")
+	waitText(t, ctx, "#order-outcome", "Sold out: "+soldOut.Name+".")
 	waitText(t, ctx, "#status", "not placed")
 
 	// My orders updates in place: an open History stays open, the focus

@@ -228,7 +228,8 @@ async function basketPage() {
       const follow = (o) => {
         shown.replaceChildren(' is ', h('strong', { id: 'order-status', class: 'status-' + o.status, 'data-status': o.status }, o.status), ', total ', money(o.totalPrice), '. ');
         const refused = o.status === 'CANCELLED';
-        outcome.replaceChildren(refused ? reasonWords(o.cancelReason) : o.status === 'PAID' ? 'Paid: we are getting it ready to ship.' : '');
+        if (refused) sayRefusal(outcome, o);
+        else outcome.replaceChildren(o.status === 'PAID' ? 'Paid: we are getting it ready to ship.' : '');
         outcome.classList.toggle('error', refused);
         status(refused ? 'Your order was not placed: ' + reasonWords(o.cancelReason) : 'Order placed.', refused);
         return refused || ['PAID', 'SHIPPED'].includes(o.status);
@@ -268,6 +269,22 @@ function reasonWords(reason) {
   }[reason] || (reason ? 'Cancelled: ' + reason.replace(/_/g, ' ') + '.' : 'Cancelled.');
 }
 
+// sayRefusal writes why o was cancelled into el. A refusal for stock names
+// the products that are short now: the event that refused the order does
+// not say which line it was, so the page asks the stock of each line.
+async function sayRefusal(el, o) {
+  el.replaceChildren(reasonWords(o.cancelReason));
+  if (o.cancelReason !== 'out_of_stock') return;
+  const short = await Promise.all(o.lines.map(async (l) => {
+    try {
+      const st = await api('GET', '/inventory/' + encodeURIComponent(l.productId));
+      return st.tracked && st.available < l.quantity ? l.productName : null;
+    } catch { return null; }
+  }));
+  const names = short.filter(Boolean);
+  if (names.length) el.replaceChildren('Sold out: ', text(names.join(', ')), '.');
+}
+
 // friendly is an order's short number, for people: the last 8 characters
 // of its id, which is shown beside it.
 function friendly(orderId) { return '#' + orderId.replace(/-/g, '').slice(-8).toUpperCase(); }
@@ -294,7 +311,8 @@ function fillOrder(card, o) {
     o.history.some((c) => c.status === 'REFUNDED') ? ' · refunded' : '', ' · total ', money(o.totalPrice),
     ' · ', new Date(o.orderDate).toLocaleString());
   const outcome = card.querySelector('.order-outcome');
-  outcome.replaceChildren(o.status === 'CANCELLED' ? reasonWords(o.cancelReason) : '');
+  if (o.status === 'CANCELLED') sayRefusal(outcome, o);
+  else outcome.replaceChildren('');
   outcome.classList.toggle('error', o.status === 'CANCELLED');
   card.querySelector('.history').replaceChildren(...o.history.map((c) => h('li', {}, c.status, c.reason ? ' (' + c.reason.replace(/_/g, ' ') + ')' : '', ' ', new Date(c.at).toLocaleTimeString())));
   card.dataset.state = o.status + '/' + o.history.length;
