@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -296,6 +297,14 @@ func TestStreamPublishers(t *testing.T) {
 	}
 	if streams != 5 {
 		t.Fatalf("%d stream mappings, want 5 (products, baskets, orders, reservations, payments)", streams)
+	}
+	// Every service that publishes an event has its publisher.
+	fns := shopFunctions(res)
+	for _, c := range events.Contracts() {
+		prefix := strings.ToUpper(c.Publisher[:1]) + c.Publisher[1:] + "PublisherFunction"
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(fns)), func(id string) bool { return strings.HasPrefix(id, prefix) }) {
+			t.Errorf("%s is published by %s, which has no %s in the stack", c.DetailType, c.Publisher, prefix)
+		}
 	}
 }
 

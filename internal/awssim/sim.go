@@ -224,10 +224,10 @@ func New(cfg Config) *Sim {
 	s.apis[awsenv.InventoryAPI] = apigw.Handler(log, func(mux *http.ServeMux) { inventoryhttp.Register(mux, stockAPI, log) })
 
 	consumers := map[string]func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error){
-		awsenv.BasketConsumer:    basketconsumer.New(basketapp.NewPrices(basketdynamo.NewPriceView(s.db, tables[awsenv.PriceTable])), log),
-		awsenv.OrderingConsumer:  orderingconsumer.New(orderingapp.New(orderingdynamo.New(s.db, tables[awsenv.OrderTable])), log),
-		awsenv.InventoryConsumer: inventoryconsumer.New(inventoryapp.New(inventorydynamo.New(s.db, tables[awsenv.InventoryTable], tables[awsenv.ReservationTable])), log),
-		awsenv.PaymentConsumer:   paymentconsumer.New(paymentapp.New(paymentdynamo.New(s.db, tables[awsenv.PaymentTable]), simulator.Simulator{}), log),
+		awsenv.BasketConsumer:    basketconsumer.New(basketapp.NewPrices(basketdynamo.NewPriceView(s.db, tables[awsenv.PriceTable])), log).Handle,
+		awsenv.OrderingConsumer:  orderingconsumer.New(orderingapp.New(orderingdynamo.New(s.db, tables[awsenv.OrderTable])), log).Handle,
+		awsenv.InventoryConsumer: inventoryconsumer.New(inventoryapp.New(inventorydynamo.New(s.db, tables[awsenv.InventoryTable], tables[awsenv.ReservationTable])), log).Handle,
+		awsenv.PaymentConsumer:   paymentconsumer.New(paymentapp.New(paymentdynamo.New(s.db, tables[awsenv.PaymentTable]), simulator.Simulator{}), log).Handle,
 	}
 	for _, r := range events.Rules() {
 		fn := awsenv.ConsumerFunction(r.Consumer)

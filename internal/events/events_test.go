@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/inventory"
+	"github.com/eventshop/eventshop/internal/ordering"
 )
 
 func TestRulesRouteTheSeedEvents(t *testing.T) {
@@ -149,31 +151,65 @@ func TestRuleValidation(t *testing.T) {
 }
 
 // Cancellations go where something may be held or paid: not to the
-// inventory when the stock was refused, not to payment when nothing was paid.
+// inventory when the stock was refused, not to payment when nothing was
+// paid. Every reason the ordering service may give is routed, as a real
+// cancellation of it, so that a renamed or added reason fails here.
 func TestCancellationsRouteByTheirReason(t *testing.T) {
-	tests := []struct {
-		reason             string
-		inventory, payment bool
-	}{
-		{"customer_cancelled", true, true},
-		{"payment_declined", true, false},
-		{"out_of_stock", false, false},
-		{"product_unavailable", false, false},
+	want := map[string]struct{ inventory, payment bool }{
+		ordering.ReasonCustomerCancelled:  {true, true},
+		ordering.ReasonPaymentDeclined:    {true, false},
+		ordering.ReasonOutOfStock:         {false, false},
+		ordering.ReasonProductUnavailable: {false, false},
 	}
-	for _, tt := range tests {
-		o, err := events.New(events.SourceOrdering, events.TypeOrderCancelled, events.OrderCancelled{From: "PLACED", Reason: tt.reason}, time.Now())
+	for _, reason := range ordering.CancelReasons {
+		w, ok := want[reason]
+		if !ok {
+			t.Errorf("cancel reason %q: say where its cancellation goes", reason)
+			continue
+		}
+		ch, err := ordering.Transition(ordering.StatusPaid, ordering.StatusCancelled, reason, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		envelope, _ := json.Marshal(o.Wrap("123456789012", "eu-west-1"))
-		for q, want := range map[string]bool{events.QueueInventoryOrders: tt.inventory, events.QueuePaymentOrders: tt.payment} {
-			routed := false
-			for _, r := range events.Rules() {
-				routed = routed || (r.Queue == q && r.Pattern.Matches(envelope))
-			}
-			if routed != want {
-				t.Errorf("a cancellation for %s routed to %s: %v, want %v", tt.reason, q, routed, want)
-			}
+		envelope := wrap(t, events.SourceOrdering, events.TypeOrderCancelled, events.OrderCancelled{OrderRef: events.OrderRef{OrderID: "o-1"}, From: ordering.StatusPaid, Reason: ch.Reason})
+		if got := routedTo(envelope); got[events.QueueInventoryOrders] != w.inventory || got[events.QueuePaymentOrders] != w.payment {
+			t.Errorf("a cancellation for %s goes to %v; want inventory %v, payment %v", reason, got, w.inventory, w.payment)
 		}
 	}
+	// The inventory's refusals are the reasons that hold nothing, and reach
+	// the ordering service whatever they are.
+	for _, outcome := range []inventory.Outcome{inventory.OutOfStock, inventory.ProductUnavailable} {
+		if !slices.Contains(events.StockRefusals, string(outcome)) || !slices.Contains(ordering.CancelReasons, string(outcome)) {
+			t.Errorf("the inventory's refusal %q is not among the stock refusals and the ordering's reasons", outcome)
+		}
+		envelope := wrap(t, events.SourceInventory, events.TypeStockRejected, events.StockRejected{OrderRef: events.OrderRef{OrderID: "o-1"}, Reason: string(outcome)})
+		if got := routedTo(envelope); !got[events.QueueOrderingFulfil] || len(got) != 1 {
+			t.Errorf("a refusal for %s goes to %v, want the ordering service alone", outcome, got)
+		}
+	}
+}
+
+// wrap is the envelope EventBridge would deliver for a detail.
+func wrap(t *testing.T, source, detailType string, detail any) []byte {
+	t.Helper()
+	o, err := events.New(source, detailType, detail, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	envelope, err := json.Marshal(o.Wrap("123456789012", "eu-west-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return envelope
+}
+
+// routedTo names the queues whose rules match envelope.
+func routedTo(envelope []byte) map[string]bool {
+	queues := map[string]bool{}
+	for _, r := range events.Rules() {
+		if r.Pattern.Matches(envelope) {
+			queues[r.Queue] = true
+		}
+	}
+	return queues
 }

@@ -72,13 +72,37 @@ func MustPattern(js string) Pattern {
 	return p
 }
 
-// SourceAndTypes is the pattern of events from source with one of detailTypes.
-func SourceAndTypes(source string, detailTypes ...string) Pattern {
-	b, err := json.Marshal(map[string][]string{"source": {source}, "detail-type": detailTypes})
+// Fields is an event pattern written as Go values: each key a field of the
+// envelope, each value a nested Fields, the values matched (OneOf), a
+// content filter (AnythingBut) or, under "$or", the alternatives. Built
+// from the constants that name sources, detail-types and reasons, a rule
+// cannot drift from the events it routes.
+type Fields map[string]any
+
+// OneOf matches a field equal to one of values.
+func OneOf(values ...string) []string { return values }
+
+// AnythingBut matches a field equal to none of values.
+func AnythingBut(values ...string) []any {
+	return []any{map[string][]string{"anything-but": values}}
+}
+
+// Or matches an event that one of the alternatives matches.
+func Or(alternatives ...Fields) []Fields { return alternatives }
+
+// PatternOf makes the pattern f describes; it panics on one EventBridge
+// would refuse, as MustPattern does.
+func PatternOf(f Fields) Pattern {
+	b, err := json.Marshal(f)
 	if err != nil {
 		panic(err)
 	}
 	return MustPattern(string(b))
+}
+
+// SourceAndTypes is the pattern of events from source with one of detailTypes.
+func SourceAndTypes(source string, detailTypes ...string) Pattern {
+	return PatternOf(Fields{"source": OneOf(source), "detail-type": detailTypes})
 }
 
 // JSON is the pattern as EventBridge takes it.

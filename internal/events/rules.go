@@ -162,9 +162,10 @@ var rules = sync.OnceValue(func() []Rule {
 			// PLACED is routed all the same: its reservation may be under way, and
 			// must take nothing, or give back what it took.
 			Name: "OrderToInventory",
-			Pattern: MustPattern(`{"source":["` + SourceOrdering + `"],"$or":[` +
-				`{"detail-type":["` + TypeOrderPlaced + `","` + TypeOrderShipped + `"]},` +
-				`{"detail-type":["` + TypeOrderCancelled + `"],"detail":{"reason":[{"anything-but":["out_of_stock","product_unavailable"]}]}}]}`),
+			Pattern: PatternOf(Fields{"source": OneOf(SourceOrdering), "$or": Or(
+				Fields{"detail-type": OneOf(TypeOrderPlaced, TypeOrderShipped)},
+				Fields{"detail-type": OneOf(TypeOrderCancelled), "detail": Fields{"reason": AnythingBut(StockRefusals...)}},
+			)}),
 			Queue:           QueueInventoryOrders,
 			Consumer:        ServiceInventory,
 			BatchSize:       10,
@@ -176,9 +177,11 @@ var rules = sync.OnceValue(func() []Rule {
 			// refunded, or marked so that a payment under way takes nothing. One
 			// because the stock was refused, or the payment declined, has none.
 			Name: "ReservedToPayment",
-			Pattern: MustPattern(`{"$or":[{"source":["` + SourceInventory + `"],"detail-type":["` + TypeStockReserved + `"]},` +
-				`{"source":["` + SourceOrdering + `"],"detail-type":["` + TypeOrderCancelled + `"],` +
-				`"detail":{"reason":[{"anything-but":["out_of_stock","product_unavailable","payment_declined"]}]}}]}`),
+			Pattern: PatternOf(Fields{"$or": Or(
+				Fields{"source": OneOf(SourceInventory), "detail-type": OneOf(TypeStockReserved)},
+				Fields{"source": OneOf(SourceOrdering), "detail-type": OneOf(TypeOrderCancelled),
+					"detail": Fields{"reason": AnythingBut(append(slices.Clone(StockRefusals), ReasonPaymentDeclined)...)}},
+			)}),
 			Queue:           QueuePaymentOrders,
 			Consumer:        ServicePayment,
 			BatchSize:       10,
@@ -187,8 +190,10 @@ var rules = sync.OnceValue(func() []Rule {
 		},
 		{
 			Name: "FulfilmentToOrdering",
-			Pattern: MustPattern(`{"source":["` + SourceInventory + `","` + SourcePayment + `"],"detail-type":["` + TypeStockReserved + `","` + TypeStockRejected + `","` +
-				TypePaymentCaptured + `","` + TypePaymentDeclined + `","` + TypePaymentRefunded + `"]}`),
+			Pattern: PatternOf(Fields{
+				"source":      OneOf(SourceInventory, SourcePayment),
+				"detail-type": OneOf(TypeStockReserved, TypeStockRejected, TypePaymentCaptured, TypePaymentDeclined, TypePaymentRefunded),
+			}),
 			Queue:           QueueOrderingFulfil,
 			Consumer:        ServiceOrdering,
 			BatchSize:       10,

@@ -69,8 +69,8 @@ type StockReserved struct {
 	PaymentMethod string      `json:"paymentMethod"`
 }
 
-// StockRejected says an order's stock could not be held, and why
-// (out_of_stock or product_unavailable); nothing is held.
+// StockRejected says an order's stock could not be held, and why (one of
+// StockRefusals); nothing is held.
 type StockRejected struct {
 	Meta
 	OrderRef
@@ -99,3 +99,16 @@ type PaymentRefunded struct {
 	PaymentID string      `json:"paymentId"`
 	Amount    money.Cents `json:"amount"`
 }
+
+// Why an order is cancelled: OrderCancelled's reason, and for a refusal of
+// its stock StockRejected's. The services and the rules take them from here.
+const (
+	ReasonOutOfStock         = "out_of_stock"        // a line wanted more than was available
+	ReasonProductUnavailable = "product_unavailable" // a product was deleted
+	ReasonPaymentDeclined    = "payment_declined"
+	ReasonCustomerCancelled  = "customer_cancelled"
+)
+
+// StockRefusals are the reasons StockRejected gives: an order cancelled for
+// one of them holds no stock and was never paid for.
+var StockRefusals = []string{ReasonOutOfStock, ReasonProductUnavailable}

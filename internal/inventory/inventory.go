@@ -108,10 +108,10 @@ type Outcome string
 
 // Outcomes of Reserve.
 const (
-	Reserved           Outcome = "reserved"            // every line is held
-	OutOfStock         Outcome = "out_of_stock"        // a line wanted more than was available: nothing is held
-	ProductUnavailable Outcome = "product_unavailable" // a product was deleted: nothing is held
-	AlreadyReleased    Outcome = "already_released"    // the order was released first (cancelled): nothing is held
+	Reserved           Outcome = "reserved"                      // every line is held
+	OutOfStock         Outcome = events.ReasonOutOfStock         // a line wanted more than was available: nothing is held
+	ProductUnavailable Outcome = events.ReasonProductUnavailable // a product was deleted: nothing is held
+	AlreadyReleased    Outcome = "already_released"              // the order was released first (cancelled): nothing is held
 )
 
 // EmitReserve returns the events that record a reservation's outcome; the

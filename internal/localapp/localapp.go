@@ -155,10 +155,9 @@ type App struct {
 	stopping chan struct{}
 	gauges   gaugeGuard
 
-	basketConsumer    localbus.Handler
-	orderingConsumer  localbus.Handler
-	inventoryConsumer localbus.Handler
-	paymentConsumer   localbus.Handler
+	// consumers holds each service's consumer, by service: Run starts one
+	// on the queue of each rule, as the rule names its consumer.
+	consumers map[string]*events.Consumer
 }
 
 // Open opens (or creates) the shop's databases under cfg.DataDir and wires the
@@ -220,12 +219,19 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	catalogUC := catalogapp.New(a.catalog)
 	basketUC := basketapp.New(a.baskets, a.baskets)
 	orderingUC := orderingapp.New(a.orders)
-	a.basketConsumer = basketconsumer.New(basketapp.NewPrices(a.baskets), log)
-	a.orderingConsumer = orderingconsumer.New(orderingUC, log)
 	inventoryUC := inventoryapp.New(a.stock)
-	a.inventoryConsumer = inventoryconsumer.New(inventoryUC, log)
-	// The payment provider is the simulator: no money moves locally.
-	a.paymentConsumer = paymentconsumer.New(paymentapp.New(a.pay, simulator.Simulator{}), log)
+	a.consumers = map[string]*events.Consumer{
+		events.ServiceBasket:    basketconsumer.New(basketapp.NewPrices(a.baskets), log),
+		events.ServiceOrdering:  orderingconsumer.New(orderingUC, log),
+		events.ServiceInventory: inventoryconsumer.New(inventoryUC, log),
+		// The payment provider is the simulator: no money moves locally.
+		events.ServicePayment: paymentconsumer.New(paymentapp.New(a.pay, simulator.Simulator{}), log),
+	}
+	for _, r := range events.Rules() {
+		if a.consumers[r.Consumer] == nil {
+			return nil, fmt.Errorf("rule %s is read by %q, which has no consumer in the local shop", r.Name, r.Consumer)
+		}
+	}
 
 	mux := http.NewServeMux()
 	cataloghttp.Register(mux, catalogUC, log, guard)
@@ -358,16 +364,14 @@ func (a *App) Bus() *localbus.Bus { return a.bus }
 func (a *App) Run(ctx context.Context) error {
 	context.AfterFunc(ctx, func() { close(a.stopping) })
 	var wg sync.WaitGroup
-	errs := make(chan error, 7)
+	rules := events.Rules()
+	errs := make(chan error, len(rules)+1)
 	for _, ob := range a.outboxes() {
 		wg.Go(func() { ob.Relay(service.With(ctx, ob.service), a.bus, a.cfg.RelayInterval, a.log) })
 	}
-	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueBasketPrices, a.basketConsumer) })
-	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueOrderingOrders, a.orderingConsumer) })
-	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueInventoryCatalog, a.inventoryConsumer) })
-	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueInventoryOrders, a.inventoryConsumer) })
-	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueueOrderingFulfil, a.orderingConsumer) })
-	wg.Go(func() { errs <- a.bus.Consume(ctx, events.QueuePaymentOrders, a.paymentConsumer) })
+	for _, r := range rules {
+		wg.Go(func() { errs <- a.bus.Consume(ctx, r.Queue, a.consumers[r.Consumer].Handle) })
+	}
 	wg.Go(func() { errs <- a.bus.Archive(ctx) })
 	wg.Wait()
 	close(errs)
@@ -387,11 +391,11 @@ type namedOutbox struct {
 // outboxes lists every service's outbox.
 func (a *App) outboxes() []namedOutbox {
 	return []namedOutbox{
-		{"catalog", a.catalog.Outbox()},
-		{"basket", a.baskets.Outbox()},
-		{"ordering", a.orders.Outbox()},
-		{"inventory", a.stock.Outbox()},
-		{"payment", a.pay.Outbox()},
+		{events.ServiceCatalog, a.catalog.Outbox()},
+		{events.ServiceBasket, a.baskets.Outbox()},
+		{events.ServiceOrdering, a.orders.Outbox()},
+		{events.ServiceInventory, a.stock.Outbox()},
+		{events.ServicePayment, a.pay.Outbox()},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/kind"
 )
 
@@ -31,12 +32,12 @@ const (
 	StatusPaymentCaptured = "PAYMENT_CAPTURED"
 )
 
-// Why an order was cancelled.
+// Why an order was cancelled: the reasons its OrderCancelled event carries.
 const (
-	ReasonOutOfStock         = "out_of_stock"
-	ReasonProductUnavailable = "product_unavailable"
-	ReasonPaymentDeclined    = "payment_declined"
-	ReasonCustomerCancelled  = "customer_cancelled"
+	ReasonOutOfStock         = events.ReasonOutOfStock
+	ReasonProductUnavailable = events.ReasonProductUnavailable
+	ReasonPaymentDeclined    = events.ReasonPaymentDeclined
+	ReasonCustomerCancelled  = events.ReasonCustomerCancelled
 )
 
 // CancelReasons lists every reason a cancellation may give.

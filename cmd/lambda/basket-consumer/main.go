@@ -15,5 +15,5 @@ func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.BasketConsumer)
 	lambdametrics.Install(awsenv.BasketConsumer, log)
 	view := dynamo.NewPriceView(lambdaenv.DynamoDB(cfg), env[awsenv.PriceTable])
-	lambdaenv.Start(consumer.New(app.NewPrices(view), log))
+	lambdaenv.Start(consumer.New(app.NewPrices(view), log).Handle)
 }

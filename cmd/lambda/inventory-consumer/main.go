@@ -15,5 +15,5 @@ import (
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.InventoryConsumer)
 	lambdametrics.Install(awsenv.InventoryConsumer, log)
-	lambdaenv.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.InventoryTable], env[awsenv.ReservationTable])), log))
+	lambdaenv.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.InventoryTable], env[awsenv.ReservationTable])), log).Handle)
 }

@@ -14,5 +14,5 @@ import (
 func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.OrderingConsumer)
 	lambdametrics.Install(awsenv.OrderingConsumer, log)
-	lambdaenv.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.OrderTable])), log))
+	lambdaenv.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.OrderTable])), log).Handle)
 }

@@ -18,5 +18,5 @@ func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.PaymentConsumer)
 	lambdametrics.Install(awsenv.PaymentConsumer, log)
 	store := dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.PaymentTable])
-	lambdaenv.Start(consumer.New(app.New(store, simulator.Simulator{}), log))
+	lambdaenv.Start(consumer.New(app.New(store, simulator.Simulator{}), log).Handle)
 }

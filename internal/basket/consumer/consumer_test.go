@@ -20,7 +20,7 @@ func TestReorderedAndDuplicateEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	handle := consumer.New(app.NewPrices(s), slog.New(slog.DiscardHandler))
+	handle := consumer.New(app.NewPrices(s), slog.New(slog.DiscardHandler)).Handle
 	v3 := events.ProductChanged{ProductID: "p1", Name: "v3", Price: 300, Version: 3}
 	v2 := events.ProductChanged{ProductID: "p1", Name: "v2", Price: 200, Version: 2}
 	resp, err := handle(ctx, eventstest.Batch(

@@ -20,7 +20,7 @@ func TestAnnouncementsAreIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	h := consumer.New(app.New(s), slog.New(slog.DiscardHandler))
+	h := consumer.New(app.New(s), slog.New(slog.DiscardHandler)).Handle
 	deleted := eventstest.Message(t, "d", events.SourceCatalog, events.TypeProductDeleted, events.ProductDeleted{ProductID: "p1", Version: 2})
 	changed := eventstest.Message(t, "c", events.SourceCatalog, events.TypeProductChanged, events.ProductChanged{ProductID: "p1", Version: 1})
 	bad := eventstest.Message(t, "b", events.SourceCatalog, events.TypeProductChanged, events.ProductChanged{ProductID: "a/b", Version: 1})

@@ -8,96 +8,77 @@ import (
 	"context"
 	"log/slog"
 
-	awsevents "github.com/aws/aws-lambda-go/events"
-
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/ordering/app"
 )
 
 // New returns the ordering service's consumer.
-func New(a *app.Orders, log *slog.Logger) func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
-	return func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
-		return events.HandleBatch(ctx, ev, log, func(ctx context.Context, env events.Envelope) error {
-			return handle(ctx, a, log, env)
-		}), nil
-	}
+func New(a *app.Orders, log *slog.Logger) *events.Consumer {
+	c := consumer{a, log}
+	return events.NewConsumer(log,
+		events.On(c.place),
+		events.On(func(ctx context.Context, e events.StockReserved) error {
+			return c.apply(ctx, e.OrderRef, app.Outcome{To: ordering.StatusReserved})
+		}),
+		events.On(func(ctx context.Context, e events.StockRejected) error {
+			return c.apply(ctx, e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: e.Reason})
+		}),
+		events.On(c.captured),
+		events.On(func(ctx context.Context, e events.PaymentDeclined) error {
+			return c.apply(ctx, e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: ordering.ReasonPaymentDeclined})
+		}),
+		events.On(c.refunded),
+	)
 }
 
-func handle(ctx context.Context, a *app.Orders, log *slog.Logger, env events.Envelope) error {
-	var (
-		outcome app.Outcome
-		ref     events.OrderRef
-	)
-	switch env.DetailType {
-	case events.TypeCheckoutBasket:
-		var c events.CheckoutBasket
-		if err := events.DecodeDetail(env, &c); err != nil {
-			return err
-		}
-		created, err := a.Place(ctx, placeOrder(c))
-		if err != nil {
-			return err
-		}
-		log.InfoContext(ctx, "order", "orderId", c.CheckoutID, "userName", c.UserName, "created", created)
-		return nil
-	case events.TypeStockReserved:
-		var e events.StockReserved
-		if err := events.DecodeDetail(env, &e); err != nil {
-			return err
-		}
-		ref, outcome = e.OrderRef, app.Outcome{To: ordering.StatusReserved}
-	case events.TypeStockRejected:
-		var e events.StockRejected
-		if err := events.DecodeDetail(env, &e); err != nil {
-			return err
-		}
-		ref, outcome = e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: e.Reason}
-	case events.TypePaymentCaptured:
-		var e events.PaymentCaptured
-		if err := events.DecodeDetail(env, &e); err != nil {
-			return err
-		}
-		paid, err := a.Apply(ctx, app.Outcome{OrderID: e.OrderID, UserName: e.UserName, Via: ordering.StatusReserved, To: ordering.StatusPaid})
-		if err != nil || paid {
-			log.InfoContext(ctx, "order status", "orderId", e.OrderID, "to", ordering.StatusPaid, "applied", paid)
-			return err
-		}
-		// Cancelled while the payment was being captured: the history keeps
-		// the charge, which the payment service refunds.
-		recorded, err := a.RecordCapture(ctx, e.UserName, e.OrderID)
-		if err != nil {
-			return err
-		}
-		log.InfoContext(ctx, "order payment captured", "orderId", e.OrderID, "recorded", recorded)
-		return nil
-	case events.TypePaymentDeclined:
-		var e events.PaymentDeclined
-		if err := events.DecodeDetail(env, &e); err != nil {
-			return err
-		}
-		ref, outcome = e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: ordering.ReasonPaymentDeclined}
-	case events.TypePaymentRefunded:
-		var e events.PaymentRefunded
-		if err := events.DecodeDetail(env, &e); err != nil {
-			return err
-		}
-		recorded, err := a.RecordRefund(ctx, e.UserName, e.OrderID)
-		if err != nil {
-			return err
-		}
-		log.InfoContext(ctx, "order refund", "orderId", e.OrderID, "recorded", recorded)
-		return nil
-	default:
-		log.WarnContext(ctx, "ignoring event of unknown type", "detailType", env.DetailType, "eventId", env.ID)
-		return nil
-	}
-	outcome.OrderID, outcome.UserName = ref.OrderID, ref.UserName
-	applied, err := a.Apply(ctx, outcome)
+type consumer struct {
+	a   *app.Orders
+	log *slog.Logger
+}
+
+func (c consumer) place(ctx context.Context, e events.CheckoutBasket) error {
+	created, err := c.a.Place(ctx, placeOrder(e))
 	if err != nil {
 		return err
 	}
-	log.InfoContext(ctx, "order status", "orderId", ref.OrderID, "to", outcome.To, "reason", outcome.Reason, "applied", applied)
+	c.log.InfoContext(ctx, "order", "orderId", e.CheckoutID, "userName", e.UserName, "created", created)
+	return nil
+}
+
+// apply moves the order ref names as the saga's outcome says.
+func (c consumer) apply(ctx context.Context, ref events.OrderRef, outcome app.Outcome) error {
+	outcome.OrderID, outcome.UserName = ref.OrderID, ref.UserName
+	applied, err := c.a.Apply(ctx, outcome)
+	if err != nil {
+		return err
+	}
+	c.log.InfoContext(ctx, "order status", "orderId", ref.OrderID, "to", outcome.To, "reason", outcome.Reason, "applied", applied)
+	return nil
+}
+
+func (c consumer) captured(ctx context.Context, e events.PaymentCaptured) error {
+	paid, err := c.a.Apply(ctx, app.Outcome{OrderID: e.OrderID, UserName: e.UserName, Via: ordering.StatusReserved, To: ordering.StatusPaid})
+	if err != nil || paid {
+		c.log.InfoContext(ctx, "order status", "orderId", e.OrderID, "to", ordering.StatusPaid, "applied", paid)
+		return err
+	}
+	// Cancelled while the payment was being captured: the history keeps
+	// the charge, which the payment service refunds.
+	recorded, err := c.a.RecordCapture(ctx, e.UserName, e.OrderID)
+	if err != nil {
+		return err
+	}
+	c.log.InfoContext(ctx, "order payment captured", "orderId", e.OrderID, "recorded", recorded)
+	return nil
+}
+
+func (c consumer) refunded(ctx context.Context, e events.PaymentRefunded) error {
+	recorded, err := c.a.RecordRefund(ctx, e.UserName, e.OrderID)
+	if err != nil {
+		return err
+	}
+	c.log.InfoContext(ctx, "order refund", "orderId", e.OrderID, "recorded", recorded)
 	return nil
 }
 

@@ -39,7 +39,7 @@ func TestDuplicateCheckoutMakesOneOrder(t *testing.T) {
 	}
 	defer s.Close()
 	orders := app.New(s)
-	handle := consumer.New(orders, slog.New(slog.DiscardHandler))
+	handle := consumer.New(orders, slog.New(slog.DiscardHandler)).Handle
 
 	c := checkout("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
 	msg := func(id string) awsevents.SQSMessage {
@@ -68,7 +68,7 @@ func TestBadMessagesFailAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	handle := consumer.New(app.New(s), slog.New(slog.DiscardHandler))
+	handle := consumer.New(app.New(s), slog.New(slog.DiscardHandler)).Handle
 	noLines := checkout("0193a1b2-c3d4-7e5f-8a9b-000000000001")
 	noLines.Lines = nil
 	badUser := checkout("0193a1b2-c3d4-7e5f-8a9b-000000000002")
@@ -105,7 +105,7 @@ func TestFulfilmentEventsInAnyOrder(t *testing.T) {
 			}
 			defer s.Close()
 			orders := app.New(s)
-			handle := consumer.New(orders, slog.New(slog.DiscardHandler))
+			handle := consumer.New(orders, slog.New(slog.DiscardHandler)).Handle
 			c := checkout("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
 			ref := events.OrderRef{OrderID: c.CheckoutID, UserName: c.UserName}
 			msgs := []awsevents.SQSMessage{eventstest.Message(t, "checkout", events.SourceCheckout, events.TypeCheckoutBasket, c)}
@@ -162,7 +162,7 @@ func TestCancelWhileCapturing(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
 			orders := app.New(newStore(t))
-			handle := consumer.New(orders, slog.New(slog.DiscardHandler))
+			handle := consumer.New(orders, slog.New(slog.DiscardHandler)).Handle
 			c := checkout("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c")
 			ref := events.OrderRef{OrderID: c.CheckoutID, UserName: c.UserName}
 			deliver := func(id, source, detailType string, detail any) {

@@ -25,7 +25,7 @@ func TestDuplicatesAndReordering(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	h := consumer.New(app.New(s, simulator.Simulator{}), slog.New(slog.DiscardHandler))
+	h := consumer.New(app.New(s, simulator.Simulator{}), slog.New(slog.DiscardHandler)).Handle
 	msg := func(id, typ, order string) awsevents.SQSMessage {
 		ref := events.OrderRef{OrderID: order, UserName: "alice"}
 		if typ == events.TypeStockReserved {

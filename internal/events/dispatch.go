@@ -1,0 +1,93 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"sync"
+
+	awsevents "github.com/aws/aws-lambda-go/events"
+)
+
+// Handler handles the events of one detail-type.
+type Handler struct {
+	DetailType string
+	handle     func(context.Context, Envelope) error
+}
+
+// On is the handler of the events whose detail is a T, one of the contracts'
+// detail types: each event's detail is decoded into a T and given to h. The
+// detail-type comes from the contract, so a handler cannot be filed under
+// another event's name.
+func On[T any](h func(context.Context, T) error) Handler {
+	t := reflect.TypeFor[T]()
+	dt, ok := detailTypes()[t]
+	if !ok {
+		panic(fmt.Sprintf("events.On: %v is the detail of no contract", t))
+	}
+	return Handler{DetailType: dt, handle: func(ctx context.Context, env Envelope) error {
+		var d T
+		if err := DecodeDetail(env, &d); err != nil {
+			return err
+		}
+		return h(ctx, d)
+	}}
+}
+
+// detailTypes maps each contract's detail type to its detail-type.
+var detailTypes = sync.OnceValue(func() map[reflect.Type]string {
+	m := map[reflect.Type]string{}
+	for _, c := range Contracts() {
+		m[reflect.TypeOf(c.Example)] = c.DetailType
+	}
+	return m
+})
+
+// Consumer is a service's SQS batch handler, the same on the local bus and
+// on Lambda: each message goes to the handler of its detail-type
+// (HandleBatch says how a batch is run and what fails); an event of a type
+// it has no handler for is logged and dropped.
+type Consumer struct {
+	log      *slog.Logger
+	handlers map[string]func(context.Context, Envelope) error
+}
+
+// NewConsumer returns the consumer of the events hs handle; two handlers of
+// one detail-type are a programming error, and panic.
+func NewConsumer(log *slog.Logger, hs ...Handler) *Consumer {
+	c := &Consumer{log: log, handlers: make(map[string]func(context.Context, Envelope) error, len(hs))}
+	for _, h := range hs {
+		if _, dup := c.handlers[h.DetailType]; dup {
+			panic("events.NewConsumer: two handlers of " + h.DetailType)
+		}
+		c.handlers[h.DetailType] = h.handle
+	}
+	return c
+}
+
+// Handle runs a batch: the function a Lambda SQS event source and the local
+// bus call.
+func (c *Consumer) Handle(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	return HandleBatch(ctx, ev, c.log, c.dispatch), nil
+}
+
+func (c *Consumer) dispatch(ctx context.Context, env Envelope) error {
+	h, ok := c.handlers[env.DetailType]
+	if !ok {
+		c.log.WarnContext(ctx, "ignoring event of unknown type", "detailType", env.DetailType, "eventId", env.ID)
+		return nil
+	}
+	return h(ctx, env)
+}
+
+// DetailTypes lists the detail-types c handles, sorted.
+func (c *Consumer) DetailTypes() []string {
+	dts := make([]string, 0, len(c.handlers))
+	for dt := range c.handlers {
+		dts = append(dts, dt)
+	}
+	slices.Sort(dts)
+	return dts
+}
