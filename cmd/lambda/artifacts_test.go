@@ -238,18 +238,13 @@ func start(t *testing.T, emulator, name, bootstrap string, env map[string]string
 			t.Logf("%s logs:\n%s", name, logs.String())
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waittest.For(t, name+"'s emulator to listen", func() bool {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err == nil {
 			c.Close()
-			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: emulator did not listen", name)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err == nil
+	})
 	return &function{t: t, name: name, url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", port), logs: logs}
 }
 

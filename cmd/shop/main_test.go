@@ -175,7 +175,13 @@ func TestKilledShopLosesNoEvent(t *testing.T) {
 		_, body := p.call(t, "GET", "/order/alice/"+co.OrderID, "")
 		return json.Unmarshal(body, &o) == nil && string(o.Status) == `"PAID"`
 	})
-	time.Sleep(300 * time.Millisecond)
+	// Every redelivery after the kills has come and gone once the shop is idle.
+	p.token = admin
+	waittest.For(t, "the shop idle", func() bool {
+		status, body := p.call(t, "GET", "/console/api/idle", "")
+		return status == 200 && strings.TrimSpace(string(body)) == `{"idle":true}`
+	})
+	p.token = alice
 	_, body = p.call(t, "GET", "/order/alice", "")
 	var orders struct{ Items []order }
 	_ = json.Unmarshal(body, &orders)

@@ -1,6 +1,6 @@
 // Package console is the local shop's console API, for admins: a live
-// stream of the events the bus takes (server-sent events), and each
-// service's outbox. It exists only in the local binary.
+// stream of the events the bus takes (server-sent events), each service's
+// outbox, and whether the shop has work left. It exists only in the local binary.
 package console
 
 import (
@@ -28,6 +28,9 @@ type Outbox struct {
 type Deps struct {
 	Bus      *localbus.Bus
 	Outboxes func(context.Context) ([]Outbox, error)
+	// Idle reports whether the shop has nothing left to do (every outbox
+	// relayed, every queue empty, no event on its way).
+	Idle func(context.Context) (bool, error)
 	// Stopping is closed when the shop stops: event streams end then, so
 	// that the server's shutdown need not wait for their clients to leave.
 	Stopping <-chan struct{}
@@ -56,7 +59,23 @@ func (h *handler) routes() []rest.Route {
 	return []rest.Route{
 		{Method: "GET", Path: "/console/api/events", Access: auth.Admin, Handler: h.events},
 		{Method: "GET", Path: "/console/api/outboxes", Access: auth.Admin, Handler: h.outboxes},
+		{Method: "GET", Path: "/console/api/idle", Access: auth.Admin, Handler: h.idle},
 	}
+}
+
+// Idle is whether the shop has work left: what an operator checks before
+// stopping it for an upgrade, and a test before it asserts that something
+// did not happen.
+type Idle struct {
+	Idle bool `json:"idle"`
+}
+
+func (h *handler) idle(w http.ResponseWriter, r *http.Request) error {
+	idle, err := h.Idle(r.Context())
+	if err != nil {
+		return err
+	}
+	return rest.JSON(w, http.StatusOK, Idle{Idle: idle})
 }
 
 func (h *handler) outboxes(w http.ResponseWriter, r *http.Request) error {

@@ -258,7 +258,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err != nil {
 		return nil, err
 	}
-	console.Register(mux, console.Deps{Bus: a.bus, Outboxes: a.outboxStats, Stopping: a.stopping}, log)
+	console.Register(mux, console.Deps{Bus: a.bus, Outboxes: a.outboxStats, Idle: a.Idle, Stopping: a.stopping}, log)
 	signIn := "token" // a token from shop token, pasted
 	if cfg.DevSignIn {
 		devsignin.Register(mux, keys, log, cfg.DevSignInHosts...)
@@ -355,6 +355,26 @@ func demoStock(ctx context.Context, catalog *catalogapp.Catalog, inventory *inve
 
 // Handler serves every service's HTTP API.
 func (a *App) Handler() http.Handler { return a.handler }
+
+// Idle reports whether the shop has nothing left to do: every outbox
+// relayed, and no event on its way through the bus or waiting in a queue
+// (localbus.Bus.Idle). A request that arrives meanwhile makes new work, of
+// course: Idle speaks of the work there is.
+func (a *App) Idle(ctx context.Context) (bool, error) {
+	sends := a.bus.Sends()
+	if idle, err := a.bus.Idle(ctx); !idle || err != nil {
+		return false, err
+	}
+	// The bus was empty: only a relay sends now, and its rows stay pending
+	// until its publish returns.
+	for _, ob := range a.outboxes() {
+		if n, err := ob.Pending(ctx); n > 0 || err != nil {
+			return false, err
+		}
+	}
+	// Nothing came into the bus while the outboxes were read.
+	return a.bus.Sends() == sends, nil
+}
 
 // Bus is the local event bus, for inspecting and redriving dead letters.
 func (a *App) Bus() *localbus.Bus { return a.bus }

@@ -49,6 +49,7 @@ import (
 
 // shop is the local app running in-process behind an httptest server.
 type shop struct {
+	*localapptest.Shop
 	t    testing.TB
 	app  *localapp.App
 	keys *localjwt.Keys // the shop's own signing key, read from its data dir
@@ -65,7 +66,7 @@ func startWith(t testing.TB, dir string, demo, untraced bool) *shop {
 	t.Helper()
 	s := localapptest.Start(t, localapp.Config{DataDir: dir, Demo: demo, Untraced: untraced, DevSignIn: true})
 	holdToSchemas(t, s.App.Bus())
-	return &shop{t: t, app: s.App, keys: s.Keys, srv: s.Server, stop: s.Stop}
+	return &shop{Shop: s, t: t, app: s.App, keys: s.Keys, srv: s.Server, stop: s.Stop}
 }
 
 // unchecked are events tests publish on purpose against their schema.
@@ -412,7 +413,7 @@ func TestShopEndToEnd(t *testing.T) {
 	s = start(t, dir, false)
 	defer s.stop()
 	admin, alice, carol = s.as("root", true), s.as("alice", false), s.as("carol", false)
-	time.Sleep(200 * time.Millisecond) // let any redelivery happen
+	s.WaitIdle(t) // what was in flight at the stop has come again, and been handled
 	var orders list[order]
 	alice.want(200, "GET", "/order/alice", "").decode(t, &orders)
 	if len(orders.Items) != 1 || orders.Items[0].OrderID != co.OrderID {
@@ -1364,5 +1365,25 @@ func TestEveryAnswerCarriesItsHeaders(t *testing.T) {
 	}
 	if r := s.anonymous().do("GET", "/assets/", ""); r.status != 404 || strings.Contains(string(r.body), "shop.js") {
 		t.Errorf("GET /assets/ → %d %s; want 404 and no listing", r.status, r.body)
+	}
+}
+
+// Idle means the work is done: a checkout's whole saga has run by the time
+// the shop says it is idle, without waiting for any of its steps.
+func TestIdleMeansTheSagaHasRun(t *testing.T) {
+	s := start(t, t.TempDir(), true)
+	defer s.stop()
+	alice := s.as("alice", false)
+	var phones list[product]
+	s.anonymous().want(200, "GET", "/product?category=Phone", "").decode(t, &phones)
+	body := `{"items":[{"productId":"` + phones.Items[0].ID + `","quantity":1}]}`
+	waittest.For(t, "the price view", func() bool { return alice.do("POST", "/basket", body).status == 200 })
+	var co struct{ OrderID string }
+	alice.want(202, "POST", "/basket/checkout", `{`+buyer+`}`).decode(t, &co)
+	s.WaitIdle(t)
+	var o order
+	alice.want(200, "GET", "/order/alice/"+co.OrderID, "").decode(t, &o)
+	if o.Status != "PAID" {
+		t.Fatalf("the shop is idle with the order %s", o.Status)
 	}
 }

@@ -174,6 +174,7 @@ func (b *Bus) Replay(ctx context.Context, r ReplayRequest, progress func(sent, o
 	if !r.From.Before(r.To) {
 		return 0, ErrBadRange
 	}
+	defer b.send()()
 	where := `at >= ? and at < ?`
 	args := []any{r.From.UTC().Format(atFormat), r.To.UTC().Format(atFormat)}
 	if r.DetailType != "" {

@@ -118,6 +118,19 @@ func (r *recorder) details() []string {
 	return out
 }
 
+// waitIdle waits until b has nothing left to do: what has not happened by
+// then will not.
+func waitIdle(t *testing.T, b *localbus.Bus) {
+	t.Helper()
+	waittest.For(t, "the bus idle", func() bool {
+		idle, err := b.Idle(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idle
+	})
+}
+
 func consume(t *testing.T, b *localbus.Bus, queue string, h localbus.Handler) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -479,7 +492,7 @@ func TestPublishAndRedriveWakeAnIdleConsumer(t *testing.T) {
 		t.Fatal(err)
 	}
 	waittest.For(t, "the first message", func() bool { return len(rec.details()) == 1 })
-	time.Sleep(100 * time.Millisecond)
+	waittest.For(t, "the consumer to wait", func() bool { return localbus.Waiting(b, "qb") })
 	var evts []events.Outgoing
 	for i := range 5 { // batches of 2 for qb
 		evts = append(evts, event(t, "src.b", "Wanted", fmt.Sprint(i)))
@@ -758,25 +771,23 @@ func TestAHandedMessageIsWrittenOnlyIfItFails(t *testing.T) {
 func TestALateHandedBatchIsSettledAfterThePublishWroteIt(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
 	defer db.Close()
-	const vt = 100 * time.Millisecond
-	b := openBusWith(t, db, testRules, localbus.Options{PollInterval: 10 * time.Millisecond, HandOffWait: time.Millisecond, VisibilityTimeout: vt})
+	b := openBusWith(t, db, testRules, localbus.Options{PollInterval: 10 * time.Millisecond, HandOffWait: time.Millisecond, VisibilityTimeout: 100 * time.Millisecond})
 	sent := countInserts(t, db)
 	r := &recorder{}
-	ran := make(chan struct{}, 1)
+	stoppedWaiting, settling := make(chan struct{}), make(chan struct{})
 	defer consume(t, b, "qa", func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
-		time.Sleep(20 * time.Millisecond) // past HandOffWait
-		defer func() {
-			select {
-			case ran <- struct{}{}:
-			default:
-			}
-		}()
+		<-stoppedWaiting // run after the publish stopped waiting for it
 		return r.handle(ctx, ev)
 	})()
+	localbus.SettlingOwn(b, func() { close(settling) })
 	waittest.For(t, "the consumer to wait", func() bool { return localbus.Waiting(b, "qa") })
 	localbus.BeforePublishTx(b, func() {
-		<-ran
-		time.Sleep(50 * time.Millisecond) // time for a consumer that did not wait to settle
+		close(stoppedWaiting)
+		select {
+		case <-settling: // the consumer has run the batch, and waits to settle it
+		case <-time.After(10 * time.Second):
+			t.Error("the consumer never came to settle the batch the publish stopped waiting for")
+		}
 	})
 	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "T", "1")}); err != nil {
 		t.Fatal(err)
@@ -784,11 +795,8 @@ func TestALateHandedBatchIsSettledAfterThePublishWroteIt(t *testing.T) {
 	if n := sent(); n != 1 {
 		t.Fatalf("%d messages written, want the one its consumer settles", n)
 	}
-	waittest.For(t, "the message settled", func() bool {
-		n, err := b.Depth(t.Context(), "qa")
-		return err == nil && n == 0
-	})
-	time.Sleep(3 * vt) // a message left in flight would have come again by now
+	// A message left in flight would keep the bus busy until it came again.
+	waitIdle(t, b)
 	if got := r.details(); len(got) != 1 {
 		t.Fatalf("handled %v, want the message once", got)
 	}
@@ -831,9 +839,66 @@ func TestAFailedPublishHandsNothing(t *testing.T) {
 	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "T", "kept")}); err != nil {
 		t.Fatal(err)
 	}
-	waittest.For(t, "the later event", func() bool { return len(r.details()) > 0 })
-	time.Sleep(50 * time.Millisecond) // anything else would have come by now
+	waitIdle(t, b)
 	if got := r.details(); !slices.Equal(got, []string{`{"n":"kept"}`}) {
 		t.Fatalf("handled %v, want only the later event", got)
+	}
+}
+
+// The bus is idle only when nothing waits, runs or waits for a retry, and
+// every send it took has ended; dead letters are at rest.
+func TestIdle(t *testing.T) {
+	b := newBus(t)
+	idle := func() bool {
+		t.Helper()
+		ok, err := b.Idle(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !idle() {
+		t.Fatal("a new bus is not idle")
+	}
+	before := b.Sends()
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "T", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	if b.Sends() != before+1 {
+		t.Fatalf("sends %d after a publish, want %d", b.Sends(), before+1)
+	}
+	if idle() {
+		t.Fatal("idle with a message waiting and no consumer")
+	}
+	// A consumer that fails the message twice, then holds it until released.
+	release := make(chan struct{})
+	var receives atomic.Int32
+	stop := consume(t, b, "qa", func(_ context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		if receives.Add(1) <= 2 {
+			return awsevents.SQSEventResponse{BatchItemFailures: []awsevents.SQSBatchItemFailure{{ItemIdentifier: ev.Records[0].MessageId}}}, nil
+		}
+		<-release
+		return awsevents.SQSEventResponse{}, nil
+	})
+	defer stop()
+	waittest.For(t, "the third receive", func() bool { return receives.Load() == 3 })
+	if idle() {
+		t.Fatal("idle with a message in its consumer's hands")
+	}
+	close(release)
+	waitIdle(t, b)
+	// A message whose receives run out rests in the dead-letter queue.
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.b", "Wanted", "poison")}); err != nil {
+		t.Fatal(err)
+	}
+	defer consume(t, b, "qb", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		return awsevents.SQSEventResponse{}, errors.New("always")
+	})()
+	waittest.For(t, "the dead letter", func() bool {
+		dl, err := b.DeadLetters(t.Context(), "qb")
+		return err == nil && len(dl) == 1
+	})
+	if !idle() {
+		t.Fatal("not idle with only a dead letter left")
 	}
 }

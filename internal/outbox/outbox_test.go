@@ -14,6 +14,7 @@ import (
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/outbox"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
+	"github.com/eventshop/eventshop/internal/waittest"
 )
 
 type publisher struct {
@@ -155,10 +156,7 @@ func TestRelayWakesOnCommit(t *testing.T) {
 		close(done)
 	}()
 	ids := add(t, db, ob, 250) // more than one batch
-	deadline := time.Now().Add(5 * time.Second)
-	for len(pub.ids()) < len(ids) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waittest.For(t, "every event relayed", func() bool { return len(pub.ids()) >= len(ids) })
 	cancel()
 	<-done
 	if got := len(pub.ids()); got != len(ids) {

@@ -13,6 +13,7 @@ import (
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localbus"
+	"github.com/eventshop/eventshop/internal/waittest"
 )
 
 // Shop is a running shop.
@@ -71,4 +72,18 @@ func StartLogged(t testing.TB, cfg localapp.Config, log *slog.Logger) *Shop {
 	})
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// WaitIdle waits until the shop has nothing left to do (localapp.App.Idle):
+// what has not happened by then will not, so a test may assert that
+// something did not happen.
+func (s *Shop) WaitIdle(t testing.TB) {
+	t.Helper()
+	waittest.For(t, "the shop idle", func() bool {
+		idle, err := s.App.Idle(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idle
+	})
 }
