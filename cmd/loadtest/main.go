@@ -361,8 +361,8 @@ const checkouts = 300
 var waitForOrder = http.Header{"Prefer": {"wait=5"}}
 
 // sagaEnd is how long after its order is readable a checkout's saga has
-// surely ended here (its order placed, refused stock and cancelled: 10 ms in
-// a trace), so that the next checkout starts on a quiet shop.
+// surely ended here (several times what a trace shows it takes), so that
+// the next checkout starts on a quiet shop.
 const sagaEnd = 30 * time.Millisecond
 
 // checkoutLatency checks out n times in turn, each pause after the last
@@ -396,9 +396,8 @@ func checkoutLatency(url, product string, n int, pause time.Duration, header htt
 			if time.Since(start) > 10*time.Second {
 				return 0, 0, errors.New("an order never became readable")
 			}
-			// No pause between reads: a sleep of 100 µs lasts 1.1 ms here (the
-			// Go runtime's timers are that coarse on this kernel), which made
-			// an order look readable up to a millisecond after it was.
+			// No pause between reads: a short sleep lasts far longer than asked
+			// on some kernels, and would make an order look readable late.
 		}
 		orders = append(orders, time.Since(start))
 		time.Sleep(pause)

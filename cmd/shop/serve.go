@@ -125,20 +125,17 @@ func parseServe(args []string, stdout io.Writer) (serveConfig, error) {
 }
 
 // HeapLimit is the Go heap's soft limit in shop serve, unless GOMEMLIMIT
-// sets another: the shop stays under 64 MB of RSS, of which SQLite's page
-// caches, the goroutine stacks and the binary take about 25 MB. Under load
-// the collector runs more often instead of letting the heap grow past it
-// (the shop peaked at 77-78 MB without a limit in make loadtest); Go caps
-// the collector's share of the CPU, so a heap that must outgrow the limit
-// still can.
+// sets another: what is left of the shop's memory target once SQLite's page
+// caches, the goroutine stacks and the binary have theirs. Under load the
+// collector runs more often instead of letting the heap grow past it; Go
+// caps the collector's share of the CPU, so a heap that must outgrow the
+// limit still can (docs/performance.md).
 const HeapLimit = 28 << 20
 
 // GCPercent is shop serve's GOGC unless the environment sets one. Serving
-// reads, the live heap is about 2 MB: at the default 100 the collector's goal
-// is its 4 MB floor and it ran 30 times a second under make loadtest's reads,
-// each with its pauses and a quarter of the CPU while it marks. At 400 it
-// runs about 6 times a second (16 MB goal); HeapLimit bounds what the larger
-// factor lets a bigger live heap take.
+// reads, the live heap is small, and at the default the collector ran often
+// enough to show in a read's tail latency; HeapLimit bounds what the larger
+// factor lets a bigger live heap take (docs/performance.md).
 const GCPercent = 400
 
 func serve(args []string, stdout, stderr io.Writer) error {

@@ -18,29 +18,16 @@ import (
 )
 
 // Publish delivers each event to the queue of every rule whose pattern
-// matches its envelope (EventBridge's pattern language, content filters
-// included), all in one transaction; an event no rule matches is dropped, as
-// on EventBridge.
+// matches its envelope, all in one transaction; an event no rule matches is
+// dropped, as on EventBridge.
 //
-// A queue whose consumer is waiting for work has its messages (up to a
-// batch) handed over in memory instead, and the publish waits (up to
-// Options.HandOffWait) for the consumer to run them before its transaction:
-// a message that succeeded is then settled already, and never written; one
-// that failed is written as received once and failed (to come again after
-// Options.RetryDelay, or dead-lettered), as a consumer's settlement would
-// leave it. A consumer that takes longer is left to settle its batch itself:
-// the publish writes it as received, in flight, and the consumer settles it
-// once the publish's transaction has ended, so never before it exists. A
-// publish whose every message was handed over and succeeded writes nothing.
-//
-// So the way from an event to its effect holds no commit of the bus's, and
-// the consumer's writes reach the disk before the publish's. This takes
-// nothing from the bus's guarantees, since a publisher's events are durable
-// before it publishes them (an outbox: the relay deletes its rows only once
-// Publish returns): should the process die, or the publish fail, after a
-// consumer ran its messages, the relay publishes them again and the consumer
-// meets them a second time, as it does any redelivery (consumers are
-// idempotent).
+// A queue whose consumer waits for work is handed its messages in memory,
+// and the publish waits up to Options.HandOffWait for the consumer to run
+// them: what succeeded is never written, what failed is written as a failed
+// receive, and a batch still running is written in flight, for its consumer
+// to settle once this publish has committed. That is safe because the
+// publisher's events are durable before it publishes (its outbox keeps them
+// until Publish returns); docs/architecture.md tells the whole hand-off.
 func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	defer b.send()()
 	claimed := map[*queue]*claim{}
@@ -50,30 +37,9 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 		}
 	}()
 	now := time.Now().UTC()
-	var (
-		routed []Published
-		sends  []message
-		woken  []*queue
-	)
-	for _, e := range evts {
-		body, err := json.Marshal(e.Wrap(b.opts.Account, b.opts.Region))
-		if err != nil {
-			return fmt.Errorf("encode envelope: %w", err)
-		}
-		p := Published{Envelope: body, Queues: []string{}}
-		parsed, ok := events.ParseEvent(body)
-		for _, r := range b.rules {
-			if !ok || !r.Pattern.MatchesEvent(parsed) {
-				continue
-			}
-			q := b.queues[r.Queue]
-			if !b.claim(q, claimed, body, now) {
-				sends = append(sends, message{q: q, body: body})
-				woken = append(woken, q)
-			}
-			p.Queues = append(p.Queues, r.Queue)
-		}
-		routed = append(routed, p)
+	routed, sends, err := b.route(evts, claimed, now)
+	if err != nil {
+		return err
 	}
 	runs := b.handOver(claimed)
 	defer func() { // a consumer left to settle its batch does so once this has run
@@ -85,27 +51,9 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	if b.beforeTx != nil {
 		b.beforeTx()
 	}
-	var dead map[*queue]int
-	if len(sends) > 0 || slices.ContainsFunc(runs, (*handedRun).leavesWrites) {
-		err := sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
-			dead = map[*queue]int{}
-			for _, r := range runs {
-				n, err := b.write(ctx, tx, r, now)
-				if err != nil {
-					return fmt.Errorf("send to %s: %w", r.q.rule.Queue, err)
-				}
-				dead[r.q] += n
-			}
-			for _, m := range sends {
-				if err := m.q.q.SendTx(ctx, tx, goqite.Message{Body: m.body}); err != nil {
-					return fmt.Errorf("send to %s: %w", m.q.rule.Queue, err)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+	dead, err := b.commit(ctx, runs, sends, now)
+	if err != nil {
+		return err
 	}
 	for q, n := range dead {
 		countDeadLettered(ctx, q, n)
@@ -116,13 +64,65 @@ func (b *Bus) Publish(ctx context.Context, evts []events.Outgoing) error {
 	}
 	b.feed.add(routed)
 	b.archive.add(routed)
-	for _, q := range woken {
+	for _, m := range sends {
 		select {
-		case q.wake <- struct{}{}:
+		case m.q.wake <- struct{}{}:
 		default:
 		}
 	}
 	return nil
+}
+
+// route matches each event against the rules: a message for a queue whose
+// consumer waits joins the batch claimed for it (up to a batch), any other
+// is a send to write.
+func (b *Bus) route(evts []events.Outgoing, claimed map[*queue]*claim, now time.Time) (routed []Published, sends []message, err error) {
+	for _, e := range evts {
+		body, err := json.Marshal(e.Wrap(b.opts.Account, b.opts.Region))
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode envelope: %w", err)
+		}
+		p := Published{Envelope: body, Queues: []string{}}
+		parsed, ok := events.ParseEvent(body)
+		for _, r := range b.rules {
+			if !ok || !r.Pattern.MatchesEvent(parsed) {
+				continue
+			}
+			q := b.queues[r.Queue]
+			if !b.claim(q, claimed, body, now) {
+				sends = append(sends, message{q: q, body: body})
+			}
+			p.Queues = append(p.Queues, r.Queue)
+		}
+		routed = append(routed, p)
+	}
+	return routed, sends, nil
+}
+
+// commit writes, in one transaction, what the handed runs leave and the
+// sends, and returns how many messages each queue dead-lettered. A publish
+// whose every message was handed over and succeeded writes nothing.
+func (b *Bus) commit(ctx context.Context, runs []*handedRun, sends []message, now time.Time) (dead map[*queue]int, err error) {
+	if len(sends) == 0 && !slices.ContainsFunc(runs, (*handedRun).leavesWrites) {
+		return nil, nil
+	}
+	err = sqlitedb.InTx(ctx, b.db, func(tx *sql.Tx) error {
+		dead = map[*queue]int{}
+		for _, r := range runs {
+			n, err := b.write(ctx, tx, r, now)
+			if err != nil {
+				return fmt.Errorf("send to %s: %w", r.q.rule.Queue, err)
+			}
+			dead[r.q] += n
+		}
+		for _, m := range sends {
+			if err := m.q.q.SendTx(ctx, tx, goqite.Message{Body: m.body}); err != nil {
+				return fmt.Errorf("send to %s: %w", m.q.rule.Queue, err)
+			}
+		}
+		return nil
+	})
+	return dead, err
 }
 
 // message is a message to send to q.

@@ -29,9 +29,9 @@ func Open(ctx context.Context, path, schema string) (*sql.DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)") // a committed write survives power loss, not only a process kill
 	q.Add("_pragma", "foreign_keys(1)")
-	// Each connection's page cache holds 512 KiB (SQLite's default is 2 MB):
-	// with 4 connections to each of the shop's 8 databases, the default would
-	// let page caches alone take half the 64 MB the shop stays under; a page
+	// Each connection's page cache is a quarter of SQLite's default: with
+	// four connections to each of the shop's databases, the default would
+	// let page caches alone take much of the shop's memory target; a page
 	// not cached is read from the kernel's file cache, not the disk.
 	q.Add("_pragma", "cache_size(-512)")
 	q.Set("_txlock", "immediate") // no lock upgrades, so no SQLITE_BUSY deadlocks between writers

@@ -156,8 +156,8 @@ const scope = "github.com/eventshop/eventshop/internal/telemetry"
 // ReadTraces is the share of reads (GET and HEAD requests that come with no
 // trace of their own) the shop traces. Reads are most requests and none of
 // the flows the console follows, and recording each one's span cost more
-// than the read itself (BenchmarkGetProduct: 44 µs traced, 19 µs untraced);
-// their count and latency are in the metrics either way.
+// than the read itself (BenchmarkGetProduct, docs/performance.md); their
+// count and latency are in the metrics either way.
 const ReadTraces = 0.01
 
 // readSampler samples the server spans of reads at a ratio, everything else always.

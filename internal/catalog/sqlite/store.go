@@ -117,8 +117,8 @@ func (s *Store) ListByCategory(ctx context.Context, category string, req page.Re
 	return s.list(ctx, pageKey{category: category, req: req}, `select `+columns+` from products where category = ? and id > ? order by id limit ?`, category)
 }
 
-// list reads the page key names with query, from the cache when it can (a
-// category page was 170 µs, half of it SQLite stepping through its rows).
+// list reads the page key names with query, from the cache when it can
+// (stepping through a page's rows was most of reading one).
 // The page's items are shared with the cache: callers only read them.
 func (s *Store) list(ctx context.Context, key pageKey, query string, keys ...any) (page.Of[catalog.Product], error) {
 	res, gen, ok := s.pages.get(key)

@@ -65,13 +65,10 @@ func (s *Store) Create(ctx context.Context, o ordering.Order, evts ...events.Out
 		func(body string) []any { return []any{o.UserName, o.OrderID, body} },
 		func(context.Context, *sql.Tx) error { return ordering.ErrExists })
 	if err == nil && s.arrivals.created(o) {
-		// The reader waiting for this order runs first. Woken, it would
-		// wait in this goroutine's run queue until the consumer calling
-		// Create blocks: 0.3 ms of a 3 ms checkout-to-readable here. It
-		// was readied after write woke the outbox relay, so it holds the
-		// run queue's next slot (the goroutine readied last does); readied
-		// before the relay, it ran after it, and the load test's ratio
-		// rose from 1.81–1.94× to 2.04–2.28×.
+		// The reader waiting for this order runs first: woken, it would wait
+		// in this goroutine's run queue until the consumer calling Create
+		// blocks. Readied after write woke the outbox relay, it holds the
+		// run queue's next slot, ahead of the relay (docs/performance.md).
 		runtime.Gosched()
 	}
 	return err
@@ -143,8 +140,8 @@ func (s *Store) write(ctx context.Context, o ordering.Order, evts []events.Outgo
 	return nil
 }
 
-// decode reads an order's body with the v2 decoder, 40% faster than
-// encoding/json here. encoding/json wrote the body (see write), so it holds
+// decode reads an order's body with the v2 decoder, which is faster than
+// encoding/json at it. encoding/json wrote the body (see write), so it holds
 // only what v2 reads the same way: its own names in their exact case, and
 // valid UTF-8.
 func decode(body string) (ordering.Order, error) {

@@ -74,12 +74,9 @@ func Init(function string) (*slog.Logger, map[string]string, aws.Config) {
 }
 
 // GCPercent is the functions' GOGC unless the environment sets one. A
-// function's live heap is a few MB in a 256 MB sandbox, so collecting when
-// the heap reaches 5× the live heap rather than 2× costs nothing that
-// matters, and saves collections: the one every function's init ran (its
-// start-up allocations passed the runtime's first 4 MB goal; a hello-world
-// that only builds a DynamoDB client stays under it), and most of those its
-// invocations would run.
+// function's live heap is small beside its sandbox's memory, so letting the
+// heap grow further between collections costs nothing that matters and
+// saves collections, the one each init ran among them (docs/performance.md).
 const GCPercent = 400
 
 // Must stops the function's init with err, which Lambda reports as an init error.
