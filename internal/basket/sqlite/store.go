@@ -40,25 +40,16 @@ var (
 )
 
 // Store implements basket.Store and basket.PriceView.
-type Store struct {
-	db *sql.DB
-	ob *outbox.Outbox
-}
+type Store struct{ outbox.Store }
 
 // Open opens the basket database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
-	db, err := sqlitedb.Open(ctx, path, Schema)
+	base, err := outbox.Open(ctx, path, Schema)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, ob: outbox.New(db)}, nil
+	return &Store{Store: base}, nil
 }
-
-// Outbox is where the store's events wait for the relay.
-func (s *Store) Outbox() *outbox.Outbox { return s.ob }
-
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
 
 func scanBasket(row sqlitedb.Scanner) (basket.Basket, error) {
 	var (
@@ -77,7 +68,7 @@ func scanBasket(row sqlitedb.Scanner) (basket.Basket, error) {
 
 // Get implements basket.Store.
 func (s *Store) Get(ctx context.Context, userName string) (basket.Basket, error) {
-	b, err := scanBasket(s.db.QueryRowContext(ctx, `select user_name, items, version, last_checkout from baskets where user_name = ?`, userName))
+	b, err := scanBasket(s.DB.QueryRowContext(ctx, `select user_name, items, version, last_checkout from baskets where user_name = ?`, userName))
 	if errors.Is(err, sql.ErrNoRows) {
 		return basket.Basket{}, fmt.Errorf("get basket %s: %w", userName, basket.ErrNotFound)
 	}
@@ -99,7 +90,7 @@ func (s *Store) List(ctx context.Context, req page.Request) (page.Of[basket.Bask
 			return page.Of[basket.Basket]{}, err
 		}
 	}
-	res, err := sqlitedb.Page(ctx, s.db, req, `select user_name, items, version, last_checkout from baskets where user_name > ? order by user_name limit ?`,
+	res, err := sqlitedb.Page(ctx, s.DB, req, `select user_name, items, version, last_checkout from baskets where user_name > ? order by user_name limit ?`,
 		[]any{after.UserName}, scanBasket, func(b basket.Basket) any { return cursor{UserName: b.UserName} })
 	if err != nil {
 		return page.Of[basket.Basket]{}, fmt.Errorf("list baskets: %w", err)
@@ -114,7 +105,7 @@ func (s *Store) Replace(ctx context.Context, userName string, items []basket.Ite
 		return 0, err
 	}
 	var version int64
-	err = sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error { // commits with other writes
+	err = sqlitedb.InTx(ctx, s.DB, func(tx *sql.Tx) error { // commits with other writes
 		return tx.QueryRowContext(ctx, `insert into baskets (user_name, items, version, last_checkout) values (?, ?, 1, '')
 			on conflict (user_name) do update set items = excluded.items, version = baskets.version + 1, last_checkout = ''
 			returning version`, userName, encoded).Scan(&version)
@@ -143,7 +134,7 @@ func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoin
 	if err != nil {
 		return err
 	}
-	err = sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+	err = s.Write(ctx, func(tx *sql.Tx) ([]events.Outgoing, error) {
 		var res sql.Result
 		var err error
 		if b.Version == 1 {
@@ -154,18 +145,15 @@ func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoin
 				items, b.Version, lastCheckout(b), b.UserName, b.Version-1)
 		}
 		if err != nil {
-			return fmt.Errorf("put basket %s: %w", b.UserName, err)
+			return nil, fmt.Errorf("put basket %s: %w", b.UserName, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return err
+			return nil, err
 		} else if n == 0 {
-			return fmt.Errorf("put basket %s: %w", b.UserName, s.missingOrConflict(ctx, tx, b))
+			return nil, fmt.Errorf("put basket %s: %w", b.UserName, s.missingOrConflict(ctx, tx, b))
 		}
-		return s.ob.Add(ctx, tx, evts...)
+		return evts, nil
 	})
-	if err == nil && len(evts) > 0 {
-		s.ob.Committed()
-	}
 	return err
 }
 
@@ -182,7 +170,7 @@ func (s *Store) missingOrConflict(ctx context.Context, tx *sql.Tx, b basket.Bask
 
 // Delete implements basket.Store.
 func (s *Store) Delete(ctx context.Context, userName string) error {
-	if _, err := sqlitedb.Exec(ctx, s.db, `update baskets set items = '[]', version = version + 1, last_checkout = '' where user_name = ?`, userName); err != nil {
+	if _, err := sqlitedb.Exec(ctx, s.DB, `update baskets set items = '[]', version = version + 1, last_checkout = '' where user_name = ?`, userName); err != nil {
 		return fmt.Errorf("delete basket %s: %w", userName, err)
 	}
 	return nil
@@ -198,7 +186,7 @@ func (s *Store) Prices(ctx context.Context, ids []string) (map[string]basket.Pri
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := s.db.QueryContext(ctx, `select product_id, name, price_cents, version, deleted from prices where product_id in (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
+	rows, err := s.DB.QueryContext(ctx, `select product_id, name, price_cents, version, deleted from prices where product_id in (?`+strings.Repeat(",?", len(ids)-1)+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read prices: %w", err)
 	}
@@ -215,7 +203,7 @@ func (s *Store) Prices(ctx context.Context, ids []string) (map[string]basket.Pri
 
 // ApplyPrice implements basket.PriceView.
 func (s *Store) ApplyPrice(ctx context.Context, p basket.Price) (bool, error) {
-	res, err := sqlitedb.Exec(ctx, s.db, `insert into prices (product_id, name, price_cents, version, deleted) values (?, ?, ?, ?, ?)
+	res, err := sqlitedb.Exec(ctx, s.DB, `insert into prices (product_id, name, price_cents, version, deleted) values (?, ?, ?, ?, ?)
 		on conflict (product_id) do update set name = excluded.name, price_cents = excluded.price_cents, version = excluded.version, deleted = excluded.deleted
 		where excluded.version > prices.version`, p.ProductID, p.Name, p.Price, p.Version, p.Deleted)
 	if err != nil {

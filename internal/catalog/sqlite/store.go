@@ -34,8 +34,7 @@ var _ catalog.Store = (*Store)(nil)
 
 // Store implements catalog.Store.
 type Store struct {
-	db *sql.DB
-	ob *outbox.Outbox
+	outbox.Store
 	// products and pages hold what reads returned, until the next write.
 	products *readCache[string, catalog.Product]
 	pages    *readCache[pageKey, page.Of[catalog.Product]]
@@ -57,21 +56,15 @@ type pageKey struct {
 
 // Open opens the catalog database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
-	db, err := sqlitedb.Open(ctx, path, Schema)
+	base, err := outbox.Open(ctx, path, Schema)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, ob: outbox.New(db),
+	return &Store{Store: base,
 		products: &readCache[string, catalog.Product]{max: CacheMax, weight: func(catalog.Product) int { return 1 }},
 		pages:    &readCache[pageKey, page.Of[catalog.Product]]{max: PageCacheMax, weight: func(p page.Of[catalog.Product]) int { return len(p.Items) }},
 	}, nil
 }
-
-// Outbox is where the store's events wait for the relay.
-func (s *Store) Outbox() *outbox.Outbox { return s.ob }
-
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
 
 const columns = `id, name, description, image_file, category, price_cents, version`
 
@@ -87,7 +80,7 @@ func (s *Store) Get(ctx context.Context, id string) (catalog.Product, error) {
 	if ok {
 		return p, nil
 	}
-	p, err := scan(s.db.QueryRowContext(ctx, `select `+columns+` from products where id = ?`, id))
+	p, err := scan(s.DB.QueryRowContext(ctx, `select `+columns+` from products where id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return catalog.Product{}, fmt.Errorf("get product %s: %w", id, catalog.ErrNotFound)
 	}
@@ -131,7 +124,7 @@ func (s *Store) list(ctx context.Context, key pageKey, query string, keys ...any
 			return page.Of[catalog.Product]{}, err
 		}
 	}
-	res, err := sqlitedb.Page(ctx, s.db, key.req, query, append(keys, after.ID), scan, func(p catalog.Product) any { return cursor{ID: p.ID} })
+	res, err := sqlitedb.Page(ctx, s.DB, key.req, query, append(keys, after.ID), scan, func(p catalog.Product) any { return cursor{ID: p.ID} })
 	if err != nil {
 		return page.Of[catalog.Product]{}, fmt.Errorf("list products: %w", err)
 	}
@@ -158,56 +151,53 @@ func insert(ctx context.Context, tx *sql.Tx, p catalog.Product) (sql.Result, err
 
 // Create implements catalog.Store.
 func (s *Store) Create(ctx context.Context, p catalog.Product, evts ...events.Outgoing) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx) ([]events.Outgoing, error) {
 		res, err := insert(ctx, tx, p)
 		if err != nil {
-			return fmt.Errorf("create product %s: %w", p.ID, err)
+			return nil, fmt.Errorf("create product %s: %w", p.ID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("create product %s: %w", p.ID, catalog.ErrVersionConflict)
+			return nil, fmt.Errorf("create product %s: %w", p.ID, catalog.ErrVersionConflict)
 		}
-		return s.ob.Add(ctx, tx, evts...)
+		return evts, nil
 	})
 }
 
 // Update implements catalog.Store.
 func (s *Store) Update(ctx context.Context, p catalog.Product, evts ...events.Outgoing) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx) ([]events.Outgoing, error) {
 		res, err := tx.ExecContext(ctx, `update products set name = ?, description = ?, image_file = ?, category = ?, price_cents = ?, version = ?
 			where id = ? and version = ?`, p.Name, p.Description, p.ImageFile, p.Category, p.Price, p.Version, p.ID, p.Version-1)
 		if err != nil {
-			return fmt.Errorf("update product %s: %w", p.ID, err)
+			return nil, fmt.Errorf("update product %s: %w", p.ID, err)
 		}
 		if err := conditionHeld(ctx, tx, res, p.ID); err != nil {
-			return fmt.Errorf("update product %s: %w", p.ID, err)
+			return nil, fmt.Errorf("update product %s: %w", p.ID, err)
 		}
-		return s.ob.Add(ctx, tx, evts...)
+		return evts, nil
 	})
 }
 
 // Delete implements catalog.Store.
 func (s *Store) Delete(ctx context.Context, id string, version int64, evts ...events.Outgoing) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(tx *sql.Tx) ([]events.Outgoing, error) {
 		res, err := tx.ExecContext(ctx, `delete from products where id = ? and version = ?`, id, version)
 		if err != nil {
-			return fmt.Errorf("delete product %s: %w", id, err)
+			return nil, fmt.Errorf("delete product %s: %w", id, err)
 		}
 		if err := conditionHeld(ctx, tx, res, id); err != nil {
-			return fmt.Errorf("delete product %s: %w", id, err)
+			return nil, fmt.Errorf("delete product %s: %w", id, err)
 		}
-		return s.ob.Add(ctx, tx, evts...)
+		return evts, nil
 	})
 }
 
-// write runs fn in a transaction and forgets the cached products and pages, whether
-// or not it commits (a commit whose answer was lost still changed them).
-func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
+// write writes as outbox.Store.Write does, and forgets the cached products
+// and pages whether or not it commits (a commit whose answer was lost still
+// changed them).
+func (s *Store) write(ctx context.Context, fn func(*sql.Tx) ([]events.Outgoing, error)) error {
 	defer s.forget()
-	if err := sqlitedb.InTx(ctx, s.db, fn); err != nil {
-		return err
-	}
-	s.ob.Committed()
-	return nil
+	return s.Write(ctx, fn)
 }
 
 func (s *Store) forget() {

@@ -44,25 +44,16 @@ const released = "released"
 var _ inventory.Store = (*Store)(nil)
 
 // Store implements inventory.Store.
-type Store struct {
-	db *sql.DB
-	ob *outbox.Outbox
-}
+type Store struct{ outbox.Store }
 
 // Open opens the inventory database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
-	db, err := sqlitedb.Open(ctx, path, Schema)
+	base, err := outbox.Open(ctx, path, Schema)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, ob: outbox.New(db)}, nil
+	return &Store{Store: base}, nil
 }
-
-// Outbox is where the store's events wait for the relay.
-func (s *Store) Outbox() *outbox.Outbox { return s.ob }
-
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
 
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -83,12 +74,12 @@ func get(ctx context.Context, q querier, productID string) (inventory.Stock, err
 
 // Get implements inventory.Store.
 func (s *Store) Get(ctx context.Context, productID string) (inventory.Stock, error) {
-	return get(ctx, s.db, productID)
+	return get(ctx, s.DB, productID)
 }
 
 // Announce implements inventory.Store.
 func (s *Store) Announce(ctx context.Context, productID string, catalogVersion int64, deleted bool) (bool, error) {
-	res, err := sqlitedb.Exec(ctx, s.db, `
+	res, err := sqlitedb.Exec(ctx, s.DB, `
 insert into stock (product_id, deleted, catalog_version) values (?, ?, ?)
 on conflict (product_id) do update set deleted = excluded.deleted, catalog_version = excluded.catalog_version
 where excluded.catalog_version > stock.catalog_version`, productID, deleted, catalogVersion)
@@ -102,7 +93,7 @@ where excluded.catalog_version > stock.catalog_version`, productID, deleted, cat
 // SetAvailable implements inventory.Store.
 func (s *Store) SetAvailable(ctx context.Context, productID string, available int, ifVersion int64) (inventory.Stock, error) {
 	var st inventory.Stock
-	err := sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := sqlitedb.InTx(ctx, s.DB, func(tx *sql.Tx) error {
 		cur, err := get(ctx, tx, productID)
 		switch {
 		case err != nil:
@@ -126,7 +117,7 @@ func (s *Store) SetAvailable(ctx context.Context, productID string, available in
 // Adjust implements inventory.Store.
 func (s *Store) Adjust(ctx context.Context, productID string, delta int) (inventory.Stock, error) {
 	var st inventory.Stock
-	err := sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := sqlitedb.InTx(ctx, s.DB, func(tx *sql.Tx) error {
 		cur, err := get(ctx, tx, productID)
 		if err != nil {
 			return err
@@ -149,19 +140,18 @@ func (s *Store) Adjust(ctx context.Context, productID string, delta int) (invent
 // checked, then every tracked line is taken, or none.
 func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.Line, emit inventory.EmitReserve) (inventory.Outcome, error) {
 	var outcome inventory.Outcome
-	emitted := false
-	err := sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := s.Write(ctx, func(tx *sql.Tx) ([]events.Outgoing, error) {
 		var prev string
 		err := tx.QueryRowContext(ctx, `select outcome from reservations where order_id = ?`, orderID).Scan(&prev)
 		switch {
 		case err == nil && prev == released:
 			outcome = inventory.AlreadyReleased
-			return nil
+			return nil, nil
 		case err == nil:
 			outcome = inventory.Outcome(prev)
-			return nil
+			return nil, nil
 		case !errors.Is(err, sql.ErrNoRows):
-			return err
+			return nil, err
 		}
 		outcome = inventory.Reserved
 		var stocks []inventory.Stock
@@ -173,7 +163,7 @@ func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.L
 				// reservable. The basket only checks out announced products.
 				st = inventory.Stock{ProductID: l.ProductID}
 			case err != nil:
-				return err
+				return nil, err
 			case st.Deleted:
 				outcome = inventory.ProductUnavailable
 			case st.Tracked && st.Available < l.Quantity && outcome == inventory.Reserved:
@@ -187,69 +177,62 @@ func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.L
 					continue
 				}
 				if _, err := tx.ExecContext(ctx, `update stock set available = available - ?, reserved = reserved + ?, version = version + 1 where product_id = ?`, l.Quantity, l.Quantity, l.ProductID); err != nil {
-					return err
+					return nil, err
 				}
 				if _, err := tx.ExecContext(ctx, `insert into holds (order_id, product_id, quantity) values (?, ?, ?)`, orderID, l.ProductID, l.Quantity); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `insert into reservations (order_id, outcome) values (?, ?)`, orderID, string(outcome)); err != nil {
-			return err
+			return nil, err
 		}
-		return s.add(ctx, tx, &emitted, func() ([]events.Outgoing, error) { return callReserve(emit, outcome) })
+		return callReserve(emit, outcome)
 	})
 	if err != nil {
 		return "", fmt.Errorf("reserve for order %s: %w", orderID, err)
-	}
-	if emitted {
-		s.ob.Committed()
 	}
 	return outcome, nil
 }
 
 // Release implements inventory.Store.
 func (s *Store) Release(ctx context.Context, orderID string, emit inventory.EmitRelease) error {
-	emitted := false
-	err := sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := s.Write(ctx, func(tx *sql.Tx) ([]events.Outgoing, error) {
 		rows, err := tx.QueryContext(ctx, `select product_id, quantity from holds where order_id = ? order by product_id`, orderID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var held []inventory.Line
 		for rows.Next() {
 			var l inventory.Line
 			if err := rows.Scan(&l.ProductID, &l.Quantity); err != nil {
 				rows.Close()
-				return err
+				return nil, err
 			}
 			held = append(held, l)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		for _, l := range held {
 			if _, err := tx.ExecContext(ctx, `update stock set available = available + ?, reserved = reserved - ?, version = version + 1 where product_id = ?`, l.Quantity, l.Quantity, l.ProductID); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `delete from holds where order_id = ?`, orderID); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `insert into reservations (order_id, outcome) values (?, ?) on conflict (order_id) do update set outcome = excluded.outcome`, orderID, released); err != nil {
-			return err
+			return nil, err
 		}
 		if len(held) == 0 || emit == nil {
-			return nil
+			return nil, nil
 		}
-		return s.add(ctx, tx, &emitted, func() ([]events.Outgoing, error) { return emit(held) })
+		return emit(held)
 	})
 	if err != nil {
 		return fmt.Errorf("release order %s: %w", orderID, err)
-	}
-	if emitted {
-		s.ob.Committed()
 	}
 	return nil
 }
@@ -261,19 +244,9 @@ func callReserve(emit inventory.EmitReserve, o inventory.Outcome) ([]events.Outg
 	return emit(o)
 }
 
-// add puts the events list gives into the outbox within tx.
-func (s *Store) add(ctx context.Context, tx *sql.Tx, emitted *bool, list func() ([]events.Outgoing, error)) error {
-	evts, err := list()
-	if err != nil || len(evts) == 0 {
-		return err
-	}
-	*emitted = true
-	return s.ob.Add(ctx, tx, evts...)
-}
-
 // Commit implements inventory.Store.
 func (s *Store) Commit(ctx context.Context, orderID string) error {
-	err := sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := sqlitedb.InTx(ctx, s.DB, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `update stock set reserved = reserved - (select quantity from holds where holds.product_id = stock.product_id and holds.order_id = ?), version = version + 1
 where product_id in (select product_id from holds where order_id = ?)`, orderID, orderID); err != nil {
 			return err

@@ -33,7 +33,7 @@ func TestStoredFormatIsPinned(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.db.ExecContext(t.Context(), `insert into orders (user_name, order_id, body) values ('ada', 'o1', ?)`, firstBody); err != nil {
+	if _, err := s.DB.ExecContext(t.Context(), `insert into orders (user_name, order_id, body) values ('ada', 'o1', ?)`, firstBody); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Get(t.Context(), "ada", "o1")
@@ -51,7 +51,7 @@ func TestStoredFormatIsPinned(t *testing.T) {
 		t.Fatal(err)
 	}
 	var body string
-	if err := s.db.QueryRowContext(t.Context(), `select body from orders where order_id = 'o2'`).Scan(&body); err != nil {
+	if err := s.DB.QueryRowContext(t.Context(), `select body from orders where order_id = 'o2'`).Scan(&body); err != nil {
 		t.Fatal(err)
 	}
 	if body != storedBody {

@@ -39,25 +39,18 @@ var _ ordering.Arrivals = (*Store)(nil)
 
 // Store implements ordering.Store and ordering.Arrivals.
 type Store struct {
-	db       *sql.DB
-	ob       *outbox.Outbox
+	outbox.Store
 	arrivals arrivals
 }
 
 // Open opens the ordering database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
-	db, err := sqlitedb.Open(ctx, path, Schema)
+	base, err := outbox.Open(ctx, path, Schema)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, ob: outbox.New(db)}, nil
+	return &Store{Store: base}, nil
 }
-
-// Outbox is where the store's events wait for the relay.
-func (s *Store) Outbox() *outbox.Outbox { return s.ob }
-
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
 
 // Create implements ordering.Store.
 func (s *Store) Create(ctx context.Context, o ordering.Order, evts ...events.Outgoing) error {
@@ -119,23 +112,20 @@ func (s *Store) write(ctx context.Context, o ordering.Order, evts []events.Outgo
 	if err != nil {
 		return fmt.Errorf("encode order %s: %w", o.OrderID, err)
 	}
-	err = sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+	err = s.Write(ctx, func(tx *sql.Tx) ([]events.Outgoing, error) {
 		res, err := tx.ExecContext(ctx, query, args(string(body))...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return err
+			return nil, err
 		} else if n == 0 {
-			return none(ctx, tx)
+			return nil, none(ctx, tx)
 		}
-		return s.ob.Add(ctx, tx, evts...)
+		return evts, nil
 	})
 	if err != nil {
 		return fmt.Errorf("write order %s: %w", o.OrderID, err)
-	}
-	if len(evts) > 0 {
-		s.ob.Committed()
 	}
 	return nil
 }
@@ -155,7 +145,7 @@ func decode(body string) (ordering.Order, error) {
 // Get implements ordering.Store.
 func (s *Store) Get(ctx context.Context, userName, orderID string) (ordering.Order, error) {
 	var body string
-	err := s.db.QueryRowContext(ctx, `select body from orders where user_name = ? and order_id = ?`, userName, orderID).Scan(&body)
+	err := s.DB.QueryRowContext(ctx, `select body from orders where user_name = ? and order_id = ?`, userName, orderID).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ordering.Order{}, fmt.Errorf("get order %s: %w", orderID, ordering.ErrNotFound)
 	}
@@ -190,7 +180,7 @@ func (s *Store) list(ctx context.Context, query string, req page.Request, keys .
 			return page.Of[ordering.Order]{}, err
 		}
 	}
-	res, err := sqlitedb.Page(ctx, s.db, req, query, append(keys, after.OrderID, after.OrderID), scanOrder,
+	res, err := sqlitedb.Page(ctx, s.DB, req, query, append(keys, after.OrderID, after.OrderID), scanOrder,
 		func(o ordering.Order) any { return cursor{OrderID: o.OrderID} })
 	if err != nil {
 		return page.Of[ordering.Order]{}, fmt.Errorf("list orders: %w", err)

@@ -11,7 +11,6 @@ import (
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/outbox"
 	"github.com/eventshop/eventshop/internal/payment"
-	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
 
 // Schema creates the payments table.
@@ -29,30 +28,21 @@ create table if not exists payments (
 var _ payment.Store = (*Store)(nil)
 
 // Store implements payment.Store.
-type Store struct {
-	db *sql.DB
-	ob *outbox.Outbox
-}
+type Store struct{ outbox.Store }
 
 // Open opens the payments database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
-	db, err := sqlitedb.Open(ctx, path, Schema)
+	base, err := outbox.Open(ctx, path, Schema)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, ob: outbox.New(db)}, nil
+	return &Store{Store: base}, nil
 }
-
-// Outbox is where the store's events wait for the relay.
-func (s *Store) Outbox() *outbox.Outbox { return s.ob }
-
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
 
 // Get implements payment.Store.
 func (s *Store) Get(ctx context.Context, orderID string) (payment.Payment, bool, error) {
 	p := payment.Payment{OrderID: orderID}
-	err := s.db.QueryRowContext(ctx, `select user_name, state, amount, capture_id, refund_id from payments where order_id = ?`, orderID).
+	err := s.DB.QueryRowContext(ctx, `select user_name, state, amount, capture_id, refund_id from payments where order_id = ?`, orderID).
 		Scan(&p.UserName, &p.State, &p.Amount, &p.CaptureID, &p.RefundID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return payment.Payment{}, false, nil
@@ -66,7 +56,7 @@ func (s *Store) Get(ctx context.Context, orderID string) (payment.Payment, bool,
 // Record implements payment.Store.
 func (s *Store) Record(ctx context.Context, p payment.Payment, from string, evts ...events.Outgoing) (bool, error) {
 	recorded := false
-	err := sqlitedb.InTx(ctx, s.db, func(tx *sql.Tx) error {
+	err := s.Write(ctx, func(tx *sql.Tx) ([]events.Outgoing, error) {
 		var res sql.Result
 		var err error
 		if from == "" {
@@ -77,19 +67,16 @@ func (s *Store) Record(ctx context.Context, p payment.Payment, from string, evts
 				p.State, p.Amount, p.CaptureID, p.RefundID, p.OrderID, from)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err
+			return nil, err
 		}
 		recorded = true
-		return s.ob.Add(ctx, tx, evts...)
+		return evts, nil
 	})
 	if err != nil {
 		return false, fmt.Errorf("record payment of %s: %w", p.OrderID, err)
-	}
-	if recorded && len(evts) > 0 {
-		s.ob.Committed()
 	}
 	return recorded, nil
 }
