@@ -141,7 +141,7 @@ fmt:
 FUZZTIME ?= 30s
 FUZZ_TARGETS := FuzzCreateProduct:./internal/catalog/httpapi FuzzUpdateProduct:./internal/catalog/httpapi \
 	FuzzReplaceBasket:./internal/basket/httpapi FuzzCheckout:./internal/basket/httpapi \
-	FuzzOrderRequests:./internal/ordering/httpapi FuzzVerify:./internal/auth/localjwt
+	FuzzOrderRequests:./internal/ordering/httpapi FuzzStockBodies:./internal/inventory/httpapi FuzzVerify:./internal/auth/localjwt
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +16,6 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localapp/localapptest"
@@ -42,9 +40,9 @@ func chromium(t *testing.T) string {
 }
 
 type shop struct {
-	url  string
-	app  *localapp.App
-	keys *localjwt.Keys
+	*localapptest.Shop
+	url string
+	app *localapp.App
 }
 
 // start runs the whole local shop with the demo catalog, its development
@@ -52,32 +50,18 @@ type shop struct {
 func start(t *testing.T) *shop {
 	t.Helper()
 	s := localapptest.Start(t, localapp.Config{DataDir: t.TempDir(), Demo: true, DevSignIn: true})
-	return &shop{url: s.Server.URL, app: s.App, keys: s.Keys}
+	return &shop{Shop: s, url: s.Server.URL, app: s.App}
 }
 
-// call is the API as the test sees it, beside the browser.
+// call is the API as the test sees it, beside the browser: the answer's
+// status, and its body decoded into out when it succeeded.
 func (s *shop) call(t *testing.T, user string, admin bool, method, path, body string, out any) int {
 	t.Helper()
-	tok, err := s.keys.Issue(user, admin, time.Hour, time.Now())
-	if err != nil {
-		t.Fatal(err)
+	r := s.As(t, user, admin).Do(method, path, body)
+	if out != nil && r.Status < 300 {
+		r.Decode(t, out)
 	}
-	req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+tok)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if out != nil && res.StatusCode < 300 {
-		if err := json.NewDecoder(res.Body).Decode(out); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return res.StatusCode
+	return r.Status
 }
 
 // browser starts headless Chromium for the test; a failing test leaves a

@@ -379,132 +379,31 @@ func TestLambdaArtifacts(t *testing.T) {
 	settings := map[string]string{awsenv.EventBusName: "SwnEventBus"}
 	maps.Copy(settings, tables)
 	ebEndpoint := eventbridgetest.Start(t, bus)
-	fn := startEach(t, emulator, "lambda.norpc", functions, settings,
+	fns := startEach(t, emulator, "lambda.norpc", functions, settings,
 		map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_EVENTBRIDGE": ebEndpoint})
-
-	// Catalog API: create and read a product.
-	var p struct {
-		ID    string      `json:"id"`
-		Price money.Cents `json:"price"`
+	// fn is the function name, failing t: each step below is a subtest.
+	fn := func(t *testing.T, name string) *function {
+		c := *fns[name]
+		c.t = t
+		return &c
 	}
-	fn["catalog-api"].as(aliceClaims).want(403, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`)
-	keyed := fn["catalog-api"].as(adminClaims).with("Idempotency-Key", "create-widget")
-	mustJSON(t, keyed.want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`), &p)
-	// A retry under the same key, through the function's DynamoDB idempotency table, is the same product.
-	var again struct{ ID string }
-	mustJSON(t, keyed.want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`), &again)
-	if again.ID != p.ID {
-		t.Fatalf("a retried create made product %s besides %s", again.ID, p.ID)
-	}
-	keyed.want(422, "POST", "/product", `{"name":"Gadget","category":"Tools","price":19.99}`)
-	mustJSON(t, fn["catalog-api"].want(200, "GET", "/product/"+p.ID, ""), &p)
-	if p.Price != 1999 {
-		t.Fatalf("product price %v", p.Price)
-	}
-	if body := fn["catalog-api"].want(200, "GET", "/product?category=Tools", ""); !strings.Contains(body, p.ID) {
-		t.Fatalf("category list %s lacks %s", body, p.ID)
-	}
-	fn["catalog-api"].as(adminClaims).want(400, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.999}`)
-
-	// The outbox publisher sends the event the catalog write stored on its item.
-	item, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[awsenv.CatalogTable]), Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: p.ID}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	outbox := item.Item["outbox"].(*ddbtypes.AttributeValueMemberS).Value
-	var streamResp awsevents.DynamoDBEventResponse
-	fn["outbox-publisher"].invoke(awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{{
-		EventName: "INSERT",
-		Change:    awsevents.DynamoDBStreamRecord{SequenceNumber: "1", NewImage: map[string]awsevents.DynamoDBAttributeValue{"outbox": awsevents.NewStringAttribute(outbox)}},
-	}}}, &streamResp)
-	published := bus.Published()
-	if len(streamResp.BatchItemFailures) != 0 || len(published) != 1 || published[0].DetailType != events.TypeProductChanged {
-		t.Fatalf("publisher: failures %v, published %+v", streamResp.BatchItemFailures, published)
-	}
-
-	// A record EventBridge refuses is parked, not retried for ever; once the
-	// cause is gone, the republish function sends it and empties the table.
-	bus.SetFail(func(_ int, e eventbridgetest.Entry) string {
-		if strings.Contains(e.Detail, "Refused") {
-			return "NotAuthorizedForSourceException"
+	// step runs one step of the story; the rest need it, so a failed step ends the test.
+	step := func(name string, f func(t *testing.T)) {
+		t.Helper()
+		if !t.Run(name, f) {
+			t.FailNow()
 		}
-		return ""
-	})
-	refused, err := events.New(events.SourceCatalog, events.TypeProductChanged, map[string]string{"name": "Refused"}, time.Now())
-	if err != nil {
-		t.Fatal(err)
 	}
-	refusedOutbox, _ := outboxitem.Encode([]events.Outgoing{refused})
-	fn["outbox-publisher"].invoke(awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{{
-		EventName: "INSERT", EventSourceArn: "arn:aws:dynamodb:us-east-1:000000000000:table/products/stream/1",
-		Change: awsevents.DynamoDBStreamRecord{SequenceNumber: "2", NewImage: map[string]awsevents.DynamoDBAttributeValue{"outbox": awsevents.NewStringAttribute(refusedOutbox.(*ddbtypes.AttributeValueMemberS).Value)}},
-	}}}, &streamResp)
-	if len(streamResp.BatchItemFailures) != 0 || len(bus.Published()) != 1 {
-		t.Fatalf("a refused record: failures %v, published %d", streamResp.BatchItemFailures, len(bus.Published()))
-	}
-	bus.SetFail(nil)
-	var republished struct{ Republished, Left int }
-	fn["outbox-republish"].invoke(map[string]string{}, &republished)
-	if republished.Republished != 1 || republished.Left != 0 || len(bus.Published()) != 2 {
-		t.Fatalf("republish = %+v, published %d", republished, len(bus.Published()))
-	}
-
-	// The user pool's pre-sign-up trigger refuses user names the API refuses.
-	var signUp awsevents.CognitoEventUserPoolsPreSignup
-	signUp.UserName = "ada.lovelace"
-	fn["cognito-pre-signup"].invoke(signUp, &signUp)
-	if signUp.UserName != "ada.lovelace" {
-		t.Fatalf("pre-sign-up changed the event: %+v", signUp)
-	}
-	signUp.UserName = "José"
-	if msg := fn["cognito-pre-signup"].invokeError(signUp); !strings.Contains(msg, "cannot be used") {
-		t.Fatalf("pre-sign-up of José: %q, want a refusal", msg)
-	}
-
-	// The basket consumer gets that event from SQS in an EventBridge envelope.
-	var sqsResp awsevents.SQSEventResponse
-	msg := eventstest.Message(t, "m1", published[0].Source, published[0].DetailType, json.RawMessage(published[0].Detail))
-	fn["basket-consumer"].invoke(eventstest.Batch(msg), &sqsResp)
-	if len(sqsResp.BatchItemFailures) != 0 {
-		t.Fatalf("basket consumer failed %v", sqsResp.BatchItemFailures)
-	}
-	// The inventory consumer learns of the product from the same event.
-	fn["inventory-consumer"].invoke(eventstest.Batch(msg), &sqsResp)
-	if st, err := inventorydynamo.New(db, tables[awsenv.InventoryTable], "").Get(context.Background(), p.ID); len(sqsResp.BatchItemFailures) != 0 || err != nil || st.CatalogVersion != 1 {
-		t.Fatalf("inventory consumer: failures %v, stock %+v, %v", sqsResp.BatchItemFailures, st, err)
-	}
-	// Inventory API: an admin sets the stock; anyone reads what is available.
-	fn["inventory-api"].as(aliceClaims).want(403, "PUT", "/inventory/"+p.ID, `{"available":50}`)
-	fn["inventory-api"].as(adminClaims).want(200, "PUT", "/inventory/"+p.ID, `{"available":50}`)
-	if body := fn["inventory-api"].want(200, "GET", "/inventory/"+p.ID, ""); !strings.Contains(body, `"available":50`) || strings.Contains(body, "reserved") {
-		t.Fatalf("public stock = %s", body)
-	}
-	fn["inventory-api"].want(404, "GET", "/inventory/never-announced", "")
-
-	// Hostile input is refused, naming the field, as locally.
-	if body := fn["catalog-api"].as(adminClaims).want(400, "PUT", "/product/"+p.ID, `{"name":"x","category":"c","price":1,"imageFile":"../../etc/passwd"}`); !strings.Contains(body, "imageFile") {
-		t.Fatalf("an image file with a path: %s", body)
-	}
-	fn["inventory-api"].as(aliceClaims).want(403, "POST", "/inventory/"+p.ID+"/adjustments", `{"delta":5,"reason":"delivery"}`)
-	if body := fn["inventory-api"].as(adminClaims).want(200, "POST", "/inventory/"+p.ID+"/adjustments", `{"delta":5,"reason":"delivery"}`); !strings.Contains(body, `"available":55`) || !strings.Contains(body, `"version":2`) {
-		t.Fatalf("stock after adjusting by 5 = %s", body)
-	}
-	fn["inventory-api"].as(adminClaims).want(422, "POST", "/inventory/"+p.ID+"/adjustments", `{"delta":-56,"reason":"count"}`)
-	fn["inventory-api"].as(adminClaims).want(200, "PUT", "/inventory/"+p.ID, `{"available":50,"version":2}`)
-	fn["inventory-api"].as(adminClaims).want(409, "PUT", "/inventory/"+p.ID, `{"available":50,"version":2}`)
-
-	// Basket API: write and read a basket, priced by the server.
-	basket := fn["basket-api"].as(aliceClaims).want(200, "POST", "/basket", `{"userName":"alice","items":[{"productId":"`+p.ID+`","quantity":3,"price":0.01}]}`)
-	if !strings.Contains(basket, `"totalPrice":59.97`) {
-		t.Fatalf("basket = %s, want total 59.97", basket)
-	}
-	fn["basket-api"].as(adminClaims).want(403, "POST", "/basket", `{"userName":"alice","items":[]}`)
-	if body := fn["basket-api"].as(aliceClaims).want(200, "GET", "/basket/alice", ""); !strings.Contains(body, `"lineTotal":59.97`) {
-		t.Fatalf("GET basket = %s", body)
-	}
-
+	var (
+		p struct {
+			ID    string      `json:"id"`
+			Price money.Cents `json:"price"`
+		}
+		published []eventbridgetest.Entry
+		checkout  events.CheckoutBasket
+	)
 	// outboxOf reads the one event an item carries for its stream publisher.
-	outboxOf := func(table, keyName, keyValue string, more ...string) events.Outgoing {
+	outboxOf := func(t *testing.T, table, keyName, keyValue string, more ...string) events.Outgoing {
 		t.Helper()
 		key := map[string]ddbtypes.AttributeValue{keyName: &ddbtypes.AttributeValueMemberS{Value: keyValue}}
 		if len(more) == 2 {
@@ -524,115 +423,255 @@ func TestLambdaArtifacts(t *testing.T) {
 		}
 		return evts[0]
 	}
-
-	// Checkout: priced from the price kept with the basket (the function
-	// read it a moment ago: no check of it), it writes the emptied basket
-	// with its CheckoutBasket. The ordering consumer makes one order from it,
-	// however often it comes.
-	if body := fn["basket-api"].as(aliceClaims).want(400, "POST", "/basket/checkout",
-		`{"userName":"alice","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","address":"1 St","paymentMethod":"<svg/onload=alert(1)>"}`); !strings.Contains(body, "paymentMethod") {
-		t.Fatalf("a payment method the shop does not offer: %s", body)
-	}
-	answer := fn["basket-api"].as(aliceClaims).want(202, "POST", "/basket/checkout",
-		`{"userName":"alice","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","address":"1 St","paymentMethod":"invoice"}`)
-	checkedOut := outboxOf(tables[awsenv.BasketTable], "userName", "alice")
-	var checkout events.CheckoutBasket
-	if err := json.Unmarshal(checkedOut.Detail, &checkout); err != nil || checkedOut.DetailType != events.TypeCheckoutBasket ||
-		!strings.Contains(answer, checkout.CheckoutID) || checkout.TotalPrice != 5997 {
-		t.Fatalf("checkout answered %s and wrote %s %s", answer, checkedOut.DetailType, checkedOut.Detail)
-	}
-	for i := range 2 {
-		m := eventstest.Message(t, fmt.Sprintf("c%d", i), checkedOut.Source, checkedOut.DetailType, json.RawMessage(checkedOut.Detail))
-		fn["ordering-consumer"].invoke(eventstest.Batch(m), &sqsResp)
-		if len(sqsResp.BatchItemFailures) != 0 {
-			t.Fatalf("ordering consumer failed %v", sqsResp.BatchItemFailures)
-		}
-	}
-	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: ptr(tables[awsenv.OrderTable])})
-	if err != nil || len(out.Items) != 1 {
-		t.Fatalf("orders table holds %d items (%v), want 1", len(out.Items), err)
-	}
-
-	// The saga: the order's OrderPlaced (on its item, for the stream
-	// publisher) reaches the inventory, which reserves and says so on its own
-	// item; that StockReserved reaches the ordering consumer: RESERVED.
-	deliver := func(name string, e events.Outgoing) {
+	deliver := func(t *testing.T, name string, e events.Outgoing) {
 		t.Helper()
-		fn[name].invoke(eventstest.Batch(eventstest.Message(t, e.ID, e.Source, e.DetailType, json.RawMessage(e.Detail))), &sqsResp)
-		if len(sqsResp.BatchItemFailures) != 0 {
-			t.Fatalf("%s failed %v", name, sqsResp.BatchItemFailures)
+		var resp awsevents.SQSEventResponse
+		fn(t, name).invoke(eventstest.Batch(eventstest.Message(t, e.ID, e.Source, e.DetailType, json.RawMessage(e.Detail))), &resp)
+		if len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%s failed %v", name, resp.BatchItemFailures)
 		}
 	}
-	placed := outboxOf(tables[awsenv.OrderTable], "userName", "alice", "orderId", checkout.CheckoutID)
-	if placed.DetailType != events.TypeOrderPlaced {
-		t.Fatalf("the order's item carries %s", placed.DetailType)
-	}
-	deliver("inventory-consumer", placed)
-	reserved := outboxOf(tables[awsenv.ReservationTable], "id", checkout.CheckoutID)
-	if reserved.DetailType != events.TypeStockReserved {
-		t.Fatalf("the reservation's item carries %s", reserved.DetailType)
-	}
-	deliver("ordering-consumer", reserved)
-	if body := fn["ordering-api"].as(aliceClaims).want(200, "GET", "/order/alice/"+checkout.CheckoutID, ""); !strings.Contains(body, `"status":"RESERVED"`) {
-		t.Fatalf("order after StockReserved: %s", body)
-	}
-	// Not paid, it does not ship. The payment consumer pays for the stock
-	// (the simulated provider); PaymentCaptured makes the order PAID.
-	fn["ordering-api"].as(adminClaims).want(409, "POST", "/order/alice/"+checkout.CheckoutID+"/ship", "")
-	deliver("payment-consumer", reserved)
-	captured := outboxOf(tables[awsenv.PaymentTable], "orderId", checkout.CheckoutID)
-	if captured.DetailType != events.TypePaymentCaptured {
-		t.Fatalf("the payment's item carries %s", captured.DetailType)
-	}
-	deliver("ordering-consumer", captured)
-	if body := fn["ordering-api"].as(aliceClaims).want(200, "GET", "/order/alice/"+checkout.CheckoutID, ""); !strings.Contains(body, `"status":"PAID"`) {
-		t.Fatalf("order after PaymentCaptured: %s", body)
-	}
 
-	// Ordering API: list the orders.
-	var orders struct {
-		Items []struct {
-			OrderID    string      `json:"orderId"`
-			TotalPrice money.Cents `json:"totalPrice"`
-		} `json:"items"`
-	}
-	mustJSON(t, fn["ordering-api"].as(aliceClaims).want(200, "GET", "/order/alice", ""), &orders)
-	if len(orders.Items) != 1 || orders.Items[0].OrderID != checkout.CheckoutID || orders.Items[0].TotalPrice != 5997 {
-		t.Fatalf("orders = %+v", orders)
-	}
-	fn["ordering-api"].as(aliceClaims).want(404, "GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "")
-	// Asked to wait (Prefer: wait), the function reads the table until the
-	// order is placed or the wait is over: a placed order at once, a missing
-	// one 404 once the second has passed.
-	fn["ordering-api"].as(aliceClaims).with("Prefer", "wait=5").want(200, "GET", "/order/alice/"+checkout.CheckoutID, "")
-	start := time.Now()
-	fn["ordering-api"].as(aliceClaims).with("Prefer", "wait=1").want(404, "GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "")
-	if waited := time.Since(start); waited < time.Second {
-		t.Errorf("a missing order with Prefer: wait=1 answered 404 after %v, want after the second", waited)
-	}
-	fn["ordering-api"].as(map[string]string{"sub": "s-bob", "cognito:username": "bob"}).want(403, "GET", "/order/alice", "")
-	// Its owner cancels it; the cancellation rides on the order's item; the
-	// payment consumer refunds it, and the refund reaches the order's history.
-	if body := fn["ordering-api"].as(aliceClaims).want(202, "POST", "/order/alice/"+checkout.CheckoutID+"/cancel", ""); !strings.Contains(body, `"status":"CANCELLED"`) {
-		t.Fatalf("cancel = %s", body)
-	}
-	stored, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[awsenv.OrderTable]), Key: map[string]ddbtypes.AttributeValue{
-		"userName": &ddbtypes.AttributeValueMemberS{Value: "alice"}, "orderId": &ddbtypes.AttributeValueMemberS{Value: checkout.CheckoutID},
-	}})
-	if err != nil || !strings.Contains(fmt.Sprint(stored.Item["outbox"]), events.TypeOrderCancelled) {
-		t.Fatalf("the cancelled order's item carries no OrderCancelled: %v %v", stored.Item["outbox"], err)
-	}
-	cancelled := outboxOf(tables[awsenv.OrderTable], "userName", "alice", "orderId", checkout.CheckoutID)
-	deliver("payment-consumer", cancelled)
-	refunded := outboxOf(tables[awsenv.PaymentTable], "orderId", checkout.CheckoutID)
-	if refunded.DetailType != events.TypePaymentRefunded {
-		t.Fatalf("the payment's item carries %s after the cancellation", refunded.DetailType)
-	}
-	deliver("ordering-consumer", refunded)
-	if body := fn["ordering-api"].as(aliceClaims).want(200, "GET", "/order/alice/"+checkout.CheckoutID, ""); !strings.Contains(body, `"status":"REFUNDED"`) {
-		t.Fatalf("order after PaymentRefunded: %s", body)
-	}
-	deliver("inventory-consumer", cancelled) // gives back what it held (nothing: untracked)
+	step("the catalog API creates and reads a product; a keyed retry is the same product", func(t *testing.T) {
+		fn(t, "catalog-api").as(aliceClaims).want(403, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`)
+		keyed := fn(t, "catalog-api").as(adminClaims).with("Idempotency-Key", "create-widget")
+		mustJSON(t, keyed.want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`), &p)
+		// A retry under the same key, through the function's DynamoDB idempotency table, is the same product.
+		var again struct{ ID string }
+		mustJSON(t, keyed.want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`), &again)
+		if again.ID != p.ID {
+			t.Fatalf("a retried create made product %s besides %s", again.ID, p.ID)
+		}
+		keyed.want(422, "POST", "/product", `{"name":"Gadget","category":"Tools","price":19.99}`)
+		mustJSON(t, fn(t, "catalog-api").want(200, "GET", "/product/"+p.ID, ""), &p)
+		if p.Price != 1999 {
+			t.Fatalf("product price %v", p.Price)
+		}
+		if body := fn(t, "catalog-api").want(200, "GET", "/product?category=Tools", ""); !strings.Contains(body, p.ID) {
+			t.Fatalf("category list %s lacks %s", body, p.ID)
+		}
+		fn(t, "catalog-api").as(adminClaims).want(400, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.999}`)
+
+	})
+	step("the outbox publisher sends the event the write stored on its item", func(t *testing.T) {
+		// The outbox publisher sends the event the catalog write stored on its item.
+		item, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[awsenv.CatalogTable]), Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: p.ID}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outbox := item.Item["outbox"].(*ddbtypes.AttributeValueMemberS).Value
+		var streamResp awsevents.DynamoDBEventResponse
+		fn(t, "outbox-publisher").invoke(awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{{
+			EventName: "INSERT",
+			Change:    awsevents.DynamoDBStreamRecord{SequenceNumber: "1", NewImage: map[string]awsevents.DynamoDBAttributeValue{"outbox": awsevents.NewStringAttribute(outbox)}},
+		}}}, &streamResp)
+		published = bus.Published()
+		if len(streamResp.BatchItemFailures) != 0 || len(published) != 1 || published[0].DetailType != events.TypeProductChanged {
+			t.Fatalf("publisher: failures %v, published %+v", streamResp.BatchItemFailures, published)
+		}
+
+	})
+	step("a record EventBridge refuses is parked, then republished", func(t *testing.T) {
+		// A record EventBridge refuses is parked, not retried for ever; once the
+		// cause is gone, the republish function sends it and empties the table.
+		bus.SetFail(func(_ int, e eventbridgetest.Entry) string {
+			if strings.Contains(e.Detail, "Refused") {
+				return "NotAuthorizedForSourceException"
+			}
+			return ""
+		})
+		refused, err := events.New(events.SourceCatalog, events.TypeProductChanged, map[string]string{"name": "Refused"}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		refusedOutbox, _ := outboxitem.Encode([]events.Outgoing{refused})
+		var streamResp awsevents.DynamoDBEventResponse
+		fn(t, "outbox-publisher").invoke(awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{{
+			EventName: "INSERT", EventSourceArn: "arn:aws:dynamodb:us-east-1:000000000000:table/products/stream/1",
+			Change: awsevents.DynamoDBStreamRecord{SequenceNumber: "2", NewImage: map[string]awsevents.DynamoDBAttributeValue{"outbox": awsevents.NewStringAttribute(refusedOutbox.(*ddbtypes.AttributeValueMemberS).Value)}},
+		}}}, &streamResp)
+		if len(streamResp.BatchItemFailures) != 0 || len(bus.Published()) != 1 {
+			t.Fatalf("a refused record: failures %v, published %d", streamResp.BatchItemFailures, len(bus.Published()))
+		}
+		bus.SetFail(nil)
+		var republished struct{ Republished, Left int }
+		fn(t, "outbox-republish").invoke(map[string]string{}, &republished)
+		if republished.Republished != 1 || republished.Left != 0 || len(bus.Published()) != 2 {
+			t.Fatalf("republish = %+v, published %d", republished, len(bus.Published()))
+		}
+
+	})
+	step("the pre-sign-up trigger refuses the names the API refuses", func(t *testing.T) {
+		// The user pool's pre-sign-up trigger refuses user names the API refuses.
+		var signUp awsevents.CognitoEventUserPoolsPreSignup
+		signUp.UserName = "ada.lovelace"
+		fn(t, "cognito-pre-signup").invoke(signUp, &signUp)
+		if signUp.UserName != "ada.lovelace" {
+			t.Fatalf("pre-sign-up changed the event: %+v", signUp)
+		}
+		signUp.UserName = "José"
+		if msg := fn(t, "cognito-pre-signup").invokeError(signUp); !strings.Contains(msg, "cannot be used") {
+			t.Fatalf("pre-sign-up of José: %q, want a refusal", msg)
+		}
+
+	})
+	step("the basket and inventory consumers apply the product's event", func(t *testing.T) {
+		// The basket consumer gets that event from SQS in an EventBridge envelope.
+		var sqsResp awsevents.SQSEventResponse
+		msg := eventstest.Message(t, "m1", published[0].Source, published[0].DetailType, json.RawMessage(published[0].Detail))
+		fn(t, "basket-consumer").invoke(eventstest.Batch(msg), &sqsResp)
+		if len(sqsResp.BatchItemFailures) != 0 {
+			t.Fatalf("basket consumer failed %v", sqsResp.BatchItemFailures)
+		}
+		// The inventory consumer learns of the product from the same event.
+		fn(t, "inventory-consumer").invoke(eventstest.Batch(msg), &sqsResp)
+		if st, err := inventorydynamo.New(db, tables[awsenv.InventoryTable], "").Get(context.Background(), p.ID); len(sqsResp.BatchItemFailures) != 0 || err != nil || st.CatalogVersion != 1 {
+			t.Fatalf("inventory consumer: failures %v, stock %+v, %v", sqsResp.BatchItemFailures, st, err)
+		}
+	})
+	step("the inventory API sets, adjusts and guards the stock", func(t *testing.T) {
+		// Inventory API: an admin sets the stock; anyone reads what is available.
+		fn(t, "inventory-api").as(aliceClaims).want(403, "PUT", "/inventory/"+p.ID, `{"available":50}`)
+		fn(t, "inventory-api").as(adminClaims).want(200, "PUT", "/inventory/"+p.ID, `{"available":50}`)
+		if body := fn(t, "inventory-api").want(200, "GET", "/inventory/"+p.ID, ""); !strings.Contains(body, `"available":50`) || strings.Contains(body, "reserved") {
+			t.Fatalf("public stock = %s", body)
+		}
+		fn(t, "inventory-api").want(404, "GET", "/inventory/never-announced", "")
+
+		// Hostile input is refused, naming the field, as locally.
+		if body := fn(t, "catalog-api").as(adminClaims).want(400, "PUT", "/product/"+p.ID, `{"name":"x","category":"c","price":1,"imageFile":"../../etc/passwd"}`); !strings.Contains(body, "imageFile") {
+			t.Fatalf("an image file with a path: %s", body)
+		}
+		fn(t, "inventory-api").as(aliceClaims).want(403, "POST", "/inventory/"+p.ID+"/adjustments", `{"delta":5,"reason":"delivery"}`)
+		if body := fn(t, "inventory-api").as(adminClaims).want(200, "POST", "/inventory/"+p.ID+"/adjustments", `{"delta":5,"reason":"delivery"}`); !strings.Contains(body, `"available":55`) || !strings.Contains(body, `"version":2`) {
+			t.Fatalf("stock after adjusting by 5 = %s", body)
+		}
+		fn(t, "inventory-api").as(adminClaims).want(422, "POST", "/inventory/"+p.ID+"/adjustments", `{"delta":-56,"reason":"count"}`)
+		fn(t, "inventory-api").as(adminClaims).want(200, "PUT", "/inventory/"+p.ID, `{"available":50,"version":2}`)
+		fn(t, "inventory-api").as(adminClaims).want(409, "PUT", "/inventory/"+p.ID, `{"available":50,"version":2}`)
+
+	})
+	step("the basket API prices a basket on the server", func(t *testing.T) {
+		// Basket API: write and read a basket, priced by the server.
+		basket := fn(t, "basket-api").as(aliceClaims).want(200, "POST", "/basket", `{"userName":"alice","items":[{"productId":"`+p.ID+`","quantity":3,"price":0.01}]}`)
+		if !strings.Contains(basket, `"totalPrice":59.97`) {
+			t.Fatalf("basket = %s, want total 59.97", basket)
+		}
+		fn(t, "basket-api").as(adminClaims).want(403, "POST", "/basket", `{"userName":"alice","items":[]}`)
+		if body := fn(t, "basket-api").as(aliceClaims).want(200, "GET", "/basket/alice", ""); !strings.Contains(body, `"lineTotal":59.97`) {
+			t.Fatalf("GET basket = %s", body)
+		}
+
+	})
+	step("a checkout makes one order however often its event comes", func(t *testing.T) {
+		// Checkout: priced from the price kept with the basket (the function
+		// read it a moment ago: no check of it), it writes the emptied basket
+		// with its CheckoutBasket. The ordering consumer makes one order from it,
+		// however often it comes.
+		if body := fn(t, "basket-api").as(aliceClaims).want(400, "POST", "/basket/checkout",
+			`{"userName":"alice","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","address":"1 St","paymentMethod":"<svg/onload=alert(1)>"}`); !strings.Contains(body, "paymentMethod") {
+			t.Fatalf("a payment method the shop does not offer: %s", body)
+		}
+		answer := fn(t, "basket-api").as(aliceClaims).want(202, "POST", "/basket/checkout",
+			`{"userName":"alice","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","address":"1 St","paymentMethod":"invoice"}`)
+		checkedOut := outboxOf(t, tables[awsenv.BasketTable], "userName", "alice")
+		if err := json.Unmarshal(checkedOut.Detail, &checkout); err != nil || checkedOut.DetailType != events.TypeCheckoutBasket ||
+			!strings.Contains(answer, checkout.CheckoutID) || checkout.TotalPrice != 5997 {
+			t.Fatalf("checkout answered %s and wrote %s %s", answer, checkedOut.DetailType, checkedOut.Detail)
+		}
+		var sqsResp awsevents.SQSEventResponse
+		for i := range 2 {
+			m := eventstest.Message(t, fmt.Sprintf("c%d", i), checkedOut.Source, checkedOut.DetailType, json.RawMessage(checkedOut.Detail))
+			fn(t, "ordering-consumer").invoke(eventstest.Batch(m), &sqsResp)
+			if len(sqsResp.BatchItemFailures) != 0 {
+				t.Fatalf("ordering consumer failed %v", sqsResp.BatchItemFailures)
+			}
+		}
+		out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: ptr(tables[awsenv.OrderTable])})
+		if err != nil || len(out.Items) != 1 {
+			t.Fatalf("orders table holds %d items (%v), want 1", len(out.Items), err)
+		}
+
+	})
+	step("the saga reserves the stock and takes the payment", func(t *testing.T) {
+		// The saga: the order's OrderPlaced (on its item, for the stream
+		// publisher) reaches the inventory, which reserves and says so on its own
+		// item; that StockReserved reaches the ordering consumer: RESERVED.
+		placed := outboxOf(t, tables[awsenv.OrderTable], "userName", "alice", "orderId", checkout.CheckoutID)
+		if placed.DetailType != events.TypeOrderPlaced {
+			t.Fatalf("the order's item carries %s", placed.DetailType)
+		}
+		deliver(t, "inventory-consumer", placed)
+		reserved := outboxOf(t, tables[awsenv.ReservationTable], "id", checkout.CheckoutID)
+		if reserved.DetailType != events.TypeStockReserved {
+			t.Fatalf("the reservation's item carries %s", reserved.DetailType)
+		}
+		deliver(t, "ordering-consumer", reserved)
+		if body := fn(t, "ordering-api").as(aliceClaims).want(200, "GET", "/order/alice/"+checkout.CheckoutID, ""); !strings.Contains(body, `"status":"RESERVED"`) {
+			t.Fatalf("order after StockReserved: %s", body)
+		}
+		// Not paid, it does not ship. The payment consumer pays for the stock
+		// (the simulated provider); PaymentCaptured makes the order PAID.
+		fn(t, "ordering-api").as(adminClaims).want(409, "POST", "/order/alice/"+checkout.CheckoutID+"/ship", "")
+		deliver(t, "payment-consumer", reserved)
+		captured := outboxOf(t, tables[awsenv.PaymentTable], "orderId", checkout.CheckoutID)
+		if captured.DetailType != events.TypePaymentCaptured {
+			t.Fatalf("the payment's item carries %s", captured.DetailType)
+		}
+		deliver(t, "ordering-consumer", captured)
+		if body := fn(t, "ordering-api").as(aliceClaims).want(200, "GET", "/order/alice/"+checkout.CheckoutID, ""); !strings.Contains(body, `"status":"PAID"`) {
+			t.Fatalf("order after PaymentCaptured: %s", body)
+		}
+
+	})
+	step("the ordering API lists the orders and waits for one", func(t *testing.T) {
+		// Ordering API: list the orders.
+		var orders struct {
+			Items []struct {
+				OrderID    string      `json:"orderId"`
+				TotalPrice money.Cents `json:"totalPrice"`
+			} `json:"items"`
+		}
+		mustJSON(t, fn(t, "ordering-api").as(aliceClaims).want(200, "GET", "/order/alice", ""), &orders)
+		if len(orders.Items) != 1 || orders.Items[0].OrderID != checkout.CheckoutID || orders.Items[0].TotalPrice != 5997 {
+			t.Fatalf("orders = %+v", orders)
+		}
+		fn(t, "ordering-api").as(aliceClaims).want(404, "GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "")
+		// Asked to wait (Prefer: wait), the function reads the table until the
+		// order is placed or the wait is over: a placed order at once, a missing
+		// one 404 once the second has passed.
+		fn(t, "ordering-api").as(aliceClaims).with("Prefer", "wait=5").want(200, "GET", "/order/alice/"+checkout.CheckoutID, "")
+		start := time.Now()
+		fn(t, "ordering-api").as(aliceClaims).with("Prefer", "wait=1").want(404, "GET", "/order/alice/0193a1b2-c3d4-7e5f-8a9b-000000000000", "")
+		if waited := time.Since(start); waited < time.Second {
+			t.Errorf("a missing order with Prefer: wait=1 answered 404 after %v, want after the second", waited)
+		}
+		fn(t, "ordering-api").as(map[string]string{"sub": "s-bob", "cognito:username": "bob"}).want(403, "GET", "/order/alice", "")
+	})
+	step("a cancelled order is refunded, and its history says so", func(t *testing.T) {
+		// Its owner cancels it; the cancellation rides on the order's item; the
+		// payment consumer refunds it, and the refund reaches the order's history.
+		if body := fn(t, "ordering-api").as(aliceClaims).want(202, "POST", "/order/alice/"+checkout.CheckoutID+"/cancel", ""); !strings.Contains(body, `"status":"CANCELLED"`) {
+			t.Fatalf("cancel = %s", body)
+		}
+		stored, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[awsenv.OrderTable]), Key: map[string]ddbtypes.AttributeValue{
+			"userName": &ddbtypes.AttributeValueMemberS{Value: "alice"}, "orderId": &ddbtypes.AttributeValueMemberS{Value: checkout.CheckoutID},
+		}})
+		if err != nil || !strings.Contains(fmt.Sprint(stored.Item["outbox"]), events.TypeOrderCancelled) {
+			t.Fatalf("the cancelled order's item carries no OrderCancelled: %v %v", stored.Item["outbox"], err)
+		}
+		cancelled := outboxOf(t, tables[awsenv.OrderTable], "userName", "alice", "orderId", checkout.CheckoutID)
+		deliver(t, "payment-consumer", cancelled)
+		refunded := outboxOf(t, tables[awsenv.PaymentTable], "orderId", checkout.CheckoutID)
+		if refunded.DetailType != events.TypePaymentRefunded {
+			t.Fatalf("the payment's item carries %s after the cancellation", refunded.DetailType)
+		}
+		deliver(t, "ordering-consumer", refunded)
+		if body := fn(t, "ordering-api").as(aliceClaims).want(200, "GET", "/order/alice/"+checkout.CheckoutID, ""); !strings.Contains(body, `"status":"REFUNDED"`) {
+			t.Fatalf("order after PaymentRefunded: %s", body)
+		}
+		deliver(t, "inventory-consumer", cancelled) // gives back what it held (nothing: untracked)
+	})
 }
 
 func TestMissingConfigurationFailsInit(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
+	"github.com/eventshop/eventshop/internal/localapp/localapptest"
 	"github.com/eventshop/eventshop/internal/testenv"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
@@ -103,20 +103,12 @@ func (p *proc) kill(t *testing.T) {
 	<-p.done
 }
 
+// call sends a request to the running binary as p.token's holder, the
+// answer held to the OpenAPI document as in the component tests.
 func (p *proc) call(t *testing.T, method, path, body string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if p.token != "" {
-		req.Header.Set("Authorization", "Bearer "+p.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
+	r := localapptest.NewClient(t, p.base, p.token).Do(method, path, body)
+	return r.Status, r.Body
 }
 
 func TestKilledShopLosesNoEvent(t *testing.T) {

@@ -3,8 +3,6 @@ package localapp_test
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,7 +26,7 @@ func benchShopWith(b *testing.B, products int, untraced bool) (*shop, client, cl
 	var ids []string
 	for i := range products {
 		var p product
-		admin.want(201, "POST", "/product", fmt.Sprintf(`{"name":"P%d","category":"C%d","price":%d.99}`, i, i%4, i+1)).decode(b, &p)
+		admin.Want(201, "POST", "/product", fmt.Sprintf(`{"name":"P%d","category":"C%d","price":%d.99}`, i, i%4, i+1)).Decode(b, &p)
 		ids = append(ids, p.ID)
 	}
 	items := make([]string, 0, 10)
@@ -36,21 +34,15 @@ func benchShopWith(b *testing.B, products int, untraced bool) (*shop, client, cl
 		items = append(items, `{"productId":"`+id+`","quantity":2}`)
 	}
 	body := `{"items":[` + strings.Join(items, ",") + `]}`
-	waittest.For(b, "the price view", func() bool { return alice.do("POST", "/basket", body).status == 200 })
+	waittest.For(b, "the price view", func() bool { return alice.Do("POST", "/basket", body).Status == 200 })
 	return s, admin, alice, ids
 }
 
-func (c client) serve(b *testing.B, status int, method, path, body string) {
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	maps.Copy(req.Header, c.header)
-	rec := httptest.NewRecorder()
-	c.s.app.Handler().ServeHTTP(rec, req)
-	if rec.Code != status {
-		b.Fatalf("%s %s → %d %s", method, path, rec.Code, rec.Body)
+// serve serves one request in-process through s, failing b unless it
+// answers status.
+func (s *shop) serve(b *testing.B, c client, status int, method, path, body string) {
+	if code, answer := c.Serve(s.app.Handler(), method, path, body); code != status {
+		b.Fatalf("%s %s → %d %s", method, path, code, answer)
 	}
 }
 
@@ -64,7 +56,7 @@ func BenchmarkGetProduct(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
-				anon.serve(b, 200, "GET", "/product/"+ids[i%len(ids)], "")
+				s.serve(b, anon, 200, "GET", "/product/"+ids[i%len(ids)], "")
 			}
 		})
 	}
@@ -76,14 +68,14 @@ func BenchmarkListProductsByCategory(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		anon.serve(b, 200, "GET", "/product?category=C1&limit=20", "")
+		s.serve(b, anon, 200, "GET", "/product?category=C1&limit=20", "")
 	}
 }
 
 // BenchmarkReplaceBasket writes a ten-line basket priced from the view, with
 // token verification: the hottest write a shopper makes.
 func BenchmarkReplaceBasket(b *testing.B) {
-	_, _, alice, ids := benchShop(b, 10)
+	s, _, alice, ids := benchShop(b, 10)
 	items := make([]string, len(ids))
 	for i, id := range ids {
 		items[i] = `{"productId":"` + id + `","quantity":3,"color":"red"}`
@@ -92,24 +84,24 @@ func BenchmarkReplaceBasket(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		alice.serve(b, 200, "POST", "/basket", body)
+		s.serve(b, alice, 200, "POST", "/basket", body)
 	}
 }
 
 // BenchmarkCheckoutToOrder measures a checkout until its order is readable:
 // the outbox, the relay, the bus and the ordering consumer included.
 func BenchmarkCheckoutToOrder(b *testing.B) {
-	_, _, alice, ids := benchShop(b, 3)
+	s, _, alice, ids := benchShop(b, 3)
 	fill := `{"items":[{"productId":"` + ids[0] + `","quantity":1},{"productId":"` + ids[1] + `","quantity":2}]}`
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		alice.serve(b, 200, "POST", "/basket", fill)
+		s.serve(b, alice, 200, "POST", "/basket", fill)
 		var co struct{ OrderID string }
-		alice.want(202, "POST", "/basket/checkout", `{`+buyer+`}`).decode(b, &co)
+		alice.Want(202, "POST", "/basket/checkout", `{`+buyer+`}`).Decode(b, &co)
 		// Read the order, waiting for it (Prefer: wait): the wait is what
 		// this benchmark measures.
-		alice.with("Prefer", "wait=5").serve(b, 200, "GET", "/order/alice/"+co.OrderID, "")
+		s.serve(b, alice.With("Prefer", "wait=5"), 200, "GET", "/order/alice/"+co.OrderID, "")
 	}
 }
 
@@ -137,11 +129,11 @@ func BenchmarkPairs(b *testing.B) {
 		name := fmt.Sprintf("user%d", users.Add(1))
 		user := s.as(name, false)
 		for pb.Next() {
-			if status, body := user.call("POST", "/basket", fill); status != 200 {
+			if status, body := user.Serve(s.app.Handler(), "POST", "/basket", fill); status != 200 {
 				b.Errorf("basket write → %d %s", status, body)
 				return
 			}
-			status, body := user.call("POST", "/basket/checkout", `{`+buyer+`}`)
+			status, body := user.Serve(s.app.Handler(), "POST", "/basket/checkout", `{`+buyer+`}`)
 			var co struct{ OrderID string }
 			if status != 202 || json.Unmarshal(body, &co) != nil {
 				b.Errorf("checkout → %d %s", status, body)
@@ -155,7 +147,7 @@ func BenchmarkPairs(b *testing.B) {
 	for _, o := range orders {
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
 			var got struct{ Status string }
-			status, body := o.as.call("GET", "/order/"+o.user+"/"+o.id, "")
+			status, body := o.as.Serve(s.app.Handler(), "GET", "/order/"+o.user+"/"+o.id, "")
 			if status == 200 && json.Unmarshal(body, &got) == nil && got.Status == "PAID" {
 				break
 			}
@@ -165,14 +157,4 @@ func BenchmarkPairs(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pairs/s")
-}
-
-// call serves one request in-process, from any goroutine.
-func (c client) call(method, path, body string) (int, []byte) {
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	rec := httptest.NewRecorder()
-	c.s.app.Handler().ServeHTTP(rec, req)
-	return rec.Code, rec.Body.Bytes()
 }

@@ -17,8 +17,8 @@ import (
 func TestConsoleStreamsTheBusEvents(t *testing.T) {
 	s := start(t, t.TempDir(), false)
 	defer s.stop()
-	s.as("alice", false).wantProblem(403, "GET", "/console/api/events", "", "")
-	s.anonymous().wantProblem(401, "GET", "/console/api/events", "", "")
+	s.as("alice", false).WantProblem(403, "GET", "/console/api/events", "", "")
+	s.anonymous().WantProblem(401, "GET", "/console/api/events", "", "")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -36,9 +36,9 @@ func TestConsoleStreamsTheBusEvents(t *testing.T) {
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	created := s.as("root", true).want(201, "POST", "/product", `{"name":"Streamed","category":"Tools","price":2.50}`)
+	created := s.as("root", true).Want(201, "POST", "/product", `{"name":"Streamed","category":"Tools","price":2.50}`)
 	var p struct{ ID string }
-	created.decode(t, &p)
+	created.Decode(t, &p)
 
 	lines := bufio.NewScanner(res.Body)
 	for lines.Scan() {
@@ -77,23 +77,23 @@ func TestOutboxesSignInAndPages(t *testing.T) {
 			LagSeconds float64
 		}
 	}
-	s.as("root", true).want(200, "GET", "/console/api/outboxes", "").decode(t, &obs)
+	s.as("root", true).Want(200, "GET", "/console/api/outboxes", "").Decode(t, &obs)
 	if len(obs.Items) != 5 || obs.Items[0].Service != "catalog" {
 		t.Fatalf("outboxes %+v", obs.Items)
 	}
-	s.as("alice", false).wantProblem(403, "GET", "/console/api/outboxes", "", "")
+	s.as("alice", false).WantProblem(403, "GET", "/console/api/outboxes", "", "")
 
 	var tok struct {
 		Token, UserName string
 		Admin           bool
 	}
-	s.anonymous().want(200, "POST", "/dev/sign-in", `{"userName":"ada","admin":true}`).decode(t, &tok)
+	s.anonymous().Want(200, "POST", "/dev/sign-in", `{"userName":"ada","admin":true}`).Decode(t, &tok)
 	if tok.UserName != "ada" || !tok.Admin || tok.Token == "" {
 		t.Fatalf("sign-in %+v", tok)
 	}
-	s.anonymous().with("Authorization", "Bearer "+tok.Token).want(200, "GET", "/console/api/outboxes", "")
-	s.anonymous().wantProblem(400, "POST", "/dev/sign-in", `{"userName":"José"}`, "userName")
-	s.anonymous().wantProblem(400, "POST", "/dev/sign-in", `{"userName":"ada","admin":"yes"}`, "admin")
+	s.anonymous().With("Authorization", "Bearer "+tok.Token).Want(200, "GET", "/console/api/outboxes", "")
+	s.anonymous().WantProblem(400, "POST", "/dev/sign-in", `{"userName":"José"}`, "userName")
+	s.anonymous().WantProblem(400, "POST", "/dev/sign-in", `{"userName":"ada","admin":"yes"}`, "admin")
 	// Another site's page reaches it only by rebinding its name to this
 	// machine (Host is then its name) or by posting from its own origin.
 	signIn := func(host, origin string) int {
@@ -135,13 +135,13 @@ func TestOutboxesSignInAndPages(t *testing.T) {
 	}
 
 	for _, path := range []string{"/", "/console", "/assets/shop.js", "/config.json"} {
-		r := s.anonymous().do("GET", path, "")
-		csp := r.header.Get("Content-Security-Policy")
-		if r.status != 200 || !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || r.header.Get("X-Content-Type-Options") != "nosniff" {
-			t.Errorf("GET %s: %d, CSP %q", path, r.status, csp)
+		r := s.anonymous().Do("GET", path, "")
+		csp := r.Header.Get("Content-Security-Policy")
+		if r.Status != 200 || !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || r.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: %d, CSP %q", path, r.Status, csp)
 		}
 	}
-	if r := s.anonymous().do("GET", "/config.json", ""); !strings.Contains(string(r.body), `"signIn":"dev"`) {
-		t.Errorf("config %s", r.body)
+	if r := s.anonymous().Do("GET", "/config.json", ""); !strings.Contains(string(r.Body), `"signIn":"dev"`) {
+		t.Errorf("config %s", r.Body)
 	}
 }
