@@ -259,3 +259,20 @@ func TestGetPricesTheStoredBasket(t *testing.T) {
 		t.Fatalf("Get with a bad user name: %v", err)
 	}
 }
+
+// Replace answers with the basket it stored, priced by the view whatever
+// the caller thought the prices were, and its version moves on with each
+// write.
+func TestReplaceAnswersThePricedBasket(t *testing.T) {
+	a, _ := setup(t)
+	for version := int64(1); version <= 2; version++ {
+		got, err := a.Replace(t.Context(), "gina", []basket.Item{{ProductID: "p1", Quantity: 3, Color: "red"}, {ProductID: "p2", Quantity: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.UserName != "gina" || len(got.Items) != 2 || got.Items[0].UnitPrice != 1999 || got.Items[0].LineTotal != 5997 ||
+			got.Items[0].ProductName != "Widget" || got.TotalPrice != 6497 || got.Version != version {
+			t.Fatalf("write %d answered %+v; want Widget ×3 at 19.99 and Gadget at 5.00, 64.97, version %d", version, got, version)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -292,4 +293,42 @@ func TestACaptureThatRacedTheCancellationIsInTheHistory(t *testing.T) {
 			t.Fatalf("the refund of an order not cancelled: %v, %v", ok, err)
 		}
 	})
+}
+
+// The admin's list: every order with no status given, those of one status
+// with one, and a status the orders do not have refused.
+func TestList(t *testing.T) {
+	a, _, c := placed(t)
+	for status, want := range map[string]int{"": 1, ordering.StatusPlaced: 1, ordering.StatusPaid: 0} {
+		res, err := a.List(t.Context(), status, page.Request{Limit: 10})
+		if err != nil || len(res.Items) != want || want == 1 && res.Items[0].OrderID != c.CheckoutID {
+			t.Errorf("List(%q) = %+v, %v; want %d orders", status, res.Items, err, want)
+		}
+	}
+	var verr *validation.Error
+	if _, err := a.List(t.Context(), "LOST", page.Request{Limit: 10}); !errors.As(err, &verr) || verr.Field != "status" {
+		t.Errorf("List(LOST) = %v, want a validation error on status", err)
+	}
+}
+
+// A payment captured before its StockReserved arrived moves the order
+// through RESERVED to PAID: the history has every step, in order.
+func TestAPaymentThatOvertookItsReservation(t *testing.T) {
+	a, _, c := placed(t)
+	paid, err := a.Apply(t.Context(), app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, Via: ordering.StatusReserved, To: ordering.StatusPaid})
+	if !paid || err != nil {
+		t.Fatalf("Apply via RESERVED to PAID = %v, %v", paid, err)
+	}
+	got, _ := a.Get(t.Context(), c.UserName, c.CheckoutID)
+	var path []string
+	for _, h := range got.History {
+		path = append(path, h.Status)
+	}
+	if got.Status != ordering.StatusPaid || !slices.Equal(path, []string{ordering.StatusPlaced, ordering.StatusReserved, ordering.StatusPaid}) {
+		t.Fatalf("order %s with history %v; want PAID through RESERVED", got.Status, path)
+	}
+	// The StockReserved that comes late changes nothing.
+	if applied, err := a.Apply(t.Context(), app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusReserved}); applied || err != nil {
+		t.Fatalf("a late StockReserved: %v, %v", applied, err)
+	}
 }

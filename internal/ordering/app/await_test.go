@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,11 +12,24 @@ import (
 	"github.com/eventshop/eventshop/internal/ordering/app"
 	"github.com/eventshop/eventshop/internal/ordering/sqlite"
 	"github.com/eventshop/eventshop/internal/validation"
+	"github.com/eventshop/eventshop/internal/waittest"
 )
 
 // withoutArrivals hides the local store's Arrival: a store that cannot say
 // when an order arrives, as the DynamoDB store cannot.
 type withoutArrivals struct{ ordering.Store }
+
+// counted is a store that counts its reads of one order and still says when
+// an order arrives.
+type counted struct {
+	*sqlite.Store
+	gets atomic.Int32
+}
+
+func (c *counted) Get(ctx context.Context, userName, orderID string) (ordering.Order, error) {
+	defer c.gets.Add(1)
+	return c.Store.Get(ctx, userName, orderID)
+}
 
 type awaited struct {
 	order ordering.Order
@@ -37,10 +51,11 @@ func await(ctx context.Context, a *app.Orders, userName, orderID string, wait ti
 func TestAwaitReturnsTheOrderOnceItIsPlaced(t *testing.T) {
 	for _, c := range []struct {
 		name  string
-		store func(*sqlite.Store) ordering.Store
+		store func(*counted) ordering.Store
+		reads int32 // at most, for the order placed after the first read
 	}{
-		{"told by the store", func(s *sqlite.Store) ordering.Store { return s }},
-		{"polling a store that cannot tell", func(s *sqlite.Store) ordering.Store { return withoutArrivals{s} }},
+		{"told by the store", func(s *counted) ordering.Store { return s }, 1},
+		{"polling a store that cannot tell", func(s *counted) ordering.Store { return withoutArrivals{s} }, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "ordering.db"))
@@ -48,12 +63,14 @@ func TestAwaitReturnsTheOrderOnceItIsPlaced(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { s.Close() })
-			a, cmd := app.New(c.store(s)), command()
+			store := &counted{Store: s}
+			a, cmd := app.New(c.store(store)), command()
 			got := await(t.Context(), a, cmd.UserName, cmd.CheckoutID, 5*time.Second)
+			waittest.For(t, "Await's first read", func() bool { return store.gets.Load() > 0 })
 			select {
 			case r := <-got:
 				t.Fatalf("Await returned %+v before the order was placed", r)
-			case <-time.After(50 * time.Millisecond):
+			default:
 			}
 			if _, err := a.Place(t.Context(), cmd); err != nil {
 				t.Fatal(err)
@@ -61,6 +78,11 @@ func TestAwaitReturnsTheOrderOnceItIsPlaced(t *testing.T) {
 			r := <-got
 			if r.err != nil || r.order.OrderID != cmd.CheckoutID || r.order.Status != ordering.StatusPlaced {
 				t.Fatalf("Await after the order was placed: %+v, %v", r.order, r.err)
+			}
+			// A store that says when the order arrives is read once: the
+			// order is handed over, not polled for.
+			if n := store.gets.Load(); c.reads > 0 && n > c.reads {
+				t.Fatalf("Await read the order %d times; want %d", n, c.reads)
 			}
 		})
 	}
