@@ -69,7 +69,13 @@ func main() {
 		}
 		archiveDays = n
 	}
+	// Set by make synth and make deploy from DEPLOYMENT.
+	deployment := Deployment(os.Getenv("EVENTSHOP_DEPLOYMENT"))
+	if deployment != "" && deployment != Canary && deployment != AllAtOnce {
+		fmt.Fprintf(os.Stderr, "infra: DEPLOYMENT=%s: want %s (the default) or %s\n", deployment, Canary, AllAtOnce)
+		os.Exit(1)
+	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
-	NewShopStack(app, "EventShop", &ShopStackProps{AssetDir: assets, OTLPEndpoint: otlp, OTLPLayerARN: layer, ArchiveDays: archiveDays})
+	NewShopStack(app, "EventShop", &ShopStackProps{AssetDir: assets, OTLPEndpoint: otlp, OTLPLayerARN: layer, ArchiveDays: archiveDays, Deployment: deployment})
 	app.Synth(nil)
 }

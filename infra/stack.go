@@ -99,6 +99,10 @@ type ShopStackProps struct {
 	// OTLPLayerARN, when set, is a Lambda layer added to every function: the
 	// ADOT collector's, say, with OTLPEndpoint http://localhost:4318.
 	OTLPLayerARN string
+	// Deployment is how a new version of the functions takes the traffic:
+	// Canary (the default) or AllAtOnce, for a development stage. Either
+	// rolls back when one of the function's alarms fires.
+	Deployment Deployment
 	// ArchiveDays is how long the bus's archive keeps every event, for
 	// replay; 0 means DefaultArchiveDays (EventBridge's own 0, for ever, is
 	// not offered: an archive is billed per GB stored).
@@ -117,7 +121,8 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		panic(err)
 	}
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
-	s := &shop{stack: stack, assets: props.AssetDir, logs: map[string]awslogs.LogGroup{}, otlp: props.OTLPEndpoint}
+	s := &shop{stack: stack, assets: props.AssetDir, logs: map[string]awslogs.LogGroup{}, otlp: props.OTLPEndpoint,
+		alarms: map[string][]awscloudwatch.Alarm{}, widgets: map[string][]awscloudwatch.IWidget{}}
 	if props.OTLPLayerARN != "" {
 		s.layers = []awslambda.ILayerVersion{awslambda.LayerVersion_FromLayerVersionArn(stack, jsii.String("OTLPLayer"), jsii.String(props.OTLPLayerARN))}
 	}
@@ -187,8 +192,8 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	for _, r := range events.Rules() {
 		queues[awsenv.ConsumerFunction(r.Consumer)]++
 	}
-	consumers := map[string]awslambda.Function{}
-	consumer := func(id, dir string, timeout time.Duration, env map[string]*string, grants func(awslambda.Function)) awslambda.Function {
+	consumers := map[string]*lambdaFn{}
+	consumer := func(id, dir string, timeout time.Duration, env map[string]*string, grants func(awslambda.Function)) *lambdaFn {
 		if fn, ok := consumers[dir]; ok {
 			return fn
 		}
@@ -198,7 +203,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		return fn
 	}
 	for _, r := range events.Rules() {
-		var fn awslambda.Function
+		var fn *lambdaFn
 		switch awsenv.ConsumerFunction(r.Consumer) {
 		case awsenv.BasketConsumer:
 			fn = consumer("BasketConsumerFunction", awsenv.BasketConsumer, r.ConsumerTimeout, map[string]*string{awsenv.PriceTable: prices.TableName()},
@@ -228,11 +233,11 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	s.publisher("InventoryPublisherFunction", reservations, bus, parked)
 	s.publisher("PaymentPublisherFunction", payments, bus, parked)
 	republish := s.function("OutboxRepublishFunction", awsenv.OutboxRepublish, republishTimeout, singleConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
-	bus.GrantPutEventsTo(republish, nil)
+	bus.GrantPutEventsTo(republish.Function, nil)
 	grant(republish, parked, "Scan", "DeleteItem", "PutItem") // a record that fails again is parked again
 	awscdk.NewCfnOutput(stack, jsii.String("RepublishFunctionName"), &awscdk.CfnOutputProps{
-		Value:       republish.FunctionName(),
-		Description: jsii.String("Invoke it to publish the parked stream records again (see README: On AWS)"),
+		Value:       republish.live.FunctionArn(),
+		Description: jsii.String("Invoke it (its live alias) to publish the parked stream records again (see docs/operations.md)"),
 	})
 
 	users, client := s.identity(props.SelfSignUp)
@@ -256,15 +261,20 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	awscdk.NewCfnOutput(stack, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{Value: users.UserPoolId()})
 	awscdk.NewCfnOutput(stack, jsii.String("UserPoolClientId"), &awscdk.CfnOutputProps{Value: client.UserPoolClientId()})
 	shopfront.deploy(s)
+	s.deploy(props.Deployment)
+	s.dashboards()
 	return stack
 }
 
 type shop struct {
-	stack  awscdk.Stack
-	assets string
-	logs   map[string]awslogs.LogGroup // each function's log group, by construct id
-	otlp   string                      // the OTLP endpoint the functions send spans to, if any
-	layers []awslambda.ILayerVersion   // added to every function
+	stack   awscdk.Stack
+	assets  string
+	logs    map[string]awslogs.LogGroup // each function's log group, by construct id
+	otlp    string                      // the OTLP endpoint the functions send spans to, if any
+	layers  []awslambda.ILayerVersion   // added to every function
+	fns     []*lambdaFn                 // every function, for its deployment group
+	alarms  map[string][]awscloudwatch.Alarm
+	widgets map[string][]awscloudwatch.IWidget // each service's dashboard
 }
 
 func (s *shop) layersOrNil() *[]awslambda.ILayerVersion {
@@ -328,7 +338,7 @@ func (s *shop) table(id string, in *dynamodb.CreateTableInput, stream awsdynamod
 // function declares a Lambda function running the binary in dir, with env:
 // exactly the variables awsenv.Required names for it, or the synth fails;
 // and the OTLP endpoint, if there is one.
-func (s *shop) function(id, dir string, timeout time.Duration, concurrency int, env map[string]*string) awslambda.Function {
+func (s *shop) function(id, dir string, timeout time.Duration, concurrency int, env map[string]*string) *lambdaFn {
 	if got, want := slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(awsenv.Required[dir])); !slices.Equal(got, want) {
 		panic(fmt.Sprintf("function %s: environment %v, but its main requires %v (awsenv.Required)", dir, got, want))
 	}
@@ -361,7 +371,7 @@ func (s *shop) function(id, dir string, timeout time.Duration, concurrency int, 
 		// flood of events cannot take the account's whole concurrency.
 		ReservedConcurrentExecutions: jsii.Number(concurrency),
 	})
-	return fn
+	return s.live(id, fn)
 }
 
 // idempotencyActions are what the idempotency store calls on its table.
@@ -394,19 +404,19 @@ func dynamoActions(actions []string) *[]*string {
 // queue after r.MaxReceives receives, and has consumer read the queue. The
 // rule's target has a dead-letter queue of its own, for what EventBridge
 // cannot deliver to the queue within ruleRetries tries and ruleMaxEventAge.
-func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.Function) {
+func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer *lambdaFn) {
 	name := pascal(r.Queue)
 	undelivered := awssqs.NewQueue(s.stack, jsii.String(name+"UndeliveredQueue"), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		EnforceSSL:      jsii.Bool(true),
 	})
-	s.alarm(name+"UndeliveredAlarm", undelivered)
+	s.alarm(r.Consumer, name+"UndeliveredAlarm", undelivered)
 	suppress(undelivered, "AwsSolutions-SQS3", "This queue is itself a dead-letter queue, of the EventBridge rule's target; cdk-nag recognises only SQS redrive policies")
 	dlq := awssqs.NewQueue(s.stack, jsii.String(name+"DeadLetterQueue"), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		EnforceSSL:      jsii.Bool(true),
 	})
-	s.alarm(name+"DeadLetterAlarm", dlq)
+	consumer.badIf(s.alarm(r.Consumer, name+"DeadLetterAlarm", dlq))
 	q := awssqs.NewQueue(s.stack, jsii.String(name+"Queue"), &awssqs.QueueProps{
 		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(r.VisibilityTimeout().Seconds())),
 		DeadLetterQueue:   &awssqs.DeadLetterQueue{MaxReceiveCount: jsii.Number(float64(r.MaxReceives)), Queue: dlq},
@@ -429,7 +439,20 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.F
 		panic(fmt.Sprintf("rule %s: %v", r.Name, err))
 	}
 	rule.Node().DefaultChild().(awsevents.CfnRule).SetEventPattern(pattern)
-	consumer.AddEventSource(awslambdaeventsources.NewSqsEventSource(q, &awslambdaeventsources.SqsEventSourceProps{
+	s.show(r.Consumer, awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+		Title: jsii.String(r.Queue + ": age of the oldest message (s)"),
+		Left:  &[]awscloudwatch.IMetric{q.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum")})},
+	}), awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+		Title: jsii.String(r.Queue + ": processed and failed"),
+		Left: &[]awscloudwatch.IMetric{
+			q.MetricNumberOfMessagesDeleted(&awscloudwatch.MetricOptions{Label: jsii.String("processed"), Statistic: jsii.String("Sum")}),
+			emfQueueMetric("eventshop.messages.failed", r.Queue, "failed"),
+		},
+	}), awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+		Title: jsii.String(r.Queue + ": dead letters"),
+		Left:  &[]awscloudwatch.IMetric{dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum")})},
+	}))
+	consumer.live.AddEventSource(awslambdaeventsources.NewSqsEventSource(q, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(float64(r.BatchSize)),
 		ReportBatchItemFailures: jsii.Bool(true),
 		MaxConcurrency:          jsii.Number(consumerMaxConc),
@@ -446,7 +469,7 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer awslambda.F
 // metadata of a record that expired all the same.
 func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.EventBus, parked awsdynamodb.Table) {
 	fn := s.function(id, awsenv.OutboxPublisher, publisherTimeout, publisherConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
-	bus.GrantPutEventsTo(fn, nil)
+	bus.GrantPutEventsTo(fn.Function, nil)
 	grant(fn, parked, "PutItem")
 	parkedRecords := awslogs.NewMetricFilter(s.stack, jsii.String(id+"ParkedFilter"), &awslogs.MetricFilterProps{
 		LogGroup:        s.logs[id],
@@ -455,30 +478,22 @@ func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.Event
 		MetricName:      jsii.String(id + "ParkedRecords"),
 		MetricValue:     jsii.String("1"),
 	})
-	parkedRecords.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))}).
-		CreateAlarm(s.stack, jsii.String(id+"ParkedAlarm"), &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription:   jsii.String("The outbox publisher parked a stream record: see the parked-records table, fix the cause, run the republish function"),
-			Threshold:          jsii.Number(1),
-			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-	fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(5))}).
-		CreateAlarm(s.stack, jsii.String(id+"IteratorAgeAlarm"), &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription:   jsii.String("The outbox publisher is falling behind its stream, whose records expire after 24 hours"),
-			Threshold:          jsii.Number(float64(iteratorAgeAlarm.Milliseconds())),
-			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
+	parked5m := parkedRecords.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))})
+	fn.badIf(s.newAlarm(fn.service, id+"ParkedAlarm", "The outbox publisher parked a stream record: see the parked-records table, fix the cause, run the republish function", parked5m, 1))
+	iteratorAge := fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(5))})
+	fn.badIf(s.newAlarm(fn.service, id+"IteratorAgeAlarm", "The outbox publisher is falling behind its stream, whose records expire after 24 hours",
+		iteratorAge, float64(iteratorAgeAlarm.Milliseconds())))
+	s.show(fn.service,
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(id + ": iterator age (ms)"), Left: &[]awscloudwatch.IMetric{iteratorAge}}),
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(id + ": parked records"), Left: &[]awscloudwatch.IMetric{parked5m}}))
 	failures := awssqs.NewQueue(s.stack, jsii.String(id+"Failures"), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		EnforceSSL:      jsii.Bool(true),
 	})
-	s.alarm(id+"FailuresAlarm", failures)
+	fn.badIf(s.alarm(fn.service, id+"FailuresAlarm", failures))
 	suppress(failures, "AwsSolutions-SQS3", "This queue is itself a dead-letter queue: the on-failure destination of the stream's event source; cdk-nag recognises only SQS redrive policies")
 	suppress(fn.Role(), "AwsSolutions-IAM5", "Reading a DynamoDB stream takes dynamodb:ListStreams, which IAM grants only on all resources", "Resource::*")
-	fn.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
+	fn.live.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
 		StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
 		BatchSize:               jsii.Number(100),
 		BisectBatchOnError:      jsii.Bool(true),
@@ -494,14 +509,17 @@ func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.Event
 	}))
 }
 
-// alarm fires as soon as q holds a message.
-func (s *shop) alarm(id string, q awssqs.Queue) {
-	q.MetricApproximateNumberOfMessagesVisible(nil).CreateAlarm(s.stack, jsii.String(id), &awscloudwatch.CreateAlarmOptions{
-		AlarmDescription:   jsii.String("Messages are waiting in a dead-letter queue"),
-		Threshold:          jsii.Number(1),
-		EvaluationPeriods:  jsii.Number(1),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+// alarm fires as soon as q, a dead-letter queue of service's, holds a message.
+func (s *shop) alarm(service, id string, q awssqs.Queue) awscloudwatch.Alarm {
+	return s.newAlarm(service, id, "Messages are waiting in a dead-letter queue", q.MetricApproximateNumberOfMessagesVisible(nil), 1)
+}
+
+// emfQueueMetric is one of the consumers' EMF counters for queue.
+func emfQueueMetric(name, queue, label string) awscloudwatch.IMetric {
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(`SUM(SEARCH('Namespace="` + awsenv.MetricsNamespace + `" MetricName="` + name + `" messaging.destination.name="` + queue + `"', 'Sum', 300))`),
+		Label:      jsii.String(label),
+		Period:     awscdk.Duration_Minutes(jsii.Number(5)),
 	})
 }
 
@@ -525,7 +543,7 @@ func (s *shop) identity(selfSignUp bool) (awscognito.UserPool, awscognito.UserPo
 			MinLength: jsii.Number(12), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true), RequireUppercase: jsii.Bool(true),
 			RequireSymbols: jsii.Bool(true),
 		},
-		LambdaTriggers: &awscognito.UserPoolTriggers{PreSignUp: preSignUp},
+		LambdaTriggers: &awscognito.UserPoolTriggers{PreSignUp: preSignUp.live},
 		RemovalPolicy:  awscdk.RemovalPolicy_RETAIN,
 	})
 	suppress(users, "AwsSolutions-COG8", "The Plus feature plan is billed per monthly active user; MFA is required of every user instead. A deployment that wants threat protection can set FeaturePlan PLUS")
@@ -548,10 +566,13 @@ func (s *shop) identity(selfSignUp bool) (awscognito.UserPool, awscognito.UserPo
 	return users, client
 }
 
-// routes gives every route of a service an API Gateway route to fn; every
-// route but the public ones sits behind the JWT authorizer.
-func (s *shop) routes(api awsapigatewayv2.HttpApi, authorizer awsapigatewayv2.IHttpRouteAuthorizer, service string, routes []rest.Route, fn awslambda.Function) {
-	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(service+"Integration"), fn, nil)
+// routes gives every route of a service an API Gateway route to fn's live
+// alias; every route but the public ones sits behind the JWT authorizer.
+// Each route's share of 5xx answers and its p99 latency are alarms that roll
+// a deployment of fn back, and charts on the service's dashboard.
+func (s *shop) routes(api awsapigatewayv2.HttpApi, authorizer awsapigatewayv2.IHttpRouteAuthorizer, service string, routes []rest.Route, fn *lambdaFn) {
+	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(service+"Integration"), fn.live, nil)
+	var requests, failures, p99s []awscloudwatch.IMetric
 	for _, r := range routes {
 		opts := &awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.Path),
@@ -566,7 +587,27 @@ func (s *shop) routes(api awsapigatewayv2.HttpApi, authorizer awsapigatewayv2.IH
 				suppress(route, "AwsSolutions-APIG4", "The catalog is public by design: anyone may browse products; every other route has the JWT authorizer")
 			}
 		}
+		metric := func(name, statistic, label string) awscloudwatch.Metric {
+			return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace:  jsii.String("AWS/ApiGateway"),
+				MetricName: jsii.String(name),
+				// Route metrics: the stage's detailed metrics are on (guardStage).
+				DimensionsMap: &map[string]*string{"ApiId": api.ApiId(), "Stage": jsii.String("$default"), "Method": jsii.String(r.Method), "Resource": jsii.String(r.Path)},
+				Statistic:     jsii.String(statistic),
+				Period:        awscdk.Duration_Seconds(jsii.Number(alarmPeriod.Seconds())),
+				Label:         jsii.String(label),
+			})
+		}
+		id, label := routeID(r.Method, r.Path), r.Method+" "+r.Path
+		errorRate, p99 := metric("5xx", "Average", label), metric("Latency", "p99", label)
+		fn.badIf(s.newAlarm(fn.service, service+id+"ErrorRateAlarm", label+" answered 5xx to "+fmt.Sprint(routeErrorRate*100)+"% of its requests or more: a deployment rolls back", errorRate, routeErrorRate))
+		fn.badIf(s.newAlarm(fn.service, service+id+"LatencyAlarm", label+"'s p99 latency reached "+routeP99.String()+": a deployment rolls back", p99, float64(routeP99.Milliseconds())))
+		requests, failures, p99s = append(requests, metric("Count", "SampleCount", label)), append(failures, metric("5xx", "Sum", label)), append(p99s, p99)
 	}
+	s.show(fn.service,
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String("Requests by route"), Left: &requests}),
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String("5xx answers by route"), Left: &failures}),
+		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String("p99 latency by route (ms)"), Left: &p99s}))
 }
 
 // pascal turns "basket-price-view" into "BasketPriceView".
@@ -591,6 +632,8 @@ func (s *shop) guardStage(api awsapigatewayv2.HttpApi) {
 	stage.SetDefaultRouteSettings(&awsapigatewayv2.CfnStage_RouteSettingsProperty{
 		ThrottlingRateLimit:  jsii.Number(apiRateLimit),
 		ThrottlingBurstLimit: jsii.Number(apiBurstLimit),
+		// Per-route metrics, which the deployments' alarms and the dashboards read.
+		DetailedMetricsEnabled: jsii.Bool(true),
 	})
 	stage.SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
 		DestinationArn: logs.LogGroupArn(),

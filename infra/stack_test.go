@@ -259,7 +259,7 @@ func TestQueuesAndConsumers(t *testing.T) {
 		if mapping == nil {
 			t.Fatalf("no event source mapping reads %s", r.Queue)
 		}
-		fn := res[mapping["FunctionName"].(map[string]any)["Ref"].(string)]
+		fn := res[invoked(t, res, mapping["FunctionName"])]
 		timeout := fn.Properties["Timeout"].(float64)
 		if vt := q.Properties["VisibilityTimeout"].(float64); vt < 6*timeout {
 			t.Errorf("%s visibility timeout %vs < 6 × consumer timeout %vs", r.Queue, vt, timeout)
@@ -535,7 +535,7 @@ func TestConsumersAreNeverThrottledByTheirOwnSettings(t *testing.T) {
 		if !ok {
 			t.Errorf("an SQS event source without a maximum concurrency: %v", m.Properties)
 		}
-		sum[m.Properties["FunctionName"].(map[string]any)["Ref"].(string)] += max
+		sum[invoked(t, res, m.Properties["FunctionName"])] += max
 	}
 	if len(sum) != 4 {
 		t.Fatalf("%d functions read queues, want 4", len(sum))

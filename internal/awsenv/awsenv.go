@@ -22,6 +22,10 @@ const (
 	IdempotencyTable = "IDEMPOTENCY_TABLE"
 )
 
+// MetricsNamespace is the CloudWatch namespace of the functions' EMF
+// metrics, which the stack's dashboards chart.
+const MetricsNamespace = "EventShop"
+
 // Functions: each is a directory under cmd/lambda, built by make lambdas.
 const (
 	CatalogAPI        = "catalog-api"

@@ -23,7 +23,7 @@ import (
 )
 
 // Namespace is the CloudWatch namespace of the functions' metrics.
-const Namespace = "EventShop"
+const Namespace = awsenv.MetricsNamespace
 
 // Install makes function's meter provider the process's, its resource its
 // service's (identity.Resource), and has

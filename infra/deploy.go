@@ -1,0 +1,205 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/eventshop/eventshop/internal/awsenv"
+	"github.com/eventshop/eventshop/internal/events"
+)
+
+// LiveAlias is the alias every caller of a function invokes (API Gateway,
+// the event source mappings, the user pool's trigger, an operator): never
+// $LATEST. A deploy publishes a new version, and CodeDeploy moves the alias
+// to it as the stack's Deployment says, back again if an alarm fires.
+const LiveAlias = "live"
+
+// Deployment is how a new version of the functions takes their traffic.
+type Deployment string
+
+// The deployments the stack offers.
+const (
+	// Canary sends a tenth of the traffic to the new version for five
+	// minutes, then all of it; the default.
+	Canary Deployment = "canary"
+	// AllAtOnce moves all the traffic at once, for a development stage.
+	AllAtOnce Deployment = "all-at-once"
+)
+
+func (d Deployment) config() awscodedeploy.ILambdaDeploymentConfig {
+	switch d {
+	case Canary, "":
+		return awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES()
+	case AllAtOnce:
+		return awscodedeploy.LambdaDeploymentConfig_ALL_AT_ONCE()
+	}
+	panic(fmt.Sprintf("Deployment %q: want %q or %q", d, Canary, AllAtOnce))
+}
+
+// What makes a version bad: any failed or throttled invocation, a route
+// answering 5xx to a share of its requests, or slower than routeP99 at the
+// 99th percentile, within one alarmPeriod.
+const (
+	alarmPeriod    = time.Minute
+	routeErrorRate = 0.05
+	routeP99       = 2 * time.Second
+)
+
+// lambdaFn is a function of the stack with its live alias, the service it
+// belongs to (its dashboard) and the alarms that say its new version is bad.
+type lambdaFn struct {
+	awslambda.Function
+	id      string
+	live    awslambda.Alias
+	service string
+	alarms  []awscloudwatch.Alarm
+}
+
+// badIf rolls a deployment of f back when a fires.
+func (f *lambdaFn) badIf(a awscloudwatch.Alarm) { f.alarms = append(f.alarms, a) }
+
+// serviceOf names the service a function's construct id belongs to
+// ("CatalogApiFunction": catalog); the user pool's trigger and the
+// operator's republish belong to the shop as a whole.
+func serviceOf(id string) string {
+	for _, s := range events.Services() {
+		if strings.HasPrefix(id, strings.ToUpper(s[:1])+s[1:]) {
+			return s
+		}
+	}
+	return shopWide
+}
+
+// shopWide is the dashboard of what belongs to no one service: the user
+// pool's trigger, the operator's republish.
+const shopWide = "operations"
+
+// live gives fn its live alias on its current version, and the alarms
+// every function has: errors and throttles of that version, which is the
+// new one while a deployment runs.
+func (s *shop) live(id string, fn awslambda.Function) *lambdaFn {
+	version := fn.CurrentVersion()
+	f := &lambdaFn{Function: fn, id: id, service: serviceOf(id),
+		live: awslambda.NewAlias(s.stack, jsii.String(id+"Live"), &awslambda.AliasProps{AliasName: jsii.String(LiveAlias), Version: version})}
+	f.badIf(s.newAlarm(f.service, id+"ErrorsAlarm", "The function's new version failed an invocation: a deployment rolls back",
+		version.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Seconds(jsii.Number(alarmPeriod.Seconds()))}), 1))
+	f.badIf(s.newAlarm(f.service, id+"ThrottlesAlarm", "The function's new version was throttled: a deployment rolls back",
+		version.MetricThrottles(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Seconds(jsii.Number(alarmPeriod.Seconds()))}), 1))
+	s.fns = append(s.fns, f)
+	return f
+}
+
+// newAlarm makes an alarm that fires when metric reaches threshold in one
+// period (no data is not a breach), and puts it on service's dashboard.
+func (s *shop) newAlarm(service, id, description string, metric awscloudwatch.IMetric, threshold float64) awscloudwatch.Alarm {
+	a := awscloudwatch.NewAlarm(s.stack, jsii.String(id), &awscloudwatch.AlarmProps{
+		Metric:             metric,
+		AlarmDescription:   jsii.String(description),
+		Threshold:          jsii.Number(threshold),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	s.alarms[service] = append(s.alarms[service], a)
+	return a
+}
+
+// show adds widgets to service's dashboard.
+func (s *shop) show(service string, widgets ...awscloudwatch.IWidget) {
+	s.widgets[service] = append(s.widgets[service], widgets...)
+}
+
+// routeID names a route in construct ids: "GET /product/{id}" is GetProductId.
+func routeID(method, path string) string {
+	return pascal(strings.ToLower(method) + "-" + nonWord.ReplaceAllString(path, "-"))
+}
+
+var nonWord = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+// deploy gives every function a CodeDeploy deployment group that moves its
+// live alias to a new version as d says, and rolls it back when one of the
+// function's alarms fires, or the deployment fails or is stopped.
+func (s *shop) deploy(d Deployment) {
+	app := awscodedeploy.NewLambdaApplication(s.stack, jsii.String("Deployments"), &awscodedeploy.LambdaApplicationProps{
+		ApplicationName: jsii.String("eventshop"),
+	})
+	for _, f := range s.fns {
+		alarms := make([]interfacesawscloudwatch.IAlarmRef, len(f.alarms))
+		for i, a := range f.alarms {
+			alarms[i] = a
+		}
+		group := awscodedeploy.NewLambdaDeploymentGroup(s.stack, jsii.String(f.id+"Deployment"), &awscodedeploy.LambdaDeploymentGroupProps{
+			Application:      app,
+			Alias:            f.live,
+			DeploymentConfig: d.config(),
+			Alarms:           &alarms,
+			AutoRollback: &awscodedeploy.AutoRollbackConfig{
+				FailedDeployment: jsii.Bool(true), StoppedDeployment: jsii.Bool(true), DeploymentInAlarm: jsii.Bool(true),
+			},
+		})
+		suppress(group, "AwsSolutions-IAM4", "CodeDeploy's own role for Lambda deployments is AWS's managed policy AWSCodeDeployRoleForLambdaLimited: it may only move aliases and invoke hooks named CodeDeployHook_*")
+	}
+}
+
+// dashboards makes one dashboard per service (eventshop-<service>) with
+// what s.show put on it and the service's alarms, and an overview
+// (eventshop) with every alarm and the saga's outcomes.
+func (s *shop) dashboards() {
+	var all []interfacesawscloudwatch.IAlarmRef
+	services := append(events.Services(), shopWide)
+	for _, service := range services {
+		var alarms []interfacesawscloudwatch.IAlarmRef
+		for _, a := range s.alarms[service] {
+			alarms = append(alarms, a)
+		}
+		all = append(all, alarms...)
+		rows := []*[]awscloudwatch.IWidget{{awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
+			Markdown: jsii.String("# " + service + "\nIts API routes, queues and stream publisher; an alarm rolls a deployment of its functions back."), Width: jsii.Number(24), Height: jsii.Number(2),
+		})}}
+		if len(alarms) > 0 {
+			rows = append(rows, &[]awscloudwatch.IWidget{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+				Title: jsii.String(service + ": alarms"), Alarms: &alarms, Width: jsii.Number(24),
+			})})
+		}
+		for w := range slices.Chunk(s.widgets[service], 3) {
+			rows = append(rows, &w)
+		}
+		awscloudwatch.NewDashboard(s.stack, jsii.String(pascal(service)+"Dashboard"), &awscloudwatch.DashboardProps{
+			DashboardName: jsii.String("eventshop-" + service),
+			Widgets:       &rows,
+		})
+	}
+	awscloudwatch.NewDashboard(s.stack, jsii.String("OverviewDashboard"), &awscloudwatch.DashboardProps{
+		DashboardName: jsii.String("eventshop"),
+		Widgets: &[]*[]awscloudwatch.IWidget{
+			{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+				Title: jsii.String("Every service's health: each alarm of the shop"), Alarms: &all, Width: jsii.Number(24), Height: jsii.Number(12),
+			})},
+			{sagaOutcomes()},
+		},
+	})
+}
+
+// sagaOutcomes charts the orders reaching each step of the saga, from the
+// functions' EMF metrics (eventshop.orders.outcomes, by outcome and reason).
+func sagaOutcomes() awscloudwatch.GraphWidget {
+	return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+		Title: jsii.String("Orders by the step of the saga they reached"),
+		Width: jsii.Number(24),
+		Left: &[]awscloudwatch.IMetric{awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String(`SEARCH('Namespace="` + awsenv.MetricsNamespace + `" MetricName="eventshop.orders.outcomes"', 'Sum', 300)`),
+			Label:      jsii.String("outcomes"),
+			Period:     awscdk.Duration_Minutes(jsii.Number(5)),
+		})},
+	})
+}
