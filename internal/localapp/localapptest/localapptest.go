@@ -263,3 +263,10 @@ func (c Client) Serve(h http.Handler, method, path, body string) (int, []byte) {
 	h.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.Bytes()
 }
+
+// On returns c failing t instead of the test it was made for: a subtest's
+// client.
+func (c Client) On(t testing.TB) Client {
+	c.t = t
+	return c
+}
