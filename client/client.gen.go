@@ -313,6 +313,9 @@ type Order struct {
 		ProductName *string `json:"productName,omitempty"`
 		Quantity    *int    `json:"quantity,omitempty"`
 
+		// Unavailable true on the lines whose stock could not be held when the order was refused for it (deleted, or too few units)
+		Unavailable *bool `json:"unavailable,omitempty"`
+
 		// UnitPrice At most two decimals; kept as integer cents
 		UnitPrice *Money `json:"unitPrice,omitempty"`
 	} `json:"lines"`

@@ -30,7 +30,7 @@ func Contracts() []Contract {
 		{ServiceOrdering, SourceOrdering, TypeOrderCancelled, OrderCancelled{Meta: meta, OrderRef: order, From: "PAID", Reason: ReasonCustomerCancelled, Lines: lines, TotalPrice: 39998}},
 		{ServiceOrdering, SourceOrdering, TypeOrderShipped, OrderShipped{Meta: meta, OrderRef: order, Lines: lines}},
 		{ServiceInventory, SourceInventory, TypeStockReserved, StockReserved{Meta: meta, OrderRef: order, TotalPrice: 39998, PaymentMethod: "invoice"}},
-		{ServiceInventory, SourceInventory, TypeStockRejected, StockRejected{Meta: meta, OrderRef: order, Reason: ReasonOutOfStock}},
+		{ServiceInventory, SourceInventory, TypeStockRejected, StockRejected{Meta: meta, OrderRef: order, Reason: ReasonOutOfStock, ProductIDs: []string{"phone-1"}}},
 		{ServicePayment, SourcePayment, TypePaymentCaptured, PaymentCaptured{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}},
 		{ServicePayment, SourcePayment, TypePaymentDeclined, PaymentDeclined{Meta: meta, OrderRef: order, Reason: "declined by the provider"}},
 		{ServicePayment, SourcePayment, TypePaymentRefunded, PaymentRefunded{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}},

@@ -75,6 +75,9 @@ type StockRejected struct {
 	Meta
 	OrderRef
 	Reason string `json:"reason"`
+	// ProductIDs are the products whose lines could not be held: deleted,
+	// or with fewer units available than the line wanted.
+	ProductIDs []string `json:"productIds,omitempty"`
 }
 
 // PaymentCaptured says an order's payment was taken.

@@ -115,8 +115,10 @@ const (
 )
 
 // EmitReserve returns the events that record a reservation's outcome; the
-// store commits them with the reservation, or with the refusal.
-type EmitReserve func(Outcome) ([]events.Outgoing, error)
+// store commits them with the reservation, or with the refusal. For a
+// refusal, short names the products whose lines could not be held (deleted,
+// or with too few units available), in the order of the lines.
+type EmitReserve func(o Outcome, short []string) ([]events.Outgoing, error)
 
 // EmitRelease returns the events that record a release of lines.
 type EmitRelease func(released []Line) ([]events.Outgoing, error)

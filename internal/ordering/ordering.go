@@ -48,6 +48,9 @@ type Line struct {
 	Quantity    int         `json:"quantity"`
 	UnitPrice   money.Cents `json:"unitPrice"`
 	LineTotal   money.Cents `json:"lineTotal"`
+	// Unavailable marks a line whose stock could not be held when the order
+	// was refused for it (deleted, or too few units).
+	Unavailable bool `json:"unavailable,omitempty"`
 }
 
 // Arrivals is offered by a store that sees every write to its orders (the

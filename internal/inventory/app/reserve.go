@@ -19,7 +19,8 @@ type ReserveOrder struct {
 }
 
 // Reserve holds every line of an order or none, and tells the others:
-// StockReserved (with what the payment needs) or StockRejected (with why),
+// StockReserved (with what the payment needs) or StockRejected (with why,
+// and the products that could not be held),
 // committed with the reservation. An order released (cancelled) before its
 // reservation takes nothing and says nothing.
 func (a *Inventory) Reserve(ctx context.Context, c ReserveOrder) (inventory.Outcome, error) {
@@ -28,7 +29,7 @@ func (a *Inventory) Reserve(ctx context.Context, c ReserveOrder) (inventory.Outc
 		return "", err
 	}
 	ref := events.OrderRef{OrderID: c.OrderID, UserName: c.UserName}
-	return a.store.Reserve(ctx, c.OrderID, lines, func(o inventory.Outcome) ([]events.Outgoing, error) {
+	return a.store.Reserve(ctx, c.OrderID, lines, func(o inventory.Outcome, short []string) ([]events.Outgoing, error) {
 		var (
 			e   events.Outgoing
 			err error
@@ -40,7 +41,7 @@ func (a *Inventory) Reserve(ctx context.Context, c ReserveOrder) (inventory.Outc
 			}, a.now())
 		case inventory.OutOfStock, inventory.ProductUnavailable:
 			e, err = events.New(events.SourceInventory, events.TypeStockRejected, events.StockRejected{
-				Meta: events.MetaFrom(ctx), OrderRef: ref, Reason: string(o),
+				Meta: events.MetaFrom(ctx), OrderRef: ref, Reason: string(o), ProductIDs: short,
 			}, a.now())
 		default:
 			return nil, nil

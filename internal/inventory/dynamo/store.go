@@ -312,17 +312,21 @@ func (st *Store) tryReserve(ctx context.Context, orderID string, lines []invento
 		return prev.outcome(), true, nil
 	}
 	refusal := inventory.Outcome("")
+	var short []string
 	for _, l := range lines {
 		it := stocks[l.ProductID]
 		switch {
 		case it.Deleted:
-			refusal = inventory.ProductUnavailable
-		case it.Tracked && it.Available < l.Quantity && refusal == "":
-			refusal = inventory.OutOfStock
+			refusal, short = inventory.ProductUnavailable, append(short, l.ProductID)
+		case it.Tracked && it.Available < l.Quantity:
+			short = append(short, l.ProductID)
+			if refusal == "" {
+				refusal = inventory.OutOfStock
+			}
 		}
 	}
 	if refusal != "" {
-		return st.refuse(ctx, orderID, refusal, emit)
+		return st.refuse(ctx, orderID, refusal, short, emit)
 	}
 	item := reservationItem{ID: orderID, Outcome: string(inventory.Reserved)}
 	actions := []types.TransactWriteItem{{}} // the reservation's put, set below
@@ -348,7 +352,7 @@ func (st *Store) tryReserve(ctx context.Context, orderID string, lines []invento
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}})
 	}
-	put, err := st.putReservation(item, emit, inventory.Reserved)
+	put, err := st.putReservation(item, emit, inventory.Reserved, nil)
 	if err != nil {
 		return "", false, err
 	}
@@ -375,23 +379,26 @@ func (st *Store) tryReserve(ctx context.Context, orderID string, lines []invento
 		l := lines[i]
 		switch {
 		case was.Deleted:
-			refusal = inventory.ProductUnavailable
-		case was.Tracked && stocks[l.ProductID].Tracked && was.Available < l.Quantity && refusal == "":
-			refusal = inventory.OutOfStock
+			refusal, short = inventory.ProductUnavailable, append(short, l.ProductID)
+		case was.Tracked && stocks[l.ProductID].Tracked && was.Available < l.Quantity:
+			short = append(short, l.ProductID)
+			if refusal == "" {
+				refusal = inventory.OutOfStock
+			}
 		}
 	}
 	if refusal == "" {
 		return "", false, nil // held by another transaction, or tracked since the read: again
 	}
-	return st.refuse(ctx, orderID, refusal, emit)
+	return st.refuse(ctx, orderID, refusal, short, emit)
 }
 
 func code(r types.CancellationReason) string { return aws.ToString(r.Code) }
 
 // refuse writes a refused reservation with its events; if the order's
 // reservation exists by now, the attempt is made again (and reads it).
-func (st *Store) refuse(ctx context.Context, orderID string, outcome inventory.Outcome, emit inventory.EmitReserve) (inventory.Outcome, bool, error) {
-	put, err := st.putReservation(reservationItem{ID: orderID, Outcome: string(outcome)}, emit, outcome)
+func (st *Store) refuse(ctx context.Context, orderID string, outcome inventory.Outcome, short []string, emit inventory.EmitReserve) (inventory.Outcome, bool, error) {
+	put, err := st.putReservation(reservationItem{ID: orderID, Outcome: string(outcome)}, emit, outcome, short)
 	if err != nil {
 		return "", false, err
 	}
@@ -403,14 +410,14 @@ func (st *Store) refuse(ctx context.Context, orderID string, outcome inventory.O
 }
 
 // putReservation is the put of a new reservation item, with the events emit
-// gives for outcome.
-func (st *Store) putReservation(item reservationItem, emit inventory.EmitReserve, outcome inventory.Outcome) (*types.Put, error) {
+// gives for outcome (and, for a refusal, the products short).
+func (st *Store) putReservation(item reservationItem, emit inventory.EmitReserve, outcome inventory.Outcome, short []string) (*types.Put, error) {
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
 		return nil, err
 	}
 	if emit != nil {
-		evts, err := emit(outcome)
+		evts, err := emit(outcome, short)
 		if err != nil {
 			return nil, err
 		}

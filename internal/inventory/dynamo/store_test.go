@@ -80,7 +80,7 @@ func TestEventsRideOnTheOrderItem(t *testing.T) {
 		}
 		return string(evts[0].Detail)
 	}
-	emit := func(o inventory.Outcome) ([]events.Outgoing, error) {
+	emit := func(o inventory.Outcome, _ []string) ([]events.Outgoing, error) {
 		e, err := events.New("test", "Reserved", map[string]string{"outcome": string(o)}, time.Now())
 		return []events.Outgoing{e}, err
 	}

@@ -154,7 +154,10 @@ func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.L
 			return nil, err
 		}
 		outcome = inventory.Reserved
-		var stocks []inventory.Stock
+		var (
+			stocks []inventory.Stock
+			short  []string
+		)
 		for _, l := range lines {
 			st, err := get(ctx, tx, l.ProductID)
 			switch {
@@ -165,9 +168,12 @@ func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.L
 			case err != nil:
 				return nil, err
 			case st.Deleted:
-				outcome = inventory.ProductUnavailable
-			case st.Tracked && st.Available < l.Quantity && outcome == inventory.Reserved:
-				outcome = inventory.OutOfStock
+				outcome, short = inventory.ProductUnavailable, append(short, l.ProductID)
+			case st.Tracked && st.Available < l.Quantity:
+				short = append(short, l.ProductID)
+				if outcome == inventory.Reserved {
+					outcome = inventory.OutOfStock
+				}
 			}
 			stocks = append(stocks, st)
 		}
@@ -187,7 +193,7 @@ func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.L
 		if _, err := tx.ExecContext(ctx, `insert into reservations (order_id, outcome) values (?, ?)`, orderID, string(outcome)); err != nil {
 			return nil, err
 		}
-		return callReserve(emit, outcome)
+		return callReserve(emit, outcome, short)
 	})
 	if err != nil {
 		return "", fmt.Errorf("reserve for order %s: %w", orderID, err)
@@ -237,11 +243,11 @@ func (s *Store) Release(ctx context.Context, orderID string, emit inventory.Emit
 	return nil
 }
 
-func callReserve(emit inventory.EmitReserve, o inventory.Outcome) ([]events.Outgoing, error) {
+func callReserve(emit inventory.EmitReserve, o inventory.Outcome, short []string) ([]events.Outgoing, error) {
 	if emit == nil {
 		return nil, nil
 	}
-	return emit(o)
+	return emit(o, short)
 }
 
 // Commit implements inventory.Store.

@@ -58,7 +58,7 @@ func TestReservationEventsCommitWithIt(t *testing.T) {
 	if _, err := s.Announce(t.Context(), "a", 1, false); err != nil {
 		t.Fatal(err)
 	}
-	emit := func(o inventory.Outcome) ([]events.Outgoing, error) {
+	emit := func(o inventory.Outcome, _ []string) ([]events.Outgoing, error) {
 		e, err := events.New("test", "Reserved", map[string]string{"outcome": string(o)}, time.Now())
 		return []events.Outgoing{e}, err
 	}

@@ -67,13 +67,15 @@ func want(t *testing.T, s inventory.Store, productID string, available, reserved
 type recorder struct {
 	mu       sync.Mutex
 	outcomes []inventory.Outcome
+	short    [][]string
 	released [][]inventory.Line
 }
 
-func (r *recorder) reserve(o inventory.Outcome) ([]events.Outgoing, error) {
+func (r *recorder) reserve(o inventory.Outcome, short []string) ([]events.Outgoing, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.outcomes = append(r.outcomes, o)
+	r.short = append(r.short, short)
 	e, err := events.New("test", "Reservation", map[string]string{"outcome": string(o)}, t0)
 	return []events.Outgoing{e}, err
 }
@@ -178,6 +180,10 @@ func testReserve(t *testing.T, s inventory.Store) {
 	want(t, s, "free", 0, 0)
 	if fmt.Sprint(rec.outcomes) != "[reserved out_of_stock product_unavailable reserved reserved out_of_stock]" {
 		t.Fatalf("emitted for %v", rec.outcomes)
+	}
+	// A refusal names the products it could not hold, and only those.
+	if fmt.Sprint(rec.short) != "[[] [b] [gone] [] [] [a]]" {
+		t.Fatalf("refusals named %v, want b, gone and a", rec.short)
 	}
 }
 

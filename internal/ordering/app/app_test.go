@@ -221,12 +221,12 @@ func TestCancelFromPaidIsRefunded(t *testing.T) {
 
 func TestSagaCancellationsGiveTheirReason(t *testing.T) {
 	a, s, c := placed(t)
-	if ok, err := a.Apply(t.Context(), app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusCancelled, Reason: ordering.ReasonOutOfStock}); !ok || err != nil {
+	if ok, err := a.Apply(t.Context(), app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusCancelled, Reason: ordering.ReasonOutOfStock, Unavailable: []string{"p1"}}); !ok || err != nil {
 		t.Fatalf("Apply = %v, %v", ok, err)
 	}
 	got, _ := a.Get(t.Context(), c.UserName, c.CheckoutID)
-	if got.Status != ordering.StatusCancelled || got.CancelReason != ordering.ReasonOutOfStock {
-		t.Fatalf("order %+v", got)
+	if got.Status != ordering.StatusCancelled || got.CancelReason != ordering.ReasonOutOfStock || !got.Lines[0].Unavailable {
+		t.Fatalf("order %+v; want it cancelled out_of_stock, its line of p1 unavailable", got)
 	}
 	if evts := relayed(t, s); len(evts) != 1 || !strings.Contains(string(evts[0].Detail), `"from":"PLACED"`) {
 		t.Fatalf("emitted %+v", evts)

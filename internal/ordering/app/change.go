@@ -14,8 +14,9 @@ import (
 const maxChangeAttempts = 3
 
 // change moves userName's order to status to, with the event that tells the
-// other services, retrying when a concurrent write wins.
-func (o *Orders) change(ctx context.Context, userName, orderID, to, reason string) (ordering.Order, error) {
+// other services, retrying when a concurrent write wins. The lines of the
+// products unavailable names are marked so.
+func (o *Orders) change(ctx context.Context, userName, orderID, to, reason string, unavailable ...string) (ordering.Order, error) {
 	for range maxChangeAttempts {
 		cur, err := o.store.Get(ctx, userName, orderID)
 		if err != nil {
@@ -28,6 +29,12 @@ func (o *Orders) change(ctx context.Context, userName, orderID, to, reason strin
 		next := cur
 		next.Status, next.CancelReason, next.Version = to, reason, cur.Version+1
 		next.History = append(slices.Clone(cur.History), c)
+		if len(unavailable) > 0 {
+			next.Lines = slices.Clone(cur.Lines)
+			for i, l := range next.Lines {
+				next.Lines[i].Unavailable = slices.Contains(unavailable, l.ProductID)
+			}
+		}
 		evts, err := o.announce(ctx, cur, next)
 		if err != nil {
 			return ordering.Order{}, err

@@ -15,6 +15,9 @@ import (
 type Outcome struct {
 	OrderID, UserName string
 	Via, To, Reason   string
+	// Unavailable names the products a refusal of the stock could not
+	// hold: their lines are marked so.
+	Unavailable []string
 }
 
 // Apply moves an order as a saga event says. A change the status machine
@@ -26,13 +29,13 @@ func (o *Orders) Apply(ctx context.Context, c Outcome) (bool, error) {
 			return false, err
 		}
 	}
-	return o.apply(ctx, c.UserName, c.OrderID, c.To, c.Reason)
+	return o.apply(ctx, c.UserName, c.OrderID, c.To, c.Reason, c.Unavailable...)
 }
 
 // apply is change, with a change the status machine does not allow
 // reported as not applied.
-func (o *Orders) apply(ctx context.Context, userName, orderID, to, reason string) (bool, error) {
-	_, err := o.change(ctx, userName, orderID, to, reason)
+func (o *Orders) apply(ctx context.Context, userName, orderID, to, reason string, unavailable ...string) (bool, error) {
+	_, err := o.change(ctx, userName, orderID, to, reason, unavailable...)
 	var terr *ordering.TransitionError
 	if errors.As(err, &terr) {
 		return false, nil

@@ -22,7 +22,7 @@ func New(a *app.Orders, log *slog.Logger) *events.Consumer {
 			return c.apply(ctx, e.OrderRef, app.Outcome{To: ordering.StatusReserved})
 		}),
 		events.On(func(ctx context.Context, e events.StockRejected) error {
-			return c.apply(ctx, e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: e.Reason})
+			return c.apply(ctx, e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: e.Reason, Unavailable: e.ProductIDs})
 		}),
 		events.On(c.captured),
 		events.On(func(ctx context.Context, e events.PaymentDeclined) error {

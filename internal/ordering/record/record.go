@@ -44,13 +44,14 @@ type Line struct {
 	Quantity    int         `json:"quantity" dynamodbav:"quantity"`
 	UnitPrice   money.Cents `json:"unitPrice" dynamodbav:"unitPrice"`
 	LineTotal   money.Cents `json:"lineTotal" dynamodbav:"lineTotal"`
+	Unavailable bool        `json:"unavailable,omitempty" dynamodbav:"unavailable,omitempty"`
 }
 
 // FromOrder returns o as stored.
 func FromOrder(o ordering.Order) Order {
 	lines := make([]Line, len(o.Lines))
 	for i, l := range o.Lines {
-		lines[i] = Line{ProductID: l.ProductID, ProductName: l.ProductName, Color: l.Color, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
+		lines[i] = Line(l)
 	}
 	history := make([]Change, len(o.History))
 	for i, c := range o.History {
@@ -68,7 +69,7 @@ func FromOrder(o ordering.Order) Order {
 func (r Order) Order() ordering.Order {
 	lines := make([]ordering.Line, len(r.Lines))
 	for i, l := range r.Lines {
-		lines[i] = ordering.Line{ProductID: l.ProductID, ProductName: l.ProductName, Color: l.Color, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
+		lines[i] = ordering.Line(l)
 	}
 	o := ordering.Order{
 		OrderID: r.OrderID, UserName: r.UserName, Status: r.Status, Lines: lines, TotalPrice: r.TotalPrice,

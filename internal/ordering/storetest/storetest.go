@@ -4,6 +4,7 @@ package storetest
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -263,6 +264,8 @@ func testUpdate(t *testing.T, s ordering.Store) {
 		t.Fatalf("update from a stale version: %v", err)
 	}
 	cancelled := next(t, reserved, ordering.StatusCancelled, ordering.ReasonCustomerCancelled)
+	cancelled.Lines = slices.Clone(cancelled.Lines)
+	cancelled.Lines[0].Unavailable = true // a line whose stock could not be held is stored as such
 	if err := s.Update(ctx, cancelled); err != nil {
 		t.Fatal(err)
 	}

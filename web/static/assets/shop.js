@@ -269,20 +269,15 @@ function reasonWords(reason) {
   }[reason] || (reason ? 'Cancelled: ' + reason.replace(/_/g, ' ') + '.' : 'Cancelled.');
 }
 
-// sayRefusal writes why o was cancelled into el. A refusal for stock names
-// the products that are short now: the event that refused the order does
-// not say which line it was, so the page asks the stock of each line.
-async function sayRefusal(el, o) {
+// sayRefusal writes why o was cancelled into el; a refusal for stock names
+// the products it could not hold.
+function sayRefusal(el, o) {
+  const names = o.lines.filter((l) => l.unavailable).map((l) => l.productName);
+  if (['out_of_stock', 'product_unavailable'].includes(o.cancelReason) && names.length) {
+    el.replaceChildren(o.cancelReason === 'out_of_stock' ? 'Sold out: ' : 'No longer sold: ', text(names.join(', ')), '.');
+    return;
+  }
   el.replaceChildren(reasonWords(o.cancelReason));
-  if (o.cancelReason !== 'out_of_stock') return;
-  const short = await Promise.all(o.lines.map(async (l) => {
-    try {
-      const st = await api('GET', '/inventory/' + encodeURIComponent(l.productId));
-      return st.tracked && st.available < l.quantity ? l.productName : null;
-    } catch { return null; }
-  }));
-  const names = short.filter(Boolean);
-  if (names.length) el.replaceChildren('Sold out: ', text(names.join(', ')), '.');
 }
 
 // friendly is an order's short number, for people: the last 8 characters
