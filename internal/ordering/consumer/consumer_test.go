@@ -200,3 +200,32 @@ func TestCancelWhileCapturing(t *testing.T) {
 		})
 	}
 }
+
+// A refusal of the stock cancels the order with its reason and marks the
+// lines of the products it names.
+func TestAStockRefusalMarksTheLinesItCouldNotHold(t *testing.T) {
+	ctx := t.Context()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ordering.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	orders := app.New(s)
+	handle := consumer.New(orders, slog.New(slog.DiscardHandler)).Handle
+	c := checkout("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
+	c.Lines = append(c.Lines, events.Line{ProductID: "p2", ProductName: "Gadget", Quantity: 1, UnitPrice: 500, LineTotal: 500})
+	c.TotalPrice += 500
+	refused := events.StockRejected{OrderRef: events.OrderRef{OrderID: c.CheckoutID, UserName: c.UserName}, Reason: ordering.ReasonOutOfStock, ProductIDs: []string{"p2"}}
+	for _, m := range []awsevents.SQSMessage{
+		eventstest.Message(t, "checkout", events.SourceCheckout, events.TypeCheckoutBasket, c),
+		eventstest.Message(t, "refused", events.SourceInventory, events.TypeStockRejected, refused),
+	} {
+		if resp, err := handle(ctx, eventstest.Batch(m)); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("handle %s: %+v, %v", m.MessageId, resp, err)
+		}
+	}
+	o, err := orders.Get(ctx, c.UserName, c.CheckoutID)
+	if err != nil || o.Status != ordering.StatusCancelled || o.CancelReason != ordering.ReasonOutOfStock || o.Lines[0].Unavailable || !o.Lines[1].Unavailable {
+		t.Fatalf("order %+v, %v; want it cancelled out_of_stock with only the Gadget's line unavailable", o, err)
+	}
+}
