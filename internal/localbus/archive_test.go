@@ -3,6 +3,7 @@ package localbus_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -123,5 +124,32 @@ func TestTheArchiveIsBounded(t *testing.T) {
 	archive(t, aged)
 	if sent, err := aged.Replay(ctx, localbus.ReplayRequest{Queue: "qa", From: before, To: time.Now()}, nil); err != nil || sent != 0 {
 		t.Fatalf("replay after the age bound → %d, %v; want nothing", sent, err)
+	}
+}
+
+// A replay larger than one page of the archive sends every event in the
+// range, page after page, and says its progress after each.
+func TestAReplayGoesPastOnePage(t *testing.T) {
+	b := newBus(t)
+	ctx := t.Context()
+	before := time.Now().Add(-time.Second)
+	var evts []events.Outgoing
+	for i := range 450 {
+		evts = append(evts, event(t, "src.a", "One", fmt.Sprint(i)))
+	}
+	if err := b.Publish(ctx, evts); err != nil {
+		t.Fatal(err)
+	}
+	archive(t, b)
+	var progress [][2]int
+	sent, err := b.Replay(ctx, localbus.ReplayRequest{Queue: "qa", From: before, To: time.Now()}, func(s, of int) { progress = append(progress, [2]int{s, of}) })
+	if err != nil || sent != 450 {
+		t.Fatalf("replay → %d, %v; want all 450", sent, err)
+	}
+	if len(progress) < 3 || progress[len(progress)-1] != [2]int{450, 450} {
+		t.Fatalf("progress %v, want a report per page ending at 450 of 450", progress)
+	}
+	if n := depth(t, b, "qa"); n != 900 {
+		t.Fatalf("qa holds %d messages, want the 450 published and the 450 replayed", n)
 	}
 }

@@ -501,6 +501,11 @@ func TestPublishAndRedriveWakeAnIdleConsumer(t *testing.T) {
 		t.Fatal(err)
 	}
 	waittest.For(t, "five messages in three batches", func() bool { return len(rec.details()) == 6 })
+	rec.mu.Lock()
+	if slices.Max(rec.batches) > 2 {
+		t.Errorf("batches of %v, want none over qb's batch size of 2, handed or received", rec.batches)
+	}
+	rec.mu.Unlock()
 	if _, err := db.ExecContext(t.Context(), `insert into goqite (queue, body) values ('qb-dlq', ?)`, []byte(`{"source":"src.b","detail-type":"Wanted","detail":{}}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -632,6 +637,9 @@ func TestDeadLettersKeepTheirLastError(t *testing.T) {
 	if _, err := b.Redrive(t.Context(), "qa"); err != nil {
 		t.Fatal(err)
 	}
+	if n := localbus.FailureRows(b); n != 0 {
+		t.Fatalf("%d failure reasons kept after redriving every dead letter, want their past forgotten", n)
+	}
 	stop = consume(t, b, "qa", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
 		return awsevents.SQSEventResponse{}, errors.New("the whole batch fails")
 	})
@@ -642,6 +650,47 @@ func TestDeadLettersKeepTheirLastError(t *testing.T) {
 	}
 	if err := b.DeleteDeadLetter(t.Context(), "qa", dl[0].ID); err != nil {
 		t.Fatal(err)
+	}
+	if n := localbus.FailureRows(b); n != 0 {
+		t.Fatalf("%d failure reasons kept after the dead letter was deleted", n)
+	}
+}
+
+// Redriving one dead letter forgets its failures and no other's; a message
+// that fails and then succeeds leaves no failure behind.
+func TestFailuresAreForgottenWithTheirMessage(t *testing.T) {
+	b := newBus(t)
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1"), event(t, "src.a", "X", "2")}); err != nil {
+		t.Fatal(err)
+	}
+	stop := consume(t, b, "qa", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		return awsevents.SQSEventResponse{}, errors.New("down")
+	})
+	waittest.For(t, "two dead letters", func() bool { return depth(t, b, "qa-dlq") == 2 })
+	stop()
+	dl, err := b.DeadLetters(t.Context(), "qa")
+	if err != nil || len(dl) != 2 {
+		t.Fatalf("dead letters %+v, %v", dl, err)
+	}
+	if n, err := b.Redrive(t.Context(), "qa", dl[0].ID); err != nil || n != 1 {
+		t.Fatalf("Redrive one = %d, %v", n, err)
+	}
+	if left, err := b.DeadLetter(t.Context(), "qa", dl[1].ID); err != nil || left.LastError == "" {
+		t.Fatalf("the dead letter not redriven lost its reason: %+v, %v", left, err)
+	}
+	if n := localbus.FailureRows(b); n != 1 {
+		t.Fatalf("%d failure reasons kept, want the one of the dead letter not redriven", n)
+	}
+	var tries atomic.Int32
+	defer consume(t, b, "qa", func(_ context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		if tries.Add(1) == 1 {
+			return awsevents.SQSEventResponse{}, errors.New("once more")
+		}
+		return awsevents.SQSEventResponse{}, nil
+	})()
+	waitIdle(t, b)
+	if n := localbus.FailureRows(b); n != 1 || tries.Load() != 2 {
+		t.Fatalf("%d failure reasons kept after %d tries, want only the dead letter's", n, tries.Load())
 	}
 }
 
@@ -900,5 +949,19 @@ func TestIdle(t *testing.T) {
 	})
 	if !idle() {
 		t.Fatal("not idle with only a dead letter left")
+	}
+}
+
+// The defaults are what Options documents.
+func TestOptionDefaults(t *testing.T) {
+	got := localbus.Defaults(localbus.Options{})
+	want := localbus.Options{Account: "000000000000", Region: "local", RetryDelay: time.Second, PollInterval: time.Second,
+		HandOffWait: 5 * time.Millisecond, ArchiveAge: localbus.DefaultArchiveAge, ArchiveBytes: localbus.DefaultArchiveBytes}
+	if got != want {
+		t.Fatalf("defaults %+v, want %+v", got, want)
+	}
+	set := localbus.Options{Account: "1", Region: "r", RetryDelay: 1, PollInterval: 2, HandOffWait: 3, ArchiveAge: 4, ArchiveBytes: 5}
+	if got := localbus.Defaults(set); got != set {
+		t.Fatalf("set options %+v became %+v", set, got)
 	}
 }

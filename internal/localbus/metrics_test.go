@@ -65,6 +65,14 @@ func TestStatsCountMessagesInFlight(t *testing.T) {
 // each event as the bus takes it.
 func TestWatchShowsTheLatestThenTheLive(t *testing.T) {
 	b := newBus(t)
+	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "first"), event(t, "src.a", "X", "second")}); err != nil {
+		t.Fatal(err)
+	}
+	if recent, _, stop := b.Watch(); len(recent) != 2 || !strings.Contains(string(recent[1].Envelope), `"n":"second"`) {
+		t.Fatalf("after two events a watcher is shown %d: %v", len(recent), recent)
+	} else {
+		stop()
+	}
 	var evts []events.Outgoing
 	for i := range localbus.FeedRecent + 50 {
 		evts = append(evts, event(t, "src.a", "X", fmt.Sprint(i)))
