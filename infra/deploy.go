@@ -68,9 +68,12 @@ type lambdaFn struct {
 // badIf rolls a deployment of f back when a fires.
 func (f *lambdaFn) badIf(a awscloudwatch.Alarm) { f.alarms = append(f.alarms, a) }
 
-// serviceOf names the service a function's construct id belongs to
-// ("CatalogApiFunction": catalog); the user pool's trigger and the
-// operator's republish belong to the shop as a whole.
+// serviceOf names the service whose dashboard shows a function, from its
+// construct id ("CatalogApiFunction": catalog). Not awsenv.ServiceOf, which
+// names the service a binary reports as: the five stream publishers run one
+// binary ("outbox"), but each belongs on the dashboard of its table's
+// service. The user pool's trigger and the operator's republish belong to
+// the shop as a whole.
 func serviceOf(id string) string {
 	for _, s := range events.Services() {
 		if strings.HasPrefix(id, strings.ToUpper(s[:1])+s[1:]) {

@@ -73,11 +73,10 @@ func TestNothingInvokesLatest(t *testing.T) {
 		t.Errorf("aliased %d of %d functions", len(aliased), len(fns))
 	}
 	ways := map[string][]string{
-		"AWS::Lambda::EventSourceMapping":  {"FunctionName"},
-		"AWS::Lambda::Permission":          {"FunctionName"},
-		"AWS::ApiGatewayV2::Integration":   {"IntegrationUri"},
-		"AWS::Cognito::UserPool":           {"LambdaConfig"},
-		"AWS::CodeDeploy::DeploymentGroup": {},
+		"AWS::Lambda::EventSourceMapping": {"FunctionName"},
+		"AWS::Lambda::Permission":         {"FunctionName"},
+		"AWS::ApiGatewayV2::Integration":  {"IntegrationUri"},
+		"AWS::Cognito::UserPool":          {"LambdaConfig"},
 	}
 	invoked := 0
 	for typ, props := range ways {

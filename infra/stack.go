@@ -474,7 +474,7 @@ func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.Event
 	parkedRecords := awslogs.NewMetricFilter(s.stack, jsii.String(id+"ParkedFilter"), &awslogs.MetricFilterProps{
 		LogGroup:        s.logs[id],
 		FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.msg"), jsii.String("="), jsii.String(streams.ParkedLogMessage)),
-		MetricNamespace: jsii.String("EventShop"),
+		MetricNamespace: jsii.String(awsenv.MetricsNamespace),
 		MetricName:      jsii.String(id + "ParkedRecords"),
 		MetricValue:     jsii.String("1"),
 	})

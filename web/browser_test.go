@@ -41,8 +41,7 @@ func chromium(t *testing.T) string {
 
 type shop struct {
 	*localapptest.Shop
-	url string
-	app *localapp.App
+	url string // the shop's base URL, which every page the test opens begins with
 }
 
 // start runs the whole local shop with the demo catalog, its development
@@ -50,7 +49,7 @@ type shop struct {
 func start(t *testing.T) *shop {
 	t.Helper()
 	s := localapptest.Start(t, localapp.Config{DataDir: t.TempDir(), Demo: true, DevSignIn: true})
-	return &shop{Shop: s, url: s.Server.URL, app: s.App}
+	return &shop{Shop: s, url: s.Server.URL}
 }
 
 // call is the API as the test sees it, beside the browser: the answer's
@@ -507,11 +506,11 @@ func TestStorefrontAndConsole(t *testing.T) {
 	const poisonTrace = "6bf92f3577b34da6a3ce929d0e0e4736"
 	poison := events.Outgoing{ID: "poison-1", Source: events.SourceCheckout, DetailType: events.TypeCheckoutBasket,
 		Detail: json.RawMessage(`{"checkoutId":"not-a-uuid","traceparent":"00-` + poisonTrace + `-00f067aa0ba902b7-01"}`), Time: time.Now()}
-	if err := s.app.Bus().Publish(t.Context(), []events.Outgoing{poison}); err != nil {
+	if err := s.App.Bus().Publish(t.Context(), []events.Outgoing{poison}); err != nil {
 		t.Fatal(err)
 	}
 	waittest.For(t, "the poison to be dead-lettered", func() bool {
-		stats, _ := s.app.Bus().Stats(t.Context())
+		stats, _ := s.App.Bus().Stats(t.Context())
 		for _, st := range stats {
 			if st.Queue == events.QueueOrderingOrders && st.DeadLetters == 1 {
 				return true

@@ -17,7 +17,7 @@ import (
 
 func TestBadPageRequests(t *testing.T) {
 	s := start(t, t.TempDir(), false)
-	defer s.stop()
+	defer s.Stop()
 	s.anonymous().WantProblem(400, "GET", "/product?limit=0", "", "limit")
 	s.anonymous().WantProblem(400, "GET", "/product?limit=101", "", "limit")
 	s.anonymous().WantProblem(400, "GET", "/product?nextToken=garbage!", "", "nextToken")
@@ -35,7 +35,7 @@ func TestBadPageRequests(t *testing.T) {
 // as another user (bob) and as an admin.
 func TestAuthorizationMatrix(t *testing.T) {
 	s := start(t, t.TempDir(), false)
-	defer s.stop()
+	defer s.Stop()
 	admin, alice := s.as("root", true), s.as("alice", false)
 	callers := []struct {
 		name string
@@ -100,7 +100,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 	// An invalid token is a 401 on every protected route, and ignored on public ones.
-	forged := localapptest.NewClient(t, s.srv.URL, "eyJhbGciOiJub25lIn0.eyJjb2duaXRvOnVzZXJuYW1lIjoiYWxpY2UifQ.")
+	forged := localapptest.NewClient(t, s.Server.URL, "eyJhbGciOiJub25lIn0.eyJjb2duaXRvOnVzZXJuYW1lIjoiYWxpY2UifQ.")
 	forged.WantProblem(401, "GET", "/basket/alice", "", "not valid")
 	forged.Want(200, "GET", "/product", "")
 }
@@ -155,7 +155,7 @@ func TestHostileInputChangesNothing(t *testing.T) {
 // pages and assets carry the pages' security headers; /assets/ lists nothing.
 func TestEveryAnswerCarriesItsHeaders(t *testing.T) {
 	s := start(t, t.TempDir(), false)
-	defer s.stop()
+	defer s.Stop()
 	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,7 @@ func benchShop(b *testing.B, products int) (*shop, client, client, []string) {
 
 func benchShopWith(b *testing.B, products int, untraced bool) (*shop, client, client, []string) {
 	s := startWith(b, b.TempDir(), false, untraced)
-	b.Cleanup(s.stop)
+	b.Cleanup(s.Stop)
 	admin, alice := s.as("root", true), s.as("alice", false)
 	var ids []string
 	for i := range products {
@@ -41,7 +41,7 @@ func benchShopWith(b *testing.B, products int, untraced bool) (*shop, client, cl
 // serve serves one request in-process through s, failing b unless it
 // answers status.
 func (s *shop) serve(b *testing.B, c client, status int, method, path, body string) {
-	if code, answer := c.Serve(s.app.Handler(), method, path, body); code != status {
+	if code, answer := c.Serve(s.App.Handler(), method, path, body); code != status {
 		b.Fatalf("%s %s → %d %s", method, path, code, answer)
 	}
 }
@@ -129,11 +129,11 @@ func BenchmarkPairs(b *testing.B) {
 		name := fmt.Sprintf("user%d", users.Add(1))
 		user := s.as(name, false)
 		for pb.Next() {
-			if status, body := user.Serve(s.app.Handler(), "POST", "/basket", fill); status != 200 {
+			if status, body := user.Serve(s.App.Handler(), "POST", "/basket", fill); status != 200 {
 				b.Errorf("basket write → %d %s", status, body)
 				return
 			}
-			status, body := user.Serve(s.app.Handler(), "POST", "/basket/checkout", `{`+buyer+`}`)
+			status, body := user.Serve(s.App.Handler(), "POST", "/basket/checkout", `{`+buyer+`}`)
 			var co struct{ OrderID string }
 			if status != 202 || json.Unmarshal(body, &co) != nil {
 				b.Errorf("checkout → %d %s", status, body)
@@ -147,7 +147,7 @@ func BenchmarkPairs(b *testing.B) {
 	for _, o := range orders {
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
 			var got struct{ Status string }
-			status, body := o.as.Serve(s.app.Handler(), "GET", "/order/"+o.user+"/"+o.id, "")
+			status, body := o.as.Serve(s.App.Handler(), "GET", "/order/"+o.user+"/"+o.id, "")
 			if status == 200 && json.Unmarshal(body, &got) == nil && got.Status == "PAID" {
 				break
 			}

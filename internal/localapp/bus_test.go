@@ -27,7 +27,7 @@ func TestDeadLetterAdminAPI(t *testing.T) {
 	// A checkout the ordering consumer can never place: it ends in the dead-letter queue.
 	poison := events.Outgoing{ID: "poison-1", Source: events.SourceCheckout, DetailType: events.TypeCheckoutBasket, Detail: json.RawMessage(`{"checkoutId":"a/b"}`), Time: time.Now()}
 	unchecked.Store(poison.ID, true)
-	if err := s.app.Bus().Publish(t.Context(), []events.Outgoing{poison}); err != nil {
+	if err := s.App.Bus().Publish(t.Context(), []events.Outgoing{poison}); err != nil {
 		t.Fatal(err)
 	}
 	var letters struct {
@@ -89,7 +89,7 @@ func TestDeadLetterAdminAPI(t *testing.T) {
 func TestReplayRebuildsThePriceView(t *testing.T) {
 	dir := t.TempDir()
 	s := start(t, dir, false)
-	defer s.stop()
+	defer s.Stop()
 	ctx := t.Context()
 	admin, alice := s.as("root", true), s.as("alice", false)
 	began := time.Now().Add(-time.Minute)
@@ -116,7 +116,7 @@ func TestReplayRebuildsThePriceView(t *testing.T) {
 	}
 
 	replay := func() int {
-		n, err := s.app.Bus().Replay(ctx, localbus.ReplayRequest{Queue: events.QueueBasketPrices, From: began, To: time.Now()}, nil)
+		n, err := s.App.Bus().Replay(ctx, localbus.ReplayRequest{Queue: events.QueueBasketPrices, From: began, To: time.Now()}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +168,7 @@ func TestReplayRebuildsThePriceView(t *testing.T) {
 // story published in order: none ends in a dead-letter queue.
 func TestConsumersTakeTheSchemasExamples(t *testing.T) {
 	s := start(t, t.TempDir(), false)
-	defer s.stop()
+	defer s.Stop()
 	ctx := t.Context()
 	var evts []events.Outgoing
 	for _, c := range events.Contracts() {
@@ -183,11 +183,11 @@ func TestConsumersTakeTheSchemasExamples(t *testing.T) {
 		evts = append(evts, events.Outgoing{ID: "example-" + c.DetailType, Source: c.Source, DetailType: c.DetailType, Detail: schema.Examples[0], Time: time.Now()})
 	}
 	for _, e := range evts {
-		if err := s.app.Bus().Publish(ctx, []events.Outgoing{e}); err != nil {
+		if err := s.App.Bus().Publish(ctx, []events.Outgoing{e}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	bus := s.app.Bus()
+	bus := s.App.Bus()
 	waittest.For(t, "every queue to be empty", func() bool {
 		stats, err := bus.Stats(ctx)
 		if err != nil {

@@ -16,14 +16,14 @@ import (
 // the bus takes, with the queues it went to; admins only.
 func TestConsoleStreamsTheBusEvents(t *testing.T) {
 	s := start(t, t.TempDir(), false)
-	defer s.stop()
+	defer s.Stop()
 	s.as("alice", false).WantProblem(403, "GET", "/console/api/events", "", "")
 	s.anonymous().WantProblem(401, "GET", "/console/api/events", "", "")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", s.srv.URL+"/console/api/events", nil)
-	tok, err := s.keys.Issue("root", true, time.Minute, time.Now())
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.Server.URL+"/console/api/events", nil)
+	tok, err := s.Keys.Issue("root", true, time.Minute, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestConsoleStreamsTheBusEvents(t *testing.T) {
 // security policy.
 func TestOutboxesSignInAndPages(t *testing.T) {
 	s := start(t, t.TempDir(), false)
-	defer s.stop()
+	defer s.Stop()
 	var obs struct {
 		Items []struct {
 			Service    string
@@ -98,7 +98,7 @@ func TestOutboxesSignInAndPages(t *testing.T) {
 	// machine (Host is then its name) or by posting from its own origin.
 	signIn := func(host, origin string) int {
 		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), "POST", s.srv.URL+"/dev/sign-in", strings.NewReader(`{"userName":"ada","admin":true}`))
+		req, err := http.NewRequestWithContext(t.Context(), "POST", s.Server.URL+"/dev/sign-in", strings.NewReader(`{"userName":"ada","admin":true}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,13 +116,13 @@ func TestOutboxesSignInAndPages(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode
 	}
-	own := strings.TrimPrefix(s.srv.URL, "http://")
+	own := strings.TrimPrefix(s.Server.URL, "http://")
 	for _, tt := range []struct {
 		host, origin string
 		want         int
 	}{
 		{"", "", 200},
-		{"", s.srv.URL, 200},
+		{"", s.Server.URL, 200},
 		{"localhost:8080", "http://localhost:8080", 200},
 		{"attacker.example", "", 403},
 		{"attacker.example:" + strings.Split(own, ":")[1], "http://attacker.example:" + strings.Split(own, ":")[1], 403},

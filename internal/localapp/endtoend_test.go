@@ -147,9 +147,9 @@ func TestShopEndToEnd(t *testing.T) {
 	})
 	step("after a restart on the same data nothing is lost or doubled", func(t *testing.T, _, _, _ client) {
 		// Restart on the same data: everything is still there, nothing is duplicated.
-		s.stop()
+		s.Stop()
 		s = start(t, dir, false)
-		defer s.stop()
+		defer s.Stop()
 		admin, alice, carol := s.As(t, "root", true), s.As(t, "alice", false), s.As(t, "carol", false)
 		s.WaitIdle(t) // what was in flight at the stop has come again, and been handled
 		var orders list[order]
@@ -174,7 +174,7 @@ func TestShopEndToEnd(t *testing.T) {
 			t.Fatalf("carol's basket after restart = %+v", b)
 		}
 		for _, q := range []string{"basket-price-view", "ordering-checkout", "basket-price-view-dlq", "ordering-checkout-dlq"} {
-			if n, err := s.app.Bus().Depth(t.Context(), q); err != nil || n != 0 {
+			if n, err := s.App.Bus().Depth(t.Context(), q); err != nil || n != 0 {
 				t.Errorf("queue %s holds %d messages (%v) at rest, want 0", q, n, err)
 			}
 		}
@@ -201,7 +201,7 @@ func TestDemoCatalogLoadsOnce(t *testing.T) {
 	// The demo products' events reach the basket's price view like any write.
 	body, _ := json.Marshal(map[string]any{"userName": "demo", "items": []map[string]any{{"productId": phones.Items[0].ID, "quantity": 1}}})
 	waittest.For(t, "demo products in the price view", func() bool { return s.as("demo", false).Do("POST", "/basket", string(body)).Status == 200 })
-	s.stop()
+	s.Stop()
 	// Every demo product has its demo stock; the inventory knows the products
 	// from the catalog's events too.
 	stock, err := inventorysqlite.Open(t.Context(), filepath.Join(dir, "inventory.db"))
@@ -218,9 +218,9 @@ func TestDemoCatalogLoadsOnce(t *testing.T) {
 		}
 	}
 	stock.Close()
-	s.stop()
+	s.Stop()
 	s = start(t, dir, true)
-	defer s.stop()
+	defer s.Stop()
 	if again := count(s); again != first {
 		t.Fatalf("restart with --demo: %d products, want %d", again, first)
 	}
@@ -246,7 +246,7 @@ func TestInventoryLearnsProducts(t *testing.T) {
 		st, err := stock.Get(t.Context(), p.ID)
 		return err == nil && st.Deleted
 	})
-	s.stop()
+	s.Stop()
 }
 
 func TestOneShopPerDataDir(t *testing.T) {
@@ -256,16 +256,16 @@ func TestOneShopPerDataDir(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second Open on a data dir in use: %v", err)
 	}
-	s.stop()
+	s.Stop()
 	second := start(t, dir, false) // released on Close
-	second.stop()
+	second.Stop()
 }
 
 // Idle means the work is done: a checkout's whole saga has run by the time
 // the shop says it is idle, without waiting for any of its steps.
 func TestIdleMeansTheSagaHasRun(t *testing.T) {
 	s := start(t, t.TempDir(), true)
-	defer s.stop()
+	defer s.Stop()
 	alice := s.as("alice", false)
 	var phones list[product]
 	s.anonymous().Want(200, "GET", "/product?category=Phone", "").Decode(t, &phones)

@@ -3,13 +3,11 @@ package localapp_test
 import (
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/eventshop/eventshop/api"
-	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	"github.com/eventshop/eventshop/internal/events/eventschema"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localapp/localapptest"
@@ -19,11 +17,7 @@ import (
 // shop is the local app running in-process behind an httptest server.
 type shop struct {
 	*localapptest.Shop
-	t    testing.TB
-	app  *localapp.App
-	keys *localjwt.Keys // the shop's own signing key, read from its data dir
-	srv  *httptest.Server
-	stop func()
+	t testing.TB
 }
 
 func start(t testing.TB, dir string, demo bool) *shop {
@@ -35,7 +29,7 @@ func startWith(t testing.TB, dir string, demo, untraced bool) *shop {
 	t.Helper()
 	s := localapptest.Start(t, localapp.Config{DataDir: dir, Demo: demo, Untraced: untraced, DevSignIn: true})
 	holdToSchemas(t, s.App.Bus())
-	return &shop{Shop: s, t: t, app: s.App, keys: s.Keys, srv: s.Server, stop: s.Stop}
+	return &shop{Shop: s, t: t}
 }
 
 // unchecked are events tests publish on purpose against their schema.

@@ -23,7 +23,7 @@ import (
 func TestStockIsHeldAndGivenBack(t *testing.T) {
 	dir := t.TempDir()
 	s := start(t, dir, true)
-	defer s.stop()
+	defer s.Stop()
 	alice := s.as("alice", false)
 	var phones list[product]
 	s.anonymous().Want(200, "GET", "/product?category=Phone", "").Decode(t, &phones)
@@ -85,7 +85,7 @@ func TestStockIsHeldAndGivenBack(t *testing.T) {
 
 func TestSettingStock(t *testing.T) {
 	s := start(t, t.TempDir(), false)
-	defer s.stop()
+	defer s.Stop()
 	admin := s.as("root", true)
 	var p product
 	admin.Want(201, "POST", "/product", `{"name":"Widget","category":"Tools","price":1}`).Decode(t, &p)
@@ -141,7 +141,7 @@ func TestSettingStock(t *testing.T) {
 // of stock, and the stock ends at 0 available, 10 held.
 func TestNoOversellingOverHTTP(t *testing.T) {
 	s := start(t, t.TempDir(), false)
-	defer s.stop()
+	defer s.Stop()
 	admin := s.as("root", true)
 	var p product
 	admin.Want(201, "POST", "/product", `{"name":"Scarce","category":"Tools","price":5}`).Decode(t, &p)
@@ -205,9 +205,9 @@ func TestSagaCompletesAfterARestart(t *testing.T) {
 	waittest.For(t, "the price view", func() bool { return alice.Do("POST", "/basket", body).Status == 200 })
 	var co struct{ OrderID string }
 	alice.Want(202, "POST", "/basket/checkout", `{`+buyer+`}`).Decode(t, &co)
-	s.stop() // at once: the checkout's event and the saga's are on their way
+	s.Stop() // at once: the checkout's event and the saga's are on their way
 	s = start(t, dir, true)
-	defer s.stop()
+	defer s.Stop()
 	alice = s.as("alice", false)
 	waittest.For(t, "the order to be paid after the restart", func() bool {
 		r := alice.Do("GET", "/order/alice/"+co.OrderID, "")
@@ -226,7 +226,7 @@ func TestSagaCompletesAfterARestart(t *testing.T) {
 func TestProductDeletedBeforeTheReservation(t *testing.T) {
 	dir := t.TempDir()
 	s := start(t, dir, false)
-	defer s.stop()
+	defer s.Stop()
 	admin, alice := s.as("root", true), s.as("alice", false)
 	var p product
 	admin.Want(201, "POST", "/product", `{"name":"Doomed","category":"Tools","price":3}`).Decode(t, &p)
@@ -244,7 +244,7 @@ func TestProductDeletedBeforeTheReservation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.app.Bus().Publish(t.Context(), []events.Outgoing{checkout}); err != nil {
+	if err := s.App.Bus().Publish(t.Context(), []events.Outgoing{checkout}); err != nil {
 		t.Fatal(err)
 	}
 	var o struct{ Status, CancelReason string }

@@ -22,7 +22,7 @@ import (
 // before it.
 func TestACheckoutIsOneTrace(t *testing.T) {
 	s := start(t, t.TempDir(), true)
-	defer s.stop()
+	defer s.Stop()
 	var phones list[product]
 	s.anonymous().Want(200, "GET", "/product?category=Phone", "").Decode(t, &phones)
 	body := `{"items":[{"productId":"` + phones.Items[0].ID + `","quantity":1}]}`
@@ -120,7 +120,7 @@ func TestACheckoutIsOneTrace(t *testing.T) {
 // queue and outbox has its gauges.
 func TestMetricsMoveWithACheckout(t *testing.T) {
 	s := start(t, t.TempDir(), true)
-	defer s.stop()
+	defer s.Stop()
 	scrape := func() map[string]*dto.MetricFamily {
 		t.Helper()
 		r := s.anonymous().Want(200, "GET", "/metrics", "")
@@ -191,7 +191,7 @@ func TestMetricsMoveWithACheckout(t *testing.T) {
 			return slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool { return l.GetName() == name && l.GetValue() == value })
 		})
 	}
-	for _, q := range s.app.Bus().QueueNames() {
+	for _, q := range s.App.Bus().QueueNames() {
 		for _, g := range []string{"eventshop_queue_depth", "eventshop_queue_in_flight", "eventshop_queue_dead_letters"} {
 			if !hasLabel(g, "messaging_destination_name", q) {
 				t.Errorf("%s has no sample for queue %s", g, q)

@@ -167,15 +167,7 @@ func (c Client) Do(method, path, body string) Response {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range c.header {
-		req.Header[k] = v
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	c.prepare(req, body != "")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -184,6 +176,18 @@ func (c Client) Do(method, path, body string) Response {
 	b, _ := io.ReadAll(res.Body)
 	CheckSpec(c.t, req, res, b)
 	return Response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// prepare gives req c's headers and token, and a JSON content type when it
+// has a body.
+func (c Client) prepare(req *http.Request, hasBody bool) {
+	if hasBody {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	maps.Copy(req.Header, c.header)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 }
 
 // Want is Do, failing the test unless the answer has status.
@@ -254,11 +258,7 @@ func CheckSpec(t testing.TB, req *http.Request, res *http.Response, body []byte)
 // network and no check against the document, for benchmarks.
 func (c Client) Serve(h http.Handler, method, path, body string) (int, []byte) {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	maps.Copy(req.Header, c.header)
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	c.prepare(req, true)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.Bytes()

@@ -31,15 +31,22 @@ func checkout(id string) events.CheckoutBasket {
 	}
 }
 
-func TestDuplicateCheckoutMakesOneOrder(t *testing.T) {
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ordering.db"))
+// withConsumer is the ordering service's use cases over a SQLite store in a
+// temporary directory, and its consumer's batch handler.
+func withConsumer(t *testing.T) (*app.Orders, func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error)) {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "ordering.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	orders := app.New(s)
-	handle := consumer.New(orders, slog.New(slog.DiscardHandler)).Handle
+	return orders, consumer.New(orders, slog.New(slog.DiscardHandler)).Handle
+}
+
+func TestDuplicateCheckoutMakesOneOrder(t *testing.T) {
+	ctx := context.Background()
+	orders, handle := withConsumer(t)
 
 	c := checkout("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
 	msg := func(id string) awsevents.SQSMessage {
@@ -63,12 +70,7 @@ func TestDuplicateCheckoutMakesOneOrder(t *testing.T) {
 
 func TestBadMessagesFailAlone(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ordering.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	handle := consumer.New(app.New(s), slog.New(slog.DiscardHandler)).Handle
+	_, handle := withConsumer(t)
 	noLines := checkout("0193a1b2-c3d4-7e5f-8a9b-000000000001")
 	noLines.Lines = nil
 	badUser := checkout("0193a1b2-c3d4-7e5f-8a9b-000000000002")
@@ -99,13 +101,7 @@ func TestFulfilmentEventsInAnyOrder(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
-			s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ordering.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			orders := app.New(s)
-			handle := consumer.New(orders, slog.New(slog.DiscardHandler)).Handle
+			orders, handle := withConsumer(t)
 			c := checkout("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
 			ref := events.OrderRef{OrderID: c.CheckoutID, UserName: c.UserName}
 			msgs := []awsevents.SQSMessage{eventstest.Message(t, "checkout", events.SourceCheckout, events.TypeCheckoutBasket, c)}
@@ -205,13 +201,7 @@ func TestCancelWhileCapturing(t *testing.T) {
 // lines of the products it names.
 func TestAStockRefusalMarksTheLinesItCouldNotHold(t *testing.T) {
 	ctx := t.Context()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ordering.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	orders := app.New(s)
-	handle := consumer.New(orders, slog.New(slog.DiscardHandler)).Handle
+	orders, handle := withConsumer(t)
 	c := checkout("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
 	c.Lines = append(c.Lines, events.Line{ProductID: "p2", ProductName: "Gadget", Quantity: 1, UnitPrice: 500, LineTotal: 500})
 	c.TotalPrice += 500
