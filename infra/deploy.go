@@ -9,12 +9,14 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/eventshop/eventshop/internal/awsenv"
+	"github.com/eventshop/eventshop/internal/canary"
 	"github.com/eventshop/eventshop/internal/events"
 )
 
@@ -46,9 +48,10 @@ func (d Deployment) config() awscodedeploy.ILambdaDeploymentConfig {
 	panic(fmt.Sprintf("Deployment %q: want %q or %q", d, Canary, AllAtOnce))
 }
 
-// What makes a version bad: any failed or throttled invocation, a route
-// answering 5xx to a share of its requests, or slower than routeP99 at the
-// 99th percentile, within one alarmPeriod.
+// What makes the shop unwell, which pages an operator but never gates a
+// deployment (the gates are canary.Gates): a route answering 5xx to a share
+// of its requests, or slower than routeP99 at the 99th percentile, within
+// one alarmPeriod.
 const (
 	alarmPeriod    = time.Minute
 	routeErrorRate = 0.05
@@ -60,13 +63,11 @@ const (
 type lambdaFn struct {
 	awslambda.Function
 	id      string
+	kind    canary.Kind
 	live    awslambda.Alias
 	service string
-	alarms  []awscloudwatch.Alarm
+	gates   []awscloudwatch.Alarm
 }
-
-// badIf rolls a deployment of f back when a fires.
-func (f *lambdaFn) badIf(a awscloudwatch.Alarm) { f.alarms = append(f.alarms, a) }
 
 // serviceOf names the service whose dashboard shows a function, from its
 // construct id ("CatalogApiFunction": catalog). Not awsenv.ServiceOf, which
@@ -87,19 +88,41 @@ func serviceOf(id string) string {
 // pool's trigger, the operator's republish.
 const shopWide = "operations"
 
-// live gives fn its live alias on its current version, and the alarms
-// every function has: errors and throttles of that version, which is the
-// new one while a deployment runs.
-func (s *shop) live(id string, fn awslambda.Function) *lambdaFn {
+// live gives fn, a function of kind, its live alias on its current
+// version, and the alarms that gate a deployment of it: canary.Gates of
+// that version, the new one while a deployment runs.
+func (s *shop) live(id string, kind canary.Kind, fn awslambda.Function) *lambdaFn {
 	version := fn.CurrentVersion()
-	f := &lambdaFn{Function: fn, id: id, service: serviceOf(id),
+	f := &lambdaFn{Function: fn, id: id, kind: kind, service: serviceOf(id),
 		live: awslambda.NewAlias(s.stack, jsii.String(id+"Live"), &awslambda.AliasProps{AliasName: jsii.String(LiveAlias), Version: version})}
-	f.badIf(s.newAlarm(f.service, id+"ErrorsAlarm", "The function's new version failed an invocation: a deployment rolls back",
-		version.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Seconds(jsii.Number(alarmPeriod.Seconds()))}), 1))
-	f.badIf(s.newAlarm(f.service, id+"ThrottlesAlarm", "The function's new version was throttled: a deployment rolls back",
-		version.MetricThrottles(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Seconds(jsii.Number(alarmPeriod.Seconds()))}), 1))
+	for _, g := range canary.Gates(kind, canary.Function{Name: *fn.FunctionName(), Alias: LiveAlias, Version: *version.Version()}) {
+		f.gates = append(f.gates, s.alarmOf(f.service, id+g.ID, g))
+	}
 	s.fns = append(s.fns, f)
 	return f
+}
+
+// alarmOf makes the CloudWatch alarm a describes, on service's dashboard.
+func (s *shop) alarmOf(service, id string, a canary.Alarm) awscloudwatch.Alarm {
+	period := awscdk.Duration_Seconds(jsii.Number(a.Period.Seconds()))
+	metrics := map[string]awscloudwatch.IMetric{}
+	for _, m := range a.Metrics {
+		dims := map[string]*string{}
+		for k, v := range m.Dimensions {
+			dims[k] = jsii.String(v)
+		}
+		metrics[m.ID] = awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(m.Namespace), MetricName: jsii.String(m.Name), DimensionsMap: &dims,
+			Statistic: jsii.String(m.Statistic), Period: period,
+		})
+	}
+	metric := metrics[a.Metrics[0].ID]
+	if a.Expression != "" {
+		metric = awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String(a.Expression), UsingMetrics: &metrics, Period: period,
+		})
+	}
+	return s.newAlarm(service, id, a.Description, metric, a.Threshold)
 }
 
 // newAlarm makes an alarm that fires when metric reaches threshold in one
@@ -117,6 +140,15 @@ func (s *shop) newAlarm(service, id, description string, metric awscloudwatch.IM
 	return a
 }
 
+// page makes an alarm about the shop as newAlarm does, which notifies the
+// operators' topic: it describes the system, not a new version, so it
+// gates no deployment (a stale one would block the fix).
+func (s *shop) page(service, id, description string, metric awscloudwatch.IMetric, threshold float64) awscloudwatch.Alarm {
+	a := s.newAlarm(service, id, description, metric, threshold)
+	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(s.operators))
+	return a
+}
+
 // show adds widgets to service's dashboard.
 func (s *shop) show(service string, widgets ...awscloudwatch.IWidget) {
 	s.widgets[service] = append(s.widgets[service], widgets...)
@@ -131,14 +163,14 @@ var nonWord = regexp.MustCompile(`[^A-Za-z0-9]+`)
 
 // deploy gives every function a CodeDeploy deployment group that moves its
 // live alias to a new version as d says, and rolls it back when one of the
-// function's alarms fires, or the deployment fails or is stopped.
+// new version's gates fires, or the deployment fails or is stopped.
 func (s *shop) deploy(d Deployment) {
 	app := awscodedeploy.NewLambdaApplication(s.stack, jsii.String("Deployments"), &awscodedeploy.LambdaApplicationProps{
 		ApplicationName: jsii.String("eventshop"),
 	})
 	for _, f := range s.fns {
-		alarms := make([]interfacesawscloudwatch.IAlarmRef, len(f.alarms))
-		for i, a := range f.alarms {
+		alarms := make([]interfacesawscloudwatch.IAlarmRef, len(f.gates))
+		for i, a := range f.gates {
 			alarms[i] = a
 		}
 		group := awscodedeploy.NewLambdaDeploymentGroup(s.stack, jsii.String(f.id+"Deployment"), &awscodedeploy.LambdaDeploymentGroupProps{

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -101,14 +102,18 @@ func TestNothingInvokesLatest(t *testing.T) {
 }
 
 // Each function has a CodeDeploy deployment group that moves its live alias
-// by canary and rolls back on its alarms, an alarm on the new version's
-// errors among them.
+// by canary and rolls back on its gates (canary.Gates of its kind), and on
+// nothing else: an alarm about the system pages the operators instead, so a
+// stale one cannot block the deployment that fixes it.
 func TestEveryFunctionDeploysByCanaryWithRollback(t *testing.T) {
 	_, res := template(t)
+	fns := shopFunctions(res)
 	groups := ofType(res, "AWS::CodeDeploy::DeploymentGroup")
-	if len(groups) != len(shopFunctions(res)) {
-		t.Fatalf("%d deployment groups for %d functions", len(groups), len(shopFunctions(res)))
+	if len(groups) != len(fns) {
+		t.Fatalf("%d deployment groups for %d functions", len(groups), len(fns))
 	}
+	gating := map[string]bool{}
+	kinds := map[string]bool{}
 	for id, g := range groups {
 		p := g.Properties
 		if mustJSON(p["DeploymentConfigName"]) != `"CodeDeployDefault.LambdaCanary10Percent5Minutes"` {
@@ -121,28 +126,80 @@ func TestEveryFunctionDeploysByCanaryWithRollback(t *testing.T) {
 			}
 		}
 		alarms, _ := p["AlarmConfiguration"].(map[string]any)
-		var errorsAlarm bool
+		var names []string
 		for _, a := range refs(alarms["Alarms"]) {
 			if res[a].Type != "AWS::CloudWatch::Alarm" {
 				t.Errorf("%s names %s as an alarm", id, a)
 			}
-			errorsAlarm = errorsAlarm || strings.Contains(a, "ErrorsAlarm")
+			gating[a] = true
+			names = append(names, a)
 		}
-		if alarms["Enabled"] != true || !errorsAlarm {
-			t.Errorf("%s: alarms %s, want enabled with the new version's errors", id, mustJSON(alarms))
+		if alarms["Enabled"] != true || len(names) == 0 {
+			t.Errorf("%s: alarms %s, want the new version's gates, enabled", id, mustJSON(alarms))
+		}
+		slices.Sort(names)
+		kinds[strings.Join(trimIDs(names), " ")] = true
+	}
+	// The kinds of function and their gates, as canary.Gates gives them.
+	for _, want := range []string{"ErrorsAlarm FailureRateAlarm", "FailureRateAlarm", "ErrorsAlarm"} {
+		if !kinds[want] {
+			t.Errorf("no deployment group gates on exactly %s (have %v)", want, slices.Sorted(maps.Keys(kinds)))
 		}
 	}
-	// The API functions roll back on their routes' 5xx share and p99, the
-	// consumers on their dead letters, the publishers on parked records.
-	for _, want := range []string{"ErrorRateAlarm", "LatencyAlarm", "DeadLetterAlarm", "ParkedAlarm"} {
-		found := false
-		for _, g := range groups {
-			alarms, _ := g.Properties["AlarmConfiguration"].(map[string]any)
-			found = found || slices.ContainsFunc(refs(alarms["Alarms"]), func(a string) bool { return strings.Contains(a, want) })
+	for id, a := range ofType(res, "AWS::CloudWatch::Alarm") {
+		pages := a.Properties["AlarmActions"] != nil
+		if gating[id] == pages {
+			t.Errorf("alarm %s: gates a deployment %v, pages the operators %v; want one or the other", id, gating[id], pages)
 		}
-		if !found {
-			t.Errorf("no deployment group rolls back on a %s", want)
+	}
+}
+
+// trimIDs keeps what follows the function's construct id: "ErrorsAlarm".
+func trimIDs(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		id = strings.TrimRight(id, "0123456789ABCDEF")
+		out[i] = id[strings.LastIndex(id, "Function")+len("Function"):]
+	}
+	return out
+}
+
+// A gate on Lambda's Errors watches what the new version did through the
+// live alias: FunctionName, Resource (function:alias) and ExecutedVersion,
+// the one dimension set Lambda publishes for a version called through an
+// alias (Lambda developer guide, "Types of metrics for Lambda functions":
+// https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
+func TestGatesWatchTheNewVersionThroughItsAlias(t *testing.T) {
+	_, res := template(t)
+	aliases := ofType(res, "AWS::Lambda::Alias")
+	seen := 0
+	for id, a := range ofType(res, "AWS::CloudWatch::Alarm") {
+		if a.Properties["MetricName"] != "Errors" {
+			continue
 		}
+		seen++
+		dims := map[string]any{}
+		for _, d := range a.Properties["Dimensions"].([]any) {
+			d := d.(map[string]any)
+			dims[d["Name"].(string)] = d["Value"]
+		}
+		fn := refs(dims["FunctionName"])
+		version := refs(dims["ExecutedVersion"])
+		if len(dims) != 3 || len(fn) != 1 || len(version) != 1 || res[version[0]].Type != "AWS::Lambda::Version" ||
+			!strings.Contains(mustJSON(dims["Resource"]), `":`+LiveAlias+`"`) {
+			t.Errorf("%s watches %s", id, mustJSON(dims))
+			continue
+		}
+		live := false
+		for _, al := range aliases {
+			live = live || (refs(al.Properties["FunctionName"])[0] == fn[0] && refs(al.Properties["FunctionVersion"])[0] == version[0])
+		}
+		if !live {
+			t.Errorf("%s watches version %s of %s, which its live alias does not point to", id, version[0], fn[0])
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no alarm on Lambda's Errors")
 	}
 }
 

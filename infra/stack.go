@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -33,6 +34,7 @@ import (
 	"github.com/eventshop/eventshop/internal/awsenv"
 	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
+	"github.com/eventshop/eventshop/internal/canary"
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	"github.com/eventshop/eventshop/internal/events"
@@ -123,6 +125,12 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	s := &shop{stack: stack, assets: props.AssetDir, logs: map[string]awslogs.LogGroup{}, otlp: props.OTLPEndpoint,
 		alarms: map[string][]awscloudwatch.Alarm{}, widgets: map[string][]awscloudwatch.IWidget{}}
+	s.operators = awssns.NewTopic(stack, jsii.String("OperatorAlarms"), &awssns.TopicProps{EnforceSSL: jsii.Bool(true)})
+	suppress(s.operators, "AwsSolutions-SNS2", "CloudWatch alarms publish to it, which a topic encrypted with AWS's managed SNS key refuses; it carries alarm states, no customer data")
+	awscdk.NewCfnOutput(stack, jsii.String("OperatorAlarmsTopic"), &awscdk.CfnOutputProps{
+		Value:       s.operators.TopicArn(),
+		Description: jsii.String("Subscribe the operators to it: every alarm about the shop (dead letters, parked records, routes) notifies it"),
+	})
 	if props.OTLPLayerARN != "" {
 		s.layers = []awslambda.ILayerVersion{awslambda.LayerVersion_FromLayerVersionArn(stack, jsii.String("OTLPLayer"), jsii.String(props.OTLPLayerARN))}
 	}
@@ -163,19 +171,19 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 
 	// Each function may call on each table the actions its adapters call,
 	// and nothing else.
-	catalogAPI := s.function("CatalogApiFunction", awsenv.CatalogAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.CatalogTable: products.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
+	catalogAPI := s.function("CatalogApiFunction", awsenv.CatalogAPI, canary.API, apiTimeout, apiConcurrency, map[string]*string{awsenv.CatalogTable: products.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
 	grant(catalogAPI, products, "GetItem", "PutItem", "Query", "Scan")
 	grantIndexes(catalogAPI, products, "Query")
 	suppress(catalogAPI.Role(), "AwsSolutions-IAM5", "Listing a category queries the table's category index, which IAM names as the table's ARN + /index/*",
 		"Resource::<"+*stack.GetLogicalId(products.Node().DefaultChild().(awsdynamodb.CfnTable))+".Arn>/index/*")
 	grant(catalogAPI, idempotencyRecords, idempotencyActions...)
 
-	basketAPI := s.function("BasketApiFunction", awsenv.BasketAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.BasketTable: baskets.TableName(), awsenv.PriceTable: prices.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
+	basketAPI := s.function("BasketApiFunction", awsenv.BasketAPI, canary.API, apiTimeout, apiConcurrency, map[string]*string{awsenv.BasketTable: baskets.TableName(), awsenv.PriceTable: prices.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
 	grant(basketAPI, baskets, "GetItem", "PutItem", "UpdateItem", "Scan")
 	grant(basketAPI, prices, "BatchGetItem", "ConditionCheckItem") // a checkout's transaction checks the prices it read
 	grant(basketAPI, idempotencyRecords, idempotencyActions...)
 
-	orderingAPI := s.function("OrderingApiFunction", awsenv.OrderingAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.OrderTable: orders.TableName()})
+	orderingAPI := s.function("OrderingApiFunction", awsenv.OrderingAPI, canary.API, apiTimeout, apiConcurrency, map[string]*string{awsenv.OrderTable: orders.TableName()})
 	grant(orderingAPI, orders, "GetItem", "PutItem", "Query") // cancel and ship write the order
 	grantIndexes(orderingAPI, orders, "Query")
 	suppress(orderingAPI.Role(), "AwsSolutions-IAM5", "Listing orders by status queries the table's status index, which IAM names as the table's ARN + /index/*",
@@ -183,7 +191,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 
 	// The inventory API reads and sets stock; it may not touch reservations,
 	// whose items carry the events the publisher sends.
-	inventoryAPI := s.function("InventoryApiFunction", awsenv.InventoryAPI, apiTimeout, apiConcurrency, map[string]*string{awsenv.InventoryTable: stock.TableName()})
+	inventoryAPI := s.function("InventoryApiFunction", awsenv.InventoryAPI, canary.API, apiTimeout, apiConcurrency, map[string]*string{awsenv.InventoryTable: stock.TableName()})
 	grant(inventoryAPI, stock, "GetItem", "UpdateItem")
 
 	// One function per consuming service, reading every queue its rules
@@ -197,7 +205,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		if fn, ok := consumers[dir]; ok {
 			return fn
 		}
-		fn := s.function(id, dir, timeout, consumerMaxConc*queues[dir], env)
+		fn := s.function(id, dir, canary.Consumer, timeout, consumerMaxConc*queues[dir], env)
 		grants(fn)
 		consumers[dir] = fn
 		return fn
@@ -232,7 +240,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	s.publisher("OrderingPublisherFunction", orders, bus, parked)
 	s.publisher("InventoryPublisherFunction", reservations, bus, parked)
 	s.publisher("PaymentPublisherFunction", payments, bus, parked)
-	republish := s.function("OutboxRepublishFunction", awsenv.OutboxRepublish, republishTimeout, singleConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
+	republish := s.function("OutboxRepublishFunction", awsenv.OutboxRepublish, canary.Task, republishTimeout, singleConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
 	bus.GrantPutEventsTo(republish.Function, nil)
 	grant(republish, parked, "Scan", "DeleteItem", "PutItem") // a record that fails again is parked again
 	awscdk.NewCfnOutput(stack, jsii.String("RepublishFunctionName"), &awscdk.CfnOutputProps{
@@ -267,14 +275,16 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 }
 
 type shop struct {
-	stack   awscdk.Stack
-	assets  string
-	logs    map[string]awslogs.LogGroup // each function's log group, by construct id
-	otlp    string                      // the OTLP endpoint the functions send spans to, if any
-	layers  []awslambda.ILayerVersion   // added to every function
-	fns     []*lambdaFn                 // every function, for its deployment group
-	alarms  map[string][]awscloudwatch.Alarm
-	widgets map[string][]awscloudwatch.IWidget // each service's dashboard
+	stack  awscdk.Stack
+	assets string
+	logs   map[string]awslogs.LogGroup // each function's log group, by construct id
+	otlp   string                      // the OTLP endpoint the functions send spans to, if any
+	layers []awslambda.ILayerVersion   // added to every function
+	fns    []*lambdaFn                 // every function, for its deployment group
+	// operators is the topic the alarms about the shop notify.
+	operators awssns.Topic
+	alarms    map[string][]awscloudwatch.Alarm
+	widgets   map[string][]awscloudwatch.IWidget // each service's dashboard
 }
 
 func (s *shop) layersOrNil() *[]awslambda.ILayerVersion {
@@ -338,7 +348,7 @@ func (s *shop) table(id string, in *dynamodb.CreateTableInput, stream awsdynamod
 // function declares a Lambda function running the binary in dir, with env:
 // exactly the variables awsenv.Required names for it, or the synth fails;
 // and the OTLP endpoint, if there is one.
-func (s *shop) function(id, dir string, timeout time.Duration, concurrency int, env map[string]*string) *lambdaFn {
+func (s *shop) function(id, dir string, kind canary.Kind, timeout time.Duration, concurrency int, env map[string]*string) *lambdaFn {
 	if got, want := slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(awsenv.Required[dir])); !slices.Equal(got, want) {
 		panic(fmt.Sprintf("function %s: environment %v, but its main requires %v (awsenv.Required)", dir, got, want))
 	}
@@ -371,7 +381,7 @@ func (s *shop) function(id, dir string, timeout time.Duration, concurrency int, 
 		// flood of events cannot take the account's whole concurrency.
 		ReservedConcurrentExecutions: jsii.Number(concurrency),
 	})
-	return s.live(id, fn)
+	return s.live(id, kind, fn)
 }
 
 // idempotencyActions are what the idempotency store calls on its table.
@@ -416,7 +426,7 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer *lambdaFn) 
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		EnforceSSL:      jsii.Bool(true),
 	})
-	consumer.badIf(s.alarm(r.Consumer, name+"DeadLetterAlarm", dlq))
+	s.alarm(r.Consumer, name+"DeadLetterAlarm", dlq)
 	q := awssqs.NewQueue(s.stack, jsii.String(name+"Queue"), &awssqs.QueueProps{
 		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(r.VisibilityTimeout().Seconds())),
 		DeadLetterQueue:   &awssqs.DeadLetterQueue{MaxReceiveCount: jsii.Number(float64(r.MaxReceives)), Queue: dlq},
@@ -468,7 +478,7 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer *lambdaFn) 
 // past iteratorAgeAlarm, and the on-failure queue, which would hold the
 // metadata of a record that expired all the same.
 func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.EventBus, parked awsdynamodb.Table) {
-	fn := s.function(id, awsenv.OutboxPublisher, publisherTimeout, publisherConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
+	fn := s.function(id, awsenv.OutboxPublisher, canary.Publisher, publisherTimeout, publisherConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
 	bus.GrantPutEventsTo(fn.Function, nil)
 	grant(fn, parked, "PutItem")
 	parkedRecords := awslogs.NewMetricFilter(s.stack, jsii.String(id+"ParkedFilter"), &awslogs.MetricFilterProps{
@@ -479,10 +489,10 @@ func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.Event
 		MetricValue:     jsii.String("1"),
 	})
 	parked5m := parkedRecords.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))})
-	fn.badIf(s.newAlarm(fn.service, id+"ParkedAlarm", "The outbox publisher parked a stream record: see the parked-records table, fix the cause, run the republish function", parked5m, 1))
+	s.page(fn.service, id+"ParkedAlarm", "The outbox publisher parked a stream record: see the parked-records table, fix the cause, run the republish function", parked5m, 1)
 	iteratorAge := fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(5))})
-	fn.badIf(s.newAlarm(fn.service, id+"IteratorAgeAlarm", "The outbox publisher is falling behind its stream, whose records expire after 24 hours",
-		iteratorAge, float64(iteratorAgeAlarm.Milliseconds())))
+	s.page(fn.service, id+"IteratorAgeAlarm", "The outbox publisher is falling behind its stream, whose records expire after 24 hours",
+		iteratorAge, float64(iteratorAgeAlarm.Milliseconds()))
 	s.show(fn.service,
 		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(id + ": iterator age (ms)"), Left: &[]awscloudwatch.IMetric{iteratorAge}}),
 		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(id + ": parked records"), Left: &[]awscloudwatch.IMetric{parked5m}}))
@@ -490,7 +500,7 @@ func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.Event
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		EnforceSSL:      jsii.Bool(true),
 	})
-	fn.badIf(s.alarm(fn.service, id+"FailuresAlarm", failures))
+	s.alarm(fn.service, id+"FailuresAlarm", failures)
 	suppress(failures, "AwsSolutions-SQS3", "This queue is itself a dead-letter queue: the on-failure destination of the stream's event source; cdk-nag recognises only SQS redrive policies")
 	suppress(fn.Role(), "AwsSolutions-IAM5", "Reading a DynamoDB stream takes dynamodb:ListStreams, which IAM grants only on all resources", "Resource::*")
 	fn.live.AddEventSource(awslambdaeventsources.NewDynamoEventSource(table, &awslambdaeventsources.DynamoEventSourceProps{
@@ -511,7 +521,7 @@ func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.Event
 
 // alarm fires as soon as q, a dead-letter queue of service's, holds a message.
 func (s *shop) alarm(service, id string, q awssqs.Queue) awscloudwatch.Alarm {
-	return s.newAlarm(service, id, "Messages are waiting in a dead-letter queue", q.MetricApproximateNumberOfMessagesVisible(nil), 1)
+	return s.page(service, id, "Messages are waiting in a dead-letter queue", q.MetricApproximateNumberOfMessagesVisible(nil), 1)
 }
 
 // emfQueueMetric is one of the consumers' EMF counters for queue.
@@ -530,7 +540,7 @@ func emfQueueMetric(name, queue, label string) awscloudwatch.IMetric {
 // alone; user names are matched without regard to case, and a pre-sign-up
 // trigger refuses those the API would refuse.
 func (s *shop) identity(selfSignUp bool) (awscognito.UserPool, awscognito.UserPoolClient) {
-	preSignUp := s.function("PreSignUpFunction", awsenv.CognitoPreSignUp, apiTimeout, triggerConcurrency, map[string]*string{})
+	preSignUp := s.function("PreSignUpFunction", awsenv.CognitoPreSignUp, canary.Trigger, apiTimeout, triggerConcurrency, map[string]*string{})
 	users := awscognito.NewUserPool(s.stack, jsii.String("Users"), &awscognito.UserPoolProps{
 		SelfSignUpEnabled:   jsii.Bool(selfSignUp),
 		SignInCaseSensitive: jsii.Bool(false),
@@ -568,8 +578,8 @@ func (s *shop) identity(selfSignUp bool) (awscognito.UserPool, awscognito.UserPo
 
 // routes gives every route of a service an API Gateway route to fn's live
 // alias; every route but the public ones sits behind the JWT authorizer.
-// Each route's share of 5xx answers and its p99 latency are alarms that roll
-// a deployment of fn back, and charts on the service's dashboard.
+// Each route's share of 5xx answers and its p99 latency are alarms that
+// page the operators, and charts on the service's dashboard.
 func (s *shop) routes(api awsapigatewayv2.HttpApi, authorizer awsapigatewayv2.IHttpRouteAuthorizer, service string, routes []rest.Route, fn *lambdaFn) {
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(service+"Integration"), fn.live, nil)
 	var requests, failures, p99s []awscloudwatch.IMetric
@@ -591,8 +601,10 @@ func (s *shop) routes(api awsapigatewayv2.HttpApi, authorizer awsapigatewayv2.IH
 			return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 				Namespace:  jsii.String("AWS/ApiGateway"),
 				MetricName: jsii.String(name),
-				// Route metrics: the stage's detailed metrics are on (guardStage).
-				DimensionsMap: &map[string]*string{"ApiId": api.ApiId(), "Stage": jsii.String("$default"), "Method": jsii.String(r.Method), "Resource": jsii.String(r.Path)},
+				// Route metrics, which an HTTP API publishes by ApiId, Stage and
+				// Route (its route key) once the stage's detailed metrics are on
+				// (guardStage).
+				DimensionsMap: &map[string]*string{"ApiId": api.ApiId(), "Stage": jsii.String("$default"), "Route": jsii.String(r.Method + " " + r.Path)},
 				Statistic:     jsii.String(statistic),
 				Period:        awscdk.Duration_Seconds(jsii.Number(alarmPeriod.Seconds())),
 				Label:         jsii.String(label),
@@ -600,8 +612,8 @@ func (s *shop) routes(api awsapigatewayv2.HttpApi, authorizer awsapigatewayv2.IH
 		}
 		id, label := routeID(r.Method, r.Path), r.Method+" "+r.Path
 		errorRate, p99 := metric("5xx", "Average", label), metric("Latency", "p99", label)
-		fn.badIf(s.newAlarm(fn.service, service+id+"ErrorRateAlarm", label+" answered 5xx to "+fmt.Sprint(routeErrorRate*100)+"% of its requests or more: a deployment rolls back", errorRate, routeErrorRate))
-		fn.badIf(s.newAlarm(fn.service, service+id+"LatencyAlarm", label+"'s p99 latency reached "+routeP99.String()+": a deployment rolls back", p99, float64(routeP99.Milliseconds())))
+		s.page(fn.service, service+id+"ErrorRateAlarm", label+" answered 5xx to "+fmt.Sprint(routeErrorRate*100)+"% of its requests or more", errorRate, routeErrorRate)
+		s.page(fn.service, service+id+"LatencyAlarm", label+"'s p99 latency reached "+routeP99.String(), p99, float64(routeP99.Milliseconds()))
 		requests, failures, p99s = append(requests, metric("Count", "SampleCount", label)), append(failures, metric("5xx", "Sum", label)), append(p99s, p99)
 	}
 	s.show(fn.service,

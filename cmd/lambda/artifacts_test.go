@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -432,6 +433,25 @@ func TestLambdaArtifacts(t *testing.T) {
 		}
 	}
 
+	// publishOutbox has the outbox publisher send e, as it would from the
+	// stream record of the write that stored it.
+	publishOutbox := func(t *testing.T, e events.Outgoing) {
+		t.Helper()
+		av, err := outboxitem.Encode([]events.Outgoing{e})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outbox := av.(*ddbtypes.AttributeValueMemberS).Value
+		var resp awsevents.DynamoDBEventResponse
+		fn(t, "outbox-publisher").invoke(awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{{
+			EventName: "MODIFY",
+			Change:    awsevents.DynamoDBStreamRecord{SequenceNumber: e.ID, NewImage: map[string]awsevents.DynamoDBAttributeValue{"outbox": awsevents.NewStringAttribute(outbox)}},
+		}}}, &resp)
+		if len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("publisher failed %v", resp.BatchItemFailures)
+		}
+	}
+
 	step("the catalog API creates and reads a product; a keyed retry is the same product", func(t *testing.T) {
 		fn(t, "catalog-api").as(aliceClaims).want(403, "POST", "/product", `{"name":"Widget","category":"Tools","price":19.99}`)
 		keyed := fn(t, "catalog-api").as(adminClaims).with("Idempotency-Key", "create-widget")
@@ -601,6 +621,7 @@ func TestLambdaArtifacts(t *testing.T) {
 		if placed.DetailType != events.TypeOrderPlaced {
 			t.Fatalf("the order's item carries %s", placed.DetailType)
 		}
+		publishOutbox(t, placed)
 		deliver(t, "inventory-consumer", placed)
 		reserved := outboxOf(t, tables[awsenv.ReservationTable], "id", checkout.CheckoutID)
 		if reserved.DetailType != events.TypeStockReserved {
@@ -672,6 +693,93 @@ func TestLambdaArtifacts(t *testing.T) {
 		}
 		deliver(t, "inventory-consumer", cancelled) // gives back what it held (nothing: untracked)
 	})
+	step("a message a consumer cannot read fails alone", func(t *testing.T) {
+		unreadable := eventstest.Batch(awsevents.SQSMessage{MessageId: "unreadable", Body: "not an event", EventSource: "aws:sqs",
+			EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:ordering-checkout"})
+		var resp awsevents.SQSEventResponse
+		fn(t, "ordering-consumer").invoke(unreadable, &resp)
+		if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "unreadable" {
+			t.Fatalf("an unreadable message: failures %v, want it alone", resp.BatchItemFailures)
+		}
+	})
+	step("the functions print only the EMF metrics infra/emf-metrics.json lists", func(t *testing.T) {
+		var logs []string
+		for _, name := range functions {
+			logs = append(logs, fns[name].logs.String())
+		}
+		printed := emfMetrics(t, logs...)
+		if *updateEMF {
+			b, _ := json.MarshalIndent(printed, "", "  ")
+			if err := os.WriteFile(emfMetricsFile, append(b, '\n'), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, err := os.ReadFile(emfMetricsFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var listed []emfMetric
+		if err := json.Unmarshal(b, &listed); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.EqualFunc(listed, printed, func(a, b emfMetric) bool { return a.key() == b.key() }) {
+			t.Fatalf("the functions printed %v;\n%s lists %v: go test ./cmd/lambda -run TestLambdaArtifacts -update-emf", printed, emfMetricsFile, listed)
+		}
+	})
+}
+
+// emfMetricsFile lists the metrics and dimension sets the functions print
+// as EMF: the stack's alarms and dashboards may name those and no others
+// of the shop's namespace (infra's metric table reads it).
+const emfMetricsFile = "../../infra/emf-metrics.json"
+
+var updateEMF = flag.Bool("update-emf", false, "rewrite "+emfMetricsFile+" from what the functions printed")
+
+// emfMetric is one metric at one dimension set, as an EMF line declares it.
+type emfMetric struct {
+	Namespace  string   `json:"namespace"`
+	Metric     string   `json:"metric"`
+	Dimensions []string `json:"dimensions"`
+}
+
+func (m emfMetric) key() string { return m.Namespace + " " + m.Metric + " " + strings.Join(m.Dimensions, ",") }
+
+// emfMetrics reads every EMF line of the logs: each metric of each line at
+// each of its dimension sets (sorted), once, in order.
+func emfMetrics(t *testing.T, logs ...string) []emfMetric {
+	t.Helper()
+	seen := map[string]emfMetric{}
+	for _, l := range logs {
+		for _, line := range strings.Split(l, "\n") {
+			if !strings.Contains(line, `"_aws"`) {
+				continue
+			}
+			var emf struct {
+				AWS struct {
+					CloudWatchMetrics []struct {
+						Namespace  string
+						Dimensions [][]string
+						Metrics    []struct{ Name string }
+					}
+				} `json:"_aws"`
+			}
+			if err := json.Unmarshal([]byte(line), &emf); err != nil {
+				t.Fatalf("an EMF line that is not JSON: %v\n%s", err, line)
+			}
+			for _, d := range emf.AWS.CloudWatchMetrics {
+				for _, dims := range d.Dimensions {
+					dims = slices.Sorted(slices.Values(dims))
+					for _, m := range d.Metrics {
+						e := emfMetric{d.Namespace, m.Name, dims}
+						seen[e.key()] = e
+					}
+				}
+			}
+		}
+	}
+	out := slices.Collect(maps.Values(seen))
+	slices.SortFunc(out, func(a, b emfMetric) int { return strings.Compare(a.key(), b.key()) })
+	return out
 }
 
 func TestMissingConfigurationFailsInit(t *testing.T) {

@@ -17,7 +17,17 @@ import (
 // Cognito shows the returned error's message to the one signing up.
 func PreSignUp(_ context.Context, ev awsevents.CognitoEventUserPoolsPreSignup) (awsevents.CognitoEventUserPoolsPreSignup, error) {
 	if err := validation.UserName("username", ev.UserName); err != nil {
-		return ev, fmt.Errorf("the user name %q cannot be used: 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", ev.UserName)
+		return ev, Refusal{fmt.Sprintf("the user name %q cannot be used: 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", ev.UserName)}
 	}
 	return ev, nil
 }
+
+// Refusal is PreSignUp's answer to a name it refuses: the trigger working
+// as designed, which a deployment's canary does not count as a failure
+// (canary.Expected).
+type Refusal struct{ msg string }
+
+func (r Refusal) Error() string { return r.msg }
+
+// Expected says that a refusal is no fault of the trigger.
+func (Refusal) Expected() bool { return true }

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/eventshop/eventshop/internal/canary"
 )
 
 func TestPreSignUp(t *testing.T) {
@@ -21,5 +23,15 @@ func TestPreSignUp(t *testing.T) {
 		if got.UserName != name {
 			t.Errorf("%q: the event came back changed", name)
 		}
+	}
+}
+
+// A refusal is the trigger working: a deployment's canary does not count it.
+func TestARefusalIsExpected(t *testing.T) {
+	var ev awsevents.CognitoEventUserPoolsPreSignup
+	ev.UserName = "ada lovelace"
+	_, err := PreSignUp(t.Context(), ev)
+	if got := canary.Of(ev, ev, err); err == nil || got.Failed != 0 {
+		t.Fatalf("refused %q: %v, tallied %+v; want a refusal the canary does not count", ev.UserName, err, got)
 	}
 }

@@ -7,12 +7,16 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+
+	"github.com/eventshop/eventshop/internal/canary"
 )
 
 // afterInvoke runs after each invocation, before its answer: what sends the
@@ -76,13 +80,17 @@ func ResourceAttributes(function string) []attribute.KeyValue {
 }
 
 // Start runs handler as the function's handler, sending the invocation's
-// metrics and spans before each answer.
+// metrics and spans before each answer, and printing what it handled and
+// failed as the running version's canary line (package canary), which the
+// alarms of a deployment watch.
 func Start[In, Out any](handler func(context.Context, In) (Out, error)) {
 	lambda.Start(func(ctx context.Context, in In) (Out, error) {
 		out, err := handler(ctx, in)
 		for _, f := range afterInvoke {
 			f(ctx)
 		}
+		// Standard output is also where a failure to write would be logged.
+		_ = canary.Line(os.Stdout, lambdacontext.FunctionName, lambdacontext.FunctionVersion, canary.Of(in, out, err), time.Now())
 		return out, err
 	})
 }
