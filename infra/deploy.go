@@ -122,17 +122,21 @@ func (s *shop) alarmOf(service, id string, a canary.Alarm) awscloudwatch.Alarm {
 			Expression: jsii.String(a.Expression), UsingMetrics: &metrics, Period: period,
 		})
 	}
-	return s.newAlarm(service, id, a.Description, metric, a.Threshold)
+	if a.MissingData != canary.NotBreaching {
+		panic(fmt.Sprintf("alarm %s: missing data %q; the stack makes %q alarms", id, a.MissingData, canary.NotBreaching))
+	}
+	return s.newAlarm(service, id, a.Description, metric, a.Threshold, a.EvaluationPeriods)
 }
 
-// newAlarm makes an alarm that fires when metric reaches threshold in one
-// period (no data is not a breach), and puts it on service's dashboard.
-func (s *shop) newAlarm(service, id, description string, metric awscloudwatch.IMetric, threshold float64) awscloudwatch.Alarm {
+// newAlarm makes an alarm that fires when metric reaches threshold in each
+// of periods periods (no data is not a breach), and puts it on service's
+// dashboard.
+func (s *shop) newAlarm(service, id, description string, metric awscloudwatch.IMetric, threshold float64, periods int) awscloudwatch.Alarm {
 	a := awscloudwatch.NewAlarm(s.stack, jsii.String(id), &awscloudwatch.AlarmProps{
 		Metric:             metric,
 		AlarmDescription:   jsii.String(description),
 		Threshold:          jsii.Number(threshold),
-		EvaluationPeriods:  jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(float64(periods)),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
@@ -140,11 +144,11 @@ func (s *shop) newAlarm(service, id, description string, metric awscloudwatch.IM
 	return a
 }
 
-// page makes an alarm about the shop as newAlarm does, which notifies the
-// operators' topic: it describes the system, not a new version, so it
-// gates no deployment (a stale one would block the fix).
+// page makes an alarm about the shop as newAlarm does, on one period,
+// which notifies the operators' topic: it describes the system, not a new
+// version, so it gates no deployment (a stale one would block the fix).
 func (s *shop) page(service, id, description string, metric awscloudwatch.IMetric, threshold float64) awscloudwatch.Alarm {
-	a := s.newAlarm(service, id, description, metric, threshold)
+	a := s.newAlarm(service, id, description, metric, threshold, 1)
 	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(s.operators))
 	return a
 }

@@ -7,6 +7,7 @@ package main
 
 import (
 	"debug/buildinfo"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -77,5 +78,24 @@ func main() {
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
 	NewShopStack(app, "EventShop", &ShopStackProps{AssetDir: assets, OTLPEndpoint: otlp, OTLPLayerARN: layer, ArchiveDays: archiveDays, Deployment: deployment})
-	app.Synth(nil)
+	template := app.Synth(nil).GetStackByName(jsii.String("EventShop")).Template()
+	// A stack over one of AWS's quotas would fail only once deployed, and roll back.
+	b, err := json.Marshal(template)
+	var doc struct{ Resources map[string]resource }
+	if err == nil {
+		err = json.Unmarshal(b, &doc)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "infra: read the synthesized template: %v\n", err)
+		os.Exit(1)
+	}
+	if over := checkQuotas(doc.Resources); len(over) > 0 {
+		fmt.Fprintf(os.Stderr, "infra: the stack is over AWS's quotas:\n  %s\n", strings.Join(over, "\n  "))
+		os.Exit(1)
+	}
+	// An alarm on a metric nobody publishes never fires.
+	if missing := unpublishedMetrics(doc.Resources); len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "infra: the stack watches metrics nobody publishes:\n  %s\n", strings.Join(missing, "\n  "))
+		os.Exit(1)
+	}
 }

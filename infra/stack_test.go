@@ -41,11 +41,6 @@ var (
 	resources map[string]resource
 )
 
-type resource struct {
-	Type       string         `json:"Type"`
-	Properties map[string]any `json:"Properties"`
-}
-
 // template synthesizes the stack once, with placeholder binaries: the
 // assertions are about the template, and make lambdas builds the real ones.
 func template(t *testing.T) (assertions.Template, map[string]resource) {

@@ -145,20 +145,27 @@ type Metric struct {
 }
 
 // Alarm is a CloudWatch alarm that fires when its value reaches Threshold
-// in a Period (one period of one evaluated; no data is not a breach).
+// in each of its last EvaluationPeriods periods; a period without data is
+// as MissingData says.
 type Alarm struct {
 	ID          string // the construct id's suffix: "ErrorsAlarm"
 	Description string
 	Metrics     []Metric
 	// Expression is metric math over the metrics' IDs, or "" when the alarm
 	// watches its one metric. Value computes the same from the metrics' values.
-	Expression string
-	Threshold  float64
-	Period     time.Duration
+	Expression        string
+	Threshold         float64
+	Period            time.Duration
+	EvaluationPeriods int
+	MissingData       string // CloudWatch's TreatMissingData
 	// minHandled is, for a failure ratio, the fewest items Expression and
 	// Value take a ratio of.
 	minHandled float64
 }
+
+// NotBreaching is CloudWatch's TreatMissingData for "a period without data
+// is no breach": a version that was not called is not bad.
+const NotBreaching = "notBreaching"
 
 // Period is the gates' period: CloudWatch's finest for AWS's metrics, and
 // five of them fit in a canary's wait.
@@ -185,8 +192,10 @@ func Gates(k Kind, f Function) []Alarm {
 		Description: "The new version failed an invocation (an error, a crash, a timeout): its deployment rolls back",
 		Metrics: []Metric{{ID: "errors", Namespace: "AWS/Lambda", Name: "Errors", Statistic: "Sum",
 			Dimensions: map[string]string{"FunctionName": f.Name, "Resource": f.Name + ":" + f.Alias, "ExecutedVersion": f.Version}}},
-		Threshold: 1,
-		Period:    Period,
+		Threshold:         1,
+		Period:            Period,
+		EvaluationPeriods: 1,
+		MissingData:       NotBreaching,
 	}
 	switch k {
 	case API:
@@ -212,10 +221,12 @@ func failures(f Function, ratio float64, description string) Alarm {
 			{ID: "failed", Namespace: awsenv.MetricsNamespace, Name: Failed, Statistic: "Sum", Dimensions: dims},
 			{ID: "handled", Namespace: awsenv.MetricsNamespace, Name: Handled, Statistic: "Sum", Dimensions: dims},
 		},
-		Expression: fmt.Sprintf("IF(handled >= %d, failed / handled, 0)", MinHandled),
-		Threshold:  ratio,
-		Period:     Period,
-		minHandled: MinHandled,
+		Expression:        fmt.Sprintf("IF(handled >= %d, failed / handled, 0)", MinHandled),
+		Threshold:         ratio,
+		Period:            Period,
+		EvaluationPeriods: 1,
+		MissingData:       NotBreaching,
+		minHandled:        MinHandled,
 	}
 }
 
