@@ -176,12 +176,17 @@ func (q *queue) poll(ctx context.Context) {
 		})
 		s.trace("deliver %s to %s: %s", m.id, q.fn, summary(m.body))
 	}
-	var resp awsevents.SQSEventResponse
-	err := s.invoke(ctx, q.fn, func(ctx context.Context) error {
-		var err error
-		resp, err = q.handler(events.OneFlowAtATime(ctx), ev)
-		return err
+	out, err := s.invoke(ctx, q.fn, ev, func(ctx context.Context, fails bool) (any, error) {
+		if fails {
+			var all awsevents.SQSEventResponse
+			for _, m := range ev.Records {
+				all.BatchItemFailures = append(all.BatchItemFailures, awsevents.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+			}
+			return all, nil
+		}
+		return q.handler(events.OneFlowAtATime(ctx), ev)
 	})
+	resp, _ := out.(awsevents.SQSEventResponse)
 	if err != nil {
 		for _, m := range batch { // the whole batch comes back
 			s.trace("%s failed (%v): %s comes back: %s", q.fn, err, m.id, summary(m.body))
@@ -243,12 +248,18 @@ func (st *stream) poll(ctx context.Context, s *Sim, publisher *streams.Publisher
 		return
 	}
 	s.trace("stream %s: %d records from %s to %s", st.table, len(batch), batch[0].Change.SequenceNumber, st.publisher)
-	var resp awsevents.DynamoDBEventResponse
-	err := s.invoke(ctx, st.publisher, func(ctx context.Context) error {
-		var err error
-		resp, err = publisher.Handle(ctx, awsevents.DynamoDBEvent{Records: batch})
-		return err
+	in := awsevents.DynamoDBEvent{Records: batch}
+	out, err := s.invoke(ctx, st.publisher, in, func(ctx context.Context, fails bool) (any, error) {
+		if fails {
+			var all awsevents.DynamoDBEventResponse
+			for _, r := range batch {
+				all.BatchItemFailures = append(all.BatchItemFailures, awsevents.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+			}
+			return all, nil
+		}
+		return publisher.Handle(ctx, in)
 	})
+	resp, _ := out.(awsevents.DynamoDBEventResponse)
 	if err != nil {
 		st.batch = max(1, st.batch/2)
 		s.trace("%s failed: %v; the batch comes again, halved", st.publisher, err)

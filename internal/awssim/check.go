@@ -26,6 +26,7 @@ type Report struct {
 	Accepted   int            // checkouts answered 202
 	Violations []string       // broken invariants; none in a good run
 	About      []string       // the orders and products the violations name
+	Deployment *DeployReport  // the run's deployment, if it had one
 }
 
 // reservation is an order's reservation item as the inventory stores it.
@@ -80,6 +81,12 @@ func (s *Sim) report(ctx context.Context, runErr error) (*Report, error) {
 	}
 	if runErr != nil {
 		fail("", "%v", runErr)
+	}
+	if d := s.deploying; d != nil {
+		r.Deployment = &d.report
+		if !d.over() {
+			fail("", "the deployment of %s never ended", d.Function)
+		}
 	}
 	for _, err := range s.broke {
 		fail("", "%v", err)
@@ -196,6 +203,9 @@ func (s *Sim) report(ctx context.Context, runErr error) (*Report, error) {
 func (r *Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d: %d checkouts accepted; orders %v; faults %v", r.Seed, r.Accepted, r.Orders, r.Faults)
+	if r.Deployment != nil {
+		fmt.Fprintf(&b, "\n  %v", r.Deployment)
+	}
 	for _, v := range r.Violations {
 		fmt.Fprintf(&b, "\n  VIOLATED: %s", v)
 	}

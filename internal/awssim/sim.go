@@ -23,6 +23,15 @@
 //     batch responses, a visibility timeout of 6× the consumer's timeout, a
 //     message moved to the dead-letter queue when received after MaxReceives
 //     receives; at-least-once and in no set order.
+//   - Lambda versions and CodeDeploy (Deploy): during a deployment, the
+//     function's live alias sends a tenth of its invocations, API
+//     Gateway's and the event source mappings' alike, to the new version;
+//     each invocation counts into CloudWatch metrics as Lambda and the
+//     function publish them (Errors by executed version, the canary line of
+//     package canary); at the end of every minute the deployment group's
+//     gates (canary.Gates, which the stack's alarms are built from) are
+//     evaluated on them; a gate in alarm rolls the deployment back, five
+//     minutes without one completes it.
 //   - Faults (Plan): a function that dies after any call it makes to
 //     DynamoDB or EventBridge (what it wrote stays, its answer is lost: an
 //     SQS batch or a stream batch comes back, an API client sees a 502),
@@ -70,6 +79,7 @@ import (
 	basketconsumer "github.com/eventshop/eventshop/internal/basket/consumer"
 	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
+	"github.com/eventshop/eventshop/internal/canary"
 	catalogapp "github.com/eventshop/eventshop/internal/catalog/app"
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
@@ -125,6 +135,12 @@ type Config struct {
 	// instead of delivering them: a fault AWS never makes, for the tests that
 	// show the checks catch what a loss breaks.
 	Lose func(queue, detailType string) bool
+	// Deploy, if set, deploys a new version of one function while the
+	// workload runs; the workload goes on until the deployment has ended.
+	Deploy *Deploy
+	// Pace is the most virtual time a step of the run takes; 50ms if 0.
+	// A deployment's five minutes take some 12,000 steps at that pace.
+	Pace time.Duration
 }
 
 // maxSteps bounds a run: a shop that never quiesces is a failure, not a hang.
@@ -151,6 +167,9 @@ type Sim struct {
 	quiet   bool // no faults: the workload is over
 	parking *streams.ParkingTable
 	schemas *eventschema.Validator // every event published is held to its schema
+	// deploying is the run's deployment, if it has one.
+	deploying *deployment
+	metrics   metrics // what CloudWatch would hold
 }
 
 // invocation is the function running now, and where it dies.
@@ -173,8 +192,14 @@ func New(cfg Config) *Sim {
 	if cfg.Actions == 0 {
 		cfg.Actions = 60
 	}
+	if cfg.Pace == 0 {
+		cfg.Pace = 50 * time.Millisecond
+	}
 	s := &Sim{cfg: cfg, plan: cfg.Plan, rand: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)), faults: map[string]int{},
-		pubs: map[string]*streams.Publisher{}, apis: map[string]http.Handler{}, tables: map[string]string{}}
+		pubs: map[string]*streams.Publisher{}, apis: map[string]http.Handler{}, tables: map[string]string{}, metrics: metrics{}}
+	if cfg.Deploy != nil {
+		s.deploying = newDeployment(*cfg.Deploy)
+	}
 	s.db = &db{sim: s, c: cfg.Client, tables: map[string]*table{}}
 	var err error
 	if s.schemas, err = eventschema.NewValidator(api.EventSchemas); err != nil {
@@ -259,23 +284,31 @@ func (s *Sim) trace(format string, args ...any) {
 // (a PutEvents over its limits, a stream record that could not be made).
 func (s *Sim) broken(err error) { s.broke = append(s.broke, err) }
 
-// invoke runs a function's invocation, which the plan may have die after one
+// invoke runs an invocation of fn with event in, on the version fn's live
+// alias picks (Sim.version), and counts it into the run's metrics
+// (Sim.record). run is the handler, told whether that version fails all it
+// is given (Deploy.Broken). The plan may have the invocation die after one
 // of its calls: its context is then cancelled, as the process is gone, and
 // the death is its error whatever the function answered. An invocation has
 // invocationTimeout, as Lambda gives a function its timeout.
-func (s *Sim) invoke(ctx context.Context, fn string, run func(ctx context.Context) error) error {
+func (s *Sim) invoke(ctx context.Context, fn string, in any, run func(ctx context.Context, fails bool) (any, error)) (any, error) {
 	ctx, cancel := context.WithTimeout(ctx, invocationTimeout)
 	defer cancel()
+	version := s.version(fn)
+	if version != oldVersion {
+		s.trace("%s runs version %s", fn, version)
+	}
 	s.inv = &invocation{fn: fn, cancel: cancel}
 	if s.chance(s.plan.Die) {
 		s.inv.dieAt = 1 + s.rand.IntN(4)
 	}
 	defer func() { s.inv = nil }()
-	err := run(ctx)
+	out, err := run(ctx, s.fails(fn, version))
+	s.record(fn, version, canary.Of(in, out, err), err != nil, s.inv.dead)
 	if s.inv.dead {
-		return ErrDied
+		return out, ErrDied
 	}
-	return err
+	return out, err
 }
 
 // invocationTimeout bounds an invocation in real time: the shortest of the
@@ -360,12 +393,13 @@ func (s *Sim) api(ctx context.Context, fn, method, path, body string, claims map
 			JWT: &awsevents.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
 		}
 	}
-	var res awsevents.APIGatewayV2HTTPResponse
-	err := s.invoke(ctx, fn, func(ctx context.Context) error {
-		var err error
-		res, err = httpadapter.NewV2(s.apis[fn]).ProxyWithContext(ctx, req)
-		return err
+	out, err := s.invoke(ctx, fn, req, func(ctx context.Context, fails bool) (any, error) {
+		if fails {
+			return awsevents.APIGatewayV2HTTPResponse{StatusCode: http.StatusInternalServerError, Body: `{"title":"broken version"}`}, nil
+		}
+		return httpadapter.NewV2(s.apis[fn]).ProxyWithContext(ctx, req)
 	})
+	res, _ := out.(awsevents.APIGatewayV2HTTPResponse)
 	if err != nil {
 		res = awsevents.APIGatewayV2HTTPResponse{StatusCode: http.StatusBadGateway, Body: `{"message":"Internal Server Error"}`}
 	}
@@ -403,7 +437,8 @@ func (s *Sim) Run(ctx context.Context) (*Report, error) {
 		}
 		if len(options) > 0 {
 			options[s.rand.IntN(len(options))]()
-			s.now += int64(s.rand.IntN(50))
+			s.now += s.rand.Int64N(s.cfg.Pace.Milliseconds())
+			s.watchDeployment()
 			continue
 		}
 		next := int64(-1)

@@ -49,7 +49,11 @@ func claims(user string) map[string]string {
 	return map[string]string{"sub": "s-" + user, "cognito:username": user}
 }
 
-func (w *workload) done() bool { return w.left <= 0 }
+// done says whether the workload is over: its actions made, and the
+// run's deployment, if any, ended.
+func (w *workload) done() bool {
+	return w.left <= 0 && (w.s.deploying == nil || w.s.deploying.over())
+}
 
 // setUp creates the products, without faults.
 func (w *workload) setUp(ctx context.Context) error {
