@@ -742,7 +742,9 @@ type emfMetric struct {
 	Dimensions []string `json:"dimensions"`
 }
 
-func (m emfMetric) key() string { return m.Namespace + " " + m.Metric + " " + strings.Join(m.Dimensions, ",") }
+func (m emfMetric) key() string {
+	return m.Namespace + " " + m.Metric + " " + strings.Join(m.Dimensions, ",")
+}
 
 // emfMetrics reads every EMF line of the logs: each metric of each line at
 // each of its dimension sets (sorted), once, in order.

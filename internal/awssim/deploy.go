@@ -187,8 +187,9 @@ func (s *Sim) watchDeployment() {
 				}
 			}
 			v, ok := g.Value(values)
-			// Missing data is notBreaching (the stack's alarms, infra reads
-			// the same canary.Alarm).
+			if !ok && g.MissingData != canary.NotBreaching {
+				panic(fmt.Sprintf("awssim: gate %s treats missing data as %q; the run knows %q", g.ID, g.MissingData, canary.NotBreaching))
+			}
 			d.breach[i] = append(d.breach[i], ok && g.Breaches(v))
 			if n := g.EvaluationPeriods; len(d.breach[i]) >= n && !slices.Contains(d.breach[i][len(d.breach[i])-n:], false) {
 				fired = append(fired, g.ID)
