@@ -29,6 +29,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/eventshop/eventshop/internal/dynamoretry"
 	"github.com/eventshop/eventshop/internal/testenv"
 )
 
@@ -143,7 +145,8 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// Client returns a DynamoDB client for the running dynalite.
+// Client returns a DynamoDB client for the running dynalite, configured as
+// the functions' are (dynamoretry.Options).
 func Client(t testing.TB) *dynamodb.Client {
 	t.Helper()
 	ep := Endpoint(t)
@@ -151,7 +154,53 @@ func Client(t testing.TB) *dynamodb.Client {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(ep),
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
+	}, dynamoretry.Options)
+}
+
+// Conflicts answers single-item writes (PutItem, UpdateItem, DeleteItem)
+// as DynamoDB answers one on an item an ongoing transaction holds, with
+// TransactionConflictException (HTTP 400, the awsJson1_0 error body), while
+// it has conflicts Left; it sends every other call to dynalite. dynalite
+// itself makes such a write wait for the transaction instead.
+type Conflicts struct {
+	Left atomic.Int64
+	Met  atomic.Int64 // conflicts answered
+	base *http.Client
+}
+
+// Do answers req with a conflict or sends it on.
+func (c *Conflicts) Do(req *http.Request) (*http.Response, error) {
+	op := req.Header.Get("X-Amz-Target")
+	op = op[strings.LastIndexByte(op, '.')+1:]
+	if (op == "PutItem" || op == "UpdateItem" || op == "DeleteItem") && c.Left.Add(-1) >= 0 {
+		c.Met.Add(1)
+		if req.Body != nil {
+			_, _ = io.Copy(io.Discard, req.Body)
+			req.Body.Close()
+		}
+		body := `{"__type":"com.amazonaws.dynamodb.v20120810#` + dynamoretry.Conflict + `","message":"Transaction is ongoing for the item"}`
+		return &http.Response{
+			StatusCode: http.StatusBadRequest, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header:        http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"conflict"}},
+			Body:          io.NopCloser(strings.NewReader(body)),
+			ContentLength: int64(len(body)), Request: req,
+		}, nil
+	}
+	return c.base.Do(req)
+}
+
+// ConflictingClient returns a client for the running dynalite, configured
+// as Client's, whose next n single-item writes meet a transaction.
+func ConflictingClient(t testing.TB, n int64) (*dynamodb.Client, *Conflicts) {
+	t.Helper()
+	c := &Conflicts{base: &http.Client{}}
+	c.Left.Store(n)
+	return dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(Endpoint(t)),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		HTTPClient:   c,
+	}, dynamoretry.Options), c
 }
 
 // Table creates a table from in under a fresh name and returns the name.

@@ -43,9 +43,13 @@ func TestACheckoutIsOneTrace(t *testing.T) {
 		TraceID string
 		Spans   []span
 	}
+	// A span is exported when it ends, so a child (the delivery's process
+	// span) can be in the trace before its parent (the relay's publish
+	// span): wait for both.
 	waittest.For(t, "the trace to hold the order's payment", func() bool {
 		root.Want(200, "GET", "/console/api/traces/"+traceID, "").Decode(t, &tr)
-		return slices.ContainsFunc(tr.Spans, func(s span) bool { return s.Name == "process PaymentCaptured" })
+		return slices.ContainsFunc(tr.Spans, func(s span) bool { return s.Name == "process PaymentCaptured" }) &&
+			slices.ContainsFunc(tr.Spans, func(s span) bool { return s.Name == "publish PaymentCaptured" })
 	})
 	byID := map[string]span{}
 	byName := map[string]span{}

@@ -199,27 +199,30 @@ func (st *Store) Announce(ctx context.Context, productID string, catalogVersion 
 
 func boolean(v bool) types.AttributeValue { return &types.AttributeValueMemberBOOL{Value: v} }
 
-// SetAvailable implements inventory.Store with an update conditional on the
-// version read (or given).
+// SetAvailable implements inventory.Store with one update, conditional on
+// the item existing and not being deleted, and, if ifVersion is given, on
+// its version: a set without a version is never refused for a change that
+// landed before it. A failed condition is told apart by reading the item.
 func (st *Store) SetAvailable(ctx context.Context, productID string, available int, ifVersion int64) (inventory.Stock, error) {
-	cur, err := st.Get(ctx, productID)
-	switch {
-	case err != nil:
-		return inventory.Stock{}, err
-	case cur.Deleted:
-		return inventory.Stock{}, fmt.Errorf("set stock of %s: %w", productID, inventory.ErrDeleted)
-	case ifVersion != 0 && ifVersion != cur.Version:
-		return inventory.Stock{}, fmt.Errorf("set stock of %s: %w", productID, inventory.ErrVersionConflict)
+	cond := "attribute_exists(id) AND deleted = :f"
+	values := map[string]types.AttributeValue{":t": boolean(true), ":a": n(int64(available)), ":one": n(1), ":f": boolean(false)}
+	if ifVersion != 0 {
+		cond += " AND version = :cur"
+		values[":cur"] = n(ifVersion)
 	}
 	out, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &st.stock, Key: key(productID),
 		UpdateExpression:          aws.String("SET tracked = :t, available = :a, version = version + :one"),
-		ConditionExpression:       aws.String("version = :cur AND deleted = :f"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": boolean(true), ":a": n(int64(available)), ":one": n(1), ":cur": n(cur.Version), ":f": boolean(false)},
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeValues: values,
 		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if isCCF(err) {
-		if now, gerr := st.Get(ctx, productID); gerr == nil && now.Deleted {
+		now, err := st.Get(ctx, productID)
+		switch {
+		case err != nil:
+			return inventory.Stock{}, fmt.Errorf("set stock: %w", err)
+		case now.Deleted:
 			return inventory.Stock{}, fmt.Errorf("set stock of %s: %w", productID, inventory.ErrDeleted)
 		}
 		return inventory.Stock{}, fmt.Errorf("set stock of %s: %w", productID, inventory.ErrVersionConflict)

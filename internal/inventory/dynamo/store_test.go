@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/eventshop/eventshop/internal/dynamoretry"
 	"github.com/eventshop/eventshop/internal/dynamotest"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/inventory"
@@ -45,6 +46,17 @@ func TestContract(t *testing.T) {
 			defer mu.Unlock()
 			m := where[s]
 			return dynamo.New(&dynamotest.Dying{API: dynamotest.Client(t), At: n}, m.stock, m.reservations)
+		},
+		Contended: func(t *testing.T, s inventory.Store, always bool) inventory.Store {
+			mu.Lock()
+			defer mu.Unlock()
+			m := where[s]
+			n := int64(dynamoretry.MaxAttempts - 1) // the next write passes at its last attempt
+			if always {
+				n = 1 << 40
+			}
+			db, _ := dynamotest.ConflictingClient(t, n)
+			return dynamo.New(db, m.stock, m.reservations)
 		},
 	})
 }

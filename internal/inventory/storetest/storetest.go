@@ -10,6 +10,7 @@ import (
 
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/inventory"
+	"github.com/eventshop/eventshop/internal/kind"
 )
 
 // Adapter is what the contract needs of an adapter.
@@ -22,6 +23,12 @@ type Adapter struct {
 	// fails unmade. A store whose every operation is one call (a local
 	// transaction) dies before it (n 0) or after it (n 1).
 	Dying func(t *testing.T, s inventory.Store, n int) inventory.Store
+	// Contended returns a store on s's data whose single-item writes meet
+	// a transaction in flight, as DynamoDB answers them: the next few
+	// (fewer than the store waits out) or, if always, every one. nil
+	// declares that the adapter's writes never meet one: they take the
+	// database's one write lock in turn (SQLite).
+	Contended func(t *testing.T, s inventory.Store, always bool) inventory.Store
 }
 
 // Run runs the contract against stores a makes.
@@ -42,6 +49,73 @@ func Run(t *testing.T, a Adapter) {
 	t.Run("ManyOutstandingOrdersOfOneProduct", func(t *testing.T) { t.Parallel(); testManyHolds(t, newStore(t)) })
 	t.Run("ReservationThatDiedThenCancelled", func(t *testing.T) { t.Parallel(); testDied(t, a, true) })
 	t.Run("ReservationThatDiedThenRedelivered", func(t *testing.T) { t.Parallel(); testDied(t, a, false) })
+	t.Run("SetWithoutAVersionIsNeverRefused", func(t *testing.T) { t.Parallel(); testUnversionedSet(t, newStore(t)) })
+	if a.Contended != nil {
+		t.Run("WritesWaitOutConflicts", func(t *testing.T) { t.Parallel(); testContended(t, a, false) })
+		t.Run("ConflictsNotWaitedOutAreUnavailable", func(t *testing.T) { t.Parallel(); testContended(t, a, true) })
+	}
+}
+
+// A set without a version is the admin's "there are n now": a change that
+// lands between the store's reads and its write (a reservation, an
+// adjustment) never makes it a conflict.
+func testUnversionedSet(t *testing.T, s inventory.Store) {
+	ctx := t.Context()
+	stocked(t, s, "p", 50)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_, _ = s.Adjust(ctx, "p", 1-2*(i%2)) // moves the version on
+		}
+	})
+	for i := range 30 {
+		if _, err := s.SetAvailable(ctx, "p", 40+i%5, 0); err != nil {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("set %d without a version: %v", i, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+// A single-item write that meets a transaction is made again until it
+// passes; one that never passes is Unavailable (503, or a message that
+// comes again), never a fault, and changes nothing.
+func testContended(t *testing.T, a Adapter, always bool) {
+	ctx := t.Context()
+	s := a.New(t)
+	stocked(t, s, "p", 5)
+	c := a.Contended(t, s, always)
+	writes := []struct {
+		name string
+		call func() error
+	}{
+		{"SetAvailable", func() error { _, err := c.SetAvailable(ctx, "p", 7, 0); return err }},
+		{"Adjust", func() error { _, err := c.Adjust(ctx, "p", 2); return err }},
+		{"Announce", func() error { _, err := c.Announce(ctx, "p", 2, false); return err }},
+		{"Release", func() error { return c.Release(ctx, "never-reserved", nil) }},
+	}
+	for _, w := range writes {
+		err := w.call()
+		switch _, k := kind.Of(err); {
+		case !always && err != nil:
+			t.Errorf("%s met a few conflicts: %v; want them waited out", w.name, err)
+		case always && k != kind.Unavailable:
+			t.Errorf("%s met conflicts to the end: %v (%v); want it unavailable", w.name, err, k)
+		}
+	}
+	if always {
+		want(t, s, "p", 5, 0)
+	} else {
+		want(t, s, "p", 9, 0)
+	}
 }
 
 // stocked announces productID and gives it available units.

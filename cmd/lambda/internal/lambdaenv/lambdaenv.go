@@ -18,6 +18,7 @@ import (
 	"github.com/eventshop/eventshop/internal/auth/apigw"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/correlation"
+	"github.com/eventshop/eventshop/internal/dynamoretry"
 )
 
 // Require reads the named environment variables; it fails naming every one
@@ -44,8 +45,12 @@ func Logger() *slog.Logger {
 	return slog.New(correlation.LogHandler{Handler: slog.NewJSONHandler(os.Stdout, nil)})
 }
 
-// DynamoDB builds the DynamoDB client.
-func DynamoDB(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) }
+// DynamoDB builds the DynamoDB client: one that waits out transaction
+// conflicts and throttling, and says "busy" of what it could not
+// (dynamoretry).
+func DynamoDB(cfg aws.Config) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, dynamoretry.Options)
+}
 
 // HTTP builds the handler an API function serves (apigw.Handler).
 func HTTP(log *slog.Logger, register func(*http.ServeMux)) http.Handler {
