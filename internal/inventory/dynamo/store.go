@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -285,7 +286,7 @@ func (st *Store) Reserve(ctx context.Context, orderID string, lines []inventory.
 		return "", fmt.Errorf("reserve for order %s: %d lines, more than one transaction holds (%d)", orderID, len(lines), inventory.MaxLines)
 	}
 	for attempt := 1; ; attempt++ {
-		outcome, done, err := st.tryReserve(ctx, orderID, lines, emit)
+		outcome, done, err := st.tryReserve(ctx, attempt, orderID, lines, emit)
 		if err != nil {
 			return "", fmt.Errorf("reserve for order %s: %w", orderID, err)
 		}
@@ -305,8 +306,8 @@ func (st *Store) Reserve(ctx context.Context, orderID string, lines []inventory.
 // transaction on the same items.
 var errContended = kind.New(kind.Unavailable, "other transactions kept holding the same stock; try again")
 
-// tryReserve makes one attempt; done is false when it should be made again.
-func (st *Store) tryReserve(ctx context.Context, orderID string, lines []inventory.Line, emit inventory.EmitReserve) (outcome inventory.Outcome, done bool, err error) {
+// tryReserve makes attempt (from 1); done is false when it should be made again.
+func (st *Store) tryReserve(ctx context.Context, attempt int, orderID string, lines []inventory.Line, emit inventory.EmitReserve) (outcome inventory.Outcome, done bool, err error) {
 	prev, stocks, err := st.read(ctx, orderID, lines)
 	switch {
 	case err != nil:
@@ -360,7 +361,7 @@ func (st *Store) tryReserve(ctx context.Context, orderID string, lines []invento
 		return "", false, err
 	}
 	actions[0] = types.TransactWriteItem{Put: put}
-	err = st.transact(ctx, actions)
+	err = st.transact(ctx, attempt, actions)
 	var canceled *types.TransactionCanceledException
 	if !errors.As(err, &canceled) {
 		return inventory.Reserved, err == nil, err
@@ -478,21 +479,74 @@ func (st *Store) read(ctx context.Context, orderID string, lines []inventory.Lin
 	return prev, stocks, nil
 }
 
-// transact runs actions as one transaction, under a client request token
-// that is a digest of the request: the SDK's retry of a transaction whose
-// answer was lost succeeds without writing again, and two different
-// requests never share a token (IdempotentParameterMismatch).
-func (st *Store) transact(ctx context.Context, actions []types.TransactWriteItem) error {
-	body, err := json.Marshal(actions)
+// transact runs actions as one transaction, attempt (from 1) of the
+// caller's, under a client request token that is a digest of both: the
+// SDK's retry of an attempt whose answer was lost replays it under the
+// same token (DynamoDB answers the success it was, for 10 minutes), while
+// each new attempt after a cancellation, and each request that differs in
+// anything (its values' types included), has a token of its own.
+func (st *Store) transact(ctx context.Context, attempt int, actions []types.TransactWriteItem) error {
+	token, err := requestToken(attempt, actions)
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(body)
-	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems:      actions,
-		ClientRequestToken: aws.String(hex.EncodeToString(sum[:18])),
-	})
+	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: actions, ClientRequestToken: &token})
 	return err
+}
+
+// requestToken is the digest of attempt and actions, as long as DynamoDB
+// takes a token (36 characters).
+func requestToken(attempt int, actions []types.TransactWriteItem) (string, error) {
+	body, err := json.Marshal([]any{attempt, typed(reflect.ValueOf(actions))})
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:18]), nil
+}
+
+// typed is v as plain values for JSON in which each value held by an
+// interface names its concrete type: an attribute value is {"S": "5"} or
+// {"N": "5"}, never "5" alone.
+func typed(v reflect.Value) any {
+	switch v.Kind() {
+	case reflect.Invalid:
+		return nil
+	case reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return map[string]any{v.Elem().Type().String(): typed(v.Elem())}
+	case reflect.Pointer:
+		if v.IsNil() {
+			return nil
+		}
+		return typed(v.Elem())
+	case reflect.Struct:
+		out := map[string]any{}
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() {
+				out[f.Name] = typed(v.Field(i))
+			}
+		}
+		return out
+	case reflect.Map:
+		out := map[string]any{}
+		for _, k := range v.MapKeys() {
+			out[fmt.Sprint(k.Interface())] = typed(v.MapIndex(k))
+		}
+		return out
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 && v.Kind() == reflect.Slice {
+			return v.Bytes()
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = typed(v.Index(i))
+		}
+		return out
+	}
+	return v.Interface()
 }
 
 // Release implements inventory.Store: a reserved order's outcome becomes
@@ -593,7 +647,7 @@ func (st *Store) settle(ctx context.Context, orderID string, releaseMissing bool
 			if err != nil {
 				return err
 			}
-			err = st.transact(ctx, append([]types.TransactWriteItem{{Update: update}}, lines...))
+			err = st.transact(ctx, attempt, append([]types.TransactWriteItem{{Update: update}}, lines...))
 			var canceled *types.TransactionCanceledException
 			if !errors.As(err, &canceled) || !retriable(canceled) {
 				return err
