@@ -240,8 +240,11 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	s.publisher("OrderingPublisherFunction", orders, bus, parked)
 	s.publisher("InventoryPublisherFunction", reservations, bus, parked)
 	s.publisher("PaymentPublisherFunction", payments, bus, parked)
-	republish := s.function("OutboxRepublishFunction", awsenv.OutboxRepublish, canary.Task, republishTimeout, singleConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
-	bus.GrantPutEventsTo(republish.Function, nil)
+	// The republish sends what any publisher parked, each record only from
+	// the sources of the publisher that parked it (streams.Republish).
+	republish := s.function("OutboxRepublishFunction", awsenv.OutboxRepublish, canary.Task, republishTimeout, singleConcurrency,
+		map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName(), awsenv.EventSources: jsii.String(strings.Join(events.SourcesOf(), ","))})
+	grantPutEvents(republish, bus, events.SourcesOf())
 	grant(republish, parked, "Scan", "DeleteItem", "PutItem") // a record that fails again is parked again
 	awscdk.NewCfnOutput(stack, jsii.String("RepublishFunctionName"), &awscdk.CfnOutputProps{
 		Value:       republish.live.FunctionArn(),
@@ -478,8 +481,10 @@ func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer *lambdaFn) 
 // past iteratorAgeAlarm, and the on-failure queue, which would hold the
 // metadata of a record that expired all the same.
 func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.EventBus, parked awsdynamodb.Table) {
-	fn := s.function(id, awsenv.OutboxPublisher, canary.Publisher, publisherTimeout, publisherConcurrency, map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName()})
-	bus.GrantPutEventsTo(fn.Function, nil)
+	sources := events.SourcesOf(serviceOf(id))
+	fn := s.function(id, awsenv.OutboxPublisher, canary.Publisher, publisherTimeout, publisherConcurrency,
+		map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName(), awsenv.EventSources: jsii.String(strings.Join(sources, ","))})
+	grantPutEvents(fn, bus, sources)
 	grant(fn, parked, "PutItem")
 	parkedRecords := awslogs.NewMetricFilter(s.stack, jsii.String(id+"ParkedFilter"), &awslogs.MetricFilterProps{
 		LogGroup:        s.logs[id],
@@ -516,6 +521,20 @@ func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.Event
 		Filters: &[]*map[string]any{awslambda.FilterCriteria_Filter(&map[string]any{
 			"dynamodb": map[string]any{"NewImage": map[string]any{outboxitem.Attribute: map[string]any{"S": awslambda.FilterRule_Exists()}}},
 		})},
+	}))
+}
+
+// grantPutEvents lets fn put events on bus from sources only (IAM's
+// events:source condition key), so that a function made to send another
+// service's events is refused by EventBridge as well as by the publisher.
+func grantPutEvents(fn *lambdaFn, bus awsevents.EventBus, sources []string) {
+	if len(sources) == 0 {
+		panic(fmt.Sprintf("%s may put events of no source", fn.id))
+	}
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:    jsii.Strings("events:PutEvents"),
+		Resources:  &[]*string{bus.EventBusArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"events:source": sources}},
 	}))
 }
 

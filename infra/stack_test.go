@@ -19,6 +19,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/eventshop/eventshop/internal/auth"
+	"github.com/eventshop/eventshop/internal/awsenv"
 	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
@@ -487,6 +488,36 @@ func TestLeastPrivilege(t *testing.T) {
 			default:
 				t.Errorf("%s is allowed %s elsewhere than on its tables", prefix, a)
 			}
+		}
+	}
+}
+
+// Each publisher may put only its table's service's sources on the bus
+// (the events:source condition key, which EventBridge supports on
+// PutEvents: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-conditions.html),
+// the republish every source of the shop's, and the same sources are the
+// ones each function's environment names (awsenv.EventSources).
+func TestPublishersPutOnlyTheirSources(t *testing.T) {
+	_, res := template(t)
+	want := map[string][]string{"OutboxRepublishFunction": events.SourcesOf()}
+	for _, s := range events.Services() {
+		want[strings.ToUpper(s[:1])+s[1:]+"PublisherFunction"] = events.SourcesOf(s)
+	}
+	for prefix, sources := range want {
+		fn := logicalID(t, res, "AWS::Lambda::Function", prefix)
+		var puts []map[string]any
+		for _, st := range roleStatements(res, res[fn]) {
+			if strings.Contains(mustJSON(st["Action"]), "events:PutEvents") {
+				puts = append(puts, st)
+			}
+		}
+		wantCond := mustJSON(map[string]any{"StringEquals": map[string]any{"events:source": sources}})
+		if len(puts) != 1 || mustJSON(puts[0]["Condition"]) != wantCond {
+			t.Errorf("%s may put events per %s; want only under %s", prefix, mustJSON(puts), wantCond)
+		}
+		env := res[fn].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if env[awsenv.EventSources] != strings.Join(sources, ",") {
+			t.Errorf("%s's %s is %v, want %s", prefix, awsenv.EventSources, env[awsenv.EventSources], strings.Join(sources, ","))
 		}
 	}
 }

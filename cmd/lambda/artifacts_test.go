@@ -377,7 +377,8 @@ func TestLambdaArtifacts(t *testing.T) {
 	endpoint := dynamotest.Endpoint(t)
 	tables := makeTables(t, db, slices.Collect(maps.Keys(tableInputs))...)
 	bus := &eventbridgetest.Bus{}
-	settings := map[string]string{awsenv.EventBusName: "SwnEventBus"}
+	// One publisher plays every table's here: it may send every source.
+	settings := map[string]string{awsenv.EventBusName: "SwnEventBus", awsenv.EventSources: strings.Join(events.SourcesOf(), ",")}
 	maps.Copy(settings, tables)
 	ebEndpoint := eventbridgetest.Start(t, bus)
 	fns := startEach(t, emulator, "lambda.norpc", functions, settings,

@@ -20,6 +20,9 @@ const (
 	ParkedTable = "PARKED_TABLE"
 	// IdempotencyTable keeps the responses of requests sent with an Idempotency-Key.
 	IdempotencyTable = "IDEMPOTENCY_TABLE"
+	// EventSources lists, comma-separated, the event sources a publisher
+	// may send: its table's service's (events.SourcesOf).
+	EventSources = "EVENT_SOURCES"
 )
 
 // MetricsNamespace is the CloudWatch namespace of the functions' EMF
@@ -49,8 +52,8 @@ var Required = map[string][]string{
 	BasketConsumer:    {PriceTable},
 	OrderingAPI:       {OrderTable},
 	OrderingConsumer:  {OrderTable},
-	OutboxPublisher:   {EventBusName, ParkedTable},
-	OutboxRepublish:   {EventBusName, ParkedTable},
+	OutboxPublisher:   {EventBusName, ParkedTable, EventSources},
+	OutboxRepublish:   {EventBusName, ParkedTable, EventSources},
 	CognitoPreSignUp:  {},
 	InventoryConsumer: {InventoryTable, ReservationTable},
 	PaymentConsumer:   {PaymentTable},

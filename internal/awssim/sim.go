@@ -263,7 +263,8 @@ func New(cfg Config) *Sim {
 	}
 	s.parking = streams.NewParkingTable(s.db, tables[awsenv.ParkedTable])
 	for _, st := range s.streams {
-		s.pubs[st.publisher] = streams.NewPublisher(&eventBridge{sim: s}, events.BusName, s.parking, log, streams.WithBackoff(time.Millisecond, 4*time.Millisecond))
+		service := strings.TrimSuffix(st.publisher, "-publisher")
+		s.pubs[st.publisher] = streams.NewPublisher(&eventBridge{sim: s}, events.BusName, events.SourcesOf(service), s.parking, log, streams.WithBackoff(time.Millisecond, 4*time.Millisecond))
 	}
 	s.shop = newWorkload(s)
 	return s

@@ -1,6 +1,9 @@
 package events
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Contract is an event the shop publishes: who sends it, its source and
 // detail-type, and an example of its detail, whose Go type is the detail's.
@@ -35,4 +38,17 @@ func Contracts() []Contract {
 		{ServicePayment, SourcePayment, TypePaymentDeclined, PaymentDeclined{Meta: meta, OrderRef: order, Reason: "declined by the provider"}},
 		{ServicePayment, SourcePayment, TypePaymentRefunded, PaymentRefunded{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}},
 	}
+}
+
+// SourcesOf lists the sources service publishes events from, sorted; with
+// no service named, every source of the shop.
+func SourcesOf(services ...string) []string {
+	var out []string
+	for _, c := range Contracts() {
+		if (len(services) == 0 || slices.Contains(services, c.Publisher)) && !slices.Contains(out, c.Source) {
+			out = append(out, c.Source)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

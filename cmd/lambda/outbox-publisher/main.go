@@ -5,6 +5,7 @@ package main
 
 import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"strings"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdametrics"
@@ -16,5 +17,6 @@ func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.OutboxPublisher)
 	lambdametrics.Install(awsenv.OutboxPublisher, log)
 	parking := streams.NewParkingTable(lambdaenv.DynamoDB(cfg), env[awsenv.ParkedTable])
-	lambdaenv.Start(streams.NewPublisher(eventbridge.NewFromConfig(cfg), env[awsenv.EventBusName], parking, log).Handle)
+	sources := strings.Split(env[awsenv.EventSources], ",")
+	lambdaenv.Start(streams.NewPublisher(eventbridge.NewFromConfig(cfg), env[awsenv.EventBusName], sources, parking, log).Handle)
 }

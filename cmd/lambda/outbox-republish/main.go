@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
@@ -25,7 +26,7 @@ func main() {
 	log, env, cfg := lambdaenv.Init(awsenv.OutboxRepublish)
 	lambdametrics.Install(awsenv.OutboxRepublish, log)
 	parking := streams.NewParkingTable(lambdaenv.DynamoDB(cfg), env[awsenv.ParkedTable])
-	pub := streams.NewPublisher(eventbridge.NewFromConfig(cfg), env[awsenv.EventBusName], parking, log)
+	pub := streams.NewPublisher(eventbridge.NewFromConfig(cfg), env[awsenv.EventBusName], strings.Split(env[awsenv.EventSources], ","), parking, log)
 	lambdaenv.Start(func(ctx context.Context, _ any) (Result, error) {
 		n, left, err := streams.Republish(ctx, parking, pub)
 		return Result{Republished: n, Left: left}, err

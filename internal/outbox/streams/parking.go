@@ -26,6 +26,9 @@ type Parked struct {
 	ParkedAt time.Time         //
 	Events   []events.Outgoing // the events not published, when they could be read
 	Raw      string            // the outbox attribute as it was, when it could not be read
+	// Sources are the sources the publisher that parked it may send: what
+	// Republish may send of it.
+	Sources []string
 }
 
 // ParkingKey is the parked records' table key.
@@ -62,16 +65,17 @@ func NewParkingTable(db ParkingAPI, table string) *ParkingTable {
 // parkedItem is a parked record as stored; its events keep the outbox's own
 // JSON form.
 type parkedItem struct {
-	ID       string `dynamodbav:"id"`
-	Reason   string `dynamodbav:"reason"`
-	ParkedAt string `dynamodbav:"parkedAt"`
-	Events   string `dynamodbav:"events,omitempty"`
-	Raw      string `dynamodbav:"raw,omitempty"`
+	ID       string   `dynamodbav:"id"`
+	Reason   string   `dynamodbav:"reason"`
+	ParkedAt string   `dynamodbav:"parkedAt"`
+	Events   string   `dynamodbav:"events,omitempty"`
+	Raw      string   `dynamodbav:"raw,omitempty"`
+	Sources  []string `dynamodbav:"sources,stringset,omitempty"`
 }
 
 // Park stores p; parking the same record again replaces it.
 func (t *ParkingTable) Park(ctx context.Context, p Parked) error {
-	it := parkedItem{ID: p.ID, Reason: p.Reason, ParkedAt: p.ParkedAt.UTC().Format(time.RFC3339Nano), Raw: p.Raw}
+	it := parkedItem{ID: p.ID, Reason: p.Reason, ParkedAt: p.ParkedAt.UTC().Format(time.RFC3339Nano), Raw: p.Raw, Sources: p.Sources}
 	if len(p.Events) > 0 {
 		b, err := json.Marshal(p.Events)
 		if err != nil {
@@ -104,7 +108,7 @@ func (t *ParkingTable) All(ctx context.Context) ([]Parked, error) {
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return nil, fmt.Errorf("read parked record: %w", err)
 			}
-			p := Parked{ID: it.ID, Reason: it.Reason, Raw: it.Raw}
+			p := Parked{ID: it.ID, Reason: it.Reason, Raw: it.Raw, Sources: it.Sources}
 			p.ParkedAt, _ = time.Parse(time.RFC3339Nano, it.ParkedAt)
 			if it.Events != "" {
 				if err := json.Unmarshal([]byte(it.Events), &p.Events); err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
@@ -53,6 +54,7 @@ func EntrySize(source, detailType, detail string) int {
 type Publisher struct {
 	api     PutEventsAPI
 	bus     string
+	sources []string // the only sources it sends
 	park    Parking
 	log     *slog.Logger
 	now     func() time.Time
@@ -69,9 +71,15 @@ func WithBackoff(first, max time.Duration) Option {
 	return func(p *Publisher) { p.backoff = backoff.Policy{First: first, Max: max} }
 }
 
-// NewPublisher returns a publisher to bus that parks in park what it must set aside.
-func NewPublisher(api PutEventsAPI, bus string, park Parking, log *slog.Logger, opts ...Option) *Publisher {
-	p := &Publisher{api: api, bus: bus, park: park, log: log, now: time.Now, backoff: backoff.Policy{First: time.Second, Max: 16 * time.Second}, margin: 3 * time.Second}
+// NewPublisher returns a publisher to bus of events from sources, those of
+// the service whose table's stream it reads (events.SourcesOf), that parks
+// in park what it must set aside, an event from any other source among it:
+// whatever may write the table cannot speak for another service.
+func NewPublisher(api PutEventsAPI, bus string, sources []string, park Parking, log *slog.Logger, opts ...Option) *Publisher {
+	if len(sources) == 0 {
+		panic("streams.NewPublisher: no sources: it could publish nothing")
+	}
+	p := &Publisher{api: api, bus: bus, sources: sources, park: park, log: log, now: time.Now, backoff: backoff.Policy{First: time.Second, Max: 16 * time.Second}, margin: 3 * time.Second}
 	for _, o := range opts {
 		o(p)
 	}
@@ -166,8 +174,15 @@ func (p *Publisher) publish(ctx context.Context, records []awsevents.DynamoDBEve
 	var retry []pending
 	var tooLarge []pending
 	var sendable []pending
+	reasons := map[int]string{}
 	for _, e := range all {
-		if e.size > MaxRequestBytes {
+		switch {
+		case !slices.Contains(p.sources, e.event.Source):
+			e.span.Done(ctx, errForeignSource)
+			permanent[e.record] = append(permanent[e.record], e)
+			reasons[e.record] = fmt.Sprintf("source %q is not one of this table's service's %v: not sent", e.event.Source, p.sources)
+			continue
+		case e.size > MaxRequestBytes:
 			e.span.Done(ctx, errTooLarge)
 			tooLarge = append(tooLarge, e)
 			continue
@@ -184,9 +199,10 @@ func (p *Publisher) publish(ctx context.Context, records []awsevents.DynamoDBEve
 		}
 		retry = append(retry, again...)
 	}
-	reasons := map[int]string{}
 	for rec := range permanent {
-		reasons[rec] = "EventBridge cannot accept these events; fix the cause and republish"
+		if reasons[rec] == "" {
+			reasons[rec] = "EventBridge cannot accept these events; fix the cause and republish"
+		}
 	}
 	for _, e := range retry {
 		created := records[e.record].Change.ApproximateCreationDateTime.Time
@@ -300,7 +316,7 @@ func (p *Publisher) hasTime(ctx context.Context, d time.Duration) bool {
 }
 
 func (p *Publisher) parkRecord(ctx context.Context, r awsevents.DynamoDBEventRecord, reason string, evts []events.Outgoing, raw string) error {
-	parked := Parked{ID: r.EventSourceArn + "|" + r.Change.SequenceNumber, Reason: reason, ParkedAt: p.now(), Events: evts, Raw: raw}
+	parked := Parked{ID: r.EventSourceArn + "|" + r.Change.SequenceNumber, Reason: reason, ParkedAt: p.now(), Events: evts, Raw: raw, Sources: p.sources}
 	if err := p.park.Park(ctx, parked); err != nil {
 		p.log.ErrorContext(ctx, "could not park a stream record; it will be retried", "id", parked.ID, "err", err)
 		return err
@@ -317,6 +333,7 @@ const ParkedLogMessage = "stream record parked"
 var (
 	errNotAllPublished = errors.New("some events were not published")
 	errTooLarge        = fmt.Errorf("over PutEvents' limit of %d bytes", MaxRequestBytes)
+	errForeignSource   = errors.New("a source of another service")
 	errRetryLater      = errors.New("still failing when the invocation ran out of time; retried later")
 )
 
@@ -335,6 +352,11 @@ func Republish(ctx context.Context, parking *ParkingTable, p *Publisher) (republ
 			left++
 			continue
 		}
+		if e, ok := foreign(rec, p.sources); ok {
+			p.log.WarnContext(ctx, "parked record holds an event of a source its table may not send; left for a person", "id", rec.ID, "source", e.Source)
+			left++
+			continue
+		}
 		if err := p.sendAll(ctx, rec.Events); err != nil {
 			p.log.ErrorContext(ctx, "republish failed; the record stays parked", "id", rec.ID, "err", err)
 			left++
@@ -346,6 +368,17 @@ func Republish(ctx context.Context, parking *ParkingTable, p *Publisher) (republ
 		republished++
 	}
 	return republished, left, nil
+}
+
+// foreign is an event of rec from a source neither its own publisher nor
+// the republishing one (sources) may send, if it has one.
+func foreign(rec Parked, sources []string) (events.Outgoing, bool) {
+	for _, e := range rec.Events {
+		if !slices.Contains(sources, e.Source) || (len(rec.Sources) > 0 && !slices.Contains(rec.Sources, e.Source)) {
+			return e, true
+		}
+	}
+	return events.Outgoing{}, false
 }
 
 // sendAll publishes evts within PutEvents' limits, retrying while it has time.

@@ -31,9 +31,10 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 
-// publisher publishes to f and parks in a fresh table of dynalite's, with
-// backoff in milliseconds instead of seconds.
-func publisher(t *testing.T, f *eventbridgetest.Bus) (*streams.Publisher, *streams.ParkingTable) {
+// publisher publishes to f events of the services' sources (every one's if
+// none is named) and parks in a fresh table of dynalite's, with backoff in
+// milliseconds instead of seconds.
+func publisher(t *testing.T, f *eventbridgetest.Bus, services ...string) (*streams.Publisher, *streams.ParkingTable) {
 	client := eventbridge.New(eventbridge.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(eventbridgetest.Start(t, f)),
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
@@ -41,7 +42,7 @@ func publisher(t *testing.T, f *eventbridgetest.Bus) (*streams.Publisher, *strea
 	})
 	db := dynamotest.Client(t)
 	parking := streams.NewParkingTable(db, dynamotest.Table(t, db, streams.ParkingTableInput))
-	return streams.NewPublisher(client, "SwnEventBus", parking, slog.New(slog.DiscardHandler), streams.WithBackoff(time.Millisecond, 8*time.Millisecond)), parking
+	return streams.NewPublisher(client, "SwnEventBus", events.SourcesOf(services...), parking, slog.New(slog.DiscardHandler), streams.WithBackoff(time.Millisecond, 8*time.Millisecond)), parking
 }
 
 func handle(t *testing.T, p *streams.Publisher, ctx context.Context, records ...awsevents.DynamoDBEventRecord) []string {
@@ -352,6 +353,34 @@ func TestPoisonIsParkedAndTheShardGoesOn(t *testing.T) {
 	}
 }
 
+// A publisher sends only its table's service's sources: an event of
+// another's, which anything that may write the table could put in its
+// outbox, is parked (and alarmed, as every parked record), never sent, and
+// Republish leaves it for a person.
+func TestAForeignSourceIsParkedNotSent(t *testing.T) {
+	f := &eventbridgetest.Bus{}
+	pub, parking := publisher(t, f, events.ServiceCatalog)
+	forged, err := events.New(events.SourcePayment, events.TypePaymentCaptured, map[string]string{"name": "forged"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := handle(t, pub, t.Context(), raw(t, "1", named(t, "ok"), forged)); len(got) != 0 {
+		t.Fatalf("failures %v, want none", got)
+	}
+	if n := names(t, f.Published()); fmt.Sprint(n) != "[ok]" {
+		t.Fatalf("published %v, want the catalog's event alone", n)
+	}
+	all, err := parking.All(t.Context())
+	if err != nil || len(all) != 1 || len(all[0].Events) != 1 || all[0].Events[0].Source != events.SourcePayment ||
+		!strings.Contains(all[0].Reason, events.SourcePayment) {
+		t.Fatalf("parked %+v, %v; want the forged event, its source named", all, err)
+	}
+	republished, left, err := streams.Republish(t.Context(), parking, pub)
+	if err != nil || republished != 0 || left != 1 || len(f.Published()) != 1 {
+		t.Fatalf("republish: %d sent, %d left, %v; want it left parked", republished, left, err)
+	}
+}
+
 // If parking itself fails, the record is reported for a retry, not dropped.
 func TestParkingFailureReportsTheRecord(t *testing.T) {
 	f := &eventbridgetest.Bus{Fail: func(int, eventbridgetest.Entry) string { return "MalformedDetail" }}
@@ -360,7 +389,7 @@ func TestParkingFailureReportsTheRecord(t *testing.T) {
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), RetryMaxAttempts: 1,
 	})
 	broken := streams.NewParkingTable(dynamotest.Client(t), "no-such-table")
-	pub := streams.NewPublisher(client, "SwnEventBus", broken, slog.New(slog.DiscardHandler), streams.WithBackoff(time.Millisecond, time.Millisecond))
+	pub := streams.NewPublisher(client, "SwnEventBus", events.SourcesOf(events.ServiceCatalog), broken, slog.New(slog.DiscardHandler), streams.WithBackoff(time.Millisecond, time.Millisecond))
 	if got := handle(t, pub, t.Context(), raw(t, "1", named(t, "x")), raw(t, "2", named(t, "y"))); fmt.Sprint(got) != "[1 2]" {
 		t.Fatalf("failures %v, want both records", got)
 	}
