@@ -847,6 +847,7 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 	collector := otlptest.Start(t)
 	tables := makeTables(t, db, awsenv.CatalogTable, awsenv.IdempotencyTable, awsenv.PriceTable, awsenv.ParkedTable)
 	tables[awsenv.EventBusName] = "SwnEventBus"
+	tables[awsenv.EventSources] = strings.Join(events.SourcesOf(), ",")
 	bus := &eventbridgetest.Bus{}
 	env := map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": dynamotest.Endpoint(t), "AWS_ENDPOINT_URL_EVENTBRIDGE": eventbridgetest.Start(t, bus),

@@ -44,7 +44,7 @@ func (s *Sim) scan(ctx context.Context, env string, out any) error {
 	var items []map[string]types.AttributeValue
 	var start map[string]types.AttributeValue
 	for {
-		res, err := s.db.c.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(s.tables[env]), ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
+		res, err := s.db.harness.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(s.tables[env]), ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
 		if err != nil {
 			return err
 		}

@@ -44,9 +44,10 @@ var ErrDied = errors.New("the function died (awssim)")
 // and the stream records of each write, read back from the table (dynalite
 // has no streams).
 type db struct {
-	sim    *Sim
-	c      *dynamodb.Client
-	tables map[string]*table
+	sim     *Sim
+	c       *dynamodb.Client // the functions', through the plan's faults
+	harness *dynamodb.Client // the run's own
+	tables  map[string]*table
 }
 
 func (d *db) record(ctx context.Context, tableName string, key map[string]types.AttributeValue) error {
@@ -55,7 +56,7 @@ func (d *db) record(ctx context.Context, tableName string, key map[string]types.
 		return fmt.Errorf("write to table %s, which the simulation does not know", tableName)
 	}
 	k := keyString(t.keys, key)
-	out, err := d.c.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: keyOnly(t.keys, key), ConsistentRead: aws.Bool(true)})
+	out, err := d.harness.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.name, Key: keyOnly(t.keys, key), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return fmt.Errorf("read back %s %s: %w", tableName, k, err)
 	}

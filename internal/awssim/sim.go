@@ -35,10 +35,14 @@
 //   - Faults (Plan): a function that dies after any call it makes to
 //     DynamoDB or EventBridge (what it wrote stays, its answer is lost: an
 //     SQS batch or a stream batch comes back, an API client sees a 502),
-//     ProvisionedThroughputExceeded on a DynamoDB call and TransactionConflict
-//     on a transaction (as they reach the code once the SDK's retries are
-//     spent), failed PutEvents calls and entries, duplicate and delayed
-//     deliveries, and received batches in shuffled order.
+//     TransactionConflict on a transaction, failed PutEvents calls and
+//     entries, duplicate and delayed deliveries, and received batches in
+//     shuffled order. Two DynamoDB faults are answered on the wire, under
+//     the functions' own client (dynamoretry.Options), as DynamoDB answers
+//     them: ProvisionedThroughputExceeded at every attempt of a call, and
+//     TransactionConflictException to a single-item write for 1 to all of
+//     its attempts (dynamoWire). The admin sets stock with and without a
+//     version: a 500, or a 409 to a set without one, breaks the run.
 //
 // What it does not model: invocations run one at a time, so two functions
 // never interleave their calls, and a consumer handles a batch's flows one
@@ -104,20 +108,23 @@ import (
 
 // Plan is how often each fault happens, from 0 to 1.
 type Plan struct {
-	Die          float64 // an invocation dies after one of its first 4 calls
-	Throttle     float64 // a DynamoDB call is refused: ProvisionedThroughputExceeded
-	Conflict     float64 // a transaction is cancelled: TransactionConflict
-	PutEventsErr float64 // a PutEvents call fails whole
-	EntryErr     float64 // a PutEvents entry fails (ThrottlingException or InternalFailure)
-	Duplicate    float64 // a message is delivered twice
-	Delay        float64 // a message is delivered up to maxDelay late
+	Die      float64 // an invocation dies after one of its first 4 calls
+	Throttle float64 // a DynamoDB call is refused at every attempt: ProvisionedThroughputExceeded
+	// WriteConflict: a single-item write meets a transaction on its item,
+	// for 1 to dynamoretry.MaxAttempts attempts (TransactionConflictException).
+	WriteConflict float64
+	Conflict      float64 // a transaction is cancelled: TransactionConflict
+	PutEventsErr  float64 // a PutEvents call fails whole
+	EntryErr      float64 // a PutEvents entry fails (ThrottlingException or InternalFailure)
+	Duplicate     float64 // a message is delivered twice
+	Delay         float64 // a message is delivered up to maxDelay late
 }
 
 // maxDelay is the longest a delayed delivery waits, in virtual time.
 const maxDelay = 30 * time.Second
 
 // DefaultPlan is the faults' rates of the runs make test and make sim make.
-var DefaultPlan = Plan{Die: 0.06, Throttle: 0.02, Conflict: 0.1, PutEventsErr: 0.04, EntryErr: 0.04, Duplicate: 0.08, Delay: 0.25}
+var DefaultPlan = Plan{Die: 0.06, Throttle: 0.02, Conflict: 0.1, WriteConflict: 0.1, PutEventsErr: 0.04, EntryErr: 0.04, Duplicate: 0.08, Delay: 0.25}
 
 // Config is one run.
 type Config struct {
@@ -129,7 +136,9 @@ type Config struct {
 	// Tables makes a table from its description and returns its name; the
 	// tests create them on dynalite.
 	Tables func(in func(name string) *dynamodb.CreateTableInput) string
-	// Client is the DynamoDB client every function uses (dynalite's).
+	// Client is the DynamoDB client every function uses (dynalite's),
+	// configured as the functions' is (dynamoretry.Options); the run answers
+	// its calls through the plan's faults.
 	Client *dynamodb.Client
 	// Lose, if set, drops the messages it names by queue and detail-type
 	// instead of delivering them: a fault AWS never makes, for the tests that
@@ -200,7 +209,7 @@ func New(cfg Config) *Sim {
 	if cfg.Deploy != nil {
 		s.deploying = newDeployment(*cfg.Deploy)
 	}
-	s.db = &db{sim: s, c: cfg.Client, tables: map[string]*table{}}
+	s.db = &db{sim: s, c: functionsClient(cfg.Client, &dynamoWire{sim: s, left: map[string]wireFault{}}), harness: cfg.Client, tables: map[string]*table{}}
 	var err error
 	if s.schemas, err = eventschema.NewValidator(api.EventSchemas); err != nil {
 		panic(err) // the committed schemas compile: a test holds them
@@ -339,9 +348,6 @@ func (s *Sim) before(op string, in any) error {
 		}
 		reasons[s.rand.IntN(n)].Code = aws.String("TransactionConflict")
 		return &types.TransactionCanceledException{Message: aws.String("Transaction cancelled (injected by awssim)"), CancellationReasons: reasons}
-	case s.chance(s.plan.Throttle):
-		s.count("ProvisionedThroughputExceeded")
-		return &types.ProvisionedThroughputExceededException{Message: aws.String("injected by awssim")}
 	}
 	return nil
 }

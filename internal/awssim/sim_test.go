@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/eventshop/eventshop/internal/awssim"
@@ -148,4 +150,28 @@ func TestTheChecksCatchALoss(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The checks catch a conflict answered as a fault: functions whose client
+// does not wait out TransactionConflictException (the SDK's default
+// retryer, without dynamoretry.Options) answer an admin's stock change 500.
+func TestTheChecksCatchAConflictAnsweredAsAFault(t *testing.T) {
+	plain := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(dynamotest.Endpoint(t)),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	tables := dynamotest.Client(t)
+	for sd := uint64(1); sd <= 10; sd++ {
+		sim := awssim.New(awssim.Config{Seed: sd, Plan: awssim.DefaultPlan, Client: plain,
+			Tables: func(in func(string) *dynamodb.CreateTableInput) string { return dynamotest.Table(t, tables, in) }})
+		r, err := sim.Run(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range r.Violations {
+			if strings.Contains(v, "answered 500") {
+				t.Logf("seed %d: %s", sd, v)
+				return
+			}
+		}
+	}
+	t.Fatal("10 seeds with conflicts reaching the code: no violation says an admin was answered 500")
 }

@@ -192,18 +192,38 @@ func (w *workload) delete(ctx context.Context) {
 	}
 }
 
-// setStock reads a product's stock as the admin page does, and sets it
-// from the version read.
+// setStock sets a product's stock as the admin page does, from the version
+// it read, or, half the time, without one ("there are n now"), which no
+// change landing meanwhile may refuse.
 func (w *workload) setStock(ctx context.Context) {
 	s := w.s
 	p := w.product()
-	status, resp := s.api(ctx, awsenv.InventoryAPI, "GET", "/inventory/"+p.id+"/admin", "", admin, nil)
-	var st struct{ Version int64 }
-	if status != http.StatusOK || json.Unmarshal([]byte(resp), &st) != nil {
-		return
+	body := fmt.Sprintf(`{"available":%d}`, s.rand.IntN(9))
+	versioned := s.rand.IntN(2) == 0
+	if versioned {
+		status, resp := s.api(ctx, awsenv.InventoryAPI, "GET", "/inventory/"+p.id+"/admin", "", admin, nil)
+		var st struct{ Version int64 }
+		if status != http.StatusOK || json.Unmarshal([]byte(resp), &st) != nil {
+			return
+		}
+		body = fmt.Sprintf(`{"available":%d,"version":%d}`, s.rand.IntN(9), st.Version)
 	}
-	body := fmt.Sprintf(`{"available":%d,"version":%d}`, s.rand.IntN(9), st.Version)
-	w.ledger(ctx, p.id, func() { s.api(ctx, awsenv.InventoryAPI, "PUT", "/inventory/"+p.id, body, admin, nil) }, false)
+	w.ledger(ctx, p.id, func() {
+		status, resp := s.api(ctx, awsenv.InventoryAPI, "PUT", "/inventory/"+p.id, body, admin, nil)
+		w.admitted("PUT /inventory/"+p.id+" "+body, status, resp)
+		if !versioned && status == http.StatusConflict {
+			s.broken(fmt.Errorf("stock of %s set without a version was refused: %s", p.id, resp))
+		}
+	}, false)
+}
+
+// admitted holds an admin's answer to what a client may be told: anything
+// but a fault (500). 502 is a function that died (API Gateway's answer),
+// 503 a table that stayed busy (retry shortly).
+func (w *workload) admitted(request string, status int, resp string) {
+	if status == http.StatusInternalServerError {
+		w.s.broken(fmt.Errorf("%s answered 500: %s", request, resp))
+	}
 }
 
 func (w *workload) adjust(ctx context.Context) {
@@ -214,7 +234,10 @@ func (w *workload) adjust(ctx context.Context) {
 		delta = -delta
 	}
 	body := fmt.Sprintf(`{"delta":%d,"reason":"count"}`, delta)
-	w.ledger(ctx, p.id, func() { s.api(ctx, awsenv.InventoryAPI, "POST", "/inventory/"+p.id+"/adjustments", body, admin, nil) }, true)
+	w.ledger(ctx, p.id, func() {
+		status, resp := s.api(ctx, awsenv.InventoryAPI, "POST", "/inventory/"+p.id+"/adjustments", body, admin, nil)
+		w.admitted("POST /inventory/"+p.id+"/adjustments", status, resp)
+	}, true)
 }
 
 // ledger runs an admin's stock request and records what it changed, read

@@ -1,0 +1,105 @@
+package awssim
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/eventshop/eventshop/internal/dynamoretry"
+)
+
+// dynamoWire answers the functions' DynamoDB calls on the wire, under the
+// client's retryer, as DynamoDB answers them when the plan says so; it
+// sends the rest to dynalite. Deciding here rather than before the call
+// lets the functions' own client (dynamoretry.Options) wait out what it
+// would wait out on AWS:
+//   - a single-item write (PutItem, UpdateItem, DeleteItem) that meets a
+//     transaction in flight on its item gets TransactionConflictException
+//     for 1 to MaxAttempts of its attempts: at MaxAttempts it reaches the
+//     code (dynalite makes such a write wait instead, and the run has no
+//     second invocation in flight: the conflict stands for one);
+//   - a throttled call gets ProvisionedThroughputExceededException at every
+//     attempt, as one does that reaches the code once the retries are spent.
+type dynamoWire struct {
+	sim  *Sim
+	base interface {
+		Do(*http.Request) (*http.Response, error)
+	}
+	left map[string]wireFault // by the SDK's invocation id: one call's attempts
+}
+
+type wireFault struct {
+	code     string
+	attempts int // left to answer with code; -1: every one
+}
+
+// Do answers req or sends it on.
+func (w *dynamoWire) Do(req *http.Request) (*http.Response, error) {
+	s := w.sim
+	if s.inv == nil || req.Context().Value(harnessCall{}) != nil {
+		return w.base.Do(req)
+	}
+	op := req.Header.Get("X-Amz-Target")
+	op = op[strings.LastIndexByte(op, '.')+1:]
+	id := req.Header.Get("Amz-Sdk-Invocation-Id")
+	f, ok := w.left[id]
+	if !ok {
+		switch {
+		case (op == "PutItem" || op == "UpdateItem" || op == "DeleteItem") && s.chance(s.plan.WriteConflict):
+			f = wireFault{code: dynamoretry.Conflict, attempts: 1 + s.rand.IntN(dynamoretry.MaxAttempts)}
+			if f.attempts == dynamoretry.MaxAttempts {
+				s.count("TransactionConflictException to the end of a " + op)
+			} else {
+				s.count("TransactionConflictException waited out")
+			}
+		case s.chance(s.plan.Throttle):
+			f = wireFault{code: "ProvisionedThroughputExceededException", attempts: -1}
+			s.count("ProvisionedThroughputExceeded")
+		}
+		w.left[id] = f
+	}
+	if f.code == "" || f.attempts == 0 {
+		return w.base.Do(req)
+	}
+	if f.attempts > 0 {
+		f.attempts--
+		w.left[id] = f
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		req.Body.Close()
+	}
+	body := `{"__type":"com.amazonaws.dynamodb.v20120810#` + f.code + `","message":"injected by awssim"}`
+	return &http.Response{
+		StatusCode: http.StatusBadRequest, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"awssim"}},
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: req,
+	}, nil
+}
+
+// harnessCall marks a context whose DynamoDB calls are the run's own
+// (reading back what a function wrote), which no fault touches.
+type harnessCall struct{}
+
+// functionsClient is client as the functions use it, its calls answered
+// through w; the retryer's waits are cut to a millisecond, as the run's
+// clock does not wait for them.
+func functionsClient(client *dynamodb.Client, w *dynamoWire) *dynamodb.Client {
+	o := client.Options()
+	if o.HTTPClient != nil {
+		w.base = o.HTTPClient
+	} else {
+		w.base = http.DefaultClient
+	}
+	return dynamodb.New(o, func(o *dynamodb.Options) {
+		o.HTTPClient = w
+		if o.Retryer != nil {
+			o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, time.Millisecond)
+		}
+	})
+}
