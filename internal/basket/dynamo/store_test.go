@@ -18,6 +18,7 @@ import (
 	basketapp "github.com/eventshop/eventshop/internal/basket/app"
 	"github.com/eventshop/eventshop/internal/basket/dynamo"
 	"github.com/eventshop/eventshop/internal/basket/storetest"
+	"github.com/eventshop/eventshop/internal/dynamoretry"
 	"github.com/eventshop/eventshop/internal/dynamotest"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/money"
@@ -41,6 +42,16 @@ func TestPriceKeepingContract(t *testing.T) {
 
 func TestPriceViewContract(t *testing.T) {
 	storetest.RunPriceView(t, func(t *testing.T) basket.PriceView { return open(t) })
+	storetest.RunContendedPriceView(t, func(t *testing.T, always bool) (basket.PriceView, basket.PriceView) {
+		db := dynamotest.Client(t)
+		prices := dynamotest.Table(t, db, dynamo.PriceTableInput)
+		n := int64(dynamoretry.MaxAttempts - 1) // the write passes at its last attempt
+		if always {
+			n = 1 << 40
+		}
+		meeting, _ := dynamotest.ConflictingClient(t, n)
+		return dynamo.NewPriceView(db, prices), dynamo.NewPriceView(meeting, prices)
+	})
 }
 
 // throttled is DynamoDB under throttling: BatchGetItem reads only the first

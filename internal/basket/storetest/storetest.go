@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/eventshop/eventshop/internal/basket"
+	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/page"
 )
 
@@ -30,6 +31,37 @@ func RunPriceView(t *testing.T, newView func(t *testing.T) basket.PriceView) {
 	t.Run("NewerVersionsOnly", func(t *testing.T) { t.Parallel(); testNewerOnly(t, newView(t)) })
 	t.Run("TombstoneWins", func(t *testing.T) { t.Parallel(); testTombstone(t, newView(t)) })
 	t.Run("ManyAndMissing", func(t *testing.T) { t.Parallel(); testMany(t, newView(t)) })
+}
+
+// RunContendedPriceView runs, against an adapter whose writes can meet a
+// transaction in flight (a checkout's check of the price items, on
+// DynamoDB), the contract that such writes are waited out, or, when they
+// never pass, unavailable and without effect. contended returns a view
+// and a view on the same data whose writes meet a transaction: the next
+// few (fewer than the adapter waits out), or, if always, every one.
+func RunContendedPriceView(t *testing.T, contended func(t *testing.T, always bool) (plain, meeting basket.PriceView)) {
+	for _, always := range []bool{false, true} {
+		name := map[bool]string{false: "WritesWaitOutConflicts", true: "ConflictsNotWaitedOutAreUnavailable"}[always]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			plain, meeting := contended(t, always)
+			apply(t, plain, basket.Price{ProductID: "p1", Name: "A", Price: 100, Version: 1})
+			_, err := meeting.ApplyPrice(t.Context(), basket.Price{ProductID: "p1", Name: "B", Price: 200, Version: 2})
+			want := basket.Price{ProductID: "p1", Name: "B", Price: 200, Version: 2}
+			if _, k := kind.Of(err); always {
+				if k != kind.Unavailable {
+					t.Fatalf("a price write that met conflicts to the end: %v (%v), want it unavailable", err, k)
+				}
+				want = basket.Price{ProductID: "p1", Name: "A", Price: 100, Version: 1}
+			} else if err != nil {
+				t.Fatalf("a price write that met a few conflicts: %v; want them waited out", err)
+			}
+			got, err := plain.Prices(t.Context(), []string{"p1"})
+			if err != nil || got["p1"] != want {
+				t.Fatalf("price %+v, %v; want %+v", got["p1"], err, want)
+			}
+		})
+	}
 }
 
 // PriceKeeping is a store that keeps prices, over its own price view.
