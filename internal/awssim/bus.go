@@ -31,7 +31,8 @@ type eventBridge struct{ sim *Sim }
 // PutEvents implements streams.PutEventsAPI.
 func (e *eventBridge) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
 	s := e.sim
-	if err := s.before("PutEvents", in); err != nil {
+	s.sched.park(ctx, "PutEvents")
+	if err := s.before(ctx, "PutEvents", in); err != nil {
 		return nil, err
 	}
 	size := 0
@@ -68,7 +69,7 @@ func (e *eventBridge) PutEvents(ctx context.Context, in *eventbridge.PutEventsIn
 		}
 		out.Entries = append(out.Entries, ebtypes.PutEventsResultEntry{EventId: aws.String(id)})
 	}
-	if err := s.after("PutEvents"); err != nil {
+	if err := s.after(ctx, "PutEvents"); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -106,6 +107,7 @@ type queue struct {
 	handler func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error)
 	msgs    []*message
 	dead    []*message
+	polling int // batches in flight
 }
 
 // send enqueues body as EventBridge's delivery does: at least once (the plan
@@ -168,6 +170,8 @@ func (q *queue) poll(ctx context.Context) {
 	if len(batch) == 0 {
 		return
 	}
+	q.polling++
+	defer func() { q.polling-- }()
 	ev := awsevents.SQSEvent{}
 	for _, m := range batch {
 		ev.Records = append(ev.Records, awsevents.SQSMessage{
@@ -184,7 +188,7 @@ func (q *queue) poll(ctx context.Context) {
 			}
 			return all, nil
 		}
-		return q.handler(events.OneFlowAtATime(ctx), ev)
+		return q.handler(events.WithFlowRunner(ctx, s.sched.flows), ev)
 	})
 	resp, _ := out.(awsevents.SQSEventResponse)
 	if err != nil {
@@ -247,6 +251,8 @@ func (st *stream) poll(ctx context.Context, s *Sim, publisher *streams.Publisher
 		st.pos = len(st.records)
 		return
 	}
+	st.busy = true // one batch of a shard at a time
+	defer func() { st.busy = false }()
 	s.trace("stream %s: %d records from %s to %s", st.table, len(batch), batch[0].Change.SequenceNumber, st.publisher)
 	in := awsevents.DynamoDBEvent{Records: batch}
 	out, err := s.invoke(ctx, st.publisher, in, func(ctx context.Context, fails bool) (any, error) {

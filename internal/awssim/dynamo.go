@@ -32,7 +32,8 @@ type stream struct {
 	publisher string // the name of the function that reads it
 	records   []awsevents.DynamoDBEventRecord
 	pos       int
-	batch     int // the next batch's size: halved after a failed invocation (BisectBatchOnError)
+	batch     int  // the next batch's size: halved after a failed invocation (BisectBatchOnError)
+	busy      bool // a batch is in flight
 }
 
 // ErrDied is what every call of a function's invocation answers from the
@@ -113,18 +114,37 @@ func keyString(keys []string, item map[string]types.AttributeValue) string {
 // function's death after it, and the stream records of what it wrote.
 func call[In, Out any](ctx context.Context, d *db, op string, in In, writes func(In) []write, f func(context.Context, In, ...func(*dynamodb.Options)) (Out, error), opts []func(*dynamodb.Options)) (Out, error) {
 	var zero Out
-	if err := d.sim.before(op, in); err != nil {
+	s := d.sim
+	s.sched.park(ctx, op)
+	if err := s.before(ctx, op, in); err != nil {
 		return zero, err
+	}
+	var keys []string
+	if writes != nil && invocationOf(ctx) != nil {
+		for _, w := range writes(in) {
+			keys = append(keys, d.itemKey(w))
+		}
+	}
+	if op == "TransactWriteItems" && len(keys) > 0 {
+		// In flight: its items are held while the others go on, then it
+		// commits. One held by another transaction cancels it, as DynamoDB does.
+		if err := s.hold(ctx, any(in).(*dynamodb.TransactWriteItemsInput), keys); err != nil {
+			return zero, err
+		}
+		defer s.release(keys)
+		s.sched.park(ctx, "commit")
+	} else if len(keys) > 0 {
+		ctx = context.WithValue(ctx, writingKey{}, keys)
 	}
 	out, err := f(ctx, in, opts...)
 	if err == nil && writes != nil {
 		for _, w := range writes(in) {
 			if rerr := d.record(context.WithoutCancel(ctx), w.table, w.key); rerr != nil { // the stream's work, not the function's
-				d.sim.broken(rerr)
+				s.broken(rerr)
 			}
 		}
 	}
-	if derr := d.sim.after(op); derr != nil {
+	if derr := s.after(ctx, op); derr != nil {
 		return zero, derr
 	}
 	return out, err
@@ -178,4 +198,49 @@ func (d *db) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteI
 		}
 		return out
 	}, d.c.TransactWriteItems, opts)
+}
+
+// itemKey names the item w writes, across tables.
+func (d *db) itemKey(w write) string {
+	if t := d.tables[w.table]; t != nil {
+		return w.table + "|" + keyString(t.keys, w.key)
+	}
+	return w.table + "|?"
+}
+
+// writingKey carries, to the wire, the item a single-item write writes.
+type writingKey struct{}
+
+// hold marks keys as held by ctx's transaction, unless one is held by
+// another: then the transaction is cancelled with TransactionConflict at
+// that item, as DynamoDB cancels one that meets a transaction in flight.
+func (s *Sim) hold(ctx context.Context, in *dynamodb.TransactWriteItemsInput, keys []string) error {
+	me := taskOf(ctx)
+	for i, k := range keys {
+		if holder, ok := s.held[k]; ok && (me == nil || holder != me.id) {
+			s.count("TransactionConflict with a transaction in flight")
+			reasons := make([]types.CancellationReason, len(in.TransactItems))
+			for j := range reasons {
+				reasons[j].Code = aws.String("None")
+			}
+			if i < len(reasons) {
+				reasons[i].Code = aws.String("TransactionConflict")
+			}
+			return &types.TransactionCanceledException{Message: aws.String("Transaction cancelled: a transaction in flight holds an item (awssim)"), CancellationReasons: reasons}
+		}
+	}
+	id := "run"
+	if me != nil {
+		id = me.id
+	}
+	for _, k := range keys {
+		s.held[k] = id
+	}
+	return nil
+}
+
+func (s *Sim) release(keys []string) {
+	for _, k := range keys {
+		delete(s.held, k)
+	}
 }

@@ -40,11 +40,23 @@ type wireFault struct {
 // Do answers req or sends it on.
 func (w *dynamoWire) Do(req *http.Request) (*http.Response, error) {
 	s := w.sim
-	if s.inv == nil || req.Context().Value(harnessCall{}) != nil {
+	ctx := req.Context()
+	if invocationOf(ctx) == nil || ctx.Value(harnessCall{}) != nil {
 		return w.base.Do(req)
 	}
 	op := req.Header.Get("X-Amz-Target")
 	op = op[strings.LastIndexByte(op, '.')+1:]
+	if attempt := req.Header.Get("Amz-Sdk-Request"); attempt != "attempt=1" && !strings.HasPrefix(attempt, "attempt=1;") {
+		s.sched.park(ctx, "again "+op) // the others go on between attempts
+	}
+	if keys, _ := ctx.Value(writingKey{}).([]string); len(keys) > 0 {
+		for _, k := range keys {
+			if _, held := s.held[k]; held {
+				s.count("TransactionConflictException from a transaction in flight")
+				return conflictAnswer(req, dynamoretry.Conflict), nil
+			}
+		}
+	}
 	id := req.Header.Get("Amz-Sdk-Invocation-Id")
 	f, ok := w.left[id]
 	if !ok {
@@ -69,17 +81,22 @@ func (w *dynamoWire) Do(req *http.Request) (*http.Response, error) {
 		f.attempts--
 		w.left[id] = f
 	}
+	return conflictAnswer(req, f.code), nil
+}
+
+// conflictAnswer is DynamoDB's answer with error code to req.
+func conflictAnswer(req *http.Request, code string) *http.Response {
 	if req.Body != nil {
 		_, _ = io.Copy(io.Discard, req.Body)
 		req.Body.Close()
 	}
-	body := `{"__type":"com.amazonaws.dynamodb.v20120810#` + f.code + `","message":"injected by awssim"}`
+	body := `{"__type":"com.amazonaws.dynamodb.v20120810#` + code + `","message":"injected by awssim"}`
 	return &http.Response{
 		StatusCode: http.StatusBadRequest, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header:        http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"awssim"}},
 		Body:          io.NopCloser(strings.NewReader(body)),
 		ContentLength: int64(len(body)), Request: req,
-	}, nil
+	}
 }
 
 // harnessCall marks a context whose DynamoDB calls are the run's own

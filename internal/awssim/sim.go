@@ -44,18 +44,27 @@
 //     its attempts (dynamoWire). The admin sets stock with and without a
 //     version: a 500, or a 409 to a set without one, breaks the run.
 //
-// What it does not model: invocations run one at a time, so two functions
-// never interleave their calls, and a consumer handles a batch's flows one
-// after the other in the batch's (shuffled) order rather than side by side
-// (events.OneFlowAtATime): a seed replays exactly only if nothing races.
-// The contract suites race the stores on their own; the stack's maximum
-// concurrency per queue is not simulated. Nor are a
-// stream's shards, their splits and the parallelization factor; the
-// stream's 24-hour retention and the publisher's parking of old records;
-// EventBridge's own retries to a queue and the rules' dead-letter queues;
-// Lambda's timeouts (a death stands for one); clocks (the run has a virtual
-// clock for delays, visibility timeouts and the basket's price cache, but
-// the services' own timestamps are real).
+// Invocations run side by side (sched): every invocation, and every flow of
+// a consumer's batch (events.WithFlowRunner), is a task that parks before
+// each call to DynamoDB or EventBridge and before each attempt it makes
+// again; the seed picks which parked call goes on next, or which new
+// invocation starts, so that what two functions do interleaves at their
+// calls and a seed still replays exactly. A transaction is in flight
+// between its own two points: its items are held, a single-item write to
+// one of them meets TransactionConflictException on the wire, and another
+// transaction touching one is cancelled with TransactionConflict. Up to
+// five batches of a queue are in flight at once (the stack's maximum
+// concurrency), one of a stream. The admin's stock changes run alone: the
+// checks read what each changed.
+//
+// What it does not model: a stream's shards, their splits and the
+// parallelization factor; the stream's 24-hour retention and the
+// publisher's parking of old records; EventBridge's own retries to a
+// queue and the rules' dead-letter queues; Lambda's timeouts (a death
+// stands for one); clocks (the run has a virtual clock for delays,
+// visibility timeouts and the basket's price cache, but the services' own
+// timestamps are real); what happens between two calls of one task, which
+// runs alone.
 package awssim
 
 import (
@@ -167,7 +176,7 @@ type Sim struct {
 	streams []*stream
 	pubs    map[string]*streams.Publisher
 	apis    map[string]http.Handler
-	inv     *invocation
+	sched   *sched // runs the invocations side by side
 	faults  map[string]int
 	log     []string
 	broke   []error
@@ -176,6 +185,11 @@ type Sim struct {
 	quiet   bool // no faults: the workload is over
 	parking *streams.ParkingTable
 	schemas *eventschema.Validator // every event published is held to its schema
+	// exclusive, when set, is the task that alone may go on: the admin's
+	// stock change, whose effect the workload reads before and after.
+	exclusive string
+	// held are the items of transactions in flight (table|key → task id).
+	held map[string]string
 	// deploying is the run's deployment, if it has one.
 	deploying *deployment
 	metrics   metrics // what CloudWatch would hold
@@ -188,6 +202,14 @@ type invocation struct {
 	calls  int
 	dead   bool
 	cancel context.CancelFunc
+}
+
+type invocationKey struct{}
+
+// invocationOf is the invocation ctx belongs to, or nil for the run's own calls.
+func invocationOf(ctx context.Context) *invocation {
+	inv, _ := ctx.Value(invocationKey{}).(*invocation)
+	return inv
 }
 
 // New makes the tables and the functions of a run.
@@ -205,7 +227,8 @@ func New(cfg Config) *Sim {
 		cfg.Pace = 50 * time.Millisecond
 	}
 	s := &Sim{cfg: cfg, plan: cfg.Plan, rand: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)), faults: map[string]int{},
-		pubs: map[string]*streams.Publisher{}, apis: map[string]http.Handler{}, tables: map[string]string{}, metrics: metrics{}}
+		pubs: map[string]*streams.Publisher{}, apis: map[string]http.Handler{}, tables: map[string]string{}, metrics: metrics{}, sched: newSched(),
+		held: map[string]string{}}
 	if cfg.Deploy != nil {
 		s.deploying = newDeployment(*cfg.Deploy)
 	}
@@ -299,35 +322,30 @@ func (s *Sim) broken(err error) { s.broke = append(s.broke, err) }
 // (Sim.record). run is the handler, told whether that version fails all it
 // is given (Deploy.Broken). The plan may have the invocation die after one
 // of its calls: its context is then cancelled, as the process is gone, and
-// the death is its error whatever the function answered. An invocation has
-// invocationTimeout, as Lambda gives a function its timeout.
+// the death is its error whatever the function answered. Its context has
+// no deadline: a parked invocation waits for the run, not for the clock.
 func (s *Sim) invoke(ctx context.Context, fn string, in any, run func(ctx context.Context, fails bool) (any, error)) (any, error) {
-	ctx, cancel := context.WithTimeout(ctx, invocationTimeout)
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	version := s.version(fn)
 	if version != oldVersion {
 		s.trace("%s runs version %s", fn, version)
 	}
-	s.inv = &invocation{fn: fn, cancel: cancel}
+	inv := &invocation{fn: fn, cancel: cancel}
 	if s.chance(s.plan.Die) {
-		s.inv.dieAt = 1 + s.rand.IntN(4)
+		inv.dieAt = 1 + s.rand.IntN(4)
 	}
-	defer func() { s.inv = nil }()
-	out, err := run(ctx, s.fails(fn, version))
-	s.record(fn, version, canary.Of(in, out, err), err != nil, s.inv.dead)
-	if s.inv.dead {
+	out, err := run(context.WithValue(ctx, invocationKey{}, inv), s.fails(fn, version))
+	s.record(fn, version, canary.Of(in, out, err), err != nil, inv.dead)
+	if inv.dead {
 		return out, ErrDied
 	}
 	return out, err
 }
 
-// invocationTimeout bounds an invocation in real time: the shortest of the
-// stack's function timeouts.
-const invocationTimeout = 10 * time.Second
-
 // before is a call's faults, if the plan injects one.
-func (s *Sim) before(op string, in any) error {
-	inv := s.inv
+func (s *Sim) before(ctx context.Context, op string, in any) error {
+	inv := invocationOf(ctx)
 	if inv == nil {
 		return nil // the harness's own calls
 	}
@@ -353,8 +371,8 @@ func (s *Sim) before(op string, in any) error {
 }
 
 // after counts a call made; the invocation dies after it if the plan says so.
-func (s *Sim) after(op string) error {
-	inv := s.inv
+func (s *Sim) after(ctx context.Context, op string) error {
+	inv := invocationOf(ctx)
 	if inv == nil {
 		return nil
 	}
@@ -415,12 +433,23 @@ func (s *Sim) api(ctx context.Context, fn, method, path, body string, claims map
 }
 
 // Run drives the workload and the system until the workload is over and
-// nothing is left to deliver, then checks the invariants.
+// nothing is left to deliver, then checks the invariants. Each step, once
+// no invocation runs (sched), the seed picks one thing to do: start an
+// invocation (a shopper's or the admin's request, a queue's or a stream's
+// next batch), or let an invocation's parked call go on.
 func (s *Sim) Run(ctx context.Context) (*Report, error) {
 	if err := s.shop.setUp(ctx); err != nil {
 		return nil, err
 	}
+	tasks := 0
+	start := func(f func(ctx context.Context)) func() {
+		return func() {
+			tasks++
+			s.sched.start(ctx, fmt.Sprintf("t%06d", tasks), f)
+		}
+	}
 	for step := 0; ; step++ {
+		parked := s.sched.quiet()
 		if step == maxSteps {
 			return s.report(ctx, errors.New("the shop did not quiesce"))
 		}
@@ -429,24 +458,42 @@ func (s *Sim) Run(ctx context.Context) (*Report, error) {
 			s.trace("the workload is over: no more faults")
 		}
 		var options []func()
-		if !s.shop.done() {
-			options = append(options, func() { s.shop.act(ctx) })
-		}
-		for _, st := range s.streams {
-			if st.pos < len(st.records) {
-				options = append(options, func() { st.poll(ctx, s, s.pubs[st.publisher]) })
+		var starts int // options[:starts] start an invocation, the rest let a call go on
+		if s.exclusive == "" {
+			if !s.shop.done() && !s.shop.busy {
+				options = append(options, start(func(ctx context.Context) { s.shop.act(ctx) }))
+			}
+			for _, st := range s.streams {
+				if st.pos < len(st.records) && !st.busy {
+					options = append(options, start(func(ctx context.Context) { st.poll(ctx, s, s.pubs[st.publisher]) }))
+				}
+			}
+			for _, q := range s.queues {
+				if len(q.visible()) > 0 && q.polling < maxPollers {
+					options = append(options, start(func(ctx context.Context) { q.poll(ctx) }))
+				}
 			}
 		}
-		for _, q := range s.queues {
-			if len(q.visible()) > 0 {
-				options = append(options, func() { q.poll(ctx) })
+		starts = len(options)
+		for _, p := range parked {
+			if s.exclusive == "" || strings.HasPrefix(p.task.id, s.exclusive) {
+				options = append(options, func() { s.sched.goOn(p) })
 			}
 		}
 		if len(options) > 0 {
-			options[s.rand.IntN(len(options))]()
-			s.now += s.rand.Int64N(s.cfg.Pace.Milliseconds())
+			i := s.rand.IntN(len(options))
+			options[i]()
+			s.sched.quiet() // what it started or let go runs until it parks or ends
+			if i < starts {
+				s.now += s.rand.Int64N(s.cfg.Pace.Milliseconds()) // time between arrivals
+			} else {
+				s.now++ // a call's round trip
+			}
 			s.watchDeployment()
 			continue
+		}
+		if len(parked) > 0 {
+			return s.report(ctx, fmt.Errorf("%d calls parked and none may go on", len(parked)))
 		}
 		next := int64(-1)
 		for _, q := range s.queues {
@@ -462,6 +509,10 @@ func (s *Sim) Run(ctx context.Context) (*Report, error) {
 		s.now = next
 	}
 }
+
+// maxPollers is how many batches of one queue may be in flight at once:
+// the stack's maximum concurrency per event source mapping.
+const maxPollers = 5
 
 // Trace is the run's log of requests, deliveries and faults, one line per
 // step, each with its virtual millisecond; lines naming any of about, if

@@ -22,6 +22,7 @@ type workload struct {
 	supply   map[string]int // what the admin brought in, per tracked product
 	deleted  bool
 	stock    *inventorydynamo.Store // the harness's own reads
+	busy     bool                   // an action is under way: one at a time
 }
 
 type product struct {
@@ -77,6 +78,8 @@ func (w *workload) setUp(ctx context.Context) error {
 func (w *workload) act(ctx context.Context) {
 	w.left--
 	s := w.s
+	w.busy = true
+	defer func() { w.busy = false }()
 	switch n := s.rand.IntN(100); {
 	case n < 28:
 		w.fill(ctx)
@@ -89,12 +92,23 @@ func (w *workload) act(ctx context.Context) {
 	case n < 74:
 		w.reprice(ctx)
 	case n < 86:
-		w.setStock(ctx)
+		w.alone(ctx, w.setStock)
 	case n < 98:
-		w.adjust(ctx)
+		w.alone(ctx, w.adjust)
 	default:
 		w.delete(ctx)
 	}
+}
+
+// alone runs an admin's stock change with nothing else going on (the
+// other invocations' calls stay parked): ledger reads what it changed
+// before and after it.
+func (w *workload) alone(ctx context.Context, change func(context.Context)) {
+	if t := taskOf(ctx); t != nil {
+		w.s.exclusive = t.id
+		defer func() { w.s.exclusive = "" }()
+	}
+	change(ctx)
 }
 
 func (w *workload) user() string { return w.users[w.s.rand.IntN(len(w.users))] }

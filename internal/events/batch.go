@@ -58,15 +58,20 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 		}
 		flows[key] = append(flows[key], i)
 	}
-	flow := func(indexes []int) {
+	flowIn := func(ctx context.Context, indexes []int) {
 		for _, i := range indexes {
 			errs[i] = handleOne(ctx, log, ev.Records[i], envs[i], metas[i], handle)
 		}
 	}
-	if len(order) == 1 || ctx.Value(oneFlowAtATimeKey{}) != nil {
-		for _, key := range order {
-			flow(flows[key])
+	flow := func(indexes []int) { flowIn(ctx, indexes) }
+	if run, ok := ctx.Value(flowRunnerKey{}).(func(context.Context, []func(context.Context))); ok {
+		fs := make([]func(context.Context), len(order))
+		for i, key := range order {
+			fs[i] = func(ctx context.Context) { flowIn(ctx, flows[key]) }
 		}
+		run(ctx, fs)
+	} else if len(order) == 1 {
+		flow(flows[order[0]])
 	} else {
 		var wg sync.WaitGroup
 		for _, key := range order {
@@ -91,14 +96,16 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 
 type failuresKey struct{}
 
-type oneFlowAtATimeKey struct{}
+type flowRunnerKey struct{}
 
-// OneFlowAtATime returns ctx telling HandleBatch to handle a batch's flows
-// one after the other, in batch order, instead of side by side: the AWS
-// simulation (package awssim) replays a seed exactly only if nothing it
-// runs races.
-func OneFlowAtATime(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oneFlowAtATimeKey{}, true)
+// WithFlowRunner returns ctx telling HandleBatch to hand a batch's flows, in
+// the order their first messages came, to run (with ctx), which calls each
+// with a context derived from ctx and returns once every one has: the AWS
+// simulation (package awssim) runs them side by side as tasks of its
+// seeded scheduler, so that a seed replays exactly. Without one, each flow
+// has a goroutine of its own.
+func WithFlowRunner(ctx context.Context, run func(ctx context.Context, flows []func(context.Context))) context.Context {
+	return context.WithValue(ctx, flowRunnerKey{}, run)
 }
 
 // WithFailures returns ctx carrying f, which HandleBatch tells why each

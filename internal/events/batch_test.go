@@ -110,15 +110,21 @@ func TestHandleBatchRunsFlowsSideBySide(t *testing.T) {
 	}
 }
 
-// Asked to, HandleBatch handles one flow after another, each whole, in the
-// order their first messages came: nothing of two flows interleaves.
-func TestHandleBatchOneFlowAtATime(t *testing.T) {
+// Given a flow runner, HandleBatch hands it the batch's flows in the order
+// their first messages came, each whole: a runner that runs them one
+// after another sees nothing of two flows interleave.
+func TestHandleBatchFlowRunner(t *testing.T) {
 	msg := func(id, flow string, n int) awsevents.SQSMessage {
 		return eventstest.Message(t, id, "src", "T", map[string]any{"correlationId": flow, "n": n})
 	}
 	batch := eventstest.Batch(msg("b1", "b", 1), msg("a1", "a", 1), msg("b2", "b", 2), msg("c1", "c", 1), msg("a2", "a", 2))
 	var handled []string
-	resp := events.HandleBatch(events.OneFlowAtATime(t.Context()), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
+	inTurn := func(ctx context.Context, flows []func(context.Context)) {
+		for _, f := range flows {
+			f(ctx)
+		}
+	}
+	resp := events.HandleBatch(events.WithFlowRunner(t.Context(), inTurn), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
 		var d struct {
 			CorrelationID string `json:"correlationId"`
 			N             int    `json:"n"`
