@@ -76,11 +76,15 @@ $(RIE):
 # jsii (under the CDK Go bindings) warns on every start that Node.js 20, this machine's, is past its end of life.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
+# staticcheck, pinned; make test holds both modules to it.
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 test: vet check-tree api-check asyncapi-check $(DYNALITE) $(RIE) $(AXE)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(STATICCHECK) ./...
 	$(GO) test -race -count=1 ./...
 	@echo "infra: CDK assertion tests (the first build of the CDK module takes a few minutes)"
-	cd infra && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd infra && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -count=1 ./...
 
 # One Lambda function per directory under cmd/lambda, built for AWS (linux/arm64).
 # OTLP_ENDPOINT=<url> (for synth and deploy too) links the OTLP trace exporter into

@@ -574,27 +574,6 @@ func TestConsumersAreNeverThrottledByTheirOwnSettings(t *testing.T) {
 	}
 }
 
-func sameSet(got map[string]bool, want []string) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for _, w := range want {
-		if !got[w] {
-			return false
-		}
-	}
-	return true
-}
-
-func keysOf(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)

@@ -20,7 +20,6 @@ type sched struct {
 	idle   *sync.Cond // signalled when running drops to 0
 	run    int        // tasks running: neither parked nor waiting for their flows
 	parked []*point
-	seq    int
 }
 
 // task is one invocation or one flow of a batch; its id orders the parked

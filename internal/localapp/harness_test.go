@@ -94,8 +94,6 @@ func holdToSchemas(t testing.TB, bus *localbus.Bus) {
 // client calls the shop as one caller: a user, an admin, or nobody.
 type client = localapptest.Client
 
-type response = localapptest.Response
-
 func (s *shop) anonymous() client { return s.Anonymous(s.t) }
 
 func (s *shop) as(user string, admin bool) client {

@@ -1,6 +1,6 @@
 // Package app holds the ordering service's use cases: placing an order from a
-// checkout exactly once, moving it through its life (fulfil.go), and reading
-// orders.
+// checkout exactly once (place.go), moving it through its life (outcome.go,
+// cancel.go, ship.go), and reading orders.
 package app
 
 import (

@@ -119,7 +119,7 @@ func Write(w io.Writer, namespace string, rm *metricdata.ResourceMetrics) error 
 func (l *line) emf(namespace, service string, properties []attribute.KeyValue) map[string]any {
 	out := map[string]any{}
 	for _, kv := range properties {
-		out[string(kv.Key)] = kv.Value.Emit()
+		out[string(kv.Key)] = kv.Value.String()
 	}
 	dims := []string{}
 	if service != "" {
