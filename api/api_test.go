@@ -12,7 +12,7 @@ import (
 
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/auth"
-	"github.com/eventshop/eventshop/internal/auth/devsignin"
+	"github.com/eventshop/eventshop/internal/devsignin"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	"github.com/eventshop/eventshop/internal/console"

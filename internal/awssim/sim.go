@@ -86,7 +86,7 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/eventshop/eventshop/api"
-	"github.com/eventshop/eventshop/internal/auth/apigw"
+	"github.com/eventshop/eventshop/internal/apigw"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	basketapp "github.com/eventshop/eventshop/internal/basket/app"
 	basketconsumer "github.com/eventshop/eventshop/internal/basket/consumer"

@@ -6,7 +6,7 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/eventshop/eventshop/internal/telemetry/service"
+	"github.com/eventshop/eventshop/internal/correlation/service"
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
 )

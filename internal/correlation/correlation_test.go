@@ -10,7 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventshop/eventshop/internal/correlation"
-	"github.com/eventshop/eventshop/internal/telemetry/service"
+	"github.com/eventshop/eventshop/internal/correlation/service"
 )
 
 func TestLogLinesCarryTheCorrelationAndTrace(t *testing.T) {

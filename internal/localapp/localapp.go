@@ -20,7 +20,6 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/eventshop/eventshop/api"
-	"github.com/eventshop/eventshop/internal/auth/devsignin"
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
 	basketapp "github.com/eventshop/eventshop/internal/basket/app"
 	basketconsumer "github.com/eventshop/eventshop/internal/basket/consumer"
@@ -30,6 +29,8 @@ import (
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	catalogsqlite "github.com/eventshop/eventshop/internal/catalog/sqlite"
 	"github.com/eventshop/eventshop/internal/console"
+	"github.com/eventshop/eventshop/internal/correlation/service"
+	"github.com/eventshop/eventshop/internal/devsignin"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/idempotency"
 	idemsqlite "github.com/eventshop/eventshop/internal/idempotency/sqlite"
@@ -53,7 +54,6 @@ import (
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 	"github.com/eventshop/eventshop/internal/telemetry"
 	tracehttp "github.com/eventshop/eventshop/internal/telemetry/httpapi"
-	"github.com/eventshop/eventshop/internal/telemetry/service"
 	"github.com/eventshop/eventshop/web"
 )
 

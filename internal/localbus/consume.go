@@ -19,9 +19,9 @@ import (
 	"maragu.dev/goqite"
 
 	"github.com/eventshop/eventshop/internal/correlation"
+	"github.com/eventshop/eventshop/internal/correlation/service"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
-	"github.com/eventshop/eventshop/internal/telemetry/service"
 )
 
 // goqiteTime is how goqite writes a message's timeout.

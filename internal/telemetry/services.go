@@ -3,7 +3,7 @@ package telemetry
 import (
 	"context"
 
-	"github.com/eventshop/eventshop/internal/telemetry/service"
+	"github.com/eventshop/eventshop/internal/correlation/service"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/embedded"

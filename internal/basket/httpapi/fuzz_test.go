@@ -11,6 +11,7 @@ import (
 	"github.com/eventshop/eventshop/internal/basket/app"
 	"github.com/eventshop/eventshop/internal/basket/httpapi"
 	"github.com/eventshop/eventshop/internal/basket/sqlite"
+	"github.com/eventshop/eventshop/internal/idempotency/idemtest"
 	"github.com/eventshop/eventshop/internal/rest/resttest"
 )
 
@@ -24,7 +25,7 @@ func handler(f *testing.F) http.Handler {
 		f.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	httpapi.Register(mux, app.New(store, store), slog.New(slog.DiscardHandler), resttest.Guard(f))
+	httpapi.Register(mux, app.New(store, store), slog.New(slog.DiscardHandler), idemtest.Guard(f))
 	return resttest.Handler(mux, auth.Claims{Subject: "s", UserName: "alice"})
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/eventshop/eventshop/internal/catalog/app"
 	"github.com/eventshop/eventshop/internal/catalog/httpapi"
 	"github.com/eventshop/eventshop/internal/catalog/sqlite"
+	"github.com/eventshop/eventshop/internal/idempotency/idemtest"
 	"github.com/eventshop/eventshop/internal/rest/resttest"
 )
 
@@ -43,7 +44,7 @@ func handler(f *testing.F) (http.Handler, catalog.Product) {
 		f.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	httpapi.Register(mux, uc, slog.New(slog.DiscardHandler), resttest.Guard(f))
+	httpapi.Register(mux, uc, slog.New(slog.DiscardHandler), idemtest.Guard(f))
 	return resttest.Handler(mux, auth.Claims{Subject: "s", UserName: "root", Groups: []string{auth.AdminGroup}}), p
 }
 

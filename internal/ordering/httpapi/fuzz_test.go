@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/eventshop/eventshop/internal/auth"
+	"github.com/eventshop/eventshop/internal/idempotency/idemtest"
 	"github.com/eventshop/eventshop/internal/ordering/app"
 	"github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/ordering/sqlite"
@@ -25,7 +26,7 @@ func FuzzOrderRequests(f *testing.F) {
 	}
 	f.Cleanup(func() { store.Close() })
 	mux := http.NewServeMux()
-	httpapi.Register(mux, app.New(store), slog.New(slog.DiscardHandler), resttest.Guard(f))
+	httpapi.Register(mux, app.New(store), slog.New(slog.DiscardHandler), idemtest.Guard(f))
 	h := resttest.Handler(mux, auth.Claims{Subject: "s", UserName: "root", Groups: []string{auth.AdminGroup}})
 	for _, s := range [][3]string{
 		{"alice", "", "limit=5"},

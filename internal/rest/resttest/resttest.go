@@ -3,12 +3,10 @@
 package resttest
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,8 +14,6 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/eventshop/eventshop/internal/auth"
-	"github.com/eventshop/eventshop/internal/idempotency"
-	idemsqlite "github.com/eventshop/eventshop/internal/idempotency/sqlite"
 	"github.com/eventshop/eventshop/internal/rest"
 )
 
@@ -60,15 +56,4 @@ func FuzzBody(f *testing.F, h http.Handler, method, path string, seeds ...string
 		h.ServeHTTP(rec, req)
 		CheckResponse(t, rec, string(body))
 	})
-}
-
-// Guard is an idempotency guard over a SQLite store in a temporary directory.
-func Guard(tb testing.TB) rest.Idempotency {
-	tb.Helper()
-	s, err := idemsqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "idempotency.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return idempotency.NewGuard(s, slog.New(slog.DiscardHandler))
 }

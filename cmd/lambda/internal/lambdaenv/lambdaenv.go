@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/eventshop/eventshop/internal/auth/apigw"
+	"github.com/eventshop/eventshop/internal/apigw"
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/dynamoretry"
