@@ -114,6 +114,51 @@ const (
 	AlreadyReleased    Outcome = "already_released"              // the order was released first (cancelled): nothing is held
 )
 
+// Hold is what reserving one line does to its product's stock: Quantity
+// leaves available for reserved if the product is Tracked; an untracked
+// one is only checked to be untracked still.
+type Hold struct {
+	ProductID string
+	Quantity  int
+	Tracked   bool
+}
+
+// Plan is a reservation decided: Reserved, with a hold per line; or a
+// refusal (OutOfStock, ProductUnavailable, which outweighs it) with the
+// products short, deleted or with fewer units available than their line
+// wants, in the order of the lines.
+type Plan struct {
+	Outcome Outcome
+	Short   []string
+	Holds   []Hold
+}
+
+// PlanReservation decides the reservation of lines from the stock read of
+// their products. A product absent from stock was never announced (its
+// event is on its way, and the basket checks out only announced ones):
+// untracked, so reservable. It is the rule both stores apply; they read,
+// call it, and write what it says.
+func PlanReservation(lines []Line, stock map[string]Stock) Plan {
+	p := Plan{Outcome: Reserved}
+	for _, l := range lines {
+		st := stock[l.ProductID]
+		switch {
+		case st.Deleted:
+			p.Outcome, p.Short = ProductUnavailable, append(p.Short, l.ProductID)
+		case st.Tracked && st.Available < l.Quantity:
+			p.Short = append(p.Short, l.ProductID)
+			if p.Outcome == Reserved {
+				p.Outcome = OutOfStock
+			}
+		}
+		p.Holds = append(p.Holds, Hold{ProductID: l.ProductID, Quantity: l.Quantity, Tracked: st.Tracked})
+	}
+	if p.Outcome != Reserved {
+		p.Holds = nil
+	}
+	return p
+}
+
 // EmitReserve returns the events that record a reservation's outcome; the
 // store commits them with the reservation, or with the refusal. For a
 // refusal, short names the products whose lines could not be held (deleted,

@@ -37,3 +37,37 @@ func TestMergeAddsUpAProduct(t *testing.T) {
 		t.Fatalf("Merge = %v", got)
 	}
 }
+
+func TestPlanReservation(t *testing.T) {
+	stock := map[string]inventory.Stock{
+		"plenty":    {ProductID: "plenty", Tracked: true, Available: 5},
+		"few":       {ProductID: "few", Tracked: true, Available: 1},
+		"untracked": {ProductID: "untracked"},
+		"gone":      {ProductID: "gone", Deleted: true},
+		"gone2":     {ProductID: "gone2", Deleted: true, Tracked: true, Available: 9},
+	}
+	line := func(id string, q int) inventory.Line { return inventory.Line{ProductID: id, Quantity: q} }
+	for name, c := range map[string]struct {
+		lines []inventory.Line
+		want  inventory.Plan
+	}{
+		"enough of a tracked product": {[]inventory.Line{line("plenty", 5)},
+			inventory.Plan{Outcome: inventory.Reserved, Holds: []inventory.Hold{{ProductID: "plenty", Quantity: 5, Tracked: true}}}},
+		"untracked and never announced are reservable": {[]inventory.Line{line("untracked", 100), line("unknown", 3)},
+			inventory.Plan{Outcome: inventory.Reserved, Holds: []inventory.Hold{{ProductID: "untracked", Quantity: 100}, {ProductID: "unknown", Quantity: 3}}}},
+		"one line short refuses them all": {[]inventory.Line{line("plenty", 1), line("few", 2)},
+			inventory.Plan{Outcome: inventory.OutOfStock, Short: []string{"few"}}},
+		"a deleted product": {[]inventory.Line{line("gone", 1)},
+			inventory.Plan{Outcome: inventory.ProductUnavailable, Short: []string{"gone"}}},
+		"deleted outweighs short, both named in line order": {[]inventory.Line{line("few", 2), line("plenty", 1), line("gone2", 1)},
+			inventory.Plan{Outcome: inventory.ProductUnavailable, Short: []string{"few", "gone2"}}},
+		"short after deleted stays unavailable": {[]inventory.Line{line("gone", 1), line("few", 3)},
+			inventory.Plan{Outcome: inventory.ProductUnavailable, Short: []string{"gone", "few"}}},
+		"exactly what is available": {[]inventory.Line{line("few", 1)},
+			inventory.Plan{Outcome: inventory.Reserved, Holds: []inventory.Hold{{ProductID: "few", Quantity: 1, Tracked: true}}}},
+	} {
+		if got := inventory.PlanReservation(c.lines, stock); fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", c.want) {
+			t.Errorf("%s: %+v, want %+v", name, got, c.want)
+		}
+	}
+}

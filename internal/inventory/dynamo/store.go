@@ -315,44 +315,34 @@ func (st *Store) tryReserve(ctx context.Context, attempt int, orderID string, li
 	case prev != nil:
 		return prev.outcome(), true, nil
 	}
-	refusal := inventory.Outcome("")
-	var short []string
-	for _, l := range lines {
-		it := stocks[l.ProductID]
-		switch {
-		case it.Deleted:
-			refusal, short = inventory.ProductUnavailable, append(short, l.ProductID)
-		case it.Tracked && it.Available < l.Quantity:
-			short = append(short, l.ProductID)
-			if refusal == "" {
-				refusal = inventory.OutOfStock
-			}
-		}
+	stock := map[string]inventory.Stock{}
+	for id, it := range stocks {
+		stock[id] = it.stock()
 	}
-	if refusal != "" {
-		return st.refuse(ctx, orderID, refusal, short, emit)
+	plan := inventory.PlanReservation(lines, stock)
+	if plan.Outcome != inventory.Reserved {
+		return st.refuse(ctx, orderID, plan.Outcome, plan.Short, emit)
 	}
 	item := reservationItem{ID: orderID, Outcome: string(inventory.Reserved)}
 	actions := []types.TransactWriteItem{{}} // the reservation's put, set below
-	for _, l := range lines {
-		if !stocks[l.ProductID].Tracked {
-			// Untracked, or not announced yet (its event is on its way; the
-			// basket only checks out announced products): reservable, as
-			// long as nobody starts tracking it meanwhile.
+	for _, h := range plan.Holds {
+		if !h.Tracked {
+			// Untracked, or not announced yet: reservable, as long as nobody
+			// starts tracking it meanwhile.
 			actions = append(actions, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-				TableName: &st.stock, Key: key(l.ProductID),
+				TableName: &st.stock, Key: key(h.ProductID),
 				ConditionExpression:                 aws.String("attribute_not_exists(id) OR (tracked = :f AND deleted = :f)"),
 				ExpressionAttributeValues:           map[string]types.AttributeValue{":f": boolean(false)},
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 			}})
 			continue
 		}
-		item.Lines = append(item.Lines, lineItem{ProductID: l.ProductID, Quantity: l.Quantity})
+		item.Lines = append(item.Lines, lineItem{ProductID: h.ProductID, Quantity: h.Quantity})
 		actions = append(actions, types.TransactWriteItem{Update: &types.Update{
-			TableName: &st.stock, Key: key(l.ProductID),
+			TableName: &st.stock, Key: key(h.ProductID),
 			UpdateExpression:                    aws.String("SET available = available - :q, reserved = reserved + :q, version = version + :one"),
 			ConditionExpression:                 aws.String("tracked = :t AND deleted = :f AND available >= :q"),
-			ExpressionAttributeValues:           map[string]types.AttributeValue{":q": n(int64(l.Quantity)), ":one": n(1), ":t": boolean(true), ":f": boolean(false)},
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":q": n(int64(h.Quantity)), ":one": n(1), ":t": boolean(true), ":f": boolean(false)},
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}})
 	}
@@ -372,6 +362,11 @@ func (st *Store) tryReserve(ctx context.Context, attempt int, orderID string, li
 	if code(canceled.CancellationReasons[0]) == "ConditionalCheckFailed" {
 		return "", false, nil // the reservation exists now: the next attempt reads it
 	}
+	// The items whose conditions failed, as they were: the same rule
+	// decides on them. A product that was untracked when read and is
+	// tracked now changed under the attempt: it is made again.
+	var failed []inventory.Line
+	now := map[string]inventory.Stock{}
 	for i, r := range canceled.CancellationReasons[1:] {
 		if code(r) != "ConditionalCheckFailed" {
 			continue
@@ -381,20 +376,15 @@ func (st *Store) tryReserve(ctx context.Context, attempt int, orderID string, li
 			return "", false, err
 		}
 		l := lines[i]
-		switch {
-		case was.Deleted:
-			refusal, short = inventory.ProductUnavailable, append(short, l.ProductID)
-		case was.Tracked && stocks[l.ProductID].Tracked && was.Available < l.Quantity:
-			short = append(short, l.ProductID)
-			if refusal == "" {
-				refusal = inventory.OutOfStock
-			}
+		if was.Tracked && !stocks[l.ProductID].Tracked && !was.Deleted {
+			continue
 		}
+		failed, now[l.ProductID] = append(failed, l), was.stock()
 	}
-	if refusal == "" {
-		return "", false, nil // held by another transaction, or tracked since the read: again
+	if again := inventory.PlanReservation(failed, now); again.Outcome != inventory.Reserved {
+		return st.refuse(ctx, orderID, again.Outcome, again.Short, emit)
 	}
-	return st.refuse(ctx, orderID, refusal, short, emit)
+	return "", false, nil // held by another transaction, or tracked since the read: again
 }
 
 func code(r types.CancellationReason) string { return aws.ToString(r.Code) }

@@ -153,47 +153,34 @@ func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.L
 		case !errors.Is(err, sql.ErrNoRows):
 			return nil, err
 		}
-		outcome = inventory.Reserved
-		var (
-			stocks []inventory.Stock
-			short  []string
-		)
+		stock := map[string]inventory.Stock{}
 		for _, l := range lines {
 			st, err := get(ctx, tx, l.ProductID)
 			switch {
 			case errors.Is(err, inventory.ErrNotFound):
-				// Not announced yet (its event is on its way): untracked, so
-				// reservable. The basket only checks out announced products.
-				st = inventory.Stock{ProductID: l.ProductID}
+				continue // never announced: PlanReservation's to decide
 			case err != nil:
 				return nil, err
-			case st.Deleted:
-				outcome, short = inventory.ProductUnavailable, append(short, l.ProductID)
-			case st.Tracked && st.Available < l.Quantity:
-				short = append(short, l.ProductID)
-				if outcome == inventory.Reserved {
-					outcome = inventory.OutOfStock
-				}
 			}
-			stocks = append(stocks, st)
+			stock[l.ProductID] = st
 		}
-		if outcome == inventory.Reserved {
-			for i, l := range lines {
-				if !stocks[i].Tracked {
-					continue
-				}
-				if _, err := tx.ExecContext(ctx, `update stock set available = available - ?, reserved = reserved + ?, version = version + 1 where product_id = ?`, l.Quantity, l.Quantity, l.ProductID); err != nil {
-					return nil, err
-				}
-				if _, err := tx.ExecContext(ctx, `insert into holds (order_id, product_id, quantity) values (?, ?, ?)`, orderID, l.ProductID, l.Quantity); err != nil {
-					return nil, err
-				}
+		plan := inventory.PlanReservation(lines, stock)
+		outcome = plan.Outcome
+		for _, h := range plan.Holds {
+			if !h.Tracked {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `update stock set available = available - ?, reserved = reserved + ?, version = version + 1 where product_id = ?`, h.Quantity, h.Quantity, h.ProductID); err != nil {
+				return nil, err
+			}
+			if _, err := tx.ExecContext(ctx, `insert into holds (order_id, product_id, quantity) values (?, ?, ?)`, orderID, h.ProductID, h.Quantity); err != nil {
+				return nil, err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `insert into reservations (order_id, outcome) values (?, ?)`, orderID, string(outcome)); err != nil {
 			return nil, err
 		}
-		return callReserve(emit, outcome, short)
+		return callReserve(emit, outcome, plan.Short)
 	})
 	if err != nil {
 		return "", fmt.Errorf("reserve for order %s: %w", orderID, err)
