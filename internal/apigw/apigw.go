@@ -25,7 +25,7 @@ import (
 func Handler(log *slog.Logger, register func(*http.ServeMux)) http.Handler {
 	mux := http.NewServeMux()
 	register(mux)
-	return rest.Middleware(log, otel.GetTracerProvider(), noop.NewMeterProvider(), Middleware(rest.Routes(mux)))
+	return rest.Middleware(log, otel.GetTracerProvider(), noop.NewMeterProvider(), Middleware(rest.ProblemsFor(mux)))
 }
 
 // Middleware puts the authorizer's claims where handlers read them. Routes

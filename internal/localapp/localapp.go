@@ -266,7 +266,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	}
 	web.Register(mux, web.Config{SignIn: signIn, Console: true, Currency: cfg.Currency})
 	// Every request is a span, continuing the caller's traceparent if it
-	// sends one (rest.Routes names it after the route matched, "GET
+	// sends one (rest.ProblemsFor names it after the route matched, "GET
 	// /product/{id}"); the events it causes carry the trace on (events.MetaFrom).
 	spans := otel.GetTracerProvider()
 	if cfg.Untraced {
@@ -276,7 +276,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if err != nil {
 		return nil, err
 	}
-	a.handler = services(rest.Middleware(log, spans, otel.GetMeterProvider(), keys.Verifier(log).Middleware(rest.Routes(mux))))
+	a.handler = services(rest.Middleware(log, spans, otel.GetMeterProvider(), keys.Verifier(log).Middleware(rest.ProblemsFor(mux))))
 
 	if cfg.Demo {
 		n, err := catalogUC.LoadDemo(ctx)

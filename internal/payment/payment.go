@@ -9,11 +9,15 @@ import (
 	"errors"
 
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/kind"
 	"github.com/eventshop/eventshop/internal/money"
 )
 
 // ErrDeclined reports a payment the provider refused.
 var ErrDeclined = errors.New("payment declined")
+
+// ErrNotFound reports an order with no payment recorded.
+var ErrNotFound = kind.New(kind.NotFound, "payment not found")
 
 // Provider is a payment provider's API. Every call is idempotent by its
 // key: the same key gets the same answer, so a retry never charges twice.
@@ -57,8 +61,8 @@ type Payment struct {
 // Store keeps one payment per order. Record writes are conditional on the
 // state they expect and commit the events they are given with them.
 type Store interface {
-	// Get returns an order's payment; found is false when there is none.
-	Get(ctx context.Context, orderID string) (p Payment, found bool, err error)
+	// Get returns an order's payment, or ErrNotFound.
+	Get(ctx context.Context, orderID string) (Payment, error)
 	// Record stores p if the order's payment is in state from ("" for none),
 	// with evts; it reports false, storing nothing, if it is in another state.
 	Record(ctx context.Context, p Payment, from string, evts ...events.Outgoing) (bool, error)

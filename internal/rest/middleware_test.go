@@ -28,7 +28,7 @@ func TestMiddlewareTracesAndMeasuresByRoute(t *testing.T) {
 	mux.HandleFunc("POST /fail", func(w http.ResponseWriter, _ *http.Request) { WriteProblem(w, http.StatusServiceUnavailable, "down") })
 	h := Middleware(slog.New(slog.DiscardHandler),
 		sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)),
-		sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), Routes(mux))
+		sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)), ProblemsFor(mux))
 
 	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	for range 2 {

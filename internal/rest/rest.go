@@ -262,9 +262,10 @@ func Fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	WriteProblem(w, status, o.Error())
 }
 
-// Routes wraps mux so that requests no route matches (404) or whose method no
-// route allows (405, with its Allow header) are answered with problem+json too.
-func Routes(mux *http.ServeMux) http.Handler {
+// ProblemsFor wraps mux so that requests no route matches (404) or whose
+// method no route allows (405, with its Allow header) are answered with
+// problem+json too.
+func ProblemsFor(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pattern := mux.Handler(r)
 		if pattern == "" {

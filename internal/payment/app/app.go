@@ -34,6 +34,6 @@ func (a *Payments) record(ctx context.Context, p payment.Payment, from string, e
 	if ok {
 		return p.State, nil
 	}
-	cur, _, err := a.store.Get(ctx, p.OrderID)
+	cur, err := a.store.Get(ctx, p.OrderID)
 	return cur.State, err
 }

@@ -81,7 +81,7 @@ func TestTakeAndRefund(t *testing.T) {
 		t.Fatalf("events %v after %d captures and %d refunds; want one PaymentCaptured", got, p.captures.Load(), p.refunds.Load())
 	}
 	for range 2 {
-		if state, err := a.Cancel(t.Context(), "o1", "alice"); err != nil || state != payment.StateRefunded {
+		if state, err := a.Cancel(t.Context(), "alice", "o1"); err != nil || state != payment.StateRefunded {
 			t.Fatalf("Cancel = %v, %v", state, err)
 		}
 	}
@@ -98,7 +98,7 @@ func TestTheTestMethodIsDeclined(t *testing.T) {
 	if got := relayed(t, s); len(got) != 1 || got[0] != events.TypePaymentDeclined || p.captures.Load() != 0 {
 		t.Fatalf("events %v, %d captures", got, p.captures.Load())
 	}
-	if state, _ := a.Cancel(t.Context(), "o1", "alice"); state != payment.StateDeclined {
+	if state, _ := a.Cancel(t.Context(), "alice", "o1"); state != payment.StateDeclined {
 		t.Fatalf("Cancel of a declined payment: %v", state)
 	}
 	if got := relayed(t, s); len(got) != 0 {
@@ -110,7 +110,7 @@ func TestTheTestMethodIsDeclined(t *testing.T) {
 // payment that follows takes nothing.
 func TestCancelFirstMeansNoPayment(t *testing.T) {
 	a, s, p := setup(t)
-	if state, err := a.Cancel(t.Context(), "o1", "alice"); err != nil || state != payment.StateCancelled {
+	if state, err := a.Cancel(t.Context(), "alice", "o1"); err != nil || state != payment.StateCancelled {
 		t.Fatalf("Cancel = %v, %v", state, err)
 	}
 	if state, err := a.Take(t.Context(), app.TakePayment{OrderID: "o1", UserName: "alice", Amount: 100, Method: "invoice"}); err != nil || state != payment.StateCancelled {
@@ -148,7 +148,7 @@ func TestACancellationThatLosesToAPaymentRefundsIt(t *testing.T) {
 			t.Fatalf("the racing payment: %v, %v", state, err)
 		}
 	}}
-	state, err := app.New(store, p).Cancel(t.Context(), "o1", "alice")
+	state, err := app.New(store, p).Cancel(t.Context(), "alice", "o1")
 	if err != nil || state != payment.StateRefunded || p.refunds.Load() != 1 {
 		t.Fatalf("Cancel = %v, %v after %d refunds; want the payment refunded", state, err, p.refunds.Load())
 	}

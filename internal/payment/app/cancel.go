@@ -12,21 +12,21 @@ import (
 // Cancel settles a cancelled order's payment: a captured one is refunded
 // (PaymentRefunded); an order not yet paid is marked so that a payment
 // arriving late takes nothing. It returns the payment's state.
-func (a *Payments) Cancel(ctx context.Context, orderID, userName string) (string, error) {
+func (a *Payments) Cancel(ctx context.Context, userName, orderID string) (string, error) {
 	if err := validation.First(validation.ID("orderId", orderID), validation.UserName("userName", userName)); err != nil {
 		return "", err
 	}
 	for range 3 {
-		p, found, err := a.store.Get(ctx, orderID)
+		p, err := a.store.Get(ctx, orderID)
 		switch {
-		case err != nil:
-			return "", err
-		case !found:
+		case errors.Is(err, payment.ErrNotFound):
 			ok, err := a.store.Record(ctx, payment.Payment{OrderID: orderID, UserName: userName, State: payment.StateCancelled}, "")
 			if err != nil || ok {
 				return payment.StateCancelled, err
 			}
 			continue // a payment was recorded meanwhile
+		case err != nil:
+			return "", err
 		case p.State == payment.StateCaptured:
 			return a.refund(ctx, p, payment.StateCaptured)
 		default:

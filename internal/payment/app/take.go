@@ -25,7 +25,7 @@ func (a *Payments) Take(ctx context.Context, c TakePayment) (string, error) {
 	if err := validation.First(validation.ID("orderId", c.OrderID), validation.UserName("userName", c.UserName)); err != nil {
 		return "", err
 	}
-	if p, found, err := a.store.Get(ctx, c.OrderID); err != nil || found {
+	if p, err := a.store.Get(ctx, c.OrderID); !errors.Is(err, payment.ErrNotFound) {
 		return p.State, err
 	}
 	ref := events.OrderRef{OrderID: c.OrderID, UserName: c.UserName}

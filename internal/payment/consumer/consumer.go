@@ -24,7 +24,7 @@ func New(a *app.Payments, log *slog.Logger) *events.Consumer {
 			return nil
 		}),
 		events.On(func(ctx context.Context, e events.OrderCancelled) error {
-			state, err := a.Cancel(ctx, e.OrderID, e.UserName)
+			state, err := a.Cancel(ctx, e.UserName, e.OrderID)
 			if err != nil {
 				return err
 			}

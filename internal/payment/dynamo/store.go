@@ -60,20 +60,20 @@ type item struct {
 }
 
 // Get implements payment.Store.
-func (s *Store) Get(ctx context.Context, orderID string) (payment.Payment, bool, error) {
+func (s *Store) Get(ctx context.Context, orderID string) (payment.Payment, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, ConsistentRead: aws.Bool(true),
 		Key: map[string]types.AttributeValue{KeyOrderID: &types.AttributeValueMemberS{Value: orderID}}})
 	if err != nil {
-		return payment.Payment{}, false, fmt.Errorf("get payment of %s: %w", orderID, err)
+		return payment.Payment{}, fmt.Errorf("get payment of %s: %w", orderID, err)
 	}
 	if len(out.Item) == 0 {
-		return payment.Payment{}, false, nil
+		return payment.Payment{}, fmt.Errorf("get payment of %s: %w", orderID, payment.ErrNotFound)
 	}
 	var it item
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return payment.Payment{}, false, fmt.Errorf("decode payment of %s: %w", orderID, err)
+		return payment.Payment{}, fmt.Errorf("decode payment of %s: %w", orderID, err)
 	}
-	return payment.Payment{OrderID: it.OrderID, UserName: it.UserName, State: it.State, Amount: it.Amount, CaptureID: it.CaptureID, RefundID: it.RefundID}, true, nil
+	return payment.Payment{OrderID: it.OrderID, UserName: it.UserName, State: it.State, Amount: it.Amount, CaptureID: it.CaptureID, RefundID: it.RefundID}, nil
 }
 
 // Record implements payment.Store.

@@ -40,17 +40,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // Get implements payment.Store.
-func (s *Store) Get(ctx context.Context, orderID string) (payment.Payment, bool, error) {
+func (s *Store) Get(ctx context.Context, orderID string) (payment.Payment, error) {
 	p := payment.Payment{OrderID: orderID}
 	err := s.DB.QueryRowContext(ctx, `select user_name, state, amount, capture_id, refund_id from payments where order_id = ?`, orderID).
 		Scan(&p.UserName, &p.State, &p.Amount, &p.CaptureID, &p.RefundID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return payment.Payment{}, false, nil
+		return payment.Payment{}, fmt.Errorf("get payment of %s: %w", orderID, payment.ErrNotFound)
 	}
 	if err != nil {
-		return payment.Payment{}, false, fmt.Errorf("get payment of %s: %w", orderID, err)
+		return payment.Payment{}, fmt.Errorf("get payment of %s: %w", orderID, err)
 	}
-	return p, true, nil
+	return p, nil
 }
 
 // Record implements payment.Store.

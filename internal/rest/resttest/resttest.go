@@ -19,7 +19,7 @@ import (
 
 // Handler wraps mux as the runtimes do, with every request made by caller.
 func Handler(mux *http.ServeMux, caller auth.Claims) http.Handler {
-	routes := rest.Routes(mux)
+	routes := rest.ProblemsFor(mux)
 	return rest.Middleware(slog.New(slog.DiscardHandler), noop.NewTracerProvider(), metricnoop.NewMeterProvider(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		routes.ServeHTTP(w, r.WithContext(auth.WithClaims(r.Context(), caller)))
 	}))
