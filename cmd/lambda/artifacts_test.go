@@ -501,7 +501,7 @@ func TestLambdaArtifacts(t *testing.T) {
 			}
 			return ""
 		})
-		refused, err := events.New(events.SourceCatalog, events.TypeProductChanged, map[string]string{"name": "Refused"}, time.Now())
+		refused, err := events.New(context.Background(), events.SourceCatalog, events.TypeProductChanged, map[string]string{"name": "Refused"}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -224,7 +224,7 @@ func archiveEvent(t *testing.T, data string, e events.Outgoing) {
 
 func TestReplay(t *testing.T) {
 	data := stoppedShop(t)
-	e, err := events.New(events.SourceCatalog, events.TypeProductChanged, events.ProductChanged{ProductID: "p1", Name: "P", Category: "C", Price: 100, Version: 1}, time.Now())
+	e, err := events.New(context.Background(), events.SourceCatalog, events.TypeProductChanged, events.ProductChanged{ProductID: "p1", Name: "P", Category: "C", Price: 100, Version: 1}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

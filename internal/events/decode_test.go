@@ -1,6 +1,7 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -48,7 +49,7 @@ func TestDetailsDecodeAsEncodingJSONDoes(t *testing.T) {
 		v := reflect.New(typ)
 		n := 0
 		fill(v.Elem(), &n)
-		e, err := New("eventshop.test", typ.Name(), v.Interface(), time.Date(2026, 11, 28, 19, 0, 0, 1, time.UTC))
+		e, err := New(context.Background(), "eventshop.test", typ.Name(), v.Interface(), time.Date(2026, 11, 28, 19, 0, 0, 1, time.UTC))
 		if err != nil {
 			t.Fatal(err)
 		}

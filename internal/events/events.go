@@ -66,6 +66,13 @@ func MetaFrom(ctx context.Context) Meta {
 	return Meta{CorrelationID: correlation.ID(ctx), TraceParent: c["traceparent"], TraceState: c["tracestate"]}
 }
 
+// fill sets m to from, unless it is set already.
+func (m *Meta) fill(from Meta) {
+	if *m == (Meta{}) {
+		*m = from
+	}
+}
+
 // Context returns ctx continuing the trace m carries, if any.
 func (m Meta) Context(ctx context.Context) context.Context {
 	if m.TraceParent == "" {
@@ -138,8 +145,14 @@ type Outgoing struct {
 	Time       time.Time       `json:"time"`
 }
 
-// New builds an Outgoing event with a fresh id.
-func New(source, detailType string, detail any, now time.Time) (Outgoing, error) {
+// New builds an Outgoing event with a fresh id. A detail that carries Meta
+// (its type embeds it) and leaves it empty gets ctx's (MetaFrom): the
+// event carries on the correlation id and trace of the work that made it,
+// and no use case passes them by hand.
+func New[T any](ctx context.Context, source, detailType string, detail T, now time.Time) (Outgoing, error) {
+	if m, ok := any(&detail).(interface{ fill(Meta) }); ok {
+		m.fill(MetaFrom(ctx))
+	}
 	b, err := json.Marshal(detail)
 	if err != nil {
 		return Outgoing{}, fmt.Errorf("encode %s: %w", detailType, err)

@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -15,7 +16,7 @@ import (
 func TestRulesRouteTheSeedEvents(t *testing.T) {
 	route := func(source, detailType string) []string {
 		var queues []string
-		o, err := events.New(source, detailType, map[string]string{"n": "1"}, time.Now())
+		o, err := events.New(context.Background(), source, detailType, map[string]string{"n": "1"}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +63,7 @@ func TestRuleDefinitions(t *testing.T) {
 }
 
 func TestEnvelopeRoundTrip(t *testing.T) {
-	o, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{CheckoutID: "c1", TotalPrice: 5997}, time.Now())
+	o, err := events.New(context.Background(), events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{CheckoutID: "c1", TotalPrice: 5997}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +193,7 @@ func TestCancellationsRouteByTheirReason(t *testing.T) {
 // wrap is the envelope EventBridge would deliver for a detail.
 func wrap(t *testing.T, source, detailType string, detail any) []byte {
 	t.Helper()
-	o, err := events.New(source, detailType, detail, time.Now())
+	o, err := events.New(context.Background(), source, detailType, detail, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func TestHandleBatchCountsDeliveredAndFailed(t *testing.T) {
 func TestPublishedEventsAreCounted(t *testing.T) {
 	before := counted(t, "eventshop.events.published", events.DetailTypeKey, "CountedThing")
 	for _, err := range []error{nil, errors.New("throttled"), nil} {
-		e, _ := events.New("src", "CountedThing", map[string]int{"n": 1}, time.Now())
+		e, _ := events.New(context.Background(), "src", "CountedThing", map[string]int{"n": 1}, time.Now())
 		events.StartPublish(t.Context(), testDestination, &e).Done(t.Context(), err)
 	}
 	if got := counted(t, "eventshop.events.published", events.DetailTypeKey, "CountedThing") - before; got != 2 {

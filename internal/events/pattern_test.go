@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -168,7 +169,7 @@ func BenchmarkRoute(b *testing.B) {
 	for i := range lines {
 		lines[i] = events.Line{ProductID: fmt.Sprintf("p%d", i), ProductName: "A product with a name", Quantity: 2, UnitPrice: 1999, LineTotal: 3998}
 	}
-	e, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{UserName: "alice", Lines: lines, TotalPrice: 39980}, time.Now())
+	e, err := events.New(context.Background(), events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{UserName: "alice", Lines: lines, TotalPrice: 39980}, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}

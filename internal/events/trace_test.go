@@ -96,15 +96,15 @@ func TestMetaWithoutASpan(t *testing.T) {
 func TestPublishingIsASpanOfTheEventsTrace(t *testing.T) {
 	rec, tracer := recording(t)
 	ctx, producer := tracer.Start(context.Background(), "checkout")
-	e, err := events.New("src", "Thing", struct {
+	e, err := events.New(ctx, "src", "Thing", struct {
 		events.Meta
 		N int `json:"n"`
-	}{Meta: events.MetaFrom(ctx), N: 7}, time.Now())
+	}{N: 7}, time.Now())
 	producer.End()
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, _ := events.New("src", "Thing", map[string]int{"n": 8}, time.Now())
+	plain, _ := events.New(context.Background(), "src", "Thing", map[string]int{"n": 8}, time.Now())
 	before := string(plain.Detail)
 
 	events.StartPublish(context.Background(), testDestination, &e).Done(context.Background(), nil)
@@ -168,7 +168,7 @@ func BenchmarkStartPublish(b *testing.B) {
 	ctx, span := tp.Tracer("bench").Start(context.Background(), "checkout")
 	defer span.End()
 	line := events.Line{ProductID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", ProductName: "Widget", Quantity: 2, UnitPrice: 1999, LineTotal: 3998}
-	e, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{Meta: events.MetaFrom(ctx),
+	e, err := events.New(ctx, events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{
 		CheckoutID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c", UserName: "alice", FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com",
 		Address: "1 St", PaymentMethod: "invoice", Lines: []events.Line{line, line, line}, TotalPrice: 11994, CheckedOutAt: time.Now()}, time.Now())
 	if err != nil {

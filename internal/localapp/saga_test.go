@@ -1,6 +1,7 @@
 package localapp_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -236,7 +237,7 @@ func TestProductDeletedBeforeTheReservation(t *testing.T) {
 		return r.Status == 200 && strings.Contains(string(r.Body), `"deleted":true`)
 	})
 	id, _ := uuid.NewV7()
-	checkout, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{
+	checkout, err := events.New(context.Background(), events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{
 		CheckoutID: id.String(), UserName: "alice", FirstName: "Ada", LastName: "L", Email: "a@b.c", Address: "x", PaymentMethod: "invoice",
 		Lines:      []events.Line{{ProductID: p.ID, ProductName: "Doomed", Quantity: 1, UnitPrice: 300, LineTotal: 300}},
 		TotalPrice: 300, CheckedOutAt: time.Now(),

@@ -1,6 +1,7 @@
 package localapp
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"slices"
@@ -31,7 +32,7 @@ func TestEveryServiceIsWired(t *testing.T) {
 		if !slices.Contains(events.Services(), c.Publisher) || !relayed[c.Publisher] {
 			t.Errorf("%s is published by %q, which has no outbox relayed in the local shop", c.DetailType, c.Publisher)
 		}
-		o, err := events.New(c.Source, c.DetailType, c.Example, time.Now())
+		o, err := events.New(context.Background(), c.Source, c.DetailType, c.Example, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -62,7 +62,7 @@ func newBus(t *testing.T) *localbus.Bus {
 
 func event(t *testing.T, source, detailType, id string) events.Outgoing {
 	t.Helper()
-	e, err := events.New(source, detailType, map[string]string{"n": id}, time.Now())
+	e, err := events.New(context.Background(), source, detailType, map[string]string{"n": id}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -592,7 +592,7 @@ func TestContentFilteredRouting(t *testing.T) {
 	defer db.Close()
 	b := openBusWith(t, db, rules, fast)
 	cancelled := func(from string) events.Outgoing {
-		e, err := events.New("shop.ordering", "OrderCancelled", map[string]any{"from": from, "lines": []map[string]int{{"quantity": 2}}}, time.Now())
+		e, err := events.New(context.Background(), "shop.ordering", "OrderCancelled", map[string]any{"from": from, "lines": []map[string]int{{"quantity": 2}}}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,7 +57,7 @@ func add(t *testing.T, db *sql.DB, ob *outbox.Outbox, n int) []string {
 	var ids []string
 	err := sqlitedb.InTx(context.Background(), db, func(tx *sql.Tx) error {
 		for range n {
-			e, _ := events.New("s", "T", map[string]int{}, time.Now())
+			e, _ := events.New(context.Background(), "s", "T", map[string]int{}, time.Now())
 			ids = append(ids, e.ID)
 			if err := ob.Add(context.Background(), tx, e); err != nil {
 				return err
@@ -173,7 +173,7 @@ func TestFlushPublishesTheEventAsAdded(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	ob := outbox.New(db)
-	e, err := events.New("eventshop.basket", "CheckoutBasket", map[string]any{"name": "Café «x» \"q\" <b>&", "price": 19.99, "lines": []int{1, 2}},
+	e, err := events.New(context.Background(), "eventshop.basket", "CheckoutBasket", map[string]any{"name": "Café «x» \"q\" <b>&", "price": 19.99, "lines": []int{1, 2}},
 		time.Date(2026, 11, 28, 19, 0, 0, 123456789, time.FixedZone("CET", 3600)))
 	if err != nil {
 		t.Fatal(err)

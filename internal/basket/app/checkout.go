@@ -98,8 +98,8 @@ func (s *Baskets) write(ctx context.Context, b basket.Basket, priced basket.Pric
 	for i, l := range priced.Items {
 		lines[i] = events.Line{ProductID: l.ProductID, ProductName: l.ProductName, Color: l.Color, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
 	}
-	evt, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{
-		Meta:          events.MetaFrom(ctx),
+	evt, err := events.New(ctx, events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{
+
 		CheckoutID:    id.String(),
 		UserName:      b.UserName,
 		FirstName:     buyer.FirstName,

@@ -128,7 +128,7 @@ func TestReplaceDropsTheLastWritesEvents(t *testing.T) {
 	if _, err := s.Replace(ctx, "alice", []basket.Item{{ProductID: "p1", Quantity: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	evt, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{CheckoutID: "c-1", UserName: "alice"}, time.Now())
+	evt, err := events.New(context.Background(), events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{CheckoutID: "c-1", UserName: "alice"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,8 +45,8 @@ func (c *Catalog) List(ctx context.Context, category string, req page.Request) (
 }
 
 func (c *Catalog) changed(ctx context.Context, p catalog.Product) (events.Outgoing, error) {
-	return events.New(events.SourceCatalog, events.TypeProductChanged, events.ProductChanged{
-		Meta:      events.MetaFrom(ctx),
+	return events.New(ctx, events.SourceCatalog, events.TypeProductChanged, events.ProductChanged{
+
 		ProductID: p.ID,
 		Name:      p.Name,
 		Category:  p.Category,

@@ -16,8 +16,8 @@ func (c *Catalog) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	evt, err := events.New(events.SourceCatalog, events.TypeProductDeleted, events.ProductDeleted{
-		Meta:      events.MetaFrom(ctx),
+	evt, err := events.New(ctx, events.SourceCatalog, events.TypeProductDeleted, events.ProductDeleted{
+
 		ProductID: id,
 		Version:   cur.Version + 1,
 	}, c.now())

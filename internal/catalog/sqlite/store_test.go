@@ -32,7 +32,7 @@ func TestContract(t *testing.T) {
 func TestEventsCommitWithTheWrite(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	evt, _ := events.New(events.SourceCatalog, events.TypeProductChanged, map[string]int{"v": 1}, time.Now())
+	evt, _ := events.New(context.Background(), events.SourceCatalog, events.TypeProductChanged, map[string]int{"v": 1}, time.Now())
 	p := catalog.Product{ID: "p1", Name: "n", Category: "c", Price: 100, Version: 1}
 	if err := s.Create(ctx, p, evt); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package eventschema_test
 
 import (
+	"context"
 	"encoding/json"
 	"io/fs"
 	"maps"
@@ -121,7 +122,7 @@ func TestTheValidatorHoldsEventsToTheSchemas(t *testing.T) {
 	}
 	placed := events.OrderPlaced{OrderRef: events.OrderRef{OrderID: "o1", UserName: "ada"}, Lines: []events.OrderLine{{ProductID: "p1", Quantity: 2}},
 		TotalPrice: money.Cents(3998), PaymentMethod: "invoice"}
-	good, err := events.New(events.SourceOrdering, events.TypeOrderPlaced, placed, time.Now())
+	good, err := events.New(context.Background(), events.SourceOrdering, events.TypeOrderPlaced, placed, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 // Message wraps detail in an EventBridge envelope inside an SQS message with id.
 func Message(t testing.TB, id, source, detailType string, detail any) awsevents.SQSMessage {
 	t.Helper()
-	o, err := events.New(source, detailType, detail, time.Now())
+	o, err := events.New(context.Background(), source, detailType, detail, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,12 +36,12 @@ func (a *Inventory) Reserve(ctx context.Context, c ReserveOrder) (inventory.Outc
 		)
 		switch o {
 		case inventory.Reserved:
-			e, err = events.New(events.SourceInventory, events.TypeStockReserved, events.StockReserved{
-				Meta: events.MetaFrom(ctx), OrderRef: ref, TotalPrice: c.TotalPrice, PaymentMethod: c.PaymentMethod,
+			e, err = events.New(ctx, events.SourceInventory, events.TypeStockReserved, events.StockReserved{
+				OrderRef: ref, TotalPrice: c.TotalPrice, PaymentMethod: c.PaymentMethod,
 			}, a.now())
 		case inventory.OutOfStock, inventory.ProductUnavailable:
-			e, err = events.New(events.SourceInventory, events.TypeStockRejected, events.StockRejected{
-				Meta: events.MetaFrom(ctx), OrderRef: ref, Reason: string(o), ProductIDs: short,
+			e, err = events.New(ctx, events.SourceInventory, events.TypeStockRejected, events.StockRejected{
+				OrderRef: ref, Reason: string(o), ProductIDs: short,
 			}, a.now())
 		default:
 			return nil, nil

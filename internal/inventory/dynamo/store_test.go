@@ -1,6 +1,7 @@
 package dynamo_test
 
 import (
+	"context"
 	"os"
 	"sync"
 	"testing"
@@ -93,11 +94,11 @@ func TestEventsRideOnTheOrderItem(t *testing.T) {
 		return string(evts[0].Detail)
 	}
 	emit := func(o inventory.Outcome, _ []string) ([]events.Outgoing, error) {
-		e, err := events.New("test", "Reserved", map[string]string{"outcome": string(o)}, time.Now())
+		e, err := events.New(context.Background(), "test", "Reserved", map[string]string{"outcome": string(o)}, time.Now())
 		return []events.Outgoing{e}, err
 	}
 	release := func(lines []inventory.Line) ([]events.Outgoing, error) {
-		e, err := events.New("test", "Released", map[string]int{"lines": len(lines)}, time.Now())
+		e, err := events.New(context.Background(), "test", "Released", map[string]int{"lines": len(lines)}, time.Now())
 		return []events.Outgoing{e}, err
 	}
 	if _, err := s.Reserve(t.Context(), "o1", []inventory.Line{{ProductID: "a", Quantity: 1}}, emit); err != nil {

@@ -62,7 +62,7 @@ func TestReservationEventsCommitWithIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	emit := func(o inventory.Outcome, _ []string) ([]events.Outgoing, error) {
-		e, err := events.New("test", "Reserved", map[string]string{"outcome": string(o)}, time.Now())
+		e, err := events.New(context.Background(), "test", "Reserved", map[string]string{"outcome": string(o)}, time.Now())
 		return []events.Outgoing{e}, err
 	}
 	for range 2 {

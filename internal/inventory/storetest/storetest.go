@@ -2,6 +2,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -150,7 +151,7 @@ func (r *recorder) reserve(o inventory.Outcome, short []string) ([]events.Outgoi
 	defer r.mu.Unlock()
 	r.outcomes = append(r.outcomes, o)
 	r.short = append(r.short, short)
-	e, err := events.New("test", "Reservation", map[string]string{"outcome": string(o)}, t0)
+	e, err := events.New(context.Background(), "test", "Reservation", map[string]string{"outcome": string(o)}, t0)
 	return []events.Outgoing{e}, err
 }
 
@@ -158,7 +159,7 @@ func (r *recorder) release(lines []inventory.Line) ([]events.Outgoing, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.released = append(r.released, lines)
-	e, err := events.New("test", "Released", map[string]int{"lines": len(lines)}, t0)
+	e, err := events.New(context.Background(), "test", "Released", map[string]int{"lines": len(lines)}, t0)
 	return []events.Outgoing{e}, err
 }
 

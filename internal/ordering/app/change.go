@@ -62,13 +62,13 @@ func (o *Orders) announce(ctx context.Context, before, after ordering.Order) ([]
 	)
 	switch after.Status {
 	case ordering.StatusCancelled:
-		e, err = events.New(events.SourceOrdering, events.TypeOrderCancelled, events.OrderCancelled{
-			Meta: events.MetaFrom(ctx), OrderRef: ref, From: before.Status, Reason: after.CancelReason,
+		e, err = events.New(ctx, events.SourceOrdering, events.TypeOrderCancelled, events.OrderCancelled{
+			OrderRef: ref, From: before.Status, Reason: after.CancelReason,
 			Lines: orderLines(after.Lines), TotalPrice: after.TotalPrice,
 		}, o.now())
 	case ordering.StatusShipped:
-		e, err = events.New(events.SourceOrdering, events.TypeOrderShipped, events.OrderShipped{
-			Meta: events.MetaFrom(ctx), OrderRef: ref, Lines: orderLines(after.Lines),
+		e, err = events.New(ctx, events.SourceOrdering, events.TypeOrderShipped, events.OrderShipped{
+			OrderRef: ref, Lines: orderLines(after.Lines),
 		}, o.now())
 	default:
 		return nil, nil

@@ -37,8 +37,8 @@ func (o *Orders) Place(ctx context.Context, c PlaceOrder) (bool, error) {
 	if len(c.Lines) == 0 {
 		return false, fmt.Errorf("place order %s: %w", c.CheckoutID, validation.Field("lines", "must not be empty"))
 	}
-	placed, err := events.New(events.SourceOrdering, events.TypeOrderPlaced, events.OrderPlaced{
-		Meta:          events.MetaFrom(ctx),
+	placed, err := events.New(ctx, events.SourceOrdering, events.TypeOrderPlaced, events.OrderPlaced{
+
 		OrderRef:      events.OrderRef{OrderID: c.CheckoutID, UserName: c.UserName},
 		Lines:         orderLines(c.Lines),
 		TotalPrice:    c.TotalPrice,

@@ -82,7 +82,7 @@ func TestTwoVersionsOfTheConsumerShareItsQueue(t *testing.T) {
 			if newer {
 				detail["giftMessage"] = "Happy birthday"
 			}
-			e, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, detail, time.Now())
+			e, err := events.New(context.Background(), events.SourceCheckout, events.TypeCheckoutBasket, detail, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

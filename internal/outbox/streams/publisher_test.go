@@ -198,7 +198,7 @@ func raw(t *testing.T, seq string, evts ...events.Outgoing) awsevents.DynamoDBEv
 
 func named(t *testing.T, name string) events.Outgoing {
 	t.Helper()
-	e, err := events.New(events.SourceCatalog, events.TypeProductChanged, map[string]string{"name": name}, time.Now())
+	e, err := events.New(context.Background(), events.SourceCatalog, events.TypeProductChanged, map[string]string{"name": name}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestSplitsBySize(t *testing.T) {
 		for j := range 50 {
 			c.Lines = append(c.Lines, events.Line{ProductID: fmt.Sprintf("p%d", j), ProductName: name, Quantity: 1, UnitPrice: 100, LineTotal: 100})
 		}
-		e, err := events.New(events.SourceCheckout, events.TypeCheckoutBasket, c, time.Now())
+		e, err := events.New(context.Background(), events.SourceCheckout, events.TypeCheckoutBasket, c, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -360,7 +360,7 @@ func TestPoisonIsParkedAndTheShardGoesOn(t *testing.T) {
 func TestAForeignSourceIsParkedNotSent(t *testing.T) {
 	f := &eventbridgetest.Bus{}
 	pub, parking := publisher(t, f, events.ServiceCatalog)
-	forged, err := events.New(events.SourcePayment, events.TypePaymentCaptured, map[string]string{"name": "forged"}, time.Now())
+	forged, err := events.New(context.Background(), events.SourcePayment, events.TypePaymentCaptured, map[string]string{"name": "forged"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,8 +42,8 @@ func (a *Payments) refund(ctx context.Context, p payment.Payment, from string) (
 	if err != nil {
 		return "", err
 	}
-	refunded, err := events.New(events.SourcePayment, events.TypePaymentRefunded, events.PaymentRefunded{
-		Meta: events.MetaFrom(ctx), OrderRef: events.OrderRef{OrderID: p.OrderID, UserName: p.UserName}, PaymentID: refundID, Amount: p.Amount,
+	refunded, err := events.New(ctx, events.SourcePayment, events.TypePaymentRefunded, events.PaymentRefunded{
+		OrderRef: events.OrderRef{OrderID: p.OrderID, UserName: p.UserName}, PaymentID: refundID, Amount: p.Amount,
 	}, a.now())
 	if err != nil {
 		return "", err

@@ -31,7 +31,7 @@ func (a *Payments) Take(ctx context.Context, c TakePayment) (string, error) {
 	ref := events.OrderRef{OrderID: c.OrderID, UserName: c.UserName}
 	auth, err := a.provider.Authorize(ctx, payment.AuthorizeKey(c.OrderID), c.Amount, c.Method)
 	if errors.Is(err, payment.ErrDeclined) {
-		declined, err := events.New(events.SourcePayment, events.TypePaymentDeclined, events.PaymentDeclined{Meta: events.MetaFrom(ctx), OrderRef: ref, Reason: "declined by the provider"}, a.now())
+		declined, err := events.New(ctx, events.SourcePayment, events.TypePaymentDeclined, events.PaymentDeclined{OrderRef: ref, Reason: "declined by the provider"}, a.now())
 		if err != nil {
 			return "", err
 		}
@@ -45,7 +45,7 @@ func (a *Payments) Take(ctx context.Context, c TakePayment) (string, error) {
 		return "", err
 	}
 	p := payment.Payment{OrderID: c.OrderID, UserName: c.UserName, State: payment.StateCaptured, Amount: c.Amount, CaptureID: captureID}
-	captured, err := events.New(events.SourcePayment, events.TypePaymentCaptured, events.PaymentCaptured{Meta: events.MetaFrom(ctx), OrderRef: ref, PaymentID: captureID, Amount: c.Amount}, a.now())
+	captured, err := events.New(ctx, events.SourcePayment, events.TypePaymentCaptured, events.PaymentCaptured{OrderRef: ref, PaymentID: captureID, Amount: c.Amount}, a.now())
 	if err != nil {
 		return "", err
 	}
