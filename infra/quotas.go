@@ -144,7 +144,7 @@ var quotas = []quota{
 		},
 	},
 	{
-		// Also refused when a rule's pattern is parsed (events.ParsePattern).
+		// Also refused when a rule's pattern is parsed (eventbus.ParsePattern).
 		name: "characters of an event pattern", limit: 2_048,
 		doc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html",
 		use: func(res map[string]resource) map[string]int {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventschema/wholeevent"
+	"github.com/eventshop/eventshop/internal/eventschema/wholeevent"
 )
 
 // SchemaRegistry names the registry that holds the events' schemas on AWS.

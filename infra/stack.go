@@ -37,6 +37,7 @@ import (
 	"github.com/eventshop/eventshop/internal/canary"
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
@@ -119,7 +120,7 @@ const DefaultArchiveDays = 30
 // with the rules of package events, the queues, the stream publishers and the
 // alarms.
 func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) awscdk.Stack {
-	if err := events.ValidateRules(events.Rules()); err != nil {
+	if err := eventbus.ValidateRules(eventbus.Rules()); err != nil {
 		panic(err)
 	}
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
@@ -197,7 +198,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	// One function per consuming service, reading every queue its rules
 	// fill, with consumerMaxConc reserved per queue.
 	queues := map[string]int{}
-	for _, r := range events.Rules() {
+	for _, r := range eventbus.Rules() {
 		queues[awsenv.ConsumerFunction(r.Consumer)]++
 	}
 	consumers := map[string]*lambdaFn{}
@@ -210,7 +211,7 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		consumers[dir] = fn
 		return fn
 	}
-	for _, r := range events.Rules() {
+	for _, r := range eventbus.Rules() {
 		var fn *lambdaFn
 		switch awsenv.ConsumerFunction(r.Consumer) {
 		case awsenv.BasketConsumer:
@@ -417,7 +418,7 @@ func dynamoActions(actions []string) *[]*string {
 // queue after r.MaxReceives receives, and has consumer read the queue. The
 // rule's target has a dead-letter queue of its own, for what EventBridge
 // cannot deliver to the queue within ruleRetries tries and ruleMaxEventAge.
-func (s *shop) route(bus awsevents.EventBus, r events.Rule, consumer *lambdaFn) {
+func (s *shop) route(bus awsevents.EventBus, r eventbus.Rule, consumer *lambdaFn) {
 	name := pascal(r.Queue)
 	undelivered := awssqs.NewQueue(s.stack, jsii.String(name+"UndeliveredQueue"), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),

@@ -24,6 +24,7 @@ import (
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
@@ -209,10 +210,10 @@ func TestBusArchiveAndRules(t *testing.T) {
 	week := assertions.Template_FromStack(NewShopStack(app, "Week", &ShopStackProps{AssetDir: assetDir(t), ArchiveDays: 7}), nil)
 	week.HasResourceProperties(jsii.String("AWS::Events::Archive"), map[string]any{"RetentionDays": 7})
 	rules := ofType(res, "AWS::Events::Rule")
-	if len(rules) != len(events.Rules()) {
-		t.Fatalf("%d rules, want one per definition (%d)", len(rules), len(events.Rules()))
+	if len(rules) != len(eventbus.Rules()) {
+		t.Fatalf("%d rules, want one per definition (%d)", len(rules), len(eventbus.Rules()))
 	}
-	for _, r := range events.Rules() {
+	for _, r := range eventbus.Rules() {
 		var want map[string]any
 		if err := json.Unmarshal([]byte(r.Pattern.JSON()), &want); err != nil {
 			t.Fatal(err)
@@ -237,7 +238,7 @@ func TestBusArchiveAndRules(t *testing.T) {
 func TestQueuesAndConsumers(t *testing.T) {
 	_, res := template(t)
 	mappings := ofType(res, "AWS::Lambda::EventSourceMapping")
-	for _, r := range events.Rules() {
+	for _, r := range eventbus.Rules() {
 		q := res[logicalID(t, res, "AWS::SQS::Queue", pascal(r.Queue)+"Queue")]
 		redrive := q.Properties["RedrivePolicy"].(map[string]any)
 		if redrive["maxReceiveCount"] != float64(r.MaxReceives) || r.MaxReceives != 5 {
@@ -346,7 +347,7 @@ func TestAlarms(t *testing.T) {
 
 func TestEveryRuleTargetHasADeadLetterQueue(t *testing.T) {
 	_, res := template(t)
-	for _, r := range events.Rules() {
+	for _, r := range eventbus.Rules() {
 		rule := ofType(res, "AWS::Events::Rule")[logicalID(t, res, "AWS::Events::Rule", r.Name)]
 		for _, target := range rule.Properties["Targets"].([]any) {
 			tg := target.(map[string]any)

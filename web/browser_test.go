@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localapp/localapptest"
@@ -512,13 +513,13 @@ func TestStorefrontAndConsole(t *testing.T) {
 	waittest.For(t, "the poison to be dead-lettered", func() bool {
 		stats, _ := s.App.Bus().Stats(t.Context())
 		for _, st := range stats {
-			if st.Queue == events.QueueOrderingOrders && st.DeadLetters == 1 {
+			if st.Queue == eventbus.QueueOrderingOrders && st.DeadLetters == 1 {
 				return true
 			}
 		}
 		return false
 	})
-	queue := fmt.Sprintf(`#queues [data-queue=%q]`, events.QueueOrderingOrders)
+	queue := fmt.Sprintf(`#queues [data-queue=%q]`, eventbus.QueueOrderingOrders)
 	run(t, ctx, "open the queues", open(s.url+"/console#queues"), chromedp.WaitVisible(chromedp.CSS(queue)))
 	waitText(t, ctx, queue+" td:nth-child(4)", "1")
 	run(t, ctx, "list its dead letters", chromedp.Click(chromedp.CSS(queue+" button")), chromedp.WaitVisible(chromedp.CSS(`#dead-letters [data-dead-letter]`)))

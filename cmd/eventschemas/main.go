@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/eventshop/eventshop/internal/events/eventschema"
+	"github.com/eventshop/eventshop/internal/eventschema"
 )
 
 func main() {

@@ -30,8 +30,9 @@ import (
 	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	"github.com/eventshop/eventshop/internal/dynamotest"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/eventstest"
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
 	"github.com/eventshop/eventshop/internal/money"
@@ -91,14 +92,14 @@ func TestEveryFunctionIsDeclared(t *testing.T) {
 
 // A function links the metric SDK and writes EMF lines (its main calls
 // lambdametrics.Install) exactly when its code records a metric: the
-// consumers count deliveries (events.HandleBatch), the publishers events
-// (events.StartPublish). The API functions and the trigger record none, and
+// consumers count deliveries (eventbus.HandleBatch), the publishers events
+// (eventbus.StartPublish). The API functions and the trigger record none, and
 // link none of it.
 func TestMetricsAreInstalledWhereRecorded(t *testing.T) {
 	has := func(symbols []byte, name string) bool { return bytes.Contains(symbols, []byte(" "+name+"\n")) }
 	for _, name := range functions {
 		symbols := symbolsOf(t, name)
-		records := has(symbols, "github.com/eventshop/eventshop/internal/events.HandleBatch") || has(symbols, "github.com/eventshop/eventshop/internal/events.StartPublish")
+		records := has(symbols, "github.com/eventshop/eventshop/internal/eventbus.HandleBatch") || has(symbols, "github.com/eventshop/eventshop/internal/eventbus.StartPublish")
 		writes := has(symbols, "github.com/eventshop/eventshop/internal/telemetry/emf.Write")
 		sdk := has(symbols, "go.opentelemetry.io/otel/sdk/metric.NewMeterProvider")
 		if records != writes || writes != sdk {
@@ -874,7 +875,7 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 		t.Fatalf("published %+v", published)
 	}
 	msg := eventstest.Message(t, "m1", published[0].Source, published[0].DetailType, json.RawMessage(published[0].Detail))
-	msg.EventSourceARN = "arn:aws:sqs:us-east-1:000000000000:" + events.QueueBasketPrices
+	msg.EventSourceARN = "arn:aws:sqs:us-east-1:000000000000:" + eventbus.QueueBasketPrices
 	var sqsResp awsevents.SQSEventResponse
 	fn[awsenv.BasketConsumer].invoke(eventstest.Batch(msg), &sqsResp)
 	if len(sqsResp.BatchItemFailures) != 0 {
@@ -898,7 +899,7 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 	api := find(awsenv.CatalogAPI, "POST /product")
 	publish := find(awsenv.OutboxPublisher, "publish "+events.TypeProductChanged)
 	process := find(awsenv.BasketConsumer, "process "+events.TypeProductChanged)
-	if process.Attributes["messaging.system"] != events.SystemSQS || publish.Attributes["messaging.system"] != events.SystemEventBridge ||
+	if process.Attributes["messaging.system"] != eventbus.SystemSQS || publish.Attributes["messaging.system"] != eventbus.SystemEventBridge ||
 		publish.Attributes["messaging.destination.name"] != "SwnEventBus" || api.Attributes["url.scheme"] == "" {
 		t.Fatalf("attributes: process %v, publish %v, API %v", process.Attributes, publish.Attributes, api.Attributes)
 	}

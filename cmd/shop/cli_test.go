@@ -15,6 +15,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/localapp"
 )
@@ -36,8 +37,8 @@ func TestHelp(t *testing.T) {
 	for cmd, want := range map[string][]string{
 		"serve":  {"--addr", "--data", "--demo"},
 		"token":  {"--user", "--admin", "--ttl", "--data"},
-		"dlq":    {"--data", "queues", "list QUEUE", "redrive QUEUE [ID]", "delete QUEUE ID", events.QueueOrderingOrders, events.QueueBasketPrices},
-		"replay": {"--data", "--from", "--to", "--rule", "--queue", "--detail-type", "CatalogProductToBasket", events.QueueBasketPrices},
+		"dlq":    {"--data", "queues", "list QUEUE", "redrive QUEUE [ID]", "delete QUEUE ID", eventbus.QueueOrderingOrders, eventbus.QueueBasketPrices},
+		"replay": {"--data", "--from", "--to", "--rule", "--queue", "--detail-type", "CatalogProductToBasket", eventbus.QueueBasketPrices},
 	} {
 		for _, args := range [][]string{{cmd, "--help"}, {cmd, "-h"}, {"help", cmd}} {
 			code, out, _ := cli(args...)
@@ -87,7 +88,7 @@ func TestCommandsRefuseADirWithoutAShop(t *testing.T) {
 	for _, dir := range []string{empty, missing} {
 		for _, args := range [][]string{
 			{"token", "--user", "alice", "--data", dir},
-			{"dlq", "--data", dir, "list", events.QueueOrderingOrders},
+			{"dlq", "--data", dir, "list", eventbus.QueueOrderingOrders},
 			{"dlq", "--data", dir, "queues"},
 			{"replay", "--data", dir, "--rule", "CatalogProductToBasket", "--from", "2026-12-01T00:00:00Z"},
 		} {
@@ -151,13 +152,13 @@ func addDeadLetter(t *testing.T, data, queue, body string) {
 
 func TestDeadLettersWhileStopped(t *testing.T) {
 	data := stoppedShop(t)
-	q := events.QueueOrderingOrders
+	q := eventbus.QueueOrderingOrders
 	code, out, errOut := cli("dlq", "--data", data, "list", q)
 	if code != 0 || out != "" || errOut != "The dead-letter queue of "+q+" is empty.\n" {
 		t.Fatalf("list of an empty DLQ → %d, %q, %q", code, out, errOut)
 	}
 	code, _, errOut = cli("dlq", "--data", data, "list", "nope")
-	if code != 1 || !strings.Contains(errOut, events.QueueBasketPrices) || !strings.Contains(errOut, q) {
+	if code != 1 || !strings.Contains(errOut, eventbus.QueueBasketPrices) || !strings.Contains(errOut, q) {
 		t.Fatalf("unknown queue → %d, %q; want the valid queues named", code, errOut)
 	}
 	addDeadLetter(t, data, q, `{"detail-type":"CheckoutBasket"}`)
@@ -175,7 +176,7 @@ func TestDeadLettersWhileStopped(t *testing.T) {
 
 func TestDeadLettersWhileServing(t *testing.T) {
 	data := stoppedShop(t)
-	q := events.QueueBasketPrices
+	q := eventbus.QueueBasketPrices
 	addDeadLetter(t, data, q, "not JSON {")
 	launch(t, data)
 	// The shop holds the data dir now: these go through its admin API.
@@ -231,17 +232,17 @@ func TestReplay(t *testing.T) {
 	archiveEvent(t, data, e)
 	from := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	code, out, errOut := cli("replay", "--data", data, "--rule", "CatalogProductToBasket", "--from", from)
-	if code != 0 || out != "Sent 1 events to "+events.QueueBasketPrices+" again.\n" || !strings.Contains(errOut, "replayed 1 of the 1 events archived") {
+	if code != 0 || out != "Sent 1 events to "+eventbus.QueueBasketPrices+" again.\n" || !strings.Contains(errOut, "replayed 1 of the 1 events archived") {
 		t.Fatalf("replay while stopped → %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	code, out, _ = cli("replay", "--data", data, "--queue", events.QueueOrderingOrders, "--from", from)
-	if code != 0 || out != "Sent 0 events to "+events.QueueOrderingOrders+" again.\n" {
+	code, out, _ = cli("replay", "--data", data, "--queue", eventbus.QueueOrderingOrders, "--from", from)
+	if code != 0 || out != "Sent 0 events to "+eventbus.QueueOrderingOrders+" again.\n" {
 		t.Fatalf("replay to a queue whose rule takes none of them → %d, %q", code, out)
 	}
 	launch(t, data)
 	// The shop holds the data dir now: this goes through its admin API.
-	got, err := exec.Command(shopBin, "replay", "--data", data, "--queue", events.QueueInventoryCatalog, "--from", from).Output()
-	if err != nil || string(got) != "Sent 1 events to "+events.QueueInventoryCatalog+" again (of the 1 archived in the range).\n" {
+	got, err := exec.Command(shopBin, "replay", "--data", data, "--queue", eventbus.QueueInventoryCatalog, "--from", from).Output()
+	if err != nil || string(got) != "Sent 1 events to "+eventbus.QueueInventoryCatalog+" again (of the 1 archived in the range).\n" {
 		t.Fatalf("replay while serving → %v, %q", err, got)
 	}
 }

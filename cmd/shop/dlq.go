@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
-	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localbus"
 	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
@@ -37,7 +37,7 @@ var _ deadLetters = (*localbus.Bus)(nil)
 
 func dlqUsage() string {
 	var queues []string
-	for _, r := range events.Rules() {
+	for _, r := range eventbus.Rules() {
 		queues = append(queues, "  "+r.Queue+"  (dead letters in "+r.DeadLetterQueue()+")")
 	}
 	return `

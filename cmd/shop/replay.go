@@ -4,21 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/eventshop/eventshop/internal/eventbus"
+	"github.com/eventshop/eventshop/internal/localapp"
+	"github.com/eventshop/eventshop/internal/localbus"
+	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
 	"io"
 	"log/slog"
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/localapp"
-	"github.com/eventshop/eventshop/internal/localbus"
-	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
 )
 
 func replayUsage() string {
 	var rules []string
-	for _, r := range events.Rules() {
+	for _, r := range eventbus.Rules() {
 		rules = append(rules, "  "+r.Name+"  → "+r.Queue)
 	}
 	return `
@@ -52,7 +51,7 @@ func replay(args []string, stdout, stderr io.Writer) error {
 	case (*rule == "") == (*queue == ""):
 		return fs.fail("give --rule or --queue, one of them")
 	case *rule != "":
-		for _, r := range events.Rules() {
+		for _, r := range eventbus.Rules() {
 			if r.Name == *rule {
 				req.Queue = r.Queue
 			}

@@ -3,7 +3,9 @@
 // and the stack sets. Both import these names, so they cannot drift apart.
 package awsenv
 
-import "strings"
+import (
+	"strings"
+)
 
 // Environment variables.
 const (
@@ -76,5 +78,5 @@ func ServiceOf(function string) string {
 }
 
 // ConsumerFunction names the consumer function of a service (an
-// events.Rule's Consumer): "basket" is BasketConsumer's "basket-consumer".
+// eventbus.Rule's Consumer): "basket" is BasketConsumer's "basket-consumer".
 func ConsumerFunction(service string) string { return service + "-consumer" }

@@ -13,6 +13,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
@@ -102,7 +103,7 @@ type message struct {
 // dead-letter queue when it is received after MaxReceives receives.
 type queue struct {
 	sim     *Sim
-	rule    events.Rule
+	rule    eventbus.Rule
 	fn      string // the consumer
 	handler func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error)
 	msgs    []*message
@@ -188,7 +189,7 @@ func (q *queue) poll(ctx context.Context) {
 			}
 			return all, nil
 		}
-		return q.handler(events.WithFlowRunner(ctx, s.sched.flows), ev)
+		return q.handler(eventbus.WithFlowRunner(ctx, s.sched.flows), ev)
 	})
 	resp, _ := out.(awsevents.SQSEventResponse)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/awssim"
 	"github.com/eventshop/eventshop/internal/dynamotest"
-	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/eventbus"
 )
 
 // deliveryFaults are the faults of the deployment runs: duplicate and late
@@ -94,7 +94,7 @@ func TestCanaryCompletesAHealthyVersion(t *testing.T) {
 // A dead letter left from before (its queue's alarm in ALARM) does not
 // stop a deployment, which might be the fix: it pages, it gates nothing.
 func TestAStaleQueueAlarmDoesNotBlockADeploy(t *testing.T) {
-	queue := events.QueueInventoryOrders
+	queue := eventbus.QueueInventoryOrders
 	d := deployRun(t, 4, awssim.Deploy{Function: awsenv.InventoryConsumer, After: 5},
 		func(s *awssim.Sim) { s.DeadLetter(queue, `{"detail-type":"OrderPlaced","detail":{"orderId":"stale"}}`) },
 		"dead letter on "+queue) // the stale one, which the run leaves where it was

@@ -45,7 +45,7 @@
 //     version: a 500, or a 409 to a set without one, breaks the run.
 //
 // Invocations run side by side (sched): every invocation, and every flow of
-// a consumer's batch (events.WithFlowRunner), is a task that parks before
+// a consumer's batch (eventbus.WithFlowRunner), is a task that parks before
 // each call to DynamoDB or EventBridge and before each attempt it makes
 // again; the seed picks which parked call goes on next, or which new
 // invocation starts, so that what two functions do interleaves at their
@@ -96,8 +96,9 @@ import (
 	catalogapp "github.com/eventshop/eventshop/internal/catalog/app"
 	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventschema"
+	"github.com/eventshop/eventshop/internal/eventschema"
 	"github.com/eventshop/eventshop/internal/idempotency"
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	inventoryapp "github.com/eventshop/eventshop/internal/inventory/app"
@@ -286,7 +287,7 @@ func New(cfg Config) *Sim {
 		awsenv.InventoryConsumer: inventoryconsumer.New(inventoryapp.New(inventorydynamo.New(s.db, tables[awsenv.InventoryTable], tables[awsenv.ReservationTable])), log).Handle,
 		awsenv.PaymentConsumer:   paymentconsumer.New(paymentapp.New(paymentdynamo.New(s.db, tables[awsenv.PaymentTable]), simulator.Simulator{}), log).Handle,
 	}
-	for _, r := range events.Rules() {
+	for _, r := range eventbus.Rules() {
 		fn := awsenv.ConsumerFunction(r.Consumer)
 		if consumers[fn] == nil {
 			panic(fmt.Sprintf("rule %s is read by %q, which has no consumer function here", r.Name, r.Consumer))

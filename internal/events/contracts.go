@@ -52,3 +52,18 @@ func SourcesOf(services ...string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// The services, as the rules name their consumers and the contracts their
+// publishers; each service's consumer function on AWS is "<service>-consumer".
+const (
+	ServiceCatalog   = "catalog"
+	ServiceBasket    = "basket"
+	ServiceOrdering  = "ordering"
+	ServiceInventory = "inventory"
+	ServicePayment   = "payment"
+)
+
+// Services lists the services.
+func Services() []string {
+	return []string{ServiceCatalog, ServiceBasket, ServiceOrdering, ServiceInventory, ServicePayment}
+}

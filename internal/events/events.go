@@ -196,3 +196,11 @@ func Unwrap(body string) (Envelope, error) {
 	}
 	return e, nil
 }
+
+// DecodeDetail reads an envelope's detail into v, strictly.
+func DecodeDetail(env Envelope, v any) error {
+	if err := unmarshal(env.Detail, v); err != nil {
+		return fmt.Errorf("decode %s detail of event %s: %w", env.DetailType, env.ID, err)
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/inventory"
 	"github.com/eventshop/eventshop/internal/ordering"
@@ -21,7 +22,7 @@ func TestRulesRouteTheSeedEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		envelope, _ := json.Marshal(o.Wrap("123456789012", "eu-west-1"))
-		for _, r := range events.Rules() {
+		for _, r := range eventbus.Rules() {
 			if r.Pattern.Matches(envelope) {
 				queues = append(queues, r.Queue)
 			}
@@ -32,17 +33,17 @@ func TestRulesRouteTheSeedEvents(t *testing.T) {
 		source, detailType string
 		want               []string
 	}{
-		{events.SourceCatalog, events.TypeProductChanged, []string{events.QueueBasketPrices, events.QueueInventoryCatalog}},
-		{events.SourceCatalog, events.TypeProductDeleted, []string{events.QueueBasketPrices, events.QueueInventoryCatalog}},
-		{"com.swn.basket.checkoutbasket", "CheckoutBasket", []string{events.QueueOrderingOrders}},
+		{events.SourceCatalog, events.TypeProductChanged, []string{eventbus.QueueBasketPrices, eventbus.QueueInventoryCatalog}},
+		{events.SourceCatalog, events.TypeProductDeleted, []string{eventbus.QueueBasketPrices, eventbus.QueueInventoryCatalog}},
+		{"com.swn.basket.checkoutbasket", "CheckoutBasket", []string{eventbus.QueueOrderingOrders}},
 		{"com.swn.basket.checkoutbasket", "Other", nil},
 		{"elsewhere", events.TypeCheckoutBasket, nil},
-		{events.SourceOrdering, events.TypeOrderPlaced, []string{events.QueueInventoryOrders}},
-		{events.SourceOrdering, events.TypeOrderShipped, []string{events.QueueInventoryOrders}},
-		{events.SourceInventory, events.TypeStockReserved, []string{events.QueuePaymentOrders, events.QueueOrderingFulfil}},
-		{events.SourcePayment, events.TypePaymentCaptured, []string{events.QueueOrderingFulfil}},
-		{events.SourcePayment, events.TypePaymentRefunded, []string{events.QueueOrderingFulfil}},
-		{events.SourceInventory, events.TypeStockRejected, []string{events.QueueOrderingFulfil}},
+		{events.SourceOrdering, events.TypeOrderPlaced, []string{eventbus.QueueInventoryOrders}},
+		{events.SourceOrdering, events.TypeOrderShipped, []string{eventbus.QueueInventoryOrders}},
+		{events.SourceInventory, events.TypeStockReserved, []string{eventbus.QueuePaymentOrders, eventbus.QueueOrderingFulfil}},
+		{events.SourcePayment, events.TypePaymentCaptured, []string{eventbus.QueueOrderingFulfil}},
+		{events.SourcePayment, events.TypePaymentRefunded, []string{eventbus.QueueOrderingFulfil}},
+		{events.SourceInventory, events.TypeStockRejected, []string{eventbus.QueueOrderingFulfil}},
 	}
 	for _, c := range cases {
 		if got := route(c.source, c.detailType); !slices.Equal(got, c.want) {
@@ -52,7 +53,7 @@ func TestRulesRouteTheSeedEvents(t *testing.T) {
 }
 
 func TestRuleDefinitions(t *testing.T) {
-	for _, r := range events.Rules() {
+	for _, r := range eventbus.Rules() {
 		if !r.Pattern.Names("source") {
 			t.Errorf("%s: pattern %s names no source", r.Name, r.Pattern.JSON())
 		}
@@ -91,39 +92,39 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 }
 
 func TestRuleValidation(t *testing.T) {
-	if err := events.ValidateRules(events.Rules()); err != nil {
+	if err := eventbus.ValidateRules(eventbus.Rules()); err != nil {
 		t.Fatalf("the shop's rules: %v", err)
 	}
-	good := events.Rules()[0]
+	good := eventbus.Rules()[0]
 	tests := []struct {
 		name   string
-		change func(*events.Rule)
+		change func(*eventbus.Rule)
 		ok     bool
 	}{
-		{"as defined", func(*events.Rule) {}, true},
-		{"no name", func(r *events.Rule) { r.Name = "" }, false},
-		{"no pattern", func(r *events.Rule) { r.Pattern = events.Pattern{} }, false},
-		{"pattern on the detail only", func(r *events.Rule) { r.Pattern = events.MustPattern(`{"detail":{"a":["b"]}}`) }, false},
-		{"only a detail-type", func(r *events.Rule) { r.Pattern = events.MustPattern(`{"detail-type":["X"]}`) }, true},
-		{"no queue", func(r *events.Rule) { r.Queue = "" }, false},
-		{"queue with a slash", func(r *events.Rule) { r.Queue = "a/b" }, false},
-		{"queue with a dot", func(r *events.Rule) { r.Queue = "a.b" }, false},
-		{"queue with a non-ASCII letter", func(r *events.Rule) { r.Queue = "café" }, false},
-		{"queue of every allowed kind", func(r *events.Rule) { r.Queue = "Az09_-" }, true},
-		{"queue of 76", func(r *events.Rule) { r.Queue = strings.Repeat("q", 76) }, true},
-		{"queue of 77", func(r *events.Rule) { r.Queue = strings.Repeat("q", 77) }, false},
-		{"batch 0", func(r *events.Rule) { r.BatchSize = 0 }, false},
-		{"batch 1", func(r *events.Rule) { r.BatchSize = 1 }, true},
-		{"batch 10", func(r *events.Rule) { r.BatchSize = 10 }, true},
-		{"batch 11", func(r *events.Rule) { r.BatchSize = 11 }, false},
-		{"receives 0", func(r *events.Rule) { r.MaxReceives = 0 }, false},
-		{"receives 1", func(r *events.Rule) { r.MaxReceives = 1 }, true},
-		{"receives 1000", func(r *events.Rule) { r.MaxReceives = 1000 }, true},
-		{"receives 1001", func(r *events.Rule) { r.MaxReceives = 1001 }, false},
-		{"timeout 0", func(r *events.Rule) { r.ConsumerTimeout = 0 }, false},
-		{"timeout 1s", func(r *events.Rule) { r.ConsumerTimeout = time.Second }, true},
-		{"timeout 15m", func(r *events.Rule) { r.ConsumerTimeout = 15 * time.Minute }, true},
-		{"timeout over 15m", func(r *events.Rule) { r.ConsumerTimeout = 15*time.Minute + time.Second }, false},
+		{"as defined", func(*eventbus.Rule) {}, true},
+		{"no name", func(r *eventbus.Rule) { r.Name = "" }, false},
+		{"no pattern", func(r *eventbus.Rule) { r.Pattern = eventbus.Pattern{} }, false},
+		{"pattern on the detail only", func(r *eventbus.Rule) { r.Pattern = eventbus.MustPattern(`{"detail":{"a":["b"]}}`) }, false},
+		{"only a detail-type", func(r *eventbus.Rule) { r.Pattern = eventbus.MustPattern(`{"detail-type":["X"]}`) }, true},
+		{"no queue", func(r *eventbus.Rule) { r.Queue = "" }, false},
+		{"queue with a slash", func(r *eventbus.Rule) { r.Queue = "a/b" }, false},
+		{"queue with a dot", func(r *eventbus.Rule) { r.Queue = "a.b" }, false},
+		{"queue with a non-ASCII letter", func(r *eventbus.Rule) { r.Queue = "café" }, false},
+		{"queue of every allowed kind", func(r *eventbus.Rule) { r.Queue = "Az09_-" }, true},
+		{"queue of 76", func(r *eventbus.Rule) { r.Queue = strings.Repeat("q", 76) }, true},
+		{"queue of 77", func(r *eventbus.Rule) { r.Queue = strings.Repeat("q", 77) }, false},
+		{"batch 0", func(r *eventbus.Rule) { r.BatchSize = 0 }, false},
+		{"batch 1", func(r *eventbus.Rule) { r.BatchSize = 1 }, true},
+		{"batch 10", func(r *eventbus.Rule) { r.BatchSize = 10 }, true},
+		{"batch 11", func(r *eventbus.Rule) { r.BatchSize = 11 }, false},
+		{"receives 0", func(r *eventbus.Rule) { r.MaxReceives = 0 }, false},
+		{"receives 1", func(r *eventbus.Rule) { r.MaxReceives = 1 }, true},
+		{"receives 1000", func(r *eventbus.Rule) { r.MaxReceives = 1000 }, true},
+		{"receives 1001", func(r *eventbus.Rule) { r.MaxReceives = 1001 }, false},
+		{"timeout 0", func(r *eventbus.Rule) { r.ConsumerTimeout = 0 }, false},
+		{"timeout 1s", func(r *eventbus.Rule) { r.ConsumerTimeout = time.Second }, true},
+		{"timeout 15m", func(r *eventbus.Rule) { r.ConsumerTimeout = 15 * time.Minute }, true},
+		{"timeout over 15m", func(r *eventbus.Rule) { r.ConsumerTimeout = 15*time.Minute + time.Second }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,17 +137,17 @@ func TestRuleValidation(t *testing.T) {
 	}
 	stalled := good
 	stalled.BatchSize = 0
-	if err := events.ValidateRules([]events.Rule{stalled}); err == nil {
+	if err := eventbus.ValidateRules([]eventbus.Rule{stalled}); err == nil {
 		t.Error("ValidateRules accepted a rule with batch size 0")
 	}
 	other := good
 	other.Name = "Other"
-	if err := events.ValidateRules([]events.Rule{good, other}); err == nil || !strings.Contains(err.Error(), "two rules target queue") {
+	if err := eventbus.ValidateRules([]eventbus.Rule{good, other}); err == nil || !strings.Contains(err.Error(), "two rules target queue") {
 		t.Errorf("two rules on one queue: %v", err)
 	}
 	other = good
 	other.Queue = "other"
-	if err := events.ValidateRules([]events.Rule{good, other}); err == nil || !strings.Contains(err.Error(), "two rules are named") {
+	if err := eventbus.ValidateRules([]eventbus.Rule{good, other}); err == nil || !strings.Contains(err.Error(), "two rules are named") {
 		t.Errorf("two rules with one name: %v", err)
 	}
 }
@@ -173,7 +174,7 @@ func TestCancellationsRouteByTheirReason(t *testing.T) {
 			t.Fatal(err)
 		}
 		envelope := wrap(t, events.SourceOrdering, events.TypeOrderCancelled, events.OrderCancelled{OrderRef: events.OrderRef{OrderID: "o-1"}, From: ordering.StatusPaid, Reason: ch.Reason})
-		if got := routedTo(envelope); got[events.QueueInventoryOrders] != w.inventory || got[events.QueuePaymentOrders] != w.payment {
+		if got := routedTo(envelope); got[eventbus.QueueInventoryOrders] != w.inventory || got[eventbus.QueuePaymentOrders] != w.payment {
 			t.Errorf("a cancellation for %s goes to %v; want inventory %v, payment %v", reason, got, w.inventory, w.payment)
 		}
 	}
@@ -184,7 +185,7 @@ func TestCancellationsRouteByTheirReason(t *testing.T) {
 			t.Errorf("the inventory's refusal %q is not among the stock refusals and the ordering's reasons", outcome)
 		}
 		envelope := wrap(t, events.SourceInventory, events.TypeStockRejected, events.StockRejected{OrderRef: events.OrderRef{OrderID: "o-1"}, Reason: string(outcome)})
-		if got := routedTo(envelope); !got[events.QueueOrderingFulfil] || len(got) != 1 {
+		if got := routedTo(envelope); !got[eventbus.QueueOrderingFulfil] || len(got) != 1 {
 			t.Errorf("a refusal for %s goes to %v, want the ordering service alone", outcome, got)
 		}
 	}
@@ -207,7 +208,7 @@ func wrap(t *testing.T, source, detailType string, detail any) []byte {
 // routedTo names the queues whose rules match envelope.
 func routedTo(envelope []byte) map[string]bool {
 	queues := map[string]bool{}
-	for _, r := range events.Rules() {
+	for _, r := range eventbus.Rules() {
 		if r.Pattern.Matches(envelope) {
 			queues[r.Queue] = true
 		}

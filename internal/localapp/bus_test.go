@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/eventshop/eventshop/api"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventschema"
+	"github.com/eventshop/eventshop/internal/eventschema"
 	"github.com/eventshop/eventshop/internal/localbus"
 	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
@@ -23,7 +24,7 @@ import (
 func TestDeadLetterAdminAPI(t *testing.T) {
 	s := start(t, t.TempDir(), false)
 	admin, alice := s.as("root", true), s.as("alice", false)
-	q := events.QueueOrderingOrders
+	q := eventbus.QueueOrderingOrders
 	// A checkout the ordering consumer can never place: it ends in the dead-letter queue.
 	poison := events.Outgoing{ID: "poison-1", Source: events.SourceCheckout, DetailType: events.TypeCheckoutBasket, Detail: json.RawMessage(`{"checkoutId":"a/b"}`), Time: time.Now()}
 	unchecked.Store(poison.ID, true)
@@ -55,7 +56,7 @@ func TestDeadLetterAdminAPI(t *testing.T) {
 		} `json:"items"`
 	}
 	admin.Want(200, "GET", "/admin/queues", "").Decode(t, &stats)
-	if len(stats.Items) != len(events.Rules()) {
+	if len(stats.Items) != len(eventbus.Rules()) {
 		t.Fatalf("queues %+v", stats)
 	}
 	admin.Want(200, "GET", "/admin/queues/"+q+"/dead-letters/"+id, "")
@@ -116,7 +117,7 @@ func TestReplayRebuildsThePriceView(t *testing.T) {
 	}
 
 	replay := func() int {
-		n, err := s.App.Bus().Replay(ctx, localbus.ReplayRequest{Queue: events.QueueBasketPrices, From: began, To: time.Now()}, nil)
+		n, err := s.App.Bus().Replay(ctx, localbus.ReplayRequest{Queue: eventbus.QueueBasketPrices, From: began, To: time.Now()}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

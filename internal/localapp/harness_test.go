@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/eventshop/eventshop/api"
-	"github.com/eventshop/eventshop/internal/events/eventschema"
+	"github.com/eventshop/eventshop/internal/eventschema"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localapp/localapptest"
 	"github.com/eventshop/eventshop/internal/localbus"

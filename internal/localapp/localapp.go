@@ -31,6 +31,7 @@ import (
 	"github.com/eventshop/eventshop/internal/console"
 	"github.com/eventshop/eventshop/internal/correlation/service"
 	"github.com/eventshop/eventshop/internal/devsignin"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/idempotency"
 	idemsqlite "github.com/eventshop/eventshop/internal/idempotency/sqlite"
@@ -106,7 +107,7 @@ func OpenBus(ctx context.Context, dataDir string, log *slog.Logger) (_ *localbus
 		return nil, nil, err
 	}
 	close = func() error { return errors.Join(db.Close(), unlock()) }
-	bus, err := localbus.Open(ctx, db, events.Rules(), localbus.Options{}, log)
+	bus, err := localbus.Open(ctx, db, eventbus.Rules(), localbus.Options{}, log)
 	if err != nil {
 		close()
 		return nil, nil, err
@@ -157,7 +158,7 @@ type App struct {
 
 	// consumers holds each service's consumer, by service: Run starts one
 	// on the queue of each rule, as the rule names its consumer.
-	consumers map[string]*events.Consumer
+	consumers map[string]*eventbus.Consumer
 }
 
 // Open opens (or creates) the shop's databases under cfg.DataDir and wires the
@@ -212,7 +213,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.closers = append(a.closers, busDB.Close)
-	if a.bus, err = localbus.Open(ctx, busDB, events.Rules(), cfg.Bus, log); err != nil {
+	if a.bus, err = localbus.Open(ctx, busDB, eventbus.Rules(), cfg.Bus, log); err != nil {
 		return nil, err
 	}
 
@@ -220,14 +221,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	basketUC := basketapp.New(a.baskets, a.baskets)
 	orderingUC := orderingapp.New(a.orders)
 	inventoryUC := inventoryapp.New(a.stock)
-	a.consumers = map[string]*events.Consumer{
+	a.consumers = map[string]*eventbus.Consumer{
 		events.ServiceBasket:    basketconsumer.New(basketapp.NewPrices(a.baskets), log),
 		events.ServiceOrdering:  orderingconsumer.New(orderingUC, log),
 		events.ServiceInventory: inventoryconsumer.New(inventoryUC, log),
 		// The payment provider is the simulator: no money moves locally.
 		events.ServicePayment: paymentconsumer.New(paymentapp.New(a.pay, simulator.Simulator{}), log),
 	}
-	for _, r := range events.Rules() {
+	for _, r := range eventbus.Rules() {
 		if a.consumers[r.Consumer] == nil {
 			return nil, fmt.Errorf("rule %s is read by %q, which has no consumer in the local shop", r.Name, r.Consumer)
 		}
@@ -384,7 +385,7 @@ func (a *App) Bus() *localbus.Bus { return a.bus }
 func (a *App) Run(ctx context.Context) error {
 	context.AfterFunc(ctx, func() { close(a.stopping) })
 	var wg sync.WaitGroup
-	rules := events.Rules()
+	rules := eventbus.Rules()
 	errs := make(chan error, len(rules)+1)
 	for _, ob := range a.outboxes() {
 		wg.Go(func() { ob.Relay(service.With(ctx, ob.service), a.bus, a.cfg.RelayInterval, a.log) })

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/telemetry"
 	"github.com/eventshop/eventshop/internal/waittest"
@@ -178,10 +179,10 @@ func TestMetricsMoveWithACheckout(t *testing.T) {
 		{"http_server_request_duration_seconds", []string{"http_route", "/basket/checkout", "http_request_method", "POST", "http_response_status_code", "202"}},
 		{"eventshop_events_published_total", []string{"event_detail_type", events.TypeCheckoutBasket}},
 		{"eventshop_events_published_total", []string{"event_detail_type", events.TypePaymentCaptured}},
-		{"eventshop_messages_delivered_total", []string{"messaging_destination_name", events.QueueOrderingOrders}},
-		{"eventshop_messages_delivered_total", []string{"messaging_destination_name", events.QueuePaymentOrders}},
-		{"messaging_process_duration_seconds", []string{"messaging_destination_name", events.QueuePaymentOrders, "messaging_system", events.SystemLocalBus}},
-		{"eventshop_messages_wait_duration_seconds", []string{"messaging_destination_name", events.QueueOrderingOrders}},
+		{"eventshop_messages_delivered_total", []string{"messaging_destination_name", eventbus.QueueOrderingOrders}},
+		{"eventshop_messages_delivered_total", []string{"messaging_destination_name", eventbus.QueuePaymentOrders}},
+		{"messaging_process_duration_seconds", []string{"messaging_destination_name", eventbus.QueuePaymentOrders, "messaging_system", eventbus.SystemLocalBus}},
+		{"eventshop_messages_wait_duration_seconds", []string{"messaging_destination_name", eventbus.QueueOrderingOrders}},
 		{"eventshop_orders_outcomes_total", []string{"eventshop_order_outcome", "placed"}},
 		{"eventshop_orders_outcomes_total", []string{"eventshop_order_outcome", "paid"}},
 	} {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 )
 
@@ -41,7 +42,7 @@ func TestEveryServiceIsWired(t *testing.T) {
 			t.Fatal(err)
 		}
 		reached := false
-		for _, r := range events.Rules() {
+		for _, r := range eventbus.Rules() {
 			if !r.Pattern.Matches(envelope) {
 				continue
 			}

@@ -20,9 +20,8 @@ import (
 	"time"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"maragu.dev/goqite"
-
-	"github.com/eventshop/eventshop/internal/events"
 )
 
 // Schema is goqite's SQLite schema, made idempotent, and the bus's own table
@@ -122,7 +121,7 @@ func (o Options) Validate() error {
 // Bus routes events to queues and runs their consumers.
 type Bus struct {
 	db      *sql.DB
-	rules   []events.Rule
+	rules   []eventbus.Rule
 	opts    Options
 	log     *slog.Logger
 	queues  map[string]*queue
@@ -142,7 +141,7 @@ type Bus struct {
 }
 
 type queue struct {
-	rule events.Rule
+	rule eventbus.Rule
 	q    *goqite.Queue
 	dlq  *goqite.Queue
 	vt   time.Duration // the visibility timeout
@@ -160,9 +159,9 @@ type waiter struct{ handed chan *handedRun }
 // the only process using db: messages that are in flight when the bus opens
 // belong to a consumer that died with its process, and become visible again
 // at once instead of after their visibility timeout. Their receive count stays.
-func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, log *slog.Logger) (*Bus, error) {
+func Open(ctx context.Context, db *sql.DB, rules []eventbus.Rule, opts Options, log *slog.Logger) (*Bus, error) {
 	opts = opts.withDefaults()
-	if err := errors.Join(opts.Validate(), events.ValidateRules(rules)); err != nil {
+	if err := errors.Join(opts.Validate(), eventbus.ValidateRules(rules)); err != nil {
 		return nil, fmt.Errorf("local bus: %w", err)
 	}
 	if _, err := db.ExecContext(ctx, Schema+ArchiveSchema); err != nil {
@@ -200,8 +199,8 @@ func Open(ctx context.Context, db *sql.DB, rules []events.Rule, opts Options, lo
 const Name = "eventshop"
 
 // Destination is where the bus's publishers send, for their spans.
-func (b *Bus) Destination() events.Destination {
-	return events.Destination{System: events.SystemLocalBus, Name: Name}
+func (b *Bus) Destination() eventbus.Destination {
+	return eventbus.Destination{System: eventbus.SystemLocalBus, Name: Name}
 }
 
 // send marks a send to the queues as begun, for Idle; the function it

@@ -18,15 +18,16 @@ import (
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/localbus"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
 
-var testRules = []events.Rule{
-	{Name: "A", Pattern: events.MustPattern(`{"source":["src.a"]}`), Queue: "qa", BatchSize: 10, MaxReceives: 3, ConsumerTimeout: time.Second},
-	{Name: "B", Pattern: events.SourceAndTypes("src.b", "Wanted"), Queue: "qb", BatchSize: 2, MaxReceives: 3, ConsumerTimeout: time.Second},
+var testRules = []eventbus.Rule{
+	{Name: "A", Pattern: eventbus.MustPattern(`{"source":["src.a"]}`), Queue: "qa", BatchSize: 10, MaxReceives: 3, ConsumerTimeout: time.Second},
+	{Name: "B", Pattern: eventbus.SourceAndTypes("src.b", "Wanted"), Queue: "qb", BatchSize: 2, MaxReceives: 3, ConsumerTimeout: time.Second},
 }
 
 var fast = localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond, VisibilityTimeout: 200 * time.Millisecond}
@@ -45,7 +46,7 @@ func openBus(t *testing.T, db *sql.DB) *localbus.Bus {
 	return openBusWith(t, db, testRules, fast)
 }
 
-func openBusWith(t *testing.T, db *sql.DB, rules []events.Rule, opts localbus.Options) *localbus.Bus {
+func openBusWith(t *testing.T, db *sql.DB, rules []eventbus.Rule, opts localbus.Options) *localbus.Bus {
 	t.Helper()
 	b, err := localbus.Open(t.Context(), db, rules, opts, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -393,11 +394,11 @@ func TestOpenRefusesConfigurationThatWouldStopAQueue(t *testing.T) {
 	twice := testRules[1]
 	twice.Queue = testRules[0].Queue
 	for name, c := range map[string]struct {
-		rules []events.Rule
+		rules []eventbus.Rule
 		opts  localbus.Options
 	}{
-		"batch size 0":         {[]events.Rule{stalled}, fast},
-		"two rules, one queue": {[]events.Rule{testRules[0], twice}, fast},
+		"batch size 0":         {[]eventbus.Rule{stalled}, fast},
+		"two rules, one queue": {[]eventbus.Rule{testRules[0], twice}, fast},
 		"negative retry delay": {testRules, localbus.Options{RetryDelay: -time.Second}},
 		"negative poll":        {testRules, localbus.Options{PollInterval: -time.Second}},
 		"negative visibility":  {testRules, localbus.Options{VisibilityTimeout: -time.Second}},
@@ -522,7 +523,7 @@ func TestDeadLetteringOneSettlesTheRest(t *testing.T) {
 	// One receive only, so that the first batch (all three messages, published
 	// together) is the poison's last: it goes to the dead-letter queue, and the
 	// two good ones must be deleted in the same settlement.
-	once := []events.Rule{{Name: "Once", Pattern: events.MustPattern(`{"source":["src.a"]}`), Queue: "qa", BatchSize: 10, MaxReceives: 1, ConsumerTimeout: time.Second}}
+	once := []eventbus.Rule{{Name: "Once", Pattern: eventbus.MustPattern(`{"source":["src.a"]}`), Queue: "qa", BatchSize: 10, MaxReceives: 1, ConsumerTimeout: time.Second}}
 	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
 	defer db.Close()
 	b := openBusWith(t, db, once, localbus.Options{RetryDelay: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond, VisibilityTimeout: time.Hour})
@@ -547,7 +548,7 @@ func TestDeadLetteringOneSettlesTheRest(t *testing.T) {
 // Options.VisibilityTimeout replaces the rules' own: a message whose consumer
 // hangs is delivered to another consumer after it, not after the rule's.
 func TestVisibilityTimeoutOverride(t *testing.T) {
-	slow := []events.Rule{{Name: "Slow", Pattern: events.MustPattern(`{"source":["src.a"]}`), Queue: "qa", BatchSize: 1, MaxReceives: 3, ConsumerTimeout: 15 * time.Minute}}
+	slow := []eventbus.Rule{{Name: "Slow", Pattern: eventbus.MustPattern(`{"source":["src.a"]}`), Queue: "qa", BatchSize: 1, MaxReceives: 3, ConsumerTimeout: 15 * time.Minute}}
 	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
 	defer db.Close()
 	b := openBusWith(t, db, slow, localbus.Options{PollInterval: 10 * time.Millisecond, VisibilityTimeout: 100 * time.Millisecond})
@@ -584,9 +585,9 @@ func TestVisibilityTimeoutOverride(t *testing.T) {
 // Rules route by content, in EventBridge's pattern language: only the
 // cancellations from RESERVED or PAID reach the release queue.
 func TestContentFilteredRouting(t *testing.T) {
-	rules := []events.Rule{{
+	rules := []eventbus.Rule{{
 		Name: "Release", Queue: "release", BatchSize: 10, MaxReceives: 3, ConsumerTimeout: time.Second,
-		Pattern: events.MustPattern(`{"source":["shop.ordering"],"detail-type":["OrderCancelled"],"detail":{"from":["RESERVED","PAID"],"lines":{"quantity":[{"numeric":[">",0]}]}}}`),
+		Pattern: eventbus.MustPattern(`{"source":["shop.ordering"],"detail-type":["OrderCancelled"],"detail":{"from":["RESERVED","PAID"],"lines":{"quantity":[{"numeric":[">",0]}]}}}`),
 	}}
 	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
 	defer db.Close()
@@ -620,7 +621,7 @@ func TestDeadLettersKeepTheirLastError(t *testing.T) {
 	}
 	var calls atomic.Int32
 	failing := func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
-		return events.HandleBatch(ctx, ev, slog.New(slog.DiscardHandler), func(context.Context, events.Envelope) error {
+		return eventbus.HandleBatch(ctx, ev, slog.New(slog.DiscardHandler), func(context.Context, events.Envelope) error {
 			return fmt.Errorf("store down (try %d)", calls.Add(1))
 		}), nil
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/correlation/service"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
@@ -259,7 +260,7 @@ func (b *Bus) run(ctx context.Context, q *queue, h Handler, batch []received) (f
 	reasons := map[string]string{}
 	// The delivery and what the consumer does are the consumer's service's spans.
 	ctx = service.With(ctx, q.rule.Consumer)
-	ctx = events.WithFailures(ctx, func(id string, err error) { reasons[id] = err.Error() })
+	ctx = eventbus.WithFailures(ctx, func(id string, err error) { reasons[id] = err.Error() })
 	for i, r := range batch {
 		all[string(r.id)] = true
 		b.traceDelivery(ctx, q, r)
@@ -269,7 +270,7 @@ func (b *Bus) run(ctx context.Context, q *queue, h Handler, batch []received) (f
 			Body:          string(r.body),
 			Attributes: map[string]string{"ApproximateReceiveCount": strconv.Itoa(r.count),
 				"SentTimestamp": strconv.FormatInt(r.created.UnixMilli(), 10)},
-			EventSource:    events.EventSourceLocalBus,
+			EventSource:    eventbus.EventSourceLocalBus,
 			EventSourceARN: "arn:aws:sqs:" + b.opts.Region + ":" + b.opts.Account + ":" + q.rule.Queue,
 			AWSRegion:      b.opts.Region,
 		}
@@ -316,7 +317,7 @@ func (b *Bus) traceDelivery(ctx context.Context, q *queue, r received) {
 		trace.WithTimestamp(sent),
 		trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(
-			semconv.MessagingSystemKey.String(events.SystemLocalBus),
+			semconv.MessagingSystemKey.String(eventbus.SystemLocalBus),
 			semconv.MessagingOperationTypeReceive,
 			semconv.MessagingOperationName("deliver"),
 			semconv.MessagingMessageID(string(r.id)),

@@ -13,6 +13,7 @@ import (
 
 	"maragu.dev/goqite"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
@@ -83,7 +84,7 @@ func (b *Bus) route(evts []events.Outgoing, claimed map[*queue]*claim, now time.
 			return nil, nil, fmt.Errorf("encode envelope: %w", err)
 		}
 		p := Published{Envelope: body, Queues: []string{}}
-		parsed, ok := events.ParseEvent(body)
+		parsed, ok := eventbus.ParseEvent(body)
 		for _, r := range b.rules {
 			if !ok || !r.Pattern.MatchesEvent(parsed) {
 				continue

@@ -14,6 +14,7 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
@@ -34,7 +35,7 @@ create table if not exists outbox (
 type Publisher interface {
 	Publish(ctx context.Context, evts []events.Outgoing) error
 	// Destination names the bus, for the spans of publishing.
-	Destination() events.Destination
+	Destination() eventbus.Destination
 }
 
 // Outbox is one database's outbox table.
@@ -134,9 +135,9 @@ func (o *Outbox) Flush(ctx context.Context, pub Publisher) (int, error) {
 	if len(evts) == 0 {
 		return 0, nil
 	}
-	spans := make([]events.PublishSpan, len(evts))
+	spans := make([]eventbus.PublishSpan, len(evts))
 	for i := range evts {
-		spans[i] = events.StartPublish(ctx, pub.Destination(), &evts[i])
+		spans[i] = eventbus.StartPublish(ctx, pub.Destination(), &evts[i])
 	}
 	err = pub.Publish(ctx, evts)
 	for _, s := range spans {

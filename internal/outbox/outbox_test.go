@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/outbox"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
@@ -38,8 +39,8 @@ func (p *publisher) Publish(_ context.Context, evts []events.Outgoing) error {
 	return nil
 }
 
-func (p *publisher) Destination() events.Destination {
-	return events.Destination{System: events.SystemLocalBus, Name: "test"}
+func (p *publisher) Destination() eventbus.Destination {
+	return eventbus.Destination{System: eventbus.SystemLocalBus, Name: "test"}
 }
 
 func (p *publisher) ids() []string {

@@ -3,9 +3,7 @@ package telemetry
 import (
 	"context"
 	"fmt"
-	"net/http"
-
-	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/telemetry/identity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -13,13 +11,14 @@ import (
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/exemplar"
+	"net/http"
 )
 
 // NewPrometheus makes a meter provider for the Host service, whose metrics the returned
 // handler serves in Prometheus text format, with the Go runtime's and the
 // process's own (memory, CPU, open files), and the request duration
 // rest.Middleware records (whose count is the request count, by route, method
-// and status) in events.LatencyBuckets.
+// and status) in eventbus.LatencyBuckets.
 func NewPrometheus(ctx context.Context) (*sdkmetric.MeterProvider, http.Handler, error) {
 	res, err := identity.Resource(ctx, Host)
 	if err != nil {
@@ -43,7 +42,7 @@ func NewPrometheus(ctx context.Context) (*sdkmetric.MeterProvider, http.Handler,
 		sdkmetric.WithExemplarFilter(exemplar.AlwaysOffFilter),
 		sdkmetric.WithView(
 			sdkmetric.NewView(sdkmetric.Instrument{Name: "http.server.request.duration"},
-				sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: events.LatencyBuckets}}),
+				sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: eventbus.LatencyBuckets}}),
 		),
 	)
 	return mp, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), nil

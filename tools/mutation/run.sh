@@ -6,7 +6,7 @@
 set -eu
 gremlins=$1
 shift
-packages=${*:-"internal/validation internal/money internal/events internal/catalog internal/catalog/app internal/basket internal/basket/app internal/ordering internal/ordering/app internal/inventory internal/inventory/app internal/payment internal/payment/app internal/localbus internal/outbox internal/outbox/streams internal/auth internal/auth/localjwt internal/apigw internal/idempotency internal/backoff internal/dynamoput"}
+packages=${*:-"internal/validation internal/money internal/events internal/eventbus internal/catalog internal/catalog/app internal/basket internal/basket/app internal/ordering internal/ordering/app internal/inventory internal/inventory/app internal/payment internal/payment/app internal/localbus internal/outbox internal/outbox/streams internal/auth internal/auth/localjwt internal/apigw internal/idempotency internal/backoff internal/dynamoput"}
 export CI=true # a test that needs a missing tool fails instead of skipping
 summary=""
 for pkg in $packages; do

@@ -13,7 +13,7 @@ import (
 	"github.com/eventshop/eventshop/internal/basket/app"
 	"github.com/eventshop/eventshop/internal/basket/sqlite"
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/eventstest"
 	"github.com/eventshop/eventshop/internal/validation"
 )
 

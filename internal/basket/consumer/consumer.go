@@ -8,12 +8,13 @@ import (
 	"log/slog"
 
 	"github.com/eventshop/eventshop/internal/basket/app"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/validation"
 )
 
 // New returns the price view's consumer.
-func New(a *app.Prices, log *slog.Logger) *events.Consumer {
+func New(a *app.Prices, log *slog.Logger) *eventbus.Consumer {
 	logged := func(ctx context.Context, detailType, id string, version int64, applied bool, err error) error {
 		if err != nil {
 			return err
@@ -21,15 +22,15 @@ func New(a *app.Prices, log *slog.Logger) *events.Consumer {
 		log.InfoContext(ctx, "price view", "event", detailType, "productId", id, "version", version, "applied", applied)
 		return nil
 	}
-	return events.NewConsumer(log,
-		events.On(func(ctx context.Context, e events.ProductChanged) error {
+	return eventbus.NewConsumer(log,
+		eventbus.On(func(ctx context.Context, e events.ProductChanged) error {
 			if err := validation.ID("productId", e.ProductID); err != nil {
 				return err
 			}
 			applied, err := a.Change(ctx, app.ChangePrice{ProductID: e.ProductID, Name: e.Name, Price: e.Price, Version: e.Version})
 			return logged(ctx, events.TypeProductChanged, e.ProductID, e.Version, applied, err)
 		}),
-		events.On(func(ctx context.Context, e events.ProductDeleted) error {
+		eventbus.On(func(ctx context.Context, e events.ProductDeleted) error {
 			if err := validation.ID("productId", e.ProductID); err != nil {
 				return err
 			}

@@ -10,7 +10,7 @@ import (
 	"github.com/eventshop/eventshop/internal/basket/consumer"
 	"github.com/eventshop/eventshop/internal/basket/sqlite"
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/eventstest"
 )
 
 func TestReorderedAndDuplicateEvents(t *testing.T) {

@@ -10,13 +10,14 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/inventory"
 	"github.com/eventshop/eventshop/internal/inventory/app"
 )
 
 // New returns the inventory's consumer.
-func New(a *app.Inventory, log *slog.Logger) *events.Consumer {
+func New(a *app.Inventory, log *slog.Logger) *eventbus.Consumer {
 	announce := func(ctx context.Context, c app.AnnounceProduct) error {
 		changed, err := a.Announce(ctx, c)
 		if err != nil {
@@ -25,14 +26,14 @@ func New(a *app.Inventory, log *slog.Logger) *events.Consumer {
 		log.InfoContext(ctx, "inventory product", "productId", c.ProductID, "version", c.Version, "deleted", c.Deleted, "applied", changed)
 		return nil
 	}
-	return events.NewConsumer(log,
-		events.On(func(ctx context.Context, e events.ProductChanged) error {
+	return eventbus.NewConsumer(log,
+		eventbus.On(func(ctx context.Context, e events.ProductChanged) error {
 			return announce(ctx, app.AnnounceProduct{ProductID: e.ProductID, Version: e.Version})
 		}),
-		events.On(func(ctx context.Context, e events.ProductDeleted) error {
+		eventbus.On(func(ctx context.Context, e events.ProductDeleted) error {
 			return announce(ctx, app.AnnounceProduct{ProductID: e.ProductID, Version: e.Version, Deleted: true})
 		}),
-		events.On(func(ctx context.Context, e events.OrderPlaced) error {
+		eventbus.On(func(ctx context.Context, e events.OrderPlaced) error {
 			lines := make([]inventory.Line, len(e.Lines))
 			for i, l := range e.Lines {
 				lines[i] = inventory.Line{ProductID: l.ProductID, Quantity: l.Quantity}
@@ -44,14 +45,14 @@ func New(a *app.Inventory, log *slog.Logger) *events.Consumer {
 			log.InfoContext(ctx, "reservation", "orderId", e.OrderID, "outcome", outcome)
 			return nil
 		}),
-		events.On(func(ctx context.Context, e events.OrderCancelled) error {
+		eventbus.On(func(ctx context.Context, e events.OrderCancelled) error {
 			if err := a.Release(ctx, e.OrderID); err != nil {
 				return err
 			}
 			log.InfoContext(ctx, "released", "orderId", e.OrderID, "from", e.From)
 			return nil
 		}),
-		events.On(func(ctx context.Context, e events.OrderShipped) error {
+		eventbus.On(func(ctx context.Context, e events.OrderShipped) error {
 			if err := a.Commit(ctx, e.OrderID); err != nil {
 				return err
 			}

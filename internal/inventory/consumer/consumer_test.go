@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/eventstest"
 	"github.com/eventshop/eventshop/internal/inventory/app"
 	"github.com/eventshop/eventshop/internal/inventory/consumer"
 	"github.com/eventshop/eventshop/internal/inventory/sqlite"

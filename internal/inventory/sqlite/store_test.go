@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/eventstest"
 	"github.com/eventshop/eventshop/internal/inventory"
 	"github.com/eventshop/eventshop/internal/inventory/sqlite"
 	"github.com/eventshop/eventshop/internal/inventory/storetest"

@@ -20,6 +20,7 @@ import (
 
 	"log/slog"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localapp/localapptest"
@@ -120,7 +121,7 @@ func TestTheShopExportsItsTelemetry(t *testing.T) {
 	if err := shop.App.Bus().Publish(t.Context(), []events.Outgoing{poison}); err != nil {
 		t.Fatal(err)
 	}
-	q := events.QueueOrderingOrders
+	q := eventbus.QueueOrderingOrders
 	var letters struct {
 		Items []struct{ Body json.RawMessage }
 	}
@@ -224,8 +225,8 @@ func checkConventions(t *testing.T, s otlptest.Span) {
 		}
 	case "producer", "consumer":
 		need("messaging.system", "messaging.destination.name", "messaging.operation.type", "messaging.operation.name", "messaging.message.id")
-		if sys := s.Attributes["messaging.system"]; sys != events.SystemLocalBus {
-			t.Errorf("span %q: messaging.system %q, want the local bus's %q", s.Name, sys, events.SystemLocalBus)
+		if sys := s.Attributes["messaging.system"]; sys != eventbus.SystemLocalBus {
+			t.Errorf("span %q: messaging.system %q, want the local bus's %q", s.Name, sys, eventbus.SystemLocalBus)
 		}
 		want := map[string][]string{"producer": {"send"}, "consumer": {"process", "receive"}}[s.Kind]
 		if !slices.Contains(want, s.Attributes["messaging.operation.type"]) {

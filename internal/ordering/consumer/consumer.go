@@ -8,27 +8,28 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/ordering"
 	"github.com/eventshop/eventshop/internal/ordering/app"
 )
 
 // New returns the ordering service's consumer.
-func New(a *app.Orders, log *slog.Logger) *events.Consumer {
+func New(a *app.Orders, log *slog.Logger) *eventbus.Consumer {
 	c := consumer{a, log}
-	return events.NewConsumer(log,
-		events.On(c.place),
-		events.On(func(ctx context.Context, e events.StockReserved) error {
+	return eventbus.NewConsumer(log,
+		eventbus.On(c.place),
+		eventbus.On(func(ctx context.Context, e events.StockReserved) error {
 			return c.apply(ctx, e.OrderRef, app.Outcome{To: ordering.StatusReserved})
 		}),
-		events.On(func(ctx context.Context, e events.StockRejected) error {
+		eventbus.On(func(ctx context.Context, e events.StockRejected) error {
 			return c.apply(ctx, e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: e.Reason, Unavailable: e.ProductIDs})
 		}),
-		events.On(c.captured),
-		events.On(func(ctx context.Context, e events.PaymentDeclined) error {
+		eventbus.On(c.captured),
+		eventbus.On(func(ctx context.Context, e events.PaymentDeclined) error {
 			return c.apply(ctx, e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: ordering.ReasonPaymentDeclined})
 		}),
-		events.On(c.refunded),
+		eventbus.On(c.refunded),
 	)
 }
 

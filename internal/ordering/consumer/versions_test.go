@@ -12,6 +12,7 @@ import (
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/localbus"
 	"github.com/eventshop/eventshop/internal/ordering/app"
@@ -43,9 +44,9 @@ func TestTwoVersionsOfTheConsumerShareItsQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var rules []events.Rule
-	for _, r := range events.Rules() {
-		if r.Queue == events.QueueOrderingOrders {
+	var rules []eventbus.Rule
+	for _, r := range eventbus.Rules() {
+		if r.Queue == eventbus.QueueOrderingOrders {
 			rules = append(rules, r)
 		}
 	}
@@ -61,7 +62,7 @@ func TestTwoVersionsOfTheConsumerShareItsQueue(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			_ = bus.Consume(run, events.QueueOrderingOrders, func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+			_ = bus.Consume(run, eventbus.QueueOrderingOrders, func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
 				handled.Add(int32(len(ev.Records)))
 				return h(ctx, ev)
 			})

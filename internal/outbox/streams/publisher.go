@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
 	"github.com/eventshop/eventshop/internal/backoff"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 )
@@ -92,7 +93,7 @@ type pending struct {
 	entry  types.PutEventsRequestEntry
 	event  events.Outgoing
 	size   int
-	span   events.PublishSpan // ended by send, or when the event cannot be sent
+	span   eventbus.PublishSpan // ended by send, or when the event cannot be sent
 }
 
 // Handle publishes the events of a batch of stream records, at most
@@ -155,7 +156,7 @@ func countBefore(all []pending, stop int) int {
 // pending starts publishing e, as a span of the trace it carries (which it
 // then carries on to its consumers).
 func (p *Publisher) pending(ctx context.Context, record int, e events.Outgoing) pending {
-	span := events.StartPublish(ctx, events.Destination{System: events.SystemEventBridge, Name: p.bus}, &e)
+	span := eventbus.StartPublish(ctx, eventbus.Destination{System: eventbus.SystemEventBridge, Name: p.bus}, &e)
 	return pending{record: record, event: e, span: span, size: EntrySize(e.Source, e.DetailType, string(e.Detail)), entry: types.PutEventsRequestEntry{
 		EventBusName: aws.String(p.bus),
 		Source:       aws.String(e.Source),

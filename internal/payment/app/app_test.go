@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/eventstest"
 	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/payment"
 	"github.com/eventshop/eventshop/internal/payment/app"

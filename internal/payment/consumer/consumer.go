@@ -8,14 +8,15 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/payment/app"
 )
 
 // New returns the payment service's consumer.
-func New(a *app.Payments, log *slog.Logger) *events.Consumer {
-	return events.NewConsumer(log,
-		events.On(func(ctx context.Context, e events.StockReserved) error {
+func New(a *app.Payments, log *slog.Logger) *eventbus.Consumer {
+	return eventbus.NewConsumer(log,
+		eventbus.On(func(ctx context.Context, e events.StockReserved) error {
 			state, err := a.Take(ctx, app.TakePayment{OrderID: e.OrderID, UserName: e.UserName, Amount: e.TotalPrice, Method: e.PaymentMethod})
 			if err != nil {
 				return err
@@ -23,7 +24,7 @@ func New(a *app.Payments, log *slog.Logger) *events.Consumer {
 			log.InfoContext(ctx, "payment", "orderId", e.OrderID, "state", state)
 			return nil
 		}),
-		events.On(func(ctx context.Context, e events.OrderCancelled) error {
+		eventbus.On(func(ctx context.Context, e events.OrderCancelled) error {
 			state, err := a.Cancel(ctx, e.UserName, e.OrderID)
 			if err != nil {
 				return err

@@ -9,7 +9,7 @@ import (
 	awsevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/eventstest"
 	"github.com/eventshop/eventshop/internal/payment/app"
 	"github.com/eventshop/eventshop/internal/payment/consumer"
 	"github.com/eventshop/eventshop/internal/payment/simulator"

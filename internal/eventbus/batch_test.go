@@ -1,4 +1,4 @@
-package events_test
+package eventbus_test
 
 import (
 	"context"
@@ -13,8 +13,9 @@ import (
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 	"github.com/eventshop/eventshop/internal/correlation"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/eventstest"
 )
 
 func TestHandleBatchFailsOnlyWhatFailed(t *testing.T) {
@@ -27,7 +28,7 @@ func TestHandleBatchFailsOnlyWhatFailed(t *testing.T) {
 	)
 	batch.Records = append(batch.Records, batch.Records[0])
 	batch.Records[4].MessageId, batch.Records[4].Body = "garbage", "not an envelope"
-	resp := events.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(_ context.Context, env events.Envelope) error {
+	resp := eventbus.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(_ context.Context, env events.Envelope) error {
 		switch env.DetailType {
 		case "Panic":
 			var lines []string
@@ -55,7 +56,7 @@ func TestHandleBatchCarriesTheCorrelationID(t *testing.T) {
 		eventstest.Message(t, "with", "src", "T", events.Meta{CorrelationID: "req-42"}),
 		eventstest.Message(t, "without", "src", "T", map[string]string{"n": "1"}),
 	)
-	events.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
+	eventbus.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
 		mu.Lock()
 		defer mu.Unlock()
 		got[string(env.Detail)] = correlation.ID(ctx)
@@ -77,7 +78,7 @@ func TestHandleBatchRunsFlowsSideBySide(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string][]int{}
 	bDone := make(chan struct{})
-	resp := events.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
+	resp := eventbus.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
 		var d struct {
 			CorrelationID string `json:"correlationId"`
 			N             int    `json:"n"`
@@ -124,7 +125,7 @@ func TestHandleBatchFlowRunner(t *testing.T) {
 			f(ctx)
 		}
 	}
-	resp := events.HandleBatch(events.WithFlowRunner(t.Context(), inTurn), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
+	resp := eventbus.HandleBatch(eventbus.WithFlowRunner(t.Context(), inTurn), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
 		var d struct {
 			CorrelationID string `json:"correlationId"`
 			N             int    `json:"n"`

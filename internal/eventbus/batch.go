@@ -1,4 +1,4 @@
-package events
+package eventbus
 
 import (
 	"bytes"
@@ -23,6 +23,8 @@ import (
 
 	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/kind"
+
+	"github.com/eventshop/eventshop/internal/events"
 )
 
 // HandleBatch runs handle on the envelope of each SQS message and reports the
@@ -35,15 +37,15 @@ import (
 // one after the other, in batch order; different flows side by side, so that
 // their writes share commits (package sqlitedb groups them) and their round
 // trips overlap. Messages with no correlation id make one flow.
-func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, handle func(context.Context, Envelope) error) awsevents.SQSEventResponse {
+func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, handle func(context.Context, events.Envelope) error) awsevents.SQSEventResponse {
 	n := len(ev.Records)
 	errs := make([]error, n)
-	envs := make([]Envelope, n)
-	metas := make([]Meta, n)
+	envs := make([]events.Envelope, n)
+	metas := make([]events.Meta, n)
 	flows := map[string][]int{}
 	var order []string
 	for i, m := range ev.Records {
-		env, err := Unwrap(m.Body)
+		env, err := events.Unwrap(m.Body)
 		if err != nil {
 			errs[i] = err
 			log.ErrorContext(ctx, "message failed", "queue", queueOf(m.EventSourceARN), "messageId", m.MessageId,
@@ -119,12 +121,12 @@ func WithFailures(ctx context.Context, f func(messageID string, err error)) cont
 // tracerName names the spans this package makes: one for each message
 // handled, continuing the trace its event carries, by the global provider
 // (a no-op until one is set).
-const tracerName = "github.com/eventshop/eventshop/internal/events"
+const tracerName = "github.com/eventshop/eventshop/internal/eventbus"
 
 // handleOne handles one message in a consumer span of the trace its event
 // carries, records how long it waited and took, and logs its failure, if
 // it fails, with its trace, span and correlation ids.
-func handleOne(ctx context.Context, log *slog.Logger, m awsevents.SQSMessage, env Envelope, meta Meta, handle func(context.Context, Envelope) error) (err error) {
+func handleOne(ctx context.Context, log *slog.Logger, m awsevents.SQSMessage, env events.Envelope, meta events.Meta, handle func(context.Context, events.Envelope) error) (err error) {
 	start := time.Now()
 	queue, system := queueOf(m.EventSourceARN), systemOf(m.EventSource)
 	if sent, err := strconv.ParseInt(m.Attributes["SentTimestamp"], 10, 64); err == nil {
@@ -194,18 +196,10 @@ func queueOf(arn string) string {
 	return arn
 }
 
-// DecodeDetail reads an envelope's detail into v, strictly.
-func DecodeDetail(env Envelope, v any) error {
-	if err := unmarshal(env.Detail, v); err != nil {
-		return fmt.Errorf("decode %s detail of event %s: %w", env.DetailType, env.ID, err)
-	}
-	return nil
-}
-
 // PublishSpan is the span of publishing one event.
 type PublishSpan struct {
 	trace.Span
-	event *Outgoing
+	event *events.Outgoing
 }
 
 // Done ends the span, marked failed if err is not nil, and counts the event
@@ -226,8 +220,8 @@ func (s PublishSpan) Done(ctx context.Context, err error) {
 // instead, so that the consumer's span is its child. The caller calls Done
 // once e is published or has failed. An event with no trace, or no tracer
 // provider to record one, is left as it is.
-func StartPublish(ctx context.Context, to Destination, e *Outgoing) PublishSpan {
-	var meta Meta
+func StartPublish(ctx context.Context, to Destination, e *events.Outgoing) PublishSpan {
+	var meta events.Meta
 	if jsonv2.Unmarshal(e.Detail, &meta) != nil || meta.TraceParent == "" {
 		return PublishSpan{trace.SpanFromContext(context.Background()), e} // a no-op span
 	}
@@ -240,7 +234,7 @@ func StartPublish(ctx context.Context, to Destination, e *Outgoing) PublishSpan 
 			semconv.MessagingDestinationName(to.Name),
 			attribute.String("event.source", e.Source), attribute.String("event.id", e.ID)))
 	if span.IsRecording() {
-		e.Detail = withTrace(e.Detail, meta, MetaFrom(ctx))
+		e.Detail = withTrace(e.Detail, meta, events.MetaFrom(ctx))
 	}
 	return PublishSpan{span, e}
 }
@@ -250,7 +244,7 @@ func StartPublish(ctx context.Context, to Destination, e *Outgoing) PublishSpan 
 // is replaced where the encoder wrote it, and the rest of the detail is
 // copied as it is, not decoded and encoded again (the most of a publish's
 // time in a profile). Otherwise the detail is rewritten.
-func withTrace(detail []byte, was, next Meta) []byte {
+func withTrace(detail []byte, was, next events.Meta) []byte {
 	if next.TraceState == was.TraceState && next.TraceParent != "" {
 		old, _ := json.Marshal(was.TraceParent)
 		nu, _ := json.Marshal(next.TraceParent)
@@ -276,3 +270,5 @@ func withTrace(detail []byte, was, next Meta) []byte {
 	}
 	return detail
 }
+
+func unmarshal(data []byte, v any) error { return jsonv2.Unmarshal(data, v) }

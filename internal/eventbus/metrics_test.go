@@ -1,4 +1,4 @@
-package events_test
+package eventbus_test
 
 import (
 	"context"
@@ -9,8 +9,9 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/eventstest"
 	"github.com/eventshop/eventshop/internal/telemetry/metrictest"
 )
 
@@ -30,7 +31,7 @@ func TestHandleBatchCountsDeliveredAndFailed(t *testing.T) {
 	for i := range batch.Records {
 		batch.Records[i].EventSourceARN = "arn:aws:sqs:eu-west-1:123456789012:counted-q"
 	}
-	events.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(_ context.Context, env events.Envelope) error {
+	eventbus.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(_ context.Context, env events.Envelope) error {
 		if env.DetailType == "Error" {
 			return errors.New("store down")
 		}
@@ -43,12 +44,12 @@ func TestHandleBatchCountsDeliveredAndFailed(t *testing.T) {
 
 // An event counts as published when its publishing is done without an error.
 func TestPublishedEventsAreCounted(t *testing.T) {
-	before := counted(t, "eventshop.events.published", events.DetailTypeKey, "CountedThing")
+	before := counted(t, "eventshop.events.published", eventbus.DetailTypeKey, "CountedThing")
 	for _, err := range []error{nil, errors.New("throttled"), nil} {
 		e, _ := events.New(context.Background(), "src", "CountedThing", map[string]int{"n": 1}, time.Now())
-		events.StartPublish(t.Context(), testDestination, &e).Done(t.Context(), err)
+		eventbus.StartPublish(t.Context(), testDestination, &e).Done(t.Context(), err)
 	}
-	if got := counted(t, "eventshop.events.published", events.DetailTypeKey, "CountedThing") - before; got != 2 {
+	if got := counted(t, "eventshop.events.published", eventbus.DetailTypeKey, "CountedThing") - before; got != 2 {
 		t.Fatalf("published counter moved by %d, want 2 (the failed publish is not counted)", got)
 	}
 }

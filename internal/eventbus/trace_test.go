@@ -1,4 +1,4 @@
-package events_test
+package eventbus_test
 
 import (
 	"context"
@@ -15,8 +15,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventstest"
+	"github.com/eventshop/eventshop/internal/eventstest"
 )
 
 // recording sets a global tracer provider that records every span, for the
@@ -51,7 +52,7 @@ func TestAConsumerContinuesTheProducersTrace(t *testing.T) {
 		eventstest.Message(t, "m3", "src", "Fine", detail{N: 3}), // no trace: a new one starts
 	)
 	var inside []trace.SpanContext
-	resp := events.HandleBatch(context.Background(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
+	resp := eventbus.HandleBatch(context.Background(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
 		inside = append(inside, trace.SpanContextFromContext(ctx))
 		if env.DetailType == "Fails" {
 			return errors.New("no")
@@ -107,8 +108,8 @@ func TestPublishingIsASpanOfTheEventsTrace(t *testing.T) {
 	plain, _ := events.New(context.Background(), "src", "Thing", map[string]int{"n": 8}, time.Now())
 	before := string(plain.Detail)
 
-	events.StartPublish(context.Background(), testDestination, &e).Done(context.Background(), nil)
-	if s := events.StartPublish(context.Background(), testDestination, &plain); s.IsRecording() || string(plain.Detail) != before {
+	eventbus.StartPublish(context.Background(), testDestination, &e).Done(context.Background(), nil)
+	if s := eventbus.StartPublish(context.Background(), testDestination, &plain); s.IsRecording() || string(plain.Detail) != before {
 		t.Fatalf("an event with no trace: recording %v, detail %s", s.IsRecording(), plain.Detail)
 	}
 	pub := rec.Ended()[1]
@@ -140,7 +141,7 @@ func TestPublishingChangesOnlyTheTraceparent(t *testing.T) {
 	spaced := `{"correlationId": "c-1", "traceparent": "` + meta.TraceParent + `", "n": 7}`
 	for name, detail := range map[string]string{"as encoded": compact, "spaced": spaced} {
 		e := events.Outgoing{ID: "e-1", Source: "src", DetailType: "Thing", Detail: json.RawMessage(detail)}
-		events.StartPublish(context.Background(), testDestination, &e).Done(context.Background(), nil)
+		eventbus.StartPublish(context.Background(), testDestination, &e).Done(context.Background(), nil)
 		pub := rec.Ended()[len(rec.Ended())-1]
 		want := "00-" + pub.SpanContext().TraceID().String() + "-" + pub.SpanContext().SpanID().String() + "-01"
 		var got struct {
@@ -176,9 +177,9 @@ func BenchmarkStartPublish(b *testing.B) {
 	}
 	for b.Loop() {
 		c := e
-		events.StartPublish(ctx, testDestination, &c).Done(ctx, nil)
+		eventbus.StartPublish(ctx, testDestination, &c).Done(ctx, nil)
 	}
 }
 
 // testDestination is where the tests' events are published.
-var testDestination = events.Destination{System: events.SystemLocalBus, Name: "test"}
+var testDestination = eventbus.Destination{System: eventbus.SystemLocalBus, Name: "test"}

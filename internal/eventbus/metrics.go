@@ -1,4 +1,4 @@
-package events
+package eventbus
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+
+	"github.com/eventshop/eventshop/internal/events"
 )
 
 // The event flow's counters, recorded through the global meter provider:
@@ -69,24 +71,24 @@ const (
 
 // countPublished counts e as published and, for the saga's events, the
 // step it says an order reached.
-func countPublished(ctx context.Context, e *Outgoing) {
+func countPublished(ctx context.Context, e *events.Outgoing) {
 	publishedEvents.Add(ctx, 1, metric.WithAttributes(DetailTypeKey.String(e.DetailType)))
 	var why struct {
 		Reason string `json:"reason"`
 	}
 	switch e.DetailType {
-	case TypeOrderPlaced:
+	case events.TypeOrderPlaced:
 		sagaOutcomes.Add(ctx, 1, metric.WithAttributes(OutcomeKey.String("placed")))
-	case TypePaymentCaptured:
+	case events.TypePaymentCaptured:
 		sagaOutcomes.Add(ctx, 1, metric.WithAttributes(OutcomeKey.String("paid")))
-	case TypeOrderShipped:
+	case events.TypeOrderShipped:
 		sagaOutcomes.Add(ctx, 1, metric.WithAttributes(OutcomeKey.String("shipped")))
-	case TypeOrderCancelled:
+	case events.TypeOrderCancelled:
 		_ = unmarshal(e.Detail, &why)
 		sagaOutcomes.Add(ctx, 1, metric.WithAttributes(OutcomeKey.String("cancelled"), ReasonKey.String(why.Reason)))
-	case TypePaymentRefunded:
+	case events.TypePaymentRefunded:
 		refunds.Add(ctx, 1)
-	case TypeStockRejected:
+	case events.TypeStockRejected:
 		_ = unmarshal(e.Detail, &why)
 		stockRefusals.Add(ctx, 1, metric.WithAttributes(ReasonKey.String(why.Reason)))
 	}

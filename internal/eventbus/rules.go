@@ -1,4 +1,4 @@
-package events
+package eventbus
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/eventshop/eventshop/internal/events"
 )
 
 // Rule routes the events matching Pattern to Queue, whose consumer takes
@@ -97,21 +99,6 @@ func (r Rule) VisibilityTimeout() time.Duration { return 6 * r.ConsumerTimeout }
 // DeadLetterQueue names the queue that keeps what Queue could not process.
 func (r Rule) DeadLetterQueue() string { return r.Queue + "-dlq" }
 
-// The services, as the rules name their consumers and the contracts their
-// publishers; each service's consumer function on AWS is "<service>-consumer".
-const (
-	ServiceCatalog   = "catalog"
-	ServiceBasket    = "basket"
-	ServiceOrdering  = "ordering"
-	ServiceInventory = "inventory"
-	ServicePayment   = "payment"
-)
-
-// Services lists the services.
-func Services() []string {
-	return []string{ServiceCatalog, ServiceBasket, ServiceOrdering, ServiceInventory, ServicePayment}
-}
-
 // Queues consumed by the services.
 const (
 	QueueBasketPrices     = "basket-price-view"
@@ -131,27 +118,27 @@ var rules = sync.OnceValue(func() []Rule {
 	return []Rule{
 		{
 			Name:            "CatalogProductToBasket",
-			Pattern:         SourceAndTypes(SourceCatalog, TypeProductChanged, TypeProductDeleted),
+			Pattern:         SourceAndTypes(events.SourceCatalog, events.TypeProductChanged, events.TypeProductDeleted),
 			Queue:           QueueBasketPrices,
-			Consumer:        ServiceBasket,
+			Consumer:        events.ServiceBasket,
 			BatchSize:       10,
 			MaxReceives:     5,
 			ConsumerTimeout: 10 * time.Second,
 		},
 		{
 			Name:            "CheckoutBasketToOrdering",
-			Pattern:         SourceAndTypes(SourceCheckout, TypeCheckoutBasket),
+			Pattern:         SourceAndTypes(events.SourceCheckout, events.TypeCheckoutBasket),
 			Queue:           QueueOrderingOrders,
-			Consumer:        ServiceOrdering,
+			Consumer:        events.ServiceOrdering,
 			BatchSize:       10,
 			MaxReceives:     5,
 			ConsumerTimeout: 10 * time.Second,
 		},
 		{
 			Name:            "CatalogProductToInventory",
-			Pattern:         SourceAndTypes(SourceCatalog, TypeProductChanged, TypeProductDeleted),
+			Pattern:         SourceAndTypes(events.SourceCatalog, events.TypeProductChanged, events.TypeProductDeleted),
 			Queue:           QueueInventoryCatalog,
-			Consumer:        ServiceInventory,
+			Consumer:        events.ServiceInventory,
 			BatchSize:       10,
 			MaxReceives:     5,
 			ConsumerTimeout: 10 * time.Second,
@@ -162,12 +149,12 @@ var rules = sync.OnceValue(func() []Rule {
 			// PLACED is routed all the same: its reservation may be under way, and
 			// must take nothing, or give back what it took.
 			Name: "OrderToInventory",
-			Pattern: PatternOf(Fields{"source": OneOf(SourceOrdering), "$or": Or(
-				Fields{"detail-type": OneOf(TypeOrderPlaced, TypeOrderShipped)},
-				Fields{"detail-type": OneOf(TypeOrderCancelled), "detail": Fields{"reason": AnythingBut(StockRefusals...)}},
+			Pattern: PatternOf(Fields{"source": OneOf(events.SourceOrdering), "$or": Or(
+				Fields{"detail-type": OneOf(events.TypeOrderPlaced, events.TypeOrderShipped)},
+				Fields{"detail-type": OneOf(events.TypeOrderCancelled), "detail": Fields{"reason": AnythingBut(events.StockRefusals...)}},
 			)}),
 			Queue:           QueueInventoryOrders,
-			Consumer:        ServiceInventory,
+			Consumer:        events.ServiceInventory,
 			BatchSize:       10,
 			MaxReceives:     5,
 			ConsumerTimeout: 10 * time.Second,
@@ -178,12 +165,12 @@ var rules = sync.OnceValue(func() []Rule {
 			// because the stock was refused, or the payment declined, has none.
 			Name: "ReservedToPayment",
 			Pattern: PatternOf(Fields{"$or": Or(
-				Fields{"source": OneOf(SourceInventory), "detail-type": OneOf(TypeStockReserved)},
-				Fields{"source": OneOf(SourceOrdering), "detail-type": OneOf(TypeOrderCancelled),
-					"detail": Fields{"reason": AnythingBut(append(slices.Clone(StockRefusals), ReasonPaymentDeclined)...)}},
+				Fields{"source": OneOf(events.SourceInventory), "detail-type": OneOf(events.TypeStockReserved)},
+				Fields{"source": OneOf(events.SourceOrdering), "detail-type": OneOf(events.TypeOrderCancelled),
+					"detail": Fields{"reason": AnythingBut(append(slices.Clone(events.StockRefusals), events.ReasonPaymentDeclined)...)}},
 			)}),
 			Queue:           QueuePaymentOrders,
-			Consumer:        ServicePayment,
+			Consumer:        events.ServicePayment,
 			BatchSize:       10,
 			MaxReceives:     5,
 			ConsumerTimeout: 10 * time.Second,
@@ -191,11 +178,11 @@ var rules = sync.OnceValue(func() []Rule {
 		{
 			Name: "FulfilmentToOrdering",
 			Pattern: PatternOf(Fields{
-				"source":      OneOf(SourceInventory, SourcePayment),
-				"detail-type": OneOf(TypeStockReserved, TypeStockRejected, TypePaymentCaptured, TypePaymentDeclined, TypePaymentRefunded),
+				"source":      OneOf(events.SourceInventory, events.SourcePayment),
+				"detail-type": OneOf(events.TypeStockReserved, events.TypeStockRejected, events.TypePaymentCaptured, events.TypePaymentDeclined, events.TypePaymentRefunded),
 			}),
 			Queue:           QueueOrderingFulfil,
-			Consumer:        ServiceOrdering,
+			Consumer:        events.ServiceOrdering,
 			BatchSize:       10,
 			MaxReceives:     5,
 			ConsumerTimeout: 10 * time.Second,

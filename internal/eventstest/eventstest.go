@@ -12,6 +12,7 @@ import (
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 )
 
@@ -59,8 +60,8 @@ func (c *Collector) Publish(_ context.Context, evts []events.Outgoing) error {
 }
 
 // Destination names the collector as a bus.
-func (c *Collector) Destination() events.Destination {
-	return events.Destination{System: events.SystemLocalBus, Name: "eventstest"}
+func (c *Collector) Destination() eventbus.Destination {
+	return eventbus.Destination{System: eventbus.SystemLocalBus, Name: "eventstest"}
 }
 
 // Events returns what was published so far, in order.

@@ -1,4 +1,4 @@
-package events_test
+package eventbus_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 )
 
@@ -123,7 +124,7 @@ func TestPatternMatchesAsEventBridgeDoes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := events.ParsePattern(tt.pattern)
+			p, err := eventbus.ParsePattern(tt.pattern)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,17 +134,17 @@ func TestPatternMatchesAsEventBridgeDoes(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{`not json`, `{"source":"a","detail":{"n":}}`, `{"source":"a"`, `["source","a"]`, `null`} {
-		if events.MustPattern(`{"source":["a"]}`).Matches([]byte(bad)) {
+		if eventbus.MustPattern(`{"source":["a"]}`).Matches([]byte(bad)) {
 			t.Errorf("malformed or not an object, matched: %s", bad)
 		}
 	}
-	if !events.MustPattern(`{"source":["a"]}`).Matches([]byte(`{"source":"x","source":"a"}`)) {
+	if !eventbus.MustPattern(`{"source":["a"]}`).Matches([]byte(`{"source":"x","source":"a"}`)) {
 		t.Error("a repeated field did not match by its last value, as encoding/json reads it")
 	}
 }
 
 func TestMalformedPatternsAreRefused(t *testing.T) {
-	long := `{"source":["` + strings.Repeat("x", events.MaxPatternLength) + `"]}`
+	long := `{"source":["` + strings.Repeat("x", eventbus.MaxPatternLength) + `"]}`
 	for _, p := range []string{
 		long, `{"a":[{"cidr":"10.0.0.0"}]}`, `{"a":[{"cidr":"10.0.0.0/33"}]}`, `{"a":[{"cidr":10}]}`,
 		`[]`, `{}`, `{"a":[]}`, `{"a":"x"}`, `{"a":{}}`, `{"a":[{"prefix":1}]}`, `{"a":[{"numeric":[">"]}]}`,
@@ -152,11 +153,11 @@ func TestMalformedPatternsAreRefused(t *testing.T) {
 		`{"a":[{"exists":"yes"}]}`, `{"a":[{"anything-but":[]}]}`, `{"a":[{"anything-but":{"exists":true}}]}`,
 		`{"a":[{"anything-but":[true]}]}`, `{"a":[["nested"]]}`, `not json`,
 	} {
-		if _, err := events.ParsePattern(p); err == nil {
+		if _, err := eventbus.ParsePattern(p); err == nil {
 			t.Errorf("ParsePattern(%s) accepted it", p)
 		}
 	}
-	p := events.MustPattern(`{ "source" : [ "a" ] }`)
+	p := eventbus.MustPattern(`{ "source" : [ "a" ] }`)
 	if p.JSON() != `{"source":["a"]}` {
 		t.Errorf("JSON() = %s, want the compact form", p.JSON())
 	}
@@ -177,10 +178,10 @@ func BenchmarkRoute(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	rules := events.Rules()
+	rules := eventbus.Rules()
 	b.ReportAllocs()
 	for b.Loop() {
-		ev, ok := events.ParseEvent(body)
+		ev, ok := eventbus.ParseEvent(body)
 		matched := 0
 		for _, r := range rules {
 			if ok && r.Pattern.MatchesEvent(ev) {

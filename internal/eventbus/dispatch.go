@@ -1,4 +1,4 @@
-package events
+package eventbus
 
 import (
 	"context"
@@ -9,12 +9,14 @@ import (
 	"sync"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/eventshop/eventshop/internal/events"
 )
 
 // Handler handles the events of one detail-type.
 type Handler struct {
 	DetailType string
-	handle     func(context.Context, Envelope) error
+	handle     func(context.Context, events.Envelope) error
 }
 
 // On is the handler of the events whose detail is a T, one of the contracts'
@@ -25,11 +27,11 @@ func On[T any](h func(context.Context, T) error) Handler {
 	t := reflect.TypeFor[T]()
 	dt, ok := detailTypes()[t]
 	if !ok {
-		panic(fmt.Sprintf("events.On: %v is the detail of no contract", t))
+		panic(fmt.Sprintf("eventbus.On: %v is the detail of no contract", t))
 	}
-	return Handler{DetailType: dt, handle: func(ctx context.Context, env Envelope) error {
+	return Handler{DetailType: dt, handle: func(ctx context.Context, env events.Envelope) error {
 		var d T
-		if err := DecodeDetail(env, &d); err != nil {
+		if err := events.DecodeDetail(env, &d); err != nil {
 			return err
 		}
 		return h(ctx, d)
@@ -39,7 +41,7 @@ func On[T any](h func(context.Context, T) error) Handler {
 // detailTypes maps each contract's detail type to its detail-type.
 var detailTypes = sync.OnceValue(func() map[reflect.Type]string {
 	m := map[reflect.Type]string{}
-	for _, c := range Contracts() {
+	for _, c := range events.Contracts() {
 		m[reflect.TypeOf(c.Example)] = c.DetailType
 	}
 	return m
@@ -51,16 +53,16 @@ var detailTypes = sync.OnceValue(func() map[reflect.Type]string {
 // it has no handler for is logged and dropped.
 type Consumer struct {
 	log      *slog.Logger
-	handlers map[string]func(context.Context, Envelope) error
+	handlers map[string]func(context.Context, events.Envelope) error
 }
 
 // NewConsumer returns the consumer of the events hs handle; two handlers of
 // one detail-type are a programming error, and panic.
 func NewConsumer(log *slog.Logger, hs ...Handler) *Consumer {
-	c := &Consumer{log: log, handlers: make(map[string]func(context.Context, Envelope) error, len(hs))}
+	c := &Consumer{log: log, handlers: make(map[string]func(context.Context, events.Envelope) error, len(hs))}
 	for _, h := range hs {
 		if _, dup := c.handlers[h.DetailType]; dup {
-			panic("events.NewConsumer: two handlers of " + h.DetailType)
+			panic("eventbus.NewConsumer: two handlers of " + h.DetailType)
 		}
 		c.handlers[h.DetailType] = h.handle
 	}
@@ -73,7 +75,7 @@ func (c *Consumer) Handle(ctx context.Context, ev awsevents.SQSEvent) (awsevents
 	return HandleBatch(ctx, ev, c.log, c.dispatch), nil
 }
 
-func (c *Consumer) dispatch(ctx context.Context, env Envelope) error {
+func (c *Consumer) dispatch(ctx context.Context, env events.Envelope) error {
 	h, ok := c.handlers[env.DetailType]
 	if !ok {
 		c.log.WarnContext(ctx, "ignoring event of unknown type", "detailType", env.DetailType, "eventId", env.ID)

@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/eventshop/eventshop/api"
+	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
-	"github.com/eventshop/eventshop/internal/events/eventschema"
+	"github.com/eventshop/eventshop/internal/eventschema"
 	"github.com/eventshop/eventshop/internal/money"
 )
 
@@ -96,7 +97,7 @@ func TestEveryRoutedEventHasAContract(t *testing.T) {
 	for _, c := range events.Contracts() {
 		types[c.DetailType] = true
 	}
-	for _, r := range events.Rules() {
+	for _, r := range eventbus.Rules() {
 		if !slices.ContainsFunc(events.Contracts(), func(c events.Contract) bool {
 			return strings.Contains(r.Pattern.JSON(), `"`+c.DetailType+`"`)
 		}) {
