@@ -12,10 +12,10 @@ import (
 
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/auth"
-	"github.com/eventshop/eventshop/internal/devsignin"
 	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	"github.com/eventshop/eventshop/internal/console"
+	"github.com/eventshop/eventshop/internal/devsignin"
 	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
 	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
 	"github.com/eventshop/eventshop/internal/ordering"

@@ -1,7 +1,6 @@
 package awssim
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/eventshop/eventshop/internal/dynamoretry"
+	"github.com/eventshop/eventshop/internal/dynamotest"
 )
 
 // dynamoWire answers the functions' DynamoDB calls on the wire, under the
@@ -53,7 +53,7 @@ func (w *dynamoWire) Do(req *http.Request) (*http.Response, error) {
 		for _, k := range keys {
 			if _, held := s.held[k]; held {
 				s.count("TransactionConflictException from a transaction in flight")
-				return conflictAnswer(req, dynamoretry.Conflict), nil
+				return dynamotest.ErrorAnswer(req, dynamoretry.Conflict, "injected by awssim"), nil
 			}
 		}
 	}
@@ -81,22 +81,7 @@ func (w *dynamoWire) Do(req *http.Request) (*http.Response, error) {
 		f.attempts--
 		w.left[id] = f
 	}
-	return conflictAnswer(req, f.code), nil
-}
-
-// conflictAnswer is DynamoDB's answer with error code to req.
-func conflictAnswer(req *http.Request, code string) *http.Response {
-	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
-		req.Body.Close()
-	}
-	body := `{"__type":"com.amazonaws.dynamodb.v20120810#` + code + `","message":"injected by awssim"}`
-	return &http.Response{
-		StatusCode: http.StatusBadRequest, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:        http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"awssim"}},
-		Body:          io.NopCloser(strings.NewReader(body)),
-		ContentLength: int64(len(body)), Request: req,
-	}
+	return dynamotest.ErrorAnswer(req, f.code, "injected by awssim"), nil
 }
 
 // harnessCall marks a context whose DynamoDB calls are the run's own

@@ -174,19 +174,25 @@ func (c *Conflicts) Do(req *http.Request) (*http.Response, error) {
 	op = op[strings.LastIndexByte(op, '.')+1:]
 	if (op == "PutItem" || op == "UpdateItem" || op == "DeleteItem") && c.Left.Add(-1) >= 0 {
 		c.Met.Add(1)
-		if req.Body != nil {
-			_, _ = io.Copy(io.Discard, req.Body)
-			req.Body.Close()
-		}
-		body := `{"__type":"com.amazonaws.dynamodb.v20120810#` + dynamoretry.Conflict + `","message":"Transaction is ongoing for the item"}`
-		return &http.Response{
-			StatusCode: http.StatusBadRequest, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-			Header:        http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"conflict"}},
-			Body:          io.NopCloser(strings.NewReader(body)),
-			ContentLength: int64(len(body)), Request: req,
-		}, nil
+		return ErrorAnswer(req, dynamoretry.Conflict, "Transaction is ongoing for the item"), nil
 	}
 	return c.base.Do(req)
+}
+
+// ErrorAnswer is DynamoDB's answer to req with an error code: HTTP 400 and
+// the awsJson1_0 error body, which the SDK reads into its typed error.
+func ErrorAnswer(req *http.Request, code, message string) *http.Response {
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		req.Body.Close()
+	}
+	body := `{"__type":"com.amazonaws.dynamodb.v20120810#` + code + `","message":"` + message + `"}`
+	return &http.Response{
+		StatusCode: http.StatusBadRequest, Status: "400 Bad Request", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/x-amz-json-1.0"}, "X-Amzn-Requestid": {"dynamotest"}},
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: req,
+	}
 }
 
 // ConflictingClient returns a client for the running dynalite, configured
