@@ -14,6 +14,7 @@ import (
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -33,10 +34,11 @@ import (
 // in the dead-letter queue for someone to look at it. A panic while handling
 // one message fails that message only; the rest of the batch goes on.
 //
-// Messages of one flow (one correlation id: a checkout's saga) are handled
-// one after the other, in batch order; different flows side by side, so that
-// their writes share commits (package sqlitedb groups them) and their round
-// trips overlap. Messages with no correlation id make one flow.
+// Messages of one flow (the same value of their contract's Key: one
+// order's events, one product's) are handled one after the other, in batch
+// order; different flows side by side, so that their writes share commits
+// (package sqlitedb groups them) and their round trips overlap. Messages
+// of no contract, or without their key, make one flow.
 func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, handle func(context.Context, events.Envelope) error) awsevents.SQSEventResponse {
 	n := len(ev.Records)
 	errs := make([]error, n)
@@ -54,7 +56,7 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 		}
 		_ = unmarshal(env.Detail, &metas[i]) // optional: an event without it has no correlation id or trace
 		envs[i] = env
-		key := metas[i].CorrelationID
+		key := flowOf(env)
 		if _, ok := flows[key]; !ok {
 			order = append(order, key)
 		}
@@ -272,3 +274,43 @@ func withTrace(detail []byte, was, next events.Meta) []byte {
 }
 
 func unmarshal(data []byte, v any) error { return jsonv2.Unmarshal(data, v) }
+
+// keys maps each contract's detail-type to the detail field its Key names.
+var keys = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	for _, c := range events.Contracts() {
+		m[c.DetailType] = c.Key
+	}
+	return m
+})
+
+// flowOf is the flow env belongs to: the string value of its contract's
+// key at the detail's top level, or "" for none. It reads the detail's
+// tokens up to that field, decoding nothing else.
+func flowOf(env events.Envelope) string {
+	name := keys()[env.DetailType]
+	if name == "" {
+		return ""
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(env.Detail))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return ""
+	}
+	for dec.PeekKind() != '}' {
+		k, err := dec.ReadToken()
+		if err != nil {
+			return ""
+		}
+		if k.String() != name {
+			if dec.SkipValue() != nil {
+				return ""
+			}
+			continue
+		}
+		if v, err := dec.ReadToken(); err == nil && v.Kind() == '"' {
+			return v.String()
+		}
+		return ""
+	}
+	return ""
+}

@@ -67,12 +67,12 @@ func TestHandleBatchCarriesTheCorrelationID(t *testing.T) {
 	}
 }
 
-// Messages of one flow (correlation id) are handled one after the other in
+// Messages of one flow (one order) are handled one after the other in
 // batch order, flows side by side: a flow whose handler blocks does not hold
 // up another, and a flow's second message waits for its first.
 func TestHandleBatchRunsFlowsSideBySide(t *testing.T) {
 	msg := func(id, flow string, n int) awsevents.SQSMessage {
-		return eventstest.Message(t, id, "src", "T", map[string]any{"correlationId": flow, "n": n})
+		return eventstest.Message(t, id, events.SourceOrdering, events.TypeOrderShipped, map[string]any{events.KeyOrder: flow, "n": n})
 	}
 	batch := eventstest.Batch(msg("a1", "a", 1), msg("b1", "b", 1), msg("a2", "a", 2), msg("b2", "b", 2), msg("c1", "", 1), msg("c2", "", 2))
 	var mu sync.Mutex
@@ -80,13 +80,13 @@ func TestHandleBatchRunsFlowsSideBySide(t *testing.T) {
 	bDone := make(chan struct{})
 	resp := eventbus.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
 		var d struct {
-			CorrelationID string `json:"correlationId"`
-			N             int    `json:"n"`
+			OrderID string `json:"orderId"`
+			N       int    `json:"n"`
 		}
 		if err := json.Unmarshal(env.Detail, &d); err != nil {
 			return err
 		}
-		if d.CorrelationID == "a" && d.N == 1 {
+		if d.OrderID == "a" && d.N == 1 {
 			select { // flow a waits until flow b has finished: b must not wait for a
 			case <-bDone:
 			case <-time.After(5 * time.Second):
@@ -94,8 +94,8 @@ func TestHandleBatchRunsFlowsSideBySide(t *testing.T) {
 			}
 		}
 		mu.Lock()
-		seen[d.CorrelationID] = append(seen[d.CorrelationID], d.N)
-		if d.CorrelationID == "b" && len(seen["b"]) == 2 {
+		seen[d.OrderID] = append(seen[d.OrderID], d.N)
+		if d.OrderID == "b" && len(seen["b"]) == 2 {
 			close(bDone)
 		}
 		mu.Unlock()
@@ -116,7 +116,7 @@ func TestHandleBatchRunsFlowsSideBySide(t *testing.T) {
 // after another sees nothing of two flows interleave.
 func TestHandleBatchFlowRunner(t *testing.T) {
 	msg := func(id, flow string, n int) awsevents.SQSMessage {
-		return eventstest.Message(t, id, "src", "T", map[string]any{"correlationId": flow, "n": n})
+		return eventstest.Message(t, id, events.SourceOrdering, events.TypeOrderShipped, map[string]any{events.KeyOrder: flow, "n": n})
 	}
 	batch := eventstest.Batch(msg("b1", "b", 1), msg("a1", "a", 1), msg("b2", "b", 2), msg("c1", "c", 1), msg("a2", "a", 2))
 	var handled []string
@@ -127,13 +127,13 @@ func TestHandleBatchFlowRunner(t *testing.T) {
 	}
 	resp := eventbus.HandleBatch(eventbus.WithFlowRunner(t.Context(), inTurn), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
 		var d struct {
-			CorrelationID string `json:"correlationId"`
-			N             int    `json:"n"`
+			OrderID string `json:"orderId"`
+			N       int    `json:"n"`
 		}
 		if err := json.Unmarshal(env.Detail, &d); err != nil {
 			return err
 		}
-		handled = append(handled, fmt.Sprint(d.CorrelationID, d.N)) // no lock: one goroutine at a time, or -race says so
+		handled = append(handled, fmt.Sprint(d.OrderID, d.N)) // no lock: one goroutine at a time, or -race says so
 		return nil
 	})
 	if failed := eventstest.Failed(resp); len(failed) > 0 {
@@ -141,5 +141,50 @@ func TestHandleBatchFlowRunner(t *testing.T) {
 	}
 	if want := []string{"b1", "b2", "a1", "a2", "c1"}; !slices.Equal(handled, want) {
 		t.Fatalf("handled %v, want %v", handled, want)
+	}
+}
+
+// A flow is what the contract's key names: one checkout and the order it
+// becomes, one product; an event of no contract joins the keyless flow,
+// whatever its correlation id.
+func TestHandleBatchKeysFlowsByTheContract(t *testing.T) {
+	batch := eventstest.Batch(
+		eventstest.Message(t, "c", events.SourceCheckout, events.TypeCheckoutBasket, map[string]any{"correlationId": "r1", events.KeyCheckout: "o1"}),
+		eventstest.Message(t, "p", events.SourceCatalog, events.TypeProductChanged, map[string]any{"correlationId": "r1", events.KeyProduct: "p1"}),
+		eventstest.Message(t, "s", events.SourceOrdering, events.TypeOrderShipped, map[string]any{"correlationId": "r2", events.KeyOrder: "o1"}),
+		eventstest.Message(t, "x", "src", "T", map[string]any{"correlationId": "r3"}),
+		eventstest.Message(t, "y", events.SourceOrdering, events.TypeOrderShipped, map[string]any{"correlationId": "r4"}),
+	)
+	var flows [][]string
+	record := func(ctx context.Context, fs []func(context.Context)) {
+		for _, f := range fs {
+			flows = append(flows, nil)
+			f(ctx)
+		}
+	}
+	eventbus.HandleBatch(eventbus.WithFlowRunner(t.Context(), record), batch, slog.New(slog.DiscardHandler), func(_ context.Context, env events.Envelope) error {
+		flows[len(flows)-1] = append(flows[len(flows)-1], env.DetailType)
+		return nil
+	})
+	want := [][]string{{events.TypeCheckoutBasket, events.TypeOrderShipped}, {events.TypeProductChanged}, {"T", events.TypeOrderShipped}}
+	if fmt.Sprint(flows) != fmt.Sprint(want) {
+		t.Fatalf("flows %v, want %v", flows, want)
+	}
+}
+
+// Every contract names a key its example carries.
+func TestEveryContractNamesAKey(t *testing.T) {
+	for _, c := range events.Contracts() {
+		b, err := json.Marshal(c.Example)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields map[string]any
+		if err := json.Unmarshal(b, &fields); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := fields[c.Key].(string); c.Key == "" || v == "" {
+			t.Errorf("%s: key %q, which its example's detail does not carry", c.DetailType, c.Key)
+		}
 	}
 }

@@ -14,7 +14,18 @@ type Contract struct {
 	Source     string
 	DetailType string
 	Example    any
+	// Key names the detail's field that says what the event is about: a
+	// consumer handles the events of one key one after another, in the
+	// order they came, and those of different keys side by side.
+	Key string
 }
+
+// The keys of the contracts: what an event is about.
+const (
+	KeyProduct  = "productId"
+	KeyCheckout = "checkoutId" // the order the checkout becomes: its id is the order's
+	KeyOrder    = "orderId"
+)
 
 // Contracts lists every event the shop publishes. The examples tell one
 // order's story: a phone announced, checked out, reserved, paid, shipped.
@@ -23,20 +34,20 @@ func Contracts() []Contract {
 	order := OrderRef{OrderID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", UserName: "ada"}
 	lines := []OrderLine{{ProductID: "phone-1", Quantity: 2}}
 	return []Contract{
-		{ServiceCatalog, SourceCatalog, TypeProductChanged, ProductChanged{Meta: meta, ProductID: "phone-1", Name: "Phone", Category: "Phone", Price: 19999, Version: 3}},
-		{ServiceCatalog, SourceCatalog, TypeProductDeleted, ProductDeleted{Meta: meta, ProductID: "phone-1", Version: 4}},
+		{ServiceCatalog, SourceCatalog, TypeProductChanged, ProductChanged{Meta: meta, ProductID: "phone-1", Name: "Phone", Category: "Phone", Price: 19999, Version: 3}, KeyProduct},
+		{ServiceCatalog, SourceCatalog, TypeProductDeleted, ProductDeleted{Meta: meta, ProductID: "phone-1", Version: 4}, KeyProduct},
 		{ServiceBasket, SourceCheckout, TypeCheckoutBasket, CheckoutBasket{Meta: meta, CheckoutID: order.OrderID, UserName: "ada",
 			FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Address: "12 St James's Square, London", PaymentMethod: "invoice",
 			Lines:      []Line{{ProductID: "phone-1", ProductName: "Phone", Color: "black", Quantity: 2, UnitPrice: 19999, LineTotal: 39998}},
-			TotalPrice: 39998, CheckedOutAt: time.Date(2026, 12, 4, 10, 30, 0, 0, time.UTC)}},
-		{ServiceOrdering, SourceOrdering, TypeOrderPlaced, OrderPlaced{Meta: meta, OrderRef: order, Lines: lines, TotalPrice: 39998, PaymentMethod: "invoice"}},
-		{ServiceOrdering, SourceOrdering, TypeOrderCancelled, OrderCancelled{Meta: meta, OrderRef: order, From: "PAID", Reason: ReasonCustomerCancelled, Lines: lines, TotalPrice: 39998}},
-		{ServiceOrdering, SourceOrdering, TypeOrderShipped, OrderShipped{Meta: meta, OrderRef: order, Lines: lines}},
-		{ServiceInventory, SourceInventory, TypeStockReserved, StockReserved{Meta: meta, OrderRef: order, TotalPrice: 39998, PaymentMethod: "invoice"}},
-		{ServiceInventory, SourceInventory, TypeStockRejected, StockRejected{Meta: meta, OrderRef: order, Reason: ReasonOutOfStock, ProductIDs: []string{"phone-1"}}},
-		{ServicePayment, SourcePayment, TypePaymentCaptured, PaymentCaptured{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}},
-		{ServicePayment, SourcePayment, TypePaymentDeclined, PaymentDeclined{Meta: meta, OrderRef: order, Reason: "declined by the provider"}},
-		{ServicePayment, SourcePayment, TypePaymentRefunded, PaymentRefunded{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}},
+			TotalPrice: 39998, CheckedOutAt: time.Date(2026, 12, 4, 10, 30, 0, 0, time.UTC)}, KeyCheckout},
+		{ServiceOrdering, SourceOrdering, TypeOrderPlaced, OrderPlaced{Meta: meta, OrderRef: order, Lines: lines, TotalPrice: 39998, PaymentMethod: "invoice"}, KeyOrder},
+		{ServiceOrdering, SourceOrdering, TypeOrderCancelled, OrderCancelled{Meta: meta, OrderRef: order, From: "PAID", Reason: ReasonCustomerCancelled, Lines: lines, TotalPrice: 39998}, KeyOrder},
+		{ServiceOrdering, SourceOrdering, TypeOrderShipped, OrderShipped{Meta: meta, OrderRef: order, Lines: lines}, KeyOrder},
+		{ServiceInventory, SourceInventory, TypeStockReserved, StockReserved{Meta: meta, OrderRef: order, TotalPrice: 39998, PaymentMethod: "invoice"}, KeyOrder},
+		{ServiceInventory, SourceInventory, TypeStockRejected, StockRejected{Meta: meta, OrderRef: order, Reason: ReasonOutOfStock, ProductIDs: []string{"phone-1"}}, KeyOrder},
+		{ServicePayment, SourcePayment, TypePaymentCaptured, PaymentCaptured{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}, KeyOrder},
+		{ServicePayment, SourcePayment, TypePaymentDeclined, PaymentDeclined{Meta: meta, OrderRef: order, Reason: "declined by the provider"}, KeyOrder},
+		{ServicePayment, SourcePayment, TypePaymentRefunded, PaymentRefunded{Meta: meta, OrderRef: order, PaymentID: "pay-0193a1b2", Amount: 39998}, KeyOrder},
 	}
 }
 
