@@ -99,7 +99,6 @@ func (s *Baskets) write(ctx context.Context, b basket.Basket, priced basket.Pric
 		lines[i] = events.Line{ProductID: l.ProductID, ProductName: l.ProductName, Color: l.Color, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
 	}
 	evt, err := events.New(ctx, events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{
-
 		CheckoutID:    id.String(),
 		UserName:      b.UserName,
 		FirstName:     buyer.FirstName,

@@ -46,7 +46,6 @@ func (c *Catalog) List(ctx context.Context, category string, req page.Request) (
 
 func (c *Catalog) changed(ctx context.Context, p catalog.Product) (events.Outgoing, error) {
 	return events.New(ctx, events.SourceCatalog, events.TypeProductChanged, events.ProductChanged{
-
 		ProductID: p.ID,
 		Name:      p.Name,
 		Category:  p.Category,

@@ -17,7 +17,6 @@ func (c *Catalog) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	evt, err := events.New(ctx, events.SourceCatalog, events.TypeProductDeleted, events.ProductDeleted{
-
 		ProductID: id,
 		Version:   cur.Version + 1,
 	}, c.now())

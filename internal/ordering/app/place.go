@@ -38,7 +38,6 @@ func (o *Orders) Place(ctx context.Context, c PlaceOrder) (bool, error) {
 		return false, fmt.Errorf("place order %s: %w", c.CheckoutID, validation.Field("lines", "must not be empty"))
 	}
 	placed, err := events.New(ctx, events.SourceOrdering, events.TypeOrderPlaced, events.OrderPlaced{
-
 		OrderRef:      events.OrderRef{OrderID: c.CheckoutID, UserName: c.UserName},
 		Lines:         orderLines(c.Lines),
 		TotalPrice:    c.TotalPrice,
