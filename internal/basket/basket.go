@@ -53,8 +53,8 @@ type Item struct {
 // checkout that last emptied it and LastCheckoutKey the Idempotency-Key that
 // checkout was sent with, so that the same request retried after a crash
 // finds its order again. Prices are the view's entries its items were priced
-// with when they were written, as a PriceKeepingStore keeps them (nil from
-// other stores).
+// with when they were written, as the store keeps them (nil when written
+// without: Replace, Put).
 type Basket struct {
 	UserName        string  `json:"userName"`
 	Items           []Item  `json:"items"`
@@ -182,15 +182,10 @@ type Store interface {
 	// it) cannot land on one made after it. Deleting a missing basket is not
 	// an error, and makes none.
 	Delete(ctx context.Context, userName string) error
-}
-
-// PriceKeepingStore is a Store that keeps, beside a basket's items, the
-// view's entries they were priced with, and writes on condition that the view
-// still holds them: a checkout priced from them need not read the view (on
-// DynamoDB, one round trip fewer), and is priced as the view stands when it
-// is written.
-type PriceKeepingStore interface {
-	Store
+	// The prices kept beside a basket's items are the view's entries they
+	// were priced with; a write conditioned on the view still holding them
+	// lets a checkout priced from them skip reading the view (on DynamoDB,
+	// one round trip fewer), priced as the view stands when it is written.
 	// ReplacePriced is Replace, keeping prices beside the items.
 	ReplacePriced(ctx context.Context, userName string, items []Item, prices []Price) (version int64, err error)
 	// PutIfPrices is Put on condition that each of prices is the view's

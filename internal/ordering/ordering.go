@@ -53,19 +53,16 @@ type Line struct {
 	Unavailable bool `json:"unavailable,omitempty"`
 }
 
-// Arrivals is offered by a store that sees every write to its orders (the
-// local one, in process): the order once it is created, so that a reader
-// waiting for it need neither poll nor read it (app.Orders.Await).
-type Arrivals interface {
-	// Arrival returns a channel that gets userName's order orderID once it
-	// has been created and committed, and stop, to call when no longer
-	// waiting.
-	Arrival(userName, orderID string) (created <-chan Order, stop func())
-}
-
 // Store keeps orders under (userName, orderId); order ids sort by time.
 // Every write commits the events it is given atomically with it.
 type Store interface {
+	// Arrival returns a channel that gets userName's order orderID once it
+	// has been created and committed, and stop, to call when no longer
+	// waiting: a reader waiting for it need neither poll nor read it
+	// (app.Orders.Await). A store that cannot see every write to its orders
+	// (DynamoDB: another function makes them) returns a nil channel, and
+	// the reader polls.
+	Arrival(userName, orderID string) (created <-chan Order, stop func())
 	// Create stores o, at version 1, unless an order with its id exists (ErrExists).
 	Create(ctx context.Context, o Order, evts ...events.Outgoing) error
 	// Update replaces the order stored at o.Version-1 with o; ErrNotFound if

@@ -14,16 +14,14 @@ import (
 
 // Baskets runs the basket use cases.
 type Baskets struct {
-	store  basket.Store
-	keeper basket.PriceKeepingStore // store, when it keeps prices; nil otherwise
-	view   basket.PriceView
-	now    func() time.Time
+	store basket.Store
+	view  basket.PriceView
+	now   func() time.Time
 }
 
 // New returns the use cases over store and view.
 func New(store basket.Store, view basket.PriceView) *Baskets {
-	keeper, _ := store.(basket.PriceKeepingStore)
-	return &Baskets{store: store, keeper: keeper, view: view, now: time.Now}
+	return &Baskets{store: store, view: view, now: time.Now}
 }
 
 // Get returns userName's basket priced as the view stands now; a user with no

@@ -171,15 +171,29 @@ type racingStore struct {
 }
 
 func (r racingStore) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoing) error {
-	if r.deleteFirst {
-		if err := r.Store.Delete(ctx, b.UserName); err != nil {
-			return err
-		}
-	}
-	if _, err := r.Store.Replace(ctx, b.UserName, r.items); err != nil {
+	if err := r.race(ctx, b.UserName); err != nil {
 		return err
 	}
 	return r.Store.Put(ctx, b, evts...)
+}
+
+// PutIfPrices races as Put does: a checkout priced from the kept prices
+// writes with it.
+func (r racingStore) PutIfPrices(ctx context.Context, b basket.Basket, prices []basket.Price, evts ...events.Outgoing) error {
+	if err := r.race(ctx, b.UserName); err != nil {
+		return err
+	}
+	return r.Store.PutIfPrices(ctx, b, prices, evts...)
+}
+
+func (r racingStore) race(ctx context.Context, userName string) error {
+	if r.deleteFirst {
+		if err := r.Store.Delete(ctx, userName); err != nil {
+			return err
+		}
+	}
+	_, err := r.Store.Replace(ctx, userName, r.items)
+	return err
 }
 
 // A checkout whose basket is replaced (or deleted and made again, which

@@ -55,7 +55,7 @@ func (s *Baskets) Checkout(ctx context.Context, userName string, buyer Buyer, re
 }
 
 // checkoutOnce checks out the basket as it reads it: priced from the prices
-// kept with it, if the store keeps them and they price every line, on
+// kept with it, if they price every line, on
 // condition that they are still the view's when the checkout is written;
 // otherwise, or when they are not, priced from the view.
 func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer, requestKey string) (string, error) {
@@ -69,12 +69,10 @@ func (s *Baskets) checkoutOnce(ctx context.Context, userName string, buyer Buyer
 		}
 		return "", basket.ErrEmpty
 	}
-	if s.keeper != nil {
-		if priced, ok := kept(b); ok {
-			id, err := s.write(ctx, b, priced, buyer, requestKey, b.Prices)
-			if !errors.Is(err, basket.ErrPriceUnconfirmed) {
-				return id, err
-			}
+	if priced, ok := kept(b); ok {
+		id, err := s.write(ctx, b, priced, buyer, requestKey, b.Prices)
+		if !errors.Is(err, basket.ErrPriceUnconfirmed) {
+			return id, err
 		}
 	}
 	priced, _, err := s.price(ctx, b)
@@ -115,7 +113,7 @@ func (s *Baskets) write(ctx context.Context, b basket.Basket, priced basket.Pric
 	}
 	emptied := basket.Basket{UserName: b.UserName, Items: []basket.Item{}, Version: b.Version + 1, LastCheckout: id.String(), LastCheckoutKey: requestKey}
 	if prices != nil {
-		err = s.keeper.PutIfPrices(ctx, emptied, prices, evt)
+		err = s.store.PutIfPrices(ctx, emptied, prices, evt)
 	} else {
 		err = s.store.Put(ctx, emptied, evt)
 	}

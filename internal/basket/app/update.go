@@ -11,8 +11,7 @@ import (
 )
 
 // Replace makes items userName's basket. Every product must be in the price
-// view; a PriceKeepingStore keeps the prices beside the items, for the
-// checkout. It does not read the basket first (two round trips on DynamoDB: the
+// view; the store keeps the prices beside the items, for the checkout. It does not read the basket first (two round trips on DynamoDB: the
 // prices and the write): of two writes racing, the later one stands, as if
 // they had come one after the other; a checkout that read the basket before
 // either fails its version check and reads it again.
@@ -24,11 +23,7 @@ func (s *Baskets) Replace(ctx context.Context, userName string, items []basket.I
 	if err != nil {
 		return basket.Priced{}, err
 	}
-	if s.keeper != nil {
-		priced.Version, err = s.keeper.ReplacePriced(ctx, userName, items, slices.Collect(maps.Values(prices)))
-	} else {
-		priced.Version, err = s.store.Replace(ctx, userName, items)
-	}
+	priced.Version, err = s.store.ReplacePriced(ctx, userName, items, slices.Collect(maps.Values(prices)))
 	if err != nil {
 		return basket.Priced{}, err
 	}

@@ -63,11 +63,11 @@ type API interface {
 }
 
 var (
-	_ basket.PriceKeepingStore = (*Store)(nil)
-	_ basket.PriceView         = (*Store)(nil)
+	_ basket.Store     = (*Store)(nil)
+	_ basket.PriceView = (*Store)(nil)
 )
 
-// Store implements basket.PriceKeepingStore and basket.PriceView.
+// Store implements basket.Store and basket.PriceView.
 type Store struct {
 	db                      API
 	basketTable, priceTable string
@@ -187,7 +187,7 @@ func (s *Store) Replace(ctx context.Context, userName string, items []basket.Ite
 	return s.ReplacePriced(ctx, userName, items, nil)
 }
 
-// ReplacePriced implements basket.PriceKeepingStore: Replace, with the prices
+// ReplacePriced implements basket.Store: Replace, with the prices
 // in the same update.
 func (s *Store) ReplacePriced(ctx context.Context, userName string, items []basket.Item, prices []basket.Price) (int64, error) {
 	if items == nil {
@@ -240,7 +240,7 @@ func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoin
 	return nil
 }
 
-// PutIfPrices implements basket.PriceKeepingStore. Prices this store read in
+// PutIfPrices implements basket.Store. Prices this store read in
 // the last PriceTTL are what its Prices answers: when it holds each of
 // prices at the same version, the basket is written as one priced from the
 // view would be, with no check (so the prices of products in many baskets,

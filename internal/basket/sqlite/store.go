@@ -12,6 +12,7 @@ import (
 
 	"github.com/eventshop/eventshop/internal/basket"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/money"
 	"github.com/eventshop/eventshop/internal/outbox"
 	"github.com/eventshop/eventshop/internal/page"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
@@ -21,7 +22,7 @@ import (
 const Schema = `
 create table if not exists baskets (
   user_name     text primary key,
-  items         text not null,
+  items         text not null, -- a JSON array of items, or {"items":[...],"prices":[...]} with the prices kept
   version       integer not null,
   last_checkout text not null default ''
 );
@@ -60,10 +61,47 @@ func scanBasket(row sqlitedb.Scanner) (basket.Basket, error) {
 		return basket.Basket{}, err
 	}
 	b.LastCheckout, b.LastCheckoutKey, _ = strings.Cut(last, " ")
-	if err := json.Unmarshal([]byte(items), &b.Items); err != nil {
-		return basket.Basket{}, fmt.Errorf("decode items: %w", err)
+	var err error
+	if b.Items, b.Prices, err = decodeItems(items); err != nil {
+		return basket.Basket{}, err
 	}
 	return b, nil
+}
+
+// itemsRecord is the items column with prices kept: an object, where a
+// basket without them (and every basket written before prices were kept
+// here) is the bare array of its items.
+type itemsRecord struct {
+	Items  []basket.Item `json:"items"`
+	Prices []keptPrice   `json:"prices"`
+}
+
+// keptPrice is a view's entry as the items column keeps it.
+type keptPrice struct {
+	ProductID string      `json:"productId"`
+	Name      string      `json:"name"`
+	Price     money.Cents `json:"priceCents"`
+	Version   int64       `json:"version"`
+	Deleted   bool        `json:"deleted,omitempty"`
+}
+
+func decodeItems(column string) ([]basket.Item, []basket.Price, error) {
+	if !strings.HasPrefix(column, "{") {
+		var items []basket.Item
+		if err := json.Unmarshal([]byte(column), &items); err != nil {
+			return nil, nil, fmt.Errorf("decode items: %w", err)
+		}
+		return items, nil, nil
+	}
+	var r itemsRecord
+	if err := json.Unmarshal([]byte(column), &r); err != nil {
+		return nil, nil, fmt.Errorf("decode items: %w", err)
+	}
+	prices := make([]basket.Price, len(r.Prices))
+	for i, p := range r.Prices {
+		prices[i] = basket.Price{ProductID: p.ProductID, Name: p.Name, Price: p.Price, Version: p.Version, Deleted: p.Deleted}
+	}
+	return r.Items, prices, nil
 }
 
 // Get implements basket.Store.
@@ -100,7 +138,13 @@ func (s *Store) List(ctx context.Context, req page.Request) (page.Of[basket.Bask
 
 // Replace implements basket.Store.
 func (s *Store) Replace(ctx context.Context, userName string, items []basket.Item) (int64, error) {
-	encoded, err := encodeItems(items)
+	return s.ReplacePriced(ctx, userName, items, nil)
+}
+
+// ReplacePriced implements basket.Store: Replace, with the prices kept in
+// the items column.
+func (s *Store) ReplacePriced(ctx context.Context, userName string, items []basket.Item, prices []basket.Price) (int64, error) {
+	encoded, err := encodeItems(items, prices)
 	if err != nil {
 		return 0, err
 	}
@@ -116,12 +160,21 @@ func (s *Store) Replace(ctx context.Context, userName string, items []basket.Ite
 	return version, nil
 }
 
-// encodeItems is the items column: a JSON array, empty rather than null.
-func encodeItems(items []basket.Item) (string, error) {
+// encodeItems is the items column: a JSON array, empty rather than null,
+// or, with prices kept, an itemsRecord.
+func encodeItems(items []basket.Item, prices []basket.Price) (string, error) {
 	if items == nil {
 		items = []basket.Item{}
 	}
-	b, err := json.Marshal(items)
+	var v any = items
+	if len(prices) > 0 {
+		r := itemsRecord{Items: items, Prices: make([]keptPrice, len(prices))}
+		for i, p := range prices {
+			r.Prices[i] = keptPrice{ProductID: p.ProductID, Name: p.Name, Price: p.Price, Version: p.Version, Deleted: p.Deleted}
+		}
+		v = r
+	}
+	b, err := json.Marshal(v)
 	if err != nil {
 		return "", fmt.Errorf("encode items: %w", err)
 	}
@@ -130,11 +183,33 @@ func encodeItems(items []basket.Item) (string, error) {
 
 // Put implements basket.Store.
 func (s *Store) Put(ctx context.Context, b basket.Basket, evts ...events.Outgoing) error {
-	items, err := encodeItems(b.Items)
+	return s.put(ctx, b, nil, evts)
+}
+
+// PutIfPrices implements basket.Store: the view is in the same database,
+// so the check and the write are one transaction.
+func (s *Store) PutIfPrices(ctx context.Context, b basket.Basket, prices []basket.Price, evts ...events.Outgoing) error {
+	return s.put(ctx, b, prices, evts)
+}
+
+// put writes b with evts, on condition, when prices are given, that the
+// view holds each at its version.
+func (s *Store) put(ctx context.Context, b basket.Basket, prices []basket.Price, evts []events.Outgoing) error {
+	items, err := encodeItems(b.Items, b.Prices)
 	if err != nil {
 		return err
 	}
 	err = s.Write(ctx, func(tx *sql.Tx) ([]events.Outgoing, error) {
+		for _, p := range prices {
+			var version int64
+			err := tx.QueryRowContext(ctx, `select version from prices where product_id = ?`, p.ProductID).Scan(&version)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && version != p.Version) {
+				return nil, fmt.Errorf("put basket %s: %s at version %d: %w", b.UserName, p.ProductID, p.Version, basket.ErrPriceUnconfirmed)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
 		var res sql.Result
 		var err error
 		if b.Version == 1 {

@@ -23,6 +23,10 @@ func TestStoreContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) basket.Store { return open(t) })
 }
 
+func TestPriceKeepingContract(t *testing.T) {
+	storetest.RunPriceKeeping(t, func(t *testing.T) storetest.PriceKeeping { return open(t) })
+}
+
 func TestPriceViewContract(t *testing.T) {
 	storetest.RunPriceView(t, func(t *testing.T) basket.PriceView { return open(t) })
 	// Not RunContendedPriceView: SQLite's writers take the database's one

@@ -66,11 +66,11 @@ func RunContendedPriceView(t *testing.T, contended func(t *testing.T, always boo
 
 // PriceKeeping is a store that keeps prices, over its own price view.
 type PriceKeeping interface {
-	basket.PriceKeepingStore
+	basket.Store
 	basket.PriceView
 }
 
-// RunPriceKeeping runs the basket.PriceKeepingStore contract against stores
+// RunPriceKeeping runs the basket.Store contract of kept prices against stores
 // made by newStore.
 func RunPriceKeeping(t *testing.T, newStore func(t *testing.T) PriceKeeping) {
 	t.Run("KeepsPricesUntilTheNextWrite", func(t *testing.T) { t.Parallel(); testKeepsPrices(t, newStore(t)) })

@@ -40,14 +40,14 @@ const pollEvery = 50 * time.Millisecond
 
 // Await is Get for a client that has just checked out and asks to wait for
 // its order (Prefer: wait): an order not placed yet is waited for, up to
-// wait (at most MaxWait), and returned as soon as it is stored. A store
-// that offers ordering.Arrivals hands it over; another is read every
-// pollEvery.
+// wait (at most MaxWait), and returned as soon as it is stored: handed
+// over by a store that sees it arrive (ordering.Store.Arrival), read every
+// pollEvery from one that cannot.
 func (o *Orders) Await(ctx context.Context, userName, orderID string, wait time.Duration) (ordering.Order, error) {
 	var created <-chan ordering.Order
-	if a, ok := o.store.(ordering.Arrivals); ok && wait > 0 {
+	if wait > 0 {
 		var stop func()
-		created, stop = a.Arrival(userName, orderID) // before the read, so that no creation falls between
+		created, stop = o.store.Arrival(userName, orderID) // before the read, so that no creation falls between
 		defer stop()
 	}
 	ord, err := o.Get(ctx, userName, orderID)

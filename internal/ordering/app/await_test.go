@@ -19,6 +19,8 @@ import (
 // when an order arrives, as the DynamoDB store cannot.
 type withoutArrivals struct{ ordering.Store }
 
+func (withoutArrivals) Arrival(string, string) (<-chan ordering.Order, func()) { return nil, func() {} }
+
 // counted is a store that counts its reads of one order and still says when
 // an order arrives.
 type counted struct {

@@ -283,3 +283,7 @@ func (s *Store) collect(ctx context.Context, req page.Request, fetch dynamopage.
 	}
 	return res, nil
 }
+
+// Arrival implements ordering.Store: the functions that create orders are
+// others, so this store cannot see one arrive; the reader polls.
+func (s *Store) Arrival(string, string) (<-chan ordering.Order, func()) { return nil, func() {} }

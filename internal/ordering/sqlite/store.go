@@ -35,9 +35,7 @@ create index if not exists orders_by_status on orders (json_extract(body, '$.sta
 
 var _ ordering.Store = (*Store)(nil)
 
-var _ ordering.Arrivals = (*Store)(nil)
-
-// Store implements ordering.Store and ordering.Arrivals.
+// Store implements ordering.Store, and sees every order arrive.
 type Store struct {
 	outbox.Store
 	arrivals arrivals
@@ -67,7 +65,7 @@ func (s *Store) Create(ctx context.Context, o ordering.Order, evts ...events.Out
 	return err
 }
 
-// Arrival implements ordering.Arrivals: the order a reader gets is the one
+// Arrival implements ordering.Store: the order a reader gets is the one
 // Create stored, as Get would read it back.
 func (s *Store) Arrival(userName, orderID string) (<-chan ordering.Order, func()) {
 	return s.arrivals.await(userName, orderID)
