@@ -189,7 +189,7 @@ func (q *queue) poll(ctx context.Context) {
 			}
 			return all, nil
 		}
-		return q.handler(eventbus.WithFlowRunner(ctx, s.sched.flows), ev)
+		return q.handler(ctx, ev)
 	})
 	resp, _ := out.(awsevents.SQSEventResponse)
 	if err != nil {

@@ -45,7 +45,7 @@
 //     version: a 500, or a 409 to a set without one, breaks the run.
 //
 // Invocations run side by side (sched): every invocation, and every flow of
-// a consumer's batch (eventbus.WithFlowRunner), is a task that parks before
+// a consumer's batch (eventbus.RunFlows), is a task that parks before
 // each call to DynamoDB or EventBridge and before each attempt it makes
 // again; the seed picks which parked call goes on next, or which new
 // invocation starts, so that what two functions do interleaves at their
@@ -281,11 +281,13 @@ func New(cfg Config) *Sim {
 	stockAPI := inventoryapp.New(inventorydynamo.New(s.db, tables[awsenv.InventoryTable], ""))
 	s.apis[awsenv.InventoryAPI] = apigw.Handler(log, func(mux *http.ServeMux) { inventoryhttp.Register(mux, stockAPI, log) })
 
+	// Each consumer runs a batch's flows as tasks of the run's scheduler.
+	flows := eventbus.RunFlows(s.sched.flows)
 	consumers := map[string]func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error){
-		awsenv.BasketConsumer:    basketconsumer.New(basketapp.NewPrices(basketdynamo.NewPriceView(s.db, tables[awsenv.PriceTable])), log).Handle,
-		awsenv.OrderingConsumer:  orderingconsumer.New(orderingapp.New(orderingdynamo.New(s.db, tables[awsenv.OrderTable])), log).Handle,
-		awsenv.InventoryConsumer: inventoryconsumer.New(inventoryapp.New(inventorydynamo.New(s.db, tables[awsenv.InventoryTable], tables[awsenv.ReservationTable])), log).Handle,
-		awsenv.PaymentConsumer:   paymentconsumer.New(paymentapp.New(paymentdynamo.New(s.db, tables[awsenv.PaymentTable]), simulator.Simulator{}), log).Handle,
+		awsenv.BasketConsumer:    basketconsumer.New(basketapp.NewPrices(basketdynamo.NewPriceView(s.db, tables[awsenv.PriceTable])), log).With(flows).Handle,
+		awsenv.OrderingConsumer:  orderingconsumer.New(orderingapp.New(orderingdynamo.New(s.db, tables[awsenv.OrderTable])), log).With(flows).Handle,
+		awsenv.InventoryConsumer: inventoryconsumer.New(inventoryapp.New(inventorydynamo.New(s.db, tables[awsenv.InventoryTable], tables[awsenv.ReservationTable])), log).With(flows).Handle,
+		awsenv.PaymentConsumer:   paymentconsumer.New(paymentapp.New(paymentdynamo.New(s.db, tables[awsenv.PaymentTable]), simulator.Simulator{}), log).With(flows).Handle,
 	}
 	for _, r := range eventbus.Rules() {
 		fn := awsenv.ConsumerFunction(r.Consumer)

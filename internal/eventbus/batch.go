@@ -39,7 +39,11 @@ import (
 // order; different flows side by side, so that their writes share commits
 // (package sqlitedb groups them) and their round trips overlap. Messages
 // of no contract, or without their key, make one flow.
-func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, handle func(context.Context, events.Envelope) error) awsevents.SQSEventResponse {
+func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, handle func(context.Context, events.Envelope) error, opts ...BatchOption) awsevents.SQSEventResponse {
+	var cfg batchConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	n := len(ev.Records)
 	errs := make([]error, n)
 	envs := make([]events.Envelope, n)
@@ -68,12 +72,12 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 		}
 	}
 	flow := func(indexes []int) { flowIn(ctx, indexes) }
-	if run, ok := ctx.Value(flowRunnerKey{}).(func(context.Context, []func(context.Context))); ok {
+	if cfg.runFlows != nil {
 		fs := make([]func(context.Context), len(order))
 		for i, key := range order {
 			fs[i] = func(ctx context.Context) { flowIn(ctx, flows[key]) }
 		}
-		run(ctx, fs)
+		cfg.runFlows(ctx, fs)
 	} else if len(order) == 1 {
 		flow(flows[order[0]])
 	} else {
@@ -100,16 +104,21 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 
 type failuresKey struct{}
 
-type flowRunnerKey struct{}
+// BatchOption changes how HandleBatch runs a batch.
+type BatchOption func(*batchConfig)
 
-// WithFlowRunner returns ctx telling HandleBatch to hand a batch's flows, in
-// the order their first messages came, to run (with ctx), which calls each
-// with a context derived from ctx and returns once every one has: the AWS
+type batchConfig struct {
+	runFlows func(ctx context.Context, flows []func(context.Context))
+}
+
+// RunFlows has HandleBatch hand a batch's flows, in the order their first
+// messages came, to run (with the batch's context), which calls each with
+// a context derived from it and returns once every one has: the AWS
 // simulation (package awssim) runs them side by side as tasks of its
-// seeded scheduler, so that a seed replays exactly. Without one, each flow
+// seeded scheduler, so that a seed replays exactly. Without it, each flow
 // has a goroutine of its own.
-func WithFlowRunner(ctx context.Context, run func(ctx context.Context, flows []func(context.Context))) context.Context {
-	return context.WithValue(ctx, flowRunnerKey{}, run)
+func RunFlows(run func(ctx context.Context, flows []func(context.Context))) BatchOption {
+	return func(c *batchConfig) { c.runFlows = run }
 }
 
 // WithFailures returns ctx carrying f, which HandleBatch tells why each

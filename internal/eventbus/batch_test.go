@@ -111,7 +111,7 @@ func TestHandleBatchRunsFlowsSideBySide(t *testing.T) {
 	}
 }
 
-// Given a flow runner, HandleBatch hands it the batch's flows in the order
+// Given a flow runner (RunFlows), HandleBatch hands it the batch's flows in the order
 // their first messages came, each whole: a runner that runs them one
 // after another sees nothing of two flows interleave.
 func TestHandleBatchFlowRunner(t *testing.T) {
@@ -125,7 +125,7 @@ func TestHandleBatchFlowRunner(t *testing.T) {
 			f(ctx)
 		}
 	}
-	resp := eventbus.HandleBatch(eventbus.WithFlowRunner(t.Context(), inTurn), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
+	resp := eventbus.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
 		var d struct {
 			OrderID string `json:"orderId"`
 			N       int    `json:"n"`
@@ -135,7 +135,7 @@ func TestHandleBatchFlowRunner(t *testing.T) {
 		}
 		handled = append(handled, fmt.Sprint(d.OrderID, d.N)) // no lock: one goroutine at a time, or -race says so
 		return nil
-	})
+	}, eventbus.RunFlows(inTurn))
 	if failed := eventstest.Failed(resp); len(failed) > 0 {
 		t.Fatalf("failed %v", failed)
 	}
@@ -162,10 +162,10 @@ func TestHandleBatchKeysFlowsByTheContract(t *testing.T) {
 			f(ctx)
 		}
 	}
-	eventbus.HandleBatch(eventbus.WithFlowRunner(t.Context(), record), batch, slog.New(slog.DiscardHandler), func(_ context.Context, env events.Envelope) error {
+	eventbus.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(_ context.Context, env events.Envelope) error {
 		flows[len(flows)-1] = append(flows[len(flows)-1], env.DetailType)
 		return nil
-	})
+	}, eventbus.RunFlows(record))
 	want := [][]string{{events.TypeCheckoutBasket, events.TypeOrderShipped}, {events.TypeProductChanged}, {"T", events.TypeOrderShipped}}
 	if fmt.Sprint(flows) != fmt.Sprint(want) {
 		t.Fatalf("flows %v, want %v", flows, want)
@@ -186,5 +186,26 @@ func TestEveryContractNamesAKey(t *testing.T) {
 		if v, _ := fields[c.Key].(string); c.Key == "" || v == "" {
 			t.Errorf("%s: key %q, which its example's detail does not carry", c.DetailType, c.Key)
 		}
+	}
+}
+
+// A consumer's options apply to the copy With makes, and only to it.
+func TestConsumerWithRunsItsBatchesAsTold(t *testing.T) {
+	var runs int
+	counting := func(ctx context.Context, fs []func(context.Context)) {
+		runs++
+		for _, f := range fs {
+			f(ctx)
+		}
+	}
+	handled := 0
+	plain := eventbus.NewConsumer(slog.New(slog.DiscardHandler), eventbus.On(func(context.Context, events.OrderShipped) error { handled++; return nil }))
+	with := plain.With(eventbus.RunFlows(counting))
+	batch := eventstest.Batch(eventstest.Message(t, "s", events.SourceOrdering, events.TypeOrderShipped, map[string]any{events.KeyOrder: "o1"}))
+	if _, err := with.Handle(t.Context(), batch); err != nil || runs != 1 || handled != 1 {
+		t.Fatalf("with: %v, %d runs, %d handled; want the runner to run the batch", err, runs, handled)
+	}
+	if _, err := plain.Handle(t.Context(), batch); err != nil || runs != 1 || handled != 2 {
+		t.Fatalf("plain: %v, %d runs, %d handled; want the original consumer untouched", err, runs, handled)
 	}
 }

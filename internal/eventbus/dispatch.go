@@ -54,6 +54,7 @@ var detailTypes = sync.OnceValue(func() map[reflect.Type]string {
 type Consumer struct {
 	log      *slog.Logger
 	handlers map[string]func(context.Context, events.Envelope) error
+	opts     []BatchOption
 }
 
 // NewConsumer returns the consumer of the events hs handle; two handlers of
@@ -69,10 +70,17 @@ func NewConsumer(log *slog.Logger, hs ...Handler) *Consumer {
 	return c
 }
 
+// With returns c running its batches as opts say.
+func (c *Consumer) With(opts ...BatchOption) *Consumer {
+	with := *c
+	with.opts = append(slices.Clone(c.opts), opts...)
+	return &with
+}
+
 // Handle runs a batch: the function a Lambda SQS event source and the local
 // bus call.
 func (c *Consumer) Handle(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
-	return HandleBatch(ctx, ev, c.log, c.dispatch), nil
+	return HandleBatch(ctx, ev, c.log, c.dispatch, c.opts...), nil
 }
 
 func (c *Consumer) dispatch(ctx context.Context, env events.Envelope) error {
