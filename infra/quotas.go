@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -166,13 +167,7 @@ func checkQuotas(res map[string]resource) []string {
 			allowed = int(float64(q.limit) * q.budget)
 		}
 		use := q.use(res)
-		for _, on := range slices.Sorted(func(yield func(string) bool) {
-			for k := range use {
-				if !yield(k) {
-					return
-				}
-			}
-		}) {
+		for _, on := range slices.Sorted(maps.Keys(use)) {
 			if use[on] > allowed {
 				over = append(over, fmt.Sprintf("%s: %s uses %d, over %d (AWS's limit %d: %s)", q.name, on, use[on], allowed, q.limit, q.doc))
 			}

@@ -22,8 +22,9 @@ import (
 //     for 1 to MaxAttempts of its attempts: at MaxAttempts it reaches the
 //     code (dynalite makes such a write wait instead, and the run has no
 //     second invocation in flight: the conflict stands for one);
-//   - a throttled call gets ProvisionedThroughputExceededException at every
-//     attempt, as one does that reaches the code once the retries are spent.
+//   - a throttled call gets ProvisionedThroughputExceededException at each
+//     of its attempts, as one does that reaches the code once the retries
+//     are spent.
 type dynamoWire struct {
 	sim  *Sim
 	base interface {
@@ -34,7 +35,7 @@ type dynamoWire struct {
 
 type wireFault struct {
 	code     string
-	attempts int // left to answer with code; -1: every one
+	attempts int // left to answer with code
 }
 
 // Do answers req or sends it on.
@@ -46,7 +47,9 @@ func (w *dynamoWire) Do(req *http.Request) (*http.Response, error) {
 	}
 	op := req.Header.Get("X-Amz-Target")
 	op = op[strings.LastIndexByte(op, '.')+1:]
-	if attempt := req.Header.Get("Amz-Sdk-Request"); attempt != "attempt=1" && !strings.HasPrefix(attempt, "attempt=1;") {
+	attempt := req.Header.Get("Amz-Sdk-Request")
+	first := attempt == "attempt=1" || strings.HasPrefix(attempt, "attempt=1;")
+	if !first {
 		s.sched.park(ctx, "again "+op) // the others go on between attempts
 	}
 	if keys, _ := ctx.Value(writingKey{}).([]string); len(keys) > 0 {
@@ -57,28 +60,31 @@ func (w *dynamoWire) Do(req *http.Request) (*http.Response, error) {
 			}
 		}
 	}
+	// A call's fault is decided at its first attempt and kept, by the SDK's
+	// invocation id, for the attempts it spans.
 	id := req.Header.Get("Amz-Sdk-Invocation-Id")
-	f, ok := w.left[id]
-	if !ok {
+	if first {
 		switch {
 		case (op == "PutItem" || op == "UpdateItem" || op == "DeleteItem") && s.chance(s.plan.WriteConflict):
-			f = wireFault{code: dynamoretry.Conflict, attempts: 1 + s.rand.IntN(dynamoretry.MaxAttempts)}
+			f := wireFault{code: dynamoretry.Conflict, attempts: 1 + s.rand.IntN(dynamoretry.MaxAttempts)}
 			if f.attempts == dynamoretry.MaxAttempts {
 				s.count("TransactionConflictException to the end of a " + op)
 			} else {
 				s.count("TransactionConflictException waited out")
 			}
+			w.left[id] = f
 		case s.chance(s.plan.Throttle):
-			f = wireFault{code: "ProvisionedThroughputExceededException", attempts: -1}
+			w.left[id] = wireFault{code: "ProvisionedThroughputExceededException", attempts: dynamoretry.MaxAttempts}
 			s.count("ProvisionedThroughputExceeded")
 		}
-		w.left[id] = f
 	}
-	if f.code == "" || f.attempts == 0 {
+	f, ok := w.left[id]
+	if !ok {
 		return w.base.Do(req)
 	}
-	if f.attempts > 0 {
-		f.attempts--
+	if f.attempts--; f.attempts == 0 {
+		delete(w.left, id)
+	} else {
 		w.left[id] = f
 	}
 	return dynamotest.ErrorAnswer(req, f.code, "injected by awssim"), nil

@@ -157,8 +157,8 @@ type Config struct {
 	// Deploy, if set, deploys a new version of one function while the
 	// workload runs; the workload goes on until the deployment has ended.
 	Deploy *Deploy
-	// Pace is the most virtual time a step of the run takes; 50ms if 0.
-	// A deployment's five minutes take some 12,000 steps at that pace.
+	// Pace is the most virtual time between two arrivals (a request, a
+	// batch); 50ms if 0. A deployment's runs set more, for fewer steps.
 	Pace time.Duration
 }
 

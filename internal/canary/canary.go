@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"time"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
@@ -249,13 +248,3 @@ func (a Alarm) Value(values map[string]float64) (float64, bool) {
 
 // Breaches says whether a value reaches a's threshold.
 func (a Alarm) Breaches(v float64) bool { return v >= a.Threshold }
-
-// DimensionNames lists a metric's dimension names, sorted.
-func (m Metric) DimensionNames() []string {
-	var out []string
-	for k := range m.Dimensions {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}

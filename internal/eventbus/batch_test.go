@@ -71,18 +71,12 @@ func TestHandleBatchCarriesTheCorrelationID(t *testing.T) {
 // batch order, flows side by side: a flow whose handler blocks does not hold
 // up another, and a flow's second message waits for its first.
 func TestHandleBatchRunsFlowsSideBySide(t *testing.T) {
-	msg := func(id, flow string, n int) awsevents.SQSMessage {
-		return eventstest.Message(t, id, events.SourceOrdering, events.TypeOrderShipped, map[string]any{events.KeyOrder: flow, "n": n})
-	}
-	batch := eventstest.Batch(msg("a1", "a", 1), msg("b1", "b", 1), msg("a2", "a", 2), msg("b2", "b", 2), msg("c1", "", 1), msg("c2", "", 2))
+	batch := eventstest.Batch(orderMessage(t, "a1", "a", 1), orderMessage(t, "b1", "b", 1), orderMessage(t, "a2", "a", 2), orderMessage(t, "b2", "b", 2), orderMessage(t, "c1", "", 1), orderMessage(t, "c2", "", 2))
 	var mu sync.Mutex
 	seen := map[string][]int{}
 	bDone := make(chan struct{})
 	resp := eventbus.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
-		var d struct {
-			OrderID string `json:"orderId"`
-			N       int    `json:"n"`
-		}
+		var d orderDetail
 		if err := json.Unmarshal(env.Detail, &d); err != nil {
 			return err
 		}
@@ -115,10 +109,7 @@ func TestHandleBatchRunsFlowsSideBySide(t *testing.T) {
 // their first messages came, each whole: a runner that runs them one
 // after another sees nothing of two flows interleave.
 func TestHandleBatchFlowRunner(t *testing.T) {
-	msg := func(id, flow string, n int) awsevents.SQSMessage {
-		return eventstest.Message(t, id, events.SourceOrdering, events.TypeOrderShipped, map[string]any{events.KeyOrder: flow, "n": n})
-	}
-	batch := eventstest.Batch(msg("b1", "b", 1), msg("a1", "a", 1), msg("b2", "b", 2), msg("c1", "c", 1), msg("a2", "a", 2))
+	batch := eventstest.Batch(orderMessage(t, "b1", "b", 1), orderMessage(t, "a1", "a", 1), orderMessage(t, "b2", "b", 2), orderMessage(t, "c1", "c", 1), orderMessage(t, "a2", "a", 2))
 	var handled []string
 	inTurn := func(ctx context.Context, flows []func(context.Context)) {
 		for _, f := range flows {
@@ -126,10 +117,7 @@ func TestHandleBatchFlowRunner(t *testing.T) {
 		}
 	}
 	resp := eventbus.HandleBatch(t.Context(), batch, slog.New(slog.DiscardHandler), func(ctx context.Context, env events.Envelope) error {
-		var d struct {
-			OrderID string `json:"orderId"`
-			N       int    `json:"n"`
-		}
+		var d orderDetail
 		if err := json.Unmarshal(env.Detail, &d); err != nil {
 			return err
 		}
@@ -208,4 +196,15 @@ func TestConsumerWithRunsItsBatchesAsTold(t *testing.T) {
 	if _, err := plain.Handle(t.Context(), batch); err != nil || runs != 1 || handled != 2 {
 		t.Fatalf("plain: %v, %d runs, %d handled; want the original consumer untouched", err, runs, handled)
 	}
+}
+
+// orderMessage is the n-th message of one order's flow.
+func orderMessage(t *testing.T, id, flow string, n int) awsevents.SQSMessage {
+	return eventstest.Message(t, id, events.SourceOrdering, events.TypeOrderShipped, map[string]any{events.KeyOrder: flow, "n": n})
+}
+
+// orderDetail is what the flow tests read of an orderMessage.
+type orderDetail struct {
+	OrderID string `json:"orderId"`
+	N       int    `json:"n"`
 }
