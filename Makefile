@@ -86,14 +86,15 @@ test: vet check-tree api-check asyncapi-check $(DYNALITE) $(RIE) $(AXE)
 	@echo "infra: CDK assertion tests (the first build of the CDK module takes a few minutes)"
 	cd infra && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -count=1 ./...
 
-# One Lambda function per directory under cmd/lambda, built for AWS (linux/arm64).
+# One Lambda function per directory under cmd/lambda, built for AWS (linux/arm64)
+# without the local adapters (the nolocal tag: no SQLite in a function).
 # OTLP_ENDPOINT=<url> (for synth and deploy too) links the OTLP trace exporter into
 # the functions and has the stack send their spans to url; without it, none is sent.
 LAMBDAS := $(filter-out internal,$(notdir $(patsubst %/,%,$(wildcard cmd/lambda/*/))))
 LAMBDA_ARCH ?= arm64
 OTLP_ENDPOINT ?=
 comma := ,
-LAMBDA_TAGS := lambda.norpc$(if $(OTLP_ENDPOINT),$(comma)otlp)
+LAMBDA_TAGS := lambda.norpc$(comma)nolocal$(if $(OTLP_ENDPOINT),$(comma)otlp)
 export EVENTSHOP_OTLP_ENDPOINT := $(OTLP_ENDPOINT)
 # OTLP_LAYER_ARN=<arn> adds a layer to every function, such as the ADOT collector's
 # (then OTLP_ENDPOINT=http://localhost:4318).

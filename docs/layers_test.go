@@ -115,6 +115,8 @@ func serviceRule(from, to string) string {
 			return 1
 		case "app":
 			return 2
+		case "wire":
+			return 4 // the descriptor, which builds the service from its adapters
 		}
 		return 3 // an adapter
 	}
@@ -131,19 +133,20 @@ func serviceRule(from, to string) string {
 // app from the domain, is named.
 func TestLayerRulesCatchWhatTheyForbid(t *testing.T) {
 	for _, c := range []struct{ from, to, want string }{
-		{"", "app", "below"}, {"app", "httpapi", "below"}, {"sqlite", "dynamo", "no other adapter"}, {"record", "app", "below"},
+		{"", "app", "below"}, {"app", "httpapi", "below"}, {"sqlite", "dynamo", "no other adapter"}, {"record", "app", "below"}, {"httpapi", "wire", "below"},
 	} {
 		if got := serviceRule(c.from, c.to); !strings.Contains(got, c.want) {
 			t.Errorf("%q importing %q: %q, want it refused (%s)", c.from, c.to, got, c.want)
 		}
 	}
-	for _, c := range [][2]string{{"httpapi", "app"}, {"app", ""}, {"dynamo", "record"}, {"consumer", ""}} {
+	for _, c := range [][2]string{{"httpapi", "app"}, {"app", ""}, {"dynamo", "record"}, {"consumer", ""}, {"wire", "sqlite"}, {"wire", "httpapi"}} {
 		if got := serviceRule(c[0], c[1]); got != "" {
 			t.Errorf("%q importing %q refused: %s", c[0], c[1], got)
 		}
 	}
 	layer := layers(t)
-	if layer["rest"] <= layer["auth"] || layer["catalog"] <= layer["rest"] || layer["localapp"] <= layer["catalog"] {
-		t.Errorf("the layers put rest at %d, auth %d, catalog %d, localapp %d: not as the design says", layer["rest"], layer["auth"], layer["catalog"], layer["localapp"])
+	if layer["rest"] <= layer["auth"] || layer["catalog"] <= layer["rest"] || layer["localapp"] <= layer["catalog"] || layer["catalog"] <= layer["wiring"] || layer["services"] <= layer["catalog"] {
+		t.Errorf("the layers put rest at %d, auth %d, wiring %d, catalog %d, services %d, localapp %d: not as the design says",
+			layer["rest"], layer["auth"], layer["wiring"], layer["catalog"], layer["services"], layer["localapp"])
 	}
 }

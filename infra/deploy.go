@@ -17,7 +17,7 @@ import (
 
 	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/canary"
-	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/services"
 )
 
 // LiveAlias is the alias every caller of a function invokes (API Gateway,
@@ -70,15 +70,15 @@ type lambdaFn struct {
 }
 
 // serviceOf names the service whose dashboard shows a function, from its
-// construct id ("CatalogApiFunction": catalog). Not awsenv.ServiceOf, which
-// names the service a binary reports as: the five stream publishers run one
+// construct id ("CatalogApiFunction": catalog). Not awsenv.Function's
+// Service, which names the service a binary reports as: the five stream publishers run one
 // binary ("outbox"), but each belongs on the dashboard of its table's
 // service. The user pool's trigger and the operator's republish belong to
 // the shop as a whole.
 func serviceOf(id string) string {
-	for _, s := range events.Services() {
-		if strings.HasPrefix(id, strings.ToUpper(s[:1])+s[1:]) {
-			return s
+	for _, s := range services.All {
+		if strings.HasPrefix(id, s.Title()) {
+			return s.Name
 		}
 	}
 	return shopWide
@@ -195,8 +195,7 @@ func (s *shop) deploy(d Deployment) {
 // (eventshop) with every alarm and the saga's outcomes.
 func (s *shop) dashboards() {
 	var all []interfacesawscloudwatch.IAlarmRef
-	services := append(events.Services(), shopWide)
-	for _, service := range services {
+	for _, service := range append(services.Names(), shopWide) {
 		var alarms []interfacesawscloudwatch.IAlarmRef
 		for _, a := range s.alarms[service] {
 			alarms = append(alarms, a)

@@ -32,27 +32,26 @@ import (
 
 	"github.com/eventshop/eventshop/internal/auth"
 	"github.com/eventshop/eventshop/internal/awsenv"
-	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
-	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	"github.com/eventshop/eventshop/internal/canary"
-	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
-	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
-	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
-	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
-	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
-	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
-	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
-	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
 	"github.com/eventshop/eventshop/internal/rest"
+	"github.com/eventshop/eventshop/internal/services"
+	"github.com/eventshop/eventshop/internal/wiring"
 )
 
 // Functions are the directories under the asset directory, one per Lambda
 // binary that make lambdas builds.
-var Functions = slices.Sorted(maps.Keys(awsenv.Required))
+var Functions = func() []string {
+	var out []string
+	for _, f := range services.Functions() {
+		out = append(out, f.Name)
+	}
+	slices.Sort(out)
+	return out
+}()
 
 // Settings every function shares.
 const (
@@ -136,23 +135,25 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		s.layers = []awslambda.ILayerVersion{awslambda.LayerVersion_FromLayerVersionArn(stack, jsii.String("OTLPLayer"), jsii.String(props.OTLPLayerARN))}
 	}
 
-	products := s.table("ProductTable", catalogdynamo.TableInput("products"), awsdynamodb.StreamViewType_NEW_IMAGE, catalogdynamo.TTLAttribute)
-	baskets := s.table("BasketTable", basketdynamo.BasketTableInput("baskets"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
-	prices := s.table("PriceTable", basketdynamo.PriceTableInput("prices"), "", "")
-	orders := s.table("OrderTable", orderingdynamo.TableInput("orders"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
-	// Responses kept for requests sent with an Idempotency-Key; the TTL forgets them.
-	idempotencyRecords := s.table("IdempotencyTable", idemdynamo.TableInput("idempotency"), "", idemdynamo.TTLAttribute)
-	// Payments per order.
-	payments := s.table("PaymentTable", paymentdynamo.TableInput("payments"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
-	// Stock per product (no stream: it holds no events), and reservations
-	// per order, whose items carry the inventory's events.
-	stock := s.table("InventoryTable", inventorydynamo.TableInput("inventory"), "", "")
-	reservations := s.table("ReservationTable", inventorydynamo.ReservationTableInput("reservations"), awsdynamodb.StreamViewType_NEW_IMAGE, "")
-	// Stream records the publishers set aside rather than block their shard.
-	parked := s.table("ParkedRecordsTable", streams.ParkingTableInput("parked"), "", "")
-
+	// Every table: the services' (services.Tables), each outbox table with
+	// a stream its service's publisher reads.
+	tables := map[string]awsdynamodb.Table{}
+	for _, t := range services.Tables() {
+		var stream awsdynamodb.StreamViewType
+		if t.Outbox {
+			stream = awsdynamodb.StreamViewType_NEW_IMAGE
+		}
+		tables[t.Env] = s.table(t.ID, t.Input(t.Name), stream, t.TTL)
+	}
+	parked := tables[awsenv.ParkedTable]
 	bus := awsevents.NewEventBus(stack, jsii.String("SwnEventBus"), &awsevents.EventBusProps{EventBusName: jsii.String(events.BusName)})
 	s.schemaRegistry()
+	// What the functions' environments are set from: every table's name,
+	// by its variable, and the bus's.
+	vars := map[string]*string{awsenv.EventBusName: bus.EventBusName()}
+	for env, t := range tables {
+		vars[env] = t.TableName()
+	}
 	archiveDays := props.ArchiveDays
 	if archiveDays == 0 {
 		archiveDays = DefaultArchiveDays
@@ -170,81 +171,47 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 		Description: jsii.String("The bus's archive: replay from it with aws events start-replay (see README: Events)"),
 	})
 
-	// Each function may call on each table the actions its adapters call,
-	// and nothing else.
-	catalogAPI := s.function("CatalogApiFunction", awsenv.CatalogAPI, canary.API, apiTimeout, apiConcurrency, map[string]*string{awsenv.CatalogTable: products.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
-	grant(catalogAPI, products, "GetItem", "PutItem", "Query", "Scan")
-	grantIndexes(catalogAPI, products, "Query")
-	suppress(catalogAPI.Role(), "AwsSolutions-IAM5", "Listing a category queries the table's category index, which IAM names as the table's ARN + /index/*",
-		"Resource::<"+*stack.GetLogicalId(products.Node().DefaultChild().(awsdynamodb.CfnTable))+".Arn>/index/*")
-	grant(catalogAPI, idempotencyRecords, idempotencyActions...)
-
-	basketAPI := s.function("BasketApiFunction", awsenv.BasketAPI, canary.API, apiTimeout, apiConcurrency, map[string]*string{awsenv.BasketTable: baskets.TableName(), awsenv.PriceTable: prices.TableName(), awsenv.IdempotencyTable: idempotencyRecords.TableName()})
-	grant(basketAPI, baskets, "GetItem", "PutItem", "UpdateItem", "Scan")
-	grant(basketAPI, prices, "BatchGetItem", "ConditionCheckItem") // a checkout's transaction checks the prices it read
-	grant(basketAPI, idempotencyRecords, idempotencyActions...)
-
-	orderingAPI := s.function("OrderingApiFunction", awsenv.OrderingAPI, canary.API, apiTimeout, apiConcurrency, map[string]*string{awsenv.OrderTable: orders.TableName()})
-	grant(orderingAPI, orders, "GetItem", "PutItem", "Query") // cancel and ship write the order
-	grantIndexes(orderingAPI, orders, "Query")
-	suppress(orderingAPI.Role(), "AwsSolutions-IAM5", "Listing orders by status queries the table's status index, which IAM names as the table's ARN + /index/*",
-		"Resource::<"+*stack.GetLogicalId(orders.Node().DefaultChild().(awsdynamodb.CfnTable))+".Arn>/index/*")
-
-	// The inventory API reads and sets stock; it may not touch reservations,
-	// whose items carry the events the publisher sends.
-	inventoryAPI := s.function("InventoryApiFunction", awsenv.InventoryAPI, canary.API, apiTimeout, apiConcurrency, map[string]*string{awsenv.InventoryTable: stock.TableName()})
-	grant(inventoryAPI, stock, "GetItem", "UpdateItem")
-
-	// One function per consuming service, reading every queue its rules
-	// fill, with consumerMaxConc reserved per queue.
+	// Each service's functions, which may call on each table the actions
+	// its descriptor grants (the actions its adapters call), and nothing
+	// else. A consumer reads every queue its rules fill, with
+	// consumerMaxConc reserved per queue.
 	queues := map[string]int{}
 	for _, r := range eventbus.Rules() {
-		queues[awsenv.ConsumerFunction(r.Consumer)]++
+		queues[r.Consumer]++
 	}
+	apis := map[string]*lambdaFn{}
 	consumers := map[string]*lambdaFn{}
-	consumer := func(id, dir string, timeout time.Duration, env map[string]*string, grants func(awslambda.Function)) *lambdaFn {
-		if fn, ok := consumers[dir]; ok {
-			return fn
+	for _, svc := range services.All {
+		if svc.API != nil {
+			fn := s.function(svc.Title()+"ApiFunction", svc.APIFunction(), canary.API, apiTimeout, apiConcurrency, vars)
+			s.grant(fn, svc.API.Grants, tables)
+			if svc.API.Idempotent() {
+				grant(fn, tables[awsenv.IdempotencyTable], idempotencyActions...)
+			}
+			apis[svc.Name] = fn
 		}
-		fn := s.function(id, dir, canary.Consumer, timeout, consumerMaxConc*queues[dir], env)
-		grants(fn)
-		consumers[dir] = fn
-		return fn
+		if svc.Consumer != nil {
+			fn := s.function(svc.Title()+"ConsumerFunction", svc.ConsumerFunction(), canary.Consumer, consumerTimeout(svc.Name), consumerMaxConc*queues[svc.Name], vars)
+			s.grant(fn, svc.Consumer.Grants, tables)
+			consumers[svc.Name] = fn
+		}
+		for _, t := range svc.Tables {
+			if t.Outbox {
+				s.publisher(svc.Title()+"PublisherFunction", svc.Name, tables[t.Env], bus, parked, vars)
+			}
+		}
+	}
+	if err := services.Validate(); err != nil {
+		panic(err)
 	}
 	for _, r := range eventbus.Rules() {
-		var fn *lambdaFn
-		switch awsenv.ConsumerFunction(r.Consumer) {
-		case awsenv.BasketConsumer:
-			fn = consumer("BasketConsumerFunction", awsenv.BasketConsumer, r.ConsumerTimeout, map[string]*string{awsenv.PriceTable: prices.TableName()},
-				func(fn awslambda.Function) { grant(fn, prices, "PutItem") })
-		case awsenv.InventoryConsumer:
-			fn = consumer("InventoryConsumerFunction", awsenv.InventoryConsumer, r.ConsumerTimeout,
-				map[string]*string{awsenv.InventoryTable: stock.TableName(), awsenv.ReservationTable: reservations.TableName()},
-				func(fn awslambda.Function) {
-					grant(fn, stock, "BatchGetItem", "UpdateItem", "ConditionCheckItem")
-					grant(fn, reservations, "BatchGetItem", "GetItem", "PutItem", "UpdateItem")
-				})
-		case awsenv.PaymentConsumer:
-			fn = consumer("PaymentConsumerFunction", awsenv.PaymentConsumer, r.ConsumerTimeout, map[string]*string{awsenv.PaymentTable: payments.TableName()},
-				func(fn awslambda.Function) { grant(fn, payments, "GetItem", "PutItem") })
-		case awsenv.OrderingConsumer:
-			fn = consumer("OrderingConsumerFunction", awsenv.OrderingConsumer, r.ConsumerTimeout, map[string]*string{awsenv.OrderTable: orders.TableName()},
-				func(fn awslambda.Function) { grant(fn, orders, "GetItem", "PutItem") })
-		default:
-			panic(fmt.Sprintf("rule %s is read by %q, which has no consumer function in the stack", r.Name, r.Consumer))
-		}
-		s.route(bus, r, fn)
+		s.route(bus, r, consumers[r.Consumer])
 	}
 
-	s.publisher("CatalogPublisherFunction", products, bus, parked)
-	s.publisher("BasketPublisherFunction", baskets, bus, parked)
-	s.publisher("OrderingPublisherFunction", orders, bus, parked)
-	s.publisher("InventoryPublisherFunction", reservations, bus, parked)
-	s.publisher("PaymentPublisherFunction", payments, bus, parked)
 	// The republish sends what any publisher parked, each record only from
 	// the sources of the publisher that parked it (streams.Republish).
 	republish := s.function("OutboxRepublishFunction", awsenv.OutboxRepublish, canary.Task, republishTimeout, singleConcurrency,
-		map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName(), awsenv.EventSources: jsii.String(strings.Join(events.SourcesOf(), ","))})
+		with(vars, awsenv.EventSources, strings.Join(events.SourcesOf(), ",")))
 	grantPutEvents(republish, bus, events.SourcesOf())
 	grant(republish, parked, "Scan", "DeleteItem", "PutItem") // a record that fails again is parked again
 	awscdk.NewCfnOutput(stack, jsii.String("RepublishFunctionName"), &awscdk.CfnOutputProps{
@@ -265,10 +232,11 @@ func NewShopStack(scope constructs.Construct, id string, props *ShopStackProps) 
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("CognitoAuthorizer"), users, &awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
 		UserPoolClients: &[]awscognito.IUserPoolClient{client, shopfront.client},
 	})
-	s.routes(api, authorizer, "Catalog", cataloghttp.Routes(), catalogAPI)
-	s.routes(api, authorizer, "Basket", baskethttp.Routes(), basketAPI)
-	s.routes(api, authorizer, "Ordering", orderinghttp.Routes(), orderingAPI)
-	s.routes(api, authorizer, "Inventory", inventoryhttp.Routes(), inventoryAPI)
+	for _, svc := range services.All {
+		if svc.API != nil {
+			s.routes(api, authorizer, svc.Title(), svc.API.Routes, apis[svc.Name])
+		}
+	}
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: api.Url(), Description: jsii.String("Base URL of the shop's HTTP API")})
 	awscdk.NewCfnOutput(stack, jsii.String("UserPoolId"), &awscdk.CfnOutputProps{Value: users.UserPoolId()})
 	awscdk.NewCfnOutput(stack, jsii.String("UserPoolClientId"), &awscdk.CfnOutputProps{Value: client.UserPoolClientId()})
@@ -349,14 +317,19 @@ func (s *shop) table(id string, in *dynamodb.CreateTableInput, stream awsdynamod
 	return t
 }
 
-// function declares a Lambda function running the binary in dir, with env:
-// exactly the variables awsenv.Required names for it, or the synth fails;
-// and the OTLP endpoint, if there is one.
-func (s *shop) function(id, dir string, kind canary.Kind, timeout time.Duration, concurrency int, env map[string]*string) *lambdaFn {
-	if got, want := slices.Sorted(maps.Keys(env)), slices.Sorted(slices.Values(awsenv.Required[dir])); !slices.Equal(got, want) {
-		panic(fmt.Sprintf("function %s: environment %v, but its main requires %v (awsenv.Required)", dir, got, want))
+// function declares a Lambda function running fn's binary, with the
+// environment its main requires (fn.Env), each variable's value taken from
+// vars: a variable vars lacks fails the synth. The OTLP endpoint is added,
+// if there is one.
+func (s *shop) function(id string, fn awsenv.Function, kind canary.Kind, timeout time.Duration, concurrency int, vars map[string]*string) *lambdaFn {
+	env := map[string]*string{}
+	for _, k := range fn.Env {
+		v, ok := vars[k]
+		if !ok {
+			panic(fmt.Sprintf("function %s requires %s, which the stack does not set", fn.Name, k))
+		}
+		env[k] = v
 	}
-	env = maps.Clone(env)
 	if s.otlp != "" {
 		env[OTLPEndpointVariable] = jsii.String(s.otlp)
 	}
@@ -369,12 +342,12 @@ func (s *shop) function(id, dir string, kind canary.Kind, timeout time.Duration,
 	// nowhere else (the managed basic execution role grants every log group).
 	role := awsiam.NewRole(s.stack, jsii.String(id+"Role"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil)})
 	logs.GrantWrite(role)
-	fn := awslambda.NewFunction(s.stack, jsii.String(id), &awslambda.FunctionProps{
+	f := awslambda.NewFunction(s.stack, jsii.String(id), &awslambda.FunctionProps{
 		Role:          role,
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
-		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(s.assets, dir)), nil),
+		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(s.assets, fn.Name)), nil),
 		MemorySize:    jsii.Number(memoryMB),
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeout.Seconds())),
 		LoggingFormat: awslambda.LoggingFormat_JSON,
@@ -385,7 +358,45 @@ func (s *shop) function(id, dir string, kind canary.Kind, timeout time.Duration,
 		// flood of events cannot take the account's whole concurrency.
 		ReservedConcurrentExecutions: jsii.Number(concurrency),
 	})
-	return s.live(id, kind, fn)
+	return s.live(id, kind, f)
+}
+
+// with is vars and name = value.
+func with(vars map[string]*string, name, value string) map[string]*string {
+	out := maps.Clone(vars)
+	out[name] = jsii.String(value)
+	return out
+}
+
+// consumerTimeout is the timeout of service's consumer function: its
+// rules' ConsumerTimeout, which all of them must agree on, as each rule's
+// queue's visibility timeout is made from it.
+func consumerTimeout(service string) time.Duration {
+	var timeout time.Duration
+	for _, r := range eventbus.Rules() {
+		if r.Consumer != service {
+			continue
+		}
+		if timeout != 0 && r.ConsumerTimeout != timeout {
+			panic(fmt.Sprintf("the rules read by %s disagree on its timeout: %v and %v", service, timeout, r.ConsumerTimeout))
+		}
+		timeout = r.ConsumerTimeout
+	}
+	return timeout
+}
+
+// grant lets fn call what grants give it on tables (by variable), indexes
+// included.
+func (s *shop) grant(fn *lambdaFn, grants []wiring.Grant, tables map[string]awsdynamodb.Table) {
+	for _, g := range grants {
+		table := tables[g.Table]
+		grant(fn, table, g.Actions...)
+		if len(g.Indexes) > 0 {
+			grantIndexes(fn, table, g.Indexes...)
+			suppress(fn.Role(), "AwsSolutions-IAM5", "It queries the table's secondary indexes, which IAM names as the table's ARN + /index/*",
+				"Resource::<"+*s.stack.GetLogicalId(table.Node().DefaultChild().(awsdynamodb.CfnTable))+".Arn>/index/*")
+		}
+	}
 }
 
 // idempotencyActions are what the idempotency store calls on its table.
@@ -481,10 +492,10 @@ func (s *shop) route(bus awsevents.EventBus, r eventbus.Rule, consumer *lambdaFn
 // parked record (a metric filter on the function's log), an iterator age
 // past iteratorAgeAlarm, and the on-failure queue, which would hold the
 // metadata of a record that expired all the same.
-func (s *shop) publisher(id string, table awsdynamodb.Table, bus awsevents.EventBus, parked awsdynamodb.Table) {
-	sources := events.SourcesOf(serviceOf(id))
+func (s *shop) publisher(id, service string, table awsdynamodb.Table, bus awsevents.EventBus, parked awsdynamodb.Table, vars map[string]*string) {
+	sources := events.SourcesOf(service)
 	fn := s.function(id, awsenv.OutboxPublisher, canary.Publisher, publisherTimeout, publisherConcurrency,
-		map[string]*string{awsenv.EventBusName: bus.EventBusName(), awsenv.ParkedTable: parked.TableName(), awsenv.EventSources: jsii.String(strings.Join(sources, ","))})
+		with(vars, awsenv.EventSources, strings.Join(sources, ",")))
 	grantPutEvents(fn, bus, sources)
 	grant(fn, parked, "PutItem")
 	parkedRecords := awslogs.NewMetricFilter(s.stack, jsii.String(id+"ParkedFilter"), &awslogs.MetricFilterProps{
@@ -560,7 +571,7 @@ func emfQueueMetric(name, queue, label string) awscloudwatch.IMetric {
 // alone; user names are matched without regard to case, and a pre-sign-up
 // trigger refuses those the API would refuse.
 func (s *shop) identity(selfSignUp bool) (awscognito.UserPool, awscognito.UserPoolClient) {
-	preSignUp := s.function("PreSignUpFunction", awsenv.CognitoPreSignUp, canary.Trigger, apiTimeout, triggerConcurrency, map[string]*string{})
+	preSignUp := s.function("PreSignUpFunction", awsenv.CognitoPreSignUp, canary.Trigger, apiTimeout, triggerConcurrency, nil)
 	users := awscognito.NewUserPool(s.stack, jsii.String("Users"), &awscognito.UserPoolProps{
 		SelfSignUpEnabled:   jsii.Bool(selfSignUp),
 		SignInCaseSensitive: jsii.Bool(false),

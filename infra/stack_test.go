@@ -35,6 +35,7 @@ import (
 	"github.com/eventshop/eventshop/internal/outbox/streams"
 	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
 	"github.com/eventshop/eventshop/internal/rest"
+	"github.com/eventshop/eventshop/internal/services"
 )
 
 var (
@@ -501,7 +502,7 @@ func TestLeastPrivilege(t *testing.T) {
 func TestPublishersPutOnlyTheirSources(t *testing.T) {
 	_, res := template(t)
 	want := map[string][]string{"OutboxRepublishFunction": events.SourcesOf()}
-	for _, s := range events.Services() {
+	for _, s := range services.Names() {
 		want[strings.ToUpper(s[:1])+s[1:]+"PublisherFunction"] = events.SourcesOf(s)
 	}
 	for prefix, sources := range want {

@@ -27,20 +27,20 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/eventshop/eventshop/internal/awsenv"
-	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
-	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
+	basketwire "github.com/eventshop/eventshop/internal/basket/wire"
+	catalogwire "github.com/eventshop/eventshop/internal/catalog/wire"
 	"github.com/eventshop/eventshop/internal/dynamotest"
 	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/eventstest"
-	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
 	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
+	inventorywire "github.com/eventshop/eventshop/internal/inventory/wire"
 	"github.com/eventshop/eventshop/internal/money"
-	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
+	orderingwire "github.com/eventshop/eventshop/internal/ordering/wire"
 	"github.com/eventshop/eventshop/internal/outbox/outboxitem"
-	"github.com/eventshop/eventshop/internal/outbox/streams"
 	"github.com/eventshop/eventshop/internal/outbox/streams/eventbridgetest"
-	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
+	paymentwire "github.com/eventshop/eventshop/internal/payment/wire"
+	"github.com/eventshop/eventshop/internal/services"
 	"github.com/eventshop/eventshop/internal/telemetry/otlptest"
 	"github.com/eventshop/eventshop/internal/testenv"
 	"github.com/eventshop/eventshop/internal/waittest"
@@ -70,9 +70,29 @@ var (
 	nmOutput = map[string][]byte{} // go tool nm's output by binary
 )
 
-// functions lists every Lambda function; TestEveryFunctionIsDeclared holds
-// it to the directories under cmd/lambda.
-var functions = slices.Sorted(maps.Keys(awsenv.Required))
+// functions lists every Lambda function by name (services.Functions);
+// TestEveryFunctionIsDeclared holds it to the directories under cmd/lambda.
+var functions = func() []string {
+	var out []string
+	for _, f := range services.Functions() {
+		out = append(out, f.Name)
+	}
+	slices.Sort(out)
+	return out
+}()
+
+// required lists the environment variables function's main requires.
+func required(function string) []string {
+	f, ok := services.Function(function)
+	if !ok {
+		panic("no function " + function)
+	}
+	return f.Env
+}
+
+// lambdaTags are the build tags of make lambdas: no RPC mode, no local
+// adapters (the services' wire packages leave SQLite out).
+const lambdaTags = "lambda.norpc,nolocal"
 
 func TestEveryFunctionIsDeclared(t *testing.T) {
 	entries, err := os.ReadDir(".")
@@ -86,7 +106,7 @@ func TestEveryFunctionIsDeclared(t *testing.T) {
 		}
 	}
 	if !slices.Equal(dirs, functions) {
-		t.Fatalf("directories under cmd/lambda %v, functions in awsenv.Required %v", dirs, functions)
+		t.Fatalf("directories under cmd/lambda %v, functions of services.Functions %v", dirs, functions)
 	}
 }
 
@@ -122,11 +142,21 @@ func TestNoFunctionLinksTheConfigLoader(t *testing.T) {
 	}
 }
 
+// No function links SQLite: the services' local adapters are left out of
+// Lambda builds (the nolocal tag), as they would lengthen every cold start.
+func TestNoFunctionLinksSQLite(t *testing.T) {
+	for _, name := range functions {
+		if symbols := symbolsOf(t, name); bytes.Contains(symbols, []byte(" modernc.org/sqlite.")) {
+			t.Errorf("%s links modernc.org/sqlite", name)
+		}
+	}
+}
+
 // symbolsOf lists the symbols of function's binary (go tool nm), once per
 // test process.
 func symbolsOf(t *testing.T, function string) []byte {
 	t.Helper()
-	bin := binary(t, "lambda.norpc", function)
+	bin := binary(t, lambdaTags, function)
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	if s, ok := nmOutput[bin]; ok {
@@ -260,14 +290,14 @@ func freePort(t *testing.T) int {
 }
 
 // startEach builds each of names with tags and starts it under the emulator
-// with common and the variables awsenv.Required names for it, taken from
+// with common and the variables it requires, taken from
 // settings, as the stack sets them: a main that needs another fails its init.
 func startEach(t *testing.T, emulator, tags string, names []string, settings, common map[string]string) map[string]*function {
 	t.Helper()
 	fn := map[string]*function{}
 	for _, name := range names {
 		env := maps.Clone(common)
-		for _, k := range awsenv.Required[name] {
+		for _, k := range required(name) {
 			env[k] = settings[k]
 		}
 		fn[name] = start(t, emulator, name, binary(t, tags, name), env)
@@ -348,18 +378,14 @@ func (f *function) want(status int, method, path, body string) string {
 }
 
 // tableInputs describes the table behind each environment variable that
-// names one.
-var tableInputs = map[string]func(string) *dynamodb.CreateTableInput{
-	awsenv.CatalogTable:     catalogdynamo.TableInput,
-	awsenv.BasketTable:      basketdynamo.BasketTableInput,
-	awsenv.PriceTable:       basketdynamo.PriceTableInput,
-	awsenv.OrderTable:       orderingdynamo.TableInput,
-	awsenv.IdempotencyTable: idemdynamo.TableInput,
-	awsenv.ParkedTable:      streams.ParkingTableInput,
-	awsenv.InventoryTable:   inventorydynamo.TableInput,
-	awsenv.ReservationTable: inventorydynamo.ReservationTableInput,
-	awsenv.PaymentTable:     paymentdynamo.TableInput,
-}
+// names one (services.Tables).
+var tableInputs = func() map[string]func(string) *dynamodb.CreateTableInput {
+	out := map[string]func(string) *dynamodb.CreateTableInput{}
+	for _, t := range services.Tables() {
+		out[t.Env] = t.Input
+	}
+	return out
+}()
 
 // makeTables creates the tables the variables name and returns each one's
 // name by its variable.
@@ -382,7 +408,7 @@ func TestLambdaArtifacts(t *testing.T) {
 	settings := map[string]string{awsenv.EventBusName: "SwnEventBus", awsenv.EventSources: strings.Join(events.SourcesOf(), ",")}
 	maps.Copy(settings, tables)
 	ebEndpoint := eventbridgetest.Start(t, bus)
-	fns := startEach(t, emulator, "lambda.norpc", functions, settings,
+	fns := startEach(t, emulator, lambdaTags, functions, settings,
 		map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_ENDPOINT_URL_EVENTBRIDGE": ebEndpoint})
 	// fn is the function name, failing t: each step below is a subtest.
 	fn := func(t *testing.T, name string) *function {
@@ -477,7 +503,7 @@ func TestLambdaArtifacts(t *testing.T) {
 	})
 	step("the outbox publisher sends the event the write stored on its item", func(t *testing.T) {
 		// The outbox publisher sends the event the catalog write stored on its item.
-		item, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[awsenv.CatalogTable]), Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: p.ID}}})
+		item, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[catalogwire.Table]), Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: p.ID}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -547,7 +573,7 @@ func TestLambdaArtifacts(t *testing.T) {
 		}
 		// The inventory consumer learns of the product from the same event.
 		fn(t, "inventory-consumer").invoke(eventstest.Batch(msg), &sqsResp)
-		if st, err := inventorydynamo.New(db, tables[awsenv.InventoryTable], "").Get(context.Background(), p.ID); len(sqsResp.BatchItemFailures) != 0 || err != nil || st.CatalogVersion != 1 {
+		if st, err := inventorydynamo.New(db, tables[inventorywire.StockTable], "").Get(context.Background(), p.ID); len(sqsResp.BatchItemFailures) != 0 || err != nil || st.CatalogVersion != 1 {
 			t.Fatalf("inventory consumer: failures %v, stock %+v, %v", sqsResp.BatchItemFailures, st, err)
 		}
 	})
@@ -596,7 +622,7 @@ func TestLambdaArtifacts(t *testing.T) {
 		}
 		answer := fn(t, "basket-api").as(aliceClaims).want(202, "POST", "/basket/checkout",
 			`{"userName":"alice","firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","address":"1 St","paymentMethod":"invoice"}`)
-		checkedOut := outboxOf(t, tables[awsenv.BasketTable], "userName", "alice")
+		checkedOut := outboxOf(t, tables[basketwire.BasketTable], "userName", "alice")
 		if err := json.Unmarshal(checkedOut.Detail, &checkout); err != nil || checkedOut.DetailType != events.TypeCheckoutBasket ||
 			!strings.Contains(answer, checkout.CheckoutID) || checkout.TotalPrice != 5997 {
 			t.Fatalf("checkout answered %s and wrote %s %s", answer, checkedOut.DetailType, checkedOut.Detail)
@@ -609,7 +635,7 @@ func TestLambdaArtifacts(t *testing.T) {
 				t.Fatalf("ordering consumer failed %v", sqsResp.BatchItemFailures)
 			}
 		}
-		out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: ptr(tables[awsenv.OrderTable])})
+		out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: ptr(tables[orderingwire.Table])})
 		if err != nil || len(out.Items) != 1 {
 			t.Fatalf("orders table holds %d items (%v), want 1", len(out.Items), err)
 		}
@@ -619,13 +645,13 @@ func TestLambdaArtifacts(t *testing.T) {
 		// The saga: the order's OrderPlaced (on its item, for the stream
 		// publisher) reaches the inventory, which reserves and says so on its own
 		// item; that StockReserved reaches the ordering consumer: RESERVED.
-		placed := outboxOf(t, tables[awsenv.OrderTable], "userName", "alice", "orderId", checkout.CheckoutID)
+		placed := outboxOf(t, tables[orderingwire.Table], "userName", "alice", "orderId", checkout.CheckoutID)
 		if placed.DetailType != events.TypeOrderPlaced {
 			t.Fatalf("the order's item carries %s", placed.DetailType)
 		}
 		publishOutbox(t, placed)
 		deliver(t, "inventory-consumer", placed)
-		reserved := outboxOf(t, tables[awsenv.ReservationTable], "id", checkout.CheckoutID)
+		reserved := outboxOf(t, tables[inventorywire.ReservationTable], "id", checkout.CheckoutID)
 		if reserved.DetailType != events.TypeStockReserved {
 			t.Fatalf("the reservation's item carries %s", reserved.DetailType)
 		}
@@ -637,7 +663,7 @@ func TestLambdaArtifacts(t *testing.T) {
 		// (the simulated provider); PaymentCaptured makes the order PAID.
 		fn(t, "ordering-api").as(adminClaims).want(409, "POST", "/order/alice/"+checkout.CheckoutID+"/ship", "")
 		deliver(t, "payment-consumer", reserved)
-		captured := outboxOf(t, tables[awsenv.PaymentTable], "orderId", checkout.CheckoutID)
+		captured := outboxOf(t, tables[paymentwire.Table], "orderId", checkout.CheckoutID)
 		if captured.DetailType != events.TypePaymentCaptured {
 			t.Fatalf("the payment's item carries %s", captured.DetailType)
 		}
@@ -677,15 +703,15 @@ func TestLambdaArtifacts(t *testing.T) {
 		if body := fn(t, "ordering-api").as(aliceClaims).want(202, "POST", "/order/alice/"+checkout.CheckoutID+"/cancel", ""); !strings.Contains(body, `"status":"CANCELLED"`) {
 			t.Fatalf("cancel = %s", body)
 		}
-		stored, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[awsenv.OrderTable]), Key: map[string]ddbtypes.AttributeValue{
+		stored, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[orderingwire.Table]), Key: map[string]ddbtypes.AttributeValue{
 			"userName": &ddbtypes.AttributeValueMemberS{Value: "alice"}, "orderId": &ddbtypes.AttributeValueMemberS{Value: checkout.CheckoutID},
 		}})
 		if err != nil || !strings.Contains(fmt.Sprint(stored.Item["outbox"]), events.TypeOrderCancelled) {
 			t.Fatalf("the cancelled order's item carries no OrderCancelled: %v %v", stored.Item["outbox"], err)
 		}
-		cancelled := outboxOf(t, tables[awsenv.OrderTable], "userName", "alice", "orderId", checkout.CheckoutID)
+		cancelled := outboxOf(t, tables[orderingwire.Table], "userName", "alice", "orderId", checkout.CheckoutID)
 		deliver(t, "payment-consumer", cancelled)
-		refunded := outboxOf(t, tables[awsenv.PaymentTable], "orderId", checkout.CheckoutID)
+		refunded := outboxOf(t, tables[paymentwire.Table], "orderId", checkout.CheckoutID)
 		if refunded.DetailType != events.TypePaymentRefunded {
 			t.Fatalf("the payment's item carries %s after the cancellation", refunded.DetailType)
 		}
@@ -789,10 +815,10 @@ func emfMetrics(t *testing.T, logs ...string) []emfMetric {
 func TestMissingConfigurationFailsInit(t *testing.T) {
 	emulator := rie(t)
 	for _, name := range functions {
-		if len(awsenv.Required[name]) == 0 {
+		if len(required(name)) == 0 {
 			continue // nothing to miss
 		}
-		f := start(t, emulator, name, binary(t, "lambda.norpc", name), nil)
+		f := start(t, emulator, name, binary(t, lambdaTags, name), nil)
 		res, err := http.Post(f.url, "application/json", strings.NewReader(`{}`))
 		if err != nil {
 			t.Fatal(err)
@@ -812,7 +838,7 @@ func TestMissingConfigurationFailsInit(t *testing.T) {
 // A function given an OTLP endpoint but built without the exporter fails its
 // init saying so, rather than drop its spans.
 func TestAnEndpointWithoutTheExporterFailsInit(t *testing.T) {
-	f := start(t, rie(t), awsenv.CognitoPreSignUp, binary(t, "lambda.norpc", awsenv.CognitoPreSignUp), map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
+	f := start(t, rie(t), awsenv.CognitoPreSignUp.Name, binary(t, lambdaTags, awsenv.CognitoPreSignUp.Name), map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
 	res, err := http.Post(f.url, "application/json", strings.NewReader(`{}`))
 	if err != nil {
 		t.Fatal(err)
@@ -846,7 +872,7 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 	emulator := rie(t)
 	db := dynamotest.Client(t)
 	collector := otlptest.Start(t)
-	tables := makeTables(t, db, awsenv.CatalogTable, awsenv.IdempotencyTable, awsenv.PriceTable, awsenv.ParkedTable)
+	tables := makeTables(t, db, catalogwire.Table, awsenv.IdempotencyTable, basketwire.PriceTable, awsenv.ParkedTable)
 	tables[awsenv.EventBusName] = "SwnEventBus"
 	tables[awsenv.EventSources] = strings.Join(events.SourcesOf(), ",")
 	bus := &eventbridgetest.Bus{}
@@ -854,18 +880,18 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 		"AWS_ENDPOINT_URL_DYNAMODB": dynamotest.Endpoint(t), "AWS_ENDPOINT_URL_EVENTBRIDGE": eventbridgetest.Start(t, bus),
 		"OTEL_EXPORTER_OTLP_ENDPOINT": collector.GRPC, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
 	}
-	fn := startEach(t, emulator, "lambda.norpc,otlp", []string{awsenv.CatalogAPI, awsenv.OutboxPublisher, awsenv.BasketConsumer}, tables, env)
+	fn := startEach(t, emulator, lambdaTags+",otlp", []string{"catalog-api", awsenv.OutboxPublisher.Name, "basket-consumer"}, tables, env)
 
 	const traceID, callerSpan = "5bf92f3577b34da6a3ce929d0e0e4736", "10f067aa0ba902b7"
 	var p struct{ ID string }
-	mustJSON(t, fn[awsenv.CatalogAPI].as(adminClaims).with("traceparent", "00-"+traceID+"-"+callerSpan+"-01").
+	mustJSON(t, fn["catalog-api"].as(adminClaims).with("traceparent", "00-"+traceID+"-"+callerSpan+"-01").
 		want(201, "POST", "/product", `{"name":"Traced","category":"Tools","price":1.50}`), &p)
-	item, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[awsenv.CatalogTable]), Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: p.ID}}})
+	item, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: ptr(tables[catalogwire.Table]), Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: p.ID}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var streamResp awsevents.DynamoDBEventResponse
-	fn[awsenv.OutboxPublisher].invoke(awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{{
+	fn[awsenv.OutboxPublisher.Name].invoke(awsevents.DynamoDBEvent{Records: []awsevents.DynamoDBEventRecord{{
 		EventName: "INSERT",
 		Change: awsevents.DynamoDBStreamRecord{SequenceNumber: "1", NewImage: map[string]awsevents.DynamoDBAttributeValue{
 			"outbox": awsevents.NewStringAttribute(item.Item["outbox"].(*ddbtypes.AttributeValueMemberS).Value)}},
@@ -877,7 +903,7 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 	msg := eventstest.Message(t, "m1", published[0].Source, published[0].DetailType, json.RawMessage(published[0].Detail))
 	msg.EventSourceARN = "arn:aws:sqs:us-east-1:000000000000:" + eventbus.QueueBasketPrices
 	var sqsResp awsevents.SQSEventResponse
-	fn[awsenv.BasketConsumer].invoke(eventstest.Batch(msg), &sqsResp)
+	fn["basket-consumer"].invoke(eventstest.Batch(msg), &sqsResp)
 	if len(sqsResp.BatchItemFailures) != 0 {
 		t.Fatalf("basket consumer failed %v", sqsResp.BatchItemFailures)
 	}
@@ -885,7 +911,8 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 	spans := collector.Spans() // each invocation exported before it answered
 	find := func(function, name string) otlptest.Span {
 		t.Helper()
-		service := awsenv.ServiceOf(function)
+		f, _ := services.Function(function)
+		service := f.Service
 		for _, s := range spans {
 			// The emulator names every function test_function.
 			if s.Service == service && s.Resource["faas.name"] != "" && s.Resource["service.namespace"] == "eventshop" &&
@@ -896,9 +923,9 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 		t.Fatalf("no span %q of %s (%s) in trace %s; spans: %+v", name, service, function, traceID, spans)
 		return otlptest.Span{}
 	}
-	api := find(awsenv.CatalogAPI, "POST /product")
-	publish := find(awsenv.OutboxPublisher, "publish "+events.TypeProductChanged)
-	process := find(awsenv.BasketConsumer, "process "+events.TypeProductChanged)
+	api := find("catalog-api", "POST /product")
+	publish := find(awsenv.OutboxPublisher.Name, "publish "+events.TypeProductChanged)
+	process := find("basket-consumer", "process "+events.TypeProductChanged)
 	if process.Attributes["messaging.system"] != eventbus.SystemSQS || publish.Attributes["messaging.system"] != eventbus.SystemEventBridge ||
 		publish.Attributes["messaging.destination.name"] != "SwnEventBus" || api.Attributes["url.scheme"] == "" {
 		t.Fatalf("attributes: process %v, publish %v, API %v", process.Attributes, publish.Attributes, api.Attributes)
@@ -915,7 +942,7 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 	// The function's output reaches the log through a pipe, maybe after the
 	// emulator has answered: wait for the line.
 	waittest.For(t, "the consumer's EMF line of its delivery", func() bool {
-		logs := fn[awsenv.BasketConsumer].logs.String()
+		logs := fn["basket-consumer"].logs.String()
 		return strings.Contains(logs, `"eventshop.messages.delivered":1`) && strings.Contains(logs, `"CloudWatchMetrics"`) &&
 			strings.Contains(logs, `"messaging.process.duration":[`)
 	})

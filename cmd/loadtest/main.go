@@ -31,6 +31,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/eventshop/eventshop/internal/awsenv"
+	"github.com/eventshop/eventshop/internal/services"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
 
@@ -487,7 +488,7 @@ func peakRSS(pid int) (float64, error) {
 func lambdaInit(rie, dir string) ([]row, error) {
 	build := func(name, pkg string) (string, error) {
 		out := filepath.Join(dir, "lambda", name, "bootstrap")
-		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc,nolocal", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return "", fmt.Errorf("build %s: %v\n%s", name, err, b)
@@ -538,13 +539,16 @@ func lambdaInit(rie, dir string) ([]row, error) {
 		return nil, err
 	}
 	var rows []row
-	for _, fn := range slices.Sorted(maps.Keys(awsenv.Required)) {
+	fns := services.Functions()
+	slices.SortFunc(fns, func(a, b awsenv.Function) int { return strings.Compare(a.Name, b.Name) })
+	for _, f := range fns {
+		fn := f.Name
 		// A function that publishes to EventBridge (it needs the bus's name)
 		// links the EventBridge client: its floor is the hello-world that
 		// builds one too.
 		floorBin, floorName := dynamoBin, "a DynamoDB client"
 		var env []string
-		for _, k := range awsenv.Required[fn] {
+		for _, k := range f.Env {
 			env = append(env, k+"=loadtest")
 			if k == awsenv.EventBusName {
 				floorBin, floorName = busBin, "EventBridge and DynamoDB clients"

@@ -1,23 +1,13 @@
 // Package awsenv names what the Lambda functions and the CDK stack must agree
-// on: the functions, and the environment variables each one's main requires
-// and the stack sets. Both import these names, so they cannot drift apart.
+// on: the environment variables the shop's own functions require and the
+// stack sets, and those functions. The services' functions and tables are
+// their descriptors' (package wiring); both sides read these names, so they
+// cannot drift apart.
 package awsenv
 
-import (
-	"strings"
-)
-
-// Environment variables.
+// Environment variables of the shop's own tables and bus.
 const (
-	CatalogTable   = "CATALOG_TABLE"
-	BasketTable    = "BASKET_TABLE"
-	PriceTable     = "PRICE_TABLE"
-	OrderTable     = "ORDER_TABLE"
-	InventoryTable = "INVENTORY_TABLE"
-	// ReservationTable keeps each order's reservation of stock.
-	ReservationTable = "RESERVATION_TABLE"
-	PaymentTable     = "PAYMENT_TABLE"
-	EventBusName     = "EVENT_BUS_NAME"
+	EventBusName = "EVENT_BUS_NAME"
 	// ParkedTable keeps the stream records the outbox publisher set aside.
 	ParkedTable = "PARKED_TABLE"
 	// IdempotencyTable keeps the responses of requests sent with an Idempotency-Key.
@@ -31,52 +21,23 @@ const (
 // metrics, which the stack's dashboards chart.
 const MetricsNamespace = "EventShop"
 
-// Functions: each is a directory under cmd/lambda, built by make lambdas.
-const (
-	CatalogAPI        = "catalog-api"
-	BasketAPI         = "basket-api"
-	BasketConsumer    = "basket-consumer"
-	OrderingAPI       = "ordering-api"
-	OrderingConsumer  = "ordering-consumer"
-	OutboxPublisher   = "outbox-publisher"
-	OutboxRepublish   = "outbox-republish"
-	CognitoPreSignUp  = "cognito-pre-signup"
-	InventoryConsumer = "inventory-consumer"
-	PaymentConsumer   = "payment-consumer"
-	InventoryAPI      = "inventory-api"
+// Function is a Lambda function: the directory of its main under
+// cmd/lambda (built by make lambdas), the service it reports as (its
+// service.name in telemetry), and the environment variables its main
+// requires, which the stack sets, exactly.
+type Function struct {
+	Name    string
+	Service string
+	Env     []string
+}
+
+// The functions that belong to no one service: the outbox publishers serve
+// every service ("outbox"), the sign-up trigger the user pool ("identity").
+var (
+	OutboxPublisher  = Function{Name: "outbox-publisher", Service: "outbox", Env: []string{EventBusName, ParkedTable, EventSources}}
+	OutboxRepublish  = Function{Name: "outbox-republish", Service: "outbox", Env: []string{EventBusName, ParkedTable, EventSources}}
+	CognitoPreSignUp = Function{Name: "cognito-pre-signup", Service: "identity"}
 )
 
-// Required lists, for each function, the variables its main requires; the
-// stack sets exactly these.
-var Required = map[string][]string{
-	CatalogAPI:        {CatalogTable, IdempotencyTable},
-	BasketAPI:         {BasketTable, PriceTable, IdempotencyTable},
-	BasketConsumer:    {PriceTable},
-	OrderingAPI:       {OrderTable},
-	OrderingConsumer:  {OrderTable},
-	OutboxPublisher:   {EventBusName, ParkedTable, EventSources},
-	OutboxRepublish:   {EventBusName, ParkedTable, EventSources},
-	CognitoPreSignUp:  {},
-	InventoryConsumer: {InventoryTable, ReservationTable},
-	PaymentConsumer:   {PaymentTable},
-	InventoryAPI:      {InventoryTable},
-}
-
-// ServiceOf is the service a function is part of, its service.name in
-// telemetry: "ordering" for OrderingAPI and OrderingConsumer; the outbox
-// publishers serve every service ("outbox"), the sign-up trigger the user
-// pool ("identity").
-func ServiceOf(function string) string {
-	switch function {
-	case OutboxPublisher, OutboxRepublish:
-		return "outbox"
-	case CognitoPreSignUp:
-		return "identity"
-	}
-	service, _, _ := strings.Cut(function, "-")
-	return service
-}
-
-// ConsumerFunction names the consumer function of a service (an
-// eventbus.Rule's Consumer): "basket" is BasketConsumer's "basket-consumer".
-func ConsumerFunction(service string) string { return service + "-consumer" }
+// Shared lists the functions that belong to no one service.
+func Shared() []Function { return []Function{OutboxPublisher, OutboxRepublish, CognitoPreSignUp} }

@@ -12,9 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/eventshop/eventshop/internal/awsenv"
+	inventorywire "github.com/eventshop/eventshop/internal/inventory/wire"
 	"github.com/eventshop/eventshop/internal/ordering"
 	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
+	orderingwire "github.com/eventshop/eventshop/internal/ordering/wire"
 	"github.com/eventshop/eventshop/internal/page"
 )
 
@@ -58,7 +59,7 @@ func (s *Sim) scan(ctx context.Context, env string, out any) error {
 // sold is the units each product sold: the lines of reservations shipped.
 func (s *Sim) sold(ctx context.Context) (map[string]int, error) {
 	var rs []reservation
-	if err := s.scan(ctx, awsenv.ReservationTable, &rs); err != nil {
+	if err := s.scan(ctx, inventorywire.ReservationTable, &rs); err != nil {
 		return nil, err
 	}
 	out := map[string]int{}
@@ -94,7 +95,7 @@ func (s *Sim) report(ctx context.Context, runErr error) (*Report, error) {
 
 	// Orders: every accepted checkout has its order; none is left half way.
 	orders := map[string]ordering.Order{}
-	store := orderingdynamo.New(s.db, s.tables[awsenv.OrderTable])
+	store := orderingdynamo.New(s.db, s.tables[orderingwire.Table])
 	for req := (page.Request{Limit: 100}); ; {
 		p, err := store.List(ctx, "", req) // through the status index: an order missing from it fails the check
 		if err != nil {
@@ -144,7 +145,7 @@ func (s *Sim) report(ctx context.Context, runErr error) (*Report, error) {
 	// Stock: what the admin brought in is available, held or sold; what is
 	// held, only paid orders hold.
 	var rs []reservation
-	if err := s.scan(ctx, awsenv.ReservationTable, &rs); err != nil {
+	if err := s.scan(ctx, inventorywire.ReservationTable, &rs); err != nil {
 		return nil, err
 	}
 	held, sold := map[string]int{}, map[string]int{}

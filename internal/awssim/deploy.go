@@ -83,26 +83,13 @@ type deployment struct {
 	report  DeployReport
 }
 
-func newDeployment(d Deploy) *deployment {
+func newDeployment(d Deploy, kind canary.Kind) *deployment {
 	return &deployment{Deploy: d, started: -1, report: DeployReport{Function: d.Function},
-		gates: canary.Gates(kindOf(d.Function), canary.Function{Name: d.Function, Alias: liveAlias, Version: newVersion})}
+		gates: canary.Gates(kind, canary.Function{Name: d.Function, Alias: liveAlias, Version: newVersion})}
 }
 
 // liveAlias is the alias every caller invokes (infra's LiveAlias).
 const liveAlias = "live"
-
-// kindOf is the kind of a function of the run, as the stack declares it.
-func kindOf(fn string) canary.Kind {
-	switch {
-	case strings.HasSuffix(fn, "-api"):
-		return canary.API
-	case strings.HasSuffix(fn, "-consumer"):
-		return canary.Consumer
-	case strings.HasSuffix(fn, "-publisher"):
-		return canary.Publisher
-	}
-	panic(fmt.Sprintf("awssim: %s is no function of the run", fn))
-}
 
 func (d *deployment) running() bool { return d.started >= 0 && d.report.Outcome == "" }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/awssim"
 	"github.com/eventshop/eventshop/internal/dynamotest"
 	"github.com/eventshop/eventshop/internal/eventbus"
@@ -64,7 +63,7 @@ func rolledBack(t *testing.T, d *awssim.DeployReport) {
 // the failures): every accepted checkout still reaches its end, nothing is
 // dead-lettered.
 func TestCanaryRollsBackABrokenConsumer(t *testing.T) {
-	rolledBack(t, deployRun(t, 1, awssim.Deploy{Function: awsenv.OrderingConsumer, Broken: true, After: 5}, nil))
+	rolledBack(t, deployRun(t, 1, awssim.Deploy{Function: "ordering-consumer", Broken: true, After: 5}, nil))
 }
 
 // A stream publisher whose new version fails every record is rolled back;
@@ -75,13 +74,13 @@ func TestCanaryRollsBackABrokenPublisher(t *testing.T) {
 
 // An API whose new version answers 500 is rolled back on its 5xx share.
 func TestCanaryRollsBackABrokenAPI(t *testing.T) {
-	rolledBack(t, deployRun(t, 3, awssim.Deploy{Function: awsenv.BasketAPI, Broken: true, After: 5}, nil))
+	rolledBack(t, deployRun(t, 3, awssim.Deploy{Function: "basket-api", Broken: true, After: 5}, nil))
 }
 
 // A healthy version of each kind of function takes all the traffic after
 // the canary's five minutes.
 func TestCanaryCompletesAHealthyVersion(t *testing.T) {
-	for i, fn := range []string{awsenv.BasketAPI, awsenv.InventoryConsumer, "inventory-publisher"} {
+	for i, fn := range []string{"basket-api", "inventory-consumer", "inventory-publisher"} {
 		t.Run(fn, func(t *testing.T) {
 			d := deployRun(t, uint64(10+i), awssim.Deploy{Function: fn, After: 5}, nil)
 			if d.Outcome != awssim.Succeeded || d.Handled == 0 || d.Took < 5*time.Minute {
@@ -95,7 +94,7 @@ func TestCanaryCompletesAHealthyVersion(t *testing.T) {
 // stop a deployment, which might be the fix: it pages, it gates nothing.
 func TestAStaleQueueAlarmDoesNotBlockADeploy(t *testing.T) {
 	queue := eventbus.QueueInventoryOrders
-	d := deployRun(t, 4, awssim.Deploy{Function: awsenv.InventoryConsumer, After: 5},
+	d := deployRun(t, 4, awssim.Deploy{Function: "inventory-consumer", After: 5},
 		func(s *awssim.Sim) { s.DeadLetter(queue, `{"detail-type":"OrderPlaced","detail":{"orderId":"stale"}}`) },
 		"dead letter on "+queue) // the stale one, which the run leaves where it was
 	if d.DeadLetters != 1 || d.Outcome != awssim.Succeeded {

@@ -88,32 +88,15 @@ import (
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/apigw"
 	"github.com/eventshop/eventshop/internal/awsenv"
-	basketapp "github.com/eventshop/eventshop/internal/basket/app"
-	basketconsumer "github.com/eventshop/eventshop/internal/basket/consumer"
-	basketdynamo "github.com/eventshop/eventshop/internal/basket/dynamo"
-	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
 	"github.com/eventshop/eventshop/internal/canary"
-	catalogapp "github.com/eventshop/eventshop/internal/catalog/app"
-	catalogdynamo "github.com/eventshop/eventshop/internal/catalog/dynamo"
-	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
 	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/eventschema"
 	"github.com/eventshop/eventshop/internal/idempotency"
 	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
-	inventoryapp "github.com/eventshop/eventshop/internal/inventory/app"
-	inventoryconsumer "github.com/eventshop/eventshop/internal/inventory/consumer"
-	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
-	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
-	orderingapp "github.com/eventshop/eventshop/internal/ordering/app"
-	orderingconsumer "github.com/eventshop/eventshop/internal/ordering/consumer"
-	orderingdynamo "github.com/eventshop/eventshop/internal/ordering/dynamo"
-	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
 	"github.com/eventshop/eventshop/internal/outbox/streams"
-	paymentapp "github.com/eventshop/eventshop/internal/payment/app"
-	paymentconsumer "github.com/eventshop/eventshop/internal/payment/consumer"
-	paymentdynamo "github.com/eventshop/eventshop/internal/payment/dynamo"
-	"github.com/eventshop/eventshop/internal/payment/simulator"
+	"github.com/eventshop/eventshop/internal/services"
+	"github.com/eventshop/eventshop/internal/wiring"
 )
 
 // Plan is how often each fault happens, from 0 to 1.
@@ -176,8 +159,9 @@ type Sim struct {
 	queues  []*queue
 	streams []*stream
 	pubs    map[string]*streams.Publisher
-	apis    map[string]http.Handler
-	sched   *sched // runs the invocations side by side
+	apis    map[string]apiFunction // by service
+	kinds   map[string]canary.Kind // each function's, as the stack declares it
+	sched   *sched                 // runs the invocations side by side
 	faults  map[string]int
 	log     []string
 	broke   []error
@@ -194,6 +178,12 @@ type Sim struct {
 	// deploying is the run's deployment, if it has one.
 	deploying *deployment
 	metrics   metrics // what CloudWatch would hold
+}
+
+// apiFunction is a service's API function.
+type apiFunction struct {
+	fn      string
+	handler http.Handler
 }
 
 // invocation is the function running now, and where it dies.
@@ -228,78 +218,78 @@ func New(cfg Config) *Sim {
 		cfg.Pace = 50 * time.Millisecond
 	}
 	s := &Sim{cfg: cfg, plan: cfg.Plan, rand: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)), faults: map[string]int{},
-		pubs: map[string]*streams.Publisher{}, apis: map[string]http.Handler{}, tables: map[string]string{}, metrics: metrics{}, sched: newSched(),
+		pubs: map[string]*streams.Publisher{}, apis: map[string]apiFunction{}, kinds: map[string]canary.Kind{}, tables: map[string]string{}, metrics: metrics{}, sched: newSched(),
 		held: map[string]string{}}
-	if cfg.Deploy != nil {
-		s.deploying = newDeployment(*cfg.Deploy)
-	}
 	s.db = &db{sim: s, c: functionsClient(cfg.Client, &dynamoWire{sim: s, left: map[string]wireFault{}}), harness: cfg.Client, tables: map[string]*table{}}
 	var err error
 	if s.schemas, err = eventschema.NewValidator(api.EventSchemas); err != nil {
 		panic(err) // the committed schemas compile: a test holds them
 	}
-	// The tables, with a stream where the stack gives one (infra/stack.go).
-	for _, t := range []struct {
-		env       string
-		in        func(string) *dynamodb.CreateTableInput
-		publisher string
-	}{
-		{awsenv.CatalogTable, catalogdynamo.TableInput, "catalog-publisher"},
-		{awsenv.BasketTable, basketdynamo.BasketTableInput, "basket-publisher"},
-		{awsenv.PriceTable, basketdynamo.PriceTableInput, ""},
-		{awsenv.OrderTable, orderingdynamo.TableInput, "ordering-publisher"},
-		{awsenv.IdempotencyTable, idemdynamo.TableInput, ""},
-		{awsenv.ParkedTable, streams.ParkingTableInput, ""},
-		{awsenv.InventoryTable, inventorydynamo.TableInput, ""},
-		{awsenv.ReservationTable, inventorydynamo.ReservationTableInput, "inventory-publisher"},
-		{awsenv.PaymentTable, paymentdynamo.TableInput, "payment-publisher"},
-	} {
-		name := cfg.Tables(t.in)
-		s.tables[t.env] = name
+	// The tables (services.Tables), with a stream where the stack gives
+	// one: on each service's outbox table.
+	for _, t := range services.Tables() {
+		name := cfg.Tables(t.Input)
+		s.tables[t.Env] = name
 		tb := &table{name: name, last: map[string]map[string]types.AttributeValue{}}
-		for _, k := range t.in(name).KeySchema {
+		for _, k := range t.Input(name).KeySchema {
 			tb.keys = append(tb.keys, *k.AttributeName)
-		}
-		if t.publisher != "" {
-			tb.stream = &stream{table: name, publisher: t.publisher, batch: streamBatchSize}
-			s.streams = append(s.streams, tb.stream)
 		}
 		s.db.tables[name] = tb
 	}
 	log := slog.New(slog.DiscardHandler)
-	tables := s.tables
+	guard := idempotency.NewGuard(idemdynamo.New(s.db, s.tables[awsenv.IdempotencyTable]), log)
+	s.parking = streams.NewParkingTable(s.db, s.tables[awsenv.ParkedTable])
 
-	// The functions, built as their mains build them (cmd/lambda).
-	catalog := catalogapp.New(catalogdynamo.New(s.db, tables[awsenv.CatalogTable]))
-	guard := idempotency.NewGuard(idemdynamo.New(s.db, tables[awsenv.IdempotencyTable]), log)
-	s.apis[awsenv.CatalogAPI] = apigw.Handler(log, func(mux *http.ServeMux) { cataloghttp.Register(mux, catalog, log, guard) })
-	baskets := basketdynamo.NewAt(s.db, tables[awsenv.BasketTable], tables[awsenv.PriceTable], s.clock)
-	basketUC := basketapp.New(baskets, baskets)
-	s.apis[awsenv.BasketAPI] = apigw.Handler(log, func(mux *http.ServeMux) { baskethttp.Register(mux, basketUC, log, guard) })
-	orders := orderingapp.New(orderingdynamo.New(s.db, tables[awsenv.OrderTable]))
-	s.apis[awsenv.OrderingAPI] = apigw.Handler(log, func(mux *http.ServeMux) { orderinghttp.Register(mux, orders, log, nil) })
-	stockAPI := inventoryapp.New(inventorydynamo.New(s.db, tables[awsenv.InventoryTable], ""))
-	s.apis[awsenv.InventoryAPI] = apigw.Handler(log, func(mux *http.ServeMux) { inventoryhttp.Register(mux, stockAPI, log) })
-
-	// Each consumer runs a batch's flows as tasks of the run's scheduler.
+	// The functions, built as their mains build them (cmd/lambda), each
+	// given the tables it is granted. Each consumer runs a batch's flows as
+	// tasks of the run's scheduler.
 	flows := eventbus.RunFlows(s.sched.flows)
-	consumers := map[string]func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error){
-		awsenv.BasketConsumer:    basketconsumer.New(basketapp.NewPrices(basketdynamo.NewPriceView(s.db, tables[awsenv.PriceTable])), log).With(flows).Handle,
-		awsenv.OrderingConsumer:  orderingconsumer.New(orderingapp.New(orderingdynamo.New(s.db, tables[awsenv.OrderTable])), log).With(flows).Handle,
-		awsenv.InventoryConsumer: inventoryconsumer.New(inventoryapp.New(inventorydynamo.New(s.db, tables[awsenv.InventoryTable], tables[awsenv.ReservationTable])), log).With(flows).Handle,
-		awsenv.PaymentConsumer:   paymentconsumer.New(paymentapp.New(paymentdynamo.New(s.db, tables[awsenv.PaymentTable]), simulator.Simulator{}), log).With(flows).Handle,
+	consumers := map[string]func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error){}
+	for _, svc := range services.All {
+		deps := func(grants []wiring.Grant) wiring.Dynamo {
+			d := wiring.Dynamo{DB: s.db, Tables: map[string]string{}, Log: log, Now: s.clock}
+			for _, g := range grants {
+				d.Tables[g.Table] = s.tables[g.Table]
+			}
+			return d
+		}
+		if svc.API != nil {
+			d := deps(svc.API.Grants)
+			if svc.API.Idempotent() {
+				d.Guard = guard
+			}
+			fn := svc.APIFunction().Name
+			s.apis[svc.Name] = apiFunction{fn: fn, handler: apigw.Handler(log, svc.API.Build(d))}
+			s.kinds[fn] = canary.API
+		}
+		if svc.Consumer != nil {
+			fn := svc.ConsumerFunction().Name
+			consumers[svc.Name] = svc.Consumer.Build(deps(svc.Consumer.Grants)).With(flows).Handle
+			s.kinds[fn] = canary.Consumer
+		}
+		for _, t := range svc.Tables {
+			if !t.Outbox {
+				continue
+			}
+			st := &stream{table: s.tables[t.Env], publisher: svc.Name + "-publisher", batch: streamBatchSize}
+			s.db.tables[st.table].stream = st
+			s.streams = append(s.streams, st)
+			s.pubs[st.publisher] = streams.NewPublisher(&eventBridge{sim: s}, events.BusName, events.SourcesOf(svc.Name), s.parking, log, streams.WithBackoff(time.Millisecond, 4*time.Millisecond))
+			s.kinds[st.publisher] = canary.Publisher
+		}
+	}
+	if err := services.Validate(); err != nil {
+		panic(err)
 	}
 	for _, r := range eventbus.Rules() {
-		fn := awsenv.ConsumerFunction(r.Consumer)
-		if consumers[fn] == nil {
-			panic(fmt.Sprintf("rule %s is read by %q, which has no consumer function here", r.Name, r.Consumer))
-		}
-		s.queues = append(s.queues, &queue{sim: s, rule: r, fn: fn, handler: consumers[fn]})
+		s.queues = append(s.queues, &queue{sim: s, rule: r, fn: r.Consumer + "-consumer", handler: consumers[r.Consumer]})
 	}
-	s.parking = streams.NewParkingTable(s.db, tables[awsenv.ParkedTable])
-	for _, st := range s.streams {
-		service := strings.TrimSuffix(st.publisher, "-publisher")
-		s.pubs[st.publisher] = streams.NewPublisher(&eventBridge{sim: s}, events.BusName, events.SourcesOf(service), s.parking, log, streams.WithBackoff(time.Millisecond, 4*time.Millisecond))
+	if cfg.Deploy != nil {
+		kind, ok := s.kinds[cfg.Deploy.Function]
+		if !ok {
+			panic(fmt.Sprintf("awssim: %s is no function of the run", cfg.Deploy.Function))
+		}
+		s.deploying = newDeployment(*cfg.Deploy, kind)
 	}
 	s.shop = newWorkload(s)
 	return s
@@ -400,9 +390,10 @@ func (s *Sim) entryFault() string {
 	return code
 }
 
-// api invokes an API function with an HTTP API (payload 2.0) event; a
+// api invokes a service's API function with an HTTP API (payload 2.0) event; a
 // function that dies is API Gateway's 502.
-func (s *Sim) api(ctx context.Context, fn, method, path, body string, claims map[string]string, header map[string]string) (int, string) {
+func (s *Sim) api(ctx context.Context, service, method, path, body string, claims map[string]string, header map[string]string) (int, string) {
+	fn, h := s.apis[service].fn, s.apis[service].handler
 	raw, query, _ := strings.Cut(path, "?")
 	s.seq++
 	req := awsevents.APIGatewayV2HTTPRequest{
@@ -425,7 +416,7 @@ func (s *Sim) api(ctx context.Context, fn, method, path, body string, claims map
 		if fails {
 			return awsevents.APIGatewayV2HTTPResponse{StatusCode: http.StatusInternalServerError, Body: `{"title":"broken version"}`}, nil
 		}
-		return httpadapter.NewV2(s.apis[fn]).ProxyWithContext(ctx, req)
+		return httpadapter.NewV2(h).ProxyWithContext(ctx, req)
 	})
 	res, _ := out.(awsevents.APIGatewayV2HTTPResponse)
 	if err != nil {

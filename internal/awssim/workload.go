@@ -7,8 +7,9 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/eventshop/eventshop/internal/awsenv"
+	"github.com/eventshop/eventshop/internal/events"
 	inventorydynamo "github.com/eventshop/eventshop/internal/inventory/dynamo"
+	inventorywire "github.com/eventshop/eventshop/internal/inventory/wire"
 )
 
 // workload is the shoppers and the admin: what they do and what they were
@@ -37,7 +38,7 @@ type checkout struct {
 
 func newWorkload(s *Sim) *workload {
 	w := &workload{s: s, left: s.cfg.Actions, supply: map[string]int{},
-		stock: inventorydynamo.New(s.db, s.tables[awsenv.InventoryTable], s.tables[awsenv.ReservationTable])}
+		stock: inventorydynamo.New(s.db, s.tables[inventorywire.StockTable], s.tables[inventorywire.ReservationTable])}
 	for i := range s.cfg.Users {
 		w.users = append(w.users, fmt.Sprintf("shopper%d", i))
 	}
@@ -64,7 +65,7 @@ func (w *workload) setUp(ctx context.Context) error {
 	for i := range s.cfg.Products {
 		name := fmt.Sprintf("Product %d", i)
 		body := fmt.Sprintf(`{"name":%q,"category":"Things","price":%d.%02d}`, name, 1+s.rand.IntN(50), s.rand.IntN(100))
-		status, resp := s.api(ctx, awsenv.CatalogAPI, "POST", "/product", body, admin, nil)
+		status, resp := s.api(ctx, events.ServiceCatalog, "POST", "/product", body, admin, nil)
 		var p struct{ ID string }
 		if status != http.StatusCreated || json.Unmarshal([]byte(resp), &p) != nil {
 			return fmt.Errorf("create %s: %d %s", name, status, resp)
@@ -128,7 +129,7 @@ func (w *workload) fill(ctx context.Context) {
 		items = append(items, map[string]any{"productId": p.id, "quantity": 1 + s.rand.IntN(3)})
 	}
 	body, _ := json.Marshal(map[string]any{"items": items})
-	s.api(ctx, awsenv.BasketAPI, "POST", "/basket", string(body), claims(w.user()), nil)
+	s.api(ctx, events.ServiceBasket, "POST", "/basket", string(body), claims(w.user()), nil)
 }
 
 // checkout checks the user's basket out with an Idempotency-Key, retrying
@@ -145,7 +146,7 @@ func (w *workload) checkout(ctx context.Context) {
 	s.seq++
 	key := map[string]string{"idempotency-key": "k" + strconv.Itoa(s.seq)}
 	for range 3 {
-		status, resp := s.api(ctx, awsenv.BasketAPI, "POST", "/basket/checkout", body, claims(user), key)
+		status, resp := s.api(ctx, events.ServiceBasket, "POST", "/basket/checkout", body, claims(user), key)
 		if status == http.StatusAccepted {
 			var co struct{ OrderID string }
 			if err := json.Unmarshal([]byte(resp), &co); err != nil || co.OrderID == "" {
@@ -171,7 +172,7 @@ func (w *workload) order() (checkout, bool) {
 
 func (w *workload) cancel(ctx context.Context) {
 	if o, ok := w.order(); ok {
-		w.s.api(ctx, awsenv.OrderingAPI, "POST", "/order/"+o.user+"/"+o.orderID+"/cancel", "", claims(o.user), nil)
+		w.s.api(ctx, events.ServiceOrdering, "POST", "/order/"+o.user+"/"+o.orderID+"/cancel", "", claims(o.user), nil)
 	}
 }
 
@@ -182,10 +183,10 @@ func (w *workload) ship(ctx context.Context) {
 		return
 	}
 	path := "/order/" + o.user + "/" + o.orderID
-	status, resp := w.s.api(ctx, awsenv.OrderingAPI, "GET", path, "", admin, nil)
+	status, resp := w.s.api(ctx, events.ServiceOrdering, "GET", path, "", admin, nil)
 	var read struct{ Status string }
 	if status == http.StatusOK && json.Unmarshal([]byte(resp), &read) == nil && read.Status == "PAID" {
-		w.s.api(ctx, awsenv.OrderingAPI, "POST", path+"/ship", "", admin, nil)
+		w.s.api(ctx, events.ServiceOrdering, "POST", path+"/ship", "", admin, nil)
 	}
 }
 
@@ -193,7 +194,7 @@ func (w *workload) reprice(ctx context.Context) {
 	s := w.s
 	p := w.product()
 	body := fmt.Sprintf(`{"name":%q,"category":"Things","price":%d.%02d}`, p.name, 1+s.rand.IntN(50), s.rand.IntN(100))
-	s.api(ctx, awsenv.CatalogAPI, "PUT", "/product/"+p.id, body, admin, nil)
+	s.api(ctx, events.ServiceCatalog, "PUT", "/product/"+p.id, body, admin, nil)
 }
 
 func (w *workload) delete(ctx context.Context) {
@@ -201,7 +202,7 @@ func (w *workload) delete(ctx context.Context) {
 		return
 	}
 	p := w.product()
-	if status, _ := w.s.api(ctx, awsenv.CatalogAPI, "DELETE", "/product/"+p.id, "", admin, nil); status == http.StatusNoContent {
+	if status, _ := w.s.api(ctx, events.ServiceCatalog, "DELETE", "/product/"+p.id, "", admin, nil); status == http.StatusNoContent {
 		p.gone, w.deleted = true, true
 	}
 }
@@ -215,7 +216,7 @@ func (w *workload) setStock(ctx context.Context) {
 	body := fmt.Sprintf(`{"available":%d}`, s.rand.IntN(9))
 	versioned := s.rand.IntN(2) == 0
 	if versioned {
-		status, resp := s.api(ctx, awsenv.InventoryAPI, "GET", "/inventory/"+p.id+"/admin", "", admin, nil)
+		status, resp := s.api(ctx, events.ServiceInventory, "GET", "/inventory/"+p.id+"/admin", "", admin, nil)
 		var st struct{ Version int64 }
 		if status != http.StatusOK || json.Unmarshal([]byte(resp), &st) != nil {
 			return
@@ -223,7 +224,7 @@ func (w *workload) setStock(ctx context.Context) {
 		body = fmt.Sprintf(`{"available":%d,"version":%d}`, s.rand.IntN(9), st.Version)
 	}
 	w.ledger(ctx, p.id, func() {
-		status, resp := s.api(ctx, awsenv.InventoryAPI, "PUT", "/inventory/"+p.id, body, admin, nil)
+		status, resp := s.api(ctx, events.ServiceInventory, "PUT", "/inventory/"+p.id, body, admin, nil)
 		w.admitted("PUT /inventory/"+p.id+" "+body, status, resp)
 		if !versioned && status == http.StatusConflict {
 			s.broken(fmt.Errorf("stock of %s set without a version was refused: %s", p.id, resp))
@@ -249,7 +250,7 @@ func (w *workload) adjust(ctx context.Context) {
 	}
 	body := fmt.Sprintf(`{"delta":%d,"reason":"count"}`, delta)
 	w.ledger(ctx, p.id, func() {
-		status, resp := s.api(ctx, awsenv.InventoryAPI, "POST", "/inventory/"+p.id+"/adjustments", body, admin, nil)
+		status, resp := s.api(ctx, events.ServiceInventory, "POST", "/inventory/"+p.id+"/adjustments", body, admin, nil)
 		w.admitted("POST /inventory/"+p.id+"/adjustments", status, resp)
 	}, true)
 }

@@ -199,6 +199,13 @@ func systemOf(eventSource string) string {
 // bus's name, for the spans of publishing.
 type Destination struct{ System, Name string }
 
+// Publisher puts events on a bus; it may be given an event more than once.
+type Publisher interface {
+	Publish(ctx context.Context, evts []events.Outgoing) error
+	// Destination names the bus, for the spans of publishing.
+	Destination() Destination
+}
+
 // queueOf is the last part of a queue's ARN.
 func queueOf(arn string) string {
 	if i := strings.LastIndexByte(arn, ':'); i >= 0 {

@@ -65,7 +65,7 @@ func SourcesOf(services ...string) []string {
 }
 
 // The services, as the rules name their consumers and the contracts their
-// publishers; each service's consumer function on AWS is "<service>-consumer".
+// publishers (package services lists their descriptors).
 const (
 	ServiceCatalog   = "catalog"
 	ServiceBasket    = "basket"
@@ -73,8 +73,3 @@ const (
 	ServiceInventory = "inventory"
 	ServicePayment   = "payment"
 )
-
-// Services lists the services.
-func Services() []string {
-	return []string{ServiceCatalog, ServiceBasket, ServiceOrdering, ServiceInventory, ServicePayment}
-}

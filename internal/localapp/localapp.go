@@ -21,40 +21,20 @@ import (
 
 	"github.com/eventshop/eventshop/api"
 	"github.com/eventshop/eventshop/internal/auth/localjwt"
-	basketapp "github.com/eventshop/eventshop/internal/basket/app"
-	basketconsumer "github.com/eventshop/eventshop/internal/basket/consumer"
-	baskethttp "github.com/eventshop/eventshop/internal/basket/httpapi"
-	basketsqlite "github.com/eventshop/eventshop/internal/basket/sqlite"
-	catalogapp "github.com/eventshop/eventshop/internal/catalog/app"
-	cataloghttp "github.com/eventshop/eventshop/internal/catalog/httpapi"
-	catalogsqlite "github.com/eventshop/eventshop/internal/catalog/sqlite"
 	"github.com/eventshop/eventshop/internal/console"
 	"github.com/eventshop/eventshop/internal/correlation/service"
 	"github.com/eventshop/eventshop/internal/devsignin"
 	"github.com/eventshop/eventshop/internal/eventbus"
-	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/idempotency"
 	idemsqlite "github.com/eventshop/eventshop/internal/idempotency/sqlite"
-	inventoryapp "github.com/eventshop/eventshop/internal/inventory/app"
-	inventoryconsumer "github.com/eventshop/eventshop/internal/inventory/consumer"
-	inventoryhttp "github.com/eventshop/eventshop/internal/inventory/httpapi"
-	inventorysqlite "github.com/eventshop/eventshop/internal/inventory/sqlite"
 	"github.com/eventshop/eventshop/internal/localbus"
 	bushttp "github.com/eventshop/eventshop/internal/localbus/httpapi"
-	orderingapp "github.com/eventshop/eventshop/internal/ordering/app"
-	orderingconsumer "github.com/eventshop/eventshop/internal/ordering/consumer"
-	orderinghttp "github.com/eventshop/eventshop/internal/ordering/httpapi"
-	orderingsqlite "github.com/eventshop/eventshop/internal/ordering/sqlite"
-	"github.com/eventshop/eventshop/internal/outbox"
-	"github.com/eventshop/eventshop/internal/page"
-	paymentapp "github.com/eventshop/eventshop/internal/payment/app"
-	paymentconsumer "github.com/eventshop/eventshop/internal/payment/consumer"
-	"github.com/eventshop/eventshop/internal/payment/simulator"
-	paymentsqlite "github.com/eventshop/eventshop/internal/payment/sqlite"
 	"github.com/eventshop/eventshop/internal/rest"
+	"github.com/eventshop/eventshop/internal/services"
 	"github.com/eventshop/eventshop/internal/sqlitedb"
 	"github.com/eventshop/eventshop/internal/telemetry"
 	tracehttp "github.com/eventshop/eventshop/internal/telemetry/httpapi"
+	"github.com/eventshop/eventshop/internal/wiring"
 	"github.com/eventshop/eventshop/web"
 )
 
@@ -143,11 +123,6 @@ func (c Config) Validate() error {
 type App struct {
 	cfg     Config
 	log     *slog.Logger
-	catalog *catalogsqlite.Store
-	baskets *basketsqlite.Store
-	orders  *orderingsqlite.Store
-	stock   *inventorysqlite.Store
-	pay     *paymentsqlite.Store
 	bus     *localbus.Bus
 	closers []func() error
 	handler http.Handler
@@ -159,6 +134,8 @@ type App struct {
 	// consumers holds each service's consumer, by service: Run starts one
 	// on the queue of each rule, as the rule names its consumer.
 	consumers map[string]*eventbus.Consumer
+	// relays are the services' outboxes, which Run relays to the bus.
+	relays []namedOutbox
 }
 
 // Open opens (or creates) the shop's databases under cfg.DataDir and wires the
@@ -182,26 +159,6 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 	a.closers = append(a.closers, unlock)
-	if a.catalog, err = catalogsqlite.Open(ctx, filepath.Join(cfg.DataDir, "catalog.db")); err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, a.catalog.Close)
-	if a.baskets, err = basketsqlite.Open(ctx, filepath.Join(cfg.DataDir, "basket.db")); err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, a.baskets.Close)
-	if a.orders, err = orderingsqlite.Open(ctx, filepath.Join(cfg.DataDir, "ordering.db")); err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, a.orders.Close)
-	if a.stock, err = inventorysqlite.Open(ctx, filepath.Join(cfg.DataDir, "inventory.db")); err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, a.stock.Close)
-	if a.pay, err = paymentsqlite.Open(ctx, filepath.Join(cfg.DataDir, "payment.db")); err != nil {
-		return nil, err
-	}
-	a.closers = append(a.closers, a.pay.Close)
 	idem, err := idemsqlite.Open(ctx, filepath.Join(cfg.DataDir, "idempotency.db"))
 	if err != nil {
 		return nil, err
@@ -217,30 +174,33 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 		return nil, err
 	}
 
-	catalogUC := catalogapp.New(a.catalog)
-	basketUC := basketapp.New(a.baskets, a.baskets)
-	orderingUC := orderingapp.New(a.orders)
-	inventoryUC := inventoryapp.New(a.stock)
-	a.consumers = map[string]*eventbus.Consumer{
-		events.ServiceBasket:    basketconsumer.New(basketapp.NewPrices(a.baskets), log),
-		events.ServiceOrdering:  orderingconsumer.New(orderingUC, log),
-		events.ServiceInventory: inventoryconsumer.New(inventoryUC, log),
-		// The payment provider is the simulator: no money moves locally.
-		events.ServicePayment: paymentconsumer.New(paymentapp.New(a.pay, simulator.Simulator{}), log),
-	}
-	for _, r := range eventbus.Rules() {
-		if a.consumers[r.Consumer] == nil {
-			return nil, fmt.Errorf("rule %s is read by %q, which has no consumer in the local shop", r.Name, r.Consumer)
+	// The services, each on its own database (services.All).
+	mux := http.NewServeMux()
+	a.consumers = map[string]*eventbus.Consumer{}
+	var demos []func(context.Context, []wiring.DemoProduct) ([]wiring.DemoProduct, error)
+	for _, svc := range services.All {
+		parts, err := svc.Local(ctx, wiring.Local{Path: filepath.Join(cfg.DataDir, svc.Name+".db"), Log: log, Guard: guard})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", svc.Name, err)
+		}
+		a.closers = append(a.closers, parts.Close)
+		a.relays = append(a.relays, namedOutbox{svc.Name, parts.Outbox})
+		if parts.Register != nil {
+			parts.Register(mux)
+		}
+		if parts.Consumer != nil {
+			a.consumers[svc.Name] = parts.Consumer
+		}
+		if parts.Demo != nil {
+			demos = append(demos, parts.Demo)
 		}
 	}
+	if err := services.Validate(); err != nil {
+		return nil, err
+	}
 
-	mux := http.NewServeMux()
-	cataloghttp.Register(mux, catalogUC, log, guard)
-	baskethttp.Register(mux, basketUC, log, guard)
-	orderinghttp.Register(mux, orderingUC, log, guard)
 	bushttp.Register(mux, a.bus, log)
-	inventoryhttp.Register(mux, inventoryUC, log)
-	traces, metrics, err := telemetry.Local(ctx, log, events.Services()...)
+	traces, metrics, err := telemetry.Local(ctx, log, services.Names()...)
 	if err != nil {
 		return nil, err
 	}
@@ -273,22 +233,21 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 	if cfg.Untraced {
 		spans = tracenoop.NewTracerProvider()
 	}
-	services, err := serviceOfPath()
+	byPath, err := serviceOfPath()
 	if err != nil {
 		return nil, err
 	}
-	a.handler = services(rest.Middleware(log, spans, otel.GetMeterProvider(), keys.Verifier(log).Middleware(rest.ProblemsFor(mux))))
+	a.handler = byPath(rest.Middleware(log, spans, otel.GetMeterProvider(), keys.Verifier(log).Middleware(rest.ProblemsFor(mux))))
 
 	if cfg.Demo {
-		n, err := catalogUC.LoadDemo(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("load demo catalog: %w", err)
-		}
-		if n > 0 {
-			if err := demoStock(ctx, catalogUC, inventoryUC); err != nil {
-				return nil, fmt.Errorf("give the demo catalog stock: %w", err)
+		var products []wiring.DemoProduct
+		for _, demo := range demos {
+			if products, err = demo(ctx, products); err != nil {
+				return nil, fmt.Errorf("load the demo data: %w", err)
 			}
-			log.InfoContext(ctx, "loaded demo catalog", "products", n, "stock", inventoryapp.DemoStock)
+		}
+		if len(products) > 0 {
+			log.InfoContext(ctx, "loaded demo data", "products", len(products))
 		}
 	}
 	return a, nil
@@ -300,11 +259,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error)
 // (pages, console, bus administration) are the host's.
 func serviceOfPath() (func(http.Handler) http.Handler, error) {
 	bySegment := map[string]string{}
-	for name, routes := range map[string][]rest.Route{
-		events.ServiceCatalog: cataloghttp.Routes(), events.ServiceBasket: baskethttp.Routes(),
-		events.ServiceOrdering: orderinghttp.Routes(), events.ServiceInventory: inventoryhttp.Routes(),
-	} {
-		for _, r := range routes {
+	for _, svc := range services.All {
+		if svc.API == nil {
+			continue
+		}
+		name := svc.Name
+		for _, r := range svc.API.Routes {
 			seg := firstSegment(r.Path)
 			if other, ok := bySegment[seg]; ok && other != name {
 				return nil, fmt.Errorf("/%s is a path of both %s and %s", seg, other, name)
@@ -326,32 +286,6 @@ func serviceOfPath() (func(http.Handler) http.Handler, error) {
 func firstSegment(path string) string {
 	seg, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
 	return seg
-}
-
-// demoStock gives every product of a freshly loaded demo catalog
-// inventoryapp.DemoStock units, through the inventory's use cases. The
-// inventory learns of the products from their events too, later; those
-// announcements are not newer, so they change nothing.
-func demoStock(ctx context.Context, catalog *catalogapp.Catalog, inventory *inventoryapp.Inventory) error {
-	req := page.Request{Limit: page.Max}
-	for {
-		products, err := catalog.List(ctx, "", req)
-		if err != nil {
-			return err
-		}
-		for _, p := range products.Items {
-			if _, err := inventory.Announce(ctx, inventoryapp.AnnounceProduct{ProductID: p.ID, Version: p.Version}); err != nil {
-				return err
-			}
-			if _, err := inventory.SetAvailable(ctx, p.ID, inventoryapp.DemoStock, 0); err != nil {
-				return err
-			}
-		}
-		if products.NextToken == "" {
-			return nil
-		}
-		req.Token = products.NextToken
-	}
 }
 
 // Handler serves every service's HTTP API.
@@ -406,19 +340,11 @@ func (a *App) Run(ctx context.Context) error {
 // namedOutbox is a service's outbox.
 type namedOutbox struct {
 	service string
-	*outbox.Outbox
+	wiring.Outbox
 }
 
 // outboxes lists every service's outbox.
-func (a *App) outboxes() []namedOutbox {
-	return []namedOutbox{
-		{events.ServiceCatalog, a.catalog.Outbox()},
-		{events.ServiceBasket, a.baskets.Outbox()},
-		{events.ServiceOrdering, a.orders.Outbox()},
-		{events.ServiceInventory, a.stock.Outbox()},
-		{events.ServicePayment, a.pay.Outbox()},
-	}
-}
+func (a *App) outboxes() []namedOutbox { return a.relays }
 
 // outboxStats reads how far each service's outbox is behind.
 func (a *App) outboxStats(ctx context.Context) ([]console.Outbox, error) {

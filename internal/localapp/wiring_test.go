@@ -10,6 +10,7 @@ import (
 
 	"github.com/eventshop/eventshop/internal/eventbus"
 	"github.com/eventshop/eventshop/internal/events"
+	"github.com/eventshop/eventshop/internal/services"
 )
 
 // TestEveryServiceIsWired opens the local shop and checks that each service
@@ -30,7 +31,7 @@ func TestEveryServiceIsWired(t *testing.T) {
 	}
 	routed := map[string][]string{} // consumer service → detail-types routed to it
 	for _, c := range events.Contracts() {
-		if !slices.Contains(events.Services(), c.Publisher) || !relayed[c.Publisher] {
+		if !slices.Contains(services.Names(), c.Publisher) || !relayed[c.Publisher] {
 			t.Errorf("%s is published by %q, which has no outbox relayed in the local shop", c.DetailType, c.Publisher)
 		}
 		o, err := events.New(context.Background(), c.Source, c.DetailType, c.Example, time.Now())

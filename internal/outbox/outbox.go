@@ -31,13 +31,6 @@ create table if not exists outbox (
   event text not null
 );`
 
-// Publisher takes events off the outbox; it may see an event more than once.
-type Publisher interface {
-	Publish(ctx context.Context, evts []events.Outgoing) error
-	// Destination names the bus, for the spans of publishing.
-	Destination() eventbus.Destination
-}
-
 // Outbox is one database's outbox table.
 type Outbox struct {
 	db   *sql.DB
@@ -78,7 +71,7 @@ const batch = 100
 // Relay moves events from the outbox to pub until ctx ends, polling every
 // interval and waking on Committed. An event is deleted only after pub took it,
 // so a crash in between publishes it again: at least once, never lost.
-func (o *Outbox) Relay(ctx context.Context, pub Publisher, interval time.Duration, log *slog.Logger) {
+func (o *Outbox) Relay(ctx context.Context, pub eventbus.Publisher, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -103,7 +96,7 @@ func (o *Outbox) Relay(ctx context.Context, pub Publisher, interval time.Duratio
 
 // Flush publishes up to one batch of pending events in order and removes them;
 // it returns how many it moved.
-func (o *Outbox) Flush(ctx context.Context, pub Publisher) (int, error) {
+func (o *Outbox) Flush(ctx context.Context, pub eventbus.Publisher) (int, error) {
 	rows, err := o.db.QueryContext(ctx, `select seq, event from outbox order by seq limit ?`, batch)
 	if err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)

@@ -1,27 +1,10 @@
-// Command basket-api is the basket service's HTTP API as a Lambda function
-// behind an API Gateway HTTP API (payload format 2.0).
+// Command basket-api is the basket service's HTTP API. Package function runs
+// it from wire.Service.
 package main
 
 import (
-	"net/http"
-
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
-
-	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
-	"github.com/eventshop/eventshop/internal/awsenv"
-	"github.com/eventshop/eventshop/internal/basket/app"
-	"github.com/eventshop/eventshop/internal/basket/dynamo"
-	"github.com/eventshop/eventshop/internal/basket/httpapi"
-	"github.com/eventshop/eventshop/internal/idempotency"
-	idemdynamo "github.com/eventshop/eventshop/internal/idempotency/dynamo"
+	"github.com/eventshop/eventshop/cmd/lambda/internal/function"
+	"github.com/eventshop/eventshop/internal/basket/wire"
 )
 
-func main() {
-	log, env, cfg := lambdaenv.Init(awsenv.BasketAPI)
-	db := lambdaenv.DynamoDB(cfg)
-	store := dynamo.New(db, env[awsenv.BasketTable], env[awsenv.PriceTable])
-	uc := app.New(store, store)
-	guard := idempotency.NewGuard(idemdynamo.New(db, env[awsenv.IdempotencyTable]), log)
-	h := lambdaenv.HTTP(log, func(mux *http.ServeMux) { httpapi.Register(mux, uc, log, guard) })
-	lambdaenv.Start(httpadapter.NewV2(h).ProxyWithContext)
-}
+func main() { function.API(wire.Service) }

@@ -1,18 +1,11 @@
-// Command ordering-consumer creates orders from CheckoutBasket events,
-// delivered by SQS.
+// Command ordering-consumer is the ordering service's consumer: it makes
+// orders of checkouts and moves them along the saga's events. Package function
+// runs it from wire.Service.
 package main
 
 import (
-	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
-	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdametrics"
-	"github.com/eventshop/eventshop/internal/awsenv"
-	"github.com/eventshop/eventshop/internal/ordering/app"
-	"github.com/eventshop/eventshop/internal/ordering/consumer"
-	"github.com/eventshop/eventshop/internal/ordering/dynamo"
+	"github.com/eventshop/eventshop/cmd/lambda/internal/function"
+	"github.com/eventshop/eventshop/internal/ordering/wire"
 )
 
-func main() {
-	log, env, cfg := lambdaenv.Init(awsenv.OrderingConsumer)
-	lambdametrics.Install(awsenv.OrderingConsumer, log)
-	lambdaenv.Start(consumer.New(app.New(dynamo.New(lambdaenv.DynamoDB(cfg), env[awsenv.OrderTable])), log).Handle)
-}
+func main() { function.Consumer(wire.Service) }

@@ -24,6 +24,7 @@ import (
 	"github.com/eventshop/eventshop/internal/events"
 	"github.com/eventshop/eventshop/internal/localapp"
 	"github.com/eventshop/eventshop/internal/localapp/localapptest"
+	"github.com/eventshop/eventshop/internal/services"
 	"github.com/eventshop/eventshop/internal/telemetry"
 	"github.com/eventshop/eventshop/internal/telemetry/otlptest"
 	"github.com/eventshop/eventshop/internal/waittest"
@@ -149,16 +150,16 @@ func TestTheShopExportsItsTelemetry(t *testing.T) {
 		return slices.ContainsFunc(trace, func(s otlptest.Span) bool { return s.Name == "process PaymentCaptured" })
 	})
 
-	services := map[string]bool{}
+	seen := map[string]bool{}
 	for _, s := range spans {
-		services[s.Service] = true
+		seen[s.Service] = true
 		if s.Resource["service.namespace"] != "eventshop" || s.Resource["service.version"] == "" || s.Resource["service.instance.id"] == "" {
 			t.Errorf("span %q of %s: resource %v, want the namespace, version and instance id", s.Name, s.Service, s.Resource)
 		}
 	}
-	for _, want := range events.Services() {
-		if !services[want] {
-			t.Errorf("no span of service %s; services %v", want, services)
+	for _, want := range services.Names() {
+		if !seen[want] {
+			t.Errorf("no span of service %s; services %v", want, seen)
 		}
 	}
 	byID := map[string]otlptest.Span{}
@@ -182,7 +183,7 @@ func TestTheShopExportsItsTelemetry(t *testing.T) {
 	if roots != 1 {
 		t.Errorf("%d roots in the checkout's trace, want 1", roots)
 	}
-	t.Logf("%s: %d spans, %d of them the checkout's trace; services %v", protocol, len(spans), len(trace), services)
+	t.Logf("%s: %d spans, %d of them the checkout's trace; services %v", protocol, len(spans), len(trace), seen)
 
 	// The poisoned message's failures and its move to the dead-letter queue
 	// are logged with its trace and correlation ids, here and at the collector.

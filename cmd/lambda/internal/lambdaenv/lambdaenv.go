@@ -58,21 +58,16 @@ func HTTP(log *slog.Logger, register func(*http.ServeMux)) http.Handler {
 }
 
 // Init is what every main does first: its logger, its telemetry (observe),
-// the environment variables awsenv.Required lists for function (all
-// required) and the AWS configuration. A failure stops the init, naming what
-// is missing.
-func Init(function string) (*slog.Logger, map[string]string, aws.Config) {
+// the environment variables fn requires (all of them) and the AWS
+// configuration. A failure stops the init, naming what is missing.
+func Init(fn awsenv.Function) (*slog.Logger, map[string]string, aws.Config) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(GCPercent)
 	}
-	log := Logger().With("service", awsenv.ServiceOf(function))
-	names, ok := awsenv.Required[function]
-	if !ok {
-		Must(log, fmt.Errorf("function %q is not in awsenv.Required", function))
-	}
-	env, err := Require(names...)
+	log := Logger().With("service", fn.Service)
+	env, err := Require(fn.Env...)
 	Must(log, err)
-	Must(log, observe(context.Background(), function, log))
+	Must(log, observe(context.Background(), fn, log))
 	cfg, err := AWS()
 	Must(log, err)
 	return log, env, cfg

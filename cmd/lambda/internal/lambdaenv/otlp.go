@@ -16,12 +16,12 @@ import (
 	"github.com/eventshop/eventshop/internal/telemetry/otelenv"
 )
 
-// exportSpans installs a tracer provider for function, its service's
+// exportSpans installs a tracer provider for fn, its service's
 // resource (identity.Resource, with the function's cloud and FaaS
 // attributes), that exports as the OpenTelemetry environment variables say
 // (otelenv: OTLP over HTTP or gRPC, their endpoint, headers and sampler),
 // and returns what sends the spans recorded so far.
-func exportSpans(ctx context.Context, function string) (func(context.Context) error, error) {
+func exportSpans(ctx context.Context, fn awsenv.Function) (func(context.Context) error, error) {
 	exp, err := otelenv.SpanExporter(ctx)
 	if err != nil || exp == nil {
 		return nil, err
@@ -30,7 +30,7 @@ func exportSpans(ctx context.Context, function string) (func(context.Context) er
 	if err != nil {
 		return nil, err
 	}
-	res, err := identity.Resource(ctx, awsenv.ServiceOf(function), ResourceAttributes(function)...)
+	res, err := identity.Resource(ctx, fn.Service, ResourceAttributes(fn.Name)...)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 
+	"github.com/eventshop/eventshop/internal/awsenv"
 	"github.com/eventshop/eventshop/internal/canary"
 )
 
@@ -27,7 +28,7 @@ var afterInvoke []func(context.Context)
 // AfterInvoke adds f to what runs after each invocation; call it at init.
 func AfterInvoke(f func(context.Context)) { afterInvoke = append(afterInvoke, f) }
 
-// observe installs function's tracing: the W3C trace-context propagator and,
+// observe installs fn's tracing: the W3C trace-context propagator and,
 // only when the environment asks for an OTLP export (an endpoint, or
 // OTEL_TRACES_EXPORTER; the stack sets them when deployed with one), a
 // tracer provider that exports spans as it says, sent before each
@@ -37,13 +38,13 @@ func AfterInvoke(f func(context.Context)) { afterInvoke = append(afterInvoke, f)
 // only into binaries built with the otlp tag (make lambdas
 // OTLP_ENDPOINT=...), which adds megabytes and init time to each. Metrics
 // are package lambdametrics', for the functions that record some.
-func observe(ctx context.Context, function string, log *slog.Logger) error {
+func observe(ctx context.Context, fn awsenv.Function, log *slog.Logger) error {
 	otel.SetTextMapPropagator(propagation.TraceContext{})
 	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" &&
 		os.Getenv("OTEL_TRACES_EXPORTER") == "" {
 		return nil
 	}
-	flushSpans, err := exportSpans(ctx, function)
+	flushSpans, err := exportSpans(ctx, fn)
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
 	}

@@ -25,12 +25,12 @@ import (
 // Namespace is the CloudWatch namespace of the functions' metrics.
 const Namespace = awsenv.MetricsNamespace
 
-// Install makes function's meter provider the process's, its resource its
+// Install makes fn's meter provider the process's, its resource its
 // service's (identity.Resource), and has
 // lambdaenv.Start write what each invocation counted before it answers.
-func Install(function string, log *slog.Logger) {
+func Install(fn awsenv.Function, log *slog.Logger) {
 	reader := emf.NewReader()
-	res, err := identity.Resource(context.Background(), awsenv.ServiceOf(function), lambdaenv.ResourceAttributes(function)...)
+	res, err := identity.Resource(context.Background(), fn.Service, lambdaenv.ResourceAttributes(fn.Name)...)
 	lambdaenv.Must(log, err)
 	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithResource(res), sdkmetric.WithReader(reader)))
 	lambdaenv.AfterInvoke(func(ctx context.Context) {
