@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,5 +334,45 @@ func TestACheckoutWhosePriceCheckIsContendedPricesFromTheView(t *testing.T) {
 	}
 	if got, err := s.Get(ctx, "alice"); err != nil || got.LastCheckout != id || len(got.Items) != 0 {
 		t.Fatalf("basket after checkout = %+v, %v; want emptied by checkout %s", got, err, id)
+	}
+}
+
+// The basket item's items attribute as the store writes it: its names are
+// the store's, and it must go on writing and reading the same, whatever the
+// domain's types are called.
+func TestStoredItemsArePinned(t *testing.T) {
+	db := dynamotest.Client(t)
+	table := dynamotest.Table(t, db, dynamo.BasketTableInput)
+	s := dynamo.New(db, table, dynamotest.Table(t, db, dynamo.PriceTableInput))
+	items := []basket.Item{{ProductID: "p1", Quantity: 2, Color: "red"}, {ProductID: "p2", Quantity: 1}}
+	if _, err := s.Replace(t.Context(), "ada", items); err != nil {
+		t.Fatal(err)
+	}
+	out, err := db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: &table, Key: map[string]ddbtypes.AttributeValue{dynamo.KeyUserName: &ddbtypes.AttributeValueMemberS{Value: "ada"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, el := range out.Item["items"].(*ddbtypes.AttributeValueMemberL).Value {
+		m := el.(*ddbtypes.AttributeValueMemberM).Value
+		var fields []string
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			switch v := m[k].(type) {
+			case *ddbtypes.AttributeValueMemberS:
+				fields = append(fields, k+"=S:"+v.Value)
+			case *ddbtypes.AttributeValueMemberN:
+				fields = append(fields, k+"=N:"+v.Value)
+			default:
+				fields = append(fields, fmt.Sprintf("%s=%T", k, v))
+			}
+		}
+		got = append(got, strings.Join(fields, " "))
+	}
+	want := []string{"Color=S:red ProductID=S:p1 Quantity=N:2", "Color=S: ProductID=S:p2 Quantity=N:1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("stored items %q\nwant %q", got, want)
+	}
+	if b, err := s.Get(t.Context(), "ada"); err != nil || !reflect.DeepEqual(b.Items, items) {
+		t.Errorf("read %+v, %v; want items %+v", b, err, items)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/eventshop/eventshop/internal/rest/resttest"
 )
 
-func handler(f *testing.F) http.Handler {
+func handler(f testing.TB) http.Handler {
 	store, err := sqlite.Open(context.Background(), filepath.Join(f.TempDir(), "basket.db"))
 	if err != nil {
 		f.Fatal(err)

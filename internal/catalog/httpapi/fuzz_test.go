@@ -32,7 +32,7 @@ var seeds = []string{
 	`{"name":"<img src=x onerror=alert(1)>","category":"c","price":"1"}`, `{"name":"W","category":"c","price":1,"version":null}`,
 }
 
-func handler(f *testing.F) (http.Handler, catalog.Product) {
+func handler(f testing.TB) (http.Handler, catalog.Product) {
 	store, err := sqlite.Open(context.Background(), filepath.Join(f.TempDir(), "catalog.db"))
 	if err != nil {
 		f.Fatal(err)
