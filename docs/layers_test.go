@@ -1,8 +1,13 @@
 package docs_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -148,5 +153,37 @@ func TestLayerRulesCatchWhatTheyForbid(t *testing.T) {
 	if layer["rest"] <= layer["auth"] || layer["catalog"] <= layer["rest"] || layer["localapp"] <= layer["catalog"] || layer["catalog"] <= layer["wiring"] || layer["services"] <= layer["catalog"] {
 		t.Errorf("the layers put rest at %d, auth %d, wiring %d, catalog %d, services %d, localapp %d: not as the design says",
 			layer["rest"], layer["auth"], layer["wiring"], layer["catalog"], layer["services"], layer["localapp"])
+	}
+}
+
+// No domain type carries a wire format: the domain packages' struct fields
+// have no json or dynamodbav tag. The HTTP adapters answer with types of
+// their own, the stores keep records of their own.
+func TestNoDomainTypeHasAWireTag(t *testing.T) {
+	for _, svc := range services {
+		files, err := filepath.Glob(filepath.Join("..", "internal", svc, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no domain files (%v)", svc, err)
+		}
+		for _, file := range files {
+			if strings.HasSuffix(file, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				if field, ok := n.(*ast.Field); ok && field.Tag != nil {
+					tag := reflect.StructTag(strings.Trim(field.Tag.Value, "`"))
+					for _, key := range []string{"json", "dynamodbav"} {
+						if _, ok := tag.Lookup(key); ok {
+							t.Errorf("%s: field %v has a %s tag", file, field.Names, key)
+						}
+					}
+				}
+				return true
+			})
+		}
 	}
 }

@@ -44,9 +44,9 @@ const (
 
 // Item is one line of a basket as the client chose it: what, how many, which color.
 type Item struct {
-	ProductID string `json:"productId"`
-	Quantity  int    `json:"quantity"`
-	Color     string `json:"color,omitempty"`
+	ProductID string
+	Quantity  int
+	Color     string
 }
 
 // Basket is one user's basket. Version counts its writes. LastCheckout is the
@@ -56,12 +56,12 @@ type Item struct {
 // with when they were written, as the store keeps them (nil when written
 // without: Replace, Put).
 type Basket struct {
-	UserName        string  `json:"userName"`
-	Items           []Item  `json:"items"`
-	Version         int64   `json:"version"`
-	LastCheckout    string  `json:"-"`
-	LastCheckoutKey string  `json:"-"`
-	Prices          []Price `json:"-"`
+	UserName        string
+	Items           []Item
+	Version         int64
+	LastCheckout    string
+	LastCheckoutKey string
+	Prices          []Price
 }
 
 // ValidateItems checks a basket's lines.
@@ -103,22 +103,22 @@ type Price struct {
 
 // Line is a basket line priced from the view.
 type Line struct {
-	ProductID   string      `json:"productId"`
-	ProductName string      `json:"productName"`
-	Color       string      `json:"color,omitempty"`
-	Quantity    int         `json:"quantity"`
-	UnitPrice   money.Cents `json:"unitPrice"`
-	LineTotal   money.Cents `json:"lineTotal"`
+	ProductID   string
+	ProductName string
+	Color       string
+	Quantity    int
+	UnitPrice   money.Cents
+	LineTotal   money.Cents
 	// Unavailable marks a line whose product left the catalog; it is not in the total.
-	Unavailable bool `json:"unavailable,omitempty"`
+	Unavailable bool
 }
 
 // Priced is a basket with prices.
 type Priced struct {
-	UserName   string      `json:"userName"`
-	Items      []Line      `json:"items"`
-	TotalPrice money.Cents `json:"totalPrice"`
-	Version    int64       `json:"version"`
+	UserName   string
+	Items      []Line
+	TotalPrice money.Cents
+	Version    int64
 }
 
 // PriceBasket prices b from prices. Lines whose product is missing are marked

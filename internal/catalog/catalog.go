@@ -20,13 +20,13 @@ var (
 
 // Product is one item for sale. Version counts its writes, starting at 1.
 type Product struct {
-	ID          string      `json:"id"`
-	Name        string      `json:"name"`
-	Description string      `json:"description"`
-	ImageFile   string      `json:"imageFile"`
-	Category    string      `json:"category"`
-	Price       money.Cents `json:"price"`
-	Version     int64       `json:"version"`
+	ID          string
+	Name        string
+	Description string
+	ImageFile   string
+	Category    string
+	Price       money.Cents
+	Version     int64
 }
 
 // Details are the fields a client may set on a product.

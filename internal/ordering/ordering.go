@@ -21,36 +21,36 @@ var (
 
 // Order is a placed order. Its id is the checkout id it was made from.
 type Order struct {
-	OrderID       string      `json:"orderId"`
-	UserName      string      `json:"userName"`
-	Status        string      `json:"status"`
-	Lines         []Line      `json:"lines"`
-	TotalPrice    money.Cents `json:"totalPrice"`
-	FirstName     string      `json:"firstName"`
-	LastName      string      `json:"lastName"`
-	Email         string      `json:"email"`
-	Address       string      `json:"address"`
-	PaymentMethod string      `json:"paymentMethod"`
-	OrderDate     time.Time   `json:"orderDate"`
+	OrderID       string
+	UserName      string
+	Status        string
+	Lines         []Line
+	TotalPrice    money.Cents
+	FirstName     string
+	LastName      string
+	Email         string
+	Address       string
+	PaymentMethod string
+	OrderDate     time.Time
 	// CancelReason says why a CANCELLED order was cancelled.
-	CancelReason string `json:"cancelReason,omitempty"`
+	CancelReason string
 	// History lists the order's changes, oldest first, from its placing.
-	History []Change `json:"history"`
+	History []Change
 	// Version counts the order's writes, from 1.
-	Version int64 `json:"version"`
+	Version int64
 }
 
 // Line is one priced line of an order.
 type Line struct {
-	ProductID   string      `json:"productId"`
-	ProductName string      `json:"productName"`
-	Color       string      `json:"color,omitempty"`
-	Quantity    int         `json:"quantity"`
-	UnitPrice   money.Cents `json:"unitPrice"`
-	LineTotal   money.Cents `json:"lineTotal"`
+	ProductID   string
+	ProductName string
+	Color       string
+	Quantity    int
+	UnitPrice   money.Cents
+	LineTotal   money.Cents
 	// Unavailable marks a line whose stock could not be held when the order
 	// was refused for it (deleted, or too few units).
-	Unavailable bool `json:"unavailable,omitempty"`
+	Unavailable bool
 }
 
 // Store keeps orders under (userName, orderId); order ids sort by time.

@@ -52,9 +52,9 @@ var next = map[string][]string{
 
 // Change is one entry of an order's history.
 type Change struct {
-	Status string    `json:"status"`
-	At     time.Time `json:"at"`
-	Reason string    `json:"reason,omitempty"` // why it was cancelled
+	Status string
+	At     time.Time
+	Reason string // why it was cancelled
 }
 
 // TransitionError is a change the status machine does not allow: late and

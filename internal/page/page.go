@@ -67,3 +67,16 @@ func Decode(token string, key any) error {
 	}
 	return nil
 }
+
+// Map returns p with f applied to each of its items (a nil list stays nil).
+func Map[A, B any](p Of[A], f func(A) B) Of[B] {
+	out := Of[B]{NextToken: p.NextToken}
+	if p.Items == nil {
+		return out
+	}
+	out.Items = make([]B, len(p.Items))
+	for i, it := range p.Items {
+		out.Items[i] = f(it)
+	}
+	return out
+}

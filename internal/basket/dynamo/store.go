@@ -93,12 +93,32 @@ func NewPriceView(db API, priceTable string) *Store {
 }
 
 type basketItem struct {
-	UserName     string        `dynamodbav:"userName"`
-	Items        []basket.Item `dynamodbav:"items"`
-	Version      int64         `dynamodbav:"version"`
-	LastCheckout string        `dynamodbav:"lastCheckout,omitempty"`
-	CheckoutKey  string        `dynamodbav:"lastCheckoutKey,omitempty"`
-	Prices       []priceItem   `dynamodbav:"prices,omitempty"`
+	UserName     string      `dynamodbav:"userName"`
+	Items        []itemAttr  `dynamodbav:"items"`
+	Version      int64       `dynamodbav:"version"`
+	LastCheckout string      `dynamodbav:"lastCheckout,omitempty"`
+	CheckoutKey  string      `dynamodbav:"lastCheckoutKey,omitempty"`
+	Prices       []priceItem `dynamodbav:"prices,omitempty"`
+}
+
+// itemAttr is a basket's item as the items attribute keeps it: its names
+// are the Go field names it was first written with.
+type itemAttr struct {
+	ProductID string `dynamodbav:"ProductID"`
+	Quantity  int    `dynamodbav:"Quantity"`
+	Color     string `dynamodbav:"Color"`
+}
+
+// itemAttrs is items as stored; nil stays nil.
+func itemAttrs(items []basket.Item) []itemAttr {
+	if items == nil {
+		return nil
+	}
+	out := make([]itemAttr, len(items))
+	for i, it := range items {
+		out[i] = itemAttr(it)
+	}
+	return out
 }
 
 type priceItem struct {
@@ -153,10 +173,11 @@ func decodeBasket(raw map[string]types.AttributeValue) (basket.Basket, error) {
 	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 		return basket.Basket{}, fmt.Errorf("decode basket: %w", err)
 	}
-	if it.Items == nil {
-		it.Items = []basket.Item{}
+	items := make([]basket.Item, len(it.Items))
+	for i, a := range it.Items {
+		items[i] = basket.Item(a)
 	}
-	b := basket.Basket{UserName: it.UserName, Items: it.Items, Version: it.Version, LastCheckout: it.LastCheckout, LastCheckoutKey: it.CheckoutKey}
+	b := basket.Basket{UserName: it.UserName, Items: items, Version: it.Version, LastCheckout: it.LastCheckout, LastCheckoutKey: it.CheckoutKey}
 	for _, p := range it.Prices {
 		b.Prices = append(b.Prices, p.price())
 	}
@@ -193,7 +214,7 @@ func (s *Store) ReplacePriced(ctx context.Context, userName string, items []bask
 	if items == nil {
 		items = []basket.Item{}
 	}
-	av, err := attributevalue.Marshal(items)
+	av, err := attributevalue.Marshal(itemAttrs(items))
 	if err != nil {
 		return 0, fmt.Errorf("replace basket %s: %w", userName, err)
 	}
@@ -342,7 +363,7 @@ func (s *Store) cancelled(ctx context.Context, b basket.Basket, prices []basket.
 
 // putInput is the conditional write of b, with its events.
 func (s *Store) putInput(b basket.Basket, evts []events.Outgoing) (*dynamodb.PutItemInput, error) {
-	av, err := attributevalue.MarshalMap(basketItem{UserName: b.UserName, Items: b.Items, Version: b.Version,
+	av, err := attributevalue.MarshalMap(basketItem{UserName: b.UserName, Items: itemAttrs(b.Items), Version: b.Version,
 		LastCheckout: b.LastCheckout, CheckoutKey: b.LastCheckoutKey, Prices: priceItems(b.Prices)})
 	if err != nil {
 		return nil, err

@@ -78,7 +78,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, res)
+	return rest.JSON(w, http.StatusOK, page.Map(res, basketOf))
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
@@ -90,7 +90,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, b)
+	return rest.JSON(w, http.StatusOK, basketOf(b))
 }
 
 func (h *handler) replace(w http.ResponseWriter, r *http.Request) error {
@@ -110,7 +110,7 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, b)
+	return rest.JSON(w, http.StatusOK, basketOf(b))
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {

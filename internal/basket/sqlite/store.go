@@ -72,11 +72,34 @@ func scanBasket(row sqlitedb.Scanner) (basket.Basket, error) {
 // basket without them (and every basket written before prices were kept
 // here) is the bare array of its items.
 type itemsRecord struct {
-	Items  []basket.Item `json:"items"`
-	Prices []keptPrice   `json:"prices"`
+	Items  []itemRecord `json:"items"`
+	Prices []keptPrice  `json:"prices"`
 }
 
 // keptPrice is a view's entry as the items column keeps it.
+// itemRecord is a basket's item as the items column keeps it.
+type itemRecord struct {
+	ProductID string `json:"productId"`
+	Quantity  int    `json:"quantity"`
+	Color     string `json:"color,omitempty"`
+}
+
+func itemRecords(items []basket.Item) []itemRecord {
+	out := make([]itemRecord, len(items))
+	for i, it := range items {
+		out[i] = itemRecord(it)
+	}
+	return out
+}
+
+func itemsOf(records []itemRecord) []basket.Item {
+	out := make([]basket.Item, len(records))
+	for i, r := range records {
+		out[i] = basket.Item(r)
+	}
+	return out
+}
+
 type keptPrice struct {
 	ProductID string      `json:"productId"`
 	Name      string      `json:"name"`
@@ -87,11 +110,11 @@ type keptPrice struct {
 
 func decodeItems(column string) ([]basket.Item, []basket.Price, error) {
 	if !strings.HasPrefix(column, "{") {
-		var items []basket.Item
+		var items []itemRecord
 		if err := json.Unmarshal([]byte(column), &items); err != nil {
 			return nil, nil, fmt.Errorf("decode items: %w", err)
 		}
-		return items, nil, nil
+		return itemsOf(items), nil, nil
 	}
 	var r itemsRecord
 	if err := json.Unmarshal([]byte(column), &r); err != nil {
@@ -101,7 +124,7 @@ func decodeItems(column string) ([]basket.Item, []basket.Price, error) {
 	for i, p := range r.Prices {
 		prices[i] = basket.Price{ProductID: p.ProductID, Name: p.Name, Price: p.Price, Version: p.Version, Deleted: p.Deleted}
 	}
-	return r.Items, prices, nil
+	return itemsOf(r.Items), prices, nil
 }
 
 // Get implements basket.Store.
@@ -163,12 +186,10 @@ func (s *Store) ReplacePriced(ctx context.Context, userName string, items []bask
 // encodeItems is the items column: a JSON array, empty rather than null,
 // or, with prices kept, an itemsRecord.
 func encodeItems(items []basket.Item, prices []basket.Price) (string, error) {
-	if items == nil {
-		items = []basket.Item{}
-	}
-	var v any = items
+	records := itemRecords(items)
+	var v any = records
 	if len(prices) > 0 {
-		r := itemsRecord{Items: items, Prices: make([]keptPrice, len(prices))}
+		r := itemsRecord{Items: records, Prices: make([]keptPrice, len(prices))}
 		for i, p := range prices {
 			r.Prices[i] = keptPrice{ProductID: p.ProductID, Name: p.Name, Price: p.Price, Version: p.Version, Deleted: p.Deleted}
 		}

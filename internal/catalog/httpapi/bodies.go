@@ -34,7 +34,7 @@ func (c *bodies) of(p catalog.Product) ([]byte, error) {
 	if ok && e.p == p {
 		return e.b, nil
 	}
-	b, err := rest.Encode(p)
+	b, err := rest.Encode(productOf(p))
 	if err != nil {
 		return nil, err
 	}

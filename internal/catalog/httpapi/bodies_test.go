@@ -15,7 +15,7 @@ func TestBodiesEncodeEachProductAsItIsNow(t *testing.T) {
 	var c bodies
 	p := catalog.Product{ID: "p1", Name: "Widget", Category: "Tools", Price: 1999, Version: 1}
 	first := bodyOf(t, &c, p)
-	if want, _ := rest.Encode(p); !bytes.Equal(first, want) {
+	if want, _ := rest.Encode(productOf(p)); !bytes.Equal(first, want) {
 		t.Fatalf("body %s, want %s", first, want)
 	}
 	if again := bodyOf(t, &c, p); &again[0] != &first[0] {
@@ -26,7 +26,7 @@ func TestBodiesEncodeEachProductAsItIsNow(t *testing.T) {
 		{ID: "p1", Name: "Widget", Category: "Tools", Price: 2099, Version: 2},
 		{ID: "p1", Name: "Widget", Description: "new", Category: "Tools", Price: 2099, Version: 2},
 	} {
-		want, err := rest.Encode(changed)
+		want, err := rest.Encode(productOf(changed))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,7 +60,7 @@ func TestBodiesServeReadersAtOnce(t *testing.T) {
 		wg.Go(func() {
 			for i := range 200 {
 				p := catalog.Product{ID: fmt.Sprint(i % 3), Price: money.Cents(g*(i%2) + 1)}
-				want, err := rest.Encode(p)
+				want, err := rest.Encode(productOf(p))
 				if err != nil {
 					t.Error(err)
 					return

@@ -76,7 +76,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, res)
+	return rest.JSON(w, http.StatusOK, page.Map(res, productOf))
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
@@ -107,7 +107,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/product/"+p.ID)
-	return rest.JSON(w, http.StatusCreated, p)
+	return rest.JSON(w, http.StatusCreated, productOf(p))
 }
 
 func (h *handler) update(w http.ResponseWriter, r *http.Request) error {
@@ -127,7 +127,7 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, p)
+	return rest.JSON(w, http.StatusOK, productOf(p))
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {

@@ -47,7 +47,7 @@ func (h *handler) cancel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusAccepted, o)
+	return rest.JSON(w, http.StatusAccepted, orderOf(o))
 }
 
 // ship marks a paid order shipped (admins); 409 unless it is PAID.
@@ -56,7 +56,7 @@ func (h *handler) ship(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, o)
+	return rest.JSON(w, http.StatusOK, orderOf(o))
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
@@ -68,7 +68,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, res)
+	return rest.JSON(w, http.StatusOK, page.Map(res, orderOf))
 }
 
 func (h *handler) listByUser(w http.ResponseWriter, r *http.Request) error {
@@ -84,7 +84,7 @@ func (h *handler) listByUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, res)
+	return rest.JSON(w, http.StatusOK, page.Map(res, orderOf))
 }
 
 // get reads one order; with "Prefer: wait=<seconds>" (RFC 7240), an order
@@ -99,5 +99,5 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return rest.JSON(w, http.StatusOK, o)
+	return rest.JSON(w, http.StatusOK, orderOf(o))
 }
