@@ -101,8 +101,8 @@ type Price struct {
 	Deleted   bool
 }
 
-// Line is a basket line priced from the view.
-type Line struct {
+// PricedLine is a basket line priced from the view.
+type PricedLine struct {
 	ProductID   string
 	ProductName string
 	Color       string
@@ -116,7 +116,7 @@ type Line struct {
 // Priced is a basket with prices.
 type Priced struct {
 	UserName   string
-	Items      []Line
+	Items      []PricedLine
 	TotalPrice money.Cents
 	Version    int64
 }
@@ -125,10 +125,10 @@ type Priced struct {
 // unavailable; the first of them is returned as an *UnknownProductError beside
 // the priced basket, so that callers decide whether that is fatal.
 func PriceBasket(b Basket, prices map[string]Price) (Priced, error) {
-	out := Priced{UserName: b.UserName, Items: make([]Line, 0, len(b.Items)), Version: b.Version}
+	out := Priced{UserName: b.UserName, Items: make([]PricedLine, 0, len(b.Items)), Version: b.Version}
 	var missing error
 	for _, it := range b.Items {
-		line := Line{ProductID: it.ProductID, Color: it.Color, Quantity: it.Quantity}
+		line := PricedLine{ProductID: it.ProductID, Color: it.Color, Quantity: it.Quantity}
 		p, ok := prices[it.ProductID]
 		if !ok || p.Deleted {
 			line.Unavailable = true

@@ -86,7 +86,7 @@ func trips(t testing.TB) map[string]func() (map[string]int, int) {
 				return err
 			}
 			counted.Take()
-			_, err = stock.Reserve(ctx, inventoryapp.ReserveOrder{OrderID: id, UserName: "u", Lines: []inventory.Line{{ProductID: p.ID, Quantity: 1}}, TotalPrice: p.Price, PaymentMethod: "invoice"})
+			_, err = stock.Reserve(ctx, inventoryapp.ReserveOrder{OrderID: id, UserName: "u", Lines: []inventory.Need{{ProductID: p.ID, Quantity: 1}}, TotalPrice: p.Price, PaymentMethod: "invoice"})
 			return err
 		}),
 		"payment taken (payment consumer)": measure(func() error {
@@ -100,7 +100,7 @@ func trips(t testing.TB) map[string]func() (map[string]int, int) {
 				return err
 			}
 			counted.Take()
-			_, err = orders.Apply(ctx, orderingapp.Outcome{OrderID: id, UserName: fmt.Sprintf("u%d", n), To: ordering.StatusReserved})
+			_, err = orders.Apply(ctx, orderingapp.Move{OrderID: id, UserName: fmt.Sprintf("u%d", n), To: ordering.StatusReserved})
 			return err
 		}),
 		"product read": measure(func() error { _, err := catalogUC.Get(ctx, p.ID); return err }),

@@ -166,9 +166,9 @@ func TestMalformedPatternsAreRefused(t *testing.T) {
 // BenchmarkRoute decodes a checkout's envelope and matches it against every
 // rule, as the local bus routes each event it is published.
 func BenchmarkRoute(b *testing.B) {
-	lines := make([]events.Line, 10)
+	lines := make([]events.CheckoutLine, 10)
 	for i := range lines {
-		lines[i] = events.Line{ProductID: fmt.Sprintf("p%d", i), ProductName: "A product with a name", Quantity: 2, UnitPrice: 1999, LineTotal: 3998}
+		lines[i] = events.CheckoutLine{ProductID: fmt.Sprintf("p%d", i), ProductName: "A product with a name", Quantity: 2, UnitPrice: 1999, LineTotal: 3998}
 	}
 	e, err := events.New(context.Background(), events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{UserName: "alice", Lines: lines, TotalPrice: 39980}, time.Now())
 	if err != nil {

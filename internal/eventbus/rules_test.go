@@ -152,7 +152,7 @@ func TestCancellationsRouteByTheirReason(t *testing.T) {
 	}
 	// The inventory's refusals are the reasons that hold nothing, and reach
 	// the ordering service whatever they are.
-	for _, outcome := range []inventory.Outcome{inventory.OutOfStock, inventory.ProductUnavailable} {
+	for _, outcome := range []inventory.ReservationOutcome{inventory.OutOfStock, inventory.ProductUnavailable} {
 		if !slices.Contains(events.StockRefusals, string(outcome)) || !slices.Contains(ordering.CancelReasons, string(outcome)) {
 			t.Errorf("the inventory's refusal %q is not among the stock refusals and the ordering's reasons", outcome)
 		}

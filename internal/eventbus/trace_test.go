@@ -168,10 +168,10 @@ func BenchmarkStartPublish(b *testing.B) {
 	b.Cleanup(func() { otel.SetTracerProvider(prev) })
 	ctx, span := tp.Tracer("bench").Start(context.Background(), "checkout")
 	defer span.End()
-	line := events.Line{ProductID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", ProductName: "Widget", Quantity: 2, UnitPrice: 1999, LineTotal: 3998}
+	line := events.CheckoutLine{ProductID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", ProductName: "Widget", Quantity: 2, UnitPrice: 1999, LineTotal: 3998}
 	e, err := events.New(ctx, events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{
 		CheckoutID: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c", UserName: "alice", FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com",
-		Address: "1 St", PaymentMethod: "invoice", Lines: []events.Line{line, line, line}, TotalPrice: 11994, CheckedOutAt: time.Now()}, time.Now())
+		Address: "1 St", PaymentMethod: "invoice", Lines: []events.CheckoutLine{line, line, line}, TotalPrice: 11994, CheckedOutAt: time.Now()}, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}

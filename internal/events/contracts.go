@@ -38,7 +38,7 @@ func Contracts() []Contract {
 		{ServiceCatalog, SourceCatalog, TypeProductDeleted, ProductDeleted{Meta: meta, ProductID: "phone-1", Version: 4}, KeyProduct},
 		{ServiceBasket, SourceCheckout, TypeCheckoutBasket, CheckoutBasket{Meta: meta, CheckoutID: order.OrderID, UserName: "ada",
 			FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Address: "12 St James's Square, London", PaymentMethod: "invoice",
-			Lines:      []Line{{ProductID: "phone-1", ProductName: "Phone", Color: "black", Quantity: 2, UnitPrice: 19999, LineTotal: 39998}},
+			Lines:      []CheckoutLine{{ProductID: "phone-1", ProductName: "Phone", Color: "black", Quantity: 2, UnitPrice: 19999, LineTotal: 39998}},
 			TotalPrice: 39998, CheckedOutAt: time.Date(2026, 12, 4, 10, 30, 0, 0, time.UTC)}, KeyCheckout},
 		{ServiceOrdering, SourceOrdering, TypeOrderPlaced, OrderPlaced{Meta: meta, OrderRef: order, Lines: lines, TotalPrice: 39998, PaymentMethod: "invoice"}, KeyOrder},
 		{ServiceOrdering, SourceOrdering, TypeOrderCancelled, OrderCancelled{Meta: meta, OrderRef: order, From: "PAID", Reason: ReasonCustomerCancelled, Lines: lines, TotalPrice: 39998}, KeyOrder},

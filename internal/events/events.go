@@ -114,20 +114,20 @@ type ProductDeleted struct {
 // CheckoutBasket is a basket turned into a priced snapshot at checkout.
 type CheckoutBasket struct {
 	Meta
-	CheckoutID    string      `json:"checkoutId"`
-	UserName      string      `json:"userName"`
-	FirstName     string      `json:"firstName"`
-	LastName      string      `json:"lastName"`
-	Email         string      `json:"email"`
-	Address       string      `json:"address"`
-	PaymentMethod string      `json:"paymentMethod"`
-	Lines         []Line      `json:"lines"`
-	TotalPrice    money.Cents `json:"totalPrice"`
-	CheckedOutAt  time.Time   `json:"checkedOutAt"`
+	CheckoutID    string         `json:"checkoutId"`
+	UserName      string         `json:"userName"`
+	FirstName     string         `json:"firstName"`
+	LastName      string         `json:"lastName"`
+	Email         string         `json:"email"`
+	Address       string         `json:"address"`
+	PaymentMethod string         `json:"paymentMethod"`
+	Lines         []CheckoutLine `json:"lines"`
+	TotalPrice    money.Cents    `json:"totalPrice"`
+	CheckedOutAt  time.Time      `json:"checkedOutAt"`
 }
 
-// Line is one priced basket line.
-type Line struct {
+// CheckoutLine is one priced basket line.
+type CheckoutLine struct {
 	ProductID   string      `json:"productId"`
 	ProductName string      `json:"productName"`
 	Color       string      `json:"color,omitempty"`

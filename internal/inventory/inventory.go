@@ -42,14 +42,14 @@ type Stock struct {
 	CatalogVersion int64 // the catalog version last announced
 }
 
-// Line is what an order needs of one product.
-type Line struct {
+// Need is what an order needs of one product.
+type Need struct {
 	ProductID string
 	Quantity  int
 }
 
 // ValidateLines checks an order's lines: each product once, 1 unit or more.
-func ValidateLines(lines []Line) error {
+func ValidateLines(lines []Need) error {
 	if len(lines) == 0 {
 		return validation.Field("lines", "must not be empty")
 	}
@@ -75,8 +75,8 @@ func ValidateLines(lines []Line) error {
 
 // Merge adds up the lines of the same product: an order may hold one product
 // in several colours, but stock counts units.
-func Merge(lines []Line) []Line {
-	var out []Line
+func Merge(lines []Need) []Need {
+	var out []Need
 	at := map[string]int{}
 	for _, l := range lines {
 		if i, ok := at[l.ProductID]; ok {
@@ -103,15 +103,15 @@ func AdjustRefused(was Stock, delta int) error {
 	return ErrVersionConflict // changed between the write and the read of why
 }
 
-// Outcome is how a reservation ended.
-type Outcome string
+// ReservationOutcome is how a reservation ended.
+type ReservationOutcome string
 
 // Outcomes of Reserve.
 const (
-	Reserved           Outcome = "reserved"                      // every line is held
-	OutOfStock         Outcome = events.ReasonOutOfStock         // a line wanted more than was available: nothing is held
-	ProductUnavailable Outcome = events.ReasonProductUnavailable // a product was deleted: nothing is held
-	AlreadyReleased    Outcome = "already_released"              // the order was released first (cancelled): nothing is held
+	Reserved           ReservationOutcome = "reserved"                      // every line is held
+	OutOfStock         ReservationOutcome = events.ReasonOutOfStock         // a line wanted more than was available: nothing is held
+	ProductUnavailable ReservationOutcome = events.ReasonProductUnavailable // a product was deleted: nothing is held
+	AlreadyReleased    ReservationOutcome = "already_released"              // the order was released first (cancelled): nothing is held
 )
 
 // Hold is what reserving one line does to its product's stock: Quantity
@@ -128,7 +128,7 @@ type Hold struct {
 // products short, deleted or with fewer units available than their line
 // wants, in the order of the lines.
 type Plan struct {
-	Outcome Outcome
+	Outcome ReservationOutcome
 	Short   []string
 	Holds   []Hold
 }
@@ -138,7 +138,7 @@ type Plan struct {
 // event is on its way, and the basket checks out only announced ones):
 // untracked, so reservable. It is the rule both stores apply; they read,
 // call it, and write what it says.
-func PlanReservation(lines []Line, stock map[string]Stock) Plan {
+func PlanReservation(lines []Need, stock map[string]Stock) Plan {
 	p := Plan{Outcome: Reserved}
 	for _, l := range lines {
 		st := stock[l.ProductID]
@@ -163,10 +163,10 @@ func PlanReservation(lines []Line, stock map[string]Stock) Plan {
 // store commits them with the reservation, or with the refusal. For a
 // refusal, short names the products whose lines could not be held (deleted,
 // or with too few units available), in the order of the lines.
-type EmitReserve func(o Outcome, short []string) ([]events.Outgoing, error)
+type EmitReserve func(o ReservationOutcome, short []string) ([]events.Outgoing, error)
 
 // EmitRelease returns the events that record a release of lines.
-type EmitRelease func(released []Line) ([]events.Outgoing, error)
+type EmitRelease func(released []Need) ([]events.Outgoing, error)
 
 // Store keeps stock, one item per product, and reservations, one per order.
 // Every operation is idempotent: delivered twice, it changes nothing the
@@ -192,7 +192,7 @@ type Store interface {
 	// (a cancellation that came first) takes nothing: AlreadyReleased. emit
 	// may be called for an outcome a store then does not commit (its write
 	// was overtaken); only the events of the outcome reported are committed.
-	Reserve(ctx context.Context, orderID string, lines []Line, emit EmitReserve) (Outcome, error)
+	Reserve(ctx context.Context, orderID string, lines []Need, emit EmitReserve) (ReservationOutcome, error)
 	// Release gives back what orderID holds, with the events emit gives for
 	// the lines released. Releasing an order that holds nothing records the
 	// release, so that a reservation arriving late takes nothing.

@@ -10,17 +10,17 @@ import (
 )
 
 func TestValidateLines(t *testing.T) {
-	l := func(p string, q int) inventory.Line { return inventory.Line{ProductID: p, Quantity: q} }
+	l := func(p string, q int) inventory.Need { return inventory.Need{ProductID: p, Quantity: q} }
 	tests := []struct {
-		lines []inventory.Line
+		lines []inventory.Need
 		field string // "" when valid
 	}{
-		{[]inventory.Line{l("a", 1), l("b", inventory.MaxAvailable)}, ""},
+		{[]inventory.Need{l("a", 1), l("b", inventory.MaxAvailable)}, ""},
 		{nil, "lines"},
-		{[]inventory.Line{l("a", 0)}, "lines[0].quantity"},
-		{[]inventory.Line{l("a", inventory.MaxAvailable+1)}, "lines[0].quantity"},
-		{[]inventory.Line{l("a/b", 1)}, "lines[0].productId"},
-		{[]inventory.Line{l("a", 1), l("a", 2)}, "lines[1]"},
+		{[]inventory.Need{l("a", 0)}, "lines[0].quantity"},
+		{[]inventory.Need{l("a", inventory.MaxAvailable+1)}, "lines[0].quantity"},
+		{[]inventory.Need{l("a/b", 1)}, "lines[0].productId"},
+		{[]inventory.Need{l("a", 1), l("a", 2)}, "lines[1]"},
 	}
 	for _, tt := range tests {
 		err := inventory.ValidateLines(tt.lines)
@@ -32,7 +32,7 @@ func TestValidateLines(t *testing.T) {
 }
 
 func TestMergeAddsUpAProduct(t *testing.T) {
-	got := inventory.Merge([]inventory.Line{{ProductID: "a", Quantity: 1}, {ProductID: "b", Quantity: 2}, {ProductID: "a", Quantity: 3}})
+	got := inventory.Merge([]inventory.Need{{ProductID: "a", Quantity: 1}, {ProductID: "b", Quantity: 2}, {ProductID: "a", Quantity: 3}})
 	if fmt.Sprint(got) != "[{a 4} {b 2}]" {
 		t.Fatalf("Merge = %v", got)
 	}
@@ -46,24 +46,24 @@ func TestPlanReservation(t *testing.T) {
 		"gone":      {ProductID: "gone", Deleted: true},
 		"gone2":     {ProductID: "gone2", Deleted: true, Tracked: true, Available: 9},
 	}
-	line := func(id string, q int) inventory.Line { return inventory.Line{ProductID: id, Quantity: q} }
+	line := func(id string, q int) inventory.Need { return inventory.Need{ProductID: id, Quantity: q} }
 	for name, c := range map[string]struct {
-		lines []inventory.Line
+		lines []inventory.Need
 		want  inventory.Plan
 	}{
-		"enough of a tracked product": {[]inventory.Line{line("plenty", 5)},
+		"enough of a tracked product": {[]inventory.Need{line("plenty", 5)},
 			inventory.Plan{Outcome: inventory.Reserved, Holds: []inventory.Hold{{ProductID: "plenty", Quantity: 5, Tracked: true}}}},
-		"untracked and never announced are reservable": {[]inventory.Line{line("untracked", 100), line("unknown", 3)},
+		"untracked and never announced are reservable": {[]inventory.Need{line("untracked", 100), line("unknown", 3)},
 			inventory.Plan{Outcome: inventory.Reserved, Holds: []inventory.Hold{{ProductID: "untracked", Quantity: 100}, {ProductID: "unknown", Quantity: 3}}}},
-		"one line short refuses them all": {[]inventory.Line{line("plenty", 1), line("few", 2)},
+		"one line short refuses them all": {[]inventory.Need{line("plenty", 1), line("few", 2)},
 			inventory.Plan{Outcome: inventory.OutOfStock, Short: []string{"few"}}},
-		"a deleted product": {[]inventory.Line{line("gone", 1)},
+		"a deleted product": {[]inventory.Need{line("gone", 1)},
 			inventory.Plan{Outcome: inventory.ProductUnavailable, Short: []string{"gone"}}},
-		"deleted outweighs short, both named in line order": {[]inventory.Line{line("few", 2), line("plenty", 1), line("gone2", 1)},
+		"deleted outweighs short, both named in line order": {[]inventory.Need{line("few", 2), line("plenty", 1), line("gone2", 1)},
 			inventory.Plan{Outcome: inventory.ProductUnavailable, Short: []string{"few", "gone2"}}},
-		"short after deleted stays unavailable": {[]inventory.Line{line("gone", 1), line("few", 3)},
+		"short after deleted stays unavailable": {[]inventory.Need{line("gone", 1), line("few", 3)},
 			inventory.Plan{Outcome: inventory.ProductUnavailable, Short: []string{"gone", "few"}}},
-		"exactly what is available": {[]inventory.Line{line("few", 1)},
+		"exactly what is available": {[]inventory.Need{line("few", 1)},
 			inventory.Plan{Outcome: inventory.Reserved, Holds: []inventory.Hold{{ProductID: "few", Quantity: 1, Tracked: true}}}},
 	} {
 		if got := inventory.PlanReservation(c.lines, stock); fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", c.want) {

@@ -53,16 +53,16 @@ func (e *Error) Error() string { return e.msg }
 // Kind returns the outcome's kind.
 func (e *Error) Kind() Kind { return e.kind }
 
-// Outcome is an error that knows its kind; its message is safe to show a client.
-type Outcome interface {
+// Failure is an error that knows its kind; its message is safe to show a client.
+type Failure interface {
 	error
 	Kind() Kind
 }
 
 // Of returns the outermost outcome in err's chain and its kind, or (nil,
 // Unknown) when err declares none.
-func Of(err error) (Outcome, Kind) {
-	var o Outcome
+func Of(err error) (Failure, Kind) {
+	var o Failure
 	if errors.As(err, &o) {
 		return o, o.Kind()
 	}

@@ -239,7 +239,7 @@ func TestProductDeletedBeforeTheReservation(t *testing.T) {
 	id, _ := uuid.NewV7()
 	checkout, err := events.New(context.Background(), events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{
 		CheckoutID: id.String(), UserName: "alice", FirstName: "Ada", LastName: "L", Email: "a@b.c", Address: "x", PaymentMethod: "invoice",
-		Lines:      []events.Line{{ProductID: p.ID, ProductName: "Doomed", Quantity: 1, UnitPrice: 300, LineTotal: 300}},
+		Lines:      []events.CheckoutLine{{ProductID: p.ID, ProductName: "Doomed", Quantity: 1, UnitPrice: 300, LineTotal: 300}},
 		TotalPrice: 300, CheckedOutAt: time.Now(),
 	}, time.Now())
 	if err != nil {

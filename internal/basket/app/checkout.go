@@ -92,9 +92,9 @@ func (s *Baskets) write(ctx context.Context, b basket.Basket, priced basket.Pric
 		return "", fmt.Errorf("checkout id: %w", err)
 	}
 	now := s.now().UTC()
-	lines := make([]events.Line, len(priced.Items))
+	lines := make([]events.CheckoutLine, len(priced.Items))
 	for i, l := range priced.Items {
-		lines[i] = events.Line{ProductID: l.ProductID, ProductName: l.ProductName, Color: l.Color, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
+		lines[i] = events.CheckoutLine{ProductID: l.ProductID, ProductName: l.ProductName, Color: l.Color, Quantity: l.Quantity, UnitPrice: l.UnitPrice, LineTotal: l.LineTotal}
 	}
 	evt, err := events.New(ctx, events.SourceCheckout, events.TypeCheckoutBasket, events.CheckoutBasket{
 		CheckoutID:    id.String(),

@@ -13,7 +13,7 @@ import (
 // the payment that follows needs.
 type ReserveOrder struct {
 	OrderID, UserName string
-	Lines             []inventory.Line
+	Lines             []inventory.Need
 	TotalPrice        money.Cents
 	PaymentMethod     string
 }
@@ -23,13 +23,13 @@ type ReserveOrder struct {
 // and the products that could not be held),
 // committed with the reservation. An order released (cancelled) before its
 // reservation takes nothing and says nothing.
-func (a *Inventory) Reserve(ctx context.Context, c ReserveOrder) (inventory.Outcome, error) {
+func (a *Inventory) Reserve(ctx context.Context, c ReserveOrder) (inventory.ReservationOutcome, error) {
 	lines := inventory.Merge(c.Lines)
 	if err := validation.First(validation.ID("orderId", c.OrderID), validation.UserName("userName", c.UserName), inventory.ValidateLines(lines)); err != nil {
 		return "", err
 	}
 	ref := events.OrderRef{OrderID: c.OrderID, UserName: c.UserName}
-	return a.store.Reserve(ctx, c.OrderID, lines, func(o inventory.Outcome, short []string) ([]events.Outgoing, error) {
+	return a.store.Reserve(ctx, c.OrderID, lines, func(o inventory.ReservationOutcome, short []string) ([]events.Outgoing, error) {
 		var (
 			e   events.Outgoing
 			err error

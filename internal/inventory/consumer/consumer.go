@@ -34,9 +34,9 @@ func New(a *app.Inventory, log *slog.Logger) *eventbus.Consumer {
 			return announce(ctx, app.AnnounceProduct{ProductID: e.ProductID, Version: e.Version, Deleted: true})
 		}),
 		eventbus.On(func(ctx context.Context, e events.OrderPlaced) error {
-			lines := make([]inventory.Line, len(e.Lines))
+			lines := make([]inventory.Need, len(e.Lines))
 			for i, l := range e.Lines {
-				lines[i] = inventory.Line{ProductID: l.ProductID, Quantity: l.Quantity}
+				lines[i] = inventory.Need{ProductID: l.ProductID, Quantity: l.Quantity}
 			}
 			outcome, err := a.Reserve(ctx, app.ReserveOrder{OrderID: e.OrderID, UserName: e.UserName, Lines: lines, TotalPrice: e.TotalPrice, PaymentMethod: e.PaymentMethod})
 			if err != nil {

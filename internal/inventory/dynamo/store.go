@@ -108,7 +108,7 @@ func (it stockItem) stock() inventory.Stock {
 // lines it holds (or held, once released or sold).
 type reservationItem struct {
 	ID      string     `dynamodbav:"id"`
-	Outcome string     `dynamodbav:"outcome"` // an inventory.Outcome, released or shipped
+	Outcome string     `dynamodbav:"outcome"` // an inventory.ReservationOutcome, released or shipped
 	Lines   []lineItem `dynamodbav:"lines,omitempty"`
 }
 
@@ -123,23 +123,23 @@ const (
 	shipped  = "shipped"  // sold
 )
 
-func (r reservationItem) lines() []inventory.Line {
-	out := make([]inventory.Line, len(r.Lines))
+func (r reservationItem) lines() []inventory.Need {
+	out := make([]inventory.Need, len(r.Lines))
 	for i, l := range r.Lines {
-		out[i] = inventory.Line{ProductID: l.ProductID, Quantity: l.Quantity}
+		out[i] = inventory.Need{ProductID: l.ProductID, Quantity: l.Quantity}
 	}
 	return out
 }
 
 // outcome is what a reservation reports when asked again.
-func (r reservationItem) outcome() inventory.Outcome {
+func (r reservationItem) outcome() inventory.ReservationOutcome {
 	switch r.Outcome {
 	case released:
 		return inventory.AlreadyReleased
 	case shipped:
 		return inventory.Reserved
 	}
-	return inventory.Outcome(r.Outcome)
+	return inventory.ReservationOutcome(r.Outcome)
 }
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -278,7 +278,7 @@ func decodeStock(av map[string]types.AttributeValue) (inventory.Stock, error) {
 // repeat, or a release came first), a line is short or deleted (a refusal,
 // written as the reservation), or an item was held by another transaction
 // or changed since the read (tried again).
-func (st *Store) Reserve(ctx context.Context, orderID string, lines []inventory.Line, emit inventory.EmitReserve) (inventory.Outcome, error) {
+func (st *Store) Reserve(ctx context.Context, orderID string, lines []inventory.Need, emit inventory.EmitReserve) (inventory.ReservationOutcome, error) {
 	if st.reservations == "" {
 		return "", ErrNoReservations
 	}
@@ -307,7 +307,7 @@ func (st *Store) Reserve(ctx context.Context, orderID string, lines []inventory.
 var errContended = kind.New(kind.Unavailable, "other transactions kept holding the same stock; try again")
 
 // tryReserve makes attempt (from 1); done is false when it should be made again.
-func (st *Store) tryReserve(ctx context.Context, attempt int, orderID string, lines []inventory.Line, emit inventory.EmitReserve) (outcome inventory.Outcome, done bool, err error) {
+func (st *Store) tryReserve(ctx context.Context, attempt int, orderID string, lines []inventory.Need, emit inventory.EmitReserve) (outcome inventory.ReservationOutcome, done bool, err error) {
 	prev, stocks, err := st.read(ctx, orderID, lines)
 	switch {
 	case err != nil:
@@ -365,7 +365,7 @@ func (st *Store) tryReserve(ctx context.Context, attempt int, orderID string, li
 	// The items whose conditions failed, as they were: the same rule
 	// decides on them. A product that was untracked when read and is
 	// tracked now changed under the attempt: it is made again.
-	var failed []inventory.Line
+	var failed []inventory.Need
 	now := map[string]inventory.Stock{}
 	for i, r := range canceled.CancellationReasons[1:] {
 		if code(r) != "ConditionalCheckFailed" {
@@ -391,7 +391,7 @@ func code(r types.CancellationReason) string { return aws.ToString(r.Code) }
 
 // refuse writes a refused reservation with its events; if the order's
 // reservation exists by now, the attempt is made again (and reads it).
-func (st *Store) refuse(ctx context.Context, orderID string, outcome inventory.Outcome, short []string, emit inventory.EmitReserve) (inventory.Outcome, bool, error) {
+func (st *Store) refuse(ctx context.Context, orderID string, outcome inventory.ReservationOutcome, short []string, emit inventory.EmitReserve) (inventory.ReservationOutcome, bool, error) {
 	put, err := st.putReservation(reservationItem{ID: orderID, Outcome: string(outcome)}, emit, outcome, short)
 	if err != nil {
 		return "", false, err
@@ -405,7 +405,7 @@ func (st *Store) refuse(ctx context.Context, orderID string, outcome inventory.O
 
 // putReservation is the put of a new reservation item, with the events emit
 // gives for outcome (and, for a refusal, the products short).
-func (st *Store) putReservation(item reservationItem, emit inventory.EmitReserve, outcome inventory.Outcome, short []string) (*types.Put, error) {
+func (st *Store) putReservation(item reservationItem, emit inventory.EmitReserve, outcome inventory.ReservationOutcome, short []string) (*types.Put, error) {
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
 		return nil, err
@@ -427,7 +427,7 @@ func (st *Store) putReservation(item reservationItem, emit inventory.EmitReserve
 // read reads orderID's reservation (nil if there is none) and the stock of
 // lines' products (a product never announced is absent), strongly
 // consistent, in one BatchGetItem (and more for keys it leaves unprocessed).
-func (st *Store) read(ctx context.Context, orderID string, lines []inventory.Line) (*reservationItem, map[string]stockItem, error) {
+func (st *Store) read(ctx context.Context, orderID string, lines []inventory.Need) (*reservationItem, map[string]stockItem, error) {
 	keys := make([]map[string]types.AttributeValue, len(lines))
 	for i, l := range lines {
 		keys[i] = key(l.ProductID)

@@ -93,15 +93,15 @@ func TestEventsRideOnTheOrderItem(t *testing.T) {
 		}
 		return string(evts[0].Detail)
 	}
-	emit := func(o inventory.Outcome, _ []string) ([]events.Outgoing, error) {
+	emit := func(o inventory.ReservationOutcome, _ []string) ([]events.Outgoing, error) {
 		e, err := events.New(context.Background(), "test", "Reserved", map[string]string{"outcome": string(o)}, time.Now())
 		return []events.Outgoing{e}, err
 	}
-	release := func(lines []inventory.Line) ([]events.Outgoing, error) {
+	release := func(lines []inventory.Need) ([]events.Outgoing, error) {
 		e, err := events.New(context.Background(), "test", "Released", map[string]int{"lines": len(lines)}, time.Now())
 		return []events.Outgoing{e}, err
 	}
-	if _, err := s.Reserve(t.Context(), "o1", []inventory.Line{{ProductID: "a", Quantity: 1}}, emit); err != nil {
+	if _, err := s.Reserve(t.Context(), "o1", []inventory.Need{{ProductID: "a", Quantity: 1}}, emit); err != nil {
 		t.Fatal(err)
 	}
 	if got := detail(raw(t, db, table, "o1")); got != `{"outcome":"reserved"}` {

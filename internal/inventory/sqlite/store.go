@@ -138,8 +138,8 @@ func (s *Store) Adjust(ctx context.Context, productID string, delta int) (invent
 
 // Reserve implements inventory.Store in one transaction: every line is
 // checked, then every tracked line is taken, or none.
-func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.Line, emit inventory.EmitReserve) (inventory.Outcome, error) {
-	var outcome inventory.Outcome
+func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.Need, emit inventory.EmitReserve) (inventory.ReservationOutcome, error) {
+	var outcome inventory.ReservationOutcome
 	err := s.Write(ctx, func(tx *sql.Tx) ([]events.Outgoing, error) {
 		var prev string
 		err := tx.QueryRowContext(ctx, `select outcome from reservations where order_id = ?`, orderID).Scan(&prev)
@@ -148,7 +148,7 @@ func (s *Store) Reserve(ctx context.Context, orderID string, lines []inventory.L
 			outcome = inventory.AlreadyReleased
 			return nil, nil
 		case err == nil:
-			outcome = inventory.Outcome(prev)
+			outcome = inventory.ReservationOutcome(prev)
 			return nil, nil
 		case !errors.Is(err, sql.ErrNoRows):
 			return nil, err
@@ -195,9 +195,9 @@ func (s *Store) Release(ctx context.Context, orderID string, emit inventory.Emit
 		if err != nil {
 			return nil, err
 		}
-		var held []inventory.Line
+		var held []inventory.Need
 		for rows.Next() {
-			var l inventory.Line
+			var l inventory.Need
 			if err := rows.Scan(&l.ProductID, &l.Quantity); err != nil {
 				rows.Close()
 				return nil, err
@@ -230,7 +230,7 @@ func (s *Store) Release(ctx context.Context, orderID string, emit inventory.Emit
 	return nil
 }
 
-func callReserve(emit inventory.EmitReserve, o inventory.Outcome, short []string) ([]events.Outgoing, error) {
+func callReserve(emit inventory.EmitReserve, o inventory.ReservationOutcome, short []string) ([]events.Outgoing, error) {
 	if emit == nil {
 		return nil, nil
 	}

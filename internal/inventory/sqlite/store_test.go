@@ -40,7 +40,7 @@ type dying struct {
 
 var errDied = errors.New("the process died")
 
-func (d dying) Reserve(ctx context.Context, orderID string, lines []inventory.Line, emit inventory.EmitReserve) (inventory.Outcome, error) {
+func (d dying) Reserve(ctx context.Context, orderID string, lines []inventory.Need, emit inventory.EmitReserve) (inventory.ReservationOutcome, error) {
 	if d.n == 0 {
 		return "", errDied
 	}
@@ -61,12 +61,12 @@ func TestReservationEventsCommitWithIt(t *testing.T) {
 	if _, err := s.Announce(t.Context(), "a", 1, false); err != nil {
 		t.Fatal(err)
 	}
-	emit := func(o inventory.Outcome, _ []string) ([]events.Outgoing, error) {
+	emit := func(o inventory.ReservationOutcome, _ []string) ([]events.Outgoing, error) {
 		e, err := events.New(context.Background(), "test", "Reserved", map[string]string{"outcome": string(o)}, time.Now())
 		return []events.Outgoing{e}, err
 	}
 	for range 2 {
-		if _, err := s.Reserve(t.Context(), "o1", []inventory.Line{{ProductID: "a", Quantity: 1}}, emit); err != nil {
+		if _, err := s.Reserve(t.Context(), "o1", []inventory.Need{{ProductID: "a", Quantity: 1}}, emit); err != nil {
 			t.Fatal(err)
 		}
 	}

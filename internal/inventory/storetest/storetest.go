@@ -141,12 +141,12 @@ func want(t *testing.T, s inventory.Store, productID string, available, reserved
 // recorder is an emit that records the outcomes it was asked for.
 type recorder struct {
 	mu       sync.Mutex
-	outcomes []inventory.Outcome
+	outcomes []inventory.ReservationOutcome
 	short    [][]string
-	released [][]inventory.Line
+	released [][]inventory.Need
 }
 
-func (r *recorder) reserve(o inventory.Outcome, short []string) ([]events.Outgoing, error) {
+func (r *recorder) reserve(o inventory.ReservationOutcome, short []string) ([]events.Outgoing, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.outcomes = append(r.outcomes, o)
@@ -155,7 +155,7 @@ func (r *recorder) reserve(o inventory.Outcome, short []string) ([]events.Outgoi
 	return []events.Outgoing{e}, err
 }
 
-func (r *recorder) release(lines []inventory.Line) ([]events.Outgoing, error) {
+func (r *recorder) release(lines []inventory.Need) ([]events.Outgoing, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.released = append(r.released, lines)
@@ -231,15 +231,15 @@ func testReserve(t *testing.T, s inventory.Store) {
 	var rec recorder
 	tests := []struct {
 		order string
-		lines []inventory.Line
-		want  inventory.Outcome
+		lines []inventory.Need
+		want  inventory.ReservationOutcome
 	}{
-		{"o1", []inventory.Line{line("a", 2), line("free", 100)}, inventory.Reserved},
-		{"o2", []inventory.Line{line("a", 1), line("b", 2)}, inventory.OutOfStock},
-		{"o3", []inventory.Line{line("a", 1), line("gone", 1)}, inventory.ProductUnavailable},
-		{"o4", []inventory.Line{line("a", 1), line("not-announced-yet", 1)}, inventory.Reserved},
-		{"o5", []inventory.Line{line("a", 2), line("b", 1)}, inventory.Reserved},
-		{"o6", []inventory.Line{line("a", 1)}, inventory.OutOfStock},
+		{"o1", []inventory.Need{line("a", 2), line("free", 100)}, inventory.Reserved},
+		{"o2", []inventory.Need{line("a", 1), line("b", 2)}, inventory.OutOfStock},
+		{"o3", []inventory.Need{line("a", 1), line("gone", 1)}, inventory.ProductUnavailable},
+		{"o4", []inventory.Need{line("a", 1), line("not-announced-yet", 1)}, inventory.Reserved},
+		{"o5", []inventory.Need{line("a", 2), line("b", 1)}, inventory.Reserved},
+		{"o6", []inventory.Need{line("a", 1)}, inventory.OutOfStock},
 	}
 	for _, tt := range tests {
 		got, err := s.Reserve(ctx, tt.order, tt.lines, rec.reserve)
@@ -267,15 +267,15 @@ func testReserveTwice(t *testing.T, s inventory.Store) {
 	stocked(t, s, "a", 3)
 	var rec recorder
 	for range 3 {
-		if got, err := s.Reserve(ctx, "o1", []inventory.Line{line("a", 2)}, rec.reserve); err != nil || got != inventory.Reserved {
+		if got, err := s.Reserve(ctx, "o1", []inventory.Need{line("a", 2)}, rec.reserve); err != nil || got != inventory.Reserved {
 			t.Fatalf("reserve: %v, %v", got, err)
 		}
 	}
 	want(t, s, "a", 1, 2)
-	if got, _ := s.Reserve(ctx, "o2", []inventory.Line{line("a", 2)}, rec.reserve); got != inventory.OutOfStock {
+	if got, _ := s.Reserve(ctx, "o2", []inventory.Need{line("a", 2)}, rec.reserve); got != inventory.OutOfStock {
 		t.Fatalf("o2: %v", got)
 	}
-	if got, _ := s.Reserve(ctx, "o2", []inventory.Line{line("a", 1)}, rec.reserve); got != inventory.OutOfStock {
+	if got, _ := s.Reserve(ctx, "o2", []inventory.Need{line("a", 1)}, rec.reserve); got != inventory.OutOfStock {
 		t.Fatalf("o2 again: %v, want its first outcome", got)
 	}
 	if len(rec.outcomes) != 2 {
@@ -291,7 +291,7 @@ func testRelease(t *testing.T, s inventory.Store) {
 		t.Fatal(err)
 	}
 	var rec recorder
-	if _, err := s.Reserve(ctx, "o1", []inventory.Line{line("a", 2), line("b", 5), line("free", 1)}, rec.reserve); err != nil {
+	if _, err := s.Reserve(ctx, "o1", []inventory.Need{line("a", 2), line("b", 5), line("free", 1)}, rec.reserve); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -304,7 +304,7 @@ func testRelease(t *testing.T, s inventory.Store) {
 	if len(rec.released) != 1 || len(rec.released[0]) != 2 {
 		t.Fatalf("released %v, want the two tracked lines once", rec.released)
 	}
-	if got, _ := s.Reserve(ctx, "o1", []inventory.Line{line("a", 2)}, rec.reserve); got != inventory.AlreadyReleased {
+	if got, _ := s.Reserve(ctx, "o1", []inventory.Need{line("a", 2)}, rec.reserve); got != inventory.AlreadyReleased {
 		t.Fatalf("reserve after release: %v", got)
 	}
 	want(t, s, "a", 5, 0)
@@ -317,7 +317,7 @@ func testReleaseFirst(t *testing.T, s inventory.Store) {
 	if err := s.Release(ctx, "o1", rec.release); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.Reserve(ctx, "o1", []inventory.Line{line("a", 2)}, rec.reserve); err != nil || got != inventory.AlreadyReleased {
+	if got, err := s.Reserve(ctx, "o1", []inventory.Need{line("a", 2)}, rec.reserve); err != nil || got != inventory.AlreadyReleased {
 		t.Fatalf("a reservation after its cancellation: %v, %v", got, err)
 	}
 	want(t, s, "a", 5, 0)
@@ -331,11 +331,11 @@ func testNoOverselling(t *testing.T, s inventory.Store) {
 	ctx := t.Context()
 	stocked(t, s, "hot", 10)
 	var wg sync.WaitGroup
-	outcomes := make([]inventory.Outcome, 50)
+	outcomes := make([]inventory.ReservationOutcome, 50)
 	errs := make([]error, 50)
 	for i := range outcomes {
 		wg.Go(func() {
-			outcomes[i], errs[i] = s.Reserve(ctx, fmt.Sprintf("o%d", i), []inventory.Line{line("hot", 1)}, nil)
+			outcomes[i], errs[i] = s.Reserve(ctx, fmt.Sprintf("o%d", i), []inventory.Need{line("hot", 1)}, nil)
 		})
 	}
 	wg.Wait()
@@ -365,7 +365,7 @@ func testRace(t *testing.T, s inventory.Store) {
 	for i := range 20 {
 		order := fmt.Sprintf("o%d", i)
 		wg.Go(func() {
-			if _, err := s.Reserve(ctx, order, []inventory.Line{line("a", 3)}, nil); err != nil {
+			if _, err := s.Reserve(ctx, order, []inventory.Need{line("a", 3)}, nil); err != nil {
 				t.Error(err)
 			}
 		})
@@ -381,14 +381,14 @@ func testRace(t *testing.T, s inventory.Store) {
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func line(productID string, quantity int) inventory.Line {
-	return inventory.Line{ProductID: productID, Quantity: quantity}
+func line(productID string, quantity int) inventory.Need {
+	return inventory.Need{ProductID: productID, Quantity: quantity}
 }
 
 func testCommit(t *testing.T, s inventory.Store) {
 	ctx := t.Context()
 	stocked(t, s, "a", 5)
-	if _, err := s.Reserve(ctx, "o1", []inventory.Line{line("a", 2)}, nil); err != nil {
+	if _, err := s.Reserve(ctx, "o1", []inventory.Need{line("a", 2)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -464,9 +464,9 @@ func testVersions(t *testing.T, s inventory.Store) {
 		name string
 		do   func() error
 	}{
-		{"reserve", func() error { _, err := s.Reserve(ctx, "o1", []inventory.Line{line("a", 2)}, nil); return err }},
+		{"reserve", func() error { _, err := s.Reserve(ctx, "o1", []inventory.Need{line("a", 2)}, nil); return err }},
 		{"release", func() error { return s.Release(ctx, "o1", nil) }},
-		{"reserve another", func() error { _, err := s.Reserve(ctx, "o2", []inventory.Line{line("a", 3)}, nil); return err }},
+		{"reserve another", func() error { _, err := s.Reserve(ctx, "o2", []inventory.Need{line("a", 3)}, nil); return err }},
 		{"commit", func() error { return s.Commit(ctx, "o2") }},
 		{"adjust", func() error { _, err := s.Adjust(ctx, "a", 4); return err }},
 	}
@@ -498,8 +498,8 @@ func testScarcePair(t *testing.T, s inventory.Store) {
 		stocked(t, s, a, 1)
 		stocked(t, s, b, 1)
 		orders := [2]string{fmt.Sprintf("x%d", round), fmt.Sprintf("y%d", round)}
-		lines := [2][]inventory.Line{{line(a, 1), line(b, 1)}, {line(b, 1), line(a, 1)}}
-		var outcomes [2]inventory.Outcome
+		lines := [2][]inventory.Need{{line(a, 1), line(b, 1)}, {line(b, 1), line(a, 1)}}
+		var outcomes [2]inventory.ReservationOutcome
 		var errs [2]error
 		var wg sync.WaitGroup
 		for i := range 2 {
@@ -547,7 +547,7 @@ func testManyHolds(t *testing.T, s inventory.Store) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < manyHolds; i += workers {
-				o, err := s.Reserve(ctx, fmt.Sprintf("o%05d", i), []inventory.Line{line("bestseller", 1)}, nil)
+				o, err := s.Reserve(ctx, fmt.Sprintf("o%05d", i), []inventory.Need{line("bestseller", 1)}, nil)
 				if err == nil && o != inventory.Reserved {
 					err = fmt.Errorf("order %d: %v", i, o)
 				}
@@ -564,7 +564,7 @@ func testManyHolds(t *testing.T, s inventory.Store) {
 		t.Fatal(err)
 	}
 	want(t, s, "bestseller", 0, manyHolds)
-	if o, err := s.Reserve(ctx, "one-more", []inventory.Line{line("bestseller", 1)}, nil); err != nil || o != inventory.OutOfStock {
+	if o, err := s.Reserve(ctx, "one-more", []inventory.Need{line("bestseller", 1)}, nil); err != nil || o != inventory.OutOfStock {
 		t.Fatalf("one order more: %v, %v", o, err)
 	}
 	for _, i := range []int{0, manyHolds / 2, manyHolds - 1} {
@@ -581,7 +581,7 @@ func testManyHolds(t *testing.T, s inventory.Store) {
 // nothing and every unit is back, and the events committed are one outcome.
 func testDied(t *testing.T, a Adapter, cancelFirst bool) {
 	ctx := t.Context()
-	lines := []inventory.Line{line("a", 2), line("b", 3), line("free", 1)}
+	lines := []inventory.Need{line("a", 2), line("b", 3), line("free", 1)}
 	for n := 0; ; n++ {
 		s := a.New(t)
 		stocked(t, s, "a", 5)

@@ -163,7 +163,7 @@ func TestTheOrdersLife(t *testing.T) {
 		{ordering.StatusReserved, false}, // a repeated StockReserved
 		{ordering.StatusPaid, true},
 	} {
-		if ok, err := a.Apply(ctx, app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: step.to}); err != nil || ok != step.applied {
+		if ok, err := a.Apply(ctx, app.Move{OrderID: c.CheckoutID, UserName: c.UserName, To: step.to}); err != nil || ok != step.applied {
 			t.Fatalf("Apply %s = %v, %v; want %v", step.to, ok, err, step.applied)
 		}
 	}
@@ -181,7 +181,7 @@ func TestTheOrdersLife(t *testing.T) {
 	if _, err := a.Cancel(ctx, c.UserName, c.CheckoutID); !errors.As(err, &terr) {
 		t.Fatalf("cancel of a shipped order: %v, want a TransitionError", err)
 	}
-	if ok, err := a.Apply(ctx, app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusCancelled, Reason: ordering.ReasonPaymentDeclined}); ok || err != nil {
+	if ok, err := a.Apply(ctx, app.Move{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusCancelled, Reason: ordering.ReasonPaymentDeclined}); ok || err != nil {
 		t.Fatalf("a late decline after shipping: %v, %v; want ignored", ok, err)
 	}
 	got, _ := a.Get(ctx, c.UserName, c.CheckoutID)
@@ -194,7 +194,7 @@ func TestCancelFromPaidIsRefunded(t *testing.T) {
 	a, s, c := placed(t)
 	ctx := t.Context()
 	for _, to := range []string{ordering.StatusReserved, ordering.StatusPaid} {
-		if _, err := a.Apply(ctx, app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: to}); err != nil {
+		if _, err := a.Apply(ctx, app.Move{OrderID: c.CheckoutID, UserName: c.UserName, To: to}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -221,7 +221,7 @@ func TestCancelFromPaidIsRefunded(t *testing.T) {
 
 func TestSagaCancellationsGiveTheirReason(t *testing.T) {
 	a, s, c := placed(t)
-	if ok, err := a.Apply(t.Context(), app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusCancelled, Reason: ordering.ReasonOutOfStock, Unavailable: []string{"p1"}}); !ok || err != nil {
+	if ok, err := a.Apply(t.Context(), app.Move{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusCancelled, Reason: ordering.ReasonOutOfStock, Unavailable: []string{"p1"}}); !ok || err != nil {
 		t.Fatalf("Apply = %v, %v", ok, err)
 	}
 	got, _ := a.Get(t.Context(), c.UserName, c.CheckoutID)
@@ -246,7 +246,7 @@ func TestACaptureThatRacedTheCancellationIsInTheHistory(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a, _, c := placed(t)
 			ctx := t.Context()
-			if _, err := a.Apply(ctx, app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusReserved}); err != nil {
+			if _, err := a.Apply(ctx, app.Move{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusReserved}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := a.Cancel(ctx, c.UserName, c.CheckoutID); err != nil {
@@ -256,7 +256,7 @@ func TestACaptureThatRacedTheCancellationIsInTheHistory(t *testing.T) {
 				var err error
 				if e == "capture" {
 					var paid bool
-					if paid, err = a.Apply(ctx, app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, Via: ordering.StatusReserved, To: ordering.StatusPaid}); paid {
+					if paid, err = a.Apply(ctx, app.Move{OrderID: c.CheckoutID, UserName: c.UserName, Via: ordering.StatusReserved, To: ordering.StatusPaid}); paid {
 						t.Fatal("a cancelled order became PAID")
 					}
 					if err == nil {
@@ -282,7 +282,7 @@ func TestACaptureThatRacedTheCancellationIsInTheHistory(t *testing.T) {
 	}
 	t.Run("a capture event is a charge; a refund needs a cancellation", func(t *testing.T) {
 		a, _, c := placed(t)
-		if _, err := a.Apply(t.Context(), app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusCancelled, Reason: ordering.ReasonOutOfStock}); err != nil {
+		if _, err := a.Apply(t.Context(), app.Move{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusCancelled, Reason: ordering.ReasonOutOfStock}); err != nil {
 			t.Fatal(err)
 		}
 		if ok, err := a.RecordCapture(t.Context(), c.UserName, c.CheckoutID); err != nil || !ok {
@@ -315,7 +315,7 @@ func TestList(t *testing.T) {
 // through RESERVED to PAID: the history has every step, in order.
 func TestAPaymentThatOvertookItsReservation(t *testing.T) {
 	a, _, c := placed(t)
-	paid, err := a.Apply(t.Context(), app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, Via: ordering.StatusReserved, To: ordering.StatusPaid})
+	paid, err := a.Apply(t.Context(), app.Move{OrderID: c.CheckoutID, UserName: c.UserName, Via: ordering.StatusReserved, To: ordering.StatusPaid})
 	if !paid || err != nil {
 		t.Fatalf("Apply via RESERVED to PAID = %v, %v", paid, err)
 	}
@@ -328,7 +328,7 @@ func TestAPaymentThatOvertookItsReservation(t *testing.T) {
 		t.Fatalf("order %s with history %v; want PAID through RESERVED", got.Status, path)
 	}
 	// The StockReserved that comes late changes nothing.
-	if applied, err := a.Apply(t.Context(), app.Outcome{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusReserved}); applied || err != nil {
+	if applied, err := a.Apply(t.Context(), app.Move{OrderID: c.CheckoutID, UserName: c.UserName, To: ordering.StatusReserved}); applied || err != nil {
 		t.Fatalf("a late StockReserved: %v, %v", applied, err)
 	}
 }

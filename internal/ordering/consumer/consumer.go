@@ -20,14 +20,14 @@ func New(a *app.Orders, log *slog.Logger) *eventbus.Consumer {
 	return eventbus.NewConsumer(log,
 		eventbus.On(c.place),
 		eventbus.On(func(ctx context.Context, e events.StockReserved) error {
-			return c.apply(ctx, e.OrderRef, app.Outcome{To: ordering.StatusReserved})
+			return c.apply(ctx, e.OrderRef, app.Move{To: ordering.StatusReserved})
 		}),
 		eventbus.On(func(ctx context.Context, e events.StockRejected) error {
-			return c.apply(ctx, e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: e.Reason, Unavailable: e.ProductIDs})
+			return c.apply(ctx, e.OrderRef, app.Move{To: ordering.StatusCancelled, Reason: e.Reason, Unavailable: e.ProductIDs})
 		}),
 		eventbus.On(c.captured),
 		eventbus.On(func(ctx context.Context, e events.PaymentDeclined) error {
-			return c.apply(ctx, e.OrderRef, app.Outcome{To: ordering.StatusCancelled, Reason: ordering.ReasonPaymentDeclined})
+			return c.apply(ctx, e.OrderRef, app.Move{To: ordering.StatusCancelled, Reason: ordering.ReasonPaymentDeclined})
 		}),
 		eventbus.On(c.refunded),
 	)
@@ -48,7 +48,7 @@ func (c consumer) place(ctx context.Context, e events.CheckoutBasket) error {
 }
 
 // apply moves the order ref names as the saga's outcome says.
-func (c consumer) apply(ctx context.Context, ref events.OrderRef, outcome app.Outcome) error {
+func (c consumer) apply(ctx context.Context, ref events.OrderRef, outcome app.Move) error {
 	outcome.OrderID, outcome.UserName = ref.OrderID, ref.UserName
 	applied, err := c.a.Apply(ctx, outcome)
 	if err != nil {
@@ -59,7 +59,7 @@ func (c consumer) apply(ctx context.Context, ref events.OrderRef, outcome app.Ou
 }
 
 func (c consumer) captured(ctx context.Context, e events.PaymentCaptured) error {
-	paid, err := c.a.Apply(ctx, app.Outcome{OrderID: e.OrderID, UserName: e.UserName, Via: ordering.StatusReserved, To: ordering.StatusPaid})
+	paid, err := c.a.Apply(ctx, app.Move{OrderID: e.OrderID, UserName: e.UserName, Via: ordering.StatusReserved, To: ordering.StatusPaid})
 	if err != nil || paid {
 		c.log.InfoContext(ctx, "order status", "orderId", e.OrderID, "to", ordering.StatusPaid, "applied", paid)
 		return err

@@ -27,7 +27,7 @@ func checkout(id string) events.CheckoutBasket {
 	return events.CheckoutBasket{
 		CheckoutID: id, UserName: "alice", FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com",
 		Address: "1 St", PaymentMethod: "invoice", TotalPrice: 5997, CheckedOutAt: time.Now(),
-		Lines: []events.Line{{ProductID: "p1", ProductName: "Widget", Quantity: 3, UnitPrice: 1999, LineTotal: 5997}},
+		Lines: []events.CheckoutLine{{ProductID: "p1", ProductName: "Widget", Quantity: 3, UnitPrice: 1999, LineTotal: 5997}},
 	}
 }
 
@@ -203,7 +203,7 @@ func TestAStockRefusalMarksTheLinesItCouldNotHold(t *testing.T) {
 	ctx := t.Context()
 	orders, handle := withConsumer(t)
 	c := checkout("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
-	c.Lines = append(c.Lines, events.Line{ProductID: "p2", ProductName: "Gadget", Quantity: 1, UnitPrice: 500, LineTotal: 500})
+	c.Lines = append(c.Lines, events.CheckoutLine{ProductID: "p2", ProductName: "Gadget", Quantity: 1, UnitPrice: 500, LineTotal: 500})
 	c.TotalPrice += 500
 	refused := events.StockRejected{OrderRef: events.OrderRef{OrderID: c.CheckoutID, UserName: c.UserName}, Reason: ordering.ReasonOutOfStock, ProductIDs: []string{"p2"}}
 	for _, m := range []awsevents.SQSMessage{

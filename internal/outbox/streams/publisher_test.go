@@ -217,7 +217,7 @@ func TestSplitsBySize(t *testing.T) {
 		}
 		c := events.CheckoutBasket{CheckoutID: fmt.Sprintf("c%d", i), UserName: "alice"}
 		for j := range 50 {
-			c.Lines = append(c.Lines, events.Line{ProductID: fmt.Sprintf("p%d", j), ProductName: name, Quantity: 1, UnitPrice: 100, LineTotal: 100})
+			c.Lines = append(c.Lines, events.CheckoutLine{ProductID: fmt.Sprintf("p%d", j), ProductName: name, Quantity: 1, UnitPrice: 100, LineTotal: 100})
 		}
 		e, err := events.New(context.Background(), events.SourceCheckout, events.TypeCheckoutBasket, c, time.Now())
 		if err != nil {

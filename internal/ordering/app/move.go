@@ -8,11 +8,11 @@ import (
 	"github.com/eventshop/eventshop/internal/ordering"
 )
 
-// Outcome is the command a saga event turns into: move the order to To (with
+// Move is the command a saga event turns into: move the order to To (with
 // Reason for a cancellation), through Via first when the order has not
 // reached it yet: events overtake one another on the way, and a payment
 // taken proves the stock was held even when StockReserved is still to come.
-type Outcome struct {
+type Move struct {
 	OrderID, UserName string
 	Via, To, Reason   string
 	// Unavailable names the products a refusal of the stock could not
@@ -23,7 +23,7 @@ type Outcome struct {
 // Apply moves an order as a saga event says. A change the status machine
 // does not allow is ignored, and reported as not applied: late and repeated
 // events change nothing.
-func (o *Orders) Apply(ctx context.Context, c Outcome) (bool, error) {
+func (o *Orders) Apply(ctx context.Context, c Move) (bool, error) {
 	if c.Via != "" {
 		if _, err := o.apply(ctx, c.UserName, c.OrderID, c.Via, ""); err != nil {
 			return false, err
