@@ -924,15 +924,16 @@ func TestATraceCrossesTheFunctions(t *testing.T) {
 		return otlptest.Span{}
 	}
 	api := find("catalog-api", "POST /product")
+	create := find("catalog-api", "create "+events.TypeProductChanged)
 	publish := find(awsenv.OutboxPublisher.Name, "publish "+events.TypeProductChanged)
 	process := find("basket-consumer", "process "+events.TypeProductChanged)
 	if process.Attributes["messaging.system"] != eventbus.SystemSQS || publish.Attributes["messaging.system"] != eventbus.SystemEventBridge ||
 		publish.Attributes["messaging.destination.name"] != "SwnEventBus" || api.Attributes["url.scheme"] == "" {
 		t.Fatalf("attributes: process %v, publish %v, API %v", process.Attributes, publish.Attributes, api.Attributes)
 	}
-	if api.ParentSpanID != callerSpan || publish.ParentSpanID != api.SpanID || process.ParentSpanID != publish.SpanID {
-		t.Fatalf("parents: API %s (want the caller's %s), publish %s (want %s), process %s (want %s)",
-			api.ParentSpanID, callerSpan, publish.ParentSpanID, api.SpanID, process.ParentSpanID, publish.SpanID)
+	if api.ParentSpanID != callerSpan || create.ParentSpanID != api.SpanID || publish.ParentSpanID != create.SpanID || process.ParentSpanID != create.SpanID {
+		t.Fatalf("parents: API %s (want the caller's %s), create %s (want %s), publish %s and process %s (want the creation's %s)",
+			api.ParentSpanID, callerSpan, create.ParentSpanID, api.SpanID, publish.ParentSpanID, process.ParentSpanID, create.SpanID)
 	}
 	if !slices.ContainsFunc(spans, func(s otlptest.Span) bool {
 		return s.ParentSpanID == api.SpanID && strings.HasPrefix(s.Name, "DynamoDB")

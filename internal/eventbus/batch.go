@@ -3,10 +3,8 @@ package eventbus
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -233,17 +231,17 @@ func (s PublishSpan) Done(ctx context.Context, err error) {
 	s.End()
 }
 
-// StartPublish starts the span of publishing e to to, a producer span continuing
-// the trace e's detail carries, and makes e carry that span's context
-// instead, so that the consumer's span is its child. The caller calls Done
-// once e is published or has failed. An event with no trace, or no tracer
-// provider to record one, is left as it is.
+// StartPublish starts the span of publishing e to to, a producer span
+// continuing the trace e's detail carries (its creation's, events.New). The
+// caller calls Done once e is published or has failed. An event with no
+// trace, or no tracer provider to record one, gets a span that records
+// nothing.
 func StartPublish(ctx context.Context, to Destination, e *events.Outgoing) PublishSpan {
 	var meta events.Meta
 	if jsonv2.Unmarshal(e.Detail, &meta) != nil || meta.TraceParent == "" {
 		return PublishSpan{trace.SpanFromContext(context.Background()), e} // a no-op span
 	}
-	ctx, span := otel.Tracer(tracerName).Start(meta.Context(ctx), "publish "+e.DetailType, trace.WithSpanKind(trace.SpanKindProducer),
+	_, span := otel.Tracer(tracerName).Start(meta.Context(ctx), "publish "+e.DetailType, trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(
 			semconv.MessagingSystemKey.String(to.System),
 			semconv.MessagingOperationTypeSend,
@@ -251,42 +249,7 @@ func StartPublish(ctx context.Context, to Destination, e *events.Outgoing) Publi
 			semconv.MessagingMessageID(e.ID),
 			semconv.MessagingDestinationName(to.Name),
 			attribute.String("event.source", e.Source), attribute.String("event.id", e.ID)))
-	if span.IsRecording() {
-		e.Detail = withTrace(e.Detail, meta, events.MetaFrom(ctx))
-	}
 	return PublishSpan{span, e}
-}
-
-// withTrace returns detail carrying next's trace context instead of was's.
-// A child span changes only the span id in traceparent: then the one value
-// is replaced where the encoder wrote it, and the rest of the detail is
-// copied as it is, not decoded and encoded again (the most of a publish's
-// time in a profile). Otherwise the detail is rewritten.
-func withTrace(detail []byte, was, next events.Meta) []byte {
-	if next.TraceState == was.TraceState && next.TraceParent != "" {
-		old, _ := json.Marshal(was.TraceParent)
-		nu, _ := json.Marshal(next.TraceParent)
-		key := []byte(`"traceparent":`)
-		if i := bytes.Index(detail, append(key, old...)); i >= 0 {
-			return slices.Concat(detail[:i+len(key)], nu, detail[i+len(key)+len(old):])
-		}
-	}
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(detail, &fields) != nil {
-		return detail
-	}
-	for k, v := range map[string]string{"traceparent": next.TraceParent, "tracestate": next.TraceState} {
-		if v == "" {
-			delete(fields, k)
-			continue
-		}
-		b, _ := json.Marshal(v)
-		fields[k] = b
-	}
-	if b, err := json.Marshal(fields); err == nil {
-		return b
-	}
-	return detail
 }
 
 func unmarshal(data []byte, v any) error { return jsonv2.Unmarshal(data, v) }

@@ -14,7 +14,11 @@ import (
 	awsevents "github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventshop/eventshop/internal/correlation"
 	"github.com/eventshop/eventshop/internal/money"
@@ -150,6 +154,16 @@ type Outgoing struct {
 // event carries on the correlation id and trace of the work that made it,
 // and no use case passes them by hand.
 func New[T any](ctx context.Context, source, detailType string, detail T, now time.Time) (Outgoing, error) {
+	id := uuid.NewString()
+	if trace.SpanContextFromContext(ctx).IsValid() {
+		// OpenTelemetry's messaging "create" span: the event carries its
+		// context, which its publishing and its processing continue.
+		var span trace.Span
+		ctx, span = otel.Tracer(tracerName).Start(ctx, "create "+detailType, trace.WithSpanKind(trace.SpanKindProducer),
+			trace.WithAttributes(semconv.MessagingOperationTypeCreate, semconv.MessagingOperationName("create"),
+				semconv.MessagingMessageID(id), attribute.String("event.source", source), attribute.String("event.id", id)))
+		span.End()
+	}
 	if m, ok := any(&detail).(interface{ fill(Meta) }); ok {
 		m.fill(MetaFrom(ctx))
 	}
@@ -157,8 +171,11 @@ func New[T any](ctx context.Context, source, detailType string, detail T, now ti
 	if err != nil {
 		return Outgoing{}, fmt.Errorf("encode %s: %w", detailType, err)
 	}
-	return Outgoing{ID: uuid.NewString(), Source: source, DetailType: detailType, Detail: b, Time: now.UTC()}, nil
+	return Outgoing{ID: id, Source: source, DetailType: detailType, Detail: b, Time: now.UTC()}, nil
 }
+
+// tracerName names the spans this package makes: an event's creation.
+const tracerName = "github.com/eventshop/eventshop/internal/events"
 
 // Envelope is the EventBridge event a consumer receives as an SQS message body.
 type Envelope = awsevents.EventBridgeEvent

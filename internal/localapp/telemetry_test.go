@@ -44,9 +44,8 @@ func TestACheckoutIsOneTrace(t *testing.T) {
 		TraceID string
 		Spans   []span
 	}
-	// A span is exported when it ends, so a child (the delivery's process
-	// span) can be in the trace before its parent (the relay's publish
-	// span): wait for both.
+	// A span is exported when it ends, so the delivery's process span can
+	// be in the trace before the relay's publish span: wait for both.
 	waittest.For(t, "the trace to hold the order's payment", func() bool {
 		root.Want(200, "GET", "/console/api/traces/"+traceID, "").Decode(t, &tr)
 		return slices.ContainsFunc(tr.Spans, func(s span) bool { return s.Name == "process PaymentCaptured" }) &&
@@ -69,16 +68,22 @@ func TestACheckoutIsOneTrace(t *testing.T) {
 	if tr.TraceID != traceID || http.Kind != "server" || http.ParentSpanID != callerSpan {
 		t.Fatalf("trace %s, HTTP span %+v: want the caller's trace and span continued", tr.TraceID, http)
 	}
+	// Each event's creation is a span under the work that made it, and its
+	// publishing, delivery and processing are spans under its creation.
 	for name, want := range map[string]string{
-		"publish CheckoutBasket":  "POST /basket/checkout",
-		"deliver CheckoutBasket":  "publish CheckoutBasket",
-		"process CheckoutBasket":  "publish CheckoutBasket",
-		"publish OrderPlaced":     "process CheckoutBasket",
-		"process OrderPlaced":     "publish OrderPlaced",
-		"publish StockReserved":   "process OrderPlaced",
-		"process StockReserved":   "publish StockReserved",
-		"publish PaymentCaptured": "process StockReserved",
-		"process PaymentCaptured": "publish PaymentCaptured",
+		"create CheckoutBasket":   "POST /basket/checkout",
+		"publish CheckoutBasket":  "create CheckoutBasket",
+		"deliver CheckoutBasket":  "create CheckoutBasket",
+		"process CheckoutBasket":  "create CheckoutBasket",
+		"create OrderPlaced":      "process CheckoutBasket",
+		"publish OrderPlaced":     "create OrderPlaced",
+		"process OrderPlaced":     "create OrderPlaced",
+		"create StockReserved":    "process OrderPlaced",
+		"publish StockReserved":   "create StockReserved",
+		"process StockReserved":   "create StockReserved",
+		"create PaymentCaptured":  "process StockReserved",
+		"publish PaymentCaptured": "create PaymentCaptured",
+		"process PaymentCaptured": "create PaymentCaptured",
 	} {
 		if got := parent(name); got.Name != want {
 			t.Errorf("parent of %q is %q, want %q", name, got.Name, want)
@@ -87,7 +92,7 @@ func TestACheckoutIsOneTrace(t *testing.T) {
 	// Each span is its service's; the stores' writes are spans of the
 	// request or message that made them, in its service.
 	for name, service := range map[string]string{
-		"POST /basket/checkout": "basket", "publish CheckoutBasket": "basket",
+		"POST /basket/checkout": "basket", "create CheckoutBasket": "basket", "publish CheckoutBasket": "basket",
 		"deliver CheckoutBasket": "ordering", "process CheckoutBasket": "ordering", "publish OrderPlaced": "ordering",
 		"process OrderPlaced": "inventory", "publish StockReserved": "inventory",
 		"process StockReserved": "payment", "publish PaymentCaptured": "payment",
