@@ -86,13 +86,12 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 		wg.Wait()
 	}
 	var resp awsevents.SQSEventResponse
-	failures, _ := ctx.Value(failuresKey{}).(func(string, error))
 	for i, m := range ev.Records {
 		err := errs[i]
 		countDelivered(ctx, queueOf(m.EventSourceARN), systemOf(m.EventSource), err != nil)
 		if err != nil {
-			if failures != nil {
-				failures(m.MessageId, err)
+			if cfg.report != nil {
+				cfg.report(m.MessageId, err)
 			}
 			resp.BatchItemFailures = append(resp.BatchItemFailures, awsevents.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 		}
@@ -100,13 +99,12 @@ func HandleBatch(ctx context.Context, ev awsevents.SQSEvent, log *slog.Logger, h
 	return resp
 }
 
-type failuresKey struct{}
-
 // BatchOption changes how HandleBatch runs a batch.
 type BatchOption func(*batchConfig)
 
 type batchConfig struct {
 	runFlows func(ctx context.Context, flows []func(context.Context))
+	report   func(messageID string, err error)
 }
 
 // RunFlows has HandleBatch hand a batch's flows, in the order their first
@@ -119,12 +117,12 @@ func RunFlows(run func(ctx context.Context, flows []func(context.Context))) Batc
 	return func(c *batchConfig) { c.runFlows = run }
 }
 
-// WithFailures returns ctx carrying f, which HandleBatch tells why each
-// message it fails failed. The local bus keeps the last reason of each
-// message for its dead letters; SQS has no place for one, and on Lambda the
-// reason is in the log line HandleBatch writes.
-func WithFailures(ctx context.Context, f func(messageID string, err error)) context.Context {
-	return context.WithValue(ctx, failuresKey{}, f)
+// ReportFailures has HandleBatch tell report why each message it fails
+// failed. The local bus keeps the last reason of each message for its dead
+// letters (Consumer.HandleReporting); SQS has no place for one, and on
+// Lambda the reason is in the log line HandleBatch writes.
+func ReportFailures(report func(messageID string, err error)) BatchOption {
+	return func(c *batchConfig) { c.report = report }
 }
 
 // tracerName names the spans this package makes: one for each message

@@ -77,10 +77,15 @@ func (c *Consumer) With(opts ...BatchOption) *Consumer {
 	return &with
 }
 
-// Handle runs a batch: the function a Lambda SQS event source and the local
-// bus call.
+// Handle runs a batch: the function a Lambda SQS event source calls.
 func (c *Consumer) Handle(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
 	return HandleBatch(ctx, ev, c.log, c.dispatch, c.opts...), nil
+}
+
+// HandleReporting is Handle, telling report why each message it fails
+// failed (ReportFailures): the function the local bus calls.
+func (c *Consumer) HandleReporting(ctx context.Context, ev awsevents.SQSEvent, report func(messageID string, err error)) (awsevents.SQSEventResponse, error) {
+	return HandleBatch(ctx, ev, c.log, c.dispatch, append(slices.Clone(c.opts), ReportFailures(report))...), nil
 }
 
 func (c *Consumer) dispatch(ctx context.Context, env events.Envelope) error {

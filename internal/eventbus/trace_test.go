@@ -90,8 +90,8 @@ func TestMetaWithoutASpan(t *testing.T) {
 	}
 }
 
-// An event made inside a span has a creation span of its own (events.New,
-// OpenTelemetry's messaging "create"), whose context it carries; its
+// An event made inside a span has a creation span of its own (events.New),
+// whose context it carries; its
 // publishing is a span under that context, and leaves the detail as it is.
 // An event made outside a span carries no trace, and its publishing records
 // nothing.
@@ -121,7 +121,7 @@ func TestPublishingIsASpanOfTheEventsTrace(t *testing.T) {
 		t.Fatalf("%d spans, want the creation, the producer's and the publishing", len(ended))
 	}
 	create, pub := ended[0], ended[2]
-	if create.Name() != "create Thing" || create.SpanKind() != trace.SpanKindProducer || create.Parent().SpanID() != producer.SpanContext().SpanID() {
+	if create.Name() != "create Thing" || create.SpanKind() != trace.SpanKindInternal || create.Parent().SpanID() != producer.SpanContext().SpanID() {
 		t.Fatalf("create span %q kind %v parent %s", create.Name(), create.SpanKind(), create.Parent().SpanID())
 	}
 	if pub.Name() != "publish Thing" || pub.SpanKind() != trace.SpanKindProducer || pub.Parent().SpanID() != create.SpanContext().SpanID() {

@@ -17,7 +17,6 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
-	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eventshop/eventshop/internal/correlation"
@@ -156,12 +155,14 @@ type Outgoing struct {
 func New[T any](ctx context.Context, source, detailType string, detail T, now time.Time) (Outgoing, error) {
 	id := uuid.NewString()
 	if trace.SpanContextFromContext(ctx).IsValid() {
-		// OpenTelemetry's messaging "create" span: the event carries its
-		// context, which its publishing and its processing continue.
+		// The event's creation, a span of its own: the event carries its
+		// context (OpenTelemetry's messaging "creation context"), which its
+		// publishing, delivery and processing continue. It is an internal
+		// span: which bus the event goes to is the runtime's, known only
+		// when it is published.
 		var span trace.Span
-		ctx, span = otel.Tracer(tracerName).Start(ctx, "create "+detailType, trace.WithSpanKind(trace.SpanKindProducer),
-			trace.WithAttributes(semconv.MessagingOperationTypeCreate, semconv.MessagingOperationName("create"),
-				semconv.MessagingMessageID(id), attribute.String("event.source", source), attribute.String("event.id", id)))
+		ctx, span = otel.Tracer(tracerName).Start(ctx, "create "+detailType,
+			trace.WithAttributes(attribute.String("event.source", source), attribute.String("event.id", id)))
 		span.End()
 	}
 	if m, ok := any(&detail).(interface{ fill(Meta) }); ok {

@@ -325,7 +325,7 @@ func (a *App) Run(ctx context.Context) error {
 		wg.Go(func() { ob.Relay(service.With(ctx, ob.service), a.bus, a.cfg.RelayInterval, a.log) })
 	}
 	for _, r := range rules {
-		wg.Go(func() { errs <- a.bus.Consume(ctx, r.Queue, a.consumers[r.Consumer].Handle) })
+		wg.Go(func() { errs <- a.bus.Consume(ctx, r.Queue, a.consumers[r.Consumer].HandleReporting) })
 	}
 	wg.Go(func() { errs <- a.bus.Archive(ctx) })
 	wg.Wait()

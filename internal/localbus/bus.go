@@ -47,8 +47,10 @@ create table if not exists goqite_errors (
   error text not null
 ) strict;`
 
-// Handler consumes a batch the way an SQS-triggered Lambda function does.
-type Handler func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error)
+// Handler consumes a batch the way an SQS-triggered Lambda function does,
+// and tells report why each message it fails failed, which the bus keeps
+// for the message's dead letter (eventbus.Consumer.HandleReporting).
+type Handler func(ctx context.Context, ev awsevents.SQSEvent, report func(messageID string, err error)) (awsevents.SQSEventResponse, error)
 
 // Options tune the bus; zero values take the defaults.
 type Options struct {

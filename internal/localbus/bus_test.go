@@ -78,7 +78,7 @@ type recorder struct {
 	fail    func(m awsevents.SQSMessage, receives int) bool
 }
 
-func (r *recorder) handle(_ context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+func (r *recorder) handle(_ context.Context, ev awsevents.SQSEvent, _ func(string, error)) (awsevents.SQSEventResponse, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.batches = append(r.batches, len(ev.Records))
@@ -244,7 +244,7 @@ func TestBatchSize(t *testing.T) {
 func TestErrorFailsWholeBatch(t *testing.T) {
 	b := newBus(t)
 	calls := 0
-	h := func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	h := func(context.Context, awsevents.SQSEvent, func(string, error)) (awsevents.SQSEventResponse, error) {
 		calls++
 		if calls == 1 {
 			return awsevents.SQSEventResponse{}, io.ErrUnexpectedEOF
@@ -309,7 +309,7 @@ func TestDurableAcrossRestart(t *testing.T) {
 	died := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		_ = b.Consume(ctx, "qa", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		_ = b.Consume(ctx, "qa", func(context.Context, awsevents.SQSEvent, func(string, error)) (awsevents.SQSEventResponse, error) {
 			close(died)
 			select {} // never returns: the process "dies" here
 		})
@@ -368,7 +368,7 @@ func TestVisibilityTimeoutRedeliversWhileRunning(t *testing.T) {
 	var mu sync.Mutex
 	calls := 0
 	release := make(chan struct{})
-	h := func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	h := func(ctx context.Context, ev awsevents.SQSEvent, _ func(string, error)) (awsevents.SQSEventResponse, error) {
 		mu.Lock()
 		calls++
 		n := calls
@@ -555,7 +555,7 @@ func TestVisibilityTimeoutOverride(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	deliveries := 0
-	hang := func(_ context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	hang := func(_ context.Context, ev awsevents.SQSEvent, _ func(string, error)) (awsevents.SQSEventResponse, error) {
 		mu.Lock()
 		deliveries++
 		first := deliveries == 1
@@ -620,10 +620,10 @@ func TestDeadLettersKeepTheirLastError(t *testing.T) {
 		t.Fatal(err)
 	}
 	var calls atomic.Int32
-	failing := func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	failing := func(ctx context.Context, ev awsevents.SQSEvent, report func(string, error)) (awsevents.SQSEventResponse, error) {
 		return eventbus.HandleBatch(ctx, ev, slog.New(slog.DiscardHandler), func(context.Context, events.Envelope) error {
 			return fmt.Errorf("store down (try %d)", calls.Add(1))
-		}), nil
+		}, eventbus.ReportFailures(report)), nil
 	}
 	stop := consume(t, b, "qa", failing)
 	waittest.For(t, "dead letter", func() bool { return depth(t, b, "qa-dlq") == 1 })
@@ -641,7 +641,7 @@ func TestDeadLettersKeepTheirLastError(t *testing.T) {
 	if n := localbus.FailureRows(b); n != 0 {
 		t.Fatalf("%d failure reasons kept after redriving every dead letter, want their past forgotten", n)
 	}
-	stop = consume(t, b, "qa", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	stop = consume(t, b, "qa", func(context.Context, awsevents.SQSEvent, func(string, error)) (awsevents.SQSEventResponse, error) {
 		return awsevents.SQSEventResponse{}, errors.New("the whole batch fails")
 	})
 	waittest.For(t, "dead letter again", func() bool { return depth(t, b, "qa-dlq") == 1 })
@@ -664,7 +664,7 @@ func TestFailuresAreForgottenWithTheirMessage(t *testing.T) {
 	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.a", "X", "1"), event(t, "src.a", "X", "2")}); err != nil {
 		t.Fatal(err)
 	}
-	stop := consume(t, b, "qa", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	stop := consume(t, b, "qa", func(context.Context, awsevents.SQSEvent, func(string, error)) (awsevents.SQSEventResponse, error) {
 		return awsevents.SQSEventResponse{}, errors.New("down")
 	})
 	waittest.For(t, "two dead letters", func() bool { return depth(t, b, "qa-dlq") == 2 })
@@ -683,7 +683,7 @@ func TestFailuresAreForgottenWithTheirMessage(t *testing.T) {
 		t.Fatalf("%d failure reasons kept, want the one of the dead letter not redriven", n)
 	}
 	var tries atomic.Int32
-	defer consume(t, b, "qa", func(_ context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	defer consume(t, b, "qa", func(_ context.Context, ev awsevents.SQSEvent, _ func(string, error)) (awsevents.SQSEventResponse, error) {
 		if tries.Add(1) == 1 {
 			return awsevents.SQSEventResponse{}, errors.New("once more")
 		}
@@ -706,7 +706,7 @@ func TestAWaitingConsumerIsHandedItsMessages(t *testing.T) {
 	defer db.Close()
 	b := openBusWith(t, db, testRules, localbus.Options{PollInterval: time.Hour, VisibilityTimeout: time.Hour})
 	got, release := make(chan awsevents.SQSEvent, 1), make(chan struct{})
-	stop := consume(t, b, "qa", func(_ context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	stop := consume(t, b, "qa", func(_ context.Context, ev awsevents.SQSEvent, _ func(string, error)) (awsevents.SQSEventResponse, error) {
 		got <- ev
 		<-release
 		return awsevents.SQSEventResponse{}, nil
@@ -825,9 +825,9 @@ func TestALateHandedBatchIsSettledAfterThePublishWroteIt(t *testing.T) {
 	sent := countInserts(t, db)
 	r := &recorder{}
 	stoppedWaiting, settling := make(chan struct{}), make(chan struct{})
-	defer consume(t, b, "qa", func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	defer consume(t, b, "qa", func(ctx context.Context, ev awsevents.SQSEvent, _ func(string, error)) (awsevents.SQSEventResponse, error) {
 		<-stoppedWaiting // run after the publish stopped waiting for it
-		return r.handle(ctx, ev)
+		return r.handle(ctx, ev, nil)
 	})()
 	localbus.SettlingOwn(b, func() { close(settling) })
 	waittest.For(t, "the consumer to wait", func() bool { return localbus.Waiting(b, "qa") })
@@ -859,7 +859,7 @@ func TestASlowHandedConsumerDoesNotHoldThePublish(t *testing.T) {
 	const wait = 20 * time.Millisecond
 	b := openBusWith(t, db, testRules, localbus.Options{PollInterval: time.Hour, HandOffWait: wait})
 	release := make(chan struct{})
-	defer consume(t, b, "qa", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	defer consume(t, b, "qa", func(context.Context, awsevents.SQSEvent, func(string, error)) (awsevents.SQSEventResponse, error) {
 		<-release
 		return awsevents.SQSEventResponse{}, nil
 	})()
@@ -923,7 +923,7 @@ func TestIdle(t *testing.T) {
 	// A consumer that fails the message twice, then holds it until released.
 	release := make(chan struct{})
 	var receives atomic.Int32
-	stop := consume(t, b, "qa", func(_ context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	stop := consume(t, b, "qa", func(_ context.Context, ev awsevents.SQSEvent, _ func(string, error)) (awsevents.SQSEventResponse, error) {
 		if receives.Add(1) <= 2 {
 			return awsevents.SQSEventResponse{BatchItemFailures: []awsevents.SQSBatchItemFailure{{ItemIdentifier: ev.Records[0].MessageId}}}, nil
 		}
@@ -941,7 +941,7 @@ func TestIdle(t *testing.T) {
 	if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.b", "Wanted", "poison")}); err != nil {
 		t.Fatal(err)
 	}
-	defer consume(t, b, "qb", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	defer consume(t, b, "qb", func(context.Context, awsevents.SQSEvent, func(string, error)) (awsevents.SQSEventResponse, error) {
 		return awsevents.SQSEventResponse{}, errors.New("always")
 	})()
 	waittest.For(t, "the dead letter", func() bool {

@@ -260,7 +260,6 @@ func (b *Bus) run(ctx context.Context, q *queue, h Handler, batch []received) (f
 	reasons := map[string]string{}
 	// The delivery and what the consumer does are the consumer's service's spans.
 	ctx = service.With(ctx, q.rule.Consumer)
-	ctx = eventbus.WithFailures(ctx, func(id string, err error) { reasons[id] = err.Error() })
 	for i, r := range batch {
 		all[string(r.id)] = true
 		b.traceDelivery(ctx, q, r)
@@ -281,7 +280,7 @@ func (b *Bus) run(ctx context.Context, q *queue, h Handler, batch []received) (f
 			failed = every(fmt.Sprintf("the consumer panicked: %v", p))
 		}
 	}()
-	resp, err := h(ctx, ev)
+	resp, err := h(ctx, ev, func(id string, err error) { reasons[id] = err.Error() })
 	if err != nil {
 		b.log.ErrorContext(ctx, "consumer failed the batch", "queue", q.rule.Queue, "err", err)
 		return every("the consumer failed the batch: " + err.Error())

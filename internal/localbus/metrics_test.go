@@ -44,7 +44,7 @@ func TestStatsCountMessagesInFlight(t *testing.T) {
 	}
 	held, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	stop := consume(t, b, "qa", func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	stop := consume(t, b, "qa", func(context.Context, awsevents.SQSEvent, func(string, error)) (awsevents.SQSEventResponse, error) {
 		once.Do(func() { close(held) })
 		<-release
 		return awsevents.SQSEventResponse{}, nil

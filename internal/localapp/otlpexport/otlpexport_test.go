@@ -244,6 +244,12 @@ func checkConventions(t *testing.T, s otlptest.Span) {
 		if s.Name != want {
 			t.Errorf("database span %q, want it named %q", s.Name, want)
 		}
+	case "internal":
+		// An event's creation (events.New): its id and source, no
+		// messaging attributes, as its bus is not known yet.
+		if !strings.HasPrefix(s.Name, "create ") || s.Attributes["event.id"] == "" || s.Attributes["event.source"] == "" {
+			t.Errorf("internal span %q of %s: want an event's creation, with its id and source: %v", s.Name, s.Service, s.Attributes)
+		}
 	default:
 		t.Errorf("span %q of %s is of kind %q", s.Name, s.Service, s.Kind)
 	}

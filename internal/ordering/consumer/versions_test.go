@@ -62,7 +62,7 @@ func TestTwoVersionsOfTheConsumerShareItsQueue(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			_ = bus.Consume(run, eventbus.QueueOrderingOrders, func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+			_ = bus.Consume(run, eventbus.QueueOrderingOrders, func(ctx context.Context, ev awsevents.SQSEvent, _ func(string, error)) (awsevents.SQSEventResponse, error) {
 				handled.Add(int32(len(ev.Records)))
 				return h(ctx, ev)
 			})
