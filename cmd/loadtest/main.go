@@ -2,7 +2,8 @@
 // and prints the figures of the performance targets side by side (make
 // loadtest): reads against a bare net/http server, a checkout's way to a
 // readable order against the checkout request itself, basket-and-checkout
-// pairs against the disk's commit rate, and each Lambda function's init
+// pairs against the disk's commit rate, orders through the whole saga
+// against the checkouts that make them, and each Lambda function's init
 // against hello-world functions. It is a benchmark, not a test: it asserts
 // nothing, and the figures vary from run to run by several percent.
 package main
@@ -46,7 +47,16 @@ func main() {
 	users := flag.Int("users", 32, "users writing baskets and checking out at once")
 	dur := flag.Duration("duration", 10*time.Second, "how long each load runs")
 	skipLambda := flag.Bool("skip-lambda", false, "leave out the Lambda init figures")
+	pipelineOnly := flag.Bool("pipeline-only", false, "measure the order pipeline only")
 	flag.Parse()
+	if *pipelineOnly {
+		err := onlyPipeline(*shop, *users)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*shop, *rie, *conns, *users, *dur, *skipLambda); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -147,6 +157,12 @@ func run(shopBin, rieBin string, conns, users int, dur time.Duration, skipLambda
 	rows = append(rows, row{figure: "shop's peak RSS", shop: fmt.Sprintf("%.0f MB", rss/1e6), ref: "", target: "≤ 64 MB", met: rss <= 64e6})
 	shopProc.Process.Kill()
 
+	prows, err := pipeline(shopBin, dir, users)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, prows...)
+
 	srows, err := scale(shopBin, dir, conns, dur)
 	if err != nil {
 		return err
@@ -160,6 +176,26 @@ func run(shopBin, rieBin string, conns, users int, dur time.Duration, skipLambda
 			return err
 		}
 		rows = append(rows, lrows...)
+	}
+	printRows(rows)
+	return nil
+}
+
+// onlyPipeline measures the order pipeline alone (make loadtest's
+// pipeline rows).
+func onlyPipeline(shopBin string, users int) error {
+	var err error
+	if where, err = placement(); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "loadtest")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	rows, err := pipeline(shopBin, dir, users)
+	if err != nil {
+		return err
 	}
 	printRows(rows)
 	return nil

@@ -9,11 +9,14 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+
+	"github.com/eventshop/eventshop/internal/sqlitedb"
 )
 
 // observe registers the gauges read at each scrape of /metrics: each queue's
-// depth, messages in flight and dead letters, and each service's outbox lag
-// (the age of its oldest event not yet relayed) and pending events.
+// depth, messages in flight and dead letters, each service's outbox lag
+// (the age of its oldest event not yet relayed) and pending events, and
+// each database's commits.
 func (a *App) observe() (unregister func() error, err error) {
 	m := otel.Meter("github.com/eventshop/eventshop/internal/localapp")
 	depth, err1 := m.Int64ObservableGauge("eventshop.queue.depth", metric.WithUnit("{message}"),
@@ -26,7 +29,9 @@ func (a *App) observe() (unregister func() error, err error) {
 		metric.WithDescription("Age of the oldest event a service's outbox has not relayed yet; 0 when it is empty."))
 	pending, err5 := m.Int64ObservableGauge("eventshop.outbox.pending", metric.WithUnit("{event}"),
 		metric.WithDescription("Events waiting in a service's outbox."))
-	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+	commits, err6 := m.Int64ObservableCounter("eventshop.db.commits", metric.WithUnit("{commit}"),
+		metric.WithDescription("Transactions committed on a database, by its name: each one fsync of its write-ahead log (synchronous=FULL)."))
+	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil {
 		return nil, err
 	}
 	reg, err := m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
@@ -56,8 +61,11 @@ func (a *App) observe() (unregister func() error, err error) {
 			o.ObserveInt64(pending, int64(ob.Pending), svc)
 			o.ObserveFloat64(lag, ob.LagSeconds, svc)
 		}
+		for name, n := range sqlitedb.CommitsByDatabase() {
+			o.ObserveInt64(commits, n, metric.WithAttributeSet(attribute.NewSet(semconv.DBNamespace(name))))
+		}
 		return nil
-	}, depth, inFlight, dead, lag, pending)
+	}, depth, inFlight, dead, lag, pending, commits)
 	if err != nil {
 		return nil, err
 	}

@@ -190,6 +190,9 @@ func TestMetricsMoveWithACheckout(t *testing.T) {
 		{"eventshop_messages_wait_duration_seconds", []string{"messaging_destination_name", eventbus.QueueOrderingOrders}},
 		{"eventshop_orders_outcomes_total", []string{"eventshop_order_outcome", "placed"}},
 		{"eventshop_orders_outcomes_total", []string{"eventshop_order_outcome", "paid"}},
+		{"eventshop_db_commits_total", []string{"db_namespace", "basket"}},
+		{"eventshop_db_commits_total", []string{"db_namespace", "ordering"}},
+		{"eventshop_db_commits_total", []string{"db_namespace", "payment"}},
 	} {
 		if d := value(after, c.family, c.labels...) - value(before, c.family, c.labels...); d < 1 {
 			t.Errorf("%s%v moved by %v over a checkout, want at least 1", c.family, c.labels, d)

@@ -64,11 +64,36 @@ type group struct {
 	leading bool // a writer is committing a group now
 	waiting []*write
 	commits atomic.Int64
+	named   atomic.Pointer[atomic.Int64] // the count of its name's commits, once Open names it
 }
 
 // Commits counts the transactions InTx has committed on db: what a test or
 // a benchmark compares with the writes it made.
 func Commits(db *sql.DB) int64 { return groupOf(db).commits.Load() }
+
+// byName counts the commits of the databases Open opened, by name: name →
+// *atomic.Int64, which only grows.
+var byName sync.Map
+
+// CommitsByDatabase counts the transactions InTx has committed on the
+// databases Open opened in this process, by name ("basket" for basket.db;
+// databases of one name are summed, closed ones too). With synchronous=FULL
+// in WAL mode, each commit is one fsync of the database's write-ahead log
+// (its checkpoints, every thousand pages or so, add a few more).
+func CommitsByDatabase() map[string]int64 {
+	out := map[string]int64{}
+	byName.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
+}
+
+// name counts db's commits under name too.
+func name(db *sql.DB, name string) {
+	c, _ := byName.LoadOrStore(name, new(atomic.Int64))
+	groupOf(db).named.Store(c.(*atomic.Int64))
+}
 
 type write struct {
 	ctx  context.Context
@@ -135,6 +160,9 @@ func (g *group) commit(ctx context.Context, db *sql.DB, batch []*write, leader *
 			}
 		} else {
 			g.commits.Add(1)
+			if c := g.named.Load(); c != nil {
+				c.Add(1)
+			}
 		}
 	}
 	var own outcome

@@ -164,3 +164,21 @@ func TestAFailingWriteUndoesOnlyItself(t *testing.T) {
 		t.Fatalf("rows %v, want 0, 1 and 4: the failed and panicked writes undone", rows)
 	}
 }
+
+// Each database Open opened counts its commits under its name.
+func TestCommitsByDatabase(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "counted-by-name.db"), `create table t (n integer)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	before := CommitsByDatabase()["counted-by-name"]
+	for i := range 3 {
+		if _, err := Exec(t.Context(), db, `insert into t (n) values (?)`, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := CommitsByDatabase()["counted-by-name"] - before; n != 3 {
+		t.Fatalf("%d commits counted, want 3", n)
+	}
+}

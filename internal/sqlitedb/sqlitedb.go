@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strings"
 
 	"github.com/XSAM/otelsql"
 	"go.opentelemetry.io/otel/attribute"
@@ -47,6 +48,7 @@ func Open(ctx context.Context, path, schema string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
+	name(db, strings.TrimSuffix(filepath.Base(path), ".db"))
 	return db, nil
 }
 

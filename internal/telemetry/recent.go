@@ -14,10 +14,15 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Bounds on what Recent keeps: whole traces, the oldest dropped first, and
-// spans per trace (a runaway trace cannot take all the memory).
+// Bounds on what Recent keeps: whole traces, the oldest dropped first, up
+// to DefaultTraces traces and DefaultSpans spans in all, and spans per
+// trace (a runaway trace cannot take all the memory). A kept span takes
+// about 750 bytes of heap (an SDK span with a database call's attributes):
+// DefaultSpans bound the traces to about 7 MB, the last two hundred
+// checkouts' whole sagas or so.
 const (
 	DefaultTraces    = 1000
+	DefaultSpans     = 10_000
 	MaxSpansPerTrace = 1000
 )
 
@@ -38,7 +43,8 @@ type Span struct {
 type Trace struct {
 	TraceID string `json:"traceId"`
 	Spans   []Span `json:"spans"`
-	// Dropped counts spans not kept beyond MaxSpansPerTrace.
+	// Dropped counts spans not kept beyond MaxSpansPerTrace (or, for a
+	// trace that alone holds DefaultSpans, beyond those).
 	Dropped int `json:"dropped,omitempty"`
 }
 
@@ -57,11 +63,12 @@ type Summary struct {
 // the spans as the SDK hands them over (ended, never to change) and turns
 // them into Spans only when the console reads them.
 type Recent struct {
-	max int
+	max, maxSpans int
 
 	mu     sync.Mutex
 	traces map[trace.TraceID]*kept
 	order  []trace.TraceID // oldest first
+	spans  int             // kept in all
 }
 
 // kept is one trace's ended spans, in the order they ended.
@@ -80,12 +87,16 @@ func (k *kept) trace(id trace.TraceID) Trace {
 
 var _ sdktrace.SpanProcessor = (*Recent)(nil)
 
-// NewRecent keeps the last max traces (DefaultTraces when max ≤ 0).
-func NewRecent(max int) *Recent {
+// NewRecent keeps the last traces, at most max of them and maxSpans spans
+// in all (DefaultTraces and DefaultSpans when ≤ 0).
+func NewRecent(max, maxSpans int) *Recent {
 	if max <= 0 {
 		max = DefaultTraces
 	}
-	return &Recent{max: max, traces: make(map[trace.TraceID]*kept)}
+	if maxSpans <= 0 {
+		maxSpans = DefaultSpans
+	}
+	return &Recent{max: max, maxSpans: maxSpans, traces: make(map[trace.TraceID]*kept)}
 }
 
 // OnStart implements sdktrace.SpanProcessor.
@@ -99,18 +110,28 @@ func (r *Recent) OnEnd(s sdktrace.ReadOnlySpan) {
 	t, ok := r.traces[id]
 	if !ok {
 		if len(r.order) == r.max {
-			delete(r.traces, r.order[0])
-			r.order = r.order[1:]
+			r.dropOldest()
 		}
 		t = &kept{}
 		r.traces[id] = t
 		r.order = append(r.order, id)
 	}
-	if len(t.spans) == MaxSpansPerTrace {
+	for r.spans >= r.maxSpans && r.order[0] != id {
+		r.dropOldest()
+	}
+	if len(t.spans) == MaxSpansPerTrace || r.spans >= r.maxSpans {
 		t.dropped++
 		return
 	}
 	t.spans = append(t.spans, s)
+	r.spans++
+}
+
+// dropOldest forgets the oldest trace.
+func (r *Recent) dropOldest() {
+	r.spans -= len(r.traces[r.order[0]].spans)
+	delete(r.traces, r.order[0])
+	r.order = r.order[1:]
 }
 
 // Shutdown implements sdktrace.SpanProcessor.

@@ -15,7 +15,7 @@ import (
 // Recent keeps whole traces, drops the oldest first, lists the newest
 // first, and bounds the spans of one trace.
 func TestRecentKeepsTheLastTraces(t *testing.T) {
-	rec := telemetry.NewRecent(2)
+	rec := telemetry.NewRecent(2, 0)
 	tracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)).Tracer("test")
 	var ids []trace.TraceID
 	for _, name := range []string{"first", "second", "third"} {
@@ -63,5 +63,40 @@ func TestRecentKeepsTheLastTraces(t *testing.T) {
 	tr, _ = rec.Get(big.SpanContext().TraceID())
 	if len(tr.Spans) != telemetry.MaxSpansPerTrace || tr.Dropped != 6 {
 		t.Fatalf("a trace of %d spans kept %d, dropped %d", telemetry.MaxSpansPerTrace+6, len(tr.Spans), tr.Dropped)
+	}
+}
+
+// Recent keeps at most its span budget: the oldest traces go first, and a
+// trace that alone fills the budget keeps no more.
+func TestRecentKeepsItsSpanBudget(t *testing.T) {
+	rec := telemetry.NewRecent(100, 10)
+	tracer := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)).Tracer("test")
+	trace4 := func(name string) trace.TraceID { // four spans
+		ctx, root := tracer.Start(context.Background(), name)
+		for range 3 {
+			_, s := tracer.Start(ctx, name+" step")
+			s.End()
+		}
+		root.End()
+		return root.SpanContext().TraceID()
+	}
+	a, b, c := trace4("a"), trace4("b"), trace4("c")
+	if _, ok := rec.Get(a); ok {
+		t.Error("the oldest trace is kept beyond the span budget")
+	}
+	for _, id := range []trace.TraceID{b, c} {
+		if tr, ok := rec.Get(id); !ok || len(tr.Spans) != 4 {
+			t.Errorf("trace %s: %+v, %v; want its four spans", id, tr, ok)
+		}
+	}
+	ctx, big := tracer.Start(context.Background(), "big")
+	for range 12 {
+		_, s := tracer.Start(ctx, "step")
+		s.End()
+	}
+	big.End()
+	tr, _ := rec.Get(big.SpanContext().TraceID())
+	if len(tr.Spans) != 10 || tr.Dropped != 3 || len(rec.List(100)) != 1 {
+		t.Fatalf("a trace of 13 spans kept %d and dropped %d, beside %d traces; want 10, 3 and none", len(tr.Spans), tr.Dropped, len(rec.List(100))-1)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // Reads are traced at ReadTraces, unless their caller sent a sampled trace;
 // writes, and spans that are not requests, always.
 func TestReadsAreSampled(t *testing.T) {
-	services, err := telemetry.NewServices(t.Context(), telemetry.NewRecent(0), "test")
+	services, err := telemetry.NewServices(t.Context(), telemetry.NewRecent(0, 0), "test")
 	if err != nil {
 		t.Fatal(err)
 	}

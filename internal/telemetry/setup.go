@@ -39,7 +39,8 @@ const Host = "shop"
 // that serves the metrics in Prometheus text format. It records every trace
 // but those of reads, of which it records ReadTraces (a caller's own
 // sampling decision, sent in its traceparent, is followed), into the
-// DefaultTraces most recent; spans are kept as they end. When the
+// most recent (DefaultTraces of them, DefaultSpans spans in all); spans are
+// kept as they end. When the
 // environment configures an OTLP export (otelenv.SpanExporter), spans are
 // exported in batches too, and Flush sends what is pending; an export that
 // fails is logged on log and counted. A process that opens several shops
@@ -47,7 +48,7 @@ const Host = "shop"
 // traces apart.
 func Local(ctx context.Context, log *slog.Logger, services ...string) (*Recent, http.Handler, error) {
 	installOnce.Do(func() {
-		installed = NewRecent(DefaultTraces)
+		installed = NewRecent(DefaultTraces, DefaultSpans)
 		var meters *sdkmetric.MeterProvider
 		if meters, metrics, installErr = NewPrometheus(ctx); installErr != nil {
 			return

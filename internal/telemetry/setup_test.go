@@ -12,7 +12,7 @@ import (
 func TestSpansAreExportedOverOTLP(t *testing.T) {
 	collector := otlptest.Start(t)
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
-	rec := telemetry.NewRecent(10)
+	rec := telemetry.NewRecent(10, 0)
 	services, err := telemetry.NewServices(t.Context(), rec, "test")
 	if err != nil {
 		t.Fatal(err)
