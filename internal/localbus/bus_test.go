@@ -966,3 +966,28 @@ func TestOptionDefaults(t *testing.T) {
 		t.Fatalf("set options %+v became %+v", set, got)
 	}
 }
+
+// Options.Batch sets how many messages a consumer is given at once,
+// whatever its rule's batch size.
+func TestOptionsBatchOverridesTheRules(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+	t.Cleanup(func() { db.Close() })
+	opts := fast
+	opts.Batch = 4
+	b := openBusWith(t, db, testRules, opts)
+	for i := range 8 {
+		if err := b.Publish(t.Context(), []events.Outgoing{event(t, "src.b", "Wanted", string(rune('a'+i)))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rec recorder
+	stop := consume(t, b, "qb", rec.handle)
+	waittest.For(t, "queue drained", func() bool { return depth(t, b, "qb") == 0 })
+	stop()
+	if !slices.Equal(rec.batches, []int{4, 4}) {
+		t.Fatalf("batches %v, want two of 4 (the option's, not the rule's 2)", rec.batches)
+	}
+	if err := (localbus.Options{Batch: -1}).Validate(); err == nil {
+		t.Error("a negative batch validates")
+	}
+}

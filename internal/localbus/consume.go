@@ -125,8 +125,8 @@ func (s *settlement) add(batch []received, failed map[string]string) {
 }
 
 // settleAndReceive settles done and, when receive is set, receives up to
-// BatchSize messages, in one transaction. Settling deletes each message that
-// succeeded, hides each failed one for RetryDelay, and moves to the DLQ one
+// q's batch of messages (Options.Batch), in one transaction. Settling
+// deletes each message that succeeded, hides each failed one for RetryDelay, and moves to the DLQ one
 // that has failed MaxReceives times; receiving moves to the DLQ a message
 // received MaxReceives times and never settled (its consumer died).
 func (b *Bus) settleAndReceive(ctx context.Context, q *queue, done settlement, receive bool) ([]received, error) {
@@ -138,7 +138,7 @@ func (b *Bus) settleAndReceive(ctx context.Context, q *queue, done settlement, r
 			return err
 		}
 		var got []received
-		for receive && len(got) < q.rule.BatchSize {
+		for receive && len(got) < q.batch {
 			m, err := q.q.ReceiveTx(ctx, tx)
 			if err != nil {
 				return fmt.Errorf("receive: %w", err)

@@ -151,7 +151,7 @@ func (b *Bus) claim(q *queue, claimed map[*queue]*claim, body []byte, now time.T
 		c = &claim{w: w} // from here on, the consumer waits for this hand-off
 		claimed[q] = c
 	}
-	if len(c.batch) >= q.rule.BatchSize {
+	if len(c.batch) >= q.batch {
 		return false
 	}
 	c.batch = append(c.batch, received{id: newID(), body: body, count: 1, created: now})
