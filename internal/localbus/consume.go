@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -138,18 +139,10 @@ func (b *Bus) settleAndReceive(ctx context.Context, q *queue, done settlement, r
 			return err
 		}
 		var got []received
-		for receive && len(got) < q.batch {
-			m, err := q.q.ReceiveTx(ctx, tx)
-			if err != nil {
-				return fmt.Errorf("receive: %w", err)
+		if receive {
+			if got, err = receiveBatch(ctx, tx, q); err != nil {
+				return err
 			}
-			if m == nil {
-				break
-			}
-			got = append(got, received{id: m.ID, body: m.Body})
-		}
-		if err := receiveCounts(ctx, tx, got); err != nil {
-			return err
 		}
 		for _, r := range got {
 			if r.count > q.rule.MaxReceives {
@@ -173,38 +166,56 @@ func (b *Bus) settleAndReceive(ctx context.Context, q *queue, done settlement, r
 	return batch, nil
 }
 
-// receiveCounts reads how many times each of got has been received and when
-// it was sent (goqite's ReceiveTx returns neither), in one query.
-func receiveCounts(ctx context.Context, tx *sql.Tx, got []received) error {
-	if len(got) == 0 {
-		return nil
-	}
-	ids := make([]string, len(got))
-	at := make(map[goqite.ID]int, len(got))
-	for i, r := range got {
-		ids[i], at[r.id] = string(r.id), i
-	}
-	list, _ := json.Marshal(ids)
-	rows, err := tx.QueryContext(ctx, `select id, received, created from goqite where id in (select value from json_each(?))`, string(list))
+// receiveBatch receives up to q's batch of messages in one statement, as
+// goqite's ReceiveTx receives one: the oldest visible ones that have not
+// used up their receives, each hidden for the visibility timeout and its
+// receive counted. They come in the order they were sent.
+func receiveBatch(ctx context.Context, tx *sql.Tx, q *queue) ([]received, error) {
+	now := time.Now().UTC()
+	rows, err := tx.QueryContext(ctx, `
+		update goqite set timeout = ?, received = received + 1
+		where id in (
+			select id from goqite
+			where queue = ? and ? >= timeout and received < ?
+			order by priority desc, created
+			limit ?
+		)
+		returning rowid, id, body, received, created`,
+		now.Add(q.vt).Format(goqiteTime), q.rule.Queue, now.Format(goqiteTime), q.rule.MaxReceives+1, q.batch)
 	if err != nil {
-		return fmt.Errorf("read receive counts: %w", err)
+		return nil, fmt.Errorf("receive: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var id, created string
-		var count int
-		if err := rows.Scan(&id, &count, &created); err != nil {
-			return fmt.Errorf("read receive counts: %w", err)
-		}
-		r := &got[at[goqite.ID(id)]]
-		r.count = count
-		r.created, _ = time.Parse(time.RFC3339Nano, created) // goqite's own format; only the delivery span reads it
+	type row struct {
+		rowid int64
+		received
 	}
-	return rows.Err()
+	var got []row
+	for rows.Next() {
+		var r row
+		var created string
+		if err := rows.Scan(&r.rowid, &r.id, &r.body, &r.count, &created); err != nil {
+			return nil, fmt.Errorf("receive: %w", err)
+		}
+		r.created, _ = time.Parse(time.RFC3339Nano, created) // goqite's own format; only the delivery span reads it
+		got = append(got, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("receive: %w", err)
+	}
+	slices.SortFunc(got, func(a, b row) int { // RETURNING keeps no order
+		return cmp.Or(a.created.Compare(b.created), cmp.Compare(a.rowid, b.rowid))
+	})
+	out := make([]received, len(got))
+	for i, r := range got {
+		out[i] = r.received
+	}
+	return out, nil
 }
 
 // settle settles done in tx and returns how many messages it dead-lettered.
 func (b *Bus) settle(ctx context.Context, tx *sql.Tx, q *queue, done settlement) (dead int, err error) {
+	var succeeded, forget []string // deleted in one statement each, below
 	for _, r := range done.batch {
 		reason, failed := done.failed[string(r.id)]
 		if failed {
@@ -220,13 +231,9 @@ func (b *Bus) settle(ctx context.Context, tx *sql.Tx, q *queue, done settlement)
 		}
 		switch {
 		case !failed:
-			if err := q.q.DeleteTx(ctx, tx, r.id); err != nil {
-				return 0, fmt.Errorf("delete: %w", err)
-			}
+			succeeded = append(succeeded, string(r.id))
 			if r.count > 1 { // it may have failed before
-				if _, err := tx.ExecContext(ctx, `delete from goqite_errors where id = ?`, r.id); err != nil {
-					return 0, fmt.Errorf("forget failure: %w", err)
-				}
+				forget = append(forget, string(r.id))
 			}
 		case r.count >= q.rule.MaxReceives:
 			if err := b.deadLetter(ctx, tx, q, r, reason); err != nil {
@@ -240,6 +247,21 @@ func (b *Bus) settle(ctx context.Context, tx *sql.Tx, q *queue, done settlement)
 			if _, err := tx.ExecContext(ctx, `insert into goqite_errors (id, error) values (?, ?) on conflict (id) do update set error = excluded.error`, r.id, reason); err != nil {
 				return 0, fmt.Errorf("record failure: %w", err)
 			}
+		}
+	}
+	for _, del := range []struct {
+		query, what string
+		ids         []string
+	}{
+		{`delete from goqite where id in (select value from json_each(?))`, "delete", succeeded},
+		{`delete from goqite_errors where id in (select value from json_each(?))`, "forget failures", forget},
+	} {
+		if len(del.ids) == 0 {
+			continue
+		}
+		list, _ := json.Marshal(del.ids)
+		if _, err := tx.ExecContext(ctx, del.query, string(list)); err != nil {
+			return 0, fmt.Errorf("%s: %w", del.what, err)
 		}
 	}
 	return dead, nil

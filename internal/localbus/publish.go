@@ -116,14 +116,32 @@ func (b *Bus) commit(ctx context.Context, runs []*handedRun, sends []message, no
 			}
 			dead[r.q] += n
 		}
-		for _, m := range sends {
-			if err := m.q.q.SendTx(ctx, tx, goqite.Message{Body: m.body}); err != nil {
-				return fmt.Errorf("send to %s: %w", m.q.rule.Queue, err)
-			}
-		}
-		return nil
+		return sendAll(ctx, tx, sends)
 	})
 	return dead, err
+}
+
+// sendAll sends, in tx, each queue's messages in one statement, as
+// goqite's SendTx sends one (visible at once), in their order.
+func sendAll(ctx context.Context, tx *sql.Tx, sends []message) error {
+	var queues []*queue
+	bodies := map[*queue][]string{}
+	for _, m := range sends {
+		if bodies[m.q] == nil {
+			queues = append(queues, m.q)
+		}
+		bodies[m.q] = append(bodies[m.q], string(m.body))
+	}
+	for _, q := range queues {
+		list, err := json.Marshal(bodies[q])
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `insert into goqite (queue, body) select ?, cast(value as blob) from json_each(?) order by key`, q.rule.Queue, string(list)); err != nil {
+			return fmt.Errorf("send to %s: %w", q.rule.Queue, err)
+		}
+	}
+	return nil
 }
 
 // message is a message to send to q.

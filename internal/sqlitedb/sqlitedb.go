@@ -56,8 +56,9 @@ func Open(ctx context.Context, path, schema string) (*sql.DB, error) {
 // conventions name them: one per statement, "SELECT orders", with its
 // operation and table (db.operation.name, db.collection.name) and the SQL
 // (never its arguments), and one per transaction's BEGIN, COMMIT or
-// ROLLBACK; only within a trace that is already running: a relay's or
-// consumer's poll of an idle queue starts none.
+// ROLLBACK; only within a trace that is already running and recorded: a
+// relay's or consumer's poll of an idle queue starts none, and a trace the
+// sampler left out costs its statements nothing.
 func traced(name string) []otelsql.Option {
 	return []otelsql.Option{
 		otelsql.WithAttributes(semconv.DBSystemNameSQLite, semconv.DBNamespace(name)),
@@ -74,7 +75,7 @@ func traced(name string) []otelsql.Option {
 			OmitConnPrepare:      true,
 			DisableErrSkip:       true,
 			SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
-				return trace.SpanFromContext(ctx).SpanContext().IsValid()
+				return trace.SpanFromContext(ctx).SpanContext().IsSampled()
 			},
 		}),
 		// Metrics stay those of the services and the bus.

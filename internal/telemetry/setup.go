@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/time/rate"
 )
 
 var (
@@ -100,7 +102,10 @@ func LogHandler(ctx context.Context) (slog.Handler, error) {
 // Host's, sharing their processors: recording into recent, and exporting
 // as the environment says.
 func NewServices(ctx context.Context, recent *Recent, services ...string) (*Services, error) {
-	sampler, err := otelenv.Sampler(sdktrace.ParentBased(readSampler{reads: sdktrace.TraceIDRatioBased(ReadTraces)}))
+	sampler, err := otelenv.Sampler(sdktrace.ParentBased(readSampler{
+		reads:  sdktrace.TraceIDRatioBased(ReadTraces),
+		others: rate.NewLimiter(WriteTraces, WriteTraces),
+	}))
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +166,20 @@ const scope = "github.com/eventshop/eventshop/internal/telemetry"
 // count and latency are in the metrics either way.
 const ReadTraces = 0.01
 
-// readSampler samples the server spans of reads at a ratio, everything else always.
-type readSampler struct{ reads sdktrace.Sampler }
+// WriteTraces is how many traces a second, beyond reads, the shop starts
+// at most: every write and every piece of work with no trace of its own
+// while the shop is not busy, and no more than these when it is. A flash
+// sale's every checkout traced, fifty spans each, cost a fifth of the
+// saga's CPU; the console keeps the last few hundred traces anyway
+// (DefaultSpans), and the metrics count every request and message.
+const WriteTraces = 20
+
+// readSampler samples the root spans of reads at a ratio, and the others
+// while its limiter lets them.
+type readSampler struct {
+	reads  sdktrace.Sampler
+	others *rate.Limiter
+}
 
 func (s readSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
 	if p.Kind == trace.SpanKindServer {
@@ -175,9 +192,12 @@ func (s readSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.Sampli
 			}
 		}
 	}
-	return sdktrace.AlwaysSample().ShouldSample(p)
+	if s.others.Allow() {
+		return sdktrace.AlwaysSample().ShouldSample(p)
+	}
+	return sdktrace.NeverSample().ShouldSample(p)
 }
 
 func (s readSampler) Description() string {
-	return "ReadSampler{reads:" + s.reads.Description() + "}"
+	return fmt.Sprintf("ReadSampler{reads:%s,others:%v/s}", s.reads.Description(), s.others.Limit())
 }
