@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventshop/eventshop/internal/sqlitedb"
 	"github.com/eventshop/eventshop/internal/waittest"
 )
 
@@ -125,6 +126,7 @@ func BenchmarkPairs(b *testing.B) {
 	b.SetParallelism(16) // 32 users on two cores
 	b.ResetTimer()
 	start := time.Now()
+	commits := sqlitedb.CommitsByDatabase()
 	b.RunParallel(func(pb *testing.PB) {
 		name := fmt.Sprintf("user%d", users.Add(1))
 		user := s.as(name, false)
@@ -157,4 +159,10 @@ func BenchmarkPairs(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pairs/s")
+	var all int64
+	for db, n := range sqlitedb.CommitsByDatabase() {
+		all += n - commits[db]
+		b.ReportMetric(float64(n-commits[db])/float64(b.N), db+"-commits/op")
+	}
+	b.ReportMetric(float64(all)/float64(b.N), "commits/op")
 }

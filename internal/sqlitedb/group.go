@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"weak"
 )
 
@@ -17,8 +18,11 @@ import (
 // Writers to one database commit as a group: a write that arrives while
 // another group commits waits for it, then commits with every write that
 // arrived meanwhile, in one transaction, each in a savepoint of its own so
-// that one failing undoes only its own writes. A lone write commits alone,
-// at once. So a database with many writers at once (the bus, a busy store)
+// that one failing undoes only its own writes. A lone write in a quiet
+// database commits alone, at once; while the database is busy (its last
+// group held more than one write), the writer that leads a group first
+// waits CommitDelay for others to join it, as PostgreSQL's commit_delay
+// does. So a database with many writers at once (the bus, a busy store)
 // pays one fsync for many writes instead of one each, with no write
 // acknowledged before it is durable; writes of one group run in the order
 // they arrived, and see the writes before them as if committed one by one.
@@ -43,10 +47,14 @@ func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	}
 	// This writer leads: it commits everything waiting, itself included,
 	// then hands the lead to the first writer that arrived meanwhile.
+	if g.busy.Load() {
+		g.delay(CommitDelay)
+	}
 	g.mu.Lock()
 	batch := g.waiting
 	g.waiting = nil
 	g.mu.Unlock()
+	g.busy.Store(len(batch) > 1)
 	own := g.commit(ctx, db, batch, w)
 	g.mu.Lock()
 	if len(g.waiting) > 0 {
@@ -58,11 +66,19 @@ func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	return own.result()
 }
 
+// CommitDelay is how long the leader of a group waits for more writes
+// while its database is busy: long enough for a busy shop's writers (its
+// requests, its consumers' flows) to join one commit, short beside what a
+// request or a message takes under that load. A quiet database never waits.
+const CommitDelay = time.Millisecond
+
 // group is one database's writers waiting to commit.
 type group struct {
 	mu      sync.Mutex
 	leading bool // a writer is committing a group now
 	waiting []*write
+	busy    atomic.Bool         // the last group held more than one write
+	delay   func(time.Duration) // time.Sleep; a test's own
 	commits atomic.Int64
 	named   atomic.Pointer[atomic.Int64] // the count of its name's commits, once Open names it
 }
@@ -124,7 +140,7 @@ func groupOf(db *sql.DB) *group {
 	if g, ok := groups.Load(key); ok {
 		return g.(*group)
 	}
-	g, loaded := groups.LoadOrStore(key, &group{})
+	g, loaded := groups.LoadOrStore(key, &group{delay: time.Sleep})
 	if !loaded {
 		runtime.AddCleanup(db, func(k weak.Pointer[sql.DB]) { groups.Delete(k) }, key)
 	}

@@ -182,3 +182,50 @@ func TestCommitsByDatabase(t *testing.T) {
 		t.Fatalf("%d commits counted, want 3", n)
 	}
 }
+
+// The leader of a group waits CommitDelay for more writes only while the
+// database is busy: after a group of more than one write, not after a lone
+// one, and not in a quiet database.
+func TestTheLeaderWaitsOnlyWhileTheDatabaseIsBusy(t *testing.T) {
+	db := openT(t)
+	g := groupOf(db)
+	var waits []time.Duration
+	g.mu.Lock()
+	g.delay = func(d time.Duration) { waits = append(waits, d) } // only leaders call it, one at a time
+	g.mu.Unlock()
+	if err := InTx(t.Context(), db, insert(1)); err != nil {
+		t.Fatal(err)
+	}
+	if len(waits) != 0 {
+		t.Fatalf("a lone write in a quiet database waited %v", waits)
+	}
+	// A group of several writes: the database is busy.
+	release := holdLead(t, db)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			if err := InTx(t.Context(), db, insert(10+i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	waitQueued(t, db, 3)
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	waits = nil
+	if err := InTx(t.Context(), db, insert(2)); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(waits, []time.Duration{CommitDelay}) {
+		t.Fatalf("the first leader after a group of three waited %v, want CommitDelay once", waits)
+	}
+	waits = nil
+	if err := InTx(t.Context(), db, insert(3)); err != nil {
+		t.Fatal(err)
+	}
+	if len(waits) != 0 {
+		t.Fatalf("a lone write after a lone write waited %v", waits)
+	}
+}
