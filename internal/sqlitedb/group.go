@@ -20,7 +20,7 @@ import (
 // arrived meanwhile, in one transaction, each in a savepoint of its own so
 // that one failing undoes only its own writes. A lone write in a quiet
 // database commits alone, at once; while the database is busy (its last
-// group held more than one write), the writer that leads a group first
+// group held more than busyGroup writes), the writer that leads a group first
 // waits CommitDelay for others to join it, as PostgreSQL's commit_delay
 // does. So a database with many writers at once (the bus, a busy store)
 // pays one fsync for many writes instead of one each, with no write
@@ -54,7 +54,7 @@ func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	batch := g.waiting
 	g.waiting = nil
 	g.mu.Unlock()
-	g.busy.Store(len(batch) > 1)
+	g.busy.Store(len(batch) > busyGroup)
 	own := g.commit(ctx, db, batch, w)
 	g.mu.Lock()
 	if len(g.waiting) > 0 {
@@ -65,6 +65,11 @@ func InTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	g.mu.Unlock()
 	return own.result()
 }
+
+// busyGroup is how many writes a group gathers, at most, in a database not
+// yet busy: two writes meeting (a request's and a relay's) are common in a
+// quiet shop, more are a load.
+const busyGroup = 2
 
 // CommitDelay is how long the leader of a group waits for more writes
 // while its database is busy: long enough for a busy shop's writers (its

@@ -184,8 +184,8 @@ func TestCommitsByDatabase(t *testing.T) {
 }
 
 // The leader of a group waits CommitDelay for more writes only while the
-// database is busy: after a group of more than one write, not after a lone
-// one, and not in a quiet database.
+// database is busy: after a group of more than busyGroup writes, not after
+// a lone one, and not in a quiet database.
 func TestTheLeaderWaitsOnlyWhileTheDatabaseIsBusy(t *testing.T) {
 	db := openT(t)
 	g := groupOf(db)
@@ -202,14 +202,14 @@ func TestTheLeaderWaitsOnlyWhileTheDatabaseIsBusy(t *testing.T) {
 	// A group of several writes: the database is busy.
 	release := holdLead(t, db)
 	var wg sync.WaitGroup
-	for i := range 3 {
+	for i := range busyGroup + 1 {
 		wg.Go(func() {
 			if err := InTx(t.Context(), db, insert(10+i)); err != nil {
 				t.Error(err)
 			}
 		})
 	}
-	waitQueued(t, db, 3)
+	waitQueued(t, db, busyGroup+1)
 	if err := release(); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestTheLeaderWaitsOnlyWhileTheDatabaseIsBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(waits, []time.Duration{CommitDelay}) {
-		t.Fatalf("the first leader after a group of three waited %v, want CommitDelay once", waits)
+		t.Fatalf("the first leader after a group of %d waited %v, want CommitDelay once", busyGroup+1, waits)
 	}
 	waits = nil
 	if err := InTx(t.Context(), db, insert(3)); err != nil {
