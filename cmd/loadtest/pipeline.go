@@ -254,5 +254,9 @@ func pipeline(shopBin, dir string, users int) ([]row, error) {
 	sPaid := (s.last().paid - s.first().paid) / window
 	rows = append(rows, ratioRow(fmt.Sprintf("pipeline, %v load, %d users: orders paid/s (vs checkouts/s)", sustained, users),
 		sPaid, sCheckouts, "%.0f", 0.8))
-	return rows, nil
+	rss, err := peakRSS(proc.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
+	return append(rows, row{figure: "pipeline shop's peak RSS", shop: fmt.Sprintf("%.0f MB", rss/1e6), target: "≤ 64 MB", met: rss <= 64e6}), nil
 }
