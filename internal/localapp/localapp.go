@@ -1,6 +1,7 @@
-// Package localapp wires the whole shop for one machine: the three services'
-// handlers on one mux, their SQLite stores, the outbox relays and the local bus
-// with its consumers. cmd/shop serves it; the component test drives it.
+// Package localapp wires the whole shop for one machine: every service of
+// services.All on its SQLite database, their handlers on one mux, the outbox
+// relays and the local bus with its consumers. cmd/shop serves it; the
+// component test drives it.
 package localapp
 
 import (
