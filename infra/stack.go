@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -44,14 +43,7 @@ import (
 
 // Functions are the directories under the asset directory, one per Lambda
 // binary that make lambdas builds.
-var Functions = func() []string {
-	var out []string
-	for _, f := range services.Functions() {
-		out = append(out, f.Name)
-	}
-	slices.Sort(out)
-	return out
-}()
+var Functions = services.FunctionNames()
 
 // Settings every function shares.
 const (

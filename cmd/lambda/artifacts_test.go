@@ -72,14 +72,7 @@ var (
 
 // functions lists every Lambda function by name (services.Functions);
 // TestEveryFunctionIsDeclared holds it to the directories under cmd/lambda.
-var functions = func() []string {
-	var out []string
-	for _, f := range services.Functions() {
-		out = append(out, f.Name)
-	}
-	slices.Sort(out)
-	return out
-}()
+var functions = services.FunctionNames()
 
 // required lists the environment variables function's main requires.
 func required(function string) []string {

@@ -365,9 +365,12 @@ func getJSON(url, token string, out any) error {
 	return err
 }
 
-func signIn(url, user string) (string, error) {
+func signIn(url, user string) (string, error) { return signInAs(url, user, false) }
+
+// signInAs signs user in, an admin if admin is set.
+func signInAs(url, user string, admin bool) (string, error) {
 	var tok struct{ Token string }
-	status, err := do("POST", url+"/dev/sign-in", "", `{"userName":"`+user+`"}`, &tok)
+	status, err := do("POST", url+"/dev/sign-in", "", fmt.Sprintf(`{"userName":%q,"admin":%t}`, user, admin), &tok)
 	if err == nil && status != 200 {
 		err = fmt.Errorf("sign in %s: %d", user, status)
 	}
@@ -578,9 +581,7 @@ func lambdaInit(rie, dir string) ([]row, error) {
 		return nil, err
 	}
 	var rows []row
-	fns := services.Functions()
-	slices.SortFunc(fns, func(a, b awsenv.Function) int { return strings.Compare(a.Name, b.Name) })
-	for _, f := range fns {
+	for _, f := range services.Functions() {
 		fn := f.Name
 		// A function that publishes to EventBridge (it needs the bus's name)
 		// links the EventBridge client: its floor is the hello-world that

@@ -205,12 +205,10 @@ func pipeline(shopBin, dir string, users int) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	var admin string
-	var tok struct{ Token string }
-	if status, err := do("POST", url+"/dev/sign-in", "", `{"userName":"root","admin":true}`, &tok); err != nil || status != 200 {
-		return nil, fmt.Errorf("sign in the admin: %d %v", status, err)
+	admin, err := signInAs(url, "root", true)
+	if err != nil {
+		return nil, err
 	}
-	admin = tok.Token
 	if status, err := do("PUT", url+"/inventory/"+product, admin, fmt.Sprintf(`{"available":%d}`, pipelineStock), nil); err != nil || status != 200 {
 		return nil, fmt.Errorf("set the stock: %d %v", status, err)
 	}

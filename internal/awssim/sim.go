@@ -245,14 +245,12 @@ func New(cfg Config) *Sim {
 	// tasks of the run's scheduler.
 	flows := eventbus.RunFlows(s.sched.flows)
 	consumers := map[string]func(context.Context, awsevents.SQSEvent) (awsevents.SQSEventResponse, error){}
+	deps := func(grants []wiring.Grant) wiring.Dynamo {
+		d := wiring.NewDynamo(s.db, grants, func(env string) string { return s.tables[env] }, log)
+		d.Now = s.clock
+		return d
+	}
 	for _, svc := range services.All {
-		deps := func(grants []wiring.Grant) wiring.Dynamo {
-			d := wiring.Dynamo{DB: s.db, Tables: map[string]string{}, Log: log, Now: s.clock}
-			for _, g := range grants {
-				d.Tables[g.Table] = s.tables[g.Table]
-			}
-			return d
-		}
 		if svc.API != nil {
 			d := deps(svc.API.Grants)
 			if svc.API.Idempotent() {

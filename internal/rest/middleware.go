@@ -155,7 +155,7 @@ func (o *observer) attributes(k requestKind) metric.MeasurementOption {
 }
 
 // starts are the server span's start options by method: its kind, and the
-// method, all the sampler reads (telemetry.readSampler); made once.
+// method, all the sampler reads (telemetry.rootSampler); made once.
 var starts = func() map[string][]trace.SpanStartOption {
 	m := map[string][]trace.SpanStartOption{}
 	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/eventshop/eventshop/internal/awsenv"
 	basket "github.com/eventshop/eventshop/internal/basket/wire"
@@ -61,23 +62,35 @@ func Tables() []wiring.Table {
 	return append(out, IdempotencyTable, ParkedTable)
 }
 
-// Functions lists every Lambda function: the services', then the shared
-// ones.
+// Functions lists every Lambda function, the services' and the shared
+// ones, by name.
 func Functions() []awsenv.Function {
-	var out []awsenv.Function
+	out := awsenv.Shared()
 	for _, s := range All {
 		out = append(out, s.Functions()...)
 	}
-	return append(out, awsenv.Shared()...)
+	slices.SortFunc(out, func(a, b awsenv.Function) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// FunctionNames lists every Lambda function's name, sorted: the
+// directories under cmd/lambda.
+func FunctionNames() []string {
+	var out []string
+	for _, f := range Functions() {
+		out = append(out, f.Name)
+	}
+	return out
 }
 
 // Function finds a function by its name.
 func Function(name string) (awsenv.Function, bool) {
-	i := slices.IndexFunc(Functions(), func(f awsenv.Function) bool { return f.Name == name })
+	fns := Functions()
+	i := slices.IndexFunc(fns, func(f awsenv.Function) bool { return f.Name == name })
 	if i < 0 {
 		return awsenv.Function{}, false
 	}
-	return Functions()[i], true
+	return fns[i], true
 }
 
 // ByName finds a service.

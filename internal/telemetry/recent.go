@@ -16,10 +16,10 @@ import (
 
 // Bounds on what Recent keeps: whole traces, the oldest dropped first, up
 // to DefaultTraces traces and DefaultSpans spans in all, and spans per
-// trace (a runaway trace cannot take all the memory). A kept span takes
-// about 750 bytes of heap (an SDK span with a database call's attributes):
-// DefaultSpans bound the traces to about 7 MB, the last two hundred
-// checkouts' whole sagas or so.
+// trace (a runaway trace cannot take all the memory). The span budget
+// bounds the heap the traces take whatever their size, and still keeps the
+// last few hundred checkouts' whole sagas (docs/performance.md has what a
+// kept span costs).
 const (
 	DefaultTraces    = 1000
 	DefaultSpans     = 10_000

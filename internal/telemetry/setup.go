@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/eventshop/eventshop/internal/telemetry/identity"
-	"github.com/eventshop/eventshop/internal/telemetry/otelenv"
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
@@ -20,6 +18,9 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
+
+	"github.com/eventshop/eventshop/internal/telemetry/identity"
+	"github.com/eventshop/eventshop/internal/telemetry/otelenv"
 )
 
 var (
@@ -102,7 +103,7 @@ func LogHandler(ctx context.Context) (slog.Handler, error) {
 // Host's, sharing their processors: recording into recent, and exporting
 // as the environment says.
 func NewServices(ctx context.Context, recent *Recent, services ...string) (*Services, error) {
-	sampler, err := otelenv.Sampler(sdktrace.ParentBased(readSampler{
+	sampler, err := otelenv.Sampler(sdktrace.ParentBased(rootSampler{
 		reads:  sdktrace.TraceIDRatioBased(ReadTraces),
 		others: rate.NewLimiter(WriteTraces, WriteTraces),
 	}))
@@ -168,20 +169,20 @@ const ReadTraces = 0.01
 
 // WriteTraces is how many traces a second, beyond reads, the shop starts
 // at most: every write and every piece of work with no trace of its own
-// while the shop is not busy, and no more than these when it is. A flash
-// sale's every checkout traced, fifty spans each, cost a fifth of the
-// saga's CPU; the console keeps the last few hundred traces anyway
-// (DefaultSpans), and the metrics count every request and message.
+// while the shop is not busy, and no more than these when it is: tracing
+// every checkout of a flash sale took much of the saga's CPU
+// (docs/performance.md), the console keeps the last few hundred traces
+// anyway (DefaultSpans), and the metrics count every request and message.
 const WriteTraces = 20
 
-// readSampler samples the root spans of reads at a ratio, and the others
+// rootSampler samples the root spans of reads at a ratio, and the others
 // while its limiter lets them.
-type readSampler struct {
+type rootSampler struct {
 	reads  sdktrace.Sampler
 	others *rate.Limiter
 }
 
-func (s readSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
+func (s rootSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
 	if p.Kind == trace.SpanKindServer {
 		for _, kv := range p.Attributes {
 			if kv.Key == semconv.HTTPRequestMethodKey {
@@ -198,6 +199,6 @@ func (s readSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.Sampli
 	return sdktrace.NeverSample().ShouldSample(p)
 }
 
-func (s readSampler) Description() string {
-	return fmt.Sprintf("ReadSampler{reads:%s,others:%v/s}", s.reads.Description(), s.others.Limit())
+func (s rootSampler) Description() string {
+	return fmt.Sprintf("RootSampler{reads:%s,others:%v/s}", s.reads.Description(), s.others.Limit())
 }

@@ -97,6 +97,17 @@ type Dynamo struct {
 	Now    func() time.Time // the clock; time.Now if nil
 }
 
+// NewDynamo is what a function granted grants is built from: db, and the
+// name of each table it is granted, as name gives it by the table's
+// variable (the function's environment, the simulation's tables).
+func NewDynamo(db DynamoDB, grants []Grant, name func(env string) string, log *slog.Logger) Dynamo {
+	d := Dynamo{DB: db, Tables: make(map[string]string, len(grants)), Log: log}
+	for _, g := range grants {
+		d.Tables[g.Table] = name(g.Table)
+	}
+	return d
+}
+
 // Clock is d.Now, or time.Now.
 func (d Dynamo) Clock() func() time.Time {
 	if d.Now == nil {

@@ -5,7 +5,6 @@
 package function
 
 import (
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/eventshop/eventshop/cmd/lambda/internal/lambdaenv"
@@ -20,8 +19,7 @@ import (
 func API(svc wiring.Service) {
 	fn := svc.APIFunction()
 	log, env, cfg := lambdaenv.Init(fn)
-	d := dynamo(svc.API.Grants, env, cfg)
-	d.Log = log
+	d := wiring.NewDynamo(lambdaenv.DynamoDB(cfg), svc.API.Grants, func(v string) string { return env[v] }, log)
 	if svc.API.Idempotent() {
 		d.Guard = idempotency.NewGuard(idemdynamo.New(d.DB, env[awsenv.IdempotencyTable]), log)
 	}
@@ -34,17 +32,6 @@ func Consumer(svc wiring.Service) {
 	fn := svc.ConsumerFunction()
 	log, env, cfg := lambdaenv.Init(fn)
 	lambdametrics.Install(fn, log)
-	d := dynamo(svc.Consumer.Grants, env, cfg)
-	d.Log = log
+	d := wiring.NewDynamo(lambdaenv.DynamoDB(cfg), svc.Consumer.Grants, func(v string) string { return env[v] }, log)
 	lambdaenv.Start(svc.Consumer.Build(d).Handle)
-}
-
-// dynamo is what a function is built from: the DynamoDB client and the
-// tables it is granted, named by its environment.
-func dynamo(grants []wiring.Grant, env map[string]string, cfg aws.Config) wiring.Dynamo {
-	d := wiring.Dynamo{DB: lambdaenv.DynamoDB(cfg), Tables: map[string]string{}}
-	for _, g := range grants {
-		d.Tables[g.Table] = env[g.Table]
-	}
-	return d
 }
